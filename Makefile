@@ -1,0 +1,66 @@
+# The study's entry points.  `make study` and `make test` are the two a new
+# user needs; everything else is a step of those or slow work of its own.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# Debian packages: the C harness and the kernel tree for the patch checks.
+DEBS_TEST    := gcc libc6-dev make patch linux-source-6.12
+# ... and what building and booting the patched kernels needs.
+DEBS_KERNELS := $(DEBS_TEST) qemu-system-x86 busybox-static bc flex bison \
+                libelf-dev libssl-dev cpio xz-utils
+
+.PHONY: all venv debian-deps study test bench calibrate kernels \
+        calibrate-guests complexity validate sweep figures report clean
+
+all: study
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+debian-deps:
+	scripts/debian-deps $(DEBS_TEST)
+
+# The study on defaults: every default scenario for the five designs, then
+# the figures and the report.  Minutes, not hours.
+study: venv
+	$(PY) -m model study
+
+test: venv debian-deps
+	$(PY) -m pytest
+
+bench: venv
+	$(PY) -m bench
+
+# Measure the running kernel (writes data/host/).
+calibrate: venv debian-deps
+	$(PY) -m measure.host
+
+# Slow: build the four kernels of kernel-patches/ and measure them under QEMU.
+kernels: venv
+	scripts/debian-deps $(DEBS_KERNELS)
+	$(PY) -m measure.kernels build
+
+calibrate-guests: kernels
+	$(PY) -m measure.kernels measure
+
+complexity: venv
+	$(PY) -m measure.complexity
+
+validate: venv
+	$(PY) -m model validate
+
+figures: venv
+	$(PY) -m model figures
+
+report: venv
+	$(PY) -m model report
+
+clean:
+	rm -rf results build
