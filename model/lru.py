@@ -1,0 +1,185 @@
+"""The two-list LRU of mm/vmscan.c (MGLRU off), per lruvec, for anon and file.
+
+Pages of other memory users are tracked as runs (one owner, a count); the
+getrandom state folios are tracked one by one, because whether one is dropped
+depends on when its own page was last touched.  Both move through the same
+deques, head on the left and tail on the right, so a state folio's fate
+depends on what was inserted after it, as in the kernel.
+
+What is modelled from mm/vmscan.c:
+  - folio_check_references(): a mapped folio referenced once is kept and
+    marked (PG_referenced), referenced again is activated, a swap-backed one
+    is activated at once, an unreferenced one is reclaimed;
+  - shrink_active_list(): the active tail is deactivated (young bits are
+    cleared on the way, PG_referenced is left alone);
+  - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB);
+  - get_scan_count(): without free swap the anon lists are not scanned.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+ANON, FILE = "anon", "file"
+
+
+class Run:
+    """`pages` pages of one owner that share a reference pattern.
+
+    The owner provides `hot_fraction` (share referenced between two scans),
+    `ref_carry` (a float, so rounding never biases the split) and
+    `lru_released(pages, lru_type)` (reclaim took them).
+    """
+    __slots__ = ("owner", "pages")
+
+    def __init__(self, owner, pages: int):
+        self.owner = owner
+        self.pages = pages
+
+
+class LruList:
+    __slots__ = ("segments", "pages")
+
+    def __init__(self):
+        self.segments: deque = deque()
+        self.pages = 0
+
+    def add_head(self, seg) -> None:
+        head = self.segments[0] if self.segments else None
+        if isinstance(seg, Run) and isinstance(head, Run) and head.owner is seg.owner:
+            head.pages += seg.pages
+        else:
+            self.segments.appendleft(seg)
+        self.pages += seg.pages if isinstance(seg, Run) else 1
+
+    def take_tail(self, limit: int):
+        """Pop up to `limit` pages from the tail: a Run or a single state folio."""
+        seg = self.segments[-1]
+        if isinstance(seg, Run):
+            if seg.pages <= limit:
+                self.segments.pop()
+            else:
+                seg.pages -= limit
+                seg = Run(seg.owner, limit)
+            self.pages -= seg.pages
+            return seg
+        self.segments.pop()
+        self.pages -= 1
+        return seg
+
+    def remove_owner(self, owner) -> int:
+        """Drop every run of `owner` (it exited or was killed); returns pages."""
+        kept, gone = deque(), 0
+        for seg in self.segments:
+            if isinstance(seg, Run) and seg.owner is owner:
+                gone += seg.pages
+            else:
+                kept.append(seg)
+        self.segments, self.pages = kept, self.pages - gone
+        return gone
+
+    def remove_folio(self, folio) -> None:
+        self.segments.remove(folio)
+        self.pages -= 1
+
+
+class Lruvec:
+    """Anon and file, inactive and active: one reclaim domain's LRU lists."""
+
+    def __init__(self, reclaim_rng):
+        self.lists = {(t, a): LruList() for t in (ANON, FILE) for a in (False, True)}
+        self.rng = reclaim_rng
+
+    def pages(self, lru_type: str) -> int:
+        return self.lists[lru_type, False].pages + self.lists[lru_type, True].pages
+
+    def add(self, seg, lru_type: str, active: bool = False) -> None:
+        self.lists[lru_type, active].add_head(seg)
+        if not isinstance(seg, Run):
+            seg.lru = (lru_type, active)
+
+    def remove_folio(self, folio) -> None:
+        self.lists[folio.lru].remove_folio(folio)
+        folio.lru = None
+
+    def remove_owner(self, owner) -> int:
+        return sum(lst.remove_owner(owner) for lst in self.lists.values())
+
+    def inactive_is_low(self, lru_type: str) -> bool:
+        inactive = self.lists[lru_type, False].pages
+        active = self.lists[lru_type, True].pages
+        gib = (inactive + active) >> (30 - 12)
+        ratio = math.isqrt(10 * gib) if gib else 1
+        return inactive * ratio < active
+
+    def shrink_active(self, lru_type: str, nr_to_scan: int, now: float) -> int:
+        """Deactivate up to nr_to_scan pages from the active tail."""
+        active, inactive = self.lists[lru_type, True], self.lists[lru_type, False]
+        moved = 0
+        while moved < nr_to_scan and active.pages:
+            seg = active.take_tail(nr_to_scan - moved)
+            if not isinstance(seg, Run):
+                seg.clear_young(now)
+                seg.lru = (lru_type, False)
+            inactive.add_head(seg)
+            moved += seg.pages if isinstance(seg, Run) else 1
+        return moved
+
+    def shrink_inactive(self, lru_type: str, nr_to_scan: int, now: float,
+                        swap, nr_to_reclaim: int) -> tuple[int, int]:
+        """Scan the inactive tail; returns (scanned, reclaimed) pages.
+
+        Stops once nr_to_reclaim pages are reclaimed.  `swap` is the domain's
+        swap device, or None: anon pages and swap-backed state folios are only
+        reclaimed into free swap slots.
+        """
+        inactive = self.lists[lru_type, False]
+        active = self.lists[lru_type, True]
+        scanned = reclaimed = 0
+        while scanned < nr_to_scan and reclaimed < nr_to_reclaim and inactive.pages:
+            seg = inactive.take_tail(min(nr_to_scan - scanned, nr_to_reclaim - reclaimed))
+            if isinstance(seg, Run):
+                scanned += seg.pages
+                reclaimed += self._scan_run(seg, lru_type, active, inactive, swap)
+            else:
+                scanned += 1
+                reclaimed += self._scan_folio(seg, lru_type, active, inactive, swap, now)
+        return scanned, reclaimed
+
+    def _scan_run(self, run, lru_type, active, inactive, swap) -> int:
+        owner = run.owner
+        owner.ref_carry += run.pages * owner.hot_fraction
+        referenced = min(run.pages, int(owner.ref_carry))
+        owner.ref_carry -= referenced
+        cold = run.pages - referenced
+        if referenced:
+            active.add_head(Run(owner, referenced))
+        if lru_type == ANON and cold:
+            room = swap.free_pages if swap else 0
+            if cold > room:
+                inactive.add_head(Run(owner, cold - room))
+                cold = room
+            if cold:
+                swap.store(cold)
+        if cold:
+            owner.lru_released(cold, lru_type)
+        return cold
+
+    def _scan_folio(self, folio, lru_type, active, inactive, swap, now) -> int:
+        young = folio.test_and_clear_young(now, self.rng)
+        if young:
+            if lru_type == ANON or folio.pg_referenced:
+                self.add(folio, lru_type, active=True)
+            else:
+                folio.pg_referenced = True
+                self.add(folio, lru_type)
+            return 0
+        folio.pg_referenced = False
+        if lru_type == ANON:
+            if not swap or swap.free_pages < 1:
+                self.add(folio, lru_type)
+                return 0
+            swap.store(1)
+        folio.lru = None
+        folio.reclaimed(now)
+        return 1

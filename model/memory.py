@@ -1,0 +1,221 @@
+"""A reclaim domain: the machine's memory, or a memory cgroup's limit.
+
+The machine has the min/low/high watermarks of mm/page_alloc.c, kswapd that
+reclaims from low to high in the background, and direct reclaim when an
+allocation would take free memory below min.  A memory cgroup has a limit and
+no kswapd: a charge over the limit reclaims directly (try_charge_memcg()).
+When reclaim makes no progress the OOM killer picks the largest RSS
+(oom_badness()).
+
+Pages are conserved: free + every pool == capacity, at every step.
+"""
+from __future__ import annotations
+
+import math
+
+from .lru import ANON, FILE, Lruvec
+
+SWAP_CLUSTER_MAX = 32        # include/linux/swap.h
+DEF_PRIORITY = 12            # mm/vmscan.c
+MAX_RECLAIM_RETRIES = 16     # mm/internal.h: page allocator and memcg charge
+
+POOLS = ("reserved", "anon", "file", "droppable", "unevictable")
+
+
+class Swap:
+    def __init__(self, pages: int):
+        self.total_pages = pages
+        self.used_pages = 0
+
+    @property
+    def free_pages(self) -> int:
+        return self.total_pages - self.used_pages
+
+    def store(self, pages: int) -> None:
+        assert pages <= self.free_pages
+        self.used_pages += pages
+
+    def release(self, pages: int) -> None:
+        self.used_pages -= pages
+
+
+def kernel_watermarks(managed_pages: int, page_bytes: int, min_free_bytes: int,
+                      scale_factor: int) -> tuple[int, int, int]:
+    """min, low, high in pages, as __setup_per_zone_wmarks() sets them.
+
+    min_free_kbytes defaults to int_sqrt(lowmem_kbytes * 16), clamped to
+    [128, 262144] (calculate_min_free_kbytes()).
+    """
+    if min_free_bytes:
+        wmark_min = min_free_bytes // page_bytes
+    else:
+        lowmem_kb = managed_pages * page_bytes // 1024
+        min_kb = min(max(math.isqrt(lowmem_kb * 16), 128), 262144)
+        wmark_min = min_kb * 1024 // page_bytes
+    step = max(wmark_min // 4, managed_pages * scale_factor // 10000)
+    return wmark_min, wmark_min + step, wmark_min + 2 * step
+
+
+class Domain:
+    """Where pages are charged and reclaimed.
+
+    `watermarks` is (min, low, high) for the machine, None for a memcg, whose
+    limit is then `capacity_pages`.  `processes` is a callable returning the
+    live processes, for the OOM killer.
+    """
+
+    def __init__(self, env, capacity_pages: int, watermarks, swap: Swap | None,
+                 lruvec: Lruvec, scan_ns_per_page: float, swappiness: int,
+                 metrics, processes, kind: str):
+        self.env = env
+        self.capacity_pages = capacity_pages
+        self.watermarks = watermarks
+        self.swap = swap
+        self.lruvec = lruvec
+        self.scan_s_per_page = scan_ns_per_page * 1e-9
+        self.swappiness = swappiness
+        self.metrics = metrics
+        self.processes = processes
+        self.kind = kind
+        self.pools = dict.fromkeys(POOLS, 0)
+        self.kswapd = None
+
+    @property
+    def used_pages(self) -> int:
+        return sum(self.pools.values())
+
+    @property
+    def free_pages(self) -> int:
+        return self.capacity_pages - self.used_pages
+
+    def _fits(self, pages: int) -> bool:
+        """Would this charge succeed without reclaim?"""
+        if self.watermarks is None:
+            return self.used_pages + pages <= self.capacity_pages
+        return self.free_pages - pages >= self.watermarks[0]
+
+    def charge(self, pages: int, pool: str, requester=None,
+               may_oom: bool = True) -> tuple[bool, float]:
+        """Allocate and charge `pages`; returns (done, stall_s).
+
+        Models __alloc_pages_slowpath() / try_charge_memcg(): direct reclaim
+        of at least SWAP_CLUSTER_MAX pages, up to MAX_RECLAIM_RETRIES rounds
+        without progress, then the OOM killer.  A killed requester gets
+        nothing.  `may_oom=False` fails instead of killing: a what-if for
+        droppable faults, whose real allocation path is the same as any
+        other's (vma_alloc_folio() only adds __GFP_NOWARN).
+        """
+        stall_s = 0.0
+        stalled = False
+        failures = 0
+        while not self._fits(pages):
+            stalled = True
+            scanned, reclaimed = self.reclaim(max(pages, SWAP_CLUSTER_MAX))
+            stall_s += scanned * self.scan_s_per_page
+            self.metrics.count("pgscan_direct", scanned)
+            self.metrics.count("pgsteal_direct", reclaimed)
+            if reclaimed:
+                failures = 0
+                continue
+            failures += 1
+            if failures < MAX_RECLAIM_RETRIES:
+                continue
+            victim = self.oom_kill(requester) if may_oom else None
+            if victim is None or victim is requester:
+                self._record_stall(stall_s, stalled)
+                return False, stall_s
+            failures = 0
+        self.pools[pool] += pages
+        self._record_stall(stall_s, stalled)
+        self._wake_kswapd()
+        return True, stall_s
+
+    def uncharge(self, pages: int, pool: str) -> None:
+        self.pools[pool] -= pages
+        assert self.pools[pool] >= 0, (pool, self.pools[pool])
+
+    def _record_stall(self, stall_s: float, stalled: bool) -> None:
+        if stalled:
+            self.metrics.allocstall(stall_s)
+
+    def _wake_kswapd(self) -> None:
+        if self.kswapd is not None and self.free_pages < self.watermarks[1]:
+            self.kswapd.wake()
+
+    def reclaim(self, nr_to_reclaim: int) -> tuple[int, int]:
+        """shrink_lruvec() over falling priorities: returns (scanned, reclaimed).
+
+        Without free swap only the file lists are scanned (get_scan_count());
+        with it, anon and file share the scan by swappiness.
+        """
+        now = self.env.now
+        lruvec = self.lruvec
+        scanned = reclaimed = 0
+        can_swap = self.swap is not None and self.swap.free_pages > 0
+        share = {FILE: 1.0}
+        if can_swap:
+            share = {ANON: self.swappiness / 200, FILE: (200 - self.swappiness) / 200}
+        for priority in range(DEF_PRIORITY, -1, -1):
+            for lru_type, fraction in share.items():
+                if reclaimed >= nr_to_reclaim:
+                    break
+                budget = int((lruvec.pages(lru_type) >> priority) * fraction)
+                if priority == 0:
+                    budget = lruvec.pages(lru_type)
+                # The kernel works in SWAP_CLUSTER_MAX batches and checks its
+                # target between them; runs of pages let us take the whole
+                # budget in one pass that stops at the target.
+                budget = max(budget, min(SWAP_CLUSTER_MAX, lruvec.pages(lru_type)))
+                if budget and lruvec.inactive_is_low(lru_type):
+                    lruvec.shrink_active(lru_type, budget, now)
+                s, r = lruvec.shrink_inactive(lru_type, budget, now, self.swap,
+                                              nr_to_reclaim - reclaimed)
+                scanned += s
+                reclaimed += r
+            if reclaimed >= nr_to_reclaim:
+                break
+        return scanned, reclaimed
+
+    def oom_kill(self, requester=None):
+        """out_of_memory(): kill the live process with the largest RSS."""
+        candidates = [p for p in self.processes() if p.alive and p.oom_killable]
+        if not candidates:
+            return None
+        victim = max(candidates, key=lambda p: (p.rss_pages(), -p.pid))
+        self.metrics.oom_kill(self.env.now, victim, self.kind, requester)
+        victim.kill(self.env.now)
+        return victim
+
+
+class Kswapd:
+    """kswapd: woken below the low watermark, reclaims until free >= high.
+
+    It reclaims at most `pages_per_s` (a measured reclaim rate), in ticks, so
+    a burst of allocations can still outrun it into direct reclaim.
+    """
+
+    def __init__(self, env, domain: Domain, pages_per_s: float, tick_s: float, metrics):
+        self.env, self.domain, self.metrics = env, domain, metrics
+        self.pages_per_tick = max(1, int(pages_per_s * tick_s))
+        self.tick_s = tick_s
+        self.running = False
+        domain.kswapd = self
+
+    def wake(self) -> None:
+        if not self.running:
+            self.running = True
+            self.env.process(self._balance_pgdat())
+
+    def _balance_pgdat(self):
+        domain = self.domain
+        high = domain.watermarks[2]
+        while domain.free_pages < high:
+            want = min(self.pages_per_tick, high - domain.free_pages)
+            scanned, reclaimed = domain.reclaim(want)
+            self.metrics.count("pgscan_kswapd", scanned)
+            self.metrics.count("pgsteal_kswapd", reclaimed)
+            self.metrics.count("kswapd_cpu_s", scanned * domain.scan_s_per_page)
+            if reclaimed == 0:
+                break           # nothing reclaimable: kswapd gives up and sleeps
+            yield self.env.timeout(self.tick_s)
+        self.running = False

@@ -1,0 +1,88 @@
+"""What a run counts, and the tidy DataFrames it becomes.
+
+One row per (scenario, design, seed, replication, metric), value a float;
+time series from the probes in the same long form; OOM kills as events.
+Counters are plain floats in a dict: calls are accounted in bulk, so most of
+them grow by fractional amounts.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+KEYS = ("scenario", "design", "seed", "replication")
+
+
+class Metrics:
+    def __init__(self):
+        self.counters = defaultdict(float)
+        self.maxima = defaultdict(float)
+        self.stalls_s: list[float] = []
+        self.oom_events: list[dict] = []
+        self.series: list[tuple[float, str, float]] = []
+
+    def count(self, name: str, amount: float = 1.0) -> None:
+        self.counters[name] += amount
+
+    def peak(self, name: str, value: float) -> None:
+        if value > self.maxima[name]:
+            self.maxima[name] = value
+
+    def allocstall(self, stall_s: float) -> None:
+        self.stalls_s.append(stall_s)
+
+    def oom_kill(self, now: float, victim, domain: str, requester) -> None:
+        self.oom_events.append({
+            "t_s": now, "domain": domain, "victim": victim.name,
+            "victim_kind": victim.kind, "rss_bytes": victim.rss_pages() * victim.page_bytes,
+            "state_bytes": victim.state_pages() * victim.page_bytes,
+            "requester": getattr(requester, "name", ""),
+        })
+
+    def probe(self, now: float, values: dict) -> None:
+        for name, value in values.items():
+            self.series.append((now, name, float(value)))
+            self.peak(f"{name}_max", value)
+
+    def summary(self) -> dict[str, float]:
+        """Every metric of the run, derived ones included."""
+        out = dict(self.counters)
+        out.update(self.maxima)
+        stalls = np.asarray(self.stalls_s)
+        out["reclaim_stalls"] = float(stalls.size)
+        out["reclaim_stall_total_s"] = float(stalls.sum()) if stalls.size else 0.0
+        out["reclaim_stall_p99_ms"] = (float(np.percentile(stalls, 99)) * 1e3
+                                       if stalls.size else 0.0)
+        kills = self.oom_events
+        out["oom_kills"] = float(len(kills))
+        out["oom_kills_of_state_holders"] = float(sum(1 for k in kills if k["state_bytes"]))
+        out["oom_victim_state_bytes"] = float(sum(k["state_bytes"] for k in kills))
+        lives = out.get("key_lives", 0.0)
+        out["p_state_dropped_in_key_life"] = (out.get("key_lives_dropped", 0.0) / lives
+                                              if lives else 0.0)
+        return out
+
+
+def tidy(keys: dict, values: dict[str, float]) -> pd.DataFrame:
+    names = sorted(values)
+    frame = pd.DataFrame({"metric": names, "value": [float(values[n]) for n in names]})
+    for i, key in enumerate(KEYS):
+        frame.insert(i, key, keys[key])
+    return frame
+
+
+def tidy_series(keys: dict, series) -> pd.DataFrame:
+    frame = pd.DataFrame(series, columns=["t_s", "series", "value"])
+    for i, key in enumerate(KEYS):
+        frame.insert(i, key, keys[key])
+    return frame
+
+
+def tidy_events(keys: dict, events) -> pd.DataFrame:
+    columns = ["t_s", "domain", "victim", "victim_kind", "rss_bytes", "state_bytes", "requester"]
+    frame = pd.DataFrame(events, columns=columns)
+    for i, key in enumerate(KEYS):
+        frame.insert(i, key, keys[key])
+    return frame

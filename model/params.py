@@ -1,0 +1,121 @@
+"""Every parameter of the model, with its default, unit and source, in one place.
+
+A scenario file may set any of these and nothing else.  The unit is part of the
+name.  Each default says where it comes from: ../shared/FACTS.md, a kernel or
+glibc source file, a file under data/, or an explicit "assumption:" that the
+report lists so that nobody mistakes it for a measurement.
+
+Per-call costs are not here: they are measured, and come from data/ through
+model.calibration (see Costs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+PAGE_BYTES = 4096
+
+
+def param(default, source: str, *, choices: tuple = (), minimum=0):
+    """A scenario parameter: its default, where that default comes from and its bounds."""
+    return field(default=default,
+                 metadata={"source": source, "choices": choices, "minimum": minimum})
+
+
+@dataclass(frozen=True)
+class Run:
+    duration_s: float = param(600.0, "scenario choice")
+    probe_interval_s: float = param(10.0, "scenario choice", minimum=1e-3)
+    # Reclaim and pressure are stepped, not continuous: this is the step.
+    tick_s: float = param(0.1, "assumption: fine against 60 s key life and kswapd wake-ups",
+                          minimum=1e-4)
+
+
+@dataclass(frozen=True)
+class Machine:
+    ram_bytes: int = param(4 << 30, "scenario choice", minimum=PAGE_BYTES)
+    swap_bytes: int = param(0, "CI and developer machines here have no swap (env README)")
+    # Kernel, slab, page tables and everything not modelled: never reclaimable.
+    reserved_bytes: int = param(256 << 20, "assumption: kernel + unmodelled unreclaimable memory")
+    # 0 asks for the kernel's own formula (mm/page_alloc.c calculate_min_free_kbytes).
+    min_free_bytes: int = param(0, "mm/page_alloc.c calculate_min_free_kbytes: sqrt(lowmem_kb*16)")
+    watermark_scale_factor: int = param(10, "mm/page_alloc.c: default watermark_scale_factor",
+                                        minimum=1)
+    swappiness: int = param(60, "mm/vmscan.c: default vm_swappiness")
+    kswapd_pages_per_s: float = param(
+        200_000.0, "assumption until data/host reclaim rates are fitted", minimum=1.0)
+    scan_ns_per_page: float = param(
+        200.0, "assumption until data/host reclaim durations are fitted")
+
+
+@dataclass(frozen=True)
+class Memcg:
+    # 0: no memory cgroup; the workload is under the machine's limits only.
+    limit_bytes: int = param(0, "scenario choice")
+
+
+@dataclass(frozen=True)
+class Workload:
+    processes: int = param(4, "scenario choice", minimum=1)
+    threads_per_process: int = param(64, "scenario choice")
+    # 0: threads live for the whole run; otherwise exponential with this mean,
+    # and arrivals keep the population steady (Little's law).
+    thread_lifetime_s: float = param(0.0, "scenario choice")
+    # Calls per second for each thread, drawn from (rate, weight) pairs.
+    calls_per_s: tuple = param(((100.0, 1.0),), "assumption: scenario's traffic mix")
+    request_bytes: tuple = param(((4, 1.0),),
+                                 "FACTS.md: bench-single and Go crypto/rand measure 4 bytes")
+    # Memory the server process has besides getrandom states (anon, hot).
+    process_rss_bytes: int = param(64 << 20, "assumption: a modest server process")
+    nprocs: int = param(2, "these machines: 2 CPUs; glibc grows the pool by nprocs states",
+                        minimum=1)
+    fork_per_s: float = param(0.0, "scenario choice")
+    child_threads: int = param(1, "scenario choice")
+    child_lifetime_s: float = param(10.0, "scenario choice")
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """Other memory users: an anon hog following a profile and the page cache."""
+    profile: str = param("none", "scenario choice",
+                         choices=("none", "steady", "spikes", "leak"))
+    anon_base_bytes: int = param(0, "scenario choice")
+    anon_peak_bytes: int = param(0, "scenario choice")
+    spike_period_s: float = param(60.0, "scenario choice", minimum=1e-3)
+    spike_duration_s: float = param(10.0, "scenario choice")
+    leak_bytes_per_s: float = param(0.0, "scenario choice")
+    # Fraction of the hog's pages referenced between two LRU scans.
+    anon_hot_fraction: float = param(0.5, "assumption: half of a hog's memory is its working set")
+    # Page cache: a hot working set, and used-once reads that stream through
+    # the inactive list and keep it moving (the usual cause of steady reclaim).
+    file_hot_bytes: int = param(512 << 20, "scenario choice")
+    file_stream_bytes_per_s: float = param(0.0, "scenario choice")
+    # What happens to the hog after the OOM killer picks it.
+    restart_after_oom_s: float = param(0.0, "scenario choice: 0 means it stays dead")
+
+
+@dataclass(frozen=True)
+class State:
+    state_bytes: int = param(144, "FACTS.md: struct vgetrandom_state on 64-bit (glibc 2.41)",
+                             minimum=1)
+    page_bytes: int = param(PAGE_BYTES, "x86_64 base page", minimum=1)
+    key_life_s: float = param(60.0, "FACTS.md: CRNG_RESEED_INTERVAL", minimum=1e-3)
+    memlock_limit_bytes: int = param(8 << 20, "FACTS.md: RLIMIT_MEMLOCK default since 5.16")
+    # What a droppable fault does when nothing is reclaimable.  Source reading:
+    # vma_alloc_folio() only adds __GFP_NOWARN, so the allocator's OOM killer
+    # runs as for any fault; handle_mm_fault() then clears VM_FAULT_OOM and the
+    # access is retried.  "retry" models a kernel that never kills for it.
+    droppable_fault_at_oom: str = param(
+        "oom-kill", "mm/mempolicy.c vma_alloc_folio(); mm/memory.c handle_mm_fault()",
+        choices=("oom-kill", "retry"))
+    droppable_retry_s: float = param(0.01, "assumption: one retry per scheduler tick",
+                                     minimum=1e-6)
+
+
+SECTIONS = {"run": Run, "machine": Machine, "memcg": Memcg, "workload": Workload,
+            "pressure": Pressure, "state": State}
+
+
+def describe() -> list[tuple[str, object, str]]:
+    """(dotted name, default, source) for every parameter, for docs and reports."""
+    return [(f"{section}.{f.name}", f.default, f.metadata["source"])
+            for section, cls in SECTIONS.items() for f in fields(cls)]

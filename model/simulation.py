@@ -1,0 +1,330 @@
+"""One run: a scenario, a design and a seed in; tidy DataFrames out.
+
+Random streams are keyed by what uses them (a process's arrivals, its
+refaults, reclaim's young-bit checks), never drawn from one shared generator,
+so the same seed gives every design the same workload (common random
+numbers) and the same scenario and seed give bit-identical results.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from . import designs as designs_mod
+from .costs import Costs
+from .designs import ANON, UNEVICTABLE
+from .lru import Lruvec
+from .memory import Domain, Kswapd, Swap, kernel_watermarks
+from .metrics import Metrics, tidy, tidy_events, tidy_series
+from .scenario import Scenario, ScenarioError
+from .workload import GetrandomProcess, Hog, PageCache
+
+
+class Streams:
+    """Independent numpy generators, one per (purpose, id), from one seed."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def rng(self, purpose: str, *ids: int) -> np.random.Generator:
+        key = (sum(ord(c) << (8 * i) for i, c in enumerate(purpose[:7])),) + ids
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed,
+                                                                          spawn_key=key)))
+
+
+@dataclass
+class Result:
+    metrics: pd.DataFrame      # scenario, design, seed, replication, metric, value
+    timeseries: pd.DataFrame   # scenario, design, seed, replication, t_s, series, value
+    oom_events: pd.DataFrame   # one row per OOM kill
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario, design: str, seed: int, costs: Costs,
+                 check_invariants: bool = False):
+        self.scenario = scenario
+        self.design = designs_mod.get(design)
+        self.seed = seed
+        self.costs = costs
+        self.check_invariants = check_invariants
+        self.env = simpy.Environment()
+        self.streams = Streams(seed)
+        self.metrics = Metrics()
+        self.processes: list = []
+        self.next_pid = 1
+        request = scenario.workload.request_bytes
+        self.vdso_call_s = costs.mean_call_ns(True, request) * 1e-9
+        self.syscall_call_s = costs.mean_call_ns(False, request) * 1e-9
+        self.reseed_s = costs.reseed_ns * 1e-9
+        self.domain = self._make_domain()
+        self._rates = [r for r, _ in scenario.workload.calls_per_s]
+        self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))
+
+    # -- set-up ------------------------------------------------------------------
+
+    def _make_domain(self) -> Domain:
+        sc = self.scenario
+        page = sc.state.page_bytes
+        ram_pages = sc.machine.ram_bytes // page
+        swap = Swap(sc.machine.swap_bytes // page) if sc.machine.swap_bytes else None
+        lruvec = Lruvec(self.streams.rng("reclaim"))
+        common = dict(swap=swap, lruvec=lruvec, scan_ns_per_page=sc.machine.scan_ns_per_page,
+                      swappiness=sc.machine.swappiness, metrics=self.metrics,
+                      processes=lambda: self.processes)
+        reserved = sc.machine.reserved_bytes // page
+        if sc.memcg.limit_bytes:
+            # The container case: the memcg limit binds long before the
+            # machine does, so the machine's own reclaim is not modelled.
+            limit = sc.memcg.limit_bytes // page
+            if limit + reserved > ram_pages:
+                raise ScenarioError(f"memcg.limit_bytes = {sc.memcg.limit_bytes}: larger than "
+                                    f"machine.ram_bytes less machine.reserved_bytes")
+            domain = Domain(self.env, limit, None, kind="memcg", **common)
+        else:
+            marks = kernel_watermarks(ram_pages, page, sc.machine.min_free_bytes,
+                                      sc.machine.watermark_scale_factor)
+            if reserved + marks[2] >= ram_pages:
+                raise ScenarioError(f"machine.reserved_bytes = {sc.machine.reserved_bytes}: "
+                                    f"leaves no memory above the high watermark")
+            domain = Domain(self.env, ram_pages, marks, kind="machine", **common)
+            domain.pools["reserved"] = reserved
+            Kswapd(self.env, domain, sc.machine.kswapd_pages_per_s, sc.run.tick_s,
+                   self.metrics)
+        return domain
+
+    def _pid(self) -> int:
+        pid = self.next_pid
+        self.next_pid += 1
+        return pid
+
+    def _draw_rate(self, rng) -> float:
+        """A thread's call rate, from the scenario's (rate, weight) mix."""
+        u = rng.random() * self._rate_cdf[-1]
+        return self._rates[bisect.bisect_right(self._rate_cdf, u)]
+
+    # -- processes -------------------------------------------------------------------
+
+    def _server(self, index: int):
+        """A server process: its RSS, its threads (arriving and leaving), its forks."""
+        env, wl = self.env, self.scenario.workload
+        proc = GetrandomProcess(self, self._pid(), f"server{index}", "server")
+        self.processes.append(proc)
+        ok, stall_s = proc.heap.grow(proc.heap_pages_wanted)
+        if not ok:
+            return
+        for _ in range(wl.threads_per_process):
+            self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
+        if wl.fork_per_s > 0:
+            env.process(self._forks(proc))
+        if wl.thread_lifetime_s > 0 and wl.threads_per_process > 0:
+            arrival_per_s = wl.threads_per_process / wl.thread_lifetime_s
+            while proc.alive:
+                yield env.timeout(proc.rng.exponential(1 / arrival_per_s))
+                if proc.alive:
+                    self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
+
+    def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None):
+        thread = proc.start_thread(self.env.now, rate_per_s, slot)
+        if thread is not None and mean_life_s > 0:
+            life_s = proc.rng.exponential(mean_life_s)
+            self.env.timeout(life_s).callbacks.append(
+                lambda _ev: proc.exit_thread(thread, self.env.now))
+        return thread
+
+    def _forks(self, parent):
+        env, wl = self.env, self.scenario.workload
+        while parent.alive:
+            yield env.timeout(parent.rng.exponential(1 / wl.fork_per_s))
+            if parent.alive and parent.threads:
+                threads = list(parent.threads.values())
+                self._fork(parent, threads[parent.rng.integers(len(threads))])
+
+    def _fork(self, parent, forking_thread):
+        """fork(): the child gets the state mapping wiped, and the design's locking."""
+        env, wl, design = self.env, self.scenario.workload, self.design
+        self.metrics.count("forks")
+        child = GetrandomProcess(self, self._pid(), f"{parent.name}.child", "child",
+                                 parent=parent)
+        child.allocator, kept = parent.allocator.clone_for_child(
+            child, design.child_lru, forking_thread.slot)
+        if design.child_charged_to_memlock:
+            child.locked_pages = child.allocator.nr_folios
+        self.processes.append(child)
+        self._thread(child, forking_thread.rate_per_s, 0.0, slot=kept)
+        for _ in range(wl.child_threads - 1):
+            self._thread(child, self._draw_rate(child.rng), 0.0)
+        life_s = child.rng.exponential(wl.child_lifetime_s) if wl.child_lifetime_s else 0
+        if life_s:
+            env.timeout(life_s).callbacks.append(lambda _ev: self._reap(child))
+
+    def _reap(self, proc):
+        proc.exit(self.env.now)
+        if proc in self.processes:
+            self.processes.remove(proc)
+
+    def hog_killed(self, hog, now: float):
+        self.processes.remove(hog)
+        restart_s = self.scenario.pressure.restart_after_oom_s
+        if restart_s > 0:
+            def restart(_ev):
+                self._start_hog(self.env.now)
+            self.env.timeout(restart_s).callbacks.append(restart)
+
+    def _start_hog(self, now: float):
+        hog = Hog(self, self._pid())
+        hog.born_t = now
+        self.processes.append(hog)
+        self.env.process(hog.run())
+
+    # -- refaults ------------------------------------------------------------------
+
+    def refault_later(self, folio):
+        if not folio.refault_pending:
+            folio.refault_pending = True
+            self.env.process(self._refault(folio))
+
+    def _refault(self, folio):
+        """The first call on a dropped or swapped folio faults it back in.
+
+        A droppable fault that cannot get memory is retried, as the kernel
+        does once it has cleared VM_FAULT_OOM: the threads on the folio wait.
+        """
+        proc, env = folio.process, self.env
+        retry_s = self.scenario.state.droppable_retry_s
+        try:
+            if folio.rate_per_s <= 0:
+                return
+            yield env.timeout(proc.refault_rng.exponential(1 / folio.rate_per_s))
+            while proc.alive and not folio.resident and folio.rate_per_s > 0:
+                if proc.fault_in(folio, env.now):
+                    proc.refaulted(folio, env.now)
+                    return
+                if not proc.alive:
+                    return
+                self.metrics.count("droppable_fault_retries")
+                self.metrics.count("droppable_fault_retry_s", retry_s)
+                yield env.timeout(retry_s)
+        finally:
+            folio.refault_pending = False
+
+    # -- probes and invariants ---------------------------------------------------------
+
+    def _probe(self):
+        while True:
+            self.metrics.probe(self.env.now, self.snapshot())
+            if self.check_invariants:
+                self.assert_invariants()
+            yield self.env.timeout(self.scenario.run.probe_interval_s)
+
+    def state_folios(self):
+        for proc in self.processes:
+            if isinstance(proc, GetrandomProcess):
+                yield from proc.allocator.folios
+
+    def snapshot(self) -> dict:
+        page = self.scenario.state.page_bytes
+        state_bytes = self.scenario.state.state_bytes
+        domain = self.domain
+        resident = unevictable = keyed_swappable = zeroed_in_use = 0
+        for folio in self.state_folios():
+            if folio.resident:
+                resident += 1
+                unevictable += folio.kind == UNEVICTABLE
+                if folio.kind == ANON:
+                    keyed_swappable += folio.keyed_in_use()
+            zeroed_in_use += sum(1 for s in folio.in_use() if s.zeroed)
+        servers = [p for p in self.processes if isinstance(p, GetrandomProcess)]
+        return {
+            "free_bytes": domain.free_pages * page,
+            **{f"{pool}_bytes": n * page for pool, n in domain.pools.items()},
+            "swap_used_bytes": domain.swap.used_pages * page if domain.swap else 0,
+            "state_bytes_resident": resident * page,
+            "state_bytes_unevictable": unevictable * page,
+            "memlock_charged_bytes": sum(p.locked_pages for p in servers) * page,
+            "key_bytes_swappable": keyed_swappable * state_bytes,
+            "states_zeroed_in_use": zeroed_in_use,
+            "threads": sum(len(p.threads) for p in servers),
+        }
+
+    def assert_invariants(self):
+        """What must hold at every step; raises AssertionError naming the breach."""
+        domain = self.domain
+        assert all(n >= 0 for n in domain.pools.values()), domain.pools
+        assert domain.free_pages >= 0, f"free pages {domain.free_pages} < 0"
+        assert domain.used_pages + domain.free_pages == domain.capacity_pages
+        on_lru = sum(lst.pages for lst in domain.lruvec.lists.values())
+        expected = domain.used_pages - domain.pools["reserved"] - domain.pools["unevictable"]
+        assert on_lru == expected, f"LRU holds {on_lru} pages, pools say {expected}"
+        limit = self.scenario.state.memlock_limit_bytes // self.scenario.state.page_bytes
+        for proc in self.processes:
+            if isinstance(proc, GetrandomProcess):
+                assert proc.locked_pages <= limit or proc.kind == "child", \
+                    f"{proc.name}: {proc.locked_pages} locked pages over RLIMIT_MEMLOCK"
+                for thread in proc.threads.values():
+                    if thread.slot is not None and thread.slot.zeroed and not thread.paused:
+                        raise AssertionError(f"{proc.name}/{thread.tid} runs on a zeroed state")
+
+    # -- the run ---------------------------------------------------------------------
+
+    def run(self, replication: int = 0) -> Result:
+        sc, env = self.scenario, self.env
+        for index in range(sc.workload.processes):
+            env.process(self._server(index))
+        if sc.pressure.profile != "none":
+            self._start_hog(0.0)
+        if sc.pressure.file_hot_bytes or sc.pressure.file_stream_bytes_per_s:
+            env.process(PageCache(self).run())
+        env.process(self._probe())
+        env.run(until=sc.run.duration_s)
+        end = env.now
+        for proc in self.processes:
+            if isinstance(proc, GetrandomProcess):
+                for thread in proc.threads.values():
+                    thread.account(end)
+        self.metrics.probe(end, self.snapshot())
+        if self.check_invariants:
+            self.assert_invariants()
+        keys = {"scenario": sc.name, "design": self.design.name, "seed": self.seed,
+                "replication": replication}
+        values = self.metrics.summary()
+        values.update(self._derived(values))
+        return Result(tidy(keys, values), tidy_series(keys, self.metrics.series),
+                      tidy_events(keys, self.metrics.oom_events))
+
+    def _derived(self, values: dict) -> dict:
+        """Q4 and time-averaged figures computed from the design and the probes."""
+        series = pd.DataFrame(self.metrics.series, columns=["t_s", "series", "value"])
+        means = series.groupby("series")["value"].mean()
+        hours = self.scenario.run.duration_s / 3600
+        return {
+            "state_bytes_resident_mean": float(means.get("state_bytes_resident", 0.0)),
+            "state_bytes_unevictable_mean": float(means.get("state_bytes_unevictable", 0.0)),
+            "states_dropped_per_hour": values.get("states_dropped", 0.0) / hours,
+            "reseed_syscalls": sum(values.get(f"reseeds_{c}", 0.0)
+                                   for c in ("first", "expiry", "drop", "fork")),
+            "key_bytes_dumpable": 0.0 if self.design.dontdump else values.get(
+                "key_bytes_swappable_max", 0.0),
+            # Without wipe-on-fork a child would reuse its parent's batch.
+            "states_shared_over_fork": 0.0 if self.design.wipe_on_fork else values.get(
+                "forks", 0.0),
+            "what_if_costs": float(self.costs.what_if),
+        }
+
+
+def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,
+             costs: Costs | None = None, check_invariants: bool = False) -> Result:
+    """Run one scenario for one design; the same arguments give the same frames."""
+    if costs is None:
+        from .calibration import load_costs
+        costs = load_costs()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed(={seed!r}) must be a non-negative integer")
+    return Simulation(scenario, design, int(seed), costs, check_invariants).run(replication)
+
+
+__all__ = ["simulate", "Simulation", "Result", "Streams"]

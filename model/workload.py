@@ -1,0 +1,390 @@
+"""Who uses memory and calls getrandom(): processes, threads, hogs, page cache.
+
+A thread's getrandom() calls are a rate, not events: between two changes of
+its state (start, drop, refault, exit) its calls and their CPU time are
+accounted in one step (Thread.account).  Events are the changes.
+"""
+from __future__ import annotations
+
+import math
+
+from .designs import ANON, DROPPABLE, UNEVICTABLE
+from .lru import ANON as LRU_ANON, FILE as LRU_FILE, Run
+from .states import StateAllocator
+
+POOL_OF_KIND = {DROPPABLE: "droppable", UNEVICTABLE: "unevictable", ANON: "anon"}
+
+
+class Area:
+    """Pages of one owner on the LRU: a hog's heap, a server's RSS, the page cache."""
+
+    def __init__(self, sim, pool: str, lru_type: str, hot_fraction: float, process=None):
+        self.sim = sim
+        self.pool, self.lru_type = pool, lru_type
+        self.hot_fraction = hot_fraction
+        self.ref_carry = 0.0
+        self.process = process
+        self.resident_pages = 0
+        self.swapped_pages = 0
+
+    def grow(self, pages: int) -> tuple[bool, float]:
+        ok, stall_s = self.sim.domain.charge(pages, self.pool, self.process)
+        if ok and (self.process is None or self.process.alive):
+            self.resident_pages += pages
+            self.sim.domain.lruvec.add(Run(self, pages), self.lru_type)
+        elif ok:                        # charged, but the OOM killer took its owner
+            self.sim.domain.uncharge(pages, self.pool)
+        return ok, stall_s
+
+    def shrink(self, pages: int) -> None:
+        """Give pages back (free(), munmap): take them off the LRU, inactive first."""
+        lruvec = self.sim.domain.lruvec
+        left = pages
+        for key in ((self.lru_type, False), (self.lru_type, True)):
+            lst = lruvec.lists[key]
+            for seg in list(lst.segments):
+                if left == 0:
+                    break
+                if isinstance(seg, Run) and seg.owner is self:
+                    n = min(seg.pages, left)
+                    seg.pages -= n
+                    lst.pages -= n
+                    left -= n
+                    if seg.pages == 0:
+                        lst.segments.remove(seg)
+        freed = pages - left
+        self.resident_pages -= freed
+        self.sim.domain.uncharge(freed, self.pool)
+
+    def release_all(self) -> None:
+        domain = self.sim.domain
+        gone = domain.lruvec.remove_owner(self)
+        assert gone == self.resident_pages, (gone, self.resident_pages)
+        domain.uncharge(gone, self.pool)
+        if self.swapped_pages:
+            domain.swap.release(self.swapped_pages)
+        self.resident_pages = self.swapped_pages = 0
+
+    def lru_released(self, pages: int, lru_type: str) -> None:
+        """Reclaim took `pages`: page cache is dropped, anon went to swap."""
+        self.resident_pages -= pages
+        if lru_type == LRU_ANON:
+            self.swapped_pages += pages
+        self.sim.domain.uncharge(pages, self.pool)
+
+
+class Thread:
+    __slots__ = ("process", "tid", "rate_per_s", "slot", "last_t", "paused", "alive")
+
+    def __init__(self, process, tid: int, rate_per_s: float, now: float):
+        self.process, self.tid, self.rate_per_s = process, tid, rate_per_s
+        self.slot = None
+        self.last_t = now
+        self.paused = False
+        self.alive = True
+
+    def account(self, now: float) -> None:
+        """Bill the calls made since last_t: vDSO if it holds a state, else syscalls."""
+        if self.paused or now <= self.last_t:
+            self.last_t = max(self.last_t, now)
+            return
+        sim = self.process.sim
+        calls = self.rate_per_s * (now - self.last_t)
+        if self.slot is not None:
+            if self.slot.zeroed:
+                raise AssertionError(f"{self.process.name}/{self.tid}: vDSO use of a "
+                                     f"zeroed state at t={now:.3f}s without a reseed")
+            sim.metrics.count("calls_vdso", calls)
+            sim.metrics.count("cpu_getrandom_s", calls * sim.vdso_call_s)
+            # The CRNG generation moves every key_life_s; a state in use then
+            # reseeds on its next call, if one comes before the next move.
+            life = sim.scenario.state.key_life_s
+            expiries = math.floor(now / life) - math.floor(self.last_t / life)
+            if expiries:
+                expiries *= -math.expm1(-self.rate_per_s * life)
+                sim.metrics.count("reseeds_expiry", expiries)
+                sim.metrics.count("key_lives", expiries)
+                sim.metrics.count("cpu_getrandom_s", expiries * sim.reseed_s)
+        else:
+            sim.metrics.count("calls_syscall", calls)
+            sim.metrics.count("cpu_getrandom_s", calls * sim.syscall_call_s)
+        self.last_t = now
+
+
+class GetrandomProcess:
+    """A server (or a fork child) whose threads call getrandom().
+
+    Its state folios follow the design: `kind` for blocks it maps itself,
+    and charging to RLIMIT_MEMLOCK where the design says so.
+    """
+    oom_killable = True
+
+    def __init__(self, sim, pid: int, name: str, kind: str, parent=None):
+        self.sim, self.pid, self.name, self.kind = sim, pid, name, kind
+        self.page_bytes = sim.scenario.state.page_bytes
+        self.alive = True
+        self.threads: dict[int, Thread] = {}
+        self.next_tid = 0
+        self.rng = sim.streams.rng("process", pid)
+        self.refault_rng = sim.streams.rng("refault", pid)
+        state = sim.scenario.state
+        self.allocator = StateAllocator(self, state.state_bytes, state.page_bytes,
+                                        sim.scenario.workload.nprocs)
+        self.locked_pages = 0
+        rss_pages = sim.scenario.workload.process_rss_bytes // self.page_bytes
+        self.heap = Area(sim, "anon", LRU_ANON, hot_fraction=1.0, process=self)
+        # A fork child shares its parent's heap copy-on-write: it counts in
+        # the child's RSS (oom_badness) but is not charged twice.
+        self.shared_rss_pages = rss_pages if parent is not None else 0
+        self.heap_pages_wanted = 0 if parent is not None else rss_pages
+
+    # -- memory --------------------------------------------------------------
+
+    def rss_pages(self) -> int:
+        states = sum(1 for f in self.allocator.folios if f.resident or f.swapped)
+        return (self.heap.resident_pages + self.heap.swapped_pages
+                + self.shared_rss_pages + states)
+
+    def state_pages(self) -> int:
+        return sum(1 for f in self.allocator.folios if f.resident)
+
+    def fault_in(self, folio, now: float) -> bool:
+        """First touch (or refault) of one state folio; the stall is the thread's."""
+        sim = self.sim
+        droppable = folio.kind == DROPPABLE
+        may_oom = not (droppable and sim.scenario.state.droppable_fault_at_oom == "retry")
+        ok, stall_s = sim.domain.charge(1, POOL_OF_KIND[folio.kind], self, may_oom=may_oom)
+        sim.metrics.count("state_fault_stall_s", stall_s)
+        if not ok or not self.alive:
+            if ok:
+                sim.domain.uncharge(1, POOL_OF_KIND[folio.kind])
+            return False
+        if folio.swapped:
+            sim.domain.swap.release(1)
+            folio.swapped = False
+            sim.metrics.count("state_swapins")
+        folio.resident = True
+        folio.mark_young(now)
+        if folio.kind != UNEVICTABLE:
+            sim.domain.lruvec.add(folio, LRU_FILE if droppable else LRU_ANON)
+        sim.metrics.count("state_faults")
+        sim.metrics.count("cpu_fault_s", sim.costs.fault_ns[folio.kind] * 1e-9)
+        return True
+
+    def _map_block(self, kind: str, charged: bool, now: float):
+        """mmap() one more block of states; with mlock(), lock and populate it."""
+        alloc = self.allocator
+        if charged:
+            limit = self.sim.scenario.state.memlock_limit_bytes // self.page_bytes
+            if self.locked_pages + alloc.block_pages > limit:
+                self.sim.metrics.count("mlock_failures")
+                return None
+            self.locked_pages += alloc.block_pages
+        block = alloc.grow(kind)
+        if self.sim.design.populate_on_map:
+            self.sim.metrics.count("cpu_mlock_s",
+                                   len(block) * self.sim.costs.mlock_ns_per_page * 1e-9)
+            for folio in block:
+                if not self.fault_in(folio, now):
+                    return None
+        return block
+
+    # -- threads -------------------------------------------------------------
+
+    def start_thread(self, now: float, rate_per_s: float, slot=None) -> Thread | None:
+        sim = self.sim
+        thread = Thread(self, self.next_tid, rate_per_s, now)
+        self.next_tid += 1
+        self.threads[thread.tid] = thread
+        sim.metrics.count("threads_started")
+        if not sim.design.uses_vdso:
+            return thread
+        if slot is None:
+            slot = self.allocator.take()
+        if slot is None:
+            design = sim.design
+            if self._map_block(design.lru, design.charged_to_memlock, now) is None:
+                if self.alive:
+                    sim.metrics.count("threads_syscall_fallback")
+                return thread if self.alive else None
+            slot = self.allocator.take()
+        slot.thread = thread
+        thread.slot = slot
+        folio = slot.folio
+        folio.rate_per_s += rate_per_s
+        if not folio.resident:
+            thread.paused = True
+            if not self.fault_in(folio, now):
+                if self.alive:
+                    sim.refault_later(folio)
+                return thread if self.alive else None
+            thread.paused = False
+        if slot.zeroed:
+            self.reseed(slot)
+        return thread
+
+    def reseed(self, slot) -> None:
+        """The vDSO found the state zeroed: one syscall for a new key."""
+        sim = self.sim
+        sim.metrics.count(f"reseeds_{slot.zeroed}")
+        slot.zeroed = None
+        sim.metrics.count("key_lives")
+        sim.metrics.count("cpu_getrandom_s", sim.reseed_s)
+
+    def exit_thread(self, thread: Thread, now: float) -> None:
+        if not thread.alive:
+            return
+        thread.account(now)
+        thread.alive = False
+        slot = thread.slot
+        if slot is not None:
+            slot.folio.rate_per_s -= thread.rate_per_s
+            self.allocator.give_back(slot)
+            thread.slot = None
+        del self.threads[thread.tid]
+
+    # -- reclaim and refault ---------------------------------------------------
+
+    def folio_reclaimed(self, folio, now: float) -> None:
+        """Reclaim took a state folio: droppable is zeroed, anon went to swap."""
+        sim = self.sim
+        folio.resident = False
+        sim.domain.uncharge(1, POOL_OF_KIND[folio.kind])
+        if folio.kind == DROPPABLE:
+            sim.metrics.count("state_pages_dropped")
+            for slot in folio.slots:
+                if slot.thread is not None:
+                    slot.thread.account(now)
+                    slot.thread.paused = True
+                    if slot.zeroed is None:
+                        sim.metrics.count("key_lives_dropped")
+                    sim.metrics.count("states_dropped")
+                elif slot.zeroed is None:
+                    sim.metrics.count("free_states_dropped")
+                slot.zeroed = "drop"
+        else:
+            folio.swapped = True
+            sim.metrics.count("state_pages_swapped")
+            sim.metrics.count("key_bytes_swapped",
+                              folio.keyed_in_use() * sim.scenario.state.state_bytes)
+            for slot in folio.in_use():
+                slot.thread.account(now)
+                slot.thread.paused = True
+        if folio.rate_per_s > 0:
+            sim.refault_later(folio)
+
+    def refaulted(self, folio, now: float) -> None:
+        """The first call after a drop faulted the folio back: its users reseed."""
+        for slot in folio.in_use():
+            thread = slot.thread
+            if slot.zeroed:
+                self.reseed(slot)
+            thread.paused = False
+            thread.last_t = now
+
+    # -- life and death --------------------------------------------------------
+
+    def kill(self, now: float) -> None:
+        self.exit(now)
+
+    def exit(self, now: float) -> None:
+        if not self.alive:
+            return
+        for thread in list(self.threads.values()):
+            self.exit_thread(thread, now)
+        self.alive = False
+        domain = self.sim.domain
+        for folio in self.allocator.folios:
+            if folio.resident:
+                if folio.lru is not None:
+                    domain.lruvec.remove_folio(folio)
+                domain.uncharge(1, POOL_OF_KIND[folio.kind])
+                folio.resident = False
+            if folio.swapped:
+                domain.swap.release(1)
+                folio.swapped = False
+        self.heap.release_all()
+        self.locked_pages = 0
+
+
+class Hog:
+    """Another process whose anon memory follows a profile: steady, spikes or a leak."""
+    kind = "hog"
+    oom_killable = True
+
+    def __init__(self, sim, pid: int):
+        self.sim, self.pid, self.name = sim, pid, "hog"
+        self.page_bytes = sim.scenario.state.page_bytes
+        self.alive = True
+        self.born_t = 0.0
+        p = sim.scenario.pressure
+        self.heap = Area(sim, "anon", LRU_ANON, hot_fraction=p.anon_hot_fraction, process=self)
+
+    def rss_pages(self) -> int:
+        return self.heap.resident_pages + self.heap.swapped_pages
+
+    def state_pages(self) -> int:
+        return 0
+
+    def target_pages(self, now: float) -> int:
+        p = self.sim.scenario.pressure
+        t = now - self.born_t
+        if p.profile == "steady":
+            target = p.anon_base_bytes
+        elif p.profile == "spikes":
+            in_spike = (t % p.spike_period_s) >= p.spike_period_s - p.spike_duration_s
+            target = p.anon_peak_bytes if in_spike else p.anon_base_bytes
+        elif p.profile == "leak":
+            target = p.anon_base_bytes + p.leak_bytes_per_s * t
+        else:
+            target = 0
+        return int(target) // self.page_bytes
+
+    def run(self):
+        """Allocate or free toward the profile every tick; stalls delay the hog."""
+        env, tick_s = self.sim.env, self.sim.scenario.run.tick_s
+        while self.alive:
+            have = self.heap.resident_pages + self.heap.swapped_pages
+            want = self.target_pages(env.now) - have
+            if want > 0:
+                ok, stall_s = self.heap.grow(want)
+                if stall_s:
+                    yield env.timeout(stall_s)
+                if not ok:
+                    break
+            elif want < 0:
+                self.heap.shrink(min(-want, self.heap.resident_pages))
+            yield env.timeout(tick_s)
+
+    def kill(self, now: float) -> None:
+        self.alive = False
+        self.heap.release_all()
+        self.sim.hog_killed(self, now)
+
+
+class PageCache:
+    """File pages: a hot working set that refaults when reclaimed, and used-once reads."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        p = sim.scenario.pressure
+        page = sim.scenario.state.page_bytes
+        self.hot = Area(sim, "file", LRU_FILE, hot_fraction=1.0)
+        self.stream = Area(sim, "file", LRU_FILE, hot_fraction=0.0)
+        self.hot_pages = p.file_hot_bytes // page
+        self.stream_pages_per_s = p.file_stream_bytes_per_s / page
+        self.stream_carry = 0.0
+
+    def run(self):
+        env, tick_s = self.sim.env, self.sim.scenario.run.tick_s
+        while True:
+            missing = self.hot_pages - self.hot.resident_pages
+            if missing > 0:
+                self.sim.metrics.count("file_refaults", missing)
+                self.hot.grow(missing)
+            self.stream_carry += self.stream_pages_per_s * tick_s
+            pages = int(self.stream_carry)
+            if pages:
+                self.stream_carry -= pages
+                self.stream.grow(pages)
+            yield env.timeout(tick_s)
