@@ -157,3 +157,27 @@ def test_kernel_watermarks_follow_page_alloc():
     # 4 GiB: min_free_kbytes = sqrt(4194304 * 16) = 8192 kB -> 2048 pages;
     # step = max(2048 / 4, 1048576 * 10 / 10000) = 1048 (__setup_per_zone_wmarks).
     assert kernel_watermarks(1 << 20, 4096, 0, 10) == (2048, 2048 + 1048, 2048 + 2 * 1048)
+
+
+# Nothing reclaimable: a steady hog fills a memcg once the states are dropped.
+FULL = {"run.duration_s": 8, "run.probe_interval_s": 0.5,
+        "memcg.limit_bytes": "256 MiB", "machine.ram_bytes": "1 GiB",
+        "workload.processes": 1, "workload.threads_per_process": 280,
+        "workload.process_rss_bytes": "32 MiB", "workload.calls_per_s": [[20, 1.0]],
+        "pressure.profile": "steady", "pressure.anon_base_bytes": "224 MiB",
+        "pressure.file_hot_bytes": 0, "pressure.file_stream_bytes_per_s": 0}
+
+
+def test_droppable_fault_with_nothing_reclaimable_retries_without_a_kill():
+    v = values(run("spikes", "droppable", **FULL, **{"state.droppable_fault_at_oom": "retry"}))
+    assert v["states_dropped"] > 0
+    assert v["droppable_fault_retries"] > 100, "threads must keep retrying the fault"
+    assert v["oom_kills"] == 0
+    assert v["calls_vdso"] < 280 * 20 * 8 * 0.5, "retrying threads make no calls"
+
+
+def test_droppable_fault_at_oom_runs_the_oom_killer_by_default():
+    result = run("spikes", "droppable", **FULL)
+    assert values(result)["oom_kills"] >= 1
+    assert (result.oom_events.victim_kind == "hog").all()
+    assert values(result)["droppable_fault_retries"] == 0
