@@ -72,7 +72,7 @@ class Simulation:
         page = sc.state.page_bytes
         ram_pages = sc.machine.ram_bytes // page
         swap = Swap(sc.machine.swap_bytes // page) if sc.machine.swap_bytes else None
-        lruvec = Lruvec(self.streams.rng("reclaim"))
+        lruvec = Lruvec(self.streams.rng("reclaim"), sc.state.droppable_counts_as_reclaimed)
         common = dict(swap=swap, lruvec=lruvec, scan_ns_per_page=sc.machine.scan_ns_per_page,
                       swappiness=sc.machine.swappiness, metrics=self.metrics,
                       processes=lambda: self.processes)
