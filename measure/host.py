@@ -101,7 +101,7 @@ def quick_plan() -> Plan:
         "reseed": [["--samples", "2", "--rounds", "200"]],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
-                      "--hold-ms", "20", "--timeout-s", "20"] for h in ("16", "56")],
+                      "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],
         "oomtouch": [["--hog-mib", "32", "--pages", "256", "--watchdog-s", "2"]],
         "fork": [["--pages", "4"]],
         "memlock": [["--limit-bytes", "65536"]],
