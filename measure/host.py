@@ -33,6 +33,9 @@ HARNESS_SRC = REPO / "kernel-patches" / "harness"
 HARNESS_BUILD = REPO / "build" / "harness"
 CPU_LOCK = Path("/tmp/study-cpu.lock")
 TERM_GRACE_S = 10
+# Experiments whose numbers are times: they want an idle machine.
+TIMING = ("callcost", "reseed", "fault")
+QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 
 
 class CalibrateError(RuntimeError):
@@ -69,6 +72,7 @@ class Plan:
     runs: dict = field(default_factory=dict)
     timeout_s: float = 600
     selftest_runs: int = 3
+    quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
 
 
 def full_plan() -> Plan:
@@ -105,7 +109,7 @@ def quick_plan() -> Plan:
         "oomtouch": [["--hog-mib", "32", "--pages", "256", "--watchdog-s", "2"]],
         "fork": [["--pages", "4"]],
         "memlock": [["--limit-bytes", "65536"]],
-    }, timeout_s=60, selftest_runs=1)
+    }, timeout_s=60, selftest_runs=1, quiet_wait_s=0)
 
 
 @contextlib.contextmanager
@@ -122,6 +126,35 @@ def cpu_lock(enabled: bool):
                   flush=True)
             fcntl.flock(f, fcntl.LOCK_EX)
         yield
+
+
+def cpu_busy_fraction(interval_s: float = 1.0) -> float:
+    """Share of all CPUs' time not idle over interval_s, from /proc/stat."""
+    def sample():
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]       # total, idle + iowait
+    total0, idle0 = sample()
+    time.sleep(interval_s)
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def wait_for_quiet_cpu(max_wait_s: float) -> float:
+    """The lock only keeps out those who take it: wait until the CPUs idle.
+
+    Returns the last busy fraction seen; timing rows record it, so a run
+    taken on a busy machine says so.
+    """
+    deadline = time.monotonic() + max_wait_s
+    busy = cpu_busy_fraction()
+    if busy > QUIET_BUSY and max_wait_s > 0:
+        print(f"calibrate: CPUs {busy:.0%} busy outside the lock; waiting up to "
+              f"{max_wait_s:.0f} s for them to idle", flush=True)
+        while busy > QUIET_BUSY and time.monotonic() < deadline:
+            busy = cpu_busy_fraction()
+        if busy > QUIET_BUSY:
+            print(f"calibrate: warning: timing on CPUs {busy:.0%} busy", flush=True)
+    return round(busy, 3)
 
 
 def remove_stale_cgroups(pid: int) -> list[str]:
@@ -234,8 +267,11 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
     rows, skips = [], []
     for args in arg_lists:
+        busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
         prov = provenance(command=command)
+        if busy is not None:
+            prov["cpu_busy_before"] = busy
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
     for s in skips:
@@ -262,13 +298,14 @@ def run_selfcheck(binary: Path, out: Path):
         for t in taps])
 
 
-def run_selftest(callcost_rows: list[dict], runs: int, out: Path) -> bool:
+def run_selftest(callcost_rows: list[dict], plan: Plan, out: Path) -> bool:
     """The selftest's bench-single beside the harness; True when within AGREEMENT."""
     binary = selftest.build_selftest()
     rows, agree_rows, ok = [], [], True
-    for i in range(runs):
+    for i in range(plan.selftest_runs):
+        busy = wait_for_quiet_cpu(plan.quiet_wait_s)
         bench = selftest.bench_single(binary)
-        prov = provenance(command=f"{binary.name} bench-single")
+        prov = provenance(command=f"{binary.name} bench-single") | {"cpu_busy_before": busy}
         rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
                  for mode, v in bench.items()]
     prov = provenance(command="python -m measure.host (selftest comparison)")
@@ -324,7 +361,7 @@ def main(argv=None) -> int:
                     print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
             agree = True
             if not args.no_selftest and "callcost" in only:
-                agree = run_selftest(results["callcost"], plan.selftest_runs, args.out)
+                agree = run_selftest(results["callcost"], plan, args.out)
     except (CalibrateError, selftest.SelftestError, ValueError, OSError,
             subprocess.CalledProcessError) as e:
         print(f"error: {e}", file=sys.stderr)
