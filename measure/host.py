@@ -1,6 +1,7 @@
 """`make calibrate`: measure the running kernel with the C harness.
 
     python -m measure.host [--quick] [--out DIR] [--only EXP,...] [--no-lock] [--no-selftest]
+                           [--quiet-wait-s S]
 
 Builds kernel-patches/harness, runs its self-check and every experiment with
 repeated samples, and writes one CSV per experiment to data/host/ (atomically,
@@ -339,8 +340,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", help="comma-separated experiments to run")
     ap.add_argument("--no-lock", action="store_true", help=f"do not take {CPU_LOCK}")
     ap.add_argument("--no-selftest", action="store_true", help="skip the kernel selftest peer")
+    ap.add_argument("--quiet-wait-s", type=float,
+                    help="longest wait for idle CPUs before each timing run")
     args = ap.parse_args(argv)
     plan = quick_plan() if args.quick else full_plan()
+    if args.quiet_wait_s is not None:
+        plan.quiet_wait_s = args.quiet_wait_s
     only = set(args.only.split(",")) if args.only else set(plan.runs)
     unknown = only - set(plan.runs)
     if unknown:
