@@ -491,13 +491,21 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
     lines = [f"{spec.name}: {metric}, mean [95% CI] over replications"]
     for point, group in rows.groupby("point", sort=True):
         first = group.iloc[0]
-        label = ", ".join(f"{k}={first[k]}" for k in grid_keys) or "base"
+        label = ", ".join(f"{k}={_grid_label(k, first[k])}" for k in grid_keys) or "base"
         lines.append(f"  point {point}: {label}")
         for _, r in group.iterrows():
             lines.append(f"    {r['design']:<14} {_num(r['mean']):>12} "
                          f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]  n={r['n']}"
                          + (f" failed={r['n_failed']}" if r["n_failed"] else ""))
     return "\n".join(lines)
+
+
+def _grid_label(key: str, value) -> str:
+    """Sizes in MiB or GiB, as a person would write them in the sweep file."""
+    if "_bytes" in key and isinstance(value, (int, float)) and value >= 1 << 20:
+        unit, shift = ("GiB", 30) if value >= 1 << 30 and value % (1 << 30) == 0 else ("MiB", 20)
+        return f"{value / (1 << shift):g} {unit}" + ("/s" if key.endswith("_per_s") else "")
+    return str(value)
 
 
 def _num(x: float) -> str:

@@ -107,7 +107,7 @@ class Dask:
     def __init__(self, address: str):
         from distributed import Client, as_completed
         self.client = Client(address, set_as_default=False)
-        self.done = as_completed()
+        self.done = as_completed(loop=self.client.loop)
         self.futures: dict = {}
 
     def submit(self, task: Task) -> None:
