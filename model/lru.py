@@ -13,7 +13,10 @@ What is modelled from mm/vmscan.c:
   - shrink_active_list(): the active tail is deactivated (young bits are
     cleared on the way, PG_referenced is left alone);
   - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB);
-  - get_scan_count(): without free swap the anon lists are not scanned.
+  - get_scan_count(): without free swap the anon lists are not scanned;
+  - shrink_folio_list(): a dropped droppable folio is freed but not counted
+    in nr_reclaimed (see _scan_folio), measured as pgsteal_file = 0 while
+    every droppable page read back as zero (data/host/pressure.csv).
 """
 from __future__ import annotations
 
@@ -86,9 +89,10 @@ class LruList:
 class Lruvec:
     """Anon and file, inactive and active: one reclaim domain's LRU lists."""
 
-    def __init__(self, reclaim_rng):
+    def __init__(self, reclaim_rng, droppable_counts_as_reclaimed: bool = False):
         self.lists = {(t, a): LruList() for t in (ANON, FILE) for a in (False, True)}
         self.rng = reclaim_rng
+        self.droppable_counts_as_reclaimed = droppable_counts_as_reclaimed
 
     def pages(self, lru_type: str) -> int:
         return self.lists[lru_type, False].pages + self.lists[lru_type, True].pages
@@ -182,4 +186,11 @@ class Lruvec:
             swap.store(1)
         folio.lru = None
         folio.reclaimed(now)
+        if lru_type == FILE and not self.droppable_counts_as_reclaimed:
+            # shrink_folio_list(): try_to_unmap() discards the droppable PTE
+            # and marks the folio dirty; a dirty file-LRU folio then goes to
+            # activate_locked, and move_folios_to_lru() frees it on the last
+            # folio_put().  The page is freed, but nr_reclaimed never hears
+            # of it, so reclaim keeps scanning as if it had made no progress.
+            return 0
         return 1

@@ -142,11 +142,14 @@ class Domain:
         if self.kswapd is not None and self.free_pages < self.watermarks[1]:
             self.kswapd.wake()
 
-    def reclaim(self, nr_to_reclaim: int) -> tuple[int, int]:
+    def reclaim(self, nr_to_reclaim: int, balanced=None) -> tuple[int, int]:
         """shrink_lruvec() over falling priorities: returns (scanned, reclaimed).
 
         Without free swap only the file lists are scanned (get_scan_count());
-        with it, anon and file share the scan by swappiness.
+        with it, anon and file share the scan by swappiness.  Direct reclaim
+        stops on its target alone (do_try_to_free_pages()); kswapd passes
+        `balanced`, checked between priorities as balance_pgdat() checks
+        pgdat_balanced().
         """
         now = self.env.now
         lruvec = self.lruvec
@@ -172,7 +175,7 @@ class Domain:
                                               nr_to_reclaim - reclaimed)
                 scanned += s
                 reclaimed += r
-            if reclaimed >= nr_to_reclaim:
+            if reclaimed >= nr_to_reclaim or (balanced is not None and balanced()):
                 break
         return scanned, reclaimed
 
@@ -210,12 +213,14 @@ class Kswapd:
         domain = self.domain
         high = domain.watermarks[2]
         while domain.free_pages < high:
-            want = min(self.pages_per_tick, high - domain.free_pages)
-            scanned, reclaimed = domain.reclaim(want)
+            free_before = domain.free_pages
+            want = min(self.pages_per_tick, high - free_before)
+            scanned, reclaimed = domain.reclaim(
+                want, balanced=lambda: domain.free_pages - free_before >= want)
             self.metrics.count("pgscan_kswapd", scanned)
             self.metrics.count("pgsteal_kswapd", reclaimed)
             self.metrics.count("kswapd_cpu_s", scanned * domain.scan_s_per_page)
-            if reclaimed == 0:
+            if domain.free_pages <= free_before:
                 break           # nothing reclaimable: kswapd gives up and sleeps
             yield self.env.timeout(self.tick_s)
         self.running = False

@@ -14,16 +14,30 @@ import pandas as pd
 
 KEYS = ("scenario", "design", "seed", "replication")
 
+# Every counter a run may touch, so that every run reports the same metrics
+# (a design that never drops still says states_dropped = 0).
+COUNTERS = (
+    "calls_vdso", "calls_syscall", "cpu_getrandom_s", "cpu_fault_s", "cpu_mlock_s",
+    "reseeds_first", "reseeds_expiry", "reseeds_drop", "reseeds_fork",
+    "key_lives", "key_lives_dropped", "states_dropped", "free_states_dropped",
+    "state_pages_dropped", "state_pages_swapped", "state_swapins", "key_bytes_swapped",
+    "state_faults", "state_fault_stall_s", "droppable_fault_retries",
+    "droppable_fault_retry_s", "threads_started", "threads_syscall_fallback",
+    "mlock_failures", "forks", "file_refaults", "pgscan_kswapd", "pgsteal_kswapd",
+    "pgscan_direct", "pgsteal_direct", "kswapd_cpu_s",
+)
+
 
 class Metrics:
     def __init__(self):
-        self.counters = defaultdict(float)
+        self.counters = defaultdict(float, dict.fromkeys(COUNTERS, 0.0))
         self.maxima = defaultdict(float)
         self.stalls_s: list[float] = []
         self.oom_events: list[dict] = []
         self.series: list[tuple[float, str, float]] = []
 
     def count(self, name: str, amount: float = 1.0) -> None:
+        assert name in self.counters, f"unknown counter {name}: add it to COUNTERS"
         self.counters[name] += amount
 
     def peak(self, name: str, value: float) -> None:

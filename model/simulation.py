@@ -72,7 +72,7 @@ class Simulation:
         page = sc.state.page_bytes
         ram_pages = sc.machine.ram_bytes // page
         swap = Swap(sc.machine.swap_bytes // page) if sc.machine.swap_bytes else None
-        lruvec = Lruvec(self.streams.rng("reclaim"))
+        lruvec = Lruvec(self.streams.rng("reclaim"), sc.state.droppable_counts_as_reclaimed)
         common = dict(swap=swap, lruvec=lruvec, scan_ns_per_page=sc.machine.scan_ns_per_page,
                       swappiness=sc.machine.swappiness, metrics=self.metrics,
                       processes=lambda: self.processes)
@@ -307,8 +307,9 @@ class Simulation:
             "states_dropped_per_hour": values.get("states_dropped", 0.0) / hours,
             "reseed_syscalls": sum(values.get(f"reseeds_{c}", 0.0)
                                    for c in ("first", "expiry", "drop", "fork")),
+            # Without VM_DONTDUMP every resident state page lands in a core dump.
             "key_bytes_dumpable": 0.0 if self.design.dontdump else values.get(
-                "key_bytes_swappable_max", 0.0),
+                "state_bytes_resident_max", 0.0),
             # Without wipe-on-fork a child would reuse its parent's batch.
             "states_shared_over_fork": 0.0 if self.design.wipe_on_fork else values.get(
                 "forks", 0.0),

@@ -1,0 +1,183 @@
+"""The model's invariants, determinism and the behaviour of each design."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import model
+from model.costs import Costs, Linear
+from model.designs import ANON, DROPPABLE, UNEVICTABLE
+from model.simulation import Simulation, simulate
+
+# Costs pinned here so that new data/ files cannot change what these tests see.
+COSTS = Costs(vdso=Linear(20.0, 0.1), syscall=Linear(480.0, 1.0), reseed_ns=500.0,
+              fault_ns={ANON: 200.0, DROPPABLE: 200.0, UNEVICTABLE: 250.0},
+              mlock_ns_per_page=100.0, sources={"all": "pinned by tests"}, what_if=True)
+
+
+def run(name, design, seed=1, check=True, **overrides):
+    scenario = model.load(name, overrides)
+    return simulate(scenario, design, seed=seed, costs=COSTS, check_invariants=check)
+
+
+def values(result) -> pd.Series:
+    return result.metrics.set_index("metric")["value"]
+
+
+# A 1 GiB memcg under a leak, where the server is the largest process.
+LEAK = dict(**{
+    "run.duration_s": 240, "run.probe_interval_s": 0.5,
+    "memcg.limit_bytes": "512 MiB", "machine.ram_bytes": "2 GiB",
+    "workload.processes": 1, "workload.threads_per_process": 2000,
+    "workload.thread_lifetime_s": 0, "workload.process_rss_bytes": "256 MiB",
+    "workload.calls_per_s": [[50, 0.5], [0.01, 0.5]],
+    "pressure.profile": "leak", "pressure.anon_base_bytes": "64 MiB",
+    "pressure.leak_bytes_per_s": "4 MiB", "pressure.restart_after_oom_s": 20,
+    "pressure.file_hot_bytes": "32 MiB", "pressure.file_stream_bytes_per_s": "2 MiB",
+})
+
+
+@pytest.mark.parametrize("design", list(model.DESIGNS))
+@pytest.mark.parametrize("name", ["spikes", "container", "fork-server"])
+def test_invariants_hold_at_every_probe(name, design):
+    """Pages conserved, free >= 0, LRU matches pools, RLIMIT_MEMLOCK respected,
+    no vDSO use of a zeroed state: checked every 0.5 s of simulated time."""
+    result = run(name, design, **{"run.duration_s": 200, "run.probe_interval_s": 0.5})
+    v = values(result)
+    assert v["free_bytes_max"] >= 0
+    assert v["calls_vdso"] + v["calls_syscall"] > 0
+
+
+def test_invariants_hold_through_oom_kills():
+    for design in model.DESIGNS:
+        v = values(run("leak", design, **LEAK))
+        assert v["oom_kills"] >= 1, design
+
+
+def test_same_seed_same_frames_and_other_seed_differs():
+    a = run("spikes", "droppable", seed=7, check=False)
+    b = run("spikes", "droppable", seed=7, check=False)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics, check_exact=True)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, check_exact=True)
+    c = run("spikes", "droppable", seed=8, check=False)
+    assert not values(a).equals(values(c))
+
+
+def test_every_dropped_state_is_reseeded():
+    """Each in-use state that reclaim zeroed is reseeded before use, or still waits."""
+    scenario = model.load("spikes", {"workload.calls_per_s": [[0.05, 1.0]],
+                                     "pressure.file_stream_bytes_per_s": "256 MiB"})
+    sim = Simulation(scenario, "droppable", 3, COSTS, check_invariants=True)
+    v = values(sim.run())
+    assert v["key_lives_dropped"] > 0, "the scenario must drop states in use"
+    waiting = sum(1 for f in sim.state_folios() for s in f.in_use() if s.zeroed == "drop")
+    reseeded_after_drop = v["reseeds_drop"]
+    assert reseeded_after_drop + waiting >= v["key_lives_dropped"]
+
+
+def test_droppable_loses_states_but_state_memory_causes_no_oom_kill():
+    """Under a leak, droppable drops states yet is OOM-killed as if the process
+    had no state at all (the syscall design): the same victims, at the same
+    times give or take the reclaim stall (well under one tick)."""
+    drop = run("leak", "droppable", **LEAK)
+    base = run("leak", "syscall", **LEAK)
+    assert values(drop)["states_dropped"] > 0
+    cols = ["victim", "victim_kind"]
+    pd.testing.assert_frame_equal(drop.oom_events[cols], base.oom_events[cols])
+    assert (drop.oom_events.t_s - base.oom_events.t_s).abs().max() < 0.1
+
+
+def test_exempt_pins_memory_that_shows_in_the_oom_victims_rss():
+    exempt = run("leak", "exempt", **LEAK)
+    servers = exempt.oom_events[exempt.oom_events.victim_kind == "server"]
+    assert len(servers) >= 1, "the server is the largest process and must be picked"
+    folios = -(-2000 // 28)
+    assert (servers.state_bytes >= folios * 4096).all()
+    drop = run("leak", "droppable", **LEAK)
+    killed = drop.oom_events[drop.oom_events.victim_kind == "server"]
+    assert (killed.state_bytes < servers.state_bytes.min()).all()
+
+
+def test_mlock_beyond_rlimit_falls_back_to_syscalls():
+    limit = {"state.memlock_limit_bytes": "64 KiB", "workload.threads_per_process": 1000,
+             "workload.processes": 1, "run.duration_s": 60}
+    mlock = values(run("server", "mlock", **limit))
+    assert mlock["threads_syscall_fallback"] > 0
+    assert mlock["calls_syscall"] > 0
+    assert mlock["memlock_charged_bytes_max"] <= 64 * 1024
+    exempt = values(run("server", "exempt", **limit))
+    assert exempt["threads_syscall_fallback"] == 0
+    assert exempt["calls_syscall"] == 0
+    assert exempt["memlock_charged_bytes_max"] == 0
+
+
+def test_mlock_fork_child_holds_unlocked_key_material():
+    short = {"run.duration_s": 200}
+    swappable = {d: values(run("fork-server", d, **short))["key_bytes_swappable_max"]
+                 for d in model.DESIGNS}
+    assert swappable["mlock"] > 0
+    assert all(swappable[d] == 0 for d in model.DESIGNS if d != "mlock")
+
+
+def test_fork_wipes_state_in_every_vdso_design():
+    for design in ("droppable", "mlock", "mlock-inherit", "exempt"):
+        v = values(run("fork-server", design, **{"run.duration_s": 60}))
+        assert v["reseeds_fork"] > 0, design
+        assert v["states_shared_over_fork"] == 0
+
+
+def test_syscall_design_holds_no_state():
+    v = values(run("server", "syscall", **{"run.duration_s": 60}))
+    assert v["calls_vdso"] == 0 and v["state_bytes_resident_max"] == 0
+    assert v["cpu_getrandom_s"] == pytest.approx(v["calls_syscall"] * 484e-9)
+
+
+def test_vdso_designs_serve_the_same_calls_cheaper():
+    short = {"run.duration_s": 60}
+    sys_v = values(run("server", "syscall", **short))
+    for design in ("droppable", "mlock", "mlock-inherit", "exempt"):
+        v = values(run("server", design, **short))
+        assert v["calls_vdso"] == pytest.approx(sys_v["calls_syscall"], rel=1e-9)
+        assert v["cpu_getrandom_s"] < sys_v["cpu_getrandom_s"] / 5
+
+
+def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
+    from model.states import StateAllocator
+    alloc = StateAllocator(None, 144, 4096, nprocs=64)
+    assert alloc.per_folio == 28 and alloc.block_pages == 3
+    alloc.grow(DROPPABLE)
+    first = alloc.take()
+    assert first.index == 3 * 28 - 1, "glibc hands out the last state of a new block first"
+    alloc.give_back(first)
+    assert alloc.take() is first
+
+
+def test_kernel_watermarks_follow_page_alloc():
+    from model.memory import kernel_watermarks
+    # 4 GiB: min_free_kbytes = sqrt(4194304 * 16) = 8192 kB -> 2048 pages;
+    # step = max(2048 / 4, 1048576 * 10 / 10000) = 1048 (__setup_per_zone_wmarks).
+    assert kernel_watermarks(1 << 20, 4096, 0, 10) == (2048, 2048 + 1048, 2048 + 2 * 1048)
+
+
+# Nothing reclaimable: a steady hog fills a memcg once the states are dropped.
+FULL = {"run.duration_s": 8, "run.probe_interval_s": 0.5,
+        "memcg.limit_bytes": "256 MiB", "machine.ram_bytes": "1 GiB",
+        "workload.processes": 1, "workload.threads_per_process": 280,
+        "workload.process_rss_bytes": "32 MiB", "workload.calls_per_s": [[20, 1.0]],
+        "pressure.profile": "steady", "pressure.anon_base_bytes": "224 MiB",
+        "pressure.file_hot_bytes": 0, "pressure.file_stream_bytes_per_s": 0}
+
+
+def test_droppable_fault_with_nothing_reclaimable_retries_without_a_kill():
+    v = values(run("spikes", "droppable", **FULL, **{"state.droppable_fault_at_oom": "retry"}))
+    assert v["states_dropped"] > 0
+    assert v["droppable_fault_retries"] > 100, "threads must keep retrying the fault"
+    assert v["oom_kills"] == 0
+    assert v["calls_vdso"] < 280 * 20 * 8 * 0.5, "retrying threads make no calls"
+
+
+def test_droppable_fault_at_oom_runs_the_oom_killer_by_default():
+    result = run("spikes", "droppable", **FULL)
+    assert values(result)["oom_kills"] >= 1
+    assert (result.oom_events.victim_kind == "hog").all()
+    assert values(result)["droppable_fault_retries"] == 0

@@ -1,0 +1,104 @@
+"""Scenario checking and the command line: one-line errors, nothing half-written."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import model
+from model import params
+from model.scenario import ScenarioError, from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "model", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"workload": {"threds_per_process": 4}}, "unknown key 'workload.threds_per_process'"),
+    ({"memory": {}}, "unknown section [memory]"),
+    ({"workload": {"processes": "four"}}, "workload.processes = 'four': expected a number"),
+    ({"machine": {"ram_bytes": -4096}}, "machine.ram_bytes = -4096: negative"),
+    ({"pressure": {"profile": "flood"}}, "pressure.profile = 'flood': expected one of"),
+    ({"machine": {"ram_bytes": "4 GB"}}, "machine.ram_bytes = '4 GB': expected bytes"),
+    ({"workload": {"calls_per_s": [[10, 0]]}}, "weights > 0"),
+    ({"workload": {"processes": 1.5}}, "expected a whole number"),
+])
+def test_bad_scenarios_name_the_key_and_value(raw, message):
+    with pytest.raises(ScenarioError) as e:
+        from_dict(raw)
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_sizes_with_units_and_overrides():
+    sc = model.load("server", {"machine.ram_bytes": "2 GiB", "workload.fork_per_s": 1})
+    assert sc.machine.ram_bytes == 2 << 30 and sc.workload.fork_per_s == 1.0
+    assert ("machine.ram_bytes", "2 GiB") in sc.overrides
+    with pytest.raises(ScenarioError, match="unknown parameter 'machine.rams'"):
+        sc.with_overrides({"machine.rams": 1})
+
+
+def test_every_parameter_states_its_source():
+    for name, _default, source in params.describe():
+        assert source.strip(), f"{name} has no source"
+
+
+def test_default_scenarios_load():
+    for path in sorted(model.scenario.SCENARIO_DIR.glob("*.toml")):
+        assert model.load(path.stem).description
+
+
+def test_run_prints_a_table_per_design_and_writes_results(tmp_path):
+    out = tmp_path / "results"
+    p = cli("run", "server", "--design", "droppable", "--design", "syscall",
+            "--seed", "3", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "server / droppable / seed 3" in p.stdout
+    assert "server / syscall / seed 3" in p.stdout
+    assert "P(state dropped in its key life)" in p.stdout
+    written = sorted(f.name for f in (out / "server" / "seed3").iterdir())
+    assert written == ["metrics.csv", "oom_events.csv", "timeseries.csv"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("run", "server", "--design", "madvise"), "error: unknown design 'madvise'"),
+    (("run", "no-such-scenario"), "error: no-such-scenario: no such scenario"),
+    (("frobnicate",), "error: unknown command 'frobnicate'"),
+])
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, args, message):
+    out = tmp_path / "results"
+    p = cli(*args, "--out", str(out)) if args[0] == "run" else cli(*args)
+    assert p.returncode == 2
+    assert p.stderr.strip().startswith(message), p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_malformed_toml_is_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[workload\nprocesses = 1\n")
+    p = cli("run", str(bad), "--out", str(tmp_path / "r"))
+    assert p.returncode == 2 and "not valid TOML" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_interrupted_run_leaves_no_partial_results(tmp_path):
+    """A run killed mid-way by SIGINT leaves no results directory behind."""
+    import signal
+    import time
+    out = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "model", "run", "bench", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not (out / "bench").exists() or not any((out / "bench").iterdir())
+    leftovers = list(out.rglob("*")) if out.exists() else []
+    assert not [p for p in leftovers if p.is_file()]
