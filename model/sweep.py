@@ -501,10 +501,9 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
 
 
 def _grid_label(key: str, value) -> str:
-    """Sizes in MiB or GiB, as a person would write them in the sweep file."""
-    if "_bytes" in key and isinstance(value, (int, float)) and value >= 1 << 20:
-        unit, shift = ("GiB", 30) if value >= 1 << 30 and value % (1 << 30) == 0 else ("MiB", 20)
-        return f"{value / (1 << shift):g} {unit}" + ("/s" if key.endswith("_per_s") else "")
+    """Sizes in MiB, one unit for a whole column so that levels line up."""
+    if "_bytes" in key and isinstance(value, (int, float, np.number)) and value >= 1 << 20:
+        return f"{value / (1 << 20):g} MiB" + ("/s" if key.endswith("_per_s") else "")
     return str(value)
 
 
