@@ -66,38 +66,75 @@ class InProcess:
 
 
 class LocalProcesses:
+    """A ProcessPoolExecutor fed a few runs at a time, that survives a worker's death.
+
+    When a worker dies (OOM killer, a signal) the pool breaks and every run
+    in flight fails with BrokenProcessPool, the innocent with the guilty.
+    So only a few runs are in flight at once, and after a break each of them
+    is rerun alone in a fresh pool: a run that kills that one too is
+    reported as failed, the others go on.
+    """
+    IN_FLIGHT_PER_WORKER = 2
+
     def __init__(self, workers: int):
+        self.workers = workers
         self.pool = cf.ProcessPoolExecutor(max_workers=workers)
-        self.futures: dict = {}
+        self.futures: dict = {}        # in flight: future -> task
+        self.queue: deque = deque()    # not yet handed to the pool
+        self.suspects: deque = deque()  # in flight when the pool broke: run alone
+        self.ready: deque = deque()    # (task, outcome) known without waiting
+        self.alone = False
 
     def submit(self, task: Task) -> None:
-        self.futures[self.pool.submit(run_task, task)] = task
+        self.queue.append(task)
 
     def pending(self) -> int:
-        return len(self.futures)
+        return len(self.futures) + len(self.queue) + len(self.suspects) + len(self.ready)
+
+    def _fill(self) -> None:
+        if self.alone and self.futures:
+            return
+        self.alone = False
+        if self.suspects:
+            if not self.futures:
+                self._start(self.suspects.popleft())
+                self.alone = True
+            return
+        while self.queue and len(self.futures) < self.workers * self.IN_FLIGHT_PER_WORKER:
+            self._start(self.queue.popleft())
+
+    def _start(self, task: Task) -> None:
+        self.futures[self.pool.submit(run_task, task)] = task
 
     def next_done(self):
-        done, _ = cf.wait(list(self.futures), return_when=cf.FIRST_COMPLETED)
-        future = min(done, key=lambda f: _order(self.futures[f]))
-        task = self.futures.pop(future)
-        try:
-            return task, future.result()
-        except cf.process.BrokenProcessPool:
-            # A worker died (OOM killer, signal): the pool is unusable, so
-            # start a fresh one and resubmit what was queued behind it.
-            self._restart()
-            return task, {"error": "worker process died during the run"}
+        while not self.ready:
+            self._fill()
+            done, _ = cf.wait(list(self.futures), return_when=cf.FIRST_COMPLETED)
+            if any(isinstance(f.exception(), cf.process.BrokenProcessPool) for f in done):
+                self._restart()
+                continue
+            future = min(done, key=lambda f: _order(self.futures[f]))
+            return self.futures.pop(future), future.result()
+        return self.ready.popleft()
 
     def _restart(self) -> None:
-        workers = self.pool._max_workers
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        queued = list(self.futures.values())
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        was_alone = self.alone
+        for future, task in sorted(self.futures.items(), key=lambda ft: _order(ft[1])):
+            if future.done() and future.exception() is None:
+                self.ready.append((task, future.result()))
+            elif was_alone:
+                self.ready.append((task, {"error": "worker process died during the run "
+                                                   "(killed or out of memory)"}))
+            else:
+                self.suspects.append(task)
         self.futures.clear()
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers)
-        for task in queued:
-            self.submit(task)
+        self.alone = False
+        self.pool = cf.ProcessPoolExecutor(max_workers=self.workers)
 
     def close(self) -> None:
+        self.queue.clear()
+        self.suspects.clear()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
