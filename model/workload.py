@@ -27,8 +27,9 @@ class Area:
         self.resident_pages = 0
         self.swapped_pages = 0
 
-    def grow(self, pages: int) -> tuple[bool, float]:
-        ok, stall_s = self.sim.domain.charge(pages, self.pool, self.process)
+    def grow(self, pages: int, fault_s_per_page: float = 0.0) -> tuple[bool, float]:
+        ok, stall_s = self.sim.domain.charge(pages, self.pool, self.process,
+                                             fault_s_per_page=fault_s_per_page)
         if ok and (self.process is None or self.process.alive):
             self.resident_pages += pages
             self.sim.domain.lruvec.add(Run(self, pages), self.lru_type)
@@ -341,13 +342,19 @@ class Hog:
         return int(target) // self.page_bytes
 
     def run(self):
-        """Allocate or free toward the profile every tick; stalls delay the hog."""
+        """Allocate or free toward the profile every tick; stalls delay the hog.
+
+        Writing a page costs the hog a first-touch fault (Costs.fault_ns), so
+        it grows by at most a tick's worth of faults per tick.
+        """
         env, tick_s = self.sim.env, self.sim.scenario.run.tick_s
+        fault_s = self.sim.costs.fault_ns[ANON] * 1e-9
+        most = max(1, int(tick_s / fault_s)) if fault_s > 0 else None
         while self.alive:
             have = self.heap.resident_pages + self.heap.swapped_pages
             want = self.target_pages(env.now) - have
             if want > 0:
-                ok, stall_s = self.heap.grow(want)
+                ok, stall_s = self.heap.grow(want if most is None else min(want, most), fault_s)
                 if stall_s:
                     yield env.timeout(stall_s)
                 if not ok:
