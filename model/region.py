@@ -15,14 +15,10 @@ charged nor on an LRU.
 from __future__ import annotations
 
 from .designs import DROPPABLE, UNEVICTABLE
-
-# x86_64: one page of PTEs maps 512 pages (2 MiB).  Page tables are kernel
-# memory charged to the memcg (__GFP_ACCOUNT) and never reclaimed.
-PAGES_PER_PTE_PAGE = 512
 from .lru import ANON as LRU_ANON, FILE as LRU_FILE
 from .memory import SWAP_CLUSTER_MAX
 from .states import StateFolio
-from .workload import POOL_OF_KIND
+from .workload import PAGES_PER_PTE_PAGE, POOL_OF_KIND
 
 
 class RegionFolio(StateFolio):

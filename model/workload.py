@@ -13,6 +13,9 @@ from .lru import ANON as LRU_ANON, FILE as LRU_FILE, Run
 from .states import StateAllocator
 
 POOL_OF_KIND = {DROPPABLE: "droppable", UNEVICTABLE: "unevictable", ANON: "anon"}
+# x86_64: one page of PTEs maps 512 pages (2 MiB).  Page tables are kernel
+# memory charged to the memcg (__GFP_ACCOUNT) and never reclaimed.
+PAGES_PER_PTE_PAGE = 512
 
 
 class Area:
@@ -320,6 +323,7 @@ class Hog:
         self.born_t = 0.0
         p = sim.scenario.pressure
         self.heap = Area(sim, "anon", LRU_ANON, hot_fraction=p.anon_hot_fraction, process=self)
+        self.pte_pages = 0
 
     def rss_pages(self) -> int:
         return self.heap.resident_pages + self.heap.swapped_pages
@@ -354,7 +358,11 @@ class Hog:
             have = self.heap.resident_pages + self.heap.swapped_pages
             want = self.target_pages(env.now) - have
             if want > 0:
-                ok, stall_s = self.heap.grow(want if most is None else min(want, most), fault_s)
+                want = want if most is None else min(want, most)
+                ok, stall_s = self._page_tables(have + want)
+                if ok:
+                    ok, more_stall_s = self.heap.grow(want, fault_s)
+                    stall_s += more_stall_s
                 if stall_s:
                     yield env.timeout(stall_s)
                 if not ok:
@@ -363,9 +371,23 @@ class Hog:
                 self.heap.shrink(min(-want, self.heap.resident_pages))
             yield env.timeout(tick_s)
 
+    def _page_tables(self, pages: int) -> tuple[bool, float]:
+        """One page of PTEs per 512 pages mapped: kernel memory, charged (__GFP_ACCOUNT)."""
+        need = -(-pages // PAGES_PER_PTE_PAGE) - self.pte_pages
+        if need <= 0:
+            return True, 0.0
+        ok, stall_s = self.sim.domain.charge(need, "reserved", self)
+        if ok and self.alive:
+            self.pte_pages += need
+        elif ok:
+            self.sim.domain.uncharge(need, "reserved")
+        return ok and self.alive, stall_s
+
     def kill(self, now: float) -> None:
         self.alive = False
         self.heap.release_all()
+        self.sim.domain.uncharge(self.pte_pages, "reserved")
+        self.pte_pages = 0
         self.sim.hog_killed(self, now)
 
 
