@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import atomic
 from .calibration import (DATA_DIR, CalibrationError, Estimate, _rel, load_costs, measured,
-                          read_table)
+                          provenance_table, read_table)
 from .designs import DROPPABLE
 from .scenario import ScenarioError, load
 from .simulation import simulate
@@ -172,9 +172,21 @@ def _model_fate(victim: str) -> str:
     return "region" if victim == "region" else "hog" if victim == "hog" else victim
 
 
-def format_report(rows: list[dict], fates: list[dict], costs_note: str) -> str:
+def format_parameters(costs) -> list[str]:
+    """The parameter set scenarios use (fitted on every row), one line each."""
+    lines = ["Parameters (all rows; their sources: results/<scenario>/seed<N>/costs.csv)"]
+    for name, value, source in provenance_table(costs):
+        where = "derived" if source.startswith("derived") else Path(source.split(" ")[0]).name
+        if len(value) > 42:
+            value = value[:39] + "..."
+        lines.append(f"  {name:<21} {value:<42} {where[:13]}")
+    return lines + [""]
+
+
+def format_report(rows: list[dict], fates: list[dict], costs) -> str:
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
+    lines += format_parameters(costs)
     header = f"{'group':<7} {'case':<38} {'measured':>10} {'predicted':>10} {'error':>7}"
     lines += [header, "-" * len(header)]
     for r in rows:
@@ -205,8 +217,8 @@ def format_report(rows: list[dict], fates: list[dict], costs_note: str) -> str:
                   "reads; x86 ptep_clear_flush_young() clears the accessed bit without a TLB",
                   "flush, so reads through a cached translation set no bit and reclaim takes",
                   "hot pages for cold ones more often (arch/x86/mm/pgtable.c).  Not modelled."]
-    if costs_note:
-        lines += ["", costs_note]
+    if costs.what_if:
+        lines += ["", costs.what_if_note()]
     worst = max((r["error"] for r in rows), default=float("nan"))
     lines += ["", f"max relative error: {worst * 100:.1f}%"]
     return "\n".join(lines)
@@ -242,7 +254,7 @@ def main(argv: list[str]) -> int:
         print("error: no held-out measurement to predict in " + _rel(args.data), file=sys.stderr)
         return 2
     atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
-    report = format_report(rows, fates, costs.what_if_note()).split("\n")
+    report = format_report(rows, fates, costs).split("\n")
     report.insert(-2, f"({time.perf_counter() - started:.0f} s; every case in "
                       f"{args.out / 'validation.csv'})")
     print("\n".join(report))
