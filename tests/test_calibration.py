@@ -289,3 +289,57 @@ def test_backtest(index):
         assert math.isclose(row["value_now"], row["value_pinned"], rel_tol=1e-12,
                             abs_tol=1e-12), (row["design"], row["metric"], row["value_pinned"],
                                              row["value_now"])
+
+
+def _guest_csv(dirpath: Path) -> Path:
+    """A guest file in measure.kernels' long format: one row per observed value."""
+    rows = []
+
+    def sample(variant, design, run, args, fields):
+        for line, f in enumerate(fields, 1):
+            for metric, value in f.items():
+                rows.append({**PROVENANCE, "where": "tcg-guest", "variant": variant,
+                             "design": design, "run": run, "args": args, "record": "sample",
+                             "exp": "pressure", "line": line, "metric": metric, "value": value,
+                             "timing": "tcg_not_a_cost"})
+
+    def setup(variant, design, run, args):
+        rows.append({**PROVENANCE, "where": "tcg-guest", "variant": variant, "design": design,
+                     "run": run, "args": args, "record": "run", "exp": "setup", "line": 0,
+                     "metric": "rc", "value": 0, "timing": "tcg_not_a_cost"})
+
+    common = {"touch": "cold", "limit_mib": 64, "droppable_mib": 16, "holder": "exited"}
+    sample("baseline", "droppable", 1, "pressure --kind vdso",
+           [{**common, "kind": "vdso", "hog_mib": 32, "drop_fraction": 0.0, "hog": "exited"}])
+    sample("baseline", "droppable", 2, "pressure --kind vdso",
+           [{**common, "kind": "vdso", "hog_mib": 80, "drop_fraction": 1.0, "hog": "oom_killed"}])
+    sample("exempt", "exempt", 2, "pressure --kind vdso",
+           [{**common, "kind": "vdso", "hog_mib": 80, "drop_fraction": 0.0, "hog": "oom_killed"}])
+    sample("baseline", "droppable", 3, "pressure --kind droppable --limit-mib 4096",
+           [{**common, "kind": "droppable", "limit_mib": 4096, "hog_mib": 448,
+             "drop_fraction": 1.0, "hog": "exited"}])
+    setup("baseline", "droppable", 4, "!mkswap /dev/ram0 >/dev/null && swapon /dev/ram0")
+    sample("baseline", "droppable", 5, "pressure --kind droppable",
+           [{**common, "kind": "droppable", "hog_mib": 80, "drop_fraction": 1.0,
+             "hog": "exited"}])
+    path = dirpath / "guests" / "baseline.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_guest_samples_are_predicted_with_their_variants_design(tmp_path):
+    data = synthetic(tmp_path)
+    _guest_csv(data)
+    samples = validate.guest_samples(data)
+    assert len(samples) == 5
+    assert samples.set_index("run")["swap_on"].to_dict() == {1: False, 2: False, 3: False,
+                                                             5: True}
+    costs = load_costs(data_dir=data)
+    rows, fates, notes = validate.guest_cases(data, costs, (1,))
+    by_case = {r["case"]: r for r in rows}
+    assert by_case["exempt vdso cold L=64 D=16 H=80"]["predicted"] == 0.0
+    assert by_case["baseline vdso cold L=64 D=16 H=80"]["predicted"] == pytest.approx(1, abs=1e-3)
+    assert by_case["baseline vdso cold L=64 D=16 H=32"]["predicted"] == 0.0
+    assert "baseline droppable cold L=64 D=16 H=80 swap" in by_case
+    assert any("global pressure" in n for n in notes)
