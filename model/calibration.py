@@ -93,7 +93,8 @@ class Estimate:
 
 # -- reading ---------------------------------------------------------------------
 
-def _rel(path: Path) -> str:
+def rel_path(path: Path) -> str:
+    """A path as the repository names it, for messages and sources."""
     try:
         return str(path.resolve().relative_to(REPO))
     except ValueError:
@@ -110,19 +111,19 @@ def read_table(path: Path, columns=None, host_only: bool = True) -> pd.DataFrame
     try:
         frame = pd.read_csv(path, keep_default_na=False, na_values=["", "na", "NA"])
     except FileNotFoundError:
-        raise CalibrationError(f"{_rel(path)}: no such file (make calibrate writes it)") from None
+        raise CalibrationError(f"{rel_path(path)}: no such file (make calibrate writes it)") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CalibrationError(f"{_rel(path)}: not a readable CSV: {first}") from None
+        raise CalibrationError(f"{rel_path(path)}: not a readable CSV: {first}") from None
     for column in columns:
         if column not in frame.columns:
-            raise CalibrationError(f"{_rel(path)}: missing column '{column}'")
+            raise CalibrationError(f"{rel_path(path)}: missing column '{column}'")
         if column in NUMERIC:
             values = pd.to_numeric(frame[column], errors="coerce")
             bad = values.isna() & frame[column].notna()
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise CalibrationError(f"{_rel(path)}: column '{column}', row {row + 2}: "
+                raise CalibrationError(f"{rel_path(path)}: column '{column}', row {row + 2}: "
                                        f"not a number: {frame[column].iloc[row]!r}")
             frame[column] = values
     return frame[frame["where"] == "host"] if host_only and "where" in columns else frame
@@ -151,14 +152,14 @@ def fit_calls(frame: pd.DataFrame, path: Path, mode: str, threads: int, sizes=No
     if sizes is not None:
         rows = rows[rows["size_bytes"].isin(sizes)]
     if rows["size_bytes"].nunique() < 2:
-        return None, (f"{_rel(path)} has no rows with mode={mode} threads={threads} "
+        return None, (f"{rel_path(path)} has no rows with mode={mode} threads={threads} "
                       f"at two sizes or more")
     medians = rows.groupby("size_bytes")["ns_per_call"].median()
     curve = SizeCurve(tuple(int(s) for s in medians.index), tuple(map(float, medians)))
     line = fits.relative_line(medians.index, medians.to_numpy())
     spread = "; ".join(f"{int(s)} B {fits.median_ci(g)}" for s, g in
                        rows.groupby("size_bytes")["ns_per_call"])
-    source = (f"{_rel(path)} mode={mode} threads={threads}, {len(rows)} rows "
+    source = (f"{rel_path(path)} mode={mode} threads={threads}, {len(rows)} rows "
               f"({_describe_rows(rows)}): log-log interpolation of per-size ns_per_call "
               f"medians [{spread}]; the best line {line.base:.4g} ns + {line.slope:.4g} ns/B "
               f"misses a median by up to {line.max_rel_residual:.0%}")
@@ -172,8 +173,8 @@ def _median(frame, path, column, **match) -> tuple[fits.Median | None, str]:
     rows = rows[column].dropna()
     where = " ".join(f"{k}={v}" for k, v in match.items())
     if rows.empty:
-        return None, f"{_rel(path)} has no rows with {where}"
-    return fits.median_ci(rows), f"{_rel(path)} {where}"
+        return None, f"{rel_path(path)} has no rows with {where}"
+    return fits.median_ci(rows), f"{rel_path(path)} {where}"
 
 
 def measure_calls(data_dir: Path, sizes=None) -> tuple[dict, dict]:
@@ -197,11 +198,11 @@ def measure_reseed(data_dir: Path) -> dict:
     sizes = sorted(set(frame.loc[frame["state"] == "zeroed", "size_bytes"])
                    & set(frame.loc[frame["state"] == "warm", "size_bytes"]))
     if not sizes:
-        return {"reseed_ns": f"{_rel(path)} has no warm and zeroed rows of one size"}
+        return {"reseed_ns": f"{rel_path(path)} has no warm and zeroed rows of one size"}
     size = sizes[0]
     zeroed, _ = _median(frame, path, "ns_per_call", state="zeroed", size_bytes=size)
     warm, _ = _median(frame, path, "ns_per_call", state="warm", size_bytes=size)
-    source = (f"{_rel(path)} size_bytes={size}: zeroed {zeroed} minus warm {warm} "
+    source = (f"{rel_path(path)} size_bytes={size}: zeroed {zeroed} minus warm {warm} "
               f"({_describe_rows(frame)})")
     return {"reseed_ns": Estimate(zeroed.value - warm.value, source)}
 
@@ -233,16 +234,20 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
     calm = rows["pgscan_file"] == 0
     scanned = rows["pgscan_file"] > 0
     if calm.sum() < 1 or scanned.sum() < 2:
-        why = (f"{_rel(path)} needs droppable runs that finished both without reclaim "
+        why = (f"{rel_path(path)} needs droppable runs that finished both without reclaim "
                f"(pgscan_file=0) and with it")
         return {"scan_ns_per_page": why, "kswapd_pages_per_s": why}
     fill = fits.median_ci(rows.loc[calm, "hog_fill_ns"] / hog_pages[calm])
     excess_ns = rows.loc[scanned, "hog_fill_ns"] - fill.value * hog_pages[scanned]
     slope, intercept, low, high = fits.robust_slope(rows.loc[scanned, "pgscan_file"],
                                                     excess_ns)
+    if slope <= 0:
+        why = (f"{rel_path(path)}: the hog's fill time does not grow with pages scanned "
+               f"(Theil-Sen slope {slope:.3g} ns/page)")
+        return {"scan_ns_per_page": why, "kswapd_pages_per_s": why}
     what = ("all limits" if limits is None
             else "limit_mib in " + ",".join(str(int(x)) for x in sorted(limits)))
-    source = (f"{_rel(path)} kind=droppable outcome=ok hog=exited, {what}: hog fill "
+    source = (f"{rel_path(path)} kind=droppable outcome=ok hog=exited, {what}: hog fill "
               f"{fill} ns/page from {int(calm.sum())} runs without reclaim; fill time "
               f"beyond that against pgscan_file over {int(scanned.sum())} runs: Theil-Sen "
               f"slope {slope:.4g} ns/page (95% CI {low:.4g}-{high:.4g}), intercept "
@@ -253,8 +258,7 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
                                            + source)}
 
 
-MEASURES = {"callcost.csv": measure_calls, "reseed.csv": measure_reseed,
-            "fault.csv": measure_faults, "pressure.csv": measure_reclaim}
+MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults}
 
 
 # -- the parameter set ---------------------------------------------------------------

@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .calibration import (DATA_DIR, CalibrationError, Estimate, _rel, load_costs, measured,
-                          provenance_table, read_table)
+from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
+                          provenance_table, read_table, rel_path)
 from .designs import DROPPABLE
 from .scenario import ScenarioError, load
 from .simulation import simulate
@@ -90,7 +90,7 @@ def call_cases(data_dir: Path) -> list[dict]:
                 meas = float(runs.median())
                 pred = (full.vdso if mode == "vdso" else full.syscall)(4)
                 rows.append(_row("call", f"{mode} 1 thr 4 B, kernel selftest", meas, pred,
-                                 abs(pred / meas - 1), "ns", f"{len(runs)} runs, {_rel(peer_path)}"))
+                                 abs(pred / meas - 1), "ns", f"{len(runs)} runs, {rel_path(peer_path)}"))
     return rows
 
 
@@ -191,7 +191,7 @@ def guest_samples(data_dir: Path) -> pd.DataFrame:
         wide = samples.pivot_table(index=["variant", "design", "run", "line"], columns="metric",
                                    values="value", aggfunc="first").reset_index()
         wide["swap_on"] = wide["run"].map(swap_on)
-        wide["file"] = _rel(path)
+        wide["file"] = rel_path(path)
         frames.append(wide)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -336,7 +336,7 @@ def main(argv: list[str]) -> int:
         print("interrupted: nothing written", file=sys.stderr)
         return 130
     if not rows:
-        print("error: no held-out measurement to predict in " + _rel(args.data), file=sys.stderr)
+        print("error: no held-out measurement to predict in " + rel_path(args.data), file=sys.stderr)
         return 2
     atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
     report = format_report(rows, fates, costs, notes).split("\n")
