@@ -72,7 +72,7 @@ class Plan:
     """Harness invocations per experiment (subcommand -> list of option lists)."""
     runs: dict = field(default_factory=dict)
     timeout_s: float = 600
-    selftest_runs: int = 3
+    selftest_runs: int = 5
     quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
 
 
@@ -299,24 +299,39 @@ def run_selfcheck(binary: Path, out: Path):
         for t in taps])
 
 
-def run_selftest(callcost_rows: list[dict], plan: Plan, out: Path) -> bool:
-    """The selftest's bench-single beside the harness; True when within AGREEMENT."""
-    binary = selftest.build_selftest()
+# The harness's side of each paired comparison run: bench-single's shape.
+PAIRED_CALLCOST = ["callcost", "--sizes", "4", "--threads", "1", "--samples", "5",
+                   "--sample-ms", "100"]
+
+
+def run_selftest(binary: Path, plan: Plan, out: Path) -> bool:
+    """The selftest's bench-single beside the harness; True when within AGREEMENT.
+
+    Paired runs: each bench-single is followed at once by the harness's
+    4-byte callcost, so that both see the same machine; the agreement is
+    between the medians over all pairs.
+    """
+    peer_binary = selftest.build_selftest()
     rows, agree_rows, ok = [], [], True
     for i in range(plan.selftest_runs):
         busy = wait_for_quiet_cpu(plan.quiet_wait_s)
-        bench = selftest.bench_single(binary)
-        prov = provenance(command=f"{binary.name} bench-single") | {"cpu_busy_before": busy}
+        bench = selftest.bench_single(peer_binary)
+        prov = provenance(command=f"{peer_binary.name} bench-single") | {"cpu_busy_before": busy}
         rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
                  for mode, v in bench.items()]
+        records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
+        prov = provenance(command=command) | {"cpu_busy_before": busy}
+        rows += [{**prov, "source": "harness", "mode": r.fields["mode"], "run": i,
+                  "calls": r.fields["calls"], "ns_per_call": r.fields["ns_per_call"]}
+                 for r in records if r.kind == "sample"]
     prov = provenance(command="python -m measure.host (selftest comparison)")
-    print("selftest agreement (4-byte calls, 1 thread, medians):")
+    print(f"selftest agreement (4-byte calls, 1 thread, medians of {plan.selftest_runs} paired runs):")
     for mode in ("vdso", "syscall"):
-        peer = statistics.median(r["ns_per_call"] for r in rows
-                                 if r["source"] == "selftest" and r["mode"] == mode)
-        ours = median(callcost_rows, "ns_per_call", mode=mode, size_bytes=4, threads=1)
-        if ours is None:
-            raise CalibrateError("selftest comparison needs callcost rows for 4 bytes, 1 thread")
+        peer = median(rows, "ns_per_call", source="selftest", mode=mode)
+        ours = median(rows, "ns_per_call", source="harness", mode=mode)
+        if peer is None or ours is None:
+            raise CalibrateError(f"selftest comparison: no {mode} result "
+                                 f"({'selftest' if peer is None else 'harness'})")
         diff = selftest.agreement(peer, ours)
         within = abs(diff) <= selftest.AGREEMENT
         ok &= within
@@ -337,7 +352,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m measure.host", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few samples (tests)")
     ap.add_argument("--out", type=Path, default=REPO / "data" / "host")
-    ap.add_argument("--only", help="comma-separated experiments to run")
+    ap.add_argument("--only", help="comma-separated experiments to run (selftest: the peer check)")
     ap.add_argument("--no-lock", action="store_true", help=f"do not take {CPU_LOCK}")
     ap.add_argument("--no-selftest", action="store_true", help="skip the kernel selftest peer")
     ap.add_argument("--quiet-wait-s", type=float,
@@ -346,27 +361,29 @@ def main(argv=None) -> int:
     plan = quick_plan() if args.quick else full_plan()
     if args.quiet_wait_s is not None:
         plan.quiet_wait_s = args.quiet_wait_s
-    only = set(args.only.split(",")) if args.only else set(plan.runs)
-    unknown = only - set(plan.runs)
+    known = [*plan.runs, "selftest"]
+    only = set(args.only.split(",")) if args.only else set(known)
+    if args.no_selftest:
+        only.discard("selftest")
+    unknown = only - set(known)
     if unknown:
         print(f"error: --only: unknown experiment {sorted(unknown)[0]!r} "
-              f"(known: {', '.join(plan.runs)})", file=sys.stderr)
+              f"(known: {', '.join(known)})", file=sys.stderr)
         return 2
     try:
         binary = build_harness()
         print(f"calibrate: {binary} on {provenance()['kernel_release']}")
         with cpu_lock(not args.no_lock):
             run_selfcheck(binary, args.out)
-            results = {}
             for exp, arg_lists in plan.runs.items():
                 if exp in only:
                     started = time.monotonic()
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
-                    results[exp], _ = run_experiment(binary, exp, arg_lists, plan, args.out)
+                    run_experiment(binary, exp, arg_lists, plan, args.out)
                     print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
             agree = True
-            if not args.no_selftest and "callcost" in only:
-                agree = run_selftest(results["callcost"], plan, args.out)
+            if "selftest" in only:
+                agree = run_selftest(binary, plan, args.out)
     except (CalibrateError, selftest.SelftestError, ValueError, OSError,
             subprocess.CalledProcessError) as e:
         print(f"error: {e}", file=sys.stderr)
