@@ -12,7 +12,8 @@ from model.simulation import Simulation, simulate
 # Costs pinned here so that new data/ files cannot change what these tests see.
 COSTS = Costs(vdso=Linear(20.0, 0.1), syscall=Linear(480.0, 1.0), reseed_ns=500.0,
               fault_ns={ANON: 200.0, DROPPABLE: 200.0, UNEVICTABLE: 250.0},
-              mlock_ns_per_page=100.0, sources={"all": "pinned by tests"}, what_if=True)
+              mlock_ns_per_page=100.0, scan_ns_per_page=200.0, kswapd_pages_per_s=200_000.0,
+              sources={"all": "pinned by tests"}, what_if=True)
 
 
 def run(name, design, seed=1, check=True, **overrides):
@@ -65,7 +66,7 @@ def test_same_seed_same_frames_and_other_seed_differs():
 
 def test_every_dropped_state_is_reseeded():
     """Each in-use state that reclaim zeroed is reseeded before use, or still waits."""
-    scenario = model.load("spikes", {"workload.calls_per_s": [[0.05, 1.0]],
+    scenario = model.load("spikes", {"workload.calls_per_s": [[0.005, 1.0]],
                                      "pressure.file_stream_bytes_per_s": "256 MiB"})
     sim = Simulation(scenario, "droppable", 3, COSTS, check_invariants=True)
     v = values(sim.run())
