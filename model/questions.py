@@ -12,15 +12,19 @@ measured or a what-if.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import replicate
 from .calibration import load_costs
-from .datafiles import Sources
+from .datafiles import DATA, Sources
 from .designs import DESIGNS
 from .scenario import load
 
@@ -115,6 +119,7 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
                       ["ns_per_call"].mean().reset_index())
         table = _mean_ci(per_sample, ["mode", "threads", "size_bytes"], "ns_per_call")
         a.measured["callcost"] = table
+        a.measured["callcost_samples"] = per_sample
         wide = table.pivot_table(index=["threads", "size_bytes"], columns="mode",
                                  values="mean").reset_index()
         if {"vdso", "syscall"} <= set(wide.columns):
@@ -383,7 +388,7 @@ class Fleet:
 
 def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) -> Answer:
     """CPU time saved per day against memory pinned, fleet-wide."""
-    a = Answer("Q6", "Scale: a fleet", sources=q2_answer.sources)
+    a = Answer("Q6", "Scale: a fleet", sources=Sources(q2_answer.sources.data_dir))
     costs = costs or load_costs()
     mem = q2_answer.simulated["memory"]
     # State memory per machine at this thread count: the Q2 run nearest it.
@@ -425,18 +430,58 @@ class Study:
     what_if_costs: bool
 
 
-def run(effort: Effort | str = "study", progress=print) -> Study:
-    """Every answer, sharing one Sources so the footer lists each file once."""
+def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA) -> Study:
+    """Every answer; each keeps its own Sources, the study's lists them all."""
     effort = EFFORTS[effort] if isinstance(effort, str) else effort
-    sources, costs = Sources(), load_costs()
+    costs = load_costs()
+    src = lambda: Sources(data_dir)     # noqa: E731
     answers = {}
-    for name, step in (("Q1", lambda: q1(effort, sources, costs)),
-                       ("Q2", lambda: q2(effort, sources, costs)),
-                       ("Q3", lambda: q3(effort, sources, costs)),
-                       ("Q4", lambda: q4(effort, sources, costs)),
-                       ("Q5", lambda: q5(effort, answers["Q3"], sources)),
+    for name, step in (("Q1", lambda: q1(effort, src(), costs)),
+                       ("Q2", lambda: q2(effort, src(), costs)),
+                       ("Q3", lambda: q3(effort, src(), costs)),
+                       ("Q4", lambda: q4(effort, src(), costs)),
+                       ("Q5", lambda: q5(effort, answers["Q3"], src())),
                        ("Q6", lambda: q6(effort, answers["Q2"], costs=costs))):
         if progress:
             progress(f"  {name} ({effort.name}) ...")
         answers[name] = step()
+    sources = Sources(data_dir)
+    for answer in answers.values():
+        sources.merge(answer.sources)
     return Study(effort, answers, sources, costs.what_if)
+
+
+CACHE = Path("results") / "analysis"
+
+
+def _inputs_key(effort: Effort) -> str:
+    """What an analysis depends on: the model's code and scenarios, data/, the effort."""
+    h = hashlib.sha256(repr(effort).encode())
+    package = Path(__file__).parent
+    files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml"))
+    if DATA.exists():
+        files += sorted(DATA.rglob("*.csv"))
+    for path in files:
+        h.update(str(path.relative_to(path.parents[1])).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cached_run(effort: Effort | str = "study", progress=print) -> Study:
+    """run(), reused while neither the model nor data/ nor the effort changed:
+    `make study` draws the figures and writes the report from one set of runs."""
+    effort = EFFORTS[effort] if isinstance(effort, str) else effort
+    key = _inputs_key(effort)
+    path = CACHE / f"{effort.name}-{key[:16]}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    study = run(effort, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(pickle.dumps(study))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return study
