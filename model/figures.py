@@ -30,7 +30,7 @@ FIGURES = Path("figures")
 COLORS = {"syscall": "#7f7f7f", "droppable": "#1f77b4", "mlock": "#d62728",
           "mlock-inherit": "#ff7f0e", "exempt": "#2ca02c"}
 # SVGs that do not change when nothing changed: no date, fixed hash salt.
-plt.rcParams.update({"svg.hashsalt": "vm-droppable-study", "figure.dpi": 100,
+plt.rcParams.update({"svg.hashsalt": "vm-droppable-study", "svg.fonttype": "none", "figure.dpi": 100,
                      "savefig.dpi": 120, "font.size": 9})
 METADATA = {"svg": {"Date": None}, "png": {}}
 

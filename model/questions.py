@@ -114,6 +114,9 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     if calls is None:
         a.notes.append("data/host/callcost.csv is absent: no measured per-call cost.")
     else:
+        first = calls.iloc[0]
+        a.values["measured_on"] = ", ".join(
+            str(first[c]) for c in ("where", "kernel_release", "cpu_model") if c in calls)
         # One number per sample: the mean over the threads that ran at once.
         per_sample = (calls.groupby(["mode", "threads", "size_bytes", "sample"])
                       ["ns_per_call"].mean().reset_index())

@@ -169,7 +169,8 @@ def section_q1(r: Report, a: Answer) -> None:
     r.heading("Q1 Cost per call")
     v = a.values
     if "speedup_4b" in v:
-        r.prose(f"Measured on this machine, one thread, 4-byte requests: the vDSO takes "
+        r.prose(f"Measured ({v.get('measured_on', 'data/host/callcost.csv')}), one "
+                f"thread, 4-byte requests: the vDSO takes "
                 f"{v['vdso_4b_ns']:.1f} ns per call and the syscall {v['syscall_4b_ns']:.1f} "
                 f"ns, {v['speedup_4b']:.1f} times as long.")
     samples = a.measured.get("callcost")

@@ -1,0 +1,57 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Q3: memory pressure, and Ingo's claim tested
+#
+# The study's pressure scenarios per design (replicated, paired by seed), the
+# probability that a state is dropped within its 60 s key life against the
+# pressure level (Ingo: "99.999% of cases won't ever be dropped"), and the
+# measured drops under memcg pressure on this kernel (`data/host/pressure.csv`).
+
+# %% tags=["parameters"]
+# QUICK: the test suite's few replications (seconds); False: the full study.
+QUICK = False
+# Where figures go; None means the repository's figures/.
+FIGURES_DIR = None
+
+# %%
+from pathlib import Path
+
+from IPython.display import SVG, display
+
+from model import figures, questions
+from model.datafiles import REPO
+
+effort = questions.EFFORTS["quick" if QUICK else "full"]
+out = Path(FIGURES_DIR) if FIGURES_DIR else REPO / "figures"
+print(effort.describe())
+
+# %%
+answer = questions.q3(effort)
+for note in answer.notes:
+    print("note:", note)
+answer.simulated["claim"]
+
+# %%
+print(figures.crossing_text(answer.values))
+
+# %%
+answer.measured.get("drops", "data/host/pressure.csv absent")
+
+# %%
+for draw in (figures.draw_q3_claim, figures.draw_q3_scenarios, figures.draw_q3_measured):
+    paths = draw(answer, effort, out)
+    display(SVG(filename=str(paths[1])))

@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Q4: fork and secrecy
+#
+# A pre-forking server with swap: key bytes that can reach swap or a core
+# dump, states shared over fork, reseeds caused by wipe-on-fork, per design
+# (simulated), and the measured fork behaviour (`data/host/fork.csv`).
+
+# %% tags=["parameters"]
+# QUICK: the test suite's few replications (seconds); False: the full study.
+QUICK = False
+# Where figures go; None means the repository's figures/.
+FIGURES_DIR = None
+
+# %%
+from pathlib import Path
+
+from IPython.display import SVG, display
+
+from model import figures, questions
+from model.datafiles import REPO
+
+effort = questions.EFFORTS["quick" if QUICK else "full"]
+out = Path(FIGURES_DIR) if FIGURES_DIR else REPO / "figures"
+print(effort.describe())
+
+# %%
+answer = questions.q4(effort)
+for note in answer.notes:
+    print("note:", note)
+runs = answer.simulated["fork"]
+runs[runs["metric"].isin(questions.Q4_METRICS)].pivot_table(
+    index="metric", columns="design", values="value")
+
+# %%
+answer.measured.get("fork", "data/host/fork.csv absent")
+
+# %%
+paths = figures.draw_q4(answer, effort, out)
+display(SVG(filename=str(paths[1])))

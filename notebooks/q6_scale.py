@@ -1,0 +1,50 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Q6: scale
+#
+# A fleet of machines x threads x calls per second: CPU time saved per day
+# against state memory pinned, with every assumption printed.  Per-thread
+# memory comes from the Q2 runs, per-call saving from the model's costs.
+
+# %% tags=["parameters"]
+# QUICK: the test suite's few replications (seconds); False: the full study.
+QUICK = False
+# Where figures go; None means the repository's figures/.
+FIGURES_DIR = None
+
+# %%
+from pathlib import Path
+
+from IPython.display import SVG, display
+
+from model import figures, questions
+from model.datafiles import REPO
+
+effort = questions.EFFORTS["quick" if QUICK else "full"]
+out = Path(FIGURES_DIR) if FIGURES_DIR else REPO / "figures"
+print(effort.describe())
+
+# %%
+q2_answer = questions.q2(effort)
+answer = questions.q6(effort, q2_answer)
+for note in answer.notes:
+    print("note:", note)
+answer.simulated["fleet"]
+
+# %%
+paths = figures.draw_q6(answer, effort, out)
+display(SVG(filename=str(paths[1])))
