@@ -139,7 +139,8 @@ def study_main(argv: list[str]) -> int:
         # The figures and the report: one set of replicated runs for both.
         from . import figures, questions, report
         print("== figures and report ==\n")
-        study = questions.cached_run("full" if args.full else "study")
+        study = questions.cached_run("full" if args.full else "study",
+                                     what_if=parse_what_if(args.what_if))
         for path in figures.draw_all(study):
             print(path)
         print(report.write(study, args.out / "report.txt",

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from . import questions  # noqa: E402
+from .calibration import parse_what_if  # noqa: E402
 from .datafiles import DataError, model_commit  # noqa: E402
 from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
 from .scenario import ScenarioError  # noqa: E402
@@ -36,14 +37,11 @@ METADATA = {"svg": {"Date": None}, "png": {}}
 
 
 def footnote(answer: Answer, effort: Effort, extra: str = "") -> str:
-    what_if = answer.values.get("what_if_costs")
+    what_if = answer.values["what_if_costs"]
     parts = [f"data: {answer.sources.footnote()}",
-             f"model {model_commit()}, {effort.describe()}"]
-    if what_if is None:
-        from .calibration import load_costs
-        what_if = load_costs().what_if
-    parts.append("WHAT-IF COSTS (FACTS.md, not fitted to data/)" if what_if
-                 else "costs fitted to data/")
+             f"model {model_commit()}, {effort.describe()}",
+             "WHAT-IF COSTS: some set by hand, not measured (see the report)" if what_if
+             else "costs fitted to data/host (model.calibration)"]
     if extra:
         parts.append(extra)
     return "\n".join(textwrap.fill(p, 150) for p in parts)
@@ -308,9 +306,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--effort", choices=questions.EFFORTS, default="study",
                    help="how much simulation (default study)")
     p.add_argument("--out", type=Path, default=FIGURES, help="directory (default figures/)")
+    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
+                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
+                        "the FACTS.md selftest figures); flagged in every output")
     args = p.parse_args(argv)
     try:
-        study = questions.cached_run(args.effort)
+        study = questions.cached_run(args.effort, what_if=parse_what_if(args.what_if))
         for path in draw_all(study, args.out):
             print(path)
     except (DataError, ScenarioError, ValueError) as e:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import replicate
-from .calibration import load_costs
+from .calibration import load_costs, provenance_table
 from .datafiles import DATA, Sources
 from .designs import DESIGNS
 from .scenario import load
@@ -87,9 +87,10 @@ class Answer:
 
 def _costs_note(costs) -> str:
     if costs.what_if:
-        return ("what-if costs (not fitted to data/): "
-                + "; ".join(f"{k}: {v}" for k, v in costs.sources.items()))
-    return "costs fitted to data/: " + "; ".join(f"{k}: {v}" for k, v in costs.sources.items())
+        hand = [k for k, v in costs.sources.items() if str(v).startswith("what-if")]
+        return (f"WHAT-IF costs set by hand, not measured: {', '.join(hand)}; "
+                "the rest fitted to data/host")
+    return "costs fitted to data/host (model.calibration; sources in the Q1 table)"
 
 
 def _mean_ci(frame: pd.DataFrame, keys: list, value: str) -> pd.DataFrame:
@@ -109,6 +110,7 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a = Answer("Q1", "Cost per call: vDSO getrandom() against the syscall",
                sources=sources or Sources())
     costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
     calls = a.sources.read("host/callcost.csv",
                            ("mode", "size_bytes", "threads", "sample", "ns_per_call"))
     if calls is None:
@@ -147,8 +149,9 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a.simulated["service_time"] = pd.DataFrame(
         [{"size_bytes": s, "vdso_ns": costs.vdso(s), "syscall_ns": costs.syscall(s),
           "reseed_ns": costs.reseed_ns} for s in sizes])
+    a.simulated["costs"] = pd.DataFrame(provenance_table(costs),
+                                        columns=["parameter", "value", "source"])
     a.notes.append("model service times: " + _costs_note(costs))
-    a.values["what_if_costs"] = costs.what_if
     return a
 
 
@@ -162,6 +165,7 @@ def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     """State memory per design against threads, and where mlock falls back."""
     a = Answer("Q2", "Memory per design against threads", sources=sources or Sources())
     costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
     rows = []
     # One process, no pressure, threads that live for the run: memory is
     # then a function of the thread count and the glibc allocator alone.
@@ -214,6 +218,7 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a = Answer("Q3", "Memory pressure: what each design loses and costs",
                sources=sources or Sources())
     costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
     a.simulated["scenarios"] = pd.concat(
         [replicate.runs(s, replications=effort.replications, costs=costs,
                         overrides=effort.scenario_overrides()) for s in effort.scenarios], ignore_index=True)
@@ -291,6 +296,7 @@ Q4_METRICS = ("forks", "reseeds_fork", "states_shared_over_fork", "key_bytes_swa
 def q4(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a = Answer("Q4", "Fork and secrecy", sources=sources or Sources())
     costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
     a.simulated["fork"] = replicate.runs("fork-server", replications=effort.replications,
                                          costs=costs, overrides=effort.scenario_overrides())
     fork = a.sources.read("host/fork.csv", ("check",))
@@ -363,6 +369,7 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
 
 def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Answer:
     a = Answer("Q5", "Complexity against benefit", sources=sources or Sources())
+    a.values["what_if_costs"] = q3_answer.values["what_if_costs"]
     frame = a.sources.read("complexity.csv", ("design", "item", "metric", "value"))
     if frame is None:
         a.notes.append("data/complexity.csv is absent: complexity not shown "
@@ -393,6 +400,7 @@ def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) ->
     """CPU time saved per day against memory pinned, fleet-wide."""
     a = Answer("Q6", "Scale: a fleet", sources=Sources(q2_answer.sources.data_dir))
     costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
     mem = q2_answer.simulated["memory"]
     # State memory per machine at this thread count: the Q2 run nearest it.
     nearest = min(effort.threads_grid, key=lambda t: abs(math.log(t / fleet.threads_per_machine)))
@@ -431,12 +439,15 @@ class Study:
     answers: dict                # "Q1".. -> Answer
     sources: Sources
     what_if_costs: bool
+    costs: object = None
 
 
-def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA) -> Study:
-    """Every answer; each keeps its own Sources, the study's lists them all."""
+def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA,
+        what_if: dict | None = None) -> Study:
+    """Every answer; each keeps its own Sources, the study's lists them all.
+    `what_if` sets costs by hand (model.calibration.load_costs): flagged."""
     effort = EFFORTS[effort] if isinstance(effort, str) else effort
-    costs = load_costs()
+    costs = load_costs(what_if=what_if, data_dir=data_dir)
     src = lambda: Sources(data_dir)     # noqa: E731
     answers = {}
     for name, step in (("Q1", lambda: q1(effort, src(), costs)),
@@ -451,15 +462,16 @@ def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA) -
     sources = Sources(data_dir)
     for answer in answers.values():
         sources.merge(answer.sources)
-    return Study(effort, answers, sources, costs.what_if)
+    return Study(effort, answers, sources, costs.what_if, costs)
 
 
 CACHE = Path("results") / "analysis"
 
 
-def _inputs_key(effort: Effort) -> str:
-    """What an analysis depends on: the model's code and scenarios, data/, the effort."""
-    h = hashlib.sha256(repr(effort).encode())
+def _inputs_key(effort: Effort, what_if: dict | None) -> str:
+    """What an analysis depends on: the model's code and scenarios, data/, the
+    effort and the what-if costs."""
+    h = hashlib.sha256(repr((effort, sorted((what_if or {}).items()))).encode())
     package = Path(__file__).parent
     files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml"))
     if DATA.exists():
@@ -470,16 +482,17 @@ def _inputs_key(effort: Effort) -> str:
     return h.hexdigest()
 
 
-def cached_run(effort: Effort | str = "study", progress=print) -> Study:
+def cached_run(effort: Effort | str = "study", progress=print,
+               what_if: dict | None = None) -> Study:
     """run(), reused while neither the model nor data/ nor the effort changed:
     `make study` draws the figures and writes the report from one set of runs."""
     effort = EFFORTS[effort] if isinstance(effort, str) else effort
-    key = _inputs_key(effort)
+    key = _inputs_key(effort, what_if)
     path = CACHE / f"{effort.name}-{key[:16]}.pkl"
     if path.exists():
         with open(path, "rb") as f:
             return pickle.load(f)
-    study = run(effort, progress)
+    study = run(effort, progress, what_if=what_if)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

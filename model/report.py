@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic, questions, replicate
+from .calibration import parse_what_if
 from .datafiles import DataError, model_commit
 from .questions import BASELINE, DESIGN_ORDER, KEY_LIFE_CLAIM, Answer
 from .scenario import ScenarioError
@@ -208,8 +209,15 @@ def section_q1(r: Report, a: Answer) -> None:
                          f"{num(row.get('harness_ns', math.nan), 14)}"
                          f"{row['relative_difference'] * 100:11.1f}%{int(row['agree']):>7}")
         r.table(lines)
+    lines = ["Model input: every cost the simulation uses, and where it comes from", ""]
+    for _, row in a.simulated["costs"].iterrows():
+        lines += textwrap.wrap(f"{row['parameter']:<21}{row['value']}", TABLE_COLUMNS,
+                               subsequent_indent=" " * 21)
+        lines += textwrap.wrap(str(row["source"]), TABLE_COLUMNS,
+                               initial_indent=" " * 4, subsequent_indent=" " * 4)
+    r.table(lines)
     model = a.simulated["service_time"]
-    lines = ["Model input: service time per call (ns)" + (" - WHAT-IF, not fitted"
+    lines = ["Model input: service time per call (ns)" + (" - includes WHAT-IF costs"
                                                       if v.get("what_if_costs") else ""),
              "", f"{'size B':>8}{'vdso ns':>12}{'syscall ns':>12}{'reseed ns':>12}"]
     for _, row in model.iterrows():
@@ -397,8 +405,8 @@ def footer(r: Report, study, command: str) -> None:
              f"Git commit: {model_commit()}"]
     lines += textwrap.wrap("Effort:     " + study.effort.describe(), TABLE_COLUMNS,
                            subsequent_indent=" " * 12)
-    lines.append("Costs:      " + ("WHAT-IF (FACTS.md numbers, not fitted to data/)"
-                                   if study.what_if_costs else "fitted to data/"))
+    lines.append("Costs:      " + ("WHAT-IF: some set by hand, not measured (see Q1)"
+                                   if study.what_if_costs else "fitted to data/host (see Q1)"))
     lines.append("Data files used (sha256):")
     for path, digest in sorted(study.sources.used.items()):
         lines += [f"  {path}", f"    {digest}"]
@@ -416,8 +424,8 @@ def build(study, command: str) -> Report:
     r.prose("Designs: " + "; ".join(f"{d}" for d in DESIGN_ORDER) + f". Baseline: "
             f"{BASELINE} (upstream MAP_DROPPABLE). " + study.effort.describe() + ".")
     if study.what_if_costs:
-        r.prose("WARNING: the model's per-call costs are what-if numbers from FACTS.md, "
-                "not fits to data/: simulated CPU times are indicative only.")
+        r.prose("WARNING: some of the model's costs are what-ifs set by hand, not fits "
+                "to data/host (listed under Q1): simulated CPU times are indicative only.")
     if study.sources.missing:
         r.prose("Absent data files (their tables are left out, never filled in): "
                 + ", ".join(study.sources.missing) + ".")
@@ -443,9 +451,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--effort", choices=questions.EFFORTS, default="study",
                    help="how much simulation (default study)")
     p.add_argument("--out", type=Path, default=REPORT, help="default results/report.txt")
+    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
+                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
+                        "the FACTS.md selftest figures); flagged in every output")
     args = p.parse_args(argv)
     try:
-        study = questions.cached_run(args.effort)
+        study = questions.cached_run(args.effort, what_if=parse_what_if(args.what_if))
         print(write(study, args.out, "python -m model report " + shlex.join(argv)))
     except (DataError, ScenarioError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

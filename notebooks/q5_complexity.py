@@ -26,6 +26,9 @@
 QUICK = False
 # Where figures go; None means the repository's figures/.
 FIGURES_DIR = None
+# Costs set by hand instead of data/host, as `--what-if` takes them
+# (e.g. ["facts"]); every figure then says so.
+WHAT_IF = []
 
 # %%
 from pathlib import Path
@@ -33,14 +36,16 @@ from pathlib import Path
 from IPython.display import SVG, display
 
 from model import figures, questions
+from model.calibration import load_costs, parse_what_if
 from model.datafiles import REPO
 
 effort = questions.EFFORTS["quick" if QUICK else "full"]
 out = Path(FIGURES_DIR) if FIGURES_DIR else REPO / "figures"
+costs = load_costs(what_if=parse_what_if(WHAT_IF))
 print(effort.describe())
 
 # %%
-q3_answer = questions.q3(effort)
+q3_answer = questions.q3(effort, costs=costs)
 answer = questions.q5(effort, q3_answer)
 for note in answer.notes:
     print("note:", note)

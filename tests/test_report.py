@@ -22,6 +22,12 @@ TINY = questions.Effort("test", replications=2, pressure_replications=2,
                         pressure_levels=(0.5, 0.85), duration_s=120.0,
                         threads_grid=(1, 100), scenarios=("container",),
                         scenario_duration_s=120.0)
+# Costs for these tests, set by hand (a what-if, flagged in the report):
+# the fixture directory holds no calibration data.
+TEST_WHAT_IF = {"vdso.base_ns": 20.0, "syscall.base_ns": 480.0, "reseed_ns": 500.0,
+                "fault_ns.anon": 300.0, "fault_ns.droppable": 300.0,
+                "fault_ns.unevictable": 300.0, "mlock_ns_per_page": 100.0,
+                "scan_ns_per_page": 200.0, "kswapd_pages_per_s": 2e5}
 PROVENANCE = {"where": "test-fixture", "kernel_release": "n/a", "variant": "none",
               "cpu_model": "n/a", "glibc": "n/a", "date_utc": "2026-01-01T00:00:00Z",
               "git_commit": "n/a", "command": "tests/test_report.py"}
@@ -47,7 +53,7 @@ def fixture_callcost(path):
 def study(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     fixture_callcost(data / "host" / "callcost.csv")
-    return questions.run(TINY, progress=None, data_dir=data), data
+    return questions.run(TINY, progress=None, data_dir=data, what_if=TEST_WHAT_IF), data
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +89,9 @@ def test_sections_and_footer(built, study):
     assert "Simulated: scenario 'container'" in text
     assert "Paired t-test against droppable" in text
     assert "Welch's t-test" in text
+    # Hand-set costs are flagged, at the top and in the footer.
+    assert "WARNING: some of the model's costs are what-ifs" in text
+    assert "Costs:      WHAT-IF" in footer.text
 
 
 def amean(text: str, name: str) -> list[float]:
@@ -161,7 +170,8 @@ def test_bad_data_file_is_one_line_error(tmp_path):
     bad.parent.mkdir(parents=True)
     bad.write_text("mode,size_bytes\nvdso,4\n")
     with pytest.raises(DataError) as e:
-        questions.q1(TINY, questions.Sources(tmp_path))
+        questions.q1(TINY, questions.Sources(tmp_path),
+                     questions.load_costs(what_if=TEST_WHAT_IF, data_dir=tmp_path))
     assert str(e.value).count("\n") == 0
     assert "callcost.csv: missing column 'threads'" in str(e.value)
 
