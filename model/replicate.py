@@ -1,0 +1,149 @@
+"""Statistics over replications: confidence intervals, paired differences, stopping.
+
+Replication r of every design at a grid point runs on the same seed, so the
+designs see the same workload and pressure (common random numbers) and the
+difference between two designs is best judged pair by pair: the paired
+t-interval removes the run-to-run variation that both designs share.
+
+Means get a Student-t 95% interval.  Tail metrics (a p99 of stall times, one
+number per run) are skewed across runs and often mostly zeros, so their
+interval comes from scipy.stats.bootstrap with a fixed random_state: the same
+runs always give the same interval.
+
+A metric a run never touched is absent from its frame (the model only emits
+counters that moved); over a set of runs it counts as 0.0, see complete().
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+# Fixed so that the same runs always give the same bootstrap interval.
+BOOTSTRAP_SEED = 0
+BOOTSTRAP_RESAMPLES = 2000
+_TAIL = re.compile(r"_p\d+(_|$)")
+
+
+def is_tail(metric: str) -> bool:
+    """A per-run percentile such as reclaim_stall_p99_ms: bootstrapped, not t."""
+    return bool(_TAIL.search(metric))
+
+
+def t_interval(values) -> tuple[float, float, float]:
+    """(mean, low, high) of a Student-t interval; degenerate samples get width 0."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean()) if x.size else math.nan
+    if x.size < 2:
+        return mean, math.nan, math.nan
+    sd = float(x.std(ddof=1))
+    if sd == 0.0:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, x.size - 1)) * sd / math.sqrt(x.size)
+    return mean, mean - half, mean + half
+
+
+def bootstrap_interval(values) -> tuple[float, float, float]:
+    """(mean, low, high) by BCa bootstrap of the mean, percentile where BCa cannot."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean()) if x.size else math.nan
+    if x.size < 2:
+        return mean, math.nan, math.nan
+    if np.all(x == x[0]):
+        return mean, mean, mean
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ci = stats.bootstrap((x,), np.mean, confidence_level=CONFIDENCE,
+                                 n_resamples=BOOTSTRAP_RESAMPLES, method=method,
+                                 random_state=np.random.default_rng(BOOTSTRAP_SEED))
+        low, high = float(ci.confidence_interval.low), float(ci.confidence_interval.high)
+        if math.isfinite(low) and math.isfinite(high):
+            return mean, low, high
+    return mean, math.nan, math.nan
+
+
+def interval(metric: str, values) -> tuple[float, float, float, str]:
+    """(mean, low, high, method) with the method this metric calls for."""
+    if is_tail(metric):
+        return (*bootstrap_interval(values), "bootstrap")
+    return (*t_interval(values), "t")
+
+
+def half_width(low: float, high: float) -> float:
+    return (high - low) / 2
+
+
+def tight_enough(metric: str, values, target: float, relative: bool) -> bool:
+    """The stopping rule: the CI half-width is within target (or target * |mean|)."""
+    mean, low, high, _ = interval(metric, values)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return False
+    allowed = target * abs(mean) if relative else target
+    return half_width(low, high) <= allowed
+
+
+def complete(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Give every run a row for every metric seen in any run (absent means 0.0)."""
+    if runs.empty:
+        return runs
+    wide = runs.pivot_table(index=keys, columns="metric", values="value", aggfunc="first")
+    wide = wide.fillna(0.0)
+    return (wide.stack().rename("value").reset_index()
+            .sort_values(keys + ["metric"], kind="stable").reset_index(drop=True))
+
+
+def summarize(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """One row per (by..., metric): n, mean, sd, 95% CI and how it was computed."""
+    rows = []
+    for key, group in runs.groupby(by + ["metric"], sort=True, dropna=False):
+        metric = key[-1]
+        values = group["value"].to_numpy(dtype=float)
+        mean, low, high, method = interval(metric, values)
+        rows.append((*key, values.size, mean,
+                     float(values.std(ddof=1)) if values.size > 1 else math.nan,
+                     low, high, half_width(low, high), method))
+    return pd.DataFrame(rows, columns=by + ["metric", "n", "mean", "sd", "ci_low", "ci_high",
+                                            "half_width", "ci_method"])
+
+
+def paired(runs: pd.DataFrame, by: list[str], reference: str) -> pd.DataFrame:
+    """Each design minus `reference`, replication by replication, per (by..., metric).
+
+    Only replications that both designs finished are paired.  p_value is the
+    two-sided paired t-test; where every difference is the same number the
+    test is undefined, and p is reported as 1.0 for all-zero differences and
+    0.0 otherwise (a constant non-zero shift is as significant as it gets).
+    """
+    columns = by + ["design", "reference", "metric", "n_pairs", "mean_diff", "ci_low",
+                    "ci_high", "mean_reference", "relative_diff", "p_value"]
+    if runs.empty:
+        return pd.DataFrame(columns=columns)
+    wide = runs.pivot_table(index=by + ["metric", "replication"], columns="design",
+                            values="value", aggfunc="first")
+    if reference not in wide.columns:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    others = [d for d in wide.columns if d != reference]
+    for key, group in wide.groupby(level=list(range(len(by) + 1)), sort=True):
+        for design in others:
+            both = group[[design, reference]].dropna()
+            diff = (both[design] - both[reference]).to_numpy(dtype=float)
+            if diff.size == 0:
+                continue
+            mean, low, high = t_interval(diff)
+            if diff.size < 2:
+                p = math.nan
+            elif np.all(diff == diff[0]):
+                p = 1.0 if diff[0] == 0 else 0.0
+            else:
+                p = float(stats.ttest_rel(both[design], both[reference]).pvalue)
+            mean_ref = float(both[reference].mean())
+            rows.append((*key[:-1], design, reference, key[-1], diff.size, mean, low, high,
+                         mean_ref, mean / abs(mean_ref) if mean_ref else math.nan, p))
+    return pd.DataFrame(rows, columns=columns)
