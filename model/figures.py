@@ -21,13 +21,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import questions  # noqa: E402
+from . import questions, replicated  # noqa: E402
 from .calibration import parse_what_if  # noqa: E402
-from .datafiles import DataError, model_commit  # noqa: E402
+from .datafiles import REPO, DataError, model_commit  # noqa: E402
 from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
 from .scenario import ScenarioError  # noqa: E402
 
-FIGURES = Path("figures")
+FIGURES = REPO / "figures"
 COLORS = {"syscall": "#7f7f7f", "droppable": "#1f77b4", "mlock": "#d62728",
           "mlock-inherit": "#ff7f0e", "exempt": "#2ca02c"}
 # SVGs that do not change when nothing changed: no date, fixed hash salt.
@@ -179,7 +179,7 @@ def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     for ax, (metric, label) in zip(axes, panels):
         m = runs[runs["metric"] == metric]
         for i, design in enumerate(DESIGN_ORDER):
-            stats = [questions.replicate.summarize(
+            stats = [replicated.summarize(
                 m[(m["scenario"] == s) & (m["design"] == design)]["value"]) for s in scenarios]
             ax.bar(x + i * width, [s.mean for s in stats], width,
                    yerr=[s.ci_half for s in stats], capsize=2, color=COLORS[design],
@@ -221,7 +221,7 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.5))
     for ax, (metric, label) in zip(axes, panels):
         m = runs[runs["metric"] == metric]
-        stats = [questions.replicate.summarize(m[m["design"] == d]["value"])
+        stats = [replicated.summarize(m[m["design"] == d]["value"])
                  for d in DESIGN_ORDER]
         ax.bar(range(len(DESIGN_ORDER)), [s.mean for s in stats],
                yerr=[s.ci_half for s in stats], capsize=2,

@@ -22,15 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import replicate
+from . import replicated
 from .calibration import load_costs, provenance_table
-from .datafiles import DATA, Sources
+from .datafiles import DATA, REPO, Sources
 from .designs import DESIGNS
 from .scenario import load
 
 DESIGN_ORDER = tuple(DESIGNS)
 BASELINE = "droppable"          # upstream: what the alternatives are compared with
 KEY_LIFE_CLAIM = 1e-5           # Ingo: "99.999% of cases won't ever be 'dropped'"
+SWEEPS = REPO / "results" / "sweeps"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Effort:
     threads_grid: tuple          # Q2
     scenarios: tuple             # Q3 comparison tables
     scenario_duration_s: float | None = None    # None: each scenario's own
+    workers: int = 1                            # model.sweep's local processes
 
     def scenario_overrides(self) -> dict:
         return {"run.duration_s": self.scenario_duration_s} if self.scenario_duration_s \
@@ -66,11 +68,13 @@ EFFORTS = {
     # `make study`: a few minutes on two cores.
     "study": Effort("study", 5, 5, PRESSURE_FULL[::2] + (0.85,), 300.0,
                     (1, 10, 100, 1_000, 10_000, 100_000),
-                    ("server", "spikes", "leak", "container")),
+                    ("server", "spikes", "leak", "container"),
+                    workers=replicated.default_workers()),
     # `make study FULL=1` / the notebooks with QUICK=False.
     "full": Effort("full", 30, 30, PRESSURE_FULL, 600.0,
                    (1, 10, 100, 1_000, 10_000, 100_000),
-                   ("server", "spikes", "leak", "container")),
+                   ("server", "spikes", "leak", "container"),
+                   workers=replicated.default_workers()),
 }
 
 
@@ -96,7 +100,7 @@ def _costs_note(costs) -> str:
 def _mean_ci(frame: pd.DataFrame, keys: list, value: str) -> pd.DataFrame:
     rows = []
     for key, g in frame.groupby(keys, sort=True):
-        s = replicate.summarize(g[value])
+        s = replicated.summarize(g[value])
         rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))),
                      "n": s.n, "mean": s.mean, "ci_half": s.ci_half, "stddev": s.stddev,
                      "min": s.minimum, "max": s.maximum})
@@ -166,20 +170,19 @@ def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a = Answer("Q2", "Memory per design against threads", sources=sources or Sources())
     costs = costs or load_costs()
     a.values["what_if_costs"] = costs.what_if
-    rows = []
     # One process, no pressure, threads that live for the run: memory is
     # then a function of the thread count and the glibc allocator alone.
     quiet = {"run.duration_s": 60.0, "workload.processes": 1,
              "workload.thread_lifetime_s": 0.0, "pressure.profile": "none",
              "pressure.anon_base_bytes": 0, "pressure.file_stream_bytes_per_s": 0.0,
              "machine.ram_bytes": "64 GiB"}
-    for threads in effort.threads_grid:
-        frame = replicate.runs("server", replications=1, costs=costs,
-                               overrides={**quiet, "workload.threads_per_process": threads})
-        frame = frame[frame["metric"].isin(Q2_METRICS)]
-        rows.append(frame.assign(threads=threads))
-    a.simulated["memory"] = (pd.concat(rows).pivot_table(
-        index=["threads", "design"], columns="metric", values="value").reset_index())
+    sweep = replicated.spec("q2-memory", "server", replications=1, overrides=quiet,
+                            grid={"workload.threads_per_process": effort.threads_grid})
+    frame = replicated.runs(sweep, costs, effort.workers, SWEEPS)
+    frame = frame[frame["metric"].isin(Q2_METRICS)].rename(
+        columns={"workload.threads_per_process": "threads"})
+    a.simulated["memory"] = frame.pivot_table(
+        index=["threads", "design"], columns="metric", values="value").reset_index()
     a.notes.append("simulated: one process of N threads, each holding a state for the whole "
                    "60 s run, no memory pressure, RLIMIT_MEMLOCK 8 MiB (FACTS.md default).")
     mem = a.simulated["memory"]
@@ -207,12 +210,6 @@ Q3_METRICS = ("states_dropped_per_hour", "reseed_syscalls", "cpu_getrandom_s",
 PRESSURE_SCENARIO = "container"
 
 
-def pressure_overrides(level: float, duration_s: float) -> dict:
-    """The container scenario with its hog at `level` x the memcg limit."""
-    limit = load(PRESSURE_SCENARIO).value("memcg.limit_bytes")
-    return {"pressure.anon_base_bytes": int(level * limit), "run.duration_s": duration_s}
-
-
 def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     """Scenarios under pressure per design, and P(drop in key life) by pressure."""
     a = Answer("Q3", "Memory pressure: what each design loses and costs",
@@ -220,16 +217,19 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     costs = costs or load_costs()
     a.values["what_if_costs"] = costs.what_if
     a.simulated["scenarios"] = pd.concat(
-        [replicate.runs(s, replications=effort.replications, costs=costs,
-                        overrides=effort.scenario_overrides()) for s in effort.scenarios], ignore_index=True)
+        [replicated.runs(replicated.spec(f"q3-{s}", s, replications=effort.replications,
+                                         overrides=effort.scenario_overrides()),
+                         costs, effort.workers, SWEEPS) for s in effort.scenarios],
+        ignore_index=True)
     # Ingo's claim concerns the design that can drop: only it is swept.
-    rows = []
-    for level in effort.pressure_levels:
-        frame = replicate.runs(PRESSURE_SCENARIO, designs=(BASELINE,),
-                               replications=effort.pressure_replications, costs=costs,
-                               overrides=pressure_overrides(level, effort.duration_s))
-        rows.append(frame.assign(pressure=level))
-    sweep = pd.concat(rows, ignore_index=True)
+    limit = load(PRESSURE_SCENARIO).value("memcg.limit_bytes")
+    hog = {int(level * limit): level for level in effort.pressure_levels}
+    claim_sweep = replicated.spec("q3-pressure-claim", PRESSURE_SCENARIO, designs=(BASELINE,),
+                                  replications=effort.pressure_replications,
+                                  overrides={"run.duration_s": effort.duration_s},
+                                  grid={"pressure.anon_base_bytes": tuple(hog)})
+    sweep = replicated.runs(claim_sweep, costs, effort.workers, SWEEPS)
+    sweep["pressure"] = sweep["pressure.anon_base_bytes"].map(hog)
     a.simulated["pressure_runs"] = sweep
     a.simulated["claim"] = claim_table(sweep)
     a.values.update(claim_crossing(a.simulated["claim"]))
@@ -261,14 +261,14 @@ def claim_table(sweep: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for level, g in sweep.groupby("pressure"):
         wide = g.pivot_table(index="replication", columns="metric", values="value")
-        p = replicate.summarize(wide.get("p_state_dropped_in_key_life", pd.Series(dtype=float)))
+        p = replicated.summarize(wide.get("p_state_dropped_in_key_life", pd.Series(dtype=float)))
         lives = float(wide.get("key_lives", pd.Series([0.0])).sum())
         dropped = float(wide.get("key_lives_dropped", pd.Series([0.0])).sum())
-        oom = replicate.summarize(wide.get("oom_kills", pd.Series([0.0] * len(wide))))
+        oom = replicated.summarize(wide.get("oom_kills", pd.Series([0.0] * len(wide))))
         rows.append({"pressure": level, "n": p.n, "p_mean": p.mean, "p_ci_half": p.ci_half,
                      "key_lives": lives, "key_lives_dropped": dropped,
                      "p_pooled": dropped / lives if lives else math.nan,
-                     "p_upper95": replicate.proportion_upper(dropped, lives),
+                     "p_upper95": replicated.proportion_upper(dropped, lives),
                      "oom_kills_mean": oom.mean})
     return pd.DataFrame(rows)
 
@@ -297,8 +297,9 @@ def q4(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a = Answer("Q4", "Fork and secrecy", sources=sources or Sources())
     costs = costs or load_costs()
     a.values["what_if_costs"] = costs.what_if
-    a.simulated["fork"] = replicate.runs("fork-server", replications=effort.replications,
-                                         costs=costs, overrides=effort.scenario_overrides())
+    a.simulated["fork"] = replicated.runs(
+        replicated.spec("q4-fork-server", "fork-server", replications=effort.replications,
+                        overrides=effort.scenario_overrides()), costs, effort.workers, SWEEPS)
     fork = a.sources.read("host/fork.csv", ("check",))
     if fork is None:
         a.notes.append("data/host/fork.csv is absent: no measured fork behaviour.")
@@ -465,7 +466,7 @@ def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA,
     return Study(effort, answers, sources, costs.what_if, costs)
 
 
-CACHE = Path("results") / "analysis"
+CACHE = REPO / "results" / "analysis"
 
 
 def _inputs_key(effort: Effort, what_if: dict | None) -> str:

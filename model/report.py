@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, questions, replicate
+from . import atomic, questions, replicated
 from .calibration import parse_what_if
 from .datafiles import DataError, model_commit
 from .questions import BASELINE, DESIGN_ORDER, KEY_LIFE_CLAIM, Answer
@@ -121,17 +121,18 @@ def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = 
     head = " " * LABEL_WIDTH + f"{base:>{COLUMN_WIDTH}}" + "".join(
         f"{d:>{COLUMN_WIDTH}}" for d in designs[1:])
     lines = [*test.split("\n"), "", head]
+    p_values = replicated.p_values(runs, base)
     for metric, short, scale, lower in metrics:
         assert len(short) <= LABEL_WIDTH - 7, short
-        values = replicate.by_design(runs, metric)
+        values = replicated.by_design(runs, metric)
         if base not in values:
             continue
-        b = replicate.summarize(values[base] * scale)
+        b = replicated.summarize(values[base] * scale)
         amean = f"{'Amean':<7}{short:<{LABEL_WIDTH - 7}}{num(b.mean)} ({gain(0, 0, lower)})"
         ci = f"{'CI95':<7}{short:<{LABEL_WIDTH - 7}}{num(b.ci_half)}{'':10}"
         for d in designs[1:]:
-            s = replicate.summarize(values[d] * scale)
-            p = replicate.paired_p(values[d], values[base])
+            s = replicated.summarize(values[d] * scale)
+            p = p_values.get((d, metric), math.nan)
             star = "*" if p < SIGNIFICANCE else " "
             amean += f"{num(s.mean)} {star}{gain(b.mean, s.mean, lower)}{star}"
             ci += f"{num(s.ci_half)}{'':10}"
@@ -140,11 +141,11 @@ def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = 
         lines += ["", f"{'Ops (Amean)':<{LABEL_WIDTH}}" + "".join(
             f"{d:>{COLUMN_WIDTH}}" for d in designs)]
         for metric, short in ops:
-            values = replicate.by_design(runs, metric)
+            values = replicated.by_design(runs, metric)
             if base not in values:
                 continue
             lines.append(f"{'Ops':<7}{short:<{LABEL_WIDTH - 7}}" + "".join(
-                f"{num(replicate.summarize(values[d]).mean)}{'':10}" for d in designs).rstrip())
+                f"{num(replicated.summarize(values[d]).mean)}{'':10}" for d in designs).rstrip())
     return lines
 
 
@@ -155,8 +156,9 @@ def design_groups() -> list:
 
 
 def paired_test_line(n: int) -> str:
-    return (f"Paired t-test against {BASELINE} over {n} replications with common random "
-            f"numbers;\n'*' marks p < {SIGNIFICANCE}; % is the gain, positive = better.")
+    return (f"Paired t-test (model.replicate.paired) against {BASELINE}, {n} replications\n"
+            f"on common random numbers; '*' marks p < {SIGNIFICANCE}; % is the gain, "
+            "positive = better.")
 
 
 def notes(r: Report, a: Answer) -> None:
