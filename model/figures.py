@@ -92,9 +92,9 @@ def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     for ax in axes:
         if calls is not None:
             ax.plot(model["size_bytes"], model["vdso_ns"], "k--", lw=0.8,
-                    label="model: vDSO service time")
+                    label="model: vDSO (1-thread fit, used at every thread count)")
             ax.plot(model["size_bytes"], model["syscall_ns"], "k:", lw=0.8,
-                    label="model: syscall service time")
+                    label="model: syscall (1-thread fit)")
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
             ax.set_xlabel("request size (bytes)")
@@ -144,6 +144,11 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
                 label="droppable: mean over replications, 95% t-interval")
     ax.plot(none["pressure"], none["p_upper95"], "v", color=COLORS["droppable"], mfc="none",
             label="no drop seen: 95% upper bound (Clopper-Pearson, pooled key lives)")
+    for _, row in claim.iterrows():
+        if row["oom_kills_mean"] > 0:
+            y = row["p_mean"] if row["key_lives_dropped"] > 0 else row["p_upper95"]
+            ax.annotate(f"{row['oom_kills_mean']:.2g} OOM kills/run", (row["pressure"], y),
+                        textcoords="offset points", xytext=(0, 8), ha="center", fontsize=6)
     ax.axhline(KEY_LIFE_CLAIM, color="k", ls="--", lw=1)
     ax.text(claim["pressure"].min(), KEY_LIFE_CLAIM * 1.3,
             "Ingo: 99.999% never dropped (P = 1e-5)", fontsize=8)

@@ -13,6 +13,7 @@ measured or a what-if.
 from __future__ import annotations
 
 import hashlib
+import re
 import math
 import os
 import pickle
@@ -463,6 +464,11 @@ def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA,
     sources = Sources(data_dir)
     for answer in answers.values():
         sources.merge(answer.sources)
+    # The files model.calibration fitted the costs to count as used too.
+    for text in costs.sources.values():
+        for name in re.findall(r"data/(host/[\w.-]+\.csv)", str(text)):
+            if (data_dir / name).exists():
+                sources.read(name)
     return Study(effort, answers, sources, costs.what_if, costs)
 
 

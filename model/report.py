@@ -92,12 +92,16 @@ class Report:
 
 
 def num(value: float, width: int = VALUE_WIDTH) -> str:
-    """A number in `width` columns, 4 significant digits at most."""
+    """A number right-aligned in `width` columns, leaving at least one blank:
+    whole numbers from 1000 up as integers, else 4 significant digits."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f"{'n/a':>{width}}"
-    text = f"{value:.4g}"
-    if len(text) > width:
+    room = width - 1
+    text = f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if len(text) > room:
         text = f"{value:.2e}"
+    if len(text) > room:
+        text = f"{value:.0e}"
     return f"{text:>{width}}"
 
 
@@ -122,10 +126,14 @@ def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = 
         f"{d:>{COLUMN_WIDTH}}" for d in designs[1:])
     lines = [*test.split("\n"), "", head]
     p_values = replicated.p_values(runs, base)
+    zero = []
     for metric, short, scale, lower in metrics:
         assert len(short) <= LABEL_WIDTH - 7, short
         values = replicated.by_design(runs, metric)
         if base not in values:
+            continue
+        if all(not np.any(values[d]) for d in designs):
+            zero.append(short)
             continue
         b = replicated.summarize(values[base] * scale)
         amean = f"{'Amean':<7}{short:<{LABEL_WIDTH - 7}}{num(b.mean)} ({gain(0, 0, lower)})"
@@ -137,6 +145,9 @@ def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = 
             amean += f"{num(s.mean)} {star}{gain(b.mean, s.mean, lower)}{star}"
             ci += f"{num(s.ci_half)}{'':10}"
         lines += [amean.rstrip(), ci.rstrip()]
+    if zero:
+        lines += textwrap.wrap("Zero in every run of these designs: " + ", ".join(zero),
+                               TABLE_COLUMNS)
     if ops:
         lines += ["", f"{'Ops (Amean)':<{LABEL_WIDTH}}" + "".join(
             f"{d:>{COLUMN_WIDTH}}" for d in designs)]
@@ -203,12 +214,15 @@ def section_q1(r: Report, a: Answer) -> None:
         r.table(lines)
     agree = a.measured.get("selftest_agreement")
     if agree is not None:
-        lines = ["Measured: data/host/selftest_agreement.csv, kernel selftest against the "
-                 "harness", "", f"{'mode':<10}{'selftest ns':>14}{'harness ns':>14}"
+        lines = ["Measured: data/host/selftest_agreement.csv: the kernel's selftest",
+                 "vdso_test_getrandom bench-single against the harness (4 B, 1 thread,",
+                 "medians); they agree when within 15%", "",
+                 f"{'mode':<10}{'selftest ns':>14}{'harness ns':>14}"
                  f"{'difference':>12}{'agree':>7}"]
         for _, row in agree.iterrows():
-            lines.append(f"{row['mode']:<10}{num(row.get('selftest_ns', math.nan), 14)}"
-                         f"{num(row.get('harness_ns', math.nan), 14)}"
+            lines.append(f"{row['mode']:<10}"
+                         f"{num(row.get('selftest_ns_per_call', math.nan), 14)}"
+                         f"{num(row.get('harness_ns_per_call', math.nan), 14)}"
                          f"{row['relative_difference'] * 100:11.1f}%{int(row['agree']):>7}")
         r.table(lines)
     lines = ["Model input: every cost the simulation uses, and where it comes from", ""]
@@ -259,12 +273,15 @@ def section_q2(r: Report, a: Answer) -> None:
         r.table(lines)
     memlock = a.measured.get("memlock")
     if memlock is not None:
-        cols = list(memlock.columns)[:5]
-        lines = ["Measured: data/host/memlock.csv (host kernel)", "",
-                 "".join(f"{c[:15]:>16}" for c in cols)]
+        columns = (("limit_bytes", "limit B"), ("states_locked", "states locked"),
+                   ("vmlck_kib", "VmLck KiB"), ("mlock_errno_past_limit", "mlock past it"),
+                   ("droppable_half_vmlck_kib", "droppable VmLck"))
+        columns = [(c, h) for c, h in columns if c in memlock.columns]
+        lines = ["Measured: data/host/memlock.csv (host kernel, no CAP_IPC_LOCK)", "",
+                 "".join(f"{h:>16}" for _, h in columns)]
         for _, row in memlock.iterrows():
-            lines.append("".join(num(row[c], 16) if isinstance(row[c], (int, float, np.number))
-                                 else f"{str(row[c])[:15]:>16}" for c in cols))
+            lines.append("".join(f"{str(row[c]):>16}" if isinstance(row[c], str)
+                                 else num(row[c], 16) for c, _ in columns))
         r.table(lines)
     notes(r, a)
 
@@ -310,14 +327,18 @@ def section_q3(r: Report, a: Answer, effort) -> None:
     drops = a.measured.get("drops")
     if drops is not None:
         keys = [c for c in ("kind", "touch", "limit_mib", "droppable_mib") if c in drops.columns]
-        lines = ["Measured: data/host/pressure.csv, fraction of droppable pages lost",
-                 "(host kernel, memcg v1; (D+H)/L: region plus hog over the limit)", "",
-                 "".join(f"{k[:9]:>10}" for k in keys) + f"{'(D+H)/L':>9}{'n':>4}"
-                 f"{'mean':>10}{'CI95 +-':>10}"]
-        for _, row in drops.iterrows():
-            lines.append("".join(f"{str(row[k])[:9]:>10}" for k in keys)
-                         + f"{row['total_over_limit']:>9.2f}{int(row['n']):>4}"
-                         f"{num(row['mean'], 10)}{num(row['ci_half'], 10)}")
+        wide = drops.pivot_table(index=keys, columns="total_over_limit", values="mean")
+        n = sorted({int(drops["n"].min()), int(drops["n"].max())})
+        levels = list(wide.columns)[:6]
+        lines = ["Measured: data/host/pressure.csv, fraction of droppable pages read back",
+                 f"as zero, mean of {'-'.join(map(str, n))} runs (host kernel, memcg v1); "
+                 "columns: "
+                 "(D+H)/L,", "region plus hog over the limit; '-': not run", "",
+                 f"{'kind':>9}{'touch':>6}{'L MiB':>6}{'D MiB':>6}"
+                 + "".join(f"{x:>8.2f}" for x in levels)]
+        for key, row in wide.iterrows():
+            lines.append(f"{key[0]:>9}{key[1]:>6}{key[2]:>6}{key[3]:>6}" + "".join(
+                f"{'-':>8}" if math.isnan(row[x]) else num(row[x], 8) for x in levels))
         r.table(lines)
     notes(r, a)
 
