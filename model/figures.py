@@ -233,6 +233,9 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
                color=[COLORS[d] for d in DESIGN_ORDER])
         ax.set_xticks(range(len(DESIGN_ORDER)), DESIGN_ORDER, rotation=30, fontsize=8)
         ax.set_ylabel(label)
+        if not any(s.mean for s in stats):
+            ax.text(0.5, 0.5, "0 in every run\nof every design", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=9)
     fig.suptitle("Q4: fork-server scenario, secrets exposed per design (simulated)")
     return save(fig, "q4_fork", a, effort, out)
 

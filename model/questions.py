@@ -71,8 +71,10 @@ EFFORTS = {
                     (1, 10, 100, 1_000, 10_000, 100_000),
                     ("server", "spikes", "leak", "container"),
                     workers=replicated.default_workers()),
-    # `make study FULL=1` / the notebooks with QUICK=False.
-    "full": Effort("full", 30, 30, PRESSURE_FULL, 600.0,
+    # `python -m model study --full` / the notebooks with QUICK=False.  The
+    # claim sweep runs 24 simulated hours per level: ~3.8e5 key lives, so
+    # that a level with no drop bounds P below 1e-5 (Clopper-Pearson 95%).
+    "full": Effort("full", 30, 24, PRESSURE_FULL, 3600.0,
                    (1, 10, 100, 1_000, 10_000, 100_000),
                    ("server", "spikes", "leak", "container"),
                    workers=replicated.default_workers()),
@@ -461,14 +463,15 @@ def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA,
         if progress:
             progress(f"  {name} ({effort.name}) ...")
         answers[name] = step()
+    # The files model.calibration fitted the costs to are inputs of every answer.
+    fitted = sorted({name for text in costs.sources.values()
+                     for name in re.findall(r"data/(host/[\w.-]+\.csv)", str(text))})
     sources = Sources(data_dir)
     for answer in answers.values():
-        sources.merge(answer.sources)
-    # The files model.calibration fitted the costs to count as used too.
-    for text in costs.sources.values():
-        for name in re.findall(r"data/(host/[\w.-]+\.csv)", str(text)):
+        for name in fitted:
             if (data_dir / name).exists():
-                sources.read(name)
+                answer.sources.read(name)
+        sources.merge(answer.sources)
     return Study(effort, answers, sources, costs.what_if, costs)
 
 
