@@ -100,8 +100,11 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def read_table(path: Path, columns=None) -> pd.DataFrame:
-    """A harness CSV, checked: one-line CalibrationError naming file and column."""
+def read_table(path: Path, columns=None, host_only: bool = True) -> pd.DataFrame:
+    """A harness CSV, checked: one-line CalibrationError naming file and column.
+
+    Only rows measured on the host, unless host_only is False.
+    """
     name = path.name
     columns = COLUMNS.get(name, ()) if columns is None else columns
     try:
@@ -122,7 +125,7 @@ def read_table(path: Path, columns=None) -> pd.DataFrame:
                 raise CalibrationError(f"{_rel(path)}: column '{column}', row {row + 2}: "
                                        f"not a number: {frame[column].iloc[row]!r}")
             frame[column] = values
-    return frame[frame["where"] == "host"] if "where" in columns else frame
+    return frame[frame["where"] == "host"] if host_only and "where" in columns else frame
 
 
 def _describe_rows(frame: pd.DataFrame) -> str:

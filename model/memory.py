@@ -99,7 +99,7 @@ class Domain:
         return pages <= self._room()
 
     def charge(self, pages: int, pool: str, requester=None, may_oom: bool = True,
-               fault_s_per_page: float = 0.0) -> tuple[bool, float]:
+               fault_s_per_page: float = 0.0, placed=None) -> tuple[bool, float]:
         """Allocate and charge `pages`; returns (done, stall_s).
 
         Models __alloc_pages_slowpath() / try_charge_memcg(): a fault charges
@@ -111,7 +111,10 @@ class Domain:
         is the same as any other's (vma_alloc_folio() only adds
         __GFP_NOWARN).  `fault_s_per_page`: the requester's own time per page
         (its faults), so reclaim passes between its charges are spaced as in
-        the kernel; it is not part of the stall.
+        the kernel; it is not part of the stall.  `placed(n)`, if given, is
+        called after each step: the caller maps those pages at once (they are
+        on the LRU and in its RSS, as faulted pages are) and keeps them even
+        if a later step fails.
         """
         stall_s = 0.0
         stalled = False
@@ -124,12 +127,14 @@ class Domain:
             stall_s += chunk_stall_s
             stalled |= chunk_stall_s > 0 or not ok
             if not ok:
-                if done:
+                if done and placed is None:
                     self.uncharge(done, pool)     # the requester never got them
                 self._record_stall(stall_s, True)
                 return False, stall_s
             self.pools[pool] += chunk
             done += chunk
+            if placed is not None:
+                placed(chunk)
         self._record_stall(stall_s, stalled)
         self._wake_kswapd()
         return True, stall_s

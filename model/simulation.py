@@ -21,8 +21,8 @@ from .designs import ANON, UNEVICTABLE
 from .lru import Lruvec
 from .memory import Domain, Kswapd, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_events, tidy_series
-from .scenario import Scenario, ScenarioError
 from .region import Region
+from .scenario import Scenario, ScenarioError
 from .workload import GetrandomProcess, Hog, PageCache
 
 

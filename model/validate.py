@@ -19,6 +19,13 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          with that limit, region, hog and touch, for the droppable design.
          The locked rows (kind=locked, never fitted) are predicted with the
          mlock design: who the OOM killer takes, reported beside the table.
+  guest  Every memcg pressure sample in data/guests/*.csv (QEMU guests of the
+         patched 6.12 kernels; nothing there is ever fitted) is predicted the
+         same way, with the design the guest's variant implements (kind=vdso:
+         the variant's design; droppable: droppable; locked: mlock; anon: an
+         anonymous region) and the guest's swap where the run had swapon.
+         Global-pressure runs (limit above the guest's RAM) are listed as not
+         predicted: the guest kernel's own unreclaimable memory is not measured.
 
 Errors: per-call and reseed costs, |predicted / measured - 1| against the
 median of the samples.  Drop fractions are already relative to the region, and
@@ -40,7 +47,7 @@ import pandas as pd
 
 from . import atomic
 from .calibration import (DATA_DIR, CalibrationError, Estimate, _rel, load_costs, measured,
-                          read_table)
+                          provenance_table, read_table)
 from .designs import DROPPABLE
 from .scenario import ScenarioError, load
 from .simulation import simulate
@@ -158,6 +165,75 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
     return rows, fates
 
 
+GUEST_COLUMNS = ("where", "variant", "design", "run", "args", "record", "exp", "line", "metric",
+                 "value")
+REGION_DESIGN = {"droppable": "droppable", "locked": "mlock", "anon": "syscall"}
+
+
+def guest_samples(data_dir: Path) -> pd.DataFrame:
+    """Pressure samples from data/guests/*.csv, one row each, with swap_on per run."""
+    frames = []
+    for path in sorted((data_dir / "guests").glob("*.csv")):
+        frame = read_table(path, GUEST_COLUMNS, host_only=False)
+        frame = frame[frame["where"].astype(str).str.endswith("-guest")]
+        swap_on, runs = {}, frame.drop_duplicates("run").sort_values("run")
+        state = False
+        for _, r in runs.iterrows():
+            args = str(r["args"])
+            if args.startswith("!"):
+                state = "swapon" in args if ("swapon" in args or "swapoff" in args) else state
+            swap_on[r["run"]] = state
+        samples = frame[(frame["record"] == "sample") & (frame["exp"] == "pressure")]
+        if samples.empty:
+            continue
+        wide = samples.pivot_table(index=["variant", "design", "run", "line"], columns="metric",
+                                   values="value", aggfunc="first").reset_index()
+        wide["swap_on"] = wide["run"].map(swap_on)
+        wide["file"] = _rel(path)
+        frames.append(wide)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], list[str]]:
+    samples = guest_samples(data_dir)
+    rows, fates, notes = [], [], []
+    if samples.empty:
+        return rows, fates, ["guest: no pressure samples in data/guests/ yet: nothing predicted"]
+    ram_mib = 512
+    for key, group in samples.groupby(["variant", "design", "kind", "touch", "limit_mib",
+                                       "droppable_mib", "hog_mib", "swap_on"], sort=True):
+        variant, vdesign, kind, touch, limit, region, hog, swap_on = key
+        limit, region, hog = int(float(limit)), int(float(region)), int(float(hog))
+        case = (f"{variant} {kind} {touch} L={limit} D={region} H={hog}"
+                + (" swap" if swap_on else ""))
+        if limit >= ram_mib:
+            notes.append(f"guest: not predicted (global pressure): {case}")
+            continue
+        design = vdesign if kind == "vdso" else REGION_DESIGN.get(kind)
+        if design is None:
+            notes.append(f"guest: not predicted (kind {kind}): {case}")
+            continue
+        scenario = load("memcg-drop", {
+            "memcg.limit_bytes": f"{limit} MiB", "workload.region_bytes": f"{region} MiB",
+            "pressure.anon_base_bytes": f"{hog} MiB", "machine.ram_bytes": f"{ram_mib} MiB",
+            "machine.reserved_bytes": 0,
+            "machine.swap_bytes": "128 MiB" if swap_on else 0,
+            "workload.region_touch_per_s": 100.0 if touch == "hot" else 0.0})
+        runs = [simulate(scenario, design, seed=s, costs=costs)
+                for s in (seeds if touch == "hot" else seeds[:1])]
+        predicted = float(np.mean([r.metrics.set_index("metric")["value"]["region_drop_fraction"]
+                                   for r in runs]))
+        victims = sorted({v for r in runs for v in r.oom_events["victim"]})
+        fates.append({"case": f"guest {case}", "measured": _fates(group),
+                      "predicted": "+".join(victims) or "none killed"})
+        fractions = pd.to_numeric(group["drop_fraction"], errors="coerce").dropna()
+        if not fractions.empty:
+            meas = float(fractions.mean())
+            rows.append(_row("guest", case, meas, predicted, abs(predicted - meas), "of D",
+                             f"{len(fractions)} samples, {group['file'].iloc[0]}"))
+    return rows, fates, notes
+
+
 def _fates(group: pd.DataFrame) -> str:
     killed = []
     for who in ("holder", "hog"):
@@ -165,16 +241,28 @@ def _fates(group: pd.DataFrame) -> str:
         if n:
             killed.append(f"{'region' if who == 'holder' else 'hog'}" +
                           ("" if n == len(group) else f" {n}/{len(group)}"))
-    return "+".join(killed) or "none killed"
+    return "+".join(sorted(killed)) or "none killed"
 
 
 def _model_fate(victim: str) -> str:
     return "region" if victim == "region" else "hog" if victim == "hog" else victim
 
 
-def format_report(rows: list[dict], fates: list[dict], costs_note: str) -> str:
+def format_parameters(costs) -> list[str]:
+    """The parameter set scenarios use (fitted on every row), one line each."""
+    lines = ["Parameters (all rows; their sources: results/<scenario>/seed<N>/costs.csv)"]
+    for name, value, source in provenance_table(costs):
+        where = "derived" if source.startswith("derived") else Path(source.split(" ")[0]).name
+        if len(value) > 42:
+            value = value[:39] + "..."
+        lines.append(f"  {name:<21} {value:<42} {where[:13]}")
+    return lines + [""]
+
+
+def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
+    lines += format_parameters(costs)
     header = f"{'group':<7} {'case':<38} {'measured':>10} {'predicted':>10} {'error':>7}"
     lines += [header, "-" * len(header)]
     for r in rows:
@@ -182,8 +270,8 @@ def format_report(rows: list[dict], fates: list[dict], costs_note: str) -> str:
         lines.append(f"{r['group']:<7} {r['case'][:38]:<38} {fmt(r['measured'])} "
                      f"{fmt(r['predicted'])} {r['error']:7.1%}")
     lines.append("")
-    lines.append("errors: call and reseed |predicted/measured - 1|; drop |predicted - measured| "
-                 "in % of D")
+    lines.append("errors: call and reseed |predicted/measured - 1|; drop and guest "
+                 "|predicted - measured| in % of D")
     for group in dict.fromkeys(r["group"] for r in rows):
         errors = [r["error"] for r in rows if r["group"] == group]
         worst = max(errors)
@@ -205,8 +293,10 @@ def format_report(rows: list[dict], fates: list[dict], costs_note: str) -> str:
                   "reads; x86 ptep_clear_flush_young() clears the accessed bit without a TLB",
                   "flush, so reads through a cached translation set no bit and reclaim takes",
                   "hot pages for cold ones more often (arch/x86/mm/pgtable.c).  Not modelled."]
-    if costs_note:
-        lines += ["", costs_note]
+    if notes:
+        lines += [""] + list(notes)
+    if costs.what_if:
+        lines += ["", costs.what_if_note()]
     worst = max((r["error"] for r in rows), default=float("nan"))
     lines += ["", f"max relative error: {worst * 100:.1f}%"]
     return "\n".join(lines)
@@ -232,6 +322,9 @@ def main(argv: list[str]) -> int:
         drops, fates = drop_cases(args.data, seeds)
         rows += drops
         costs = load_costs(data_dir=args.data)
+        guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+        rows += guests
+        fates += guest_fates
     except (CalibrationError, ScenarioError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -242,7 +335,7 @@ def main(argv: list[str]) -> int:
         print("error: no held-out measurement to predict in " + _rel(args.data), file=sys.stderr)
         return 2
     atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
-    report = format_report(rows, fates, costs.what_if_note()).split("\n")
+    report = format_report(rows, fates, costs, notes).split("\n")
     report.insert(-2, f"({time.perf_counter() - started:.0f} s; every case in "
                       f"{args.out / 'validation.csv'})")
     print("\n".join(report))

@@ -31,14 +31,18 @@ class Area:
         self.swapped_pages = 0
 
     def grow(self, pages: int, fault_s_per_page: float = 0.0) -> tuple[bool, float]:
-        ok, stall_s = self.sim.domain.charge(pages, self.pool, self.process,
-                                             fault_s_per_page=fault_s_per_page)
-        if ok and (self.process is None or self.process.alive):
-            self.resident_pages += pages
-            self.sim.domain.lruvec.add(Run(self, pages), self.lru_type)
-        elif ok:                        # charged, but the OOM killer took its owner
-            self.sim.domain.uncharge(pages, self.pool)
-        return ok, stall_s
+        """Fault in `pages`; each step is on the LRU before the next one charges."""
+        domain = self.sim.domain
+
+        def placed(n: int) -> None:
+            if self.process is None or self.process.alive:
+                self.resident_pages += n
+                domain.lruvec.add(Run(self, n), self.lru_type)
+            else:                       # charged, but the OOM killer took its owner
+                domain.uncharge(n, self.pool)
+
+        return domain.charge(pages, self.pool, self.process,
+                             fault_s_per_page=fault_s_per_page, placed=placed)
 
     def shrink(self, pages: int) -> None:
         """Give pages back (free(), munmap): take them off the LRU, inactive first."""
