@@ -241,32 +241,42 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 
 
 def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
-    benefit = a.simulated["benefit"].set_index("design")
+    """Complexity and benefit side by side, one row per design."""
+    benefit = a.simulated["benefit"].set_index("design").reindex(DESIGN_ORDER)
     comp = a.measured.get("complexity")
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, axes = plt.subplots(1, 4, figsize=(14, 4.8), sharey=True)
+    y = np.arange(len(DESIGN_ORDER))[::-1]
+    colors = [COLORS[d] for d in DESIGN_ORDER]
     if comp is None:
-        absent(ax, "data/complexity.csv")
+        absent(axes[0], "data/complexity.csv")
     else:
-        comp = comp.set_index("design")
-        for design in DESIGN_ORDER:
-            if design not in comp.index or np.isnan(comp.loc[design, "lines_added_total"]):
-                continue
-            x = comp.loc[design, "lines_added_total"] + 1       # log axis: +1 line
-            y = benefit.loc[design, "cpu_saved_fraction"] * 100
-            pinned = benefit.loc[design, "pinned_bytes_max"] / 1024
-            ax.scatter(x, y, s=60 + pinned / 4, color=COLORS[design], zorder=3)
-            ax.annotate(f"{design}\n{pinned:,.0f} KiB pinned, "
-                        f"{benefit.loc[design, 'states_dropped_per_hour']:,.0f} drops/h, "
-                        f"{benefit.loc[design, 'oom_kills']:.2g} OOM kills,\n"
-                        f"{comp.loc[design, 'special_cases_fault_reclaim']:.0f} fault/reclaim "
-                        f"special cases, {comp.loc[design, 'post_merge_fix']:.0f} post-merge "
-                        "fixes", (x, y), textcoords="offset points", xytext=(8, -4),
-                        fontsize=7)
-        ax.set_xscale("log")
-        ax.set_xlabel("kernel lines added by the design, +1 (data/complexity.csv)")
-        ax.set_ylabel("CPU time in getrandom() saved against the syscall (%)")
-        ax.grid(True, which="both", alpha=0.3)
-    ax.set_title("Q5: complexity against benefit (marker area ~ pinned state memory)")
+        comp = comp.set_index("design").reindex(DESIGN_ORDER)
+        lines = comp["lines_added_total"].fillna(0)
+        axes[0].barh(y, lines, color=colors)
+        for yi, d in zip(y, DESIGN_ORDER):
+            c = comp.loc[d]
+            axes[0].text(lines[d], yi, f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim"
+                         f" cases, {c['new_vm_flags']:.0f} VM flag,\n"
+                         f" {c['arches_touched']:.0f} arches, "
+                         f"{c['post_merge_fix']:.0f} post-merge fixes", va="center", fontsize=6)
+        axes[0].set_xlim(0, max(lines.max(), 1) * 2.2)
+        axes[0].set_xlabel("kernel lines added (data/complexity.csv)")
+    panels = ((benefit["cpu_saved_fraction"] * 100, "CPU in getrandom() saved\nvs the syscall (%)"),
+              (benefit["pinned_bytes_max"] / 1024, "state memory pinned, max (KiB)"),
+              (benefit["states_dropped_per_hour"], "in-use states dropped per hour"))
+    for ax, (values, label) in zip(axes[1:], panels):
+        ax.barh(y, values, color=colors)
+        ax.set_xlabel(label)
+        for yi, v in zip(y, values):
+            ax.text(v, yi, f" {v:,.3g}", va="center", fontsize=7)
+        ax.set_xlim(0, max(values.max(), 1.0) * 1.3)
+    for yi, d in zip(y, DESIGN_ORDER):
+        kills = benefit.loc[d, "oom_kills_of_state_holders"]
+        if kills:
+            axes[3].text(0, yi - 0.3, f" {kills:.2g} OOM kills of state holders", fontsize=6)
+    axes[0].set_yticks(y, DESIGN_ORDER)
+    fig.suptitle("Q5: what each design costs the kernel against what it buys "
+                 f"(benefit: simulated, mean over {', '.join(effort.scenarios)})")
     return save(fig, "q5_tradeoff", a, effort, out)
 
 

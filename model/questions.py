@@ -316,25 +316,29 @@ def q4(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
 
 # -- Q5 ---------------------------------------------------------------------
 
-# The complexity rows that are the design itself, per design (data/complexity.csv
-# also holds the whole vDSO pull and the never-merged x86 patch, listed apart).
-COMPLEXITY_ITEMS = {"droppable": "MAP_DROPPABLE v23 as merged"}
+# Rows of data/complexity.csv that are context, not the design's own change:
+# the whole vDSO getrandom() pull, later arch ports, the v14 posting and the
+# never-merged x86 patch are listed apart in the report (item prefixes).
+COMPLEXITY_CONTEXT = ("random-6.11-rc1 pull", "6.12 arch ports", "VM_DROPPABLE commit (v14",
+                      "VM_DROPPABLE arch work (v14", "x86 fault instruction-skip patch")
 COMPLEXITY_METRICS = ("files_changed", "lines_added_total", "lines_removed_total",
                       "lines_added_mm", "lines_added_arch", "arches_touched", "new_vm_flags",
-                      "special_cases_fault_reclaim", "post_merge_fix")
+                      "special_cases_fault_reclaim", "special_cases_other", "post_merge_fix")
 
 
 def complexity_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per design: its own change, summed over its rows."""
+    """One row per design: its own change, summed over its rows.  A metric no
+    row gives is NaN (not counted), except for designs with no kernel change."""
+    own = frame[~frame["item"].astype(str).str.startswith(COMPLEXITY_CONTEXT)]
     rows = []
     for design in DESIGN_ORDER:
-        mine = frame[frame["design"] == design]
-        own = mine[(mine["item"] == COMPLEXITY_ITEMS[design]) | (mine["metric"] == "post_merge_fix")] \
-            if design in COMPLEXITY_ITEMS else mine
+        mine = own[own["design"] == design]
+        untouched = (mine["item"] == "no kernel change").any()
         row = {"design": design, "present": len(mine) > 0}
         for metric in COMPLEXITY_METRICS:
-            values = own[own["metric"] == metric]["value"]
-            row[metric] = float(values.sum()) if len(values) else (0.0 if len(mine) else math.nan)
+            values = mine[mine["metric"] == metric]["value"]
+            row[metric] = float(values.sum()) if len(values) else (
+                0.0 if untouched or metric == "post_merge_fix" and len(mine) else math.nan)
         rows.append(row)
     return pd.DataFrame(rows)
 

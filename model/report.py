@@ -385,7 +385,23 @@ def section_q5(r: Report, a: Answer) -> None:
                                             ("new_vm_flags", 9),
                                             ("special_cases_fault_reclaim", 8),
                                             ("post_merge_fix", 7))))
-        lines.append("special: new branches on the design's flags in fault/reclaim paths")
+        lines += textwrap.wrap(
+            "special: new branches on the design's flags in fault and reclaim paths; "
+            "elsewhere: " + ", ".join(f"{row['design']} {row['special_cases_other']:g}"
+                                      for _, row in comp.iterrows()
+                                      if row["special_cases_other"] > 0)
+            + ". n/a: not counted for that design.", TABLE_COLUMNS)
+        context = a.measured["complexity_rows"]
+        context = context[context["item"].astype(str).str.startswith(
+            questions.COMPLEXITY_CONTEXT)]
+        if len(context):
+            lines += ["", "Context, not counted above (data/complexity.csv, with sources):"]
+            for item, g in context.groupby("item", sort=False):
+                v = g.set_index("metric")["value"]
+                text = f"  {item}: " + ", ".join(
+                    f"{m.replace('_total', '').replace('_', ' ')} {v[m]:g}" for m in
+                    ("files_changed", "lines_added_total", "lines_removed_total") if m in v)
+                lines += textwrap.wrap(text, TABLE_COLUMNS, subsequent_indent="    ")
         r.table(lines)
     benefit = a.simulated["benefit"]
     lines = ["Simulated: benefit per design (means over the Q3 scenarios)", "",
