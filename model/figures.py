@@ -36,6 +36,13 @@ plt.rcParams.update({"svg.hashsalt": "vm-droppable-study", "svg.fonttype": "none
 METADATA = {"svg": {"Date": None}, "png": {}}
 
 
+def out_dir(quick: bool, override=None) -> Path:
+    """Where a notebook writes: quick runs never overwrite the committed figures/."""
+    if override:
+        return Path(override)
+    return REPO / "results" / "figures-quick" if quick else FIGURES
+
+
 def footnote(answer: Answer, effort: Effort, extra: str = "") -> str:
     what_if = answer.values["what_if_costs"]
     parts = [f"data: {answer.sources.footnote()}",

@@ -23,23 +23,20 @@
 # %% tags=["parameters"]
 # QUICK: the test suite's few replications (seconds); False: the full study.
 QUICK = False
-# Where figures go; None means the repository's figures/.
+# Where figures go; None: figures/ (results/figures-quick/ when QUICK).
 FIGURES_DIR = None
 # Costs set by hand instead of data/host, as `--what-if` takes them
 # (e.g. ["facts"]); every figure then says so.
 WHAT_IF = []
 
 # %%
-from pathlib import Path
-
 from IPython.display import SVG, display
 
 from model import figures, questions
 from model.calibration import load_costs, parse_what_if
-from model.datafiles import REPO
 
 effort = questions.EFFORTS["quick" if QUICK else "full"]
-out = Path(FIGURES_DIR) if FIGURES_DIR else REPO / "figures"
+out = figures.out_dir(QUICK, FIGURES_DIR)
 costs = load_costs(what_if=parse_what_if(WHAT_IF))
 print(effort.describe())
 
