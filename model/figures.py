@@ -161,7 +161,8 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             "Ingo: 99.999% never dropped (P = 1e-5)", fontsize=8)
     ax.set_yscale("log")
     ax.set_ylim(min(1e-7, KEY_LIFE_CLAIM / 10), 1.5)
-    ax.set_xlabel("pressure: hog anon memory / memcg limit (container scenario, 1 GiB)")
+    ax.set_xlabel("pressure: spike peak of the other work's anon memory (MiB), "
+                  f"sweep {questions.CLAIM_SWEEP}")
     ax.set_ylabel("P(state dropped within its 60 s key life)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")

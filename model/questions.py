@@ -17,7 +17,7 @@ import re
 import math
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
 from .designs import DESIGNS
 from .scenario import load
+from .sweep import load_spec
 
 DESIGN_ORDER = tuple(DESIGNS)
 BASELINE = "droppable"          # upstream: what the alternatives are compared with
@@ -39,14 +40,15 @@ SWEEPS = REPO / "results" / "sweeps"
 class Effort:
     """How much simulation an answer gets.  The numbers go into every footer."""
     name: str
-    replications: int
-    pressure_replications: int
-    pressure_levels: tuple       # memcg-scenario anon demand as a fraction of the limit
-    duration_s: float            # of the pressure-sweep runs
+    replications: int            # per scenario and design (Q3 tables, Q4)
     threads_grid: tuple          # Q2
     scenarios: tuple             # Q3 comparison tables
     scenario_duration_s: float | None = None    # None: each scenario's own
     workers: int = 1                            # model.sweep's local processes
+    # The claim sweep (model/sweeps/q3-pressure.toml); None: as the file says.
+    claim_replications: int | None = None
+    claim_points: tuple | None = None           # spike peaks, as in the file
+    claim_designs: tuple | None = None
 
     def scenario_overrides(self) -> dict:
         return {"run.duration_s": self.scenario_duration_s} if self.scenario_duration_s \
@@ -55,27 +57,30 @@ class Effort:
     def describe(self) -> str:
         length = (f"{self.scenario_duration_s:g} s" if self.scenario_duration_s
                   else "their own length")
+        claim = (f"{self.claim_replications} replications" if self.claim_replications
+                 else "replications as the file says")
+        points = f"{len(self.claim_points)} peaks" if self.claim_points else "every peak"
         return (f"effort '{self.name}': scenarios {', '.join(self.scenarios)} ({length}), "
-                f"{self.replications} replications per scenario and design, pressure sweep {len(self.pressure_levels)} levels x "
-                f"{self.pressure_replications} replications of {self.duration_s:g} s, "
-                f"Q2 threads {', '.join(f'{t:,}' for t in self.threads_grid)}")
+                f"{self.replications} replications per scenario and design; sweep "
+                f"{CLAIM_SWEEP}: {points}, {claim}"
+                + (f", designs {', '.join(self.claim_designs)}" if self.claim_designs else "")
+                + f"; Q2 threads {', '.join(f'{t:,}' for t in self.threads_grid)}")
 
 
-PRESSURE_FULL = (0.50, 0.60, 0.65, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80, 0.85)
+CLAIM_SWEEP = "q3-pressure"
 EFFORTS = {
     # Seconds: the test suite executes every notebook with this.
-    "quick": Effort("quick", 2, 2, (0.5, 0.8), 120.0, (1, 100, 1_000),
-                    ("container",), scenario_duration_s=180.0),
+    "quick": Effort("quick", 2, (1, 100, 1_000), ("container",), scenario_duration_s=180.0,
+                    claim_replications=2, claim_points=("2944 MiB", "3056 MiB"),
+                    claim_designs=(BASELINE,)),
     # `make study`: a few minutes on two cores.
-    "study": Effort("study", 5, 5, PRESSURE_FULL[::2] + (0.85,), 300.0,
-                    (1, 10, 100, 1_000, 10_000, 100_000),
+    "study": Effort("study", 5, (1, 10, 100, 1_000, 10_000, 100_000),
                     ("server", "spikes", "leak", "container"),
-                    workers=replicated.default_workers()),
-    # `python -m model study --full` / the notebooks with QUICK=False.  The
-    # claim sweep runs 24 simulated hours per level: ~3.8e5 key lives, so
-    # that a level with no drop bounds P below 1e-5 (Clopper-Pearson 95%).
-    "full": Effort("full", 30, 24, PRESSURE_FULL, 3600.0,
-                   (1, 10, 100, 1_000, 10_000, 100_000),
+                    workers=replicated.default_workers(), claim_replications=5,
+                    claim_designs=(BASELINE,)),
+    # `python -m model study --full` / the notebooks with QUICK=False: the
+    # claim sweep exactly as model/sweeps/q3-pressure.toml says.
+    "full": Effort("full", 30, (1, 10, 100, 1_000, 10_000, 100_000),
                    ("server", "spikes", "leak", "container"),
                    workers=replicated.default_workers()),
 }
@@ -210,7 +215,27 @@ Q3_METRICS = ("states_dropped_per_hour", "reseed_syscalls", "cpu_getrandom_s",
               "pgscan_kswapd", "pgscan_direct", "oom_kills", "oom_kills_of_state_holders",
               "threads_syscall_fallback", "droppable_fault_retries")
 
-PRESSURE_SCENARIO = "container"
+CLAIM_KEY = "pressure.anon_peak_bytes"
+
+
+def claim_spec(effort: Effort):
+    """model/sweeps/q3-pressure.toml, cut down as the effort says."""
+    spec = load_spec(CLAIM_SWEEP)
+    keys = [k for k, _ in spec.grid]
+    if keys != [CLAIM_KEY]:
+        raise ValueError(f"model/sweeps/{CLAIM_SWEEP}.toml: expected one grid key "
+                         f"'{CLAIM_KEY}', found {keys}")
+    changes = {}
+    if effort.claim_points:
+        changes["grid"] = ((CLAIM_KEY, tuple(effort.claim_points)),)
+    if effort.claim_designs:
+        changes["designs"] = tuple(effort.claim_designs)
+    if effort.claim_replications:
+        n = effort.claim_replications
+        changes.update(min_replications=n, max_replications=n, batch=n, metric=None)
+    if changes:
+        changes["name"] = f"{spec.name}-{effort.name}"
+    return replace(spec, **changes)
 
 
 def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
@@ -224,22 +249,18 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
                                          overrides=effort.scenario_overrides()),
                          costs, effort.workers, SWEEPS) for s in effort.scenarios],
         ignore_index=True)
-    # Ingo's claim concerns the design that can drop: only it is swept.
-    limit = load(PRESSURE_SCENARIO).value("memcg.limit_bytes")
-    hog = {int(level * limit): level for level in effort.pressure_levels}
-    claim_sweep = replicated.spec("q3-pressure-claim", PRESSURE_SCENARIO, designs=(BASELINE,),
-                                  replications=effort.pressure_replications,
-                                  overrides={"run.duration_s": effort.duration_s},
-                                  grid={"pressure.anon_base_bytes": tuple(hog)})
-    sweep = replicated.runs(claim_sweep, costs, effort.workers, SWEEPS)
-    sweep["pressure"] = sweep["pressure.anon_base_bytes"].map(hog)
+    # Ingo's claim: the Q3 pressure sweep, droppable's runs.
+    sweep = replicated.runs(claim_spec(effort), costs, effort.workers, SWEEPS)
+    sweep["pressure"] = sweep[CLAIM_KEY] / 2**20
     a.simulated["pressure_runs"] = sweep
-    a.simulated["claim"] = claim_table(sweep)
+    a.simulated["claim"] = claim_table(sweep[sweep["design"] == BASELINE])
     a.values.update(claim_crossing(a.simulated["claim"]))
-    a.notes.append(f"pressure level: the '{PRESSURE_SCENARIO}' scenario's anonymous hog as a "
-                   "fraction of its 1 GiB memcg limit, beside the server's own memory and "
-                   "page cache; 'P(drop)' = key lives in which the state was dropped / key "
-                   "lives (60 s each).")
+    spec = claim_spec(effort)
+    a.notes.append(f"pressure level: model/sweeps/{CLAIM_SWEEP}.toml, the '{spec.scenario.name}'"
+                   f" scenario ({spec.scenario.value('machine.ram_bytes') / 2**20:.0f} MiB RAM) "
+                   f"with its other work's anon spike peak raised (MiB), runs of "
+                   f"{spec.scenario.value('run.duration_s'):g} s; 'P(drop)' = key lives in "
+                   "which the state was dropped / key lives (60 s each).")
     a.notes.append("model: " + _costs_note(costs))
     measured = a.sources.read("host/pressure.csv", ("limit_mib", "droppable_mib", "hog_mib",
                                                     "drop_fraction"))

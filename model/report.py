@@ -291,32 +291,49 @@ def section_q3(r: Report, a: Answer, effort) -> None:
     v, claim = a.values, a.simulated["claim"]
     lo, hi = v["pressure_range"]
     if v["claim_crossed_at"] is None:
-        verdict = (f"P(drop) stays below {KEY_LIFE_CLAIM:g} at every pressure studied "
-                   f"({lo:g} to {hi:g}): not crossed in the range studied.")
+        verdict = (f"P(drop) stays below {KEY_LIFE_CLAIM:g} at every spike peak studied "
+                   f"({lo:g} to {hi:g} MiB): not crossed in the range studied.")
     else:
-        verdict = (f"P(drop) first exceeds {KEY_LIFE_CLAIM:g} at pressure "
-                   f"{v['claim_crossed_at']:g}" + (
-                       f"; the whole 95% interval is above it from {v['claim_crossed_ci_at']:g}."
+        verdict = (f"P(drop) first exceeds {KEY_LIFE_CLAIM:g} at a spike peak of "
+                   f"{v['claim_crossed_at']:g} MiB" + (
+                       f"; the whole 95% interval is above it from "
+                       f"{v['claim_crossed_ci_at']:g} MiB."
                        if v["claim_crossed_ci_at"] is not None else
                        "; its 95% interval still reaches below it."))
     short = v["claim_levels_too_short"]
     r.prose("Ingo's claim, \"99.999% of cases won't ever be dropped\", tested as the "
             "probability that a state is dropped within its 60 s key life, per pressure "
-            "level. " + verdict + (
-                f" At {', '.join(f'{x:g}' for x in short)} no drop was seen, but the runs "
+            "level of the Q3 sweep. " + verdict + (
+                f" At {', '.join(f'{x:g}' for x in short)} MiB no drop was seen, but the runs "
                 "hold too few key lives to show P < 1e-5 (95% upper bound above it)."
                 if short else ""))
     lines = ["Simulated: P(state dropped in its key life), droppable design",
              "t-interval over replications; upper95: one-sided Clopper-Pearson bound on",
              "the pooled key lives.", "",
-             f"{'pressure':>8}{'n':>4}{'P mean':>11}{'CI95 +-':>11}{'key lives':>11}"
+             f"{'peak MiB':>8}{'n':>4}{'P mean':>11}{'CI95 +-':>11}{'key lives':>11}"
              f"{'dropped':>9}{'upper95':>11}{'OOM kills':>10}"]
     for _, row in claim.iterrows():
-        lines.append(f"{row['pressure']:>8.2f}{int(row['n']):>4}{num(row['p_mean'], 11)}"
+        lines.append(f"{row['pressure']:>8g}{int(row['n']):>4}{num(row['p_mean'], 11)}"
                      f"{num(row['p_ci_half'], 11)}{num(row['key_lives'], 11)}"
                      f"{num(row['key_lives_dropped'], 9)}{num(row['p_upper95'], 11)}"
                      f"{num(row['oom_kills_mean'], 10)}")
     r.table(lines)
+    sweep = a.simulated["pressure_runs"]
+    designs = [d for d in DESIGN_ORDER if d in set(sweep["design"])]
+    if len(designs) > 1:
+        for metric, label in (("states_dropped_per_hour", "in-use states dropped per hour"),
+                              ("reseed_syscalls", "reseed syscalls"),
+                              ("reclaim_stall_total_s", "reclaim stall time, s"),
+                              ("oom_kills", "OOM kills")):
+            m = sweep[sweep["metric"] == metric]
+            lines = [f"Simulated: Q3 sweep, {label} (mean of "
+                     f"{m.groupby(['pressure', 'design']).size().min()}+ replications)", "",
+                     f"{'peak MiB':>9}" + "".join(f"{d:>14}" for d in designs)]
+            for peak, g in m.groupby("pressure"):
+                means = g.groupby("design")["value"].mean()
+                lines.append(f"{peak:>9g}" + "".join(num(means.get(d, math.nan), 14)
+                                                     for d in designs))
+            r.table(lines)
     runs = a.simulated["scenarios"]
     for scenario in dict.fromkeys(runs["scenario"]):
         mine = runs[runs["scenario"] == scenario]
