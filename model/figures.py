@@ -174,9 +174,10 @@ def crossing_text(values: dict) -> str:
     lo, hi = values["pressure_range"]
     at, sure = values["claim_crossed_at"], values["claim_crossed_ci_at"]
     if at is None:
-        return f"1e-5 not crossed in the range studied ({lo:g}-{hi:g})"
-    return (f"1e-5 crossed at pressure {at:g}"
-            + (f" (CI above it from {sure:g})" if sure is not None else " (CI not above it)"))
+        return f"1e-5 not crossed in the range studied ({lo:g}-{hi:g} MiB)"
+    return (f"1e-5 crossed at a {at:g} MiB peak"
+            + (f" (CI above it from {sure:g} MiB)" if sure is not None
+               else " (CI not above it)"))
 
 
 def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
