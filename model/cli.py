@@ -126,6 +126,9 @@ def run_main(argv: list[str]) -> int:
 
 def study_main(argv: list[str]) -> int:
     p = _parser("study")
+    p.add_argument("--full", action="store_true",
+                   help="figures and report from 30 replications per point (about an hour) "
+                        "instead of the default few (minutes); see model/questions.py EFFORTS")
     args = p.parse_args(argv)
     try:
         costs = load_costs(what_if=parse_what_if(args.what_if))
@@ -133,6 +136,15 @@ def study_main(argv: list[str]) -> int:
         for name in STUDY_SCENARIOS:
             print(f"== scenario {name} ==\n")
             run_scenario(name, designs, args.seed, args.out, costs)
+        # The figures and the report: one set of replicated runs for both.
+        from . import figures, questions, report
+        print("== figures and report ==\n")
+        study = questions.cached_run("full" if args.full else "study",
+                                     what_if=parse_what_if(args.what_if))
+        for path in figures.draw_all(study):
+            print(path)
+        print(report.write(study, args.out / "report.txt",
+                           "python -m model study " + " ".join(argv)))
     except (ScenarioError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
