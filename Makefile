@@ -56,6 +56,12 @@ complexity: venv
 validate: venv
 	$(PY) -m model validate
 
+# A replicated sweep with confidence intervals; results/sweeps/NAME/.
+# Interrupt it at will: finished runs are cached and a rerun resumes.
+SWEEP ?= model/sweeps/q3-pressure.toml
+sweep: venv
+	$(PY) -m model sweep $(SWEEP)
+
 figures: venv
 	$(PY) -m model figures
 

@@ -47,6 +47,7 @@ Python API (what the notebooks use):
     result.paired     # per point, design, metric: design - reference, paired
                       #   t CI, relative_diff, p_value
     result.points     # per point: grid values, replications, why it stopped
+                      #   ("ci", "max", "fixed"), runs_failed
     result.failures   # one row per failed run, with its error
 
 run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=False,
@@ -321,8 +322,8 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     outstanding = [0] * len(points)
     stopped = [""] * len(points)
     counts = {"cache_hits": 0, "executed": 0}
-    bar = _Progress(progress, 0, spec.name)
     engine = workers_mod.backend(workers, dask_address)
+    bar = _Progress(progress, 0, spec.name)
 
     def describe(task) -> str:
         values = ", ".join(f"{k}={v!r}" for k, v in points[task.point][0].items())
@@ -439,8 +440,11 @@ def _finish(spec, points, grid_keys, outcomes, planned, stopped, out, version, c
     cols.insert(cols.index("n") + 1, cols.pop(cols.index("n_failed")))
     summary = summary[cols]
     paired = replicate.paired(runs, ["point"], spec.reference)
+    failed_per_point = failed.groupby("point").size()
     point_rows = pd.DataFrame({"point": range(len(points)), "replications": planned,
-                               "stopped": stopped})
+                               "stopped": stopped,
+                               "runs_failed": [int(failed_per_point.get(i, 0))
+                                               for i in range(len(points))]})
 
     result = SweepResult(
         spec=spec,

@@ -150,6 +150,7 @@ def test_failed_run_does_not_sink_the_sweep(tmp_path, capsys):
     ok = result.summary[result.summary["point"] == 0]
     assert (ok["n"] == 3).all() and (ok["n_failed"] == 0).all()
     assert result.summary[result.summary["point"] == 1].empty
+    assert list(result.points["runs_failed"]) == [0, 9]
     assert (tmp_path / "out" / "failures.csv").exists()
     # Failures are not cached: a rerun tries exactly those again.
     again = run_sweep(spec, out=tmp_path / "out")
