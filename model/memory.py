@@ -120,8 +120,11 @@ class Domain:
         stalled = False
         done = 0
         while done < pages:
-            # What fits is charged at once; past that, one reclaim per batch.
-            chunk = min(max(self._room(), SWAP_CLUSTER_MAX), pages - done)
+            # What fits is charged at once; past that, one page's fault at a
+            # time, whose reclaim frees at least SWAP_CLUSTER_MAX (as
+            # try_charge_memcg() falls back from its batch to the fault's
+            # own page, and the page allocator asks for one page).
+            chunk = min(max(self._room(), 1), pages - done)
             ok, chunk_stall_s = self._charge_chunk(
                 chunk, requester, may_oom, stall_s + done * fault_s_per_page)
             stall_s += chunk_stall_s

@@ -161,11 +161,13 @@ def test_kernel_watermarks_follow_page_alloc():
 
 
 # Nothing reclaimable: a steady hog fills a memcg once the states are dropped.
+# 57232 hog pages + 112 pages of its page tables + 32 MiB of server heap are
+# exactly the 256 MiB limit.
 FULL = {"run.duration_s": 8, "run.probe_interval_s": 0.5,
         "memcg.limit_bytes": "256 MiB", "machine.ram_bytes": "1 GiB",
         "workload.processes": 1, "workload.threads_per_process": 280,
         "workload.process_rss_bytes": "32 MiB", "workload.calls_per_s": [[20, 1.0]],
-        "pressure.profile": "steady", "pressure.anon_base_bytes": "224 MiB",
+        "pressure.profile": "steady", "pressure.anon_base_bytes": 57232 * 4096,
         "pressure.file_hot_bytes": 0, "pressure.file_stream_bytes_per_s": 0}
 
 
