@@ -129,15 +129,35 @@ def cpu_lock(enabled: bool):
         yield
 
 
+def cpu_times() -> tuple[int, int]:
+    """All CPUs' (total, idle + iowait) ticks from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields), fields[3] + fields[4]
+
+
 def cpu_busy_fraction(interval_s: float = 1.0) -> float:
-    """Share of all CPUs' time not idle over interval_s, from /proc/stat."""
-    def sample():
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(fields), fields[3] + fields[4]       # total, idle + iowait
-    total0, idle0 = sample()
+    """Share of all CPUs' time not idle over interval_s."""
+    total0, idle0 = cpu_times()
     time.sleep(interval_s)
-    total1, idle1 = sample()
+    total1, idle1 = cpu_times()
     return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+@contextlib.contextmanager
+def others_busy():
+    """Share of all CPUs' time that processes other than our children used
+    while the block ran: yields a dict whose "fraction" is set at the end."""
+    result = {"fraction": None}
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+    total0, idle0 = cpu_times()
+    ours0 = os.times()
+    yield result
+    total1, idle1 = cpu_times()
+    ours1 = os.times()
+    ours_ticks = ticks_per_s * (ours1.children_user + ours1.children_system
+                                - ours0.children_user - ours0.children_system)
+    busy_ticks = (total1 - total0) - (idle1 - idle0)
+    result["fraction"] = round(min(max((busy_ticks - ours_ticks) / max(total1 - total0, 1), 0), 1), 3)
 
 
 def wait_for_quiet_cpu(max_wait_s: float) -> float:
@@ -202,7 +222,8 @@ def run_harness(binary: Path, args: list[str], timeout_s: float):
             proc.kill()
             proc.wait()
         remove_stale_cgroups(proc.pid)
-    if proc.returncode not in (0, 1) or (proc.returncode == 1 and args and args[0] != "selfcheck"):
+    selfcheck_failed = args[0] == "selfcheck" and proc.returncode == 1    # reported by TAP
+    if proc.returncode and not selfcheck_failed:
         last = (err.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
         raise CalibrateError(f"{command}: {last}")
     try:
@@ -269,10 +290,11 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
     rows, skips = [], []
     for args in arg_lists:
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
-        records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
+        with others_busy() as others:
+            records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
         prov = provenance(command=command)
         if busy is not None:
-            prov["cpu_busy_before"] = busy
+            prov |= {"cpu_busy_before": busy, "cpu_busy_others_during": others["fraction"]}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
     for s in skips:
@@ -315,12 +337,16 @@ def run_selftest(binary: Path, plan: Plan, out: Path) -> bool:
     rows, agree_rows, ok = [], [], True
     for i in range(plan.selftest_runs):
         busy = wait_for_quiet_cpu(plan.quiet_wait_s)
-        bench = selftest.bench_single(peer_binary)
-        prov = provenance(command=f"{peer_binary.name} bench-single") | {"cpu_busy_before": busy}
+        with others_busy() as others:
+            bench = selftest.bench_single(peer_binary)
+        prov = provenance(command=f"{peer_binary.name} bench-single") | {
+            "cpu_busy_before": busy, "cpu_busy_others_during": others["fraction"]}
         rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
                  for mode, v in bench.items()]
-        records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
-        prov = provenance(command=command) | {"cpu_busy_before": busy}
+        with others_busy() as others:
+            records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
+        prov = provenance(command=command) | {
+            "cpu_busy_before": busy, "cpu_busy_others_during": others["fraction"]}
         rows += [{**prov, "source": "harness", "mode": r.fields["mode"], "run": i,
                   "calls": r.fields["calls"], "ns_per_call": r.fields["ns_per_call"]}
                  for r in records if r.kind == "sample"]
@@ -388,6 +414,10 @@ def main(argv=None) -> int:
             subprocess.CalledProcessError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; no CSV of the interrupted experiment was written",
+              file=sys.stderr)
+        return 130
     print(f"calibrate: wrote {args.out}")
     if not agree:
         print("error: harness and kernel selftest disagree by more than "
