@@ -129,35 +129,49 @@ def cpu_lock(enabled: bool):
         yield
 
 
-def cpu_times() -> tuple[int, int]:
-    """All CPUs' (total, idle + iowait) ticks from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(fields), fields[3] + fields[4]
+def cpu_ticks() -> dict:
+    """All CPUs' tick counters from /proc/stat: total, idle (+iowait), nice, steal.
+
+    Niced user time is kept apart: a nice-19 background job gets ~1.5% of
+    a CPU against a nice-0 timing loop, so it does not make a CPU busy for
+    our purpose, but its share is recorded.
+    """
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return {"total": sum(f[:8]), "idle": f[3] + f[4], "nice": f[1], "steal": f[7]}
+
+
+def busy_share(t0: dict, t1: dict, ours_ticks: float = 0) -> dict:
+    """Shares of all CPUs' time between two cpu_ticks(): un-niced busy
+    (minus ours), niced, stolen by the hypervisor."""
+    d = {k: t1[k] - t0[k] for k in t0}
+    total = max(d["total"], 1)
+    busy = d["total"] - d["idle"] - d["nice"] - d["steal"] - ours_ticks
+    return {"busy": round(min(max(busy / total, 0), 1), 3),
+            "niced": round(d["nice"] / total, 3), "steal": round(d["steal"] / total, 3)}
 
 
 def cpu_busy_fraction(interval_s: float = 1.0) -> float:
-    """Share of all CPUs' time not idle over interval_s."""
-    total0, idle0 = cpu_times()
+    """Share of all CPUs' time busy with un-niced work over interval_s."""
+    t0 = cpu_ticks()
     time.sleep(interval_s)
-    total1, idle1 = cpu_times()
-    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+    return busy_share(t0, cpu_ticks())["busy"]
 
 
 @contextlib.contextmanager
 def others_busy():
-    """Share of all CPUs' time that processes other than our children used
-    while the block ran: yields a dict whose "fraction" is set at the end."""
-    result = {"fraction": None}
+    """What processes other than our children did with the CPUs while the
+    block ran: yields a dict filled at the end with cpu_busy_others_during,
+    cpu_niced_during and cpu_steal_during (shares of all CPUs' time)."""
+    result = {}
     ticks_per_s = os.sysconf("SC_CLK_TCK")
-    total0, idle0 = cpu_times()
-    ours0 = os.times()
+    t0, ours0 = cpu_ticks(), os.times()
     yield result
-    total1, idle1 = cpu_times()
-    ours1 = os.times()
-    ours_ticks = ticks_per_s * (ours1.children_user + ours1.children_system
-                                - ours0.children_user - ours0.children_system)
-    busy_ticks = (total1 - total0) - (idle1 - idle0)
-    result["fraction"] = round(min(max((busy_ticks - ours_ticks) / max(total1 - total0, 1), 0), 1), 3)
+    t1, ours1 = cpu_ticks(), os.times()
+    ours = ticks_per_s * (ours1.children_user + ours1.children_system
+                          - ours0.children_user - ours0.children_system)
+    share = busy_share(t0, t1, ours)
+    result |= {"cpu_busy_others_during": share["busy"], "cpu_niced_during": share["niced"],
+               "cpu_steal_during": share["steal"]}
 
 
 def wait_for_quiet_cpu(max_wait_s: float) -> float:
@@ -169,7 +183,7 @@ def wait_for_quiet_cpu(max_wait_s: float) -> float:
     deadline = time.monotonic() + max_wait_s
     busy = cpu_busy_fraction()
     if busy > QUIET_BUSY and max_wait_s > 0:
-        print(f"calibrate: CPUs {busy:.0%} busy outside the lock; waiting up to "
+        print(f"calibrate: CPUs {busy:.0%} busy (un-niced) outside the lock; waiting up to "
               f"{max_wait_s:.0f} s for them to idle", flush=True)
         while busy > QUIET_BUSY and time.monotonic() < deadline:
             busy = cpu_busy_fraction()
@@ -294,7 +308,7 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
             records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
         prov = provenance(command=command)
         if busy is not None:
-            prov |= {"cpu_busy_before": busy, "cpu_busy_others_during": others["fraction"]}
+            prov |= {"cpu_busy_before": busy, **others}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
     for s in skips:
@@ -340,13 +354,12 @@ def run_selftest(binary: Path, plan: Plan, out: Path) -> bool:
         with others_busy() as others:
             bench = selftest.bench_single(peer_binary)
         prov = provenance(command=f"{peer_binary.name} bench-single") | {
-            "cpu_busy_before": busy, "cpu_busy_others_during": others["fraction"]}
+            "cpu_busy_before": busy, **others}
         rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
                  for mode, v in bench.items()]
         with others_busy() as others:
             records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
-        prov = provenance(command=command) | {
-            "cpu_busy_before": busy, "cpu_busy_others_during": others["fraction"]}
+        prov = provenance(command=command) | {"cpu_busy_before": busy, **others}
         rows += [{**prov, "source": "harness", "mode": r.fields["mode"], "run": i,
                   "calls": r.fields["calls"], "ns_per_call": r.fields["ns_per_call"]}
                  for r in records if r.kind == "sample"]
