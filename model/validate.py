@@ -228,7 +228,7 @@ def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], l
         case = (f"{variant} {kind} {touch} L={limit} D={region} H={hog}"
                 + (" swap" if swap_on else ""))
         if limit >= ram_mib:
-            notes.append(f"guest: not predicted (global pressure): {case}")
+            notes.append(f"guest, global pressure, not predicted: {case}")
             continue
         # Only the exempt kernel changes the mapping the vDSO asks libc for.
         design = (("exempt" if vdesign == "exempt" else "droppable") if kind == "vdso"
@@ -292,8 +292,8 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
         lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
                      f"{fmt(r['predicted'])} {r['error']:6.1%}")
     lines.append("")
-    lines.append("errors: call, reseed, pgscan |predicted/measured - 1|; drop and guest "
-                 "|predicted - measured| in % of D")
+    lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
+    lines.append("        drop, guest: |predicted - measured|, in % of the region D")
     for group in dict.fromkeys(r["group"] for r in rows):
         errors = [r["error"] for r in rows if r["group"] == group]
         worst = max(errors)
@@ -306,7 +306,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
         differ = [f for f in fates if f["measured"] != f["predicted"]]
         killed = sum(f["measured"] != "none killed" for f in fates)
         lines += ["", f"OOM victims: {len(fates) - len(differ)}/{len(fates)} held-out grid points "
-                      f"kill the same processes as measured ({killed} measured with a kill)"]
+                      f"kill what was killed", f"  ({killed} of them measured with a kill)"]
         lines += [f"  differs: {f['case']}: measured {f['measured']}, predicted {f['predicted']}"
                   for f in differ]
     misses = [r for r in rows if r["group"] == "drop" and r["error"] > TARGET]
@@ -324,7 +324,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
         lines += ["", costs.what_if_note()]
     worst = max((r["error"] for r in rows if r["group"] in TARGET_GROUPS),
                 default=float("nan"))
-    lines += ["", f"(the line below: the largest error of the groups with a target: "
+    lines += ["", f"(below: the largest error of the groups with a target, "
                   f"{', '.join(TARGET_GROUPS)})", f"max relative error: {worst * 100:.1f}%"]
     return "\n".join(lines)
 
