@@ -30,7 +30,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          the harness sets the memcg's memory.swap.max to 0 (v1: swappiness 0),
          and the guests' pgscan_anon and pswpout stay 0 there.
          Global-pressure runs (limit above the guest's RAM) are listed as not
-         predicted: the guest kernel's own unreclaimable memory is not measured.
+         predicted (global): the guest kernel's own unreclaimable memory is
+         not measured.
 
 Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
 against the median of the samples.  Drop fractions are already relative to the region, and
@@ -228,7 +229,7 @@ def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], l
         case = (f"{variant} {kind} {touch} L={limit} D={region} H={hog}"
                 + (" swap" if swap_on else ""))
         if limit >= ram_mib:
-            notes.append(f"guest, global pressure, not predicted: {case}")
+            notes.append(f"guest, not predicted (global): {case}")
             continue
         # Only the exempt kernel changes the mapping the vDSO asks libc for.
         design = (("exempt" if vdesign == "exempt" else "droppable") if kind == "vdso"
@@ -324,8 +325,8 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
         lines += ["", costs.what_if_note()]
     worst = max((r["error"] for r in rows if r["group"] in TARGET_GROUPS),
                 default=float("nan"))
-    lines += ["", f"(below: the largest error of the groups with a target, "
-                  f"{', '.join(TARGET_GROUPS)})", f"max relative error: {worst * 100:.1f}%"]
+    lines += ["", f"(below: the largest error of {', '.join(TARGET_GROUPS)})",
+              f"max relative error: {worst * 100:.1f}%"]
     return "\n".join(lines)
 
 
