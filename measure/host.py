@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from measure import selftest
-from measure.harness_output import HarnessOutputError, Record, parse
+from measure.harness_output import HarnessOutputError, parse
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"

@@ -12,7 +12,9 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          state=dropped, minus warm) is predicted as reseed_ns (zeroed minus
          warm) plus fault_ns.droppable (fault.csv); dropped rows are not
          fitted.
-  drop   The model's one reclaim parameter fitted on pressure data,
+  drop   (and pgscan: the pages reclaim looked at, measured as the
+         system-wide pgscan_file delta on an otherwise idle machine)
+         The model's one reclaim parameter fitted on pressure data,
          scan_ns_per_page, is fitted on the rows with limit_mib in
          TRAIN_LIMITS (256); every droppable grid point at any other limit,
          cold and hot, is predicted by running model/scenarios/memcg-drop.toml
@@ -21,20 +23,25 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          mlock design: who the OOM killer takes, reported beside the table.
   guest  Every memcg pressure sample in data/guests/*.csv (QEMU guests of the
          patched 6.12 kernels; nothing there is ever fitted) is predicted the
-         same way, with the design the guest's variant implements (kind=vdso:
-         the variant's design; droppable: droppable; locked: mlock; anon: an
-         anonymous region).  Runs after a swapon get no swap in the model:
+         same way, with the design of the mapping (kind=vdso: what the vDSO
+         asks for, exempt pages on the exempt kernel and MAP_DROPPABLE on the
+         others; droppable: droppable; locked: mlock; anon: an anonymous
+         region).  Runs after a swapon get no swap in the model:
          the harness sets the memcg's memory.swap.max to 0 (v1: swappiness 0),
          and the guests' pgscan_anon and pswpout stay 0 there.
          Global-pressure runs (limit above the guest's RAM) are listed as not
-         predicted: the guest kernel's own unreclaimable memory is not measured.
+         predicted (global): the guest kernel's own unreclaimable memory is
+         not measured.
 
-Errors: per-call and reseed costs, |predicted / measured - 1| against the
-median of the samples.  Drop fractions are already relative to the region, and
+Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
+against the median of the samples.  Drop fractions are already relative to the region, and
 near 0 a ratio means nothing, so their error is |predicted - measured| in
 percent of the region (percentage points), measured being the mean over
 samples and predicted the mean over SEEDS seeds.  The target is 15% for each
-group.  The exit status is 0 whether or not a target is met; 2 on bad data.
+group of call, reseed, drop and guest, and the last line, `max relative
+error: X%`, is the largest of their errors; pgscan is shown as a diagnostic
+of the mechanism.  The exit status is 0 whether or not a target is met; 2
+on bad data.
 """
 from __future__ import annotations
 
@@ -57,6 +64,9 @@ from .simulation import simulate
 TRAIN_SIZES = (4, 32, 256, 4096)
 TRAIN_LIMITS = (256,)
 TARGET = 0.15
+# Groups the 15% target is for (per-call costs, fractions dropped); the
+# others are diagnostics of the mechanism, shown but not in the final line.
+TARGET_GROUPS = ("call", "reseed", "drop", "guest")
 SEEDS = (1, 2, 3)
 RESULTS = Path("results")
 
@@ -164,6 +174,13 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
         meas = float(fractions.mean())
         rows.append(_row("drop", case, meas, predicted, abs(predicted - meas), "of D",
                          f"{len(fractions)} samples, {len(runs)} seeds"))
+        scanned = float(group["pgscan_file"].median())
+        if scanned > 0:
+            # Reclaim's own count: the mechanism, not just its outcome.
+            model_scan = float(np.mean([v.get("pgscan_direct", 0.0) for v in values]))
+            rows.append(_row("pgscan", case, scanned, model_scan,
+                             abs(model_scan / scanned - 1), "pages",
+                             "measured pgscan_file (system-wide) vs model pgscan_direct"))
     return rows, fates
 
 
@@ -212,9 +229,11 @@ def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], l
         case = (f"{variant} {kind} {touch} L={limit} D={region} H={hog}"
                 + (" swap" if swap_on else ""))
         if limit >= ram_mib:
-            notes.append(f"guest: not predicted (global pressure): {case}")
+            notes.append(f"guest, not predicted (global): {case}")
             continue
-        design = vdesign if kind == "vdso" else REGION_DESIGN.get(kind)
+        # Only the exempt kernel changes the mapping the vDSO asks libc for.
+        design = (("exempt" if vdesign == "exempt" else "droppable") if kind == "vdso"
+                  else REGION_DESIGN.get(kind))
         if design is None:
             notes.append(f"guest: not predicted (kind {kind}): {case}")
             continue
@@ -267,42 +286,47 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
     lines += format_parameters(costs)
-    header = f"{'group':<7} {'case':<38} {'measured':>10} {'predicted':>10} {'error':>7}"
+    header = f"{'group':<7} {'case':<44} {'measured':>9} {'predicted':>9} {'error':>6}"
     lines += [header, "-" * len(header)]
     for r in rows:
-        fmt = (lambda v: f"{v:10.3f}") if r["unit"] == "of D" else (lambda v: f"{v:10.4g}")
-        lines.append(f"{r['group']:<7} {r['case'][:38]:<38} {fmt(r['measured'])} "
-                     f"{fmt(r['predicted'])} {r['error']:7.1%}")
+        fmt = (lambda v: f"{v:9.3f}") if r["unit"] == "of D" else (lambda v: f"{v:9.4g}")
+        lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
+                     f"{fmt(r['predicted'])} {r['error']:6.1%}")
     lines.append("")
-    lines.append("errors: call and reseed |predicted/measured - 1|; drop and guest "
-                 "|predicted - measured| in % of D")
+    lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
+    lines.append("        drop, guest: |predicted - measured|, in % of the region D")
     for group in dict.fromkeys(r["group"] for r in rows):
         errors = [r["error"] for r in rows if r["group"] == group]
         worst = max(errors)
         met = sum(e <= TARGET for e in errors)
+        verdict = (f"target {'MET' if worst <= TARGET else 'NOT MET'}"
+                   if group in TARGET_GROUPS else "no target (diagnostic)")
         lines.append(f"  {group:<7} {len(errors):3d} cases, max error {worst:6.1%}, "
-                     f"{met}/{len(errors)} within {TARGET:.0%}: target "
-                     f"{'MET' if worst <= TARGET else 'NOT MET'}")
+                     f"{met}/{len(errors)} within {TARGET:.0%}: {verdict}")
     if fates:
         differ = [f for f in fates if f["measured"] != f["predicted"]]
         killed = sum(f["measured"] != "none killed" for f in fates)
         lines += ["", f"OOM victims: {len(fates) - len(differ)}/{len(fates)} held-out grid points "
-                      f"kill the same processes as measured ({killed} measured with a kill)"]
+                      f"kill what was killed", f"  ({killed} of them measured with a kill)"]
         lines += [f"  differs: {f['case']}: measured {f['measured']}, predicted {f['predicted']}"
                   for f in differ]
     misses = [r for r in rows if r["group"] == "drop" and r["error"] > TARGET]
     if misses:
         lines += ["", "Not reproduced: hot regions where the hog only just goes over the limit",
-                  "lose more pages than the model predicts.  The model ages a page from its",
-                  "reads; x86 ptep_clear_flush_young() clears the accessed bit without a TLB",
-                  "flush, so reads through a cached translation set no bit and reclaim takes",
-                  "hot pages for cold ones more often (arch/x86/mm/pgtable.c).  Not modelled."]
+                  "lose more pages than the model predicts, and for hot regions the model",
+                  "scans more pages than the kernel did (pgscan): it finds hot pages young",
+                  "more often.  The model ages a page from its reads; x86",
+                  "ptep_clear_flush_young() clears the accessed bit without a TLB flush, so",
+                  "reads through a cached translation set no bit and reclaim takes hot pages",
+                  "for cold ones (arch/x86/mm/pgtable.c).  A likely cause; not modelled."]
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:
         lines += ["", costs.what_if_note()]
-    worst = max((r["error"] for r in rows), default=float("nan"))
-    lines += ["", f"max relative error: {worst * 100:.1f}%"]
+    worst = max((r["error"] for r in rows if r["group"] in TARGET_GROUPS),
+                default=float("nan"))
+    lines += ["", f"(below: the largest error of {', '.join(TARGET_GROUPS)})",
+              f"max relative error: {worst * 100:.1f}%"]
     return "\n".join(lines)
 
 
@@ -324,7 +348,7 @@ def main(argv: list[str]) -> int:
         seeds = tuple(range(1, args.seeds + 1))
         rows = call_cases(args.data) + reseed_cases(args.data)
         drops, fates = drop_cases(args.data, seeds)
-        rows += drops
+        rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
         costs = load_costs(data_dir=args.data)
         guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
         rows += guests
@@ -340,7 +364,7 @@ def main(argv: list[str]) -> int:
         return 2
     atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
     report = format_report(rows, fates, costs, notes).split("\n")
-    report.insert(-2, f"({time.perf_counter() - started:.0f} s; every case in "
+    report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
                       f"{args.out / 'validation.csv'})")
     print("\n".join(report))
     return 0

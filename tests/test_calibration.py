@@ -343,4 +343,4 @@ def test_guest_samples_are_predicted_with_their_variants_design(tmp_path):
     assert by_case["baseline vdso cold L=64 D=16 H=32"]["predicted"] == 0.0
     assert by_case["baseline droppable cold L=64 D=16 H=80 swap"]["predicted"] == pytest.approx(
         1, abs=1e-3)                     # the harness's memcg has no swap
-    assert any("global pressure" in n for n in notes)
+    assert any("not predicted (global)" in n for n in notes)
