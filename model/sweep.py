@@ -389,7 +389,8 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
                    counts, time.perf_counter() - started)
 
 
-def _values(spec: SweepSpec, point: int, design: str, n: int, outcomes: dict, metric: str):
+def _values(point: int, design: str, n: int, outcomes: dict, metric: str) -> list[float]:
+    """The first n replications' values of one metric; failed runs are left out."""
     out = []
     for rep in range(n):
         outcome = outcomes.get((point, design, rep), {})
@@ -402,7 +403,7 @@ def _tight(spec: SweepSpec, point: int, n: int, outcomes: dict) -> bool:
     if spec.metric is None:
         return False
     return all(replicate.tight_enough(spec.metric,
-                                      _values(spec, point, d, n, outcomes, spec.metric),
+                                      _values(point, d, n, outcomes, spec.metric),
                                       spec.half_width, spec.relative)
                for d in spec.designs)
 
