@@ -39,16 +39,23 @@ and every number, is the same for 1 worker, N workers or a Dask cluster.
 Python API (what the notebooks use):
 
     from model.sweep import load_spec, run_sweep
-    spec = load_spec("model/sweeps/q3-pressure.toml")     # SweepError if bad
-    result = run_sweep(spec, workers=2)                    # or a path
+    spec = load_spec("model/sweeps/q3-pressure.toml")     # or "q3-pressure";
+                                                           # SweepError if bad
+    result = run_sweep(spec, workers=2)                    # or a path or name
     result.runs       # point, <grid keys>, design, replication, seed, metric, value
     result.summary    # per point, design, metric: n, n_failed, mean, sd, ci_low,
                       #   ci_high, half_width, ci_method ("t" or "bootstrap")
     result.paired     # per point, design, metric: design - reference, paired
                       #   t CI, relative_diff, p_value
     result.points     # per point: grid values, replications, why it stopped
-                      #   ("ci", "max", "fixed"), runs_failed
+                      #   ("ci", "ci at max", "max", "fixed"), runs_failed
     result.failures   # one row per failed run, with its error
+
+Every frame starts with a `sweep` column and has one column per grid key,
+holding the value as the model sees it (sizes in bytes), sorted by point,
+design (in the file's order), replication and metric.  workers=1 runs in this
+process; workers=N uses N local processes; dask_address a running
+dask.distributed scheduler (tcp://host:port) whose workers can import model.
 
 run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=False,
 cache=True, on_run=None): `out` defaults to results/sweeps/<name>/; finished
@@ -389,7 +396,8 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
                    counts, time.perf_counter() - started)
 
 
-def _values(spec: SweepSpec, point: int, design: str, n: int, outcomes: dict, metric: str):
+def _values(point: int, design: str, n: int, outcomes: dict, metric: str) -> list[float]:
+    """The first n replications' values of one metric; failed runs are left out."""
     out = []
     for rep in range(n):
         outcome = outcomes.get((point, design, rep), {})
@@ -402,7 +410,7 @@ def _tight(spec: SweepSpec, point: int, n: int, outcomes: dict) -> bool:
     if spec.metric is None:
         return False
     return all(replicate.tight_enough(spec.metric,
-                                      _values(spec, point, d, n, outcomes, spec.metric),
+                                      _values(point, d, n, outcomes, spec.metric),
                                       spec.half_width, spec.relative)
                for d in spec.designs)
 

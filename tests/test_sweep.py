@@ -271,6 +271,8 @@ def _die_on_mlock_replication_1(task):
     return workers._real_run_task(task)
 
 
+@pytest.mark.skipif(__import__("multiprocessing").get_start_method() != "fork",
+                    reason="the stand-in reaches the workers only through fork()")
 def test_a_worker_that_dies_fails_its_run_only(tmp_path, monkeypatch):
     from model import workers
     monkeypatch.setattr(workers, "_real_run_task", workers.run_task, raising=False)
