@@ -654,6 +654,8 @@ struct counters {
 	long long memcg_oom_kill;	/* v1 oom_control, v2 memory.events */
 	long long psi_some_us, psi_full_us;
 	long long pgscan_file, pgsteal_file, pgscan_anon, pgsteal_anon;
+	/* Only on kernels with kernel-patches/patches/0001: drops counted, not inferred. */
+	long long droppable_discard, droppable_fault_oom;
 };
 
 static long long psi_total(const char *path, const char *line)
@@ -699,6 +701,8 @@ static void counters_read(const struct memcg *cg, struct counters *c)
 	c->pgsteal_file = read_keyed("/proc/vmstat", "pgsteal_file");
 	c->pgscan_anon = read_keyed("/proc/vmstat", "pgscan_anon");
 	c->pgsteal_anon = read_keyed("/proc/vmstat", "pgsteal_anon");
+	c->droppable_discard = read_keyed("/proc/vmstat", "droppable_discard");
+	c->droppable_fault_oom = read_keyed("/proc/vmstat", "droppable_fault_oom");
 }
 
 /* "key=delta" or "key=na" into buf. */
@@ -731,7 +735,11 @@ static void counters_format(char *buf, size_t size, const struct memcg *cg,
 	n += put_delta(buf + n, size - n, "pgscan_file", a->pgscan_file, b->pgscan_file);
 	n += put_delta(buf + n, size - n, "pgsteal_file", a->pgsteal_file, b->pgsteal_file);
 	n += put_delta(buf + n, size - n, "pgscan_anon", a->pgscan_anon, b->pgscan_anon);
-	put_delta(buf + n, size - n, "pgsteal_anon", a->pgsteal_anon, b->pgsteal_anon);
+	n += put_delta(buf + n, size - n, "pgsteal_anon", a->pgsteal_anon, b->pgsteal_anon);
+	n += put_delta(buf + n, size - n, "droppable_discard",
+		       a->droppable_discard, b->droppable_discard);
+	put_delta(buf + n, size - n, "droppable_fault_oom",
+		  a->droppable_fault_oom, b->droppable_fault_oom);
 }
 
 /* Kill what is left in the cgroup, then remove it. */
