@@ -30,6 +30,7 @@
  *              memory.oom_control oom_kill_disable).
  *              --hog-mib H (split over --hogs N processes)
  *              --watchdog-s S  --samples N
+ *              --kind vdso maps the region with the flags the vDSO reports.
  *   fork       the child's view of a droppable state and of mlock'd pages.
  *              --pages N
  *   memlock    how many opaque states can be mlock'd under RLIMIT_MEMLOCK
@@ -1319,8 +1320,8 @@ static int cmd_fault(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* pressure: a droppable (or locked) holder and a hog in one memcg     */
 
-enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON };
-static const char *const hold_names[] = { "droppable", "locked", "anon" };
+enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON, HOLD_VDSO };
+static const char *const hold_names[] = { "droppable", "locked", "anon", "vdso" };
 
 struct holder_cfg {
 	enum hold_kind kind;
@@ -1355,6 +1356,10 @@ static void __attribute__((noreturn)) holder_main(struct shared *sh, const struc
 	size_t len = cfg->pages * page_bytes;
 	int flags = cfg->kind == HOLD_DROPPABLE ? MAP_DROPPABLE | MAP_ANONYMOUS
 						: MAP_PRIVATE | MAP_ANONYMOUS;
+
+	/* vdso: whatever the kernel tells libc to map its states with. */
+	if (cfg->kind == HOLD_VDSO)
+		flags = vdso.params.mmap_flags;
 	struct hot_arg h;
 	pthread_t tid;
 	long dropped = 0;
@@ -1484,11 +1489,15 @@ static int cmd_pressure(int argc, char **argv)
 	nsamples = opt_long(opts, "--samples", 1, 10000);
 	timeout_s = opt_long(opts, "--timeout-s", 1, 3600);
 	kind = opt_get(opts, "--kind");
-	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_ANON; cfg.kind++)
+	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_VDSO; cfg.kind++)
 		if (!strcmp(kind, hold_names[cfg.kind]))
 			break;
-	if (cfg.kind > HOLD_ANON)
+	if (cfg.kind > HOLD_VDSO)
 		usage_error("--kind", kind);
+	if (cfg.kind == HOLD_VDSO && vdso.missing) {
+		printf("skip exp=pressure kind=vdso reason=%s\n", vdso.missing);
+		return 0;
+	}
 	touch = opt_get(opts, "--touch");
 	if (strcmp(touch, "hot") && strcmp(touch, "cold"))
 		usage_error("--touch", touch);
