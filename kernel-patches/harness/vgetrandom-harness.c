@@ -33,6 +33,11 @@
  *              --kind vdso maps the region with the flags the vDSO reports.
  *   fork       the child's view of a droppable state and of mlock'd pages.
  *              --pages N
+ *   statemem   per design (--kinds anon,droppable,mlock,mlock_inherit,
+ *              unevictable,vdso): VmLck, Mlocked and Unevictable growth for
+ *              --pages N touched state pages; what a forked child keeps and
+ *              is charged; how many one-page mappings an unprivileged
+ *              process gets under RLIMIT_MEMLOCK --limit-bytes B.
  *   memlock    how many opaque states can be mlock'd under RLIMIT_MEMLOCK
  *              and what the next mlock returns.
  *              --limit-bytes B[,B...]
@@ -1905,6 +1910,201 @@ static int cmd_memlock(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* statemem: how each design's state pages are locked and charged      */
+
+#ifndef MAP_UNEVICTABLE
+#define MAP_UNEVICTABLE 0x09	/* kernel-patches/patches/0003 */
+#endif
+#ifndef MLOCK_INHERIT
+#define MLOCK_INHERIT 0x02	/* kernel-patches/patches/0002 */
+#endif
+
+enum state_kind { SK_ANON, SK_DROPPABLE, SK_MLOCK, SK_MLOCK_INHERIT, SK_UNEVICTABLE, SK_VDSO };
+static const char *const state_kind_names[] = {
+	"anon", "droppable", "mlock", "mlock_inherit", "unevictable", "vdso",
+};
+
+struct statemem_result {
+	long child_kept_pages;		/* pages the child still read as non-zero */
+	long child_vmlck_kib;		/* after the child touched every page */
+	long long child_mlocked_kib;	/* Mlocked: growth from the child's touches */
+	long pages_under_limit;		/* unprivileged, one page at a time */
+	int errno_past_limit;
+};
+
+/*
+ * Map state pages the way a design asks for them.  The userspace-only
+ * designs add by hand what MAP_DROPPABLE implies: wipe on fork, no dump,
+ * then lock on fault (with MLOCK_INHERIT for mlock_inherit).
+ */
+static char *state_map(enum state_kind kind, size_t len)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, lock_flags = -1, err;
+	char *p;
+
+	switch (kind) {
+	case SK_DROPPABLE:
+		flags = MAP_DROPPABLE | MAP_ANONYMOUS;
+		break;
+	case SK_UNEVICTABLE:
+		flags = MAP_UNEVICTABLE | MAP_ANONYMOUS;
+		break;
+	case SK_VDSO:
+		flags = vdso.params.mmap_flags;
+		break;
+	case SK_MLOCK:
+		lock_flags = MLOCK_ONFAULT;
+		break;
+	case SK_MLOCK_INHERIT:
+		lock_flags = MLOCK_ONFAULT | MLOCK_INHERIT;
+		break;
+	case SK_ANON:
+		break;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (lock_flags >= 0 && (madvise(p, len, MADV_WIPEONFORK) || madvise(p, len, MADV_DONTDUMP) ||
+				mlock2(p, len, lock_flags))) {
+		err = errno;
+		munmap(p, len);
+		errno = err;
+		return NULL;
+	}
+	return p;
+}
+
+static long long meminfo_kib(const char *field)
+{
+	return read_keyed("/proc/meminfo", field);
+}
+
+static long count_nonzero_pages(const volatile char *p, long pages)
+{
+	long n = 0;
+
+	for (long i = 0; i < pages; i++)
+		n += p[i * page_bytes] != 0;
+	return n;
+}
+
+static void __attribute__((noreturn)) statemem_fork_child(char *p, long pages,
+							  struct statemem_result *r)
+{
+	long long mlocked0;
+
+	r->child_kept_pages = count_nonzero_pages(p, pages);
+	mlocked0 = meminfo_kib("Mlocked:");
+	touch_pages(p, pages);
+	r->child_vmlck_kib = status_kib(getpid(), "VmLck:");
+	r->child_mlocked_kib = meminfo_kib("Mlocked:") - mlocked0;
+	_exit(0);
+}
+
+/* How many one-page state mappings an unprivileged process gets under the limit. */
+static void __attribute__((noreturn)) statemem_limit_child(enum state_kind kind, long limit_bytes,
+							   long max_pages, struct statemem_result *r)
+{
+	struct rlimit rl = { .rlim_cur = limit_bytes, .rlim_max = limit_bytes };
+	char *p;
+
+	drop_cap_ipc_lock();
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(92);
+	for (r->pages_under_limit = 0; r->pages_under_limit < max_pages; r->pages_under_limit++) {
+		p = state_map(kind, page_bytes);
+		if (!p) {
+			r->errno_past_limit = errno;
+			break;
+		}
+		touch_pages(p, 1);
+	}
+	_exit(0);
+}
+
+static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
+{
+	size_t len = pages * page_bytes;
+	long max_pages = 4 * limit_bytes / page_bytes + 16;
+	long vmlck0 = status_kib(getpid(), "VmLck:");
+	long long mlocked0 = meminfo_kib("Mlocked:"), unevictable0 = meminfo_kib("Unevictable:");
+	long long mlocked, unevictable;
+	int64_t deadline;
+	struct statemem_result *r;
+	struct child c;
+	long vmlck;
+	char *p;
+
+	if (kind == SK_VDSO && vdso.missing) {
+		printf("skip exp=statemem kind=vdso reason=%s\n", vdso.missing);
+		return;
+	}
+	p = state_map(kind, len);
+	if (!p) {
+		printf("skip exp=statemem kind=%s reason=%s\n", state_kind_names[kind],
+		       strerrorname_np(errno) ?: "mmap");
+		return;
+	}
+	touch_pages(p, pages);
+	vmlck = status_kib(getpid(), "VmLck:") - vmlck0;
+	mlocked = meminfo_kib("Mlocked:") - mlocked0;
+	unevictable = meminfo_kib("Unevictable:") - unevictable0;
+
+	r = (void *)shared_map();
+	deadline = now_ns() + 30 * NS_PER_S;
+	if (!spawn(&c))
+		statemem_fork_child(p, pages, r);
+	while (!child_poll(&c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		die("statemem fork child ended with status %#x", c.status);
+	munmap(p, len);
+
+	deadline = now_ns() + 30 * NS_PER_S;
+	if (!spawn(&c))
+		statemem_limit_child(kind, limit_bytes, max_pages, r);
+	while (!child_poll(&c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		die("statemem limit child ended with status %#x", c.status);
+
+	printf("sample exp=statemem kind=%s pages=%ld vmlck_kib=%ld mlocked_kib=%lld unevictable_kib=%lld child_kept_pages=%ld child_vmlck_kib=%ld child_mlocked_kib=%lld limit_bytes=%ld pages_under_limit=%ld errno_past_limit=%s\n",
+	       state_kind_names[kind], pages, vmlck, mlocked, unevictable, r->child_kept_pages,
+	       r->child_vmlck_kib, r->child_mlocked_kib, limit_bytes, r->pages_under_limit,
+	       r->pages_under_limit < max_pages ? errname(r->errno_past_limit) : "none_within_bound");
+	fflush(stdout);
+	munmap(r, page_bytes);
+}
+
+static int cmd_statemem(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--kinds", "anon,droppable,mlock,mlock_inherit,unevictable,vdso" },
+		{ "--pages", "1024" }, { "--limit-bytes", "65536" }, { NULL, NULL },
+	};
+	long pages, limit_bytes;
+	char kinds[256], *tok, *save;
+
+	parse_opts(argc, argv, opts);
+	pages = opt_long(opts, "--pages", 1, 1L << 20);
+	limit_bytes = opt_long(opts, "--limit-bytes", 0, 1L << 30);
+	snprintf(kinds, sizeof(kinds), "%s", opt_get(opts, "--kinds"));
+	for (tok = strtok_r(kinds, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum state_kind k;
+
+		for (k = SK_ANON; k <= SK_VDSO; k++)
+			if (!strcmp(tok, state_kind_names[k]))
+				break;
+		if (k > SK_VDSO)
+			usage_error("--kinds", tok);
+		statemem_once(k, pages, limit_bytes);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -1912,7 +2112,7 @@ static const struct {
 } commands[] = {
 	{ "selfcheck", cmd_selfcheck }, { "callcost", cmd_callcost }, { "reseed", cmd_reseed },
 	{ "fault", cmd_fault }, { "pressure", cmd_pressure }, { "oomtouch", cmd_oomtouch },
-	{ "fork", cmd_fork }, { "memlock", cmd_memlock },
+	{ "fork", cmd_fork }, { "memlock", cmd_memlock }, { "statemem", cmd_statemem },
 };
 
 int main(int argc, char **argv)
