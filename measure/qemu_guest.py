@@ -64,14 +64,24 @@ def _run_once(cmd: list[str], serial_log: Path, timeout_s: float,
             proc.stderr.close()
 
 
+def kvm_usable() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def accelerators(accel: str) -> list[str]:
+    """The accelerators to try, in order, for auto, kvm or tcg."""
+    if accel not in ("auto", "kvm", "tcg"):
+        raise ValueError(f"accel(={accel!r}) must be auto, kvm or tcg")
+    if accel != "auto":
+        return [accel]
+    return ["kvm", "tcg"] if kvm_usable() else ["tcg"]
+
+
 def boot(kernel: Path, initrd: Path, append: str, *, timeout_s: float = 600,
          first_output_s: float = 15, mem_mib: int = 512, smp: int = 2,
          accel: str = "auto", log=print) -> GuestRun:
     """Boot once and return what the guest printed.  accel: auto, kvm or tcg."""
-    if accel not in ("auto", "kvm", "tcg"):
-        raise ValueError(f"accel(={accel!r}) must be auto, kvm or tcg")
-    order = ["tcg"] if accel == "tcg" else ["kvm"] if accel == "kvm" else \
-        (["kvm", "tcg"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else ["tcg"])
+    order = accelerators(accel)
     with tempfile.TemporaryDirectory(prefix="study-guest-") as tmp:
         for i, acc in enumerate(order):
             serial_log = Path(tmp) / f"serial-{acc}.log"
