@@ -2029,6 +2029,7 @@ static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
 	long vmlck0 = status_kib(getpid(), "VmLck:");
 	long long mlocked0 = meminfo_kib("Mlocked:"), unevictable0 = meminfo_kib("Unevictable:");
 	long long mlocked, unevictable;
+	char nb[3][32];
 	int64_t deadline;
 	struct statemem_result *r;
 	struct child c;
@@ -2070,9 +2071,13 @@ static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
 	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 		die("statemem limit child ended with status %#x", c.status);
 
-	printf("sample exp=statemem kind=%s pages=%ld vmlck_kib=%ld mlocked_kib=%lld unevictable_kib=%lld child_kept_pages=%ld child_vmlck_kib=%ld child_mlocked_kib=%lld limit_bytes=%ld pages_under_limit=%ld errno_past_limit=%s\n",
-	       state_kind_names[kind], pages, vmlck, mlocked, unevictable, r->child_kept_pages,
-	       r->child_vmlck_kib, r->child_mlocked_kib, limit_bytes, r->pages_under_limit,
+	printf("sample exp=statemem kind=%s pages=%ld vmlck_kib=%ld mlocked_kib=%s unevictable_kib=%s child_kept_pages=%ld child_vmlck_kib=%ld child_mlocked_kib=%s limit_bytes=%ld pages_under_limit=%ld errno_past_limit=%s\n",
+	       state_kind_names[kind], pages, vmlck,
+	       num_or_na(nb[0], sizeof(nb[0]), mlocked0 >= 0, mlocked),
+	       num_or_na(nb[1], sizeof(nb[1]), unevictable0 >= 0, unevictable),
+	       r->child_kept_pages, r->child_vmlck_kib,
+	       num_or_na(nb[2], sizeof(nb[2]), mlocked0 >= 0, r->child_mlocked_kib),
+	       limit_bytes, r->pages_under_limit,
 	       r->pages_under_limit < max_pages ? errname(r->errno_past_limit) : "none_within_bound");
 	fflush(stdout);
 	munmap(r, page_bytes);
