@@ -663,6 +663,7 @@ struct counters {
 	long long pgscan_file, pgsteal_file, pgscan_anon, pgsteal_anon;
 	/* Only on kernels with kernel-patches/patches/0001: drops counted, not inferred. */
 	long long droppable_discard, droppable_fault_oom;
+	long long pswpout;
 };
 
 static long long psi_total(const char *path, const char *line)
@@ -710,6 +711,7 @@ static void counters_read(const struct memcg *cg, struct counters *c)
 	c->pgsteal_anon = read_keyed("/proc/vmstat", "pgsteal_anon");
 	c->droppable_discard = read_keyed("/proc/vmstat", "droppable_discard");
 	c->droppable_fault_oom = read_keyed("/proc/vmstat", "droppable_fault_oom");
+	c->pswpout = read_keyed("/proc/vmstat", "pswpout");
 }
 
 /* "key=delta" or "key=na" into buf. */
@@ -745,8 +747,9 @@ static void counters_format(char *buf, size_t size, const struct memcg *cg,
 	n += put_delta(buf + n, size - n, "pgsteal_anon", a->pgsteal_anon, b->pgsteal_anon);
 	n += put_delta(buf + n, size - n, "droppable_discard",
 		       a->droppable_discard, b->droppable_discard);
-	put_delta(buf + n, size - n, "droppable_fault_oom",
-		  a->droppable_fault_oom, b->droppable_fault_oom);
+	n += put_delta(buf + n, size - n, "droppable_fault_oom",
+		       a->droppable_fault_oom, b->droppable_fault_oom);
+	put_delta(buf + n, size - n, "pswpout", a->pswpout, b->pswpout);
 }
 
 /* Kill what is left in the cgroup, then remove it. */
@@ -831,6 +834,7 @@ struct shared {
 	int64_t hog_fill_ns, touch_ns;
 	int hot_stop;
 	long child_nonzero_bytes, child_call_ok, child_vmlck_kib;	/* fork */
+	long holder_vmswap_kib;		/* pressure: the holder's pages in swap */
 };
 
 enum stage { STAGE_WAIT, STAGE_HOG_GO, STAGE_COUNT, STAGE_TOUCH, STAGE_EXIT };
@@ -1390,6 +1394,8 @@ static void __attribute__((noreturn)) holder_main(struct shared *sh, const struc
 		store(&sh->hot_stop, 1);
 		pthread_join(tid, NULL);
 	}
+	/* Before the count below reads them back in. */
+	sh->holder_vmswap_kib = status_kib(getpid(), "VmSwap:");
 	for (long i = 0; i < cfg->pages; i++)
 		dropped += p[i * page_bytes] == 0;
 	sh->dropped_pages = dropped;
@@ -1426,7 +1432,7 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	struct child kids[2] = { 0 };	/* holder, hog */
 	struct counters before, after;
 	struct shared *sh = shared_map();
-	char extra[512], dropped[64], fill[32];
+	char extra[512], dropped[64], fill[32], swapped[32];
 	const char *reason, *outcome = "ok";
 	struct memcg cg;
 
@@ -1468,9 +1474,11 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 			 sh->dropped_pages, (double)sh->dropped_pages / cfg->pages);
 	else
 		snprintf(dropped, sizeof(dropped), "dropped_pages=na drop_fraction=na");
-	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s hog_fill_ns=%s holder=%s hog=%s outcome=%s%s\n",
+	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s%s\n",
 	       hold_names[cfg->kind], cfg->hot ? "hot" : "cold", limit_mib,
 	       (long)(cfg->pages * page_bytes / MIB), hog_mib, sample, cfg->pages, dropped,
+	       num_or_na(swapped, sizeof(swapped), load(&sh->holder_done) && sh->holder_vmswap_kib >= 0,
+			 sh->holder_vmswap_kib),
 	       num_or_na(fill, sizeof(fill), load(&sh->hog_done), sh->hog_fill_ns),
 	       child_fate(&kids[0]), child_fate(&kids[1]), outcome, extra);
 	fflush(stdout);
