@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from measure.guest_output import GuestOutput, GuestOutputError, parse_serial
-from measure.host import CalibrateError, build_harness
+from measure.host import CalibrateError, build_harness, cpu_lock
 from measure.provenance import provenance, write_csv_atomic
 from measure.qemu_guest import GuestRun, boot
 from measure.variants import REPO, SOURCE_TARBALL, Variant, select
@@ -31,15 +31,18 @@ HARNESS_STATIC_BUILD = REPO / "build" / "harness-guest"
 # loglevel=1: only emergencies interleave with the harness's lines.
 # random.trust_cpu=on: the CRNG is ready at boot (TCG's -cpu max has
 # RDRAND), so the vDSO does not fall back to the syscall.
-KERNEL_APPEND = "console=ttyS0 loglevel=1 random.trust_cpu=on panic=-1"
+# brd: a 128 MiB RAM disk, the only block device a guest has to swap to.
+KERNEL_APPEND = ("console=ttyS0 loglevel=1 random.trust_cpu=on panic=-1 "
+                 "brd.rd_nr=1 brd.rd_size=131072")
 GUEST_MEM_MIB = 512
 
-# What every guest runs, one harness invocation a line.  Memcg pressure:
-# a 64 MiB cgroup holding 16 MiB of state pages, with a hog that fits
-# (32 MiB, the control) or does not (80 MiB).  Global pressure: a cgroup
-# limit above the guest's RAM, and a hog larger than the RAM.
+# What every guest runs, one harness invocation a line ('!': a shell step).
+# Memcg pressure: a 64 MiB cgroup holding 16 MiB of state pages, with a
+# hog that fits (32 MiB, the control) or does not (80 MiB), without and
+# then with swap.  Global pressure: a cgroup limit above the guest's RAM,
+# and state plus hog more than the RAM left to them.
 PRESSURE = "--limit-mib 64 --droppable-mib 16 --timeout-s 60"
-GLOBAL_PRESSURE = f"--limit-mib 4096 --droppable-mib 64 --hog-mib {GUEST_MEM_MIB} --timeout-s 120"
+GLOBAL_PRESSURE = "--limit-mib 4096 --droppable-mib 64 --hog-mib 448 --timeout-s 120"
 EXPERIMENTS = (
     "selfcheck",
     "statemem --pages 1024 --limit-bytes 65536",
@@ -53,6 +56,12 @@ EXPERIMENTS = (
     f"pressure --kind droppable {GLOBAL_PRESSURE}",
     f"pressure --kind vdso {GLOBAL_PRESSURE}",
     "oomtouch --hog-mib 32 --pages 64 --watchdog-s 5",
+    "!mkswap /dev/ram0 >/dev/null && swapon /dev/ram0",
+    f"pressure --kind anon {PRESSURE} --hog-mib 80 --samples 2",
+    f"pressure --kind droppable {PRESSURE} --hog-mib 80 --samples 2",
+    f"pressure --kind vdso {PRESSURE} --hog-mib 80 --samples 2",
+    f"pressure --kind locked {PRESSURE} --hog-mib 80 --samples 2",
+    "!swapoff /dev/ram0",
 )
 
 
@@ -99,7 +108,7 @@ def guest_rows(variant: Variant, run: GuestRun, out: GuestOutput, release: str,
                      "timing": timing})
 
     for r in out.runs:
-        exp = r.args.split()[0]
+        exp = "setup" if r.args.startswith("!") else r.args.split()[0]
         add(r, "run", exp, 0, "rc", "none" if r.rc is None else r.rc)
         add(r, "run", exp, 0, "console_lines", len(r.console))
         for i, t in enumerate(r.taps, 1):
@@ -124,8 +133,10 @@ def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
         subprocess.run([str(MKINITRAMFS), str(initrd), str(harness), str(experiments)],
                        check=True)
         print(f"kernels: {variant.name}: booting {release}", flush=True)
-        run = boot(kdir / "bzImage", initrd, KERNEL_APPEND, timeout_s=timeout_s,
-                   mem_mib=GUEST_MEM_MIB, accel=accel)
+        # A TCG guest keeps a core busy: never beside a timing run.
+        with cpu_lock(True):
+            run = boot(kdir / "bzImage", initrd, KERNEL_APPEND, timeout_s=timeout_s,
+                       mem_mib=GUEST_MEM_MIB, accel=accel)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     log = DATA_DIR / f"{variant.name}.serial.log"
     tmp_log = log.with_suffix(".log.tmp")
@@ -141,7 +152,7 @@ def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
                                f"{len(out.runs)} runs seen)")
     csv = DATA_DIR / f"{variant.name}.csv"
     write_csv_atomic(csv, guest_rows(variant, run, out, release, command))
-    failed = [f"{r.n}:{r.args.split()[0]}" for r in out.runs if r.rc]
+    failed = [f"{r.n}:{r.args.split()[0]}" for r in out.runs if r.rc != 0]
     print(f"kernels: {variant.name}: {run.accelerator} guest, {len(out.runs)} runs in "
           f"{run.wall_s:.0f} s -> {csv.relative_to(REPO)}"
           + (f"; runs with non-zero status: {', '.join(failed)}" if failed else ""), flush=True)

@@ -32,7 +32,9 @@ child_kept_pages=0 child_vmlck_kib=0 child_mlocked_kib=16 limit_bytes=65536 \
 pages_under_limit=80 errno_past_limit=none_within_bound
 skip exp=statemem kind=mlock_inherit reason=EINVAL
 === study-run end n=2 rc=0
-=== study-guest end runs=2
+=== study-run begin n=3 args=!swapon /dev/ram0
+=== study-run end n=3 rc=0
+=== study-guest end runs=3
 reboot: Restarting system
 """.replace("\\\n", "")
 
@@ -43,7 +45,8 @@ def test_parse_runs_records_taps_and_console():
     assert out.header == {"release": "6.12.117", "crng_ready": "1",
                           "cpu_model": "QEMU_TCG_CPU_version_2.5+"}
     assert [(r.n, r.args, r.rc) for r in out.runs] == [(1, "selfcheck", 1),
-                                                       (2, "statemem --kinds vdso", 0)]
+                                                       (2, "statemem --kinds vdso", 0),
+                                                       (3, "!swapon /dev/ram0", 0)]
     assert [t.ok for t in out.runs[0].taps] == [True, False]
     sample, skip = out.runs[1].records
     assert sample.fields["unevictable_kib"] == 16 and sample.fields["kind"] == "vdso"
@@ -66,7 +69,7 @@ def test_malformed_harness_line_is_an_error_with_its_line():
 
 @pytest.mark.parametrize("mangle, message", [
     (lambda s: s.replace("=== study-guest begin", "=== other"), "never reached /init"),
-    (lambda s: s.replace("runs=2", "runs=3"), "guest says 3 runs, log has 2"),
+    (lambda s: s.replace("runs=3", "runs=4"), "guest says 4 runs, log has 3"),
     (lambda s: s.replace("=== study-run end n=1 rc=1\n", ""), "began inside run 1"),
     (lambda s: s.replace(" crng_ready=1", ""), "lacks crng_ready="),
 ])
@@ -85,7 +88,8 @@ def test_rows_carry_provenance_and_label_tcg_times():
         assert row["where"] == "tcg-guest" and row["timing"] == "tcg_not_a_cost"
         assert row["patch_hash"] == VARIANTS["exempt"].patch_hash()
     by = {(r["run"], r["metric"]): r["value"] for r in rows if r["record"] != "tap"}
-    assert by[1, "rc"] == 1 and by[2, "console_lines"] == 1
+    assert by[1, "rc"] == 1 and by[2, "console_lines"] == 1 and by[3, "rc"] == 0
+    assert {r["exp"] for r in rows if r["run"] == 3} == {"setup"}
     assert by[2, "child_mlocked_kib"] == 16 and by[2, "reason"] == "EINVAL"
 
 
