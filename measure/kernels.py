@@ -31,15 +31,14 @@ HARNESS_STATIC_BUILD = REPO / "build" / "harness-guest"
 # loglevel=1: only emergencies interleave with the harness's lines.
 # random.trust_cpu=on: the CRNG is ready at boot (TCG's -cpu max has
 # RDRAND), so the vDSO does not fall back to the syscall.
-# brd: a 128 MiB RAM disk, the only block device a guest has to swap to.
+# brd: a 128 MiB RAM disk to swap to (see the note on swap below EXPERIMENTS).
 KERNEL_APPEND = ("console=ttyS0 loglevel=1 random.trust_cpu=on panic=-1 "
                  "brd.rd_nr=1 brd.rd_size=131072")
 GUEST_MEM_MIB = 512
 
 # What every guest runs, one harness invocation a line ('!': a shell step).
 # Memcg pressure: a 64 MiB cgroup holding 16 MiB of state pages, with a
-# hog that fits (32 MiB, the control) or does not (80 MiB), without and
-# then with swap.  Global pressure: a cgroup limit above the guest's RAM,
+# hog that fits (32 MiB, the control) or does not (80 MiB).  Global pressure: a cgroup limit above the guest's RAM,
 # and state plus hog more than the RAM left to them.
 PRESSURE = "--limit-mib 64 --droppable-mib 16 --timeout-s 60"
 GLOBAL_PRESSURE = "--limit-mib 4096 --droppable-mib 64 --hog-mib 448 --timeout-s 120"
@@ -56,13 +55,10 @@ EXPERIMENTS = (
     f"pressure --kind droppable {GLOBAL_PRESSURE}",
     f"pressure --kind vdso {GLOBAL_PRESSURE}",
     "oomtouch --hog-mib 32 --pages 64 --watchdog-s 5",
-    "!mkswap /dev/ram0 >/dev/null && swapon /dev/ram0",
-    f"pressure --kind anon {PRESSURE} --hog-mib 80 --samples 2",
-    f"pressure --kind droppable {PRESSURE} --hog-mib 80 --samples 2",
-    f"pressure --kind vdso {PRESSURE} --hog-mib 80 --samples 2",
-    f"pressure --kind locked {PRESSURE} --hog-mib 80 --samples 2",
-    "!swapoff /dev/ram0",
 )
+# Not run: with swap on /dev/ram0 these guests never scanned anon pages
+# (pgscan_anon and pswpout stayed 0 and the hog was OOM-killed), so a swap
+# experiment would show nothing about the designs until that is understood.
 
 
 def build(variant: Variant, tarball: Path = SOURCE_TARBALL) -> Path:
