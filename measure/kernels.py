@@ -55,6 +55,9 @@ EXPERIMENTS = (
     f"pressure --kind droppable {GLOBAL_PRESSURE}",
     f"pressure --kind vdso {GLOBAL_PRESSURE}",
     "oomtouch --hog-mib 32 --pages 64 --watchdog-s 5",
+    # The open question: a droppable fault with nothing left to reclaim
+    # and no one the OOM killer may take.
+    "oomtouch --hog-mib 32 --pages 1 --victims none --watchdog-s 5",
 )
 # Not run: with swap on /dev/ram0 these guests never scanned anon pages
 # (pgscan_anon and pswpout stayed 0 and the hog was OOM-killed), so a swap
