@@ -11,6 +11,7 @@ data/guests/<variant>.csv.
 from __future__ import annotations
 
 import argparse
+import csv
 import shlex
 import subprocess
 import sys
@@ -167,6 +168,46 @@ def cmd_measure(args) -> int:
     return 0
 
 
+# What `summary` shows of each experiment: the keys that tell the designs apart.
+SUMMARY_KEYS = {
+    "statemem": ("kind", "vmlck_kib", "mlocked_kib", "child_kept_pages", "child_vmlck_kib",
+                 "child_mlocked_kib", "pages_under_limit", "errno_past_limit"),
+    "pressure": ("kind", "touch", "limit_mib", "hog_mib", "dropped_pages", "pages",
+                 "droppable_discard", "hog", "memcg_oom_kills"),
+    "oomtouch": ("victims", "pages", "outcome", "lost_writes", "droppable_discard",
+                 "droppable_fault_oom", "toucher"),
+}
+
+
+def summary_lines(csv_path: Path) -> list[str]:
+    """One line per harness sample of the experiments in SUMMARY_KEYS."""
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    samples: dict[tuple, dict] = {}
+    for r in rows:
+        if r["record"] in ("sample", "skip") and r["exp"] in SUMMARY_KEYS:
+            samples.setdefault((int(r["run"]), int(r["line"]), r["exp"], r["record"]),
+                               {})[r["metric"]] = r["value"]
+    lines = []
+    for (run, _, exp, record), fields in sorted(samples.items()):
+        shown = " ".join(f"{k}={fields[k]}" for k in SUMMARY_KEYS[exp] if k in fields)
+        lines.append(f"{exp:9} {record:6} {shown}"
+                     + (f" reason={fields.get('reason')}" if record == "skip" else ""))
+    return lines
+
+
+def cmd_summary(args) -> int:
+    for variant in select(args.variants):
+        path = DATA_DIR / f"{variant.name}.csv"
+        if not path.is_file():
+            print(f"== {variant.name}: {path.relative_to(REPO)} missing")
+            continue
+        print(f"== {variant.name}")
+        for line in summary_lines(path):
+            print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m measure.kernels", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -180,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="auto: KVM, falling back to TCG when the guest stays silent")
     p.add_argument("--timeout-s", type=float, default=600, help="hard limit per guest")
     p.set_defaults(fn=cmd_measure)
+    p = sub.add_parser("summary", help="print what data/guests/ shows, per variant")
+    p.add_argument("variants", nargs="*", metavar="VARIANT")
+    p.set_defaults(fn=cmd_summary)
     args = parser.parse_args(argv)
     try:
         return args.fn(args)

@@ -145,3 +145,18 @@ def test_no_kvm_means_tcg_only(monkeypatch):
     assert qemu_guest.accelerators("auto") == ["tcg"]
     with pytest.raises(ValueError, match="accel"):
         qemu_guest.accelerators("hvf")
+
+
+def test_summary_shows_the_keys_that_tell_designs_apart(tmp_path):
+    from measure.kernels import summary_lines
+    from measure.provenance import write_csv_atomic
+    out = parse_serial(LOG)
+    run = GuestRun("tcg", LOG, 0, False, 3.0, "qemu")
+    path = tmp_path / "exempt.csv"
+    write_csv_atomic(path, guest_rows(VARIANTS["exempt"], run, out, "6.12.117", "cmd"))
+    assert summary_lines(path) == [
+        "statemem  sample kind=vdso vmlck_kib=0 mlocked_kib=16 child_kept_pages=0 "
+        "child_vmlck_kib=0 child_mlocked_kib=16 pages_under_limit=80 "
+        "errno_past_limit=none_within_bound",
+        "statemem  skip   kind=mlock_inherit reason=EINVAL",
+    ]
