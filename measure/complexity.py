@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure.cleanup import exit_on_sigterm
 from measure.provenance import provenance, write_csv_atomic
 from measure.variants import PATCH_DIR, REPO, SOURCE_TARBALL
 
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tarball", type=Path, default=SOURCE_TARBALL,
                         help="count upstream's VM_DROPPABLE special cases in this tree")
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     command = "python -m measure.complexity " + shlex.join(argv if argv is not None
                                                            else sys.argv[1:])
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from measure.guest_output import GuestOutput, GuestOutputError, parse_serial
 from measure.host import CalibrateError, build_harness, cpu_lock
+from measure.cleanup import exit_on_sigterm
 from measure.provenance import provenance, write_csv_atomic
 from measure.qemu_guest import GuestRun, boot
 from measure.variants import REPO, SOURCE_TARBALL, Variant, select
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("variants", nargs="*", metavar="VARIANT")
     p.set_defaults(fn=cmd_summary)
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     try:
         return args.fn(args)
     except (FileNotFoundError, ValueError, CalibrateError) as e:
