@@ -432,6 +432,17 @@ static void **states_alloc(size_t n, size_t *map_bytes)
 	return states;
 }
 
+/* NULL when MAP_DROPPABLE works here, else why not (a skip reason). */
+static const char *droppable_missing(void)
+{
+	void *p = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return errno == EINVAL || errno == EOPNOTSUPP ? "map_droppable_unsupported" : "map_droppable_failed";
+	munmap(p, page_bytes);
+	return NULL;
+}
+
 static bool all_zero(const void *p, size_t len)
 {
 	const unsigned char *c = p;
@@ -1521,6 +1532,10 @@ static int cmd_pressure(int argc, char **argv)
 	if (strcmp(touch, "hot") && strcmp(touch, "cold"))
 		usage_error("--touch", touch);
 	cfg.hot = !strcmp(touch, "hot");
+	if (cfg.kind == HOLD_DROPPABLE && droppable_missing()) {
+		printf("skip exp=pressure kind=droppable reason=%s\n", droppable_missing());
+		return 0;
+	}
 	for (long i = 0; i < nsamples; i++)
 		pressure_once(i, limit_mib, hog_mib, hold_ms, &cfg, timeout_s);
 	return 0;
@@ -1719,6 +1734,10 @@ static int cmd_oomtouch(int argc, char **argv)
 			break;
 	if (victims > V_NONE)
 		usage_error("--victims", v);
+	if (droppable_missing()) {
+		printf("skip exp=oomtouch reason=%s\n", droppable_missing());
+		return 0;
+	}
 	for (long i = 0; i < nsamples; i++)
 		oomtouch_once(i, hog_mib, nhogs, pages, victims, watchdog_s);
 	return 0;
