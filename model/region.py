@@ -18,7 +18,7 @@ from .designs import DROPPABLE, UNEVICTABLE
 from .lru import ANON as LRU_ANON, FILE as LRU_FILE
 from .memory import SWAP_CLUSTER_MAX
 from .states import StateFolio
-from .workload import PAGES_PER_PTE_PAGE, POOL_OF_KIND
+from .workload import PAGES_PER_PTE_PAGE, POOL_OF_KIND, unmap_folio
 
 
 class RegionFolio(StateFolio):
@@ -111,14 +111,7 @@ class Region:
         domain.uncharge(self.pte_pages, "reserved")
         self.pte_pages = 0
         for folio in self.folios:
-            if folio.resident:
-                if folio.lru is not None:
-                    domain.lruvec.remove_folio(folio)
-                domain.uncharge(1, POOL_OF_KIND[folio.kind])
-                folio.resident = False
-            if folio.swapped:
-                domain.swap.release(1)
-                folio.swapped = False
+            unmap_folio(domain, folio)
 
     def report(self, metrics) -> None:
         pages = len(self.folios)

@@ -18,6 +18,18 @@ POOL_OF_KIND = {DROPPABLE: "droppable", UNEVICTABLE: "unevictable", ANON: "anon"
 PAGES_PER_PTE_PAGE = 512
 
 
+def unmap_folio(domain, folio) -> None:
+    """The process is gone: its folio leaves the LRU, its charge and swap."""
+    if folio.resident:
+        if folio.lru is not None:
+            domain.lruvec.remove_folio(folio)
+        domain.uncharge(1, POOL_OF_KIND[folio.kind])
+        folio.resident = False
+    if folio.swapped:
+        domain.swap.release(1)
+        folio.swapped = False
+
+
 class Area:
     """Pages of one owner on the LRU: a hog's heap, a server's RSS, the page cache."""
 
@@ -301,16 +313,8 @@ class GetrandomProcess:
         for thread in list(self.threads.values()):
             self.exit_thread(thread, now)
         self.alive = False
-        domain = self.sim.domain
         for folio in self.allocator.folios:
-            if folio.resident:
-                if folio.lru is not None:
-                    domain.lruvec.remove_folio(folio)
-                domain.uncharge(1, POOL_OF_KIND[folio.kind])
-                folio.resident = False
-            if folio.swapped:
-                domain.swap.release(1)
-                folio.swapped = False
+            unmap_folio(self.sim.domain, folio)
         self.heap.release_all()
         self.locked_pages = 0
 
