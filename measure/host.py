@@ -72,7 +72,7 @@ class Plan:
     """Harness invocations per experiment (subcommand -> list of option lists)."""
     runs: dict = field(default_factory=dict)
     timeout_s: float = 600
-    selftest_runs: int = 3
+    selftest_runs: int = 5
     quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
 
 
@@ -129,15 +129,49 @@ def cpu_lock(enabled: bool):
         yield
 
 
+def cpu_ticks() -> dict:
+    """All CPUs' tick counters from /proc/stat: total, idle (+iowait), nice, steal.
+
+    Niced user time is kept apart: a nice-19 background job gets ~1.5% of
+    a CPU against a nice-0 timing loop, so it does not make a CPU busy for
+    our purpose, but its share is recorded.
+    """
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return {"total": sum(f[:8]), "idle": f[3] + f[4], "nice": f[1], "steal": f[7]}
+
+
+def busy_share(t0: dict, t1: dict, ours_ticks: float = 0) -> dict:
+    """Shares of all CPUs' time between two cpu_ticks(): un-niced busy
+    (minus ours), niced, stolen by the hypervisor."""
+    d = {k: t1[k] - t0[k] for k in t0}
+    total = max(d["total"], 1)
+    busy = d["total"] - d["idle"] - d["nice"] - d["steal"] - ours_ticks
+    return {"busy": round(min(max(busy / total, 0), 1), 3),
+            "niced": round(d["nice"] / total, 3), "steal": round(d["steal"] / total, 3)}
+
+
 def cpu_busy_fraction(interval_s: float = 1.0) -> float:
-    """Share of all CPUs' time not idle over interval_s, from /proc/stat."""
-    def sample():
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(fields), fields[3] + fields[4]       # total, idle + iowait
-    total0, idle0 = sample()
+    """Share of all CPUs' time busy with un-niced work over interval_s."""
+    t0 = cpu_ticks()
     time.sleep(interval_s)
-    total1, idle1 = sample()
-    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+    return busy_share(t0, cpu_ticks())["busy"]
+
+
+@contextlib.contextmanager
+def others_busy():
+    """What processes other than our children did with the CPUs while the
+    block ran: yields a dict filled at the end with cpu_busy_others_during,
+    cpu_niced_during and cpu_steal_during (shares of all CPUs' time)."""
+    result = {}
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+    t0, ours0 = cpu_ticks(), os.times()
+    yield result
+    t1, ours1 = cpu_ticks(), os.times()
+    ours = ticks_per_s * (ours1.children_user + ours1.children_system
+                          - ours0.children_user - ours0.children_system)
+    share = busy_share(t0, t1, ours)
+    result |= {"cpu_busy_others_during": share["busy"], "cpu_niced_during": share["niced"],
+               "cpu_steal_during": share["steal"]}
 
 
 def wait_for_quiet_cpu(max_wait_s: float) -> float:
@@ -149,7 +183,7 @@ def wait_for_quiet_cpu(max_wait_s: float) -> float:
     deadline = time.monotonic() + max_wait_s
     busy = cpu_busy_fraction()
     if busy > QUIET_BUSY and max_wait_s > 0:
-        print(f"calibrate: CPUs {busy:.0%} busy outside the lock; waiting up to "
+        print(f"calibrate: CPUs {busy:.0%} busy (un-niced) outside the lock; waiting up to "
               f"{max_wait_s:.0f} s for them to idle", flush=True)
         while busy > QUIET_BUSY and time.monotonic() < deadline:
             busy = cpu_busy_fraction()
@@ -202,7 +236,8 @@ def run_harness(binary: Path, args: list[str], timeout_s: float):
             proc.kill()
             proc.wait()
         remove_stale_cgroups(proc.pid)
-    if proc.returncode not in (0, 1) or (proc.returncode == 1 and args and args[0] != "selfcheck"):
+    selfcheck_failed = args[0] == "selfcheck" and proc.returncode == 1    # reported by TAP
+    if proc.returncode and not selfcheck_failed:
         last = (err.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
         raise CalibrateError(f"{command}: {last}")
     try:
@@ -269,10 +304,11 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
     rows, skips = [], []
     for args in arg_lists:
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
-        records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
+        with others_busy() as others:
+            records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
         prov = provenance(command=command)
         if busy is not None:
-            prov["cpu_busy_before"] = busy
+            prov |= {"cpu_busy_before": busy, **others}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
     for s in skips:
@@ -299,24 +335,42 @@ def run_selfcheck(binary: Path, out: Path):
         for t in taps])
 
 
-def run_selftest(callcost_rows: list[dict], plan: Plan, out: Path) -> bool:
-    """The selftest's bench-single beside the harness; True when within AGREEMENT."""
-    binary = selftest.build_selftest()
+# The harness's side of each paired comparison run: bench-single's shape.
+PAIRED_CALLCOST = ["callcost", "--sizes", "4", "--threads", "1", "--samples", "5",
+                   "--sample-ms", "100"]
+
+
+def run_selftest(binary: Path, plan: Plan, out: Path) -> bool:
+    """The selftest's bench-single beside the harness; True when within AGREEMENT.
+
+    Paired runs: each bench-single is followed at once by the harness's
+    4-byte callcost, so that both see the same machine; the agreement is
+    between the medians over all pairs.
+    """
+    peer_binary = selftest.build_selftest()
     rows, agree_rows, ok = [], [], True
     for i in range(plan.selftest_runs):
         busy = wait_for_quiet_cpu(plan.quiet_wait_s)
-        bench = selftest.bench_single(binary)
-        prov = provenance(command=f"{binary.name} bench-single") | {"cpu_busy_before": busy}
+        with others_busy() as others:
+            bench = selftest.bench_single(peer_binary)
+        prov = provenance(command=f"{peer_binary.name} bench-single") | {
+            "cpu_busy_before": busy, **others}
         rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
                  for mode, v in bench.items()]
+        with others_busy() as others:
+            records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
+        prov = provenance(command=command) | {"cpu_busy_before": busy, **others}
+        rows += [{**prov, "source": "harness", "mode": r.fields["mode"], "run": i,
+                  "calls": r.fields["calls"], "ns_per_call": r.fields["ns_per_call"]}
+                 for r in records if r.kind == "sample"]
     prov = provenance(command="python -m measure.host (selftest comparison)")
-    print("selftest agreement (4-byte calls, 1 thread, medians):")
+    print(f"selftest agreement (4-byte calls, 1 thread, medians of {plan.selftest_runs} paired runs):")
     for mode in ("vdso", "syscall"):
-        peer = statistics.median(r["ns_per_call"] for r in rows
-                                 if r["source"] == "selftest" and r["mode"] == mode)
-        ours = median(callcost_rows, "ns_per_call", mode=mode, size_bytes=4, threads=1)
-        if ours is None:
-            raise CalibrateError("selftest comparison needs callcost rows for 4 bytes, 1 thread")
+        peer = median(rows, "ns_per_call", source="selftest", mode=mode)
+        ours = median(rows, "ns_per_call", source="harness", mode=mode)
+        if peer is None or ours is None:
+            raise CalibrateError(f"selftest comparison: no {mode} result "
+                                 f"({'selftest' if peer is None else 'harness'})")
         diff = selftest.agreement(peer, ours)
         within = abs(diff) <= selftest.AGREEMENT
         ok &= within
@@ -337,7 +391,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m measure.host", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few samples (tests)")
     ap.add_argument("--out", type=Path, default=REPO / "data" / "host")
-    ap.add_argument("--only", help="comma-separated experiments to run")
+    ap.add_argument("--only", help="comma-separated experiments to run (selftest: the peer check)")
     ap.add_argument("--no-lock", action="store_true", help=f"do not take {CPU_LOCK}")
     ap.add_argument("--no-selftest", action="store_true", help="skip the kernel selftest peer")
     ap.add_argument("--quiet-wait-s", type=float,
@@ -346,31 +400,37 @@ def main(argv=None) -> int:
     plan = quick_plan() if args.quick else full_plan()
     if args.quiet_wait_s is not None:
         plan.quiet_wait_s = args.quiet_wait_s
-    only = set(args.only.split(",")) if args.only else set(plan.runs)
-    unknown = only - set(plan.runs)
+    known = [*plan.runs, "selftest"]
+    only = set(args.only.split(",")) if args.only else set(known)
+    if args.no_selftest:
+        only.discard("selftest")
+    unknown = only - set(known)
     if unknown:
         print(f"error: --only: unknown experiment {sorted(unknown)[0]!r} "
-              f"(known: {', '.join(plan.runs)})", file=sys.stderr)
+              f"(known: {', '.join(known)})", file=sys.stderr)
         return 2
     try:
         binary = build_harness()
         print(f"calibrate: {binary} on {provenance()['kernel_release']}")
         with cpu_lock(not args.no_lock):
             run_selfcheck(binary, args.out)
-            results = {}
             for exp, arg_lists in plan.runs.items():
                 if exp in only:
                     started = time.monotonic()
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
-                    results[exp], _ = run_experiment(binary, exp, arg_lists, plan, args.out)
+                    run_experiment(binary, exp, arg_lists, plan, args.out)
                     print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
             agree = True
-            if not args.no_selftest and "callcost" in only:
-                agree = run_selftest(results["callcost"], plan, args.out)
+            if "selftest" in only:
+                agree = run_selftest(binary, plan, args.out)
     except (CalibrateError, selftest.SelftestError, ValueError, OSError,
             subprocess.CalledProcessError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; no CSV of the interrupted experiment was written",
+              file=sys.stderr)
+        return 130
     print(f"calibrate: wrote {args.out}")
     if not agree:
         print("error: harness and kernel selftest disagree by more than "

@@ -80,6 +80,9 @@ def write_csv_atomic(path: Path, rows: list[dict], columns: list[str] | None = N
             columns += [k for k in row if k not in columns]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)       # mkstemp's 0600 is for secrets, not data
     try:
         with os.fdopen(fd, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns, extrasaction="raise")

@@ -186,6 +186,10 @@ def test_quick_run_vdso_is_cheaper_than_the_syscall(quick_run):
         pytest.skip("no vDSO getrandom on this kernel")
     assert sorted(vdso)[len(vdso) // 2] < sorted(sysc)[len(sysc) // 2]
     assert all(0 < v < 1e6 for v in vdso + sysc)
+    for r in rows:      # how busy the machine was, recorded with every timing
+        assert 0 <= float(r["cpu_busy_before"]) <= 1
+        assert 0 <= float(r["cpu_busy_others_during"]) <= 1
+        assert 0 <= float(r["cpu_niced_during"]) <= 1 and 0 <= float(r["cpu_steal_during"]) <= 1
     assert {r["threads"] for r in rows} == {"1", str(os.cpu_count())}
 
 

@@ -12,8 +12,9 @@
  *              --sizes 4,16,...  --threads N (0: one per online CPU)
  *              --samples N  --sample-ms MS  --modes vdso,syscall
  *   reseed     one vDSO call on a warm state, on a state whose page was
- *              dropped (MADV_DONTNEED), and on a state zeroed in place.
- *              --samples N  --rounds N
+ *              dropped (MADV_DONTNEED), and on a state zeroed in place;
+ *              also the clock's own cost.
+ *              --samples N  --rounds N  --size-bytes B
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages.
  *              --pages N  --samples N
@@ -28,7 +29,8 @@
  *              toucher (its oom_score_adj raised to 1000) or none
  *              (both at -1000, or on v1 without CAP_SYS_RESOURCE
  *              memory.oom_control oom_kill_disable).
- *              --hog-mib H (split over --hogs N processes)
+ *              --hog-mib H (split over --hogs N processes, default 4, so
+ *              that no hog outweighs a toucher at oom_score_adj 1000)
  *              --watchdog-s S  --samples N
  *   fork       the child's view of a droppable state and of mlock'd pages.
  *              --pages N
@@ -49,7 +51,8 @@
  * Keys are [a-z_][a-z0-9_]*, values contain no blanks; "na" means not
  * measured.  Units are in the key names (_ns, _bytes, _pages, _mib, _kib).
  * Errors go to stderr as one line "vgetrandom-harness: error: ..." and the
- * exit status is 1; a bad option exits with status 2.
+ * exit status is 1; a bad option exits with status 2; a failed self-check
+ * test exits with status 1.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
