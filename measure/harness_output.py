@@ -32,6 +32,9 @@ REQUIRED = {
     "fork": ("check",),
     "memlock": ("limit_bytes", "state_bytes", "states_per_page", "pages_locked", "states_locked",
                 "mlock_errno_past_limit"),
+    "statemem": ("kind", "pages", "vmlck_kib", "mlocked_kib", "unevictable_kib",
+                 "child_kept_pages", "child_vmlck_kib", "limit_bytes", "pages_under_limit",
+                 "errno_past_limit"),
 }
 
 

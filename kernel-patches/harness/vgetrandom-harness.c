@@ -32,8 +32,14 @@
  *              --hog-mib H (split over --hogs N processes, default 4, so
  *              that no hog outweighs a toucher at oom_score_adj 1000)
  *              --watchdog-s S  --samples N
+ *              --kind vdso maps the region with the flags the vDSO reports.
  *   fork       the child's view of a droppable state and of mlock'd pages.
  *              --pages N
+ *   statemem   per design (--kinds anon,droppable,mlock,mlock_inherit,
+ *              unevictable,vdso): VmLck, Mlocked and Unevictable growth for
+ *              --pages N touched state pages; what a forked child keeps and
+ *              is charged; how many one-page mappings an unprivileged
+ *              process gets under RLIMIT_MEMLOCK --limit-bytes B.
  *   memlock    how many opaque states can be mlock'd under RLIMIT_MEMLOCK
  *              and what the next mlock returns.
  *              --limit-bytes B[,B...]
@@ -658,6 +664,9 @@ struct counters {
 	long long memcg_oom_kill;	/* v1 oom_control, v2 memory.events */
 	long long psi_some_us, psi_full_us;
 	long long pgscan_file, pgsteal_file, pgscan_anon, pgsteal_anon;
+	/* Only on kernels with kernel-patches/patches/0001: drops counted, not inferred. */
+	long long droppable_discard, droppable_fault_oom;
+	long long pswpout;
 };
 
 static long long psi_total(const char *path, const char *line)
@@ -703,6 +712,9 @@ static void counters_read(const struct memcg *cg, struct counters *c)
 	c->pgsteal_file = read_keyed("/proc/vmstat", "pgsteal_file");
 	c->pgscan_anon = read_keyed("/proc/vmstat", "pgscan_anon");
 	c->pgsteal_anon = read_keyed("/proc/vmstat", "pgsteal_anon");
+	c->droppable_discard = read_keyed("/proc/vmstat", "droppable_discard");
+	c->droppable_fault_oom = read_keyed("/proc/vmstat", "droppable_fault_oom");
+	c->pswpout = read_keyed("/proc/vmstat", "pswpout");
 }
 
 /* "key=delta" or "key=na" into buf. */
@@ -735,7 +747,12 @@ static void counters_format(char *buf, size_t size, const struct memcg *cg,
 	n += put_delta(buf + n, size - n, "pgscan_file", a->pgscan_file, b->pgscan_file);
 	n += put_delta(buf + n, size - n, "pgsteal_file", a->pgsteal_file, b->pgsteal_file);
 	n += put_delta(buf + n, size - n, "pgscan_anon", a->pgscan_anon, b->pgscan_anon);
-	put_delta(buf + n, size - n, "pgsteal_anon", a->pgsteal_anon, b->pgsteal_anon);
+	n += put_delta(buf + n, size - n, "pgsteal_anon", a->pgsteal_anon, b->pgsteal_anon);
+	n += put_delta(buf + n, size - n, "droppable_discard",
+		       a->droppable_discard, b->droppable_discard);
+	n += put_delta(buf + n, size - n, "droppable_fault_oom",
+		       a->droppable_fault_oom, b->droppable_fault_oom);
+	put_delta(buf + n, size - n, "pswpout", a->pswpout, b->pswpout);
 }
 
 /* Kill what is left in the cgroup, then remove it. */
@@ -820,6 +837,7 @@ struct shared {
 	int64_t hog_fill_ns, touch_ns;
 	int hot_stop;
 	long child_nonzero_bytes, child_call_ok, child_vmlck_kib;	/* fork */
+	long holder_vmswap_kib;		/* pressure: the holder's pages in swap */
 };
 
 enum stage { STAGE_WAIT, STAGE_HOG_GO, STAGE_COUNT, STAGE_TOUCH, STAGE_EXIT };
@@ -1316,8 +1334,8 @@ static int cmd_fault(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* pressure: a droppable (or locked) holder and a hog in one memcg     */
 
-enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON };
-static const char *const hold_names[] = { "droppable", "locked", "anon" };
+enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON, HOLD_VDSO };
+static const char *const hold_names[] = { "droppable", "locked", "anon", "vdso" };
 
 struct holder_cfg {
 	enum hold_kind kind;
@@ -1352,6 +1370,10 @@ static void __attribute__((noreturn)) holder_main(struct shared *sh, const struc
 	size_t len = cfg->pages * page_bytes;
 	int flags = cfg->kind == HOLD_DROPPABLE ? MAP_DROPPABLE | MAP_ANONYMOUS
 						: MAP_PRIVATE | MAP_ANONYMOUS;
+
+	/* vdso: whatever the kernel tells libc to map its states with. */
+	if (cfg->kind == HOLD_VDSO)
+		flags = vdso.params.mmap_flags;
 	struct hot_arg h;
 	pthread_t tid;
 	long dropped = 0;
@@ -1375,6 +1397,8 @@ static void __attribute__((noreturn)) holder_main(struct shared *sh, const struc
 		store(&sh->hot_stop, 1);
 		pthread_join(tid, NULL);
 	}
+	/* Before the count below reads them back in. */
+	sh->holder_vmswap_kib = status_kib(getpid(), "VmSwap:");
 	for (long i = 0; i < cfg->pages; i++)
 		dropped += p[i * page_bytes] == 0;
 	sh->dropped_pages = dropped;
@@ -1411,7 +1435,7 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	struct child kids[2] = { 0 };	/* holder, hog */
 	struct counters before, after;
 	struct shared *sh = shared_map();
-	char extra[512], dropped[64], fill[32];
+	char extra[512], dropped[64], fill[32], swapped[32];
 	const char *reason, *outcome = "ok";
 	struct memcg cg;
 
@@ -1453,9 +1477,11 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 			 sh->dropped_pages, (double)sh->dropped_pages / cfg->pages);
 	else
 		snprintf(dropped, sizeof(dropped), "dropped_pages=na drop_fraction=na");
-	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s hog_fill_ns=%s holder=%s hog=%s outcome=%s%s\n",
+	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s%s\n",
 	       hold_names[cfg->kind], cfg->hot ? "hot" : "cold", limit_mib,
 	       (long)(cfg->pages * page_bytes / MIB), hog_mib, sample, cfg->pages, dropped,
+	       num_or_na(swapped, sizeof(swapped), load(&sh->holder_done) && sh->holder_vmswap_kib >= 0,
+			 sh->holder_vmswap_kib),
 	       num_or_na(fill, sizeof(fill), load(&sh->hog_done), sh->hog_fill_ns),
 	       child_fate(&kids[0]), child_fate(&kids[1]), outcome, extra);
 	fflush(stdout);
@@ -1482,11 +1508,15 @@ static int cmd_pressure(int argc, char **argv)
 	nsamples = opt_long(opts, "--samples", 1, 10000);
 	timeout_s = opt_long(opts, "--timeout-s", 1, 3600);
 	kind = opt_get(opts, "--kind");
-	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_ANON; cfg.kind++)
+	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_VDSO; cfg.kind++)
 		if (!strcmp(kind, hold_names[cfg.kind]))
 			break;
-	if (cfg.kind > HOLD_ANON)
+	if (cfg.kind > HOLD_VDSO)
 		usage_error("--kind", kind);
+	if (cfg.kind == HOLD_VDSO && vdso.missing) {
+		printf("skip exp=pressure kind=vdso reason=%s\n", vdso.missing);
+		return 0;
+	}
 	touch = opt_get(opts, "--touch");
 	if (strcmp(touch, "hot") && strcmp(touch, "cold"))
 		usage_error("--touch", touch);
@@ -1894,6 +1924,206 @@ static int cmd_memlock(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* statemem: how each design's state pages are locked and charged      */
+
+#ifndef MAP_UNEVICTABLE
+#define MAP_UNEVICTABLE 0x09	/* kernel-patches/patches/0003 */
+#endif
+#ifndef MLOCK_INHERIT
+#define MLOCK_INHERIT 0x02	/* kernel-patches/patches/0002 */
+#endif
+
+enum state_kind { SK_ANON, SK_DROPPABLE, SK_MLOCK, SK_MLOCK_INHERIT, SK_UNEVICTABLE, SK_VDSO };
+static const char *const state_kind_names[] = {
+	"anon", "droppable", "mlock", "mlock_inherit", "unevictable", "vdso",
+};
+
+struct statemem_result {
+	long child_kept_pages;		/* pages the child still read as non-zero */
+	long child_vmlck_kib;		/* after the child touched every page */
+	long long child_mlocked_kib;	/* Mlocked: growth from the child's touches */
+	long pages_under_limit;		/* unprivileged, one page at a time */
+	int errno_past_limit;
+};
+
+/*
+ * Map state pages the way a design asks for them.  The userspace-only
+ * designs add by hand what MAP_DROPPABLE implies: wipe on fork, no dump,
+ * then lock on fault (with MLOCK_INHERIT for mlock_inherit).
+ */
+static char *state_map(enum state_kind kind, size_t len)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, lock_flags = -1, err;
+	char *p;
+
+	switch (kind) {
+	case SK_DROPPABLE:
+		flags = MAP_DROPPABLE | MAP_ANONYMOUS;
+		break;
+	case SK_UNEVICTABLE:
+		flags = MAP_UNEVICTABLE | MAP_ANONYMOUS;
+		break;
+	case SK_VDSO:
+		flags = vdso.params.mmap_flags;
+		break;
+	case SK_MLOCK:
+		lock_flags = MLOCK_ONFAULT;
+		break;
+	case SK_MLOCK_INHERIT:
+		lock_flags = MLOCK_ONFAULT | MLOCK_INHERIT;
+		break;
+	case SK_ANON:
+		break;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (lock_flags >= 0 && (madvise(p, len, MADV_WIPEONFORK) || madvise(p, len, MADV_DONTDUMP) ||
+				mlock2(p, len, lock_flags))) {
+		err = errno;
+		munmap(p, len);
+		errno = err;
+		return NULL;
+	}
+	return p;
+}
+
+static long long meminfo_kib(const char *field)
+{
+	return read_keyed("/proc/meminfo", field);
+}
+
+static long count_nonzero_pages(const volatile char *p, long pages)
+{
+	long n = 0;
+
+	for (long i = 0; i < pages; i++)
+		n += p[i * page_bytes] != 0;
+	return n;
+}
+
+static void __attribute__((noreturn)) statemem_fork_child(char *p, long pages,
+							  struct statemem_result *r)
+{
+	long long mlocked0;
+
+	r->child_kept_pages = count_nonzero_pages(p, pages);
+	mlocked0 = meminfo_kib("Mlocked:");
+	touch_pages(p, pages);
+	r->child_vmlck_kib = status_kib(getpid(), "VmLck:");
+	r->child_mlocked_kib = meminfo_kib("Mlocked:") - mlocked0;
+	_exit(0);
+}
+
+/* How many one-page state mappings an unprivileged process gets under the limit. */
+static void __attribute__((noreturn)) statemem_limit_child(enum state_kind kind, long limit_bytes,
+							   long max_pages, struct statemem_result *r)
+{
+	struct rlimit rl = { .rlim_cur = limit_bytes, .rlim_max = limit_bytes };
+	char *p;
+
+	drop_cap_ipc_lock();
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(92);
+	for (r->pages_under_limit = 0; r->pages_under_limit < max_pages; r->pages_under_limit++) {
+		p = state_map(kind, page_bytes);
+		if (!p) {
+			r->errno_past_limit = errno;
+			break;
+		}
+		touch_pages(p, 1);
+	}
+	_exit(0);
+}
+
+static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
+{
+	size_t len = pages * page_bytes;
+	long max_pages = 4 * limit_bytes / page_bytes + 16;
+	long vmlck0 = status_kib(getpid(), "VmLck:");
+	long long mlocked0 = meminfo_kib("Mlocked:"), unevictable0 = meminfo_kib("Unevictable:");
+	long long mlocked, unevictable;
+	char nb[3][32];
+	int64_t deadline;
+	struct statemem_result *r;
+	struct child c;
+	long vmlck;
+	char *p;
+
+	if (kind == SK_VDSO && vdso.missing) {
+		printf("skip exp=statemem kind=vdso reason=%s\n", vdso.missing);
+		return;
+	}
+	p = state_map(kind, len);
+	if (!p) {
+		printf("skip exp=statemem kind=%s reason=%s\n", state_kind_names[kind],
+		       strerrorname_np(errno) ?: "mmap");
+		return;
+	}
+	touch_pages(p, pages);
+	vmlck = status_kib(getpid(), "VmLck:") - vmlck0;
+	mlocked = meminfo_kib("Mlocked:") - mlocked0;
+	unevictable = meminfo_kib("Unevictable:") - unevictable0;
+
+	r = (void *)shared_map();
+	deadline = now_ns() + 30 * NS_PER_S;
+	if (!spawn(&c))
+		statemem_fork_child(p, pages, r);
+	while (!child_poll(&c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		die("statemem fork child ended with status %#x", c.status);
+	munmap(p, len);
+
+	deadline = now_ns() + 30 * NS_PER_S;
+	if (!spawn(&c))
+		statemem_limit_child(kind, limit_bytes, max_pages, r);
+	while (!child_poll(&c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		die("statemem limit child ended with status %#x", c.status);
+
+	printf("sample exp=statemem kind=%s pages=%ld vmlck_kib=%ld mlocked_kib=%s unevictable_kib=%s child_kept_pages=%ld child_vmlck_kib=%ld child_mlocked_kib=%s limit_bytes=%ld pages_under_limit=%ld errno_past_limit=%s\n",
+	       state_kind_names[kind], pages, vmlck,
+	       num_or_na(nb[0], sizeof(nb[0]), mlocked0 >= 0, mlocked),
+	       num_or_na(nb[1], sizeof(nb[1]), unevictable0 >= 0, unevictable),
+	       r->child_kept_pages, r->child_vmlck_kib,
+	       num_or_na(nb[2], sizeof(nb[2]), mlocked0 >= 0, r->child_mlocked_kib),
+	       limit_bytes, r->pages_under_limit,
+	       r->pages_under_limit < max_pages ? errname(r->errno_past_limit) : "none_within_bound");
+	fflush(stdout);
+	munmap(r, page_bytes);
+}
+
+static int cmd_statemem(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--kinds", "anon,droppable,mlock,mlock_inherit,unevictable,vdso" },
+		{ "--pages", "1024" }, { "--limit-bytes", "65536" }, { NULL, NULL },
+	};
+	long pages, limit_bytes;
+	char kinds[256], *tok, *save;
+
+	parse_opts(argc, argv, opts);
+	pages = opt_long(opts, "--pages", 1, 1L << 20);
+	limit_bytes = opt_long(opts, "--limit-bytes", 0, 1L << 30);
+	snprintf(kinds, sizeof(kinds), "%s", opt_get(opts, "--kinds"));
+	for (tok = strtok_r(kinds, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum state_kind k;
+
+		for (k = SK_ANON; k <= SK_VDSO; k++)
+			if (!strcmp(tok, state_kind_names[k]))
+				break;
+		if (k > SK_VDSO)
+			usage_error("--kinds", tok);
+		statemem_once(k, pages, limit_bytes);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -1901,7 +2131,7 @@ static const struct {
 } commands[] = {
 	{ "selfcheck", cmd_selfcheck }, { "callcost", cmd_callcost }, { "reseed", cmd_reseed },
 	{ "fault", cmd_fault }, { "pressure", cmd_pressure }, { "oomtouch", cmd_oomtouch },
-	{ "fork", cmd_fork }, { "memlock", cmd_memlock },
+	{ "fork", cmd_fork }, { "memlock", cmd_memlock }, { "statemem", cmd_statemem },
 };
 
 int main(int argc, char **argv)
