@@ -196,6 +196,7 @@ def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     mem = a.simulated["memory"]
     fb = mem[(mem["design"] == "mlock") & (mem["threads_syscall_fallback"] > 0)]
     a.values["mlock_fallback_from_threads"] = int(fb["threads"].min()) if len(fb) else None
+    a.measured.update(guest_statemem(a.sources))
     memlock = a.sources.read("host/memlock.csv", ("limit_bytes", "states_locked"))
     if memlock is None:
         a.notes.append("data/host/memlock.csv is absent: no measured RLIMIT_MEMLOCK capacity.")
@@ -205,6 +206,31 @@ def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
                 if c in memlock.columns]
         a.measured["memlock"] = memlock[cols].drop_duplicates().reset_index(drop=True)
     return a
+
+
+GUEST_VARIANTS = ("baseline", "instrumentation", "mlock-inherit", "exempt")
+STATEMEM_METRICS = ("vmlck_kib", "unevictable_kib", "child_vmlck_kib", "child_kept_pages",
+                    "pages_under_limit", "errno_past_limit")
+
+
+def guest_statemem(sources: Sources) -> dict:
+    """{"statemem:<variant>": one row per kind of state mapping} from the
+    guests' statemem experiment: how each mapping is locked, charged and
+    inherited on that kernel (behaviour only; TCG times are never used)."""
+    out = {}
+    for variant in GUEST_VARIANTS:
+        frame = sources.read(f"guests/{variant}.csv", ("exp", "record", "line", "metric",
+                                                       "value"))
+        if frame is None:
+            continue
+        rows = frame[(frame["exp"] == "statemem") & (frame["record"] == "sample")]
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(index="line", columns="metric", values="value",
+                                aggfunc="first")
+        keep = [c for c in ("kind", "limit_bytes", *STATEMEM_METRICS) if c in wide.columns]
+        out[f"statemem:{variant}"] = wide[keep].reset_index(drop=True)
+    return out
 
 
 # -- Q3 ---------------------------------------------------------------------
@@ -508,7 +534,10 @@ def _inputs_key(effort: Effort, what_if: dict | None) -> str:
     effort and the what-if costs."""
     h = hashlib.sha256(repr((effort, sorted((what_if or {}).items()))).encode())
     package = Path(__file__).parent
-    files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml"))
+    # How results are drawn and printed does not change them.
+    presentation = {"figures.py", "report.py", "cli.py", "__main__.py"}
+    files = sorted(p for p in package.rglob("*.py") if p.name not in presentation) \
+        + sorted(package.rglob("*.toml"))
     if DATA.exists():
         files += sorted(DATA.rglob("*.csv"))
     for path in files:

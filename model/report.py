@@ -283,6 +283,25 @@ def section_q2(r: Report, a: Answer) -> None:
             lines.append("".join(f"{str(row[c]):>16}" if isinstance(row[c], str)
                                  else num(row[c], 16) for c, _ in columns))
         r.table(lines)
+    for name, table in a.measured.items():
+        if not name.startswith("statemem:"):
+            continue
+        variant = name.split(":", 1)[1]
+        limit = table["limit_bytes"].iloc[0] if "limit_bytes" in table else "?"
+        lines = [f"Measured: data/guests/{variant}.csv, statemem (TCG guest)",
+                 f"1024 pages of each kind; RLIMIT_MEMLOCK {limit} B for the last two "
+                 "columns", "",
+                 f"{'kind':<14}{'VmLck':>7}{'unevict':>8}{'child':>7}{'child':>7}"
+                 f"{'pages under':>12}{'past':>19}",
+                 f"{'':<14}{'KiB':>7}{'KiB':>8}{'VmLck':>7}{'kept':>7}{'limit':>12}"
+                 f"{'the limit':>19}"]
+        for _, row in table.iterrows():
+            lines.append(f"{str(row.get('kind', '?')):<14}"
+                         + "".join(f"{str(row.get(c, '-')):>{w}}" for c, w in
+                                   (("vmlck_kib", 7), ("unevictable_kib", 8),
+                                    ("child_vmlck_kib", 7), ("child_kept_pages", 7),
+                                    ("pages_under_limit", 12), ("errno_past_limit", 19))))
+        r.table(lines)
     notes(r, a)
 
 
