@@ -62,8 +62,10 @@ SWEEP ?= model/sweeps/q3-pressure.toml
 sweep: venv
 	$(PY) -m model sweep $(SWEEP)
 
+# Every committed figure, at the effort they were committed with (slow: about
+# 20 minutes here).  `make study` draws a quicker set under results/figures.
 figures: venv
-	$(PY) -m model figures
+	$(PY) -m model figures --effort full
 
 report: venv
 	$(PY) -m model report

@@ -24,7 +24,9 @@ from . import atomic
 
 MODEL_DIR = Path(__file__).parent
 # Orchestration only: see the module docstring.
-NOT_MODEL = {"sweep.py", "replicate.py", "runcache.py", "workers.py", "__main__.py"}
+NOT_MODEL = {"sweep.py", "replicate.py", "runcache.py", "workers.py", "__main__.py",
+             # What reads results, not what makes them.
+             "questions.py", "replicated.py", "datafiles.py", "figures.py", "report.py"}
 
 
 @lru_cache(maxsize=None)
