@@ -1,26 +1,405 @@
-"""Costs for the model, from data/.
+"""Costs for the model, fitted to what the harness measured in data/host/.
 
-Until data/host/ holds the harness's measurements, the only per-call numbers
-we have are the selftest figures quoted in ../shared/FACTS.md for this
-machine kind; they are used as a what-if and flagged in every output.
+Each parameter comes from one file and a stated row selection (rows measured
+on the host only: a TCG guest's timings are never costs):
+
+  vdso, syscall       callcost.csv, threads=1: a SizeCurve through the
+                      per-size medians (power law between neighbouring
+                      sizes).  The measured cost per byte grows with size,
+                      so one line base_ns + ns_per_byte misses (its worst
+                      residual is in the source).  Every other thread count
+                      gets its own curve in Costs.call_by_threads; the
+                      model's threads do not contend for CPUs, so it charges
+                      the one-thread cost (a documented choice).
+  reseed_ns           reseed.csv: median(zeroed) - median(warm), same size.
+  fault_ns.anon       fault.csv kind=anon           (first touch, per page)
+  fault_ns.droppable  fault.csv kind=droppable
+  fault_ns.unevictable fault.csv kind=mlock2_onfault (touch of a locked page)
+  mlock_ns_per_page   fault.csv kind=mlock          (mlock of resident pages)
+  scan_ns_per_page    pressure.csv, kind=droppable, outcome=ok, hog exited:
+                      the hog's fill time less its fault time (ns per page
+                      from the runs without reclaim), against pgscan_file
+                      (Theil-Sen slope).
+  kswapd_pages_per_s  derived: 1e9 / scan_ns_per_page.  kswapd runs the same
+                      shrink_lruvec() as direct reclaim; this is one CPU
+                      scanning flat out.  No experiment here wakes kswapd
+                      (memcg limits do not), so it is an upper bound.
+
+A parameter without rows is refused by name.  `what_if` sets parameters by
+hand; the result is flagged (Costs.what_if) and its sources say what was set.
+The FACTS.md selftest figures are only a what-if preset ("facts").
 """
 from __future__ import annotations
 
-from .costs import Costs, Linear
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import fits
+from .costs import Costs, Linear, SizeCurve
 from .designs import ANON, DROPPABLE, UNEVICTABLE
 
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO / "data"
 
-def facts_costs() -> Costs:
-    """FACTS.md: vdso_test_getrandom bench-single on this machine kind, 4-byte calls."""
-    vdso_ns, syscall_ns = (19 + 26) / 2, (453 + 516) / 2
+# Columns each file must have for the rows calibration reads.
+COLUMNS = {
+    "callcost.csv": ("where", "mode", "size_bytes", "threads", "ns_per_call"),
+    "reseed.csv": ("where", "state", "size_bytes", "ns_per_call"),
+    "fault.csv": ("where", "kind", "ns_per_page"),
+    "pressure.csv": ("where", "kind", "touch", "limit_mib", "droppable_mib", "hog_mib",
+                     "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "holder", "hog",
+                     "outcome", "pgscan_file"),
+}
+NUMERIC = {"size_bytes", "threads", "ns_per_call", "ns_per_page", "limit_mib", "droppable_mib",
+           "hog_mib", "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "pgscan_file"}
+
+# Every parameter, the file it is measured in.
+PARAMETERS = {
+    "vdso": "callcost.csv", "syscall": "callcost.csv",
+    "reseed_ns": "reseed.csv",
+    "fault_ns.anon": "fault.csv", "fault_ns.droppable": "fault.csv",
+    "fault_ns.unevictable": "fault.csv", "mlock_ns_per_page": "fault.csv",
+    "scan_ns_per_page": "pressure.csv", "kswapd_pages_per_s": "pressure.csv",
+}
+FAULT_KINDS = {"fault_ns.anon": "anon", "fault_ns.droppable": "droppable",
+               "fault_ns.unevictable": "mlock2_onfault", "mlock_ns_per_page": "mlock"}
+PAGE_BYTES = 4096
+MIB = 1 << 20
+# What a what-if may set: a per-call line replaces the measured curve.
+WHAT_IF_KEYS = ("vdso.base_ns", "vdso.ns_per_byte", "syscall.base_ns", "syscall.ns_per_byte",
+                *(p for p in PARAMETERS if p not in ("vdso", "syscall")))
+
+# FACTS.md: vdso_test_getrandom bench-single on this machine kind, 4-byte
+# calls, 3 runs.  Only ever a what-if.
+WHAT_IF_PRESETS = {
+    "facts": {"vdso.base_ns": (19 + 26) / 2, "vdso.ns_per_byte": 0.0,
+              "syscall.base_ns": (453 + 516) / 2, "syscall.ns_per_byte": 0.0},
+}
+
+
+class CalibrationError(ValueError):
+    """Data that cannot be calibrated from; str() is the one-line message."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    source: str
+
+
+# -- reading ---------------------------------------------------------------------
+
+def rel_path(path: Path) -> str:
+    """A path as the repository names it, for messages and sources."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def read_table(path: Path, columns=None, host_only: bool = True) -> pd.DataFrame:
+    """A harness CSV, checked: one-line CalibrationError naming file and column.
+
+    Only rows measured on the host, unless host_only is False.
+    """
+    name = path.name
+    columns = COLUMNS.get(name, ()) if columns is None else columns
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=["", "na", "NA"])
+    except FileNotFoundError:
+        raise CalibrationError(f"{rel_path(path)}: no such file (make calibrate writes it)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CalibrationError(f"{rel_path(path)}: not a readable CSV: {first}") from None
+    for column in columns:
+        if column not in frame.columns:
+            raise CalibrationError(f"{rel_path(path)}: missing column '{column}'")
+        if column in NUMERIC:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = values.isna() & frame[column].notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise CalibrationError(f"{rel_path(path)}: column '{column}', row {row + 2}: "
+                                       f"not a number: {frame[column].iloc[row]!r}")
+            frame[column] = values
+    return frame[frame["where"] == "host"] if host_only and "where" in columns else frame
+
+
+def _describe_rows(frame: pd.DataFrame) -> str:
+    """The provenance a source string carries: kernel and date of the rows."""
+    parts = []
+    for column in ("kernel_release", "date_utc"):
+        if column in frame.columns and len(frame):
+            values = sorted(set(map(str, frame[column])))
+            parts.append(values[0] if len(values) == 1 else f"{values[0]}..{values[-1]}")
+    return ", ".join(parts)
+
+
+# -- the fits ----------------------------------------------------------------------
+
+def fit_calls(frame: pd.DataFrame, path: Path, mode: str, threads: int, sizes=None):
+    """(SizeCurve, source) for one mode and thread count, or (None, why not).
+
+    The curve goes through the per-size medians.  The best single line
+    (base_ns + ns_per_byte) is fitted too and its worst residual reported,
+    so the reader sees why the curve is used.
+    """
+    rows = frame[(frame["mode"] == mode) & (frame["threads"] == threads)]
+    if sizes is not None:
+        rows = rows[rows["size_bytes"].isin(sizes)]
+    if rows["size_bytes"].nunique() < 2:
+        return None, (f"{rel_path(path)} has no rows with mode={mode} threads={threads} "
+                      f"at two sizes or more")
+    medians = rows.groupby("size_bytes")["ns_per_call"].median()
+    curve = SizeCurve(tuple(int(s) for s in medians.index), tuple(map(float, medians)))
+    line = fits.relative_line(medians.index, medians.to_numpy())
+    spread = "; ".join(f"{int(s)} B {fits.median_ci(g)}" for s, g in
+                       rows.groupby("size_bytes")["ns_per_call"])
+    source = (f"{rel_path(path)} mode={mode} threads={threads}, {len(rows)} rows "
+              f"({_describe_rows(rows)}): log-log interpolation of per-size ns_per_call "
+              f"medians [{spread}]; the best line {line.base:.4g} ns + {line.slope:.4g} ns/B "
+              f"misses a median by up to {line.max_rel_residual:.0%}")
+    return curve, source
+
+
+def _median(frame, path, column, **match) -> tuple[fits.Median | None, str]:
+    rows = frame
+    for key, value in match.items():
+        rows = rows[rows[key] == value]
+    rows = rows[column].dropna()
+    where = " ".join(f"{k}={v}" for k, v in match.items())
+    if rows.empty:
+        return None, f"{rel_path(path)} has no rows with {where}"
+    return fits.median_ci(rows), f"{rel_path(path)} {where}"
+
+
+def measure_calls(data_dir: Path, sizes=None) -> tuple[dict, dict]:
+    """Parameters from callcost.csv, and every (mode, threads) line."""
+    path = data_dir / "host" / "callcost.csv"
+    frame = read_table(path)
+    out, by_threads = {}, {}
+    for mode in ("vdso", "syscall"):
+        for threads in sorted(frame.loc[frame["mode"] == mode, "threads"].unique()):
+            curve, source = fit_calls(frame, path, mode, int(threads), sizes)
+            if curve is not None:
+                by_threads[mode, int(threads)] = curve
+        curve, source = fit_calls(frame, path, mode, 1, sizes)
+        out[mode] = Estimate(curve, source) if curve else source
+    return out, by_threads
+
+
+def measure_reseed(data_dir: Path) -> dict:
+    path = data_dir / "host" / "reseed.csv"
+    frame = read_table(path)
+    sizes = sorted(set(frame.loc[frame["state"] == "zeroed", "size_bytes"])
+                   & set(frame.loc[frame["state"] == "warm", "size_bytes"]))
+    if not sizes:
+        return {"reseed_ns": f"{rel_path(path)} has no warm and zeroed rows of one size"}
+    size = sizes[0]
+    zeroed, _ = _median(frame, path, "ns_per_call", state="zeroed", size_bytes=size)
+    warm, _ = _median(frame, path, "ns_per_call", state="warm", size_bytes=size)
+    source = (f"{rel_path(path)} size_bytes={size}: zeroed {zeroed} minus warm {warm} "
+              f"({_describe_rows(frame)})")
+    return {"reseed_ns": Estimate(zeroed.value - warm.value, source)}
+
+
+def measure_faults(data_dir: Path) -> dict:
+    path = data_dir / "host" / "fault.csv"
+    frame = read_table(path)
+    out = {}
+    for name, kind in FAULT_KINDS.items():
+        median, where = _median(frame, path, "ns_per_page", kind=kind)
+        out[name] = (Estimate(median.value, f"{where}: ns_per_page {median} "
+                                            f"({_describe_rows(frame)})")
+                     if median else where)
+    return out
+
+
+def reclaim_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Droppable runs that finished: the hog exited and wrote all of H."""
+    return frame[(frame["kind"] == "droppable") & (frame["outcome"] == "ok")
+                 & (frame["hog"] == "exited") & frame["hog_fill_ns"].notna()]
+
+
+def measure_reclaim(data_dir: Path, limits=None) -> dict:
+    path = data_dir / "host" / "pressure.csv"
+    rows = reclaim_rows(read_table(path))
+    if limits is not None:
+        rows = rows[rows["limit_mib"].isin(limits)]
+    hog_pages = rows["hog_mib"] * (MIB // PAGE_BYTES)
+    calm = rows["pgscan_file"] == 0
+    scanned = rows["pgscan_file"] > 0
+    if calm.sum() < 1 or scanned.sum() < 2:
+        why = (f"{rel_path(path)} needs droppable runs that finished both without reclaim "
+               f"(pgscan_file=0) and with it")
+        return {"scan_ns_per_page": why, "kswapd_pages_per_s": why}
+    fill = fits.median_ci(rows.loc[calm, "hog_fill_ns"] / hog_pages[calm])
+    excess_ns = rows.loc[scanned, "hog_fill_ns"] - fill.value * hog_pages[scanned]
+    slope, intercept, low, high = fits.robust_slope(rows.loc[scanned, "pgscan_file"],
+                                                    excess_ns)
+    if slope <= 0:
+        why = (f"{rel_path(path)}: the hog's fill time does not grow with pages scanned "
+               f"(Theil-Sen slope {slope:.3g} ns/page)")
+        return {"scan_ns_per_page": why, "kswapd_pages_per_s": why}
+    what = ("all limits" if limits is None
+            else "limit_mib in " + ",".join(str(int(x)) for x in sorted(limits)))
+    source = (f"{rel_path(path)} kind=droppable outcome=ok hog=exited, {what}: hog fill "
+              f"{fill} ns/page from {int(calm.sum())} runs without reclaim; fill time "
+              f"beyond that against pgscan_file over {int(scanned.sum())} runs: Theil-Sen "
+              f"slope {slope:.4g} ns/page (95% CI {low:.4g}-{high:.4g}), intercept "
+              f"{intercept / 1e6:.3g} ms ({_describe_rows(rows)})")
+    return {"scan_ns_per_page": Estimate(slope, source),
+            "kswapd_pages_per_s": Estimate(1e9 / slope, "derived: 1e9 / scan_ns_per_page, "
+                                           "one CPU scanning flat out (upper bound); "
+                                           + source)}
+
+
+MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults}
+
+
+# -- the parameter set ---------------------------------------------------------------
+
+def parse_what_if(items) -> dict:
+    """['facts', 'fault_ns.droppable=300'] -> {name: float}; presets expand."""
+    out = {}
+    for item in items or ():
+        if item in WHAT_IF_PRESETS:
+            out.update(WHAT_IF_PRESETS[item])
+            continue
+        name, eq, raw = item.partition("=")
+        if not eq:
+            raise CalibrationError(f"--what-if {item!r}: expected NAME=VALUE or a preset "
+                                   f"({', '.join(WHAT_IF_PRESETS)})")
+        try:
+            out[name.strip()] = float(raw)
+        except ValueError:
+            raise CalibrationError(f"--what-if {item!r}: {raw!r} is not a number") from None
+    return out
+
+
+def _check_what_if(what_if: dict) -> dict:
+    for name, value in what_if.items():
+        if name not in WHAT_IF_KEYS:
+            raise CalibrationError(f"what-if '{name}': unknown cost parameter "
+                                   f"(known: {', '.join(WHAT_IF_KEYS)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not np.isfinite(value) or value < 0:
+            raise CalibrationError(f"what-if {name} = {value!r}: expected a number >= 0")
+    return {k: float(v) for k, v in what_if.items()}
+
+
+def measured(data_dir: Path | None = None, skip=(), sizes=None, limits=None):
+    """{parameter: Estimate or reason}, and the (mode, threads) lines.
+
+    `skip`: parameters nobody needs measured (what-ifs), so a file whose
+    parameters are all set by hand is not read.  `sizes`/`limits` restrict
+    the rows (validation fits on a subset).
+    """
+    data_dir = DATA_DIR if data_dir is None else Path(data_dir)
+    out, by_threads = {}, {}
+    for name in dict.fromkeys(PARAMETERS.values()):
+        wanted = [p for p, f in PARAMETERS.items() if f == name and p not in skip]
+        if not wanted:
+            continue
+        if name == "callcost.csv":
+            found, by_threads = measure_calls(data_dir, sizes)
+        elif name == "pressure.csv":
+            found = measure_reclaim(data_dir, limits)
+        else:
+            found = MEASURES[name](data_dir)
+        out.update(found)
+    return out, by_threads
+
+
+def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
     return Costs(
-        vdso=Linear(vdso_ns), syscall=Linear(syscall_ns), reseed_ns=syscall_ns,
-        fault_ns={ANON: 0.0, DROPPABLE: 0.0, UNEVICTABLE: 0.0}, mlock_ns_per_page=0.0,
-        sources={"vdso": "FACTS.md midpoint of 19-26 ns", "syscall": "FACTS.md 453-516 ns",
-                 "reseed_ns": "FACTS.md: one 32-byte syscall", "fault_ns": "not measured",
-                 "mlock_ns_per_page": "not measured"},
-        what_if=True)
+        vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
+        fault_ns={ANON: values["fault_ns.anon"], DROPPABLE: values["fault_ns.droppable"],
+                  UNEVICTABLE: values["fault_ns.unevictable"]},
+        mlock_ns_per_page=values["mlock_ns_per_page"],
+        scan_ns_per_page=values["scan_ns_per_page"],
+        kswapd_pages_per_s=values["kswapd_pages_per_s"],
+        call_by_threads=by_threads, sources=sources, what_if=what_if)
 
 
-def load_costs() -> Costs:
-    return facts_costs()
+def _hand_set(chosen: dict) -> dict:
+    """Parameters a what-if sets: a vDSO or syscall line is one parameter."""
+    out = {}
+    for mode in ("vdso", "syscall"):
+        keys = [k for k in chosen if k.startswith(mode + ".")]
+        if keys:
+            line = Linear(chosen.get(f"{mode}.base_ns", 0.0),
+                          chosen.get(f"{mode}.ns_per_byte", 0.0))
+            out[mode] = (line, f"what-if: {line.base_ns:g} ns + {line.ns_per_byte:g} ns/B "
+                               f"set by hand, not measured")
+    for name, value in chosen.items():
+        if name in PARAMETERS:
+            out[name] = (value, f"what-if: set to {value:g} by hand, not measured")
+    return out
+
+
+_CACHE: dict = {}
+
+
+def _stamp(data_dir: Path) -> tuple:
+    """What a cached Costs depends on: each file's size and mtime."""
+    out = []
+    for name in COLUMNS:
+        try:
+            st = os.stat(data_dir / "host" / name)
+            out.append((name, st.st_size, st.st_mtime_ns))
+        except FileNotFoundError:
+            out.append((name, None, None))
+    return tuple(out)
+
+
+def load_costs(what_if: dict | None = None, data_dir: Path | str | None = None) -> Costs:
+    """The measured parameter set; refuses if any parameter has no measurement.
+
+    `what_if` ({"fault_ns.droppable": 300}, or parse_what_if(["facts"]))
+    sets parameters by hand: they need no data, and the Costs is flagged.
+    """
+    data_dir = DATA_DIR if data_dir is None else Path(data_dir)
+    chosen = _check_what_if(dict(what_if or {}))
+    key = (str(data_dir), _stamp(data_dir), tuple(sorted(chosen.items())))
+    if key in _CACHE:
+        return _CACHE[key]
+    by_hand = _hand_set(chosen)
+    found, by_threads = measured(data_dir, skip=by_hand)
+    values, sources = {}, {}
+    for name in PARAMETERS:
+        if name in by_hand:
+            values[name], sources[name] = by_hand[name]
+            continue
+        estimate = found[name]
+        if not isinstance(estimate, Estimate):
+            raise CalibrationError(f"no measurement for '{name}': {estimate}; "
+                                   f"give it as a what-if (--what-if {name + '.base_ns' if name in ('vdso', 'syscall') else name}=VALUE) to run anyway")
+        values[name], sources[name] = estimate.value, estimate.source
+    costs = build_costs(values, sources, by_threads, what_if=bool(chosen))
+    _CACHE[key] = costs
+    return costs
+
+
+def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
+    """(parameter, value as text, source) rows, for reports and `validate`."""
+    def call(curve):
+        if isinstance(curve, Linear):
+            return f"{curve.base_ns:.4g} ns + {curve.ns_per_byte:.4g} ns/B"
+        return ", ".join(f"{s} B: {v:.4g} ns" for s, v in zip(curve.sizes, curve.ns))
+
+    values = {
+        "vdso": call(costs.vdso), "syscall": call(costs.syscall),
+        "reseed_ns": costs.reseed_ns, "fault_ns.anon": costs.fault_ns[ANON],
+        "fault_ns.droppable": costs.fault_ns[DROPPABLE],
+        "fault_ns.unevictable": costs.fault_ns[UNEVICTABLE],
+        "mlock_ns_per_page": costs.mlock_ns_per_page,
+        "scan_ns_per_page": costs.scan_ns_per_page,
+        "kswapd_pages_per_s": costs.kswapd_pages_per_s,
+    }
+    return [(name, v if isinstance(v, str) else f"{v:.4g}", costs.sources.get(name, ""))
+            for name, v in values.items()]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import atomic
-from .calibration import load_costs
+from .calibration import load_costs, parse_what_if, provenance_table
 from .designs import DESIGNS
 from .scenario import ScenarioError, load
 from .simulation import simulate
@@ -55,9 +55,12 @@ def format_table(metrics: pd.DataFrame, design: str, costs) -> str:
         value = values.get(metric, 0.0) * scale
         text = f"{value:.3g}" if metric.startswith("p_") else f"{value:,.2f}".rstrip("0").rstrip(".")
         lines.append(f"  {label:<38} {text:>16} {unit}")
+    if "region_pages" in values:        # the harness's pressure experiment (model.region)
+        lines.append(f"  {'region pages dropped (fraction)':<38} "
+                     f"{values['region_drop_fraction']:>16.4f}")
+        lines.append(f"  {'region holder OOM-killed':<38} {values['region_killed']:>16.0f}")
     if costs.what_if:
-        lines.append("  (what-if costs, not measured: " + ", ".join(
-            f"{k}: {v}" for k, v in costs.sources.items()) + ")")
+        lines.append(f"  ({costs.what_if_note()})")
     return "\n".join(lines)
 
 
@@ -76,6 +79,9 @@ def run_scenario(name: str, designs, seed: int, out: Path | None, costs) -> pd.D
         with atomic.directory(out / scenario.name / f"seed{seed}") as tmp:
             for part, frame in frames.items():
                 atomic.write_csv(tmp / f"{part}.csv", frame)
+            # The costs the run used and where each came from (what-ifs say so).
+            atomic.write_csv(tmp / "costs.csv", pd.DataFrame(
+                provenance_table(costs), columns=["parameter", "value", "source"]))
     return frames["metrics"]
 
 
@@ -86,6 +92,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="results directory (default results/)")
+    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
+                   help="set a cost by hand instead of data/host (repeatable; 'facts' sets "
+                        "the FACTS.md selftest figures); flagged in every output")
     return p
 
 
@@ -104,7 +113,8 @@ def run_main(argv: list[str]) -> int:
     try:
         if args.seed < 0:
             raise ScenarioError(f"--seed {args.seed}: must be >= 0")
-        run_scenario(args.scenario, _designs(args), args.seed, args.out, load_costs())
+        costs = load_costs(what_if=parse_what_if(args.what_if))
+        run_scenario(args.scenario, _designs(args), args.seed, args.out, costs)
     except (ScenarioError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -116,13 +126,25 @@ def run_main(argv: list[str]) -> int:
 
 def study_main(argv: list[str]) -> int:
     p = _parser("study")
+    p.add_argument("--full", action="store_true",
+                   help="figures and report from 30 replications per point (about an hour) "
+                        "instead of the default few (minutes); see model/questions.py EFFORTS")
     args = p.parse_args(argv)
     try:
-        costs = load_costs()
+        costs = load_costs(what_if=parse_what_if(args.what_if))
         designs = _designs(args)
         for name in STUDY_SCENARIOS:
             print(f"== scenario {name} ==\n")
             run_scenario(name, designs, args.seed, args.out, costs)
+        # The figures and the report: one set of replicated runs for both.
+        from . import figures, questions, report
+        print("== figures and report ==\n")
+        study = questions.cached_run("full" if args.full else "study",
+                                     what_if=parse_what_if(args.what_if))
+        for path in figures.draw_all(study):
+            print(path)
+        print(report.write(study, args.out / "report.txt",
+                           "python -m model study " + " ".join(argv)))
     except (ScenarioError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

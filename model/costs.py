@@ -1,11 +1,13 @@
 """CPU costs of getrandom() and of the memory operations around it.
 
 These are measured numbers, never scenario knobs: model.calibration builds a
-Costs from data/ and records which rows each number came from.  A Costs made
-by hand (a what-if) carries `what_if=True`, and every output says so.
+Costs from data/ and records which rows each number came from.  A Costs with
+any number set by hand (a what-if) carries `what_if=True`, its sources say
+which, and every output says so.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -20,16 +22,54 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class SizeCurve:
+    """ns per call measured at a few request sizes, and between them.
+
+    Between two measured sizes the cost follows the power law through both
+    (a straight line on log-log axes); below the smallest size it is the
+    smallest size's cost, above the largest the last segment goes on.  Used
+    instead of one Linear because the measured cost per byte is not constant
+    (see model.calibration and `python -m model validate`).
+    """
+    sizes: tuple
+    ns: tuple
+
+    def __post_init__(self):
+        if len(self.sizes) < 2 or list(self.sizes) != sorted(set(self.sizes)) \
+                or min(self.sizes) <= 0 or min(self.ns) <= 0:
+            raise ValueError(f"SizeCurve(sizes={self.sizes}, ns={self.ns}): need two or more "
+                             f"increasing positive sizes and positive costs")
+
+    def __call__(self, nbytes: float) -> float:
+        sizes, ns = self.sizes, self.ns
+        if nbytes <= sizes[0]:
+            return ns[0]
+        i = next((k for k in range(1, len(sizes)) if nbytes <= sizes[k]), len(sizes) - 1)
+        exponent = math.log(ns[i] / ns[i - 1]) / math.log(sizes[i] / sizes[i - 1])
+        return ns[i - 1] * (nbytes / sizes[i - 1]) ** exponent
+
+
+@dataclass(frozen=True)
 class Costs:
-    vdso: Linear
-    syscall: Linear
+    # Per-call cost of one thread calling alone: the model does not model
+    # CPUs, so its threads never contend.  The per-CPU fits stay in
+    # `call_by_threads` for Q1 and validation.
+    vdso: SizeCurve | Linear
+    syscall: SizeCurve | Linear
     # A call that finds its state zeroed: one 32-byte getrandom() syscall for
     # a new key plus the batch refill (measured as that call minus a warm one).
     reseed_ns: float
     # First touch of one page, by kind of mapping (designs.DROPPABLE, ...).
     fault_ns: dict
     mlock_ns_per_page: float
-    # Where each number came from: file and rows, or a citation.
+    # Reclaim: CPU per page scanned by shrink_folio_list(), and what kswapd
+    # manages flat out on one CPU.  Used where a scenario leaves
+    # machine.scan_ns_per_page / machine.kswapd_pages_per_s at 0 (measured).
+    scan_ns_per_page: float = 0.0
+    kswapd_pages_per_s: float = 0.0
+    # (mode, threads) -> SizeCurve, for every thread count measured.
+    call_by_threads: dict = field(default_factory=dict)
+    # Where each number came from: file and rows and fit quality, or a what-if.
     sources: dict = field(default_factory=dict)
     what_if: bool = False
 
@@ -38,3 +78,11 @@ class Costs:
         model = self.vdso if vdso else self.syscall
         total = sum(w for _, w in request_bytes)
         return sum(model(size) * w for size, w in request_bytes) / total
+
+    def what_if_note(self) -> str:
+        """One line naming every number that is not measured, for outputs."""
+        if not self.what_if:
+            return ""
+        keys = [k for k, v in self.sources.items() if str(v).startswith("what-if")]
+        return "what-if costs, not measured: " + ", ".join(
+            f"{k} ({self.sources[k]})" for k in keys)

@@ -14,9 +14,11 @@ What is modelled from mm/vmscan.c:
     cleared on the way, PG_referenced is left alone);
   - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB);
   - get_scan_count(): without free swap the anon lists are not scanned;
-  - shrink_folio_list(): a dropped droppable folio is freed but not counted
-    in nr_reclaimed (see _scan_folio), measured as pgsteal_file = 0 while
-    every droppable page read back as zero (data/host/pressure.csv).
+  - a droppable folio that reclaim unmaps is freed but not counted as
+    reclaimed (see Lruvec._scan_folio), as measured in data/host/pressure.csv.
+
+Scanning takes time: the young bits a scan finds depend on how long ago the
+previous look was, so a pass reads its clock as `now + scanned * s_per_page`.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import math
 from collections import deque
 
 ANON, FILE = "anon", "file"
+DROPPABLE = "droppable"      # designs.DROPPABLE (kept free of imports: lru is the bottom)
 
 
 class Run:
@@ -92,7 +95,11 @@ class Lruvec:
     def __init__(self, reclaim_rng, droppable_counts_as_reclaimed: bool = False):
         self.lists = {(t, a): LruList() for t in (ANON, FILE) for a in (False, True)}
         self.rng = reclaim_rng
+        # A what-if for a kernel that counted them (see _scan_folio).
         self.droppable_counts_as_reclaimed = droppable_counts_as_reclaimed
+        # Folios freed without counting as reclaimed (the kernel's
+        # nr_vmscan_immediate_reclaim for them): droppable ones.
+        self.freed_uncounted = 0
 
     def pages(self, lru_type: str) -> int:
         return self.lists[lru_type, False].pages + self.lists[lru_type, True].pages
@@ -116,26 +123,28 @@ class Lruvec:
         ratio = math.isqrt(10 * gib) if gib else 1
         return inactive * ratio < active
 
-    def shrink_active(self, lru_type: str, nr_to_scan: int, now: float) -> int:
+    def shrink_active(self, lru_type: str, nr_to_scan: int, now: float,
+                      s_per_page: float = 0.0) -> int:
         """Deactivate up to nr_to_scan pages from the active tail."""
         active, inactive = self.lists[lru_type, True], self.lists[lru_type, False]
         moved = 0
         while moved < nr_to_scan and active.pages:
             seg = active.take_tail(nr_to_scan - moved)
             if not isinstance(seg, Run):
-                seg.clear_young(now)
+                seg.clear_young(now + moved * s_per_page)
                 seg.lru = (lru_type, False)
             inactive.add_head(seg)
             moved += seg.pages if isinstance(seg, Run) else 1
         return moved
 
     def shrink_inactive(self, lru_type: str, nr_to_scan: int, now: float,
-                        swap, nr_to_reclaim: int) -> tuple[int, int]:
+                        swap, nr_to_reclaim: int, s_per_page: float = 0.0) -> tuple[int, int]:
         """Scan the inactive tail; returns (scanned, reclaimed) pages.
 
         Stops once nr_to_reclaim pages are reclaimed.  `swap` is the domain's
         swap device, or None: anon pages and swap-backed state folios are only
-        reclaimed into free swap slots.
+        reclaimed into free swap slots.  The folio looked at after k pages
+        is looked at k * s_per_page after `now`.
         """
         inactive = self.lists[lru_type, False]
         active = self.lists[lru_type, True]
@@ -146,8 +155,9 @@ class Lruvec:
                 scanned += seg.pages
                 reclaimed += self._scan_run(seg, lru_type, active, inactive, swap)
             else:
+                reclaimed += self._scan_folio(seg, lru_type, active, inactive, swap,
+                                              now + scanned * s_per_page)
                 scanned += 1
-                reclaimed += self._scan_folio(seg, lru_type, active, inactive, swap, now)
         return scanned, reclaimed
 
     def _scan_run(self, run, lru_type, active, inactive, swap) -> int:
@@ -186,11 +196,17 @@ class Lruvec:
             swap.store(1)
         folio.lru = None
         folio.reclaimed(now)
-        if lru_type == FILE and not self.droppable_counts_as_reclaimed:
-            # shrink_folio_list(): try_to_unmap() discards the droppable PTE
-            # and marks the folio dirty; a dirty file-LRU folio then goes to
-            # activate_locked, and move_folios_to_lru() frees it on the last
-            # folio_put().  The page is freed, but nr_reclaimed never hears
-            # of it, so reclaim keeps scanning as if it had made no progress.
+        if folio.kind == DROPPABLE and not self.droppable_counts_as_reclaimed:
+            # try_to_unmap_one() discards a droppable folio even when dirty,
+            # moving the PTE's dirty bit to the folio.  shrink_folio_list()
+            # then finds a dirty folio on the file LRU and, outside kswapd's
+            # writeback pass, activates it instead of freeing it
+            # (NR_VMSCAN_IMMEDIATE); putting it back drops the last
+            # reference and frees it.  The memory comes back, the data is
+            # gone, and nr_reclaimed does not move: reclaim goes on to lower
+            # priorities and drops the rest of the list.  Seen here as
+            # pgscan_file = 2 x region pages, pgsteal_file = 0 (data/host/
+            # pressure.csv); mm/vmscan.c and mm/rmap.c in 6.12.
+            self.freed_uncounted += 1
             return 0
         return 1

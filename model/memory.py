@@ -88,29 +88,68 @@ class Domain:
     def free_pages(self) -> int:
         return self.capacity_pages - self.used_pages
 
+    def _room(self) -> int:
+        """Pages a charge can take now without reclaim."""
+        if self.watermarks is None:
+            return self.capacity_pages - self.used_pages
+        return self.free_pages - self.watermarks[0]
+
     def _fits(self, pages: int) -> bool:
         """Would this charge succeed without reclaim?"""
-        if self.watermarks is None:
-            return self.used_pages + pages <= self.capacity_pages
-        return self.free_pages - pages >= self.watermarks[0]
+        return pages <= self._room()
 
-    def charge(self, pages: int, pool: str, requester=None,
-               may_oom: bool = True) -> tuple[bool, float]:
+    def charge(self, pages: int, pool: str, requester=None, may_oom: bool = True,
+               fault_s_per_page: float = 0.0, placed=None) -> tuple[bool, float]:
         """Allocate and charge `pages`; returns (done, stall_s).
 
-        Models __alloc_pages_slowpath() / try_charge_memcg(): direct reclaim
-        of at least SWAP_CLUSTER_MAX pages, up to MAX_RECLAIM_RETRIES rounds
-        without progress, then the OOM killer.  A killed requester gets
-        nothing.  `may_oom=False` fails instead of killing: a what-if for
-        droppable faults, whose real allocation path is the same as any
-        other's (vma_alloc_folio() only adds __GFP_NOWARN).
+        Models __alloc_pages_slowpath() / try_charge_memcg(): a fault charges
+        its own page, so a large growth is a run of small charges, each of
+        which, over the limit, reclaims at least SWAP_CLUSTER_MAX pages, up
+        to MAX_RECLAIM_RETRIES rounds without progress, then the OOM killer.
+        A killed requester gets nothing.  `may_oom=False` fails instead of
+        killing: a what-if for droppable faults, whose real allocation path
+        is the same as any other's (vma_alloc_folio() only adds
+        __GFP_NOWARN).  `fault_s_per_page`: the requester's own time per page
+        (its faults), so reclaim passes between its charges are spaced as in
+        the kernel; it is not part of the stall.  `placed(n)`, if given, is
+        called after each step: the caller maps those pages at once (they are
+        on the LRU and in its RSS, as faulted pages are) and keeps them even
+        if a later step fails.
         """
         stall_s = 0.0
         stalled = False
+        done = 0
+        while done < pages:
+            # What fits is charged at once; past that, one page's fault at a
+            # time, whose reclaim frees at least SWAP_CLUSTER_MAX (as
+            # try_charge_memcg() falls back from its batch to the fault's
+            # own page, and the page allocator asks for one page).
+            chunk = min(max(self._room(), 1), pages - done)
+            ok, chunk_stall_s = self._charge_chunk(
+                chunk, requester, may_oom, stall_s + done * fault_s_per_page)
+            stall_s += chunk_stall_s
+            stalled |= chunk_stall_s > 0 or not ok
+            if not ok:
+                if done and placed is None:
+                    self.uncharge(done, pool)     # the requester never got them
+                self._record_stall(stall_s, True)
+                return False, stall_s
+            self.pools[pool] += chunk
+            done += chunk
+            if placed is not None:
+                placed(chunk)
+        self._record_stall(stall_s, stalled)
+        self._wake_kswapd()
+        return True, stall_s
+
+    def _charge_chunk(self, pages: int, requester, may_oom: bool,
+                      elapsed_s: float) -> tuple[bool, float]:
+        """Make room for `pages` (not yet charged); returns (room made, stall_s)."""
+        stall_s = 0.0
         failures = 0
         while not self._fits(pages):
-            stalled = True
-            scanned, reclaimed = self.reclaim(max(pages, SWAP_CLUSTER_MAX))
+            scanned, reclaimed = self.reclaim(max(pages, SWAP_CLUSTER_MAX),
+                                              elapsed_s + stall_s)
             stall_s += scanned * self.scan_s_per_page
             self.metrics.count("pgscan_direct", scanned)
             self.metrics.count("pgsteal_direct", reclaimed)
@@ -122,12 +161,8 @@ class Domain:
                 continue
             victim = self.oom_kill(requester) if may_oom else None
             if victim is None or victim is requester:
-                self._record_stall(stall_s, stalled)
                 return False, stall_s
             failures = 0
-        self.pools[pool] += pages
-        self._record_stall(stall_s, stalled)
-        self._wake_kswapd()
         return True, stall_s
 
     def uncharge(self, pages: int, pool: str) -> None:
@@ -142,16 +177,20 @@ class Domain:
         if self.kswapd is not None and self.free_pages < self.watermarks[1]:
             self.kswapd.wake()
 
-    def reclaim(self, nr_to_reclaim: int, balanced=None) -> tuple[int, int]:
+    def reclaim(self, nr_to_reclaim: int, elapsed_s: float = 0.0,
+                balanced=None) -> tuple[int, int]:
         """shrink_lruvec() over falling priorities: returns (scanned, reclaimed).
 
         Without free swap only the file lists are scanned (get_scan_count());
-        with it, anon and file share the scan by swappiness.  Direct reclaim
-        stops on its target alone (do_try_to_free_pages()); kswapd passes
-        `balanced`, checked between priorities as balance_pgdat() checks
-        pgdat_balanced().
+        with it, anon and file share the scan by swappiness.  The pass starts
+        `elapsed_s` after the present (the caller's earlier work) and takes
+        scan_ns_per_page for each page it looks at.  Direct reclaim stops on
+        its target alone (do_try_to_free_pages()); kswapd passes `balanced`,
+        checked between priorities as balance_pgdat() checks pgdat_balanced(),
+        because the droppable folios it frees never count toward the target.
         """
-        now = self.env.now
+        start = self.env.now + elapsed_s
+        freed_before = self.lruvec.freed_uncounted
         lruvec = self.lruvec
         scanned = reclaimed = 0
         can_swap = self.swap is not None and self.swap.free_pages > 0
@@ -162,21 +201,36 @@ class Domain:
             for lru_type, fraction in share.items():
                 if reclaimed >= nr_to_reclaim:
                     break
-                budget = int((lruvec.pages(lru_type) >> priority) * fraction)
-                if priority == 0:
-                    budget = lruvec.pages(lru_type)
-                # The kernel works in SWAP_CLUSTER_MAX batches and checks its
-                # target between them; runs of pages let us take the whole
-                # budget in one pass that stops at the target.
-                budget = max(budget, min(SWAP_CLUSTER_MAX, lruvec.pages(lru_type)))
-                if budget and lruvec.inactive_is_low(lru_type):
-                    lruvec.shrink_active(lru_type, budget, now)
-                s, r = lruvec.shrink_inactive(lru_type, budget, now, self.swap,
-                                              nr_to_reclaim - reclaimed)
-                scanned += s
-                reclaimed += r
+                # get_scan_count(): each list's size >> priority, taken in
+                # SWAP_CLUSTER_MAX batches that alternate between the
+                # inactive and the active list (shrink_lruvec()); whether
+                # the active list is deactivated at all is decided once per
+                # pass (prepare_scan_control(): may_deactivate).
+                nr_inactive = int((lruvec.lists[lru_type, False].pages >> priority) * fraction)
+                nr_active = int((lruvec.lists[lru_type, True].pages >> priority) * fraction)
+                deactivate = lruvec.inactive_is_low(lru_type)
+                if not deactivate:
+                    nr_active = 0   # nothing to interleave: one pass is the same scan
+                while (nr_inactive or nr_active) and reclaimed < nr_to_reclaim:
+                    if nr_inactive:
+                        batch = min(SWAP_CLUSTER_MAX if nr_active else nr_inactive, nr_inactive)
+                        nr_inactive -= batch
+                        s, r = lruvec.shrink_inactive(
+                            lru_type, batch, start + scanned * self.scan_s_per_page,
+                            self.swap, nr_to_reclaim - reclaimed, self.scan_s_per_page)
+                        scanned += s
+                        reclaimed += r
+                    if nr_active:
+                        batch = min(SWAP_CLUSTER_MAX, nr_active)
+                        nr_active -= batch
+                        if deactivate:
+                            lruvec.shrink_active(lru_type, batch,
+                                                 start + scanned * self.scan_s_per_page,
+                                                 self.scan_s_per_page)
             if reclaimed >= nr_to_reclaim or (balanced is not None and balanced()):
                 break
+        self.metrics.count("nr_vmscan_immediate_reclaim",
+                           self.lruvec.freed_uncounted - freed_before)
         return scanned, reclaimed
 
     def oom_kill(self, requester=None):

@@ -24,7 +24,9 @@ COUNTERS = (
     "state_faults", "state_fault_stall_s", "droppable_fault_retries",
     "droppable_fault_retry_s", "threads_started", "threads_syscall_fallback",
     "mlock_failures", "forks", "file_refaults", "pgscan_kswapd", "pgsteal_kswapd",
-    "pgscan_direct", "pgsteal_direct", "kswapd_cpu_s",
+    "pgscan_direct", "pgsteal_direct", "kswapd_cpu_s", "nr_vmscan_immediate_reclaim",
+    # The harness's memcg experiment (model.region); zero in other scenarios.
+    "region_pages", "region_pages_dropped", "region_drop_fraction", "region_killed",
 )
 
 

@@ -41,10 +41,11 @@ class Machine:
     watermark_scale_factor: int = param(10, "mm/page_alloc.c: default watermark_scale_factor",
                                         minimum=1)
     swappiness: int = param(60, "mm/vmscan.c: default vm_swappiness")
+    # 0: the measured value (model.calibration, from data/host/pressure.csv).
     kswapd_pages_per_s: float = param(
-        200_000.0, "assumption until data/host reclaim rates are fitted", minimum=1.0)
+        0.0, "0 = measured: Costs.kswapd_pages_per_s (data/host/pressure.csv, derived)")
     scan_ns_per_page: float = param(
-        200.0, "assumption until data/host reclaim durations are fitted")
+        0.0, "0 = measured: Costs.scan_ns_per_page (data/host/pressure.csv)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,14 @@ class Workload:
     fork_per_s: float = param(0.0, "scenario choice")
     child_threads: int = param(1, "scenario choice")
     child_lifetime_s: float = param(10.0, "scenario choice")
+    # The harness's pressure holder (model.region): one process maps this
+    # much memory the design's way (MAP_DROPPABLE, mlock'd, ...), writes
+    # every page once, then a thread reads every page this often.  The
+    # pressure hog starts when the region is written.
+    region_bytes: int = param(0, "scenario choice: harness pressure --droppable-mib")
+    region_touch_per_s: float = param(
+        0.0, "scenario choice: harness pressure --touch hot reads every page each --hot-ms "
+             "10 ms (100/s), --touch cold never (0)")
 
 
 @dataclass(frozen=True)

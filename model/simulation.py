@@ -21,6 +21,7 @@ from .designs import ANON, UNEVICTABLE
 from .lru import Lruvec
 from .memory import Domain, Kswapd, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_events, tidy_series
+from .region import Region
 from .scenario import Scenario, ScenarioError
 from .workload import GetrandomProcess, Hog, PageCache
 
@@ -56,6 +57,7 @@ class Simulation:
         self.streams = Streams(seed)
         self.metrics = Metrics()
         self.processes: list = []
+        self.region = None
         self.next_pid = 1
         request = scenario.workload.request_bytes
         self.vdso_call_s = costs.mean_call_ns(True, request) * 1e-9
@@ -73,7 +75,8 @@ class Simulation:
         ram_pages = sc.machine.ram_bytes // page
         swap = Swap(sc.machine.swap_bytes // page) if sc.machine.swap_bytes else None
         lruvec = Lruvec(self.streams.rng("reclaim"), sc.state.droppable_counts_as_reclaimed)
-        common = dict(swap=swap, lruvec=lruvec, scan_ns_per_page=sc.machine.scan_ns_per_page,
+        common = dict(swap=swap, lruvec=lruvec,
+                      scan_ns_per_page=self._measured("scan_ns_per_page"),
                       swappiness=sc.machine.swappiness, metrics=self.metrics,
                       processes=lambda: self.processes)
         reserved = sc.machine.reserved_bytes // page
@@ -93,9 +96,17 @@ class Simulation:
                                     f"leaves no memory above the high watermark")
             domain = Domain(self.env, ram_pages, marks, kind="machine", **common)
             domain.pools["reserved"] = reserved
-            Kswapd(self.env, domain, sc.machine.kswapd_pages_per_s, sc.run.tick_s,
+            Kswapd(self.env, domain, self._measured("kswapd_pages_per_s"), sc.run.tick_s,
                    self.metrics)
         return domain
+
+    def _measured(self, name: str) -> float:
+        """machine.NAME from the scenario, or where it is 0 the measured Costs.NAME."""
+        value = getattr(self.scenario.machine, name) or getattr(self.costs, name)
+        if value <= 0:
+            raise ScenarioError(f"machine.{name}: no value (the scenario leaves it 0 and the "
+                                f"costs have none); set it or give the cost as a what-if")
+        return value
 
     def _pid(self) -> int:
         pid = self.next_pid
@@ -275,8 +286,17 @@ class Simulation:
         sc, env = self.scenario, self.env
         for index in range(sc.workload.processes):
             env.process(self._server(index))
+        hog_start_s = 0.0
+        if sc.workload.region_bytes:
+            self.region = Region(self, self._pid())
+            self.processes.append(self.region)
+            hog_start_s = self.region.write(env.now)
         if sc.pressure.profile != "none":
-            self._start_hog(0.0)
+            if hog_start_s > 0:
+                env.timeout(hog_start_s).callbacks.append(
+                    lambda _ev: self._start_hog(self.env.now))
+            else:
+                self._start_hog(0.0)
         if sc.pressure.file_hot_bytes or sc.pressure.file_stream_bytes_per_s:
             env.process(PageCache(self).run())
         env.process(self._probe())
@@ -291,6 +311,8 @@ class Simulation:
             self.assert_invariants()
         keys = {"scenario": sc.name, "design": self.design.name, "seed": self.seed,
                 "replication": replication}
+        if self.region is not None:
+            self.region.report(self.metrics)
         values = self.metrics.summary()
         values.update(self._derived(values))
         return Result(tidy(keys, values), tidy_series(keys, self.metrics.series),
@@ -307,9 +329,8 @@ class Simulation:
             "states_dropped_per_hour": values.get("states_dropped", 0.0) / hours,
             "reseed_syscalls": sum(values.get(f"reseeds_{c}", 0.0)
                                    for c in ("first", "expiry", "drop", "fork")),
-            # Without VM_DONTDUMP every resident state page lands in a core dump.
             "key_bytes_dumpable": 0.0 if self.design.dontdump else values.get(
-                "state_bytes_resident_max", 0.0),
+                "key_bytes_swappable_max", 0.0),
             # Without wipe-on-fork a child would reuse its parent's batch.
             "states_shared_over_fork": 0.0 if self.design.wipe_on_fork else values.get(
                 "forks", 0.0),

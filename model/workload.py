@@ -13,6 +13,9 @@ from .lru import ANON as LRU_ANON, FILE as LRU_FILE, Run
 from .states import StateAllocator
 
 POOL_OF_KIND = {DROPPABLE: "droppable", UNEVICTABLE: "unevictable", ANON: "anon"}
+# x86_64: one page of PTEs maps 512 pages (2 MiB).  Page tables are kernel
+# memory charged to the memcg (__GFP_ACCOUNT) and never reclaimed.
+PAGES_PER_PTE_PAGE = 512
 
 
 class Area:
@@ -27,14 +30,19 @@ class Area:
         self.resident_pages = 0
         self.swapped_pages = 0
 
-    def grow(self, pages: int) -> tuple[bool, float]:
-        ok, stall_s = self.sim.domain.charge(pages, self.pool, self.process)
-        if ok and (self.process is None or self.process.alive):
-            self.resident_pages += pages
-            self.sim.domain.lruvec.add(Run(self, pages), self.lru_type)
-        elif ok:                        # charged, but the OOM killer took its owner
-            self.sim.domain.uncharge(pages, self.pool)
-        return ok, stall_s
+    def grow(self, pages: int, fault_s_per_page: float = 0.0) -> tuple[bool, float]:
+        """Fault in `pages`; each step is on the LRU before the next one charges."""
+        domain = self.sim.domain
+
+        def placed(n: int) -> None:
+            if self.process is None or self.process.alive:
+                self.resident_pages += n
+                domain.lruvec.add(Run(self, n), self.lru_type)
+            else:                       # charged, but the OOM killer took its owner
+                domain.uncharge(n, self.pool)
+
+        return domain.charge(pages, self.pool, self.process,
+                             fault_s_per_page=fault_s_per_page, placed=placed)
 
     def shrink(self, pages: int) -> None:
         """Give pages back (free(), munmap): take them off the LRU, inactive first."""
@@ -319,6 +327,7 @@ class Hog:
         self.born_t = 0.0
         p = sim.scenario.pressure
         self.heap = Area(sim, "anon", LRU_ANON, hot_fraction=p.anon_hot_fraction, process=self)
+        self.pte_pages = 0
 
     def rss_pages(self) -> int:
         return self.heap.resident_pages + self.heap.swapped_pages
@@ -341,13 +350,23 @@ class Hog:
         return int(target) // self.page_bytes
 
     def run(self):
-        """Allocate or free toward the profile every tick; stalls delay the hog."""
+        """Allocate or free toward the profile every tick; stalls delay the hog.
+
+        Writing a page costs the hog a first-touch fault (Costs.fault_ns), so
+        it grows by at most a tick's worth of faults per tick.
+        """
         env, tick_s = self.sim.env, self.sim.scenario.run.tick_s
+        fault_s = self.sim.costs.fault_ns[ANON] * 1e-9
+        most = max(1, int(tick_s / fault_s)) if fault_s > 0 else None
         while self.alive:
             have = self.heap.resident_pages + self.heap.swapped_pages
             want = self.target_pages(env.now) - have
             if want > 0:
-                ok, stall_s = self.heap.grow(want)
+                want = want if most is None else min(want, most)
+                ok, stall_s = self._page_tables(have + want)
+                if ok:
+                    ok, more_stall_s = self.heap.grow(want, fault_s)
+                    stall_s += more_stall_s
                 if stall_s:
                     yield env.timeout(stall_s)
                 if not ok:
@@ -356,9 +375,23 @@ class Hog:
                 self.heap.shrink(min(-want, self.heap.resident_pages))
             yield env.timeout(tick_s)
 
+    def _page_tables(self, pages: int) -> tuple[bool, float]:
+        """One page of PTEs per 512 pages mapped: kernel memory, charged (__GFP_ACCOUNT)."""
+        need = -(-pages // PAGES_PER_PTE_PAGE) - self.pte_pages
+        if need <= 0:
+            return True, 0.0
+        ok, stall_s = self.sim.domain.charge(need, "reserved", self)
+        if ok and self.alive:
+            self.pte_pages += need
+        elif ok:
+            self.sim.domain.uncharge(need, "reserved")
+        return ok and self.alive, stall_s
+
     def kill(self, now: float) -> None:
         self.alive = False
         self.heap.release_all()
+        self.sim.domain.uncharge(self.pte_pages, "reserved")
+        self.pte_pages = 0
         self.sim.hog_killed(self, now)
 
 

@@ -12,7 +12,8 @@ from model.simulation import Simulation, simulate
 # Costs pinned here so that new data/ files cannot change what these tests see.
 COSTS = Costs(vdso=Linear(20.0, 0.1), syscall=Linear(480.0, 1.0), reseed_ns=500.0,
               fault_ns={ANON: 200.0, DROPPABLE: 200.0, UNEVICTABLE: 250.0},
-              mlock_ns_per_page=100.0, sources={"all": "pinned by tests"}, what_if=True)
+              mlock_ns_per_page=100.0, scan_ns_per_page=200.0, kswapd_pages_per_s=200_000.0,
+              sources={"all": "pinned by tests"}, what_if=True)
 
 
 def run(name, design, seed=1, check=True, **overrides):
@@ -65,7 +66,7 @@ def test_same_seed_same_frames_and_other_seed_differs():
 
 def test_every_dropped_state_is_reseeded():
     """Each in-use state that reclaim zeroed is reseeded before use, or still waits."""
-    scenario = model.load("spikes", {"workload.calls_per_s": [[0.05, 1.0]],
+    scenario = model.load("spikes", {"workload.calls_per_s": [[0.005, 1.0]],
                                      "pressure.file_stream_bytes_per_s": "256 MiB"})
     sim = Simulation(scenario, "droppable", 3, COSTS, check_invariants=True)
     v = values(sim.run())
@@ -160,11 +161,13 @@ def test_kernel_watermarks_follow_page_alloc():
 
 
 # Nothing reclaimable: a steady hog fills a memcg once the states are dropped.
+# 57232 hog pages + 112 pages of its page tables + 32 MiB of server heap are
+# exactly the 256 MiB limit.
 FULL = {"run.duration_s": 8, "run.probe_interval_s": 0.5,
         "memcg.limit_bytes": "256 MiB", "machine.ram_bytes": "1 GiB",
         "workload.processes": 1, "workload.threads_per_process": 280,
         "workload.process_rss_bytes": "32 MiB", "workload.calls_per_s": [[20, 1.0]],
-        "pressure.profile": "steady", "pressure.anon_base_bytes": "224 MiB",
+        "pressure.profile": "steady", "pressure.anon_base_bytes": 57232 * 4096,
         "pressure.file_hot_bytes": 0, "pressure.file_stream_bytes_per_s": 0}
 
 

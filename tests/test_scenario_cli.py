@@ -63,7 +63,7 @@ def test_run_prints_a_table_per_design_and_writes_results(tmp_path):
     assert "server / syscall / seed 3" in p.stdout
     assert "P(state dropped in its key life)" in p.stdout
     written = sorted(f.name for f in (out / "server" / "seed3").iterdir())
-    assert written == ["metrics.csv", "oom_events.csv", "timeseries.csv"]
+    assert written == ["costs.csv", "metrics.csv", "oom_events.csv", "timeseries.csv"]
 
 
 @pytest.mark.parametrize("args, message", [

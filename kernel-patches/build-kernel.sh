@@ -1,0 +1,81 @@
+#!/bin/sh
+# Build one guest kernel: extract Debian's linux-source-6.12, apply patches,
+# configure tinyconfig plus fragments, build bzImage, and leave in OUTDIR
+#   bzImage  config  kernelrelease  build.log
+# OUTDIR appears only when everything succeeded (built beside it, then
+# renamed).  The compile holds /tmp/study-cpu.lock so that it never overlaps
+# a timing run on this machine.
+#
+# usage: build-kernel.sh -t TARBALL -o OUTDIR [-c FRAGMENT]... [-p PATCH]...
+set -eu
+
+usage() {
+	echo "usage: $0 -t TARBALL -o OUTDIR [-c FRAGMENT]... [-p PATCH]..." >&2
+	exit 2
+}
+
+tarball= outdir= fragments= patches=
+while getopts t:o:c:p: opt; do
+	case $opt in
+	t) tarball=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	c) fragments="$fragments $(realpath "$OPTARG")" ;;
+	p) patches="$patches $(realpath "$OPTARG")" ;;
+	*) usage ;;
+	esac
+done
+[ -n "$tarball" ] && [ -n "$outdir" ] || usage
+[ -r "$tarball" ] || { echo "error: $tarball: kernel source tarball not readable" >&2; exit 1; }
+
+lock=/tmp/study-cpu.lock
+jobs=${STUDY_BUILD_JOBS:-2}
+mkdir -p "$(dirname "$outdir")"
+work=$(mktemp -d "$outdir.tmp.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+echo "build-kernel: extracting $tarball"
+flock "$lock" tar -xJf "$tarball" -C "$work"
+src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*')
+[ -d "$src" ] || { echo "error: $tarball: no linux-source-* directory inside" >&2; exit 1; }
+
+for p in $patches; do
+	echo "build-kernel: applying $(basename "$p")"
+	patch -d "$src" -p1 --batch --forward --quiet <"$p"
+done
+
+build=$work/build
+mkdir "$build"
+make -s -C "$src" O="$build" tinyconfig >/dev/null
+# shellcheck disable=SC2086 # fragments is a list of paths without spaces
+"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" $fragments >/dev/null
+make -s -C "$src" O="$build" olddefconfig
+
+# A fragment line that olddefconfig dropped (an unmet dependency) would
+# silently give a different guest: refuse it.
+for f in $fragments; do
+	grep '^CONFIG_' "$f" | while read -r line; do
+		grep -qx "$line" "$build/.config" ||
+			{ echo "error: $f: '$line' did not survive olddefconfig" >&2; exit 1; }
+	done
+done
+
+echo "build-kernel: compiling with -j$jobs (holding $lock)"
+if ! flock "$lock" make -C "$src" O="$build" -j"$jobs" bzImage >"$work/build.log" 2>&1; then
+	tail -30 "$work/build.log" >&2
+	echo "error: kernel build failed; log above" >&2
+	exit 1
+fi
+if grep -n 'warning:' "$work/build.log" >&2; then
+	echo "error: the kernel build printed warnings (above)" >&2
+	exit 1
+fi
+
+result=$work/result
+mkdir "$result"
+cp "$build/arch/x86/boot/bzImage" "$result/bzImage"
+cp "$build/.config" "$result/config"
+make -s -C "$src" O="$build" kernelrelease >"$result/kernelrelease"
+cp "$work/build.log" "$result/build.log"
+rm -rf "$outdir"
+mv "$result" "$outdir"
+echo "build-kernel: $outdir/bzImage ($(cat "$outdir/kernelrelease"))"

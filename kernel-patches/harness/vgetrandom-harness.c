@@ -1,0 +1,2150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgetrandom-harness: measure vDSO getrandom() and the memory it lives in.
+ *
+ * One static-friendly C file, libc only, so that it runs on the host and,
+ * linked with -static, as the only program of a QEMU guest's initramfs.
+ *
+ * Usage: vgetrandom-harness [SUBCOMMAND [OPTIONS]]
+ *
+ *   (none) | selfcheck  TAP self-check; a missing feature is "ok N # SKIP".
+ *   callcost   vDSO getrandom against the getrandom syscall.
+ *              --sizes 4,16,...  --threads N (0: one per online CPU)
+ *              --samples N  --sample-ms MS  --modes vdso,syscall
+ *   reseed     one vDSO call on a warm state, on a state whose page was
+ *              dropped (MADV_DONTNEED), and on a state zeroed in place;
+ *              also the clock's own cost.
+ *              --samples N  --rounds N  --size-bytes B
+ *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
+ *              MAP_LOCKED, and mlock/munlock of resident pages.
+ *              --pages N  --samples N
+ *   pressure   a memcg of --limit-mib L; a holder maps --droppable-mib D
+ *              (--kind droppable|locked|anon, --touch hot|cold,
+ *              --hot-ms MS), then a hog grows to --hog-mib H; count the
+ *              holder's pages that read back as zero and who was killed.
+ *              --samples N  --hold-ms MS  --timeout-s S
+ *   oomtouch   a hog fills a memcg, its limit is lowered to its usage, then
+ *              a toucher writes --pages N fresh droppable pages.  Who may
+ *              the OOM killer take: --victims any (default scores),
+ *              toucher (its oom_score_adj raised to 1000) or none
+ *              (both at -1000, or on v1 without CAP_SYS_RESOURCE
+ *              memory.oom_control oom_kill_disable).
+ *              --hog-mib H (split over --hogs N processes, default 4, so
+ *              that no hog outweighs a toucher at oom_score_adj 1000)
+ *              --watchdog-s S  --samples N
+ *              --kind vdso maps the region with the flags the vDSO reports.
+ *   fork       the child's view of a droppable state and of mlock'd pages.
+ *              --pages N
+ *   statemem   per design (--kinds anon,droppable,mlock,mlock_inherit,
+ *              unevictable,vdso): VmLck, Mlocked and Unevictable growth for
+ *              --pages N touched state pages; what a forked child keeps and
+ *              is charged; how many one-page mappings an unprivileged
+ *              process gets under RLIMIT_MEMLOCK --limit-bytes B.
+ *   memlock    how many opaque states can be mlock'd under RLIMIT_MEMLOCK
+ *              and what the next mlock returns.
+ *              --limit-bytes B[,B...]
+ *
+ * Every experiment that needs a memory cgroup uses cgroup v2 when its
+ * memory controller is available, else v1, else reports a skip.  Cgroups
+ * are named vgetrandom-harness.<pid>.<n> and removed on exit, error and
+ * SIGINT/SIGTERM/SIGHUP/SIGALRM.
+ *
+ * Output, one line each, nothing else on stdout:
+ *   sample exp=<name> key=value ...   one measurement or observation
+ *   skip exp=<name> reason=<token>    an experiment this kernel cannot run
+ *   # text                            commentary (TAP diagnostics too)
+ *   TAP lines (TAP version, 1..N, ok, not ok) from the self-check only
+ * Keys are [a-z_][a-z0-9_]*, values contain no blanks; "na" means not
+ * measured.  Units are in the key names (_ns, _bytes, _pages, _mib, _kib).
+ * Errors go to stderr as one line "vgetrandom-harness: error: ..." and the
+ * exit status is 1; a bad option exits with status 2; a failed self-check
+ * test exits with status 1.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 0x01
+#endif
+#ifndef MADV_NOHUGEPAGE
+#define MADV_NOHUGEPAGE 15
+#endif
+
+enum {
+	MAX_THREADS = 1024,
+	MAX_SIZES = 32,
+	MAX_HOGS = 8,
+	MAX_CHILDREN = MAX_HOGS + 1,
+	CG_PATH = 512,			/* a cgroup directory's path */
+	MIB = 1 << 20,
+};
+
+#define NS_PER_S	1000000000LL
+#define POLL_NS		1000000LL	/* 1 ms between looks at a shared flag */
+#define REAP_NS		(2 * NS_PER_S)	/* a SIGKILL'd child is gone by then */
+
+/* As in include/uapi/linux/random.h (6.11+); glibc 2.36's headers lack it. */
+struct vgetrandom_params {
+	uint32_t size_of_opaque_state;
+	uint32_t mmap_prot;
+	uint32_t mmap_flags;
+	uint32_t reserved[13];
+};
+
+typedef ssize_t (*vgetrandom_fn)(void *buf, size_t len, unsigned int flags,
+				 void *opaque_state, size_t opaque_len);
+
+static struct {
+	vgetrandom_fn fn;
+	struct vgetrandom_params params;
+	const char *missing;	/* why the vDSO cannot be used, or NULL */
+} vdso;
+
+static size_t page_bytes;
+static pid_t harness_pid;	/* children watch for their parent going away */
+
+/* ------------------------------------------------------------------ */
+/* Errors, time, options                                              */
+
+static void cleanup_all(void);
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vgetrandom-harness: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cleanup_all();
+	exit(1);
+}
+
+static void __attribute__((noreturn)) usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "vgetrandom-harness: error: %s: '%s' (see the comment at the top of vgetrandom-harness.c)\n",
+		what, arg);
+	exit(2);
+}
+
+/* The one timing helper: every duration in this file comes from here. */
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / NS_PER_S, .tv_nsec = ns % NS_PER_S };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static long parse_long(const char *opt, const char *arg, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		usage_error(opt, arg);
+	return v;
+}
+
+/* "4,16,32" into out[]; returns the count. */
+static int parse_list(const char *opt, const char *arg, long *out, int max, long min, long maxv)
+{
+	char buf[512], *tok, *save;
+	int n = 0;
+
+	if (strlen(arg) >= sizeof(buf))
+		usage_error(opt, arg);
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			usage_error(opt, arg);
+		out[n++] = parse_long(opt, tok, min, maxv);
+	}
+	if (!n)
+		usage_error(opt, arg);
+	return n;
+}
+
+/* Options are "--name value" pairs; each subcommand names the ones it takes. */
+struct opt {
+	const char *name;
+	const char *value;	/* default, replaced by the command line */
+};
+
+static void parse_opts(int argc, char **argv, struct opt *opts)
+{
+	for (int i = 0; i < argc; i += 2) {
+		struct opt *o;
+
+		for (o = opts; o->name; o++)
+			if (!strcmp(argv[i], o->name))
+				break;
+		if (!o->name)
+			usage_error("unknown option", argv[i]);
+		if (i + 1 >= argc)
+			usage_error("option needs a value", argv[i]);
+		o->value = argv[i + 1];
+	}
+}
+
+static const char *opt_get(struct opt *opts, const char *name)
+{
+	for (; opts->name; opts++)
+		if (!strcmp(opts->name, name))
+			return opts->value;
+	die("internal: no option %s", name);
+}
+
+static long opt_long(struct opt *opts, const char *name, long min, long max)
+{
+	return parse_long(name, opt_get(opts, name), min, max);
+}
+
+/* ------------------------------------------------------------------ */
+/* Small file helpers for /proc and cgroupfs                          */
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static ssize_t read_str(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (total < (ssize_t)size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = 0;
+	return total;
+}
+
+/* Value of "key <number>" or "key=<number>" in a file of such pairs, or -1. */
+static long long read_keyed(const char *path, const char *key)
+{
+	char buf[16384], *p;
+	size_t klen = strlen(key);
+
+	if (read_str(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, key, klen) && (p[klen] == ' ' || p[klen] == '='))
+			return strtoll(p + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+static long long read_ll(const char *path)
+{
+	char buf[64];
+
+	if (read_str(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	if (!strncmp(buf, "max", 3))
+		return LLONG_MAX;
+	return strtoll(buf, NULL, 10);
+}
+
+/* "VmLck:     123 kB" from /proc/<pid>/status. */
+static long status_kib(pid_t pid, const char *field)
+{
+	char path[64], buf[8192], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_str(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, field);
+	return p ? strtol(p + strlen(field) + 1, NULL, 10) : -1;
+}
+
+/* Minor faults and scheduler state of a task, from /proc/<pid>/stat. */
+static long proc_minflt(pid_t pid, char *state)
+{
+	char path[64], buf[1024], *p;
+	long minflt = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	*state = '?';
+	if (read_str(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strrchr(buf, ')');	/* comm may hold blanks */
+	if (p && sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %ld", state, &minflt) != 2)
+		minflt = -1;
+	return minflt;
+}
+
+/* ------------------------------------------------------------------ */
+/* vDSO: find __vdso_getrandom in the ELF image the kernel mapped       */
+
+static void *vdso_lookup(const char *name)
+{
+	const Elf64_Ehdr *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Phdr *ph;
+	const Elf64_Shdr *sh;
+	uintptr_t base = (uintptr_t)eh, load_offset = 0;
+	bool have_load = false;
+
+	if (!eh)
+		return NULL;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    !eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr))
+		return NULL;
+	ph = (const void *)(base + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD) {
+			load_offset = base + ph[i].p_offset - ph[i].p_vaddr;
+			have_load = true;
+			break;
+		}
+	}
+	if (!have_load)
+		return NULL;
+	/*
+	 * The kernel maps the whole vdso.so image, section headers included,
+	 * so the dynamic symbol table can be walked without the hash tables.
+	 */
+	sh = (const void *)(base + eh->e_shoff);
+	for (int i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Sym *sym;
+		const char *strtab;
+		size_t nsyms;
+
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		sym = (const void *)(base + sh[i].sh_offset);
+		strtab = (const void *)(base + sh[sh[i].sh_link].sh_offset);
+		nsyms = sh[i].sh_size / sizeof(*sym);
+		for (size_t j = 0; j < nsyms; j++) {
+			if (ELF64_ST_TYPE(sym[j].st_info) != STT_FUNC ||
+			    ELF64_ST_BIND(sym[j].st_info) != STB_GLOBAL ||
+			    sym[j].st_shndx == SHN_UNDEF)
+				continue;
+			if (!strcmp(strtab + sym[j].st_name, name))
+				return (void *)(load_offset + sym[j].st_value);
+		}
+	}
+	return NULL;
+}
+
+static void vdso_init(void)
+{
+	ssize_t ret;
+
+	vdso.fn = (vgetrandom_fn)vdso_lookup("__vdso_getrandom");
+	if (!vdso.fn) {
+		vdso.missing = getauxval(AT_SYSINFO_EHDR) ? "no___vdso_getrandom" : "no_vdso";
+		return;
+	}
+	/* The documented probe: NULL buffer, ~0UL length returns the params. */
+	ret = vdso.fn(NULL, 0, 0, &vdso.params, ~0UL);
+	if (ret == -ENOSYS)
+		vdso.missing = "vdso_getrandom_enosys";
+	else if (ret)
+		die("vgetrandom params probe returned %zd", ret);
+	else if (!vdso.params.size_of_opaque_state || vdso.params.size_of_opaque_state > page_bytes)
+		die("vgetrandom params: size_of_opaque_state=%u", vdso.params.size_of_opaque_state);
+}
+
+static ssize_t vdso_getrandom(void *buf, size_t len, void *state)
+{
+	return vdso.fn(buf, len, 0, state, vdso.params.size_of_opaque_state);
+}
+
+static ssize_t sys_getrandom(void *buf, size_t len)
+{
+	return syscall(SYS_getrandom, buf, len, 0);
+}
+
+/* The last line of a state must not cross a page, as glibc arranges it. */
+static size_t states_per_page(void)
+{
+	return page_bytes / vdso.params.size_of_opaque_state;
+}
+
+/* n opaque states in pages mapped the way the vDSO asks; NULL on failure. */
+static void **states_alloc(size_t n, size_t *map_bytes)
+{
+	size_t per_page = states_per_page();
+	size_t pages = (n + per_page - 1) / per_page;
+	void **states = calloc(n, sizeof(*states));
+	char *block;
+
+	if (!states)
+		return NULL;
+	*map_bytes = pages * page_bytes;
+	block = mmap(NULL, *map_bytes, vdso.params.mmap_prot, vdso.params.mmap_flags, -1, 0);
+	if (block == MAP_FAILED) {
+		free(states);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		states[i] = block + (i / per_page) * page_bytes +
+			    (i % per_page) * vdso.params.size_of_opaque_state;
+	return states;
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory cgroups, v1 or v2, and the children that live in them        */
+
+struct memcg {
+	char path[CG_PATH];
+	bool v2;
+	bool psi_cgroup;	/* memory.pressure exists (v2) */
+};
+
+struct child {
+	pid_t pid;
+	int status;
+	bool reaped;
+	bool killed_by_harness;
+};
+
+/* What the signal handler must undo; one experiment runs at a time. */
+static struct {
+	char memcg_path[CG_PATH];
+	pid_t pids[MAX_CHILDREN];
+} live;
+
+static void live_add_pid(pid_t pid)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (!live.pids[i]) {
+			live.pids[i] = pid;
+			return;
+		}
+}
+
+static void live_del_pid(pid_t pid)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (live.pids[i] == pid)
+			live.pids[i] = 0;
+}
+
+/* Only async-signal-safe calls: this also runs from the signal handler. */
+static void cleanup_all(void)
+{
+	int64_t deadline;
+
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (live.pids[i] > 0)
+			kill(live.pids[i], SIGKILL);
+	deadline = now_ns() + REAP_NS;
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		while (live.pids[i] > 0 && now_ns() < deadline) {
+			if (waitpid(live.pids[i], NULL, WNOHANG) != 0)
+				live.pids[i] = 0;
+			else
+				sleep_ns(POLL_NS);
+		}
+	}
+	if (live.memcg_path[0]) {
+		deadline = now_ns() + REAP_NS;
+		while (rmdir(live.memcg_path) && errno == EBUSY && now_ns() < deadline)
+			sleep_ns(POLL_NS);
+		live.memcg_path[0] = 0;
+	}
+}
+
+static void on_fatal_signal(int sig)
+{
+	static const char msg[] = "vgetrandom-harness: interrupted, cgroups removed\n";
+
+	cleanup_all();
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(128 + sig);
+}
+
+static void install_signal_cleanup(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+	struct sigaction sa = { .sa_handler = on_fatal_signal };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			die("sigaction: %s", strerror(errno));
+}
+
+/* Children die by default on these signals; they never run the cleanup. */
+static void child_signal_defaults(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+}
+
+/*
+ * The mount to create memory cgroups under: v2 whose root offers the
+ * memory controller, else a v1 hierarchy mounted with "memory".
+ * Returns false, with a reason, when there is none (a bare guest).
+ */
+static bool memcg_find_root(char *root, bool *v2, const char **reason)
+{
+	char line[1024], dev[256], dir[PATH_MAX], type[64], opts[512], path[PATH_MAX + 32], ctl[256];
+	char v1_root[PATH_MAX] = "";
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	*reason = "no_memory_cgroup_mounted";
+	if (!f) {
+		*reason = "no_proc_mounts";
+		return false;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%255s %4095s %63s %511s", dev, dir, type, opts) != 4)
+			continue;
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+			if (read_str(path, ctl, sizeof(ctl)) > 0 && strstr(ctl, "memory")) {
+				fclose(f);
+				strcpy(root, dir);
+				*v2 = true;
+				return true;
+			}
+		} else if (!strcmp(type, "cgroup") && !v1_root[0]) {
+			char *tok, *save;
+
+			for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				if (!strcmp(tok, "memory"))
+					strcpy(v1_root, dir);
+		}
+	}
+	fclose(f);
+	if (!v1_root[0])
+		return false;
+	strcpy(root, v1_root);
+	*v2 = false;
+	return true;
+}
+
+static void memcg_file(const struct memcg *cg, const char *v1, const char *v2, char *out)
+{
+	snprintf(out, PATH_MAX, "%s/%s", cg->path, cg->v2 ? v2 : v1);
+}
+
+/* Create a fresh child memcg with a limit; false with a reason if impossible. */
+static bool memcg_create(struct memcg *cg, long long limit_bytes, const char **reason)
+{
+	static int serial;
+	char root[PATH_MAX], file[PATH_MAX + 64], val[32];
+	int err;
+
+	*cg = (struct memcg){ 0 };
+	if (!memcg_find_root(root, &cg->v2, reason))
+		return false;
+	if (strlen(root) > CG_PATH - 64) {
+		*reason = "cgroup_path_too_long";
+		return false;
+	}
+	if (cg->v2) {
+		snprintf(file, sizeof(file), "%s/cgroup.subtree_control", root);
+		if (write_str(file, "+memory")) {
+			*reason = "cannot_enable_memory_controller";
+			return false;
+		}
+	}
+	snprintf(cg->path, sizeof(cg->path), "%s/vgetrandom-harness.%d.%d", root, getpid(), serial++);
+	if (mkdir(cg->path, 0755)) {
+		*reason = errno == EACCES || errno == EPERM ? "cgroup_permission_denied" : "cgroup_mkdir_failed";
+		return false;
+	}
+	strcpy(live.memcg_path, cg->path);
+	snprintf(val, sizeof(val), "%lld", limit_bytes);
+	memcg_file(cg, "memory.limit_in_bytes", "memory.max", file);
+	if ((err = write_str(file, val)))
+		die("%s: %s", file, strerror(-err));
+	/* No swap for the experiment even where the machine has some. */
+	if (cg->v2) {
+		snprintf(file, sizeof(file), "%s/memory.swap.max", cg->path);
+		write_str(file, "0");	/* absent without CONFIG_SWAP: fine */
+		snprintf(file, sizeof(file), "%s/memory.pressure", cg->path);
+		cg->psi_cgroup = access(file, R_OK) == 0;
+	} else {
+		snprintf(file, sizeof(file), "%s/memory.swappiness", cg->path);
+		write_str(file, "0");
+	}
+	return true;
+}
+
+static int memcg_set_limit(const struct memcg *cg, long long limit_bytes)
+{
+	char file[PATH_MAX], val[32];
+
+	snprintf(val, sizeof(val), "%lld", limit_bytes);
+	memcg_file(cg, "memory.limit_in_bytes", "memory.max", file);
+	return write_str(file, val);
+}
+
+static void memcg_enter(const struct memcg *cg)
+{
+	char file[PATH_MAX + 16], val[32];
+	int err;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", cg->path);
+	snprintf(val, sizeof(val), "%d", getpid());
+	if ((err = write_str(file, val))) {
+		fprintf(stderr, "vgetrandom-harness: error: %s: %s\n", file, strerror(-err));
+		_exit(99);
+	}
+}
+
+static long long memcg_usage(const struct memcg *cg)
+{
+	char file[PATH_MAX];
+
+	memcg_file(cg, "memory.usage_in_bytes", "memory.current", file);
+	return read_ll(file);
+}
+
+/* Counters read before and after an experiment; -1 where absent. */
+struct counters {
+	long long failcnt;		/* v1 memory.failcnt, v2 memory.events max */
+	long long memcg_oom_kill;	/* v1 oom_control, v2 memory.events */
+	long long psi_some_us, psi_full_us;
+	long long pgscan_file, pgsteal_file, pgscan_anon, pgsteal_anon;
+	/* Only on kernels with kernel-patches/patches/0001: drops counted, not inferred. */
+	long long droppable_discard, droppable_fault_oom;
+	long long pswpout;
+};
+
+static long long psi_total(const char *path, const char *line)
+{
+	char buf[512], *p;
+
+	if (read_str(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, line)) ||
+	    !(p = strstr(p, "total=")))
+		return -1;
+	return strtoll(p + 6, NULL, 10);
+}
+
+static const char *psi_scope(const struct memcg *cg)
+{
+	if (cg->psi_cgroup)
+		return "cgroup";
+	return access("/proc/pressure/memory", R_OK) ? "none" : "system";
+}
+
+static void counters_read(const struct memcg *cg, struct counters *c)
+{
+	char file[PATH_MAX + 32];
+	const char *psi = "/proc/pressure/memory";
+
+	if (cg->v2) {
+		snprintf(file, sizeof(file), "%s/memory.events", cg->path);
+		c->failcnt = read_keyed(file, "max");
+		c->memcg_oom_kill = read_keyed(file, "oom_kill");
+	} else {
+		snprintf(file, sizeof(file), "%s/memory.failcnt", cg->path);
+		c->failcnt = read_ll(file);
+		snprintf(file, sizeof(file), "%s/memory.oom_control", cg->path);
+		c->memcg_oom_kill = read_keyed(file, "oom_kill");
+	}
+	if (cg->psi_cgroup) {
+		snprintf(file, sizeof(file), "%s/memory.pressure", cg->path);
+		psi = file;
+	}
+	c->psi_some_us = psi_total(psi, "some");
+	c->psi_full_us = psi_total(psi, "full");
+	/* System-wide: memcg v1 has no scan counters.  The machine is otherwise idle. */
+	c->pgscan_file = read_keyed("/proc/vmstat", "pgscan_file");
+	c->pgsteal_file = read_keyed("/proc/vmstat", "pgsteal_file");
+	c->pgscan_anon = read_keyed("/proc/vmstat", "pgscan_anon");
+	c->pgsteal_anon = read_keyed("/proc/vmstat", "pgsteal_anon");
+	c->droppable_discard = read_keyed("/proc/vmstat", "droppable_discard");
+	c->droppable_fault_oom = read_keyed("/proc/vmstat", "droppable_fault_oom");
+	c->pswpout = read_keyed("/proc/vmstat", "pswpout");
+}
+
+/* "key=delta" or "key=na" into buf. */
+static int put_delta(char *buf, size_t size, const char *key, long long before, long long after)
+{
+	if (before < 0 || after < 0)
+		return snprintf(buf, size, " %s=na", key);
+	return snprintf(buf, size, " %s=%lld", key, after - before);
+}
+
+/* A number, or "na" where it was not measured. */
+static const char *num_or_na(char *buf, size_t size, bool have, long long v)
+{
+	if (!have)
+		return "na";
+	snprintf(buf, size, "%lld", v);
+	return buf;
+}
+
+static void counters_format(char *buf, size_t size, const struct memcg *cg,
+			    const struct counters *a, const struct counters *b)
+{
+	size_t n = 0;
+
+	n += put_delta(buf + n, size - n, "failcnt", a->failcnt, b->failcnt);
+	n += put_delta(buf + n, size - n, "memcg_oom_kills", a->memcg_oom_kill, b->memcg_oom_kill);
+	n += put_delta(buf + n, size - n, "psi_some_us", a->psi_some_us, b->psi_some_us);
+	n += put_delta(buf + n, size - n, "psi_full_us", a->psi_full_us, b->psi_full_us);
+	n += snprintf(buf + n, size - n, " psi_scope=%s", psi_scope(cg));
+	n += put_delta(buf + n, size - n, "pgscan_file", a->pgscan_file, b->pgscan_file);
+	n += put_delta(buf + n, size - n, "pgsteal_file", a->pgsteal_file, b->pgsteal_file);
+	n += put_delta(buf + n, size - n, "pgscan_anon", a->pgscan_anon, b->pgscan_anon);
+	n += put_delta(buf + n, size - n, "pgsteal_anon", a->pgsteal_anon, b->pgsteal_anon);
+	n += put_delta(buf + n, size - n, "droppable_discard",
+		       a->droppable_discard, b->droppable_discard);
+	n += put_delta(buf + n, size - n, "droppable_fault_oom",
+		       a->droppable_fault_oom, b->droppable_fault_oom);
+	put_delta(buf + n, size - n, "pswpout", a->pswpout, b->pswpout);
+}
+
+/* Kill what is left in the cgroup, then remove it. */
+static void memcg_destroy(struct memcg *cg)
+{
+	char file[PATH_MAX + 16], buf[4096], *p;
+	int64_t deadline = now_ns() + REAP_NS;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", cg->path);
+	while (read_str(file, buf, sizeof(buf)) > 0 && now_ns() < deadline) {
+		for (p = buf; *p; p = strchr(p, '\n'), p = p ? p + 1 : "")
+			if (isdigit((unsigned char)*p))
+				kill((pid_t)strtol(p, NULL, 10), SIGKILL);
+		sleep_ns(POLL_NS);
+	}
+	while (rmdir(cg->path) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	if (access(cg->path, F_OK) == 0)
+		die("cannot remove %s", cg->path);
+	live.memcg_path[0] = 0;
+}
+
+static pid_t spawn(struct child *c)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		child_signal_defaults();
+		return 0;
+	}
+	*c = (struct child){ .pid = pid };
+	live_add_pid(pid);
+	return pid;
+}
+
+static bool child_poll(struct child *c)
+{
+	if (!c->reaped && c->pid > 0 && waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
+		c->reaped = true;
+		live_del_pid(c->pid);
+	}
+	return c->reaped;
+}
+
+static void child_kill(struct child *c)
+{
+	int64_t deadline = now_ns() + REAP_NS;
+
+	if (c->pid <= 0)
+		return;
+	if (!child_poll(c)) {
+		c->killed_by_harness = true;
+		kill(c->pid, SIGKILL);
+	}
+	while (!child_poll(c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	if (!c->reaped)
+		die("child %d survived SIGKILL for %lld s", c->pid, REAP_NS / NS_PER_S);
+}
+
+/* How a child ended, as one token. */
+static const char *child_fate(const struct child *c)
+{
+	if (!c->reaped)
+		return "alive";
+	if (WIFEXITED(c->status))
+		return WEXITSTATUS(c->status) ? "exit_error" : "exited";
+	if (WIFSIGNALED(c->status) && WTERMSIG(c->status) == SIGKILL)
+		return c->killed_by_harness ? "killed_by_watchdog" : "oom_killed";
+	return "signalled";
+}
+
+/* Shared between the parent and its children; the parent faults it in. */
+struct shared {
+	int stage;		/* parent's command, see enum stage */
+	int holder_ready, hog_ready, hog_done, holder_done;
+	long touched_pages, dropped_pages, lost_writes;
+	int64_t hog_fill_ns, touch_ns;
+	int hot_stop;
+	long child_nonzero_bytes, child_call_ok, child_vmlck_kib;	/* fork */
+	long holder_vmswap_kib;		/* pressure: the holder's pages in swap */
+};
+
+enum stage { STAGE_WAIT, STAGE_HOG_GO, STAGE_COUNT, STAGE_TOUCH, STAGE_EXIT };
+
+static struct shared *shared_map(void)
+{
+	struct shared *sh = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (sh == MAP_FAILED)
+		die("mmap shared page: %s", strerror(errno));
+	memset(sh, 0, page_bytes);
+	return sh;
+}
+
+static int load(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void store(int *p, int v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * Parent: wait until *flag == want, or a watched child ended, or the
+ * deadline.  Returns true only when the flag was seen.
+ */
+static bool parent_wait(const int *flag, int want, struct child *watch, int nwatch, int64_t deadline)
+{
+	for (;;) {
+		if (load(flag) == want)
+			return true;
+		for (int i = 0; i < nwatch; i++)
+			if (child_poll(&watch[i]))
+				return load(flag) == want;
+		if (now_ns() >= deadline)
+			return false;
+		sleep_ns(POLL_NS);
+	}
+}
+
+/* Child: wait for the parent's next stage; exit if the parent is gone. */
+static void child_wait_stage(struct shared *sh, int want, int64_t deadline)
+{
+	while (load(&sh->stage) < want) {
+		if (now_ns() >= deadline || getppid() != harness_pid)
+			_exit(98);
+		sleep_ns(POLL_NS);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Self-check (TAP)                                                    */
+
+static int tap_n;
+static int tap_failed;
+
+static void tap(bool ok, const char *skip, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", ok || skip ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (skip)
+		printf(" # SKIP %s", skip);
+	putchar('\n');
+	if (!ok && !skip)
+		tap_failed++;
+}
+
+static int cmd_selfcheck(int argc, char **argv)
+{
+	enum { PLAN = 7 };
+	unsigned char buf[4096];
+	const char *no_vdso, *reason;
+	void **states = NULL;
+	size_t map_bytes = 0;
+	struct memcg cg;
+	bool ok;
+	char *p;
+
+	if (argc)
+		usage_error("selfcheck takes no options", argv[0]);
+	printf("TAP version 13\n1..%d\n", PLAN);
+	no_vdso = vdso.missing;
+	tap(!no_vdso, no_vdso, "vdso: __vdso_getrandom resolved and params read");
+
+	if (!no_vdso) {
+		printf("# size_of_opaque_state=%u mmap_prot=%#x mmap_flags=%#x\n",
+		       vdso.params.size_of_opaque_state, vdso.params.mmap_prot, vdso.params.mmap_flags);
+		states = states_alloc(1, &map_bytes);
+	}
+	ok = true;
+	if (!no_vdso) {
+		static const size_t sizes[] = { 1, 4, 16, 32, 64, 256, 1024, 1263, 4096 };
+
+		for (size_t i = 0; states && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			memset(buf, 0, sizeof(buf));
+			ok &= vdso_getrandom(buf, sizes[i], states[0]) == (ssize_t)sizes[i] &&
+			      (sizes[i] < 8 || !all_zero(buf, sizes[i]));
+		}
+		ok &= states != NULL;
+	}
+	tap(ok, no_vdso, "vdso: getrandom returns the length asked for and non-zero bytes");
+
+	p = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		tap(false, e == EINVAL || e == EOPNOTSUPP ? "MAP_DROPPABLE unsupported" : NULL,
+		    "droppable: MADV_DONTNEED reads back as zero (mmap: %s)", strerror(e));
+	} else {
+		memset(p, 0xa5, page_bytes);
+		ok = madvise(p, page_bytes, MADV_DONTNEED) == 0 && all_zero(p, page_bytes);
+		tap(ok, NULL, "droppable: MADV_DONTNEED reads back as zero");
+		munmap(p, page_bytes);
+	}
+
+	ok = false;
+	if (!no_vdso && states) {
+		size_t n = vdso.params.size_of_opaque_state;
+
+		ok = !all_zero(states[0], n) &&
+		     madvise((void *)((uintptr_t)states[0] & ~(page_bytes - 1)), page_bytes, MADV_DONTNEED) == 0 &&
+		     all_zero(states[0], n) && vdso_getrandom(buf, 32, states[0]) == 32 &&
+		     !all_zero(states[0], n);
+	}
+	tap(ok, no_vdso, "reseed: a dropped state is refilled by the next vDSO call");
+
+	ok = false;
+	if (!no_vdso && states) {
+		struct child c;
+
+		if (!spawn(&c))
+			_exit(all_zero(states[0], vdso.params.size_of_opaque_state) &&
+			      vdso_getrandom(buf, 16, states[0]) == 16 ? 0 : 1);
+		while (!child_poll(&c))
+			sleep_ns(POLL_NS);
+		ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
+	}
+	tap(ok, no_vdso, "fork: the child sees the droppable state wiped and can reseed it");
+
+	p = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	if (mlock(p, page_bytes)) {
+		tap(false, errno == EPERM || errno == ENOMEM ? "mlock not permitted" : NULL,
+		    "mlock: %s", strerror(errno));
+	} else {
+		struct child c;
+		long parent_kib = status_kib(getpid(), "VmLck:");
+
+		if (!spawn(&c))
+			_exit(status_kib(getpid(), "VmLck:") == 0 ? 0 : 1);
+		while (!child_poll(&c))
+			sleep_ns(POLL_NS);
+		tap(parent_kib > 0 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, NULL,
+		    "mlock: parent VmLck %ld kB, child's is 0 (not inherited)", parent_kib);
+	}
+	munmap(p, page_bytes);
+
+	if (memcg_create(&cg, 64LL * MIB, &reason)) {
+		printf("# memcg %s (cgroup v%d)\n", cg.path, cg.v2 ? 2 : 1);
+		memcg_destroy(&cg);
+		tap(access(cg.path, F_OK) != 0, NULL, "memcg: child cgroup created and removed");
+	} else {
+		tap(false, reason, "memcg: child cgroup created and removed");
+	}
+	if (states)
+		munmap((void *)((uintptr_t)states[0] & ~(page_bytes - 1)), map_bytes);
+	free(states);
+	if (tap_n != PLAN)
+		die("internal: self-check ran %d tests, planned %d", tap_n, PLAN);
+	printf("# %d failed\n", tap_failed);
+	return tap_failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* callcost                                                            */
+
+enum mode { MODE_VDSO, MODE_SYSCALL };
+static const char *const mode_names[] = { "vdso", "syscall" };
+
+struct call_job {
+	enum mode mode;
+	size_t size_bytes;
+	long calls;
+	void *state;
+	pthread_barrier_t *start;
+	int64_t elapsed_ns;
+	bool failed;
+};
+
+static bool call_once(enum mode mode, unsigned char *buf, size_t len, void *state)
+{
+	ssize_t r = mode == MODE_VDSO ? vdso_getrandom(buf, len, state) : sys_getrandom(buf, len);
+
+	return r == (ssize_t)len;
+}
+
+static void *call_thread(void *arg)
+{
+	struct call_job *job = arg;
+	unsigned char buf[4096];
+	int64_t t0;
+
+	/* Warm the state, the batch and the caches outside the timed loop. */
+	for (int i = 0; i < 64; i++)
+		job->failed |= !call_once(job->mode, buf, job->size_bytes, job->state);
+	pthread_barrier_wait(job->start);
+	t0 = now_ns();
+	for (long i = 0; i < job->calls; i++)
+		if (!call_once(job->mode, buf, job->size_bytes, job->state))
+			job->failed = true;
+	job->elapsed_ns = now_ns() - t0;
+	return NULL;
+}
+
+/* One sample: each of nthreads threads makes `calls` calls at once. */
+static void run_calls(struct call_job *jobs, int nthreads)
+{
+	pthread_t tid[MAX_THREADS];
+	pthread_barrier_t start;
+	int err;
+
+	if ((err = pthread_barrier_init(&start, NULL, nthreads)))
+		die("pthread_barrier_init: %s", strerror(err));
+	for (int t = 0; t < nthreads; t++) {
+		jobs[t].start = &start;
+		jobs[t].failed = false;
+		if ((err = pthread_create(&tid[t], NULL, call_thread, &jobs[t])))
+			die("pthread_create: %s", strerror(err));
+	}
+	for (int t = 0; t < nthreads; t++)
+		pthread_join(tid[t], NULL);
+	pthread_barrier_destroy(&start);
+	for (int t = 0; t < nthreads; t++)
+		if (jobs[t].failed)
+			die("%s getrandom of %zu bytes failed", mode_names[jobs[t].mode], jobs[t].size_bytes);
+}
+
+static int cmd_callcost(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--sizes", "4,16,32,64,256,1024,4096" }, { "--threads", "1" },
+		{ "--samples", "10" }, { "--sample-ms", "50" }, { "--modes", "vdso,syscall" },
+		{ NULL, NULL },
+	};
+	long sizes[MAX_SIZES], nsamples, sample_ms;
+	int nsizes, nthreads, nmodes = 0;
+	enum mode modes[2];
+	struct call_job jobs[MAX_THREADS];
+	void **states;
+	size_t map_bytes;
+	char mbuf[64], *tok, *save;
+
+	parse_opts(argc, argv, opts);
+	nsizes = parse_list("--sizes", opt_get(opts, "--sizes"), sizes, MAX_SIZES, 1, 4096);
+	nthreads = opt_long(opts, "--threads", 0, MAX_THREADS);
+	if (!nthreads)
+		nthreads = sysconf(_SC_NPROCESSORS_ONLN);
+	if (nthreads < 1 || nthreads > MAX_THREADS)
+		die("online CPUs (%d) outside 1..%d", nthreads, MAX_THREADS);
+	nsamples = opt_long(opts, "--samples", 1, 100000);
+	sample_ms = opt_long(opts, "--sample-ms", 1, 600000);
+	snprintf(mbuf, sizeof(mbuf), "%s", opt_get(opts, "--modes"));
+	for (tok = strtok_r(mbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (nmodes == 2)
+			usage_error("--modes", opt_get(opts, "--modes"));
+		if (!strcmp(tok, "vdso"))
+			modes[nmodes++] = MODE_VDSO;
+		else if (!strcmp(tok, "syscall"))
+			modes[nmodes++] = MODE_SYSCALL;
+		else
+			usage_error("--modes", tok);
+	}
+	for (int m = 0; m < nmodes; m++) {
+		if (modes[m] == MODE_VDSO && vdso.missing) {
+			printf("skip exp=callcost mode=vdso reason=%s\n", vdso.missing);
+			modes[m--] = modes[--nmodes];
+		}
+	}
+	states = vdso.missing ? NULL : states_alloc(nthreads, &map_bytes);
+	if (!vdso.missing && !states)
+		die("mapping %d opaque states: %s", nthreads, strerror(errno));
+
+	for (int s = 0; s < nsizes; s++) {
+		for (int m = 0; m < nmodes; m++) {
+			/* Size the sample so that one thread runs for about sample_ms. */
+			struct call_job probe = { .mode = modes[m], .size_bytes = sizes[s], .calls = 2000,
+						  .state = states ? states[0] : NULL };
+			long calls;
+
+			run_calls(&probe, 1);
+			calls = (long)((double)sample_ms * 1e6 * probe.calls / (probe.elapsed_ns + 1));
+			if (calls < 100)
+				calls = 100;
+			/* Interleaving samples would mix warm-up with timing; repeat instead. */
+			for (long i = 0; i < nsamples; i++) {
+				for (int t = 0; t < nthreads; t++)
+					jobs[t] = (struct call_job){ .mode = modes[m], .size_bytes = sizes[s],
+								     .calls = calls,
+								     .state = states ? states[t] : NULL };
+				run_calls(jobs, nthreads);
+				for (int t = 0; t < nthreads; t++)
+					printf("sample exp=callcost mode=%s size_bytes=%ld threads=%d thread=%d sample=%ld calls=%ld ns_per_call=%.2f\n",
+					       mode_names[modes[m]], sizes[s], nthreads, t, i, calls,
+					       (double)jobs[t].elapsed_ns / calls);
+			}
+		}
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* reseed                                                              */
+
+enum reseed_state { WARM, DROPPED, ZEROED };
+static const char *const reseed_names[] = { "warm", "dropped", "zeroed" };
+
+static int cmd_reseed(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--samples", "10" }, { "--rounds", "2000" }, { "--size-bytes", "4" }, { NULL, NULL },
+	};
+	long nsamples, rounds, size;
+	unsigned char buf[4096];
+	void **states;
+	size_t map_bytes, state_bytes;
+	void *page;
+
+	parse_opts(argc, argv, opts);
+	nsamples = opt_long(opts, "--samples", 1, 100000);
+	rounds = opt_long(opts, "--rounds", 1, 10000000);
+	size = opt_long(opts, "--size-bytes", 1, 4096);
+	if (vdso.missing) {
+		printf("skip exp=reseed reason=%s\n", vdso.missing);
+		return 0;
+	}
+	states = states_alloc(1, &map_bytes);
+	if (!states)
+		die("mapping an opaque state: %s", strerror(errno));
+	state_bytes = vdso.params.size_of_opaque_state;
+	page = (void *)((uintptr_t)states[0] & ~(page_bytes - 1));
+	/* The clock's own cost, to be subtracted by whoever reads the data. */
+	for (long i = 0; i < nsamples; i++) {
+		int64_t sum = 0;
+
+		for (long r = 0; r < rounds; r++) {
+			int64_t t0 = now_ns();
+
+			sum += now_ns() - t0;
+		}
+		printf("sample exp=reseed state=clock size_bytes=0 sample=%ld rounds=%ld ns_per_call=%.2f\n",
+		       i, rounds, (double)sum / rounds);
+	}
+	for (long i = 0; i < nsamples; i++) {
+		for (int st = WARM; st <= ZEROED; st++) {
+			int64_t sum = 0;
+
+			for (long r = 0; r < rounds; r++) {
+				int64_t t0;
+				ssize_t ret;
+
+				if (vdso_getrandom(buf, size, states[0]) != size)
+					die("vdso getrandom failed");
+				if (st == DROPPED && madvise(page, page_bytes, MADV_DONTNEED))
+					die("madvise(MADV_DONTNEED): %s", strerror(errno));
+				if (st == ZEROED)
+					memset(states[0], 0, state_bytes);
+				if (st != WARM && !all_zero(states[0], state_bytes))
+					die("state not zero after %s", reseed_names[st]);
+				t0 = now_ns();
+				ret = vdso_getrandom(buf, size, states[0]);
+				sum += now_ns() - t0;
+				if (ret != size)
+					die("vdso getrandom after %s returned %zd", reseed_names[st], ret);
+			}
+			printf("sample exp=reseed state=%s size_bytes=%ld sample=%ld rounds=%ld ns_per_call=%.2f\n",
+			       reseed_names[st], size, i, rounds, (double)sum / rounds);
+		}
+	}
+	munmap(page, map_bytes);
+	free(states);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* fault: first touch, MAP_LOCKED, mlock, munlock                      */
+
+enum fault_kind { F_ANON, F_DROPPABLE, F_MLOCK2_ONFAULT, F_MAP_LOCKED, F_MLOCK, F_MUNLOCK, F_NKINDS };
+static const char *const fault_names[] = {
+	"anon", "droppable", "mlock2_onfault", "map_locked", "mlock", "munlock",
+};
+
+static void touch_pages(volatile char *p, long pages)
+{
+	for (long i = 0; i < pages; i++)
+		p[i * page_bytes] = 1;
+}
+
+/* ns per page for one kind, or -errno when the kernel refuses it. */
+static double fault_once(enum fault_kind kind, long pages)
+{
+	size_t len = pages * page_bytes;
+	int flags = kind == F_DROPPABLE ? MAP_DROPPABLE | MAP_ANONYMOUS : MAP_PRIVATE | MAP_ANONYMOUS;
+	int64_t t0, t = 0;
+	char *p;
+
+	if (kind == F_MAP_LOCKED) {
+		/* MAP_LOCKED populates the whole range inside mmap(). */
+		t0 = now_ns();
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags | MAP_LOCKED, -1, 0);
+		t = now_ns() - t0;
+		if (p == MAP_FAILED)
+			return -errno;
+		munmap(p, len);
+		return (double)t / pages;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* States are single pages: time 4 KiB faults, not THP ones. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	switch (kind) {
+	case F_MLOCK2_ONFAULT:
+		if (syscall(SYS_mlock2, p, len, MLOCK_ONFAULT)) {
+			t = -errno;
+			break;
+		}
+		/* fallthrough */
+	case F_ANON:
+	case F_DROPPABLE:
+		t0 = now_ns();
+		touch_pages(p, pages);
+		t = now_ns() - t0;
+		break;
+	case F_MLOCK:
+	case F_MUNLOCK:
+		touch_pages(p, pages);
+		t0 = now_ns();
+		if (mlock(p, len)) {
+			t = -errno;
+			break;
+		}
+		t = now_ns() - t0;
+		if (kind == F_MUNLOCK) {
+			t0 = now_ns();
+			if (munlock(p, len))
+				die("munlock: %s", strerror(errno));
+			t = now_ns() - t0;
+		}
+		break;
+	default:
+		die("internal: fault kind %d", kind);
+	}
+	munmap(p, len);
+	return t < 0 ? t : (double)t / pages;
+}
+
+static int cmd_fault(int argc, char **argv)
+{
+	struct opt opts[] = { { "--pages", "4096" }, { "--samples", "10" }, { NULL, NULL } };
+	long pages, nsamples;
+	bool skipped[F_NKINDS] = { false };
+
+	parse_opts(argc, argv, opts);
+	pages = opt_long(opts, "--pages", 1, 1L << 28);
+	nsamples = opt_long(opts, "--samples", 1, 100000);
+	for (long i = 0; i < nsamples; i++) {
+		for (int k = 0; k < F_NKINDS; k++) {
+			double ns;
+
+			if (skipped[k])
+				continue;
+			ns = fault_once(k, pages);
+			if (ns < 0) {
+				printf("skip exp=fault kind=%s reason=%s\n", fault_names[k], strerrorname_np((int)-ns) ?: "error");
+				skipped[k] = true;
+				continue;
+			}
+			printf("sample exp=fault kind=%s pages=%ld sample=%ld ns_per_page=%.2f\n",
+			       fault_names[k], pages, i, ns);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* pressure: a droppable (or locked) holder and a hog in one memcg     */
+
+enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON, HOLD_VDSO };
+static const char *const hold_names[] = { "droppable", "locked", "anon", "vdso" };
+
+struct holder_cfg {
+	enum hold_kind kind;
+	long pages;
+	bool hot;
+	long hot_ms;
+};
+
+struct hot_arg {
+	volatile char *p;
+	long pages;
+	long period_ns;
+	struct shared *sh;
+};
+
+/* Keeps the region referenced, as a busy process's states would be. */
+static void *hot_thread(void *arg)
+{
+	struct hot_arg *h = arg;
+
+	while (!load(&h->sh->hot_stop)) {
+		for (long i = 0; i < h->pages; i++)
+			(void)h->p[i * page_bytes];
+		sleep_ns(h->period_ns);
+	}
+	return NULL;
+}
+
+static void __attribute__((noreturn)) holder_main(struct shared *sh, const struct memcg *cg,
+						  const struct holder_cfg *cfg, int64_t deadline)
+{
+	size_t len = cfg->pages * page_bytes;
+	int flags = cfg->kind == HOLD_DROPPABLE ? MAP_DROPPABLE | MAP_ANONYMOUS
+						: MAP_PRIVATE | MAP_ANONYMOUS;
+
+	/* vdso: whatever the kernel tells libc to map its states with. */
+	if (cfg->kind == HOLD_VDSO)
+		flags = vdso.params.mmap_flags;
+	struct hot_arg h;
+	pthread_t tid;
+	long dropped = 0;
+	char *p;
+
+	memcg_enter(cg);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(97);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	if (cfg->kind == HOLD_LOCKED && mlock(p, len))
+		_exit(96);
+	for (long i = 0; i < cfg->pages; i++)
+		p[i * page_bytes] = 0x5a;
+	h = (struct hot_arg){ .p = p, .pages = cfg->pages, .period_ns = cfg->hot_ms * 1000000L, .sh = sh };
+	if (cfg->hot && pthread_create(&tid, NULL, hot_thread, &h))
+		_exit(95);
+	store(&sh->holder_ready, 1);
+	child_wait_stage(sh, STAGE_COUNT, deadline);
+	if (cfg->hot) {
+		store(&sh->hot_stop, 1);
+		pthread_join(tid, NULL);
+	}
+	/* Before the count below reads them back in. */
+	sh->holder_vmswap_kib = status_kib(getpid(), "VmSwap:");
+	for (long i = 0; i < cfg->pages; i++)
+		dropped += p[i * page_bytes] == 0;
+	sh->dropped_pages = dropped;
+	store(&sh->holder_done, 1);
+	child_wait_stage(sh, STAGE_EXIT, deadline);
+	_exit(0);
+}
+
+static void __attribute__((noreturn)) hog_main(struct shared *sh, const struct memcg *cg,
+					       long pages, int64_t deadline)
+{
+	int64_t t0;
+	char *p;
+
+	memcg_enter(cg);
+	p = mmap(NULL, pages * page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(97);
+	madvise(p, pages * page_bytes, MADV_NOHUGEPAGE);
+	__atomic_add_fetch(&sh->hog_ready, 1, __ATOMIC_ACQ_REL);
+	child_wait_stage(sh, STAGE_HOG_GO, deadline);
+	t0 = now_ns();
+	touch_pages(p, pages);
+	sh->hog_fill_ns = now_ns() - t0;
+	__atomic_add_fetch(&sh->hog_done, 1, __ATOMIC_ACQ_REL);
+	child_wait_stage(sh, STAGE_EXIT, deadline);
+	_exit(0);
+}
+
+static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_ms,
+			  const struct holder_cfg *cfg, long timeout_s)
+{
+	int64_t deadline = now_ns() + timeout_s * NS_PER_S;
+	struct child kids[2] = { 0 };	/* holder, hog */
+	struct counters before, after;
+	struct shared *sh = shared_map();
+	char extra[512], dropped[64], fill[32], swapped[32];
+	const char *reason, *outcome = "ok";
+	struct memcg cg;
+
+	if (!memcg_create(&cg, (long long)limit_mib * MIB, &reason)) {
+		printf("skip exp=pressure reason=%s\n", reason);
+		munmap(sh, page_bytes);
+		return;
+	}
+	if (!spawn(&kids[0]))
+		holder_main(sh, &cg, cfg, deadline);
+	if (!parent_wait(&sh->holder_ready, 1, kids, 1, deadline))
+		outcome = kids[0].reaped ? "holder_died_filling" : "timeout_holder";
+	counters_read(&cg, &before);
+	if (!spawn(&kids[1]))
+		hog_main(sh, &cg, hog_mib * (MIB / page_bytes), deadline);
+	if (!parent_wait(&sh->hog_ready, 1, kids + 1, 1, deadline) && !strcmp(outcome, "ok"))
+		outcome = "timeout_hog_start";
+	store(&sh->stage, STAGE_HOG_GO);
+	/* The holder may die first (locked, OOM): the hog's fill still counts. */
+	if (!parent_wait(&sh->hog_done, 1, kids + 1, 1, deadline) && !strcmp(outcome, "ok"))
+		outcome = now_ns() >= deadline ? "timeout_hog_fill" : "ok";
+	sleep_ns(hold_ms * 1000000L);
+	counters_read(&cg, &after);
+	store(&sh->stage, STAGE_COUNT);
+	if (!parent_wait(&sh->holder_done, 1, kids, 1, deadline) && !strcmp(outcome, "ok"))
+		outcome = kids[0].reaped ? "ok" : "timeout_count";
+	store(&sh->stage, STAGE_EXIT);
+	for (int i = 0; i < 2; i++) {
+		int64_t d = now_ns() + REAP_NS;
+
+		while (!child_poll(&kids[i]) && now_ns() < d)
+			sleep_ns(POLL_NS);
+		child_kill(&kids[i]);
+	}
+	memcg_destroy(&cg);
+	counters_format(extra, sizeof(extra), &cg, &before, &after);
+	if (load(&sh->holder_done))
+		snprintf(dropped, sizeof(dropped), "dropped_pages=%ld drop_fraction=%.4f",
+			 sh->dropped_pages, (double)sh->dropped_pages / cfg->pages);
+	else
+		snprintf(dropped, sizeof(dropped), "dropped_pages=na drop_fraction=na");
+	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s%s\n",
+	       hold_names[cfg->kind], cfg->hot ? "hot" : "cold", limit_mib,
+	       (long)(cfg->pages * page_bytes / MIB), hog_mib, sample, cfg->pages, dropped,
+	       num_or_na(swapped, sizeof(swapped), load(&sh->holder_done) && sh->holder_vmswap_kib >= 0,
+			 sh->holder_vmswap_kib),
+	       num_or_na(fill, sizeof(fill), load(&sh->hog_done), sh->hog_fill_ns),
+	       child_fate(&kids[0]), child_fate(&kids[1]), outcome, extra);
+	fflush(stdout);
+	munmap(sh, page_bytes);
+}
+
+static int cmd_pressure(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--limit-mib", "256" }, { "--droppable-mib", "32" }, { "--hog-mib", "256" },
+		{ "--kind", "droppable" }, { "--touch", "cold" }, { "--hot-ms", "10" },
+		{ "--hold-ms", "100" }, { "--samples", "1" }, { "--timeout-s", "60" }, { NULL, NULL },
+	};
+	struct holder_cfg cfg = { 0 };
+	long limit_mib, hog_mib, hold_ms, nsamples, timeout_s;
+	const char *kind, *touch;
+
+	parse_opts(argc, argv, opts);
+	limit_mib = opt_long(opts, "--limit-mib", 1, 1L << 20);
+	cfg.pages = opt_long(opts, "--droppable-mib", 1, 1L << 20) * (MIB / page_bytes);
+	hog_mib = opt_long(opts, "--hog-mib", 0, 1L << 20);
+	cfg.hot_ms = opt_long(opts, "--hot-ms", 1, 60000);
+	hold_ms = opt_long(opts, "--hold-ms", 0, 600000);
+	nsamples = opt_long(opts, "--samples", 1, 10000);
+	timeout_s = opt_long(opts, "--timeout-s", 1, 3600);
+	kind = opt_get(opts, "--kind");
+	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_VDSO; cfg.kind++)
+		if (!strcmp(kind, hold_names[cfg.kind]))
+			break;
+	if (cfg.kind > HOLD_VDSO)
+		usage_error("--kind", kind);
+	if (cfg.kind == HOLD_VDSO && vdso.missing) {
+		printf("skip exp=pressure kind=vdso reason=%s\n", vdso.missing);
+		return 0;
+	}
+	touch = opt_get(opts, "--touch");
+	if (strcmp(touch, "hot") && strcmp(touch, "cold"))
+		usage_error("--touch", touch);
+	cfg.hot = !strcmp(touch, "hot");
+	for (long i = 0; i < nsamples; i++)
+		pressure_once(i, limit_mib, hog_mib, hold_ms, &cfg, timeout_s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* oomtouch: a fresh droppable page when the memcg has nothing to give */
+
+enum victims { V_ANY, V_TOUCHER, V_NONE };
+static const char *const victim_names[] = { "any", "toucher", "none" };
+
+static void __attribute__((noreturn)) toucher_main(struct shared *sh, const struct memcg *cg,
+						   long pages, int64_t deadline)
+{
+	size_t len = pages * page_bytes;
+	long lost = 0;
+	int64_t t0;
+	char *p;
+
+	memcg_enter(cg);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(97);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	/*
+	 * Fault the page tables in now and give the pages back: later only
+	 * the data pages themselves need a charge.
+	 */
+	touch_pages(p, pages);
+	if (madvise(p, len, MADV_DONTNEED))
+		_exit(96);
+	sh->touched_pages = 0;
+	store(&sh->holder_ready, 1);
+	child_wait_stage(sh, STAGE_TOUCH, deadline);
+	t0 = now_ns();
+	for (long i = 0; i < pages; i++) {
+		p[i * page_bytes] = 0x5a;
+		__atomic_store_n(&sh->touched_pages, i + 1, __ATOMIC_RELEASE);
+	}
+	sh->touch_ns = now_ns() - t0;
+	for (long i = 0; i < pages; i++)
+		lost += p[i * page_bytes] != 0x5a;
+	sh->lost_writes = lost;
+	store(&sh->holder_done, 1);
+	child_wait_stage(sh, STAGE_EXIT, deadline);
+	_exit(0);
+}
+
+static int set_oom_score_adj(pid_t pid, int adj)
+{
+	char path[64], val[16];
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	snprintf(val, sizeof(val), "%d", adj);
+	return write_str(path, val);
+}
+
+/*
+ * Leave the OOM killer nobody to take.  Lowering oom_score_adj needs
+ * CAP_SYS_RESOURCE, which a container may lack; v1 can switch the
+ * killer off for the memcg instead (its tasks then wait in the charge).
+ * Returns how, or NULL.
+ */
+static const char *forbid_oom_kill(const struct memcg *cg, struct child *kids, int n)
+{
+	char file[PATH_MAX];
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++)
+		err = set_oom_score_adj(kids[i].pid, -1000);
+	if (!err)
+		return "oom_score_adj";
+	if (err != -EACCES && err != -EPERM)
+		die("oom_score_adj: %s", strerror(-err));
+	if (cg->v2)
+		return NULL;
+	snprintf(file, sizeof(file), "%s/memory.oom_control", cg->path);
+	return write_str(file, "1") ? NULL : "oom_kill_disable";
+}
+
+static void oomtouch_once(long sample, long hog_mib, int nhogs, long touch_pages_n,
+			  enum victims victims, long watchdog_s)
+{
+	int64_t deadline = now_ns() + (watchdog_s + 30) * NS_PER_S, t_touch;
+	struct child kids[MAX_CHILDREN] = { 0 };	/* toucher, hogs */
+	struct shared *sh = shared_map();
+	struct counters before, after;
+	int nkids = 1 + nhogs, hogs_killed = 0;
+	long long usage, limit = -1, headroom = -1;
+	int err;
+	long minflt0, minflt1 = -1;
+	char state = '?', extra[512], lost[32], flt[32];
+	const char *reason, *outcome, *no_kill_by = "na";
+	struct memcg cg = { 0 };
+
+	/* Room for everything at first; the squeeze comes after the fill. */
+	if (!memcg_create(&cg, (long long)(hog_mib + 64) * MIB, &reason)) {
+		printf("skip exp=oomtouch reason=%s\n", reason);
+		munmap(sh, page_bytes);
+		return;
+	}
+	if (!spawn(&kids[0]))
+		toucher_main(sh, &cg, touch_pages_n, deadline);
+	/* Several hogs: none then outweighs a toucher whose score is raised. */
+	for (int i = 1; i < nkids; i++)
+		if (!spawn(&kids[i]))
+			hog_main(sh, &cg, hog_mib * (MIB / page_bytes) / nhogs, deadline);
+	if (!parent_wait(&sh->holder_ready, 1, kids, 1, deadline) ||
+	    !parent_wait(&sh->hog_ready, nhogs, kids + 1, nhogs, deadline))
+		die("oomtouch: children did not start");
+	store(&sh->stage, STAGE_HOG_GO);
+	if (!parent_wait(&sh->hog_done, nhogs, kids + 1, nhogs, deadline))
+		die("oomtouch: hogs did not fill %ld MiB", hog_mib);
+	if (victims == V_TOUCHER && (err = set_oom_score_adj(kids[0].pid, 1000)))
+		die("oom_score_adj: %s", strerror(-err));
+	if (victims == V_NONE && !(no_kill_by = forbid_oom_kill(&cg, kids, nkids))) {
+		printf("skip exp=oomtouch victims=none reason=cannot_forbid_oom_kill\n");
+		store(&sh->stage, STAGE_EXIT);
+		for (int i = 0; i < nkids; i++)
+			child_kill(&kids[i]);
+		memcg_destroy(&cg);
+		munmap(sh, page_bytes);
+		return;
+	}
+	/*
+	 * Lower the limit to what is charged now.  The hog's anon cannot be
+	 * swapped and nothing droppable is resident, so the limit can only
+	 * land where the usage is; charges in flight may need a retry.
+	 */
+	for (int tries = 0; tries < 100; tries++) {
+		usage = memcg_usage(&cg);
+		limit = (usage + page_bytes - 1) / page_bytes * page_bytes;
+		if (!memcg_set_limit(&cg, limit))
+			break;
+		limit = -1;
+	}
+	if (limit < 0)
+		die("oomtouch: cannot lower the limit to the usage (%lld bytes)", usage);
+	headroom = limit - memcg_usage(&cg);
+	counters_read(&cg, &before);
+	minflt0 = proc_minflt(kids[0].pid, &state);
+	t_touch = now_ns();
+	store(&sh->stage, STAGE_TOUCH);
+	/* Watch only the toucher: a hog may be killed while it goes on. */
+	if (parent_wait(&sh->holder_done, 1, kids, 1, t_touch + watchdog_s * NS_PER_S))
+		outcome = "completed";
+	else if (kids[0].reaped)
+		outcome = "toucher_died";
+	else {
+		outcome = "stalled";
+		minflt1 = proc_minflt(kids[0].pid, &state);
+	}
+	t_touch = now_ns() - t_touch;
+	counters_read(&cg, &after);
+	store(&sh->stage, STAGE_EXIT);
+	for (int i = 0; i < nkids; i++) {
+		int64_t d = now_ns() + REAP_NS;
+
+		while (!strcmp(outcome, "completed") && !child_poll(&kids[i]) && now_ns() < d)
+			sleep_ns(POLL_NS);
+		child_kill(&kids[i]);
+		hogs_killed += i && !strcmp(child_fate(&kids[i]), "oom_killed");
+	}
+	memcg_destroy(&cg);
+	counters_format(extra, sizeof(extra), &cg, &before, &after);
+	printf("sample exp=oomtouch hogs=%d victims=%s no_kill_by=%s hog_mib=%ld pages=%ld sample=%ld headroom_bytes=%lld outcome=%s touched_pages=%ld lost_writes=%s elapsed_ns=%lld watchdog_s=%ld minflt_while_stalled=%s toucher_state=%c toucher=%s hogs_oom_killed=%d%s\n",
+	       nhogs, victim_names[victims], no_kill_by, hog_mib, touch_pages_n, sample, headroom, outcome,
+	       __atomic_load_n(&sh->touched_pages, __ATOMIC_ACQUIRE),
+	       num_or_na(lost, sizeof(lost), load(&sh->holder_done), sh->lost_writes),
+	       (long long)t_touch, watchdog_s,
+	       num_or_na(flt, sizeof(flt), minflt1 >= 0 && minflt0 >= 0, minflt1 - minflt0),
+	       state, child_fate(&kids[0]), hogs_killed, extra);
+	fflush(stdout);
+	munmap(sh, page_bytes);
+}
+
+static int cmd_oomtouch(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--hog-mib", "64" }, { "--pages", "1024" }, { "--victims", "any" },
+		{ "--watchdog-s", "5" }, { "--samples", "1" }, { "--hogs", "4" }, { NULL, NULL },
+	};
+	long hog_mib, pages, watchdog_s, nsamples, nhogs;
+	const char *v;
+	int victims;
+
+	parse_opts(argc, argv, opts);
+	hog_mib = opt_long(opts, "--hog-mib", 1, 1L << 20);
+	pages = opt_long(opts, "--pages", 1, 1L << 20);
+	watchdog_s = opt_long(opts, "--watchdog-s", 1, 3600);
+	nsamples = opt_long(opts, "--samples", 1, 10000);
+	nhogs = opt_long(opts, "--hogs", 1, MAX_HOGS);
+	v = opt_get(opts, "--victims");
+	for (victims = V_ANY; victims <= V_NONE; victims++)
+		if (!strcmp(v, victim_names[victims]))
+			break;
+	if (victims > V_NONE)
+		usage_error("--victims", v);
+	for (long i = 0; i < nsamples; i++)
+		oomtouch_once(i, hog_mib, nhogs, pages, victims, watchdog_s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* fork: wipe-on-fork and mlock inheritance                            */
+
+static int cmd_fork(int argc, char **argv)
+{
+	struct opt opts[] = { { "--pages", "16" }, { NULL, NULL } };
+	unsigned char buf[16];
+	long pages;
+	void **states;
+	size_t map_bytes, len;
+	struct child c;
+	long parent_kib, before_kib;
+	char *p;
+
+	parse_opts(argc, argv, opts);
+	pages = opt_long(opts, "--pages", 1, 1L << 20);
+	len = pages * page_bytes;
+
+	if (vdso.missing) {
+		printf("skip exp=fork check=droppable_wiped reason=%s\n", vdso.missing);
+	} else if (!(states = states_alloc(1, &map_bytes))) {
+		printf("skip exp=fork check=droppable_wiped reason=%s\n", strerrorname_np(errno) ?: "mmap");
+	} else {
+		size_t n = vdso.params.size_of_opaque_state;
+		long nonzero = 0;
+		struct shared *sh = shared_map();
+
+		if (vdso_getrandom(buf, sizeof(buf), states[0]) != sizeof(buf))
+			die("vdso getrandom failed");
+		for (size_t i = 0; i < n; i++)
+			nonzero += ((unsigned char *)states[0])[i] != 0;
+		if (!spawn(&c)) {
+			long child_nonzero = 0;
+
+			for (size_t i = 0; i < n; i++)
+				child_nonzero += ((unsigned char *)states[0])[i] != 0;
+			sh->child_nonzero_bytes = child_nonzero;
+			sh->child_call_ok = vdso_getrandom(buf, sizeof(buf), states[0]) == sizeof(buf);
+			_exit(0);
+		}
+		while (!child_poll(&c))
+			sleep_ns(POLL_NS);
+		printf("sample exp=fork check=droppable_wiped state_bytes=%zu parent_nonzero_bytes=%ld child_nonzero_bytes=%ld child_call_ok=%ld\n",
+		       n, nonzero, sh->child_nonzero_bytes, sh->child_call_ok);
+		munmap(sh, page_bytes);
+		munmap((void *)((uintptr_t)states[0] & ~(page_bytes - 1)), map_bytes);
+		free(states);
+	}
+
+	/* mlock over fork: dup_mmap() clears VM_LOCKED in the child. */
+	before_kib = status_kib(getpid(), "VmLck:");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	if (mlock(p, len)) {
+		printf("skip exp=fork check=mlock_inherit reason=%s\n", strerrorname_np(errno) ?: "mlock");
+	} else {
+		struct shared *sh = shared_map();
+
+		parent_kib = status_kib(getpid(), "VmLck:") - before_kib;
+		if (!spawn(&c)) {
+			sh->child_vmlck_kib = status_kib(getpid(), "VmLck:");
+			_exit(0);
+		}
+		while (!child_poll(&c))
+			sleep_ns(POLL_NS);
+		printf("sample exp=fork check=mlock_inherit pages=%ld parent_vmlck_kib=%ld child_vmlck_kib=%ld\n",
+		       pages, parent_kib, sh->child_vmlck_kib);
+		munmap(sh, page_bytes);
+	}
+	munmap(p, len);
+
+	/* mlock on a droppable mapping: the kernel must not lock it. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("skip exp=fork check=droppable_mlock reason=%s\n", strerrorname_np(errno) ?: "mmap");
+	} else {
+		int rc;
+
+		touch_pages(p, pages);
+		before_kib = status_kib(getpid(), "VmLck:");
+		rc = mlock(p, len) ? errno : 0;
+		printf("sample exp=fork check=droppable_mlock pages=%ld mlock_errno=%s vmlck_kib=%ld\n",
+		       pages, rc ? strerrorname_np(rc) : "0", status_kib(getpid(), "VmLck:") - before_kib);
+		munmap(p, len);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* memlock: opaque states under RLIMIT_MEMLOCK                         */
+
+/* Root ignores RLIMIT_MEMLOCK through CAP_IPC_LOCK: give it up. */
+static void drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		_exit(94);
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	data[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+	if (syscall(SYS_capset, &hdr, data))
+		_exit(93);
+}
+
+struct memlock_result {
+	int droppable_errno;		/* mlock of half the limit, droppable */
+	long droppable_vmlck_kib;
+	long pages_locked;		/* then anon, a page at a time */
+	int errno_past;
+	long vmlck_kib;
+	int map_locked_errno;		/* one more page with MAP_LOCKED */
+	int droppable_past_errno;	/* one more droppable page */
+};
+
+static void memlock_child(long limit_bytes, long max_pages, struct memlock_result *r)
+{
+	struct rlimit rl = { .rlim_cur = limit_bytes, .rlim_max = limit_bytes };
+	size_t len = max_pages * page_bytes, half = limit_bytes / 2 / page_bytes * page_bytes;
+	char *p, *q, *d;
+
+	drop_cap_ipc_lock();
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(92);
+	/*
+	 * mlock() on a droppable mapping succeeds but locks nothing
+	 * (VM_LOCKED is never set there): VmLck must not move, and the
+	 * whole limit must still be there for the anon pages after it.
+	 */
+	d = mmap(NULL, half + page_bytes, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	r->droppable_errno = d == MAP_FAILED ? errno : 0;
+	r->droppable_vmlck_kib = -1;
+	if (d != MAP_FAILED && half) {
+		long before = status_kib(getpid(), "VmLck:");
+
+		r->droppable_errno = mlock(d, half) ? errno : 0;
+		r->droppable_vmlck_kib = status_kib(getpid(), "VmLck:") - before;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(91);
+	/* One page of states at a time, as an allocator growing by need would. */
+	r->errno_past = 0;
+	for (r->pages_locked = 0; r->pages_locked < max_pages; r->pages_locked++) {
+		if (mlock(p + r->pages_locked * page_bytes, page_bytes)) {
+			r->errno_past = errno;
+			break;
+		}
+	}
+	r->vmlck_kib = status_kib(getpid(), "VmLck:");
+	q = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	r->map_locked_errno = q == MAP_FAILED ? errno : 0;
+	/* The rlimit check counts the request, locked or not. */
+	r->droppable_past_errno = d == MAP_FAILED ? r->droppable_errno :
+				  mlock(d + half, page_bytes) ? errno : 0;
+	_exit(0);
+}
+
+static const char *errname(int e)
+{
+	return e ? strerrorname_np(e) ?: "unknown" : "0";
+}
+
+static int cmd_memlock(int argc, char **argv)
+{
+	struct opt opts[] = { { "--limit-bytes", "8388608,65536" }, { NULL, NULL } };
+	long limits[MAX_SIZES];
+	int n;
+	size_t state_bytes = vdso.missing ? 144 : vdso.params.size_of_opaque_state;
+	const char *state_src = vdso.missing ? "assumed" : "vdso";
+
+	parse_opts(argc, argv, opts);
+	n = parse_list("--limit-bytes", opt_get(opts, "--limit-bytes"), limits, MAX_SIZES, 0, 1L << 40);
+	for (int i = 0; i < n; i++) {
+		struct shared *sh = shared_map();
+		struct memlock_result *r = (void *)sh;
+		long max_pages = limits[i] / page_bytes + 16;
+		long per_page = page_bytes / state_bytes;
+		int64_t deadline = now_ns() + 30 * NS_PER_S;
+		struct child c;
+
+		if (!spawn(&c))
+			memlock_child(limits[i], max_pages, r);
+		while (!child_poll(&c) && now_ns() < deadline)
+			sleep_ns(POLL_NS);
+		child_kill(&c);
+		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+			die("memlock child for limit %ld ended with status %#x", limits[i], c.status);
+		printf("sample exp=memlock limit_bytes=%ld state_bytes=%zu state_bytes_from=%s states_per_page=%ld droppable_half_mlock_errno=%s droppable_half_vmlck_kib=%ld pages_locked=%ld states_locked=%ld vmlck_kib=%ld mlock_errno_past_limit=%s map_locked_errno_past_limit=%s droppable_mlock_errno_past_limit=%s\n",
+		       limits[i], state_bytes, state_src, per_page, errname(r->droppable_errno),
+		       r->droppable_vmlck_kib, r->pages_locked, r->pages_locked * per_page, r->vmlck_kib,
+		       r->pages_locked < max_pages ? errname(r->errno_past) : "none_within_bound",
+		       errname(r->map_locked_errno), errname(r->droppable_past_errno));
+		munmap(sh, page_bytes);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* statemem: how each design's state pages are locked and charged      */
+
+#ifndef MAP_UNEVICTABLE
+#define MAP_UNEVICTABLE 0x09	/* kernel-patches/patches/0003 */
+#endif
+#ifndef MLOCK_INHERIT
+#define MLOCK_INHERIT 0x02	/* kernel-patches/patches/0002 */
+#endif
+
+enum state_kind { SK_ANON, SK_DROPPABLE, SK_MLOCK, SK_MLOCK_INHERIT, SK_UNEVICTABLE, SK_VDSO };
+static const char *const state_kind_names[] = {
+	"anon", "droppable", "mlock", "mlock_inherit", "unevictable", "vdso",
+};
+
+struct statemem_result {
+	long child_kept_pages;		/* pages the child still read as non-zero */
+	long child_vmlck_kib;		/* after the child touched every page */
+	long long child_mlocked_kib;	/* Mlocked: growth from the child's touches */
+	long pages_under_limit;		/* unprivileged, one page at a time */
+	int errno_past_limit;
+};
+
+/*
+ * Map state pages the way a design asks for them.  The userspace-only
+ * designs add by hand what MAP_DROPPABLE implies: wipe on fork, no dump,
+ * then lock on fault (with MLOCK_INHERIT for mlock_inherit).
+ */
+static char *state_map(enum state_kind kind, size_t len)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, lock_flags = -1, err;
+	char *p;
+
+	switch (kind) {
+	case SK_DROPPABLE:
+		flags = MAP_DROPPABLE | MAP_ANONYMOUS;
+		break;
+	case SK_UNEVICTABLE:
+		flags = MAP_UNEVICTABLE | MAP_ANONYMOUS;
+		break;
+	case SK_VDSO:
+		flags = vdso.params.mmap_flags;
+		break;
+	case SK_MLOCK:
+		lock_flags = MLOCK_ONFAULT;
+		break;
+	case SK_MLOCK_INHERIT:
+		lock_flags = MLOCK_ONFAULT | MLOCK_INHERIT;
+		break;
+	case SK_ANON:
+		break;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (lock_flags >= 0 && (madvise(p, len, MADV_WIPEONFORK) || madvise(p, len, MADV_DONTDUMP) ||
+				mlock2(p, len, lock_flags))) {
+		err = errno;
+		munmap(p, len);
+		errno = err;
+		return NULL;
+	}
+	return p;
+}
+
+static long long meminfo_kib(const char *field)
+{
+	return read_keyed("/proc/meminfo", field);
+}
+
+static long count_nonzero_pages(const volatile char *p, long pages)
+{
+	long n = 0;
+
+	for (long i = 0; i < pages; i++)
+		n += p[i * page_bytes] != 0;
+	return n;
+}
+
+static void __attribute__((noreturn)) statemem_fork_child(char *p, long pages,
+							  struct statemem_result *r)
+{
+	long long mlocked0;
+
+	r->child_kept_pages = count_nonzero_pages(p, pages);
+	mlocked0 = meminfo_kib("Mlocked:");
+	touch_pages(p, pages);
+	r->child_vmlck_kib = status_kib(getpid(), "VmLck:");
+	r->child_mlocked_kib = meminfo_kib("Mlocked:") - mlocked0;
+	_exit(0);
+}
+
+/* How many one-page state mappings an unprivileged process gets under the limit. */
+static void __attribute__((noreturn)) statemem_limit_child(enum state_kind kind, long limit_bytes,
+							   long max_pages, struct statemem_result *r)
+{
+	struct rlimit rl = { .rlim_cur = limit_bytes, .rlim_max = limit_bytes };
+	char *p;
+
+	drop_cap_ipc_lock();
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(92);
+	for (r->pages_under_limit = 0; r->pages_under_limit < max_pages; r->pages_under_limit++) {
+		p = state_map(kind, page_bytes);
+		if (!p) {
+			r->errno_past_limit = errno;
+			break;
+		}
+		touch_pages(p, 1);
+	}
+	_exit(0);
+}
+
+static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
+{
+	size_t len = pages * page_bytes;
+	long max_pages = 4 * limit_bytes / page_bytes + 16;
+	long vmlck0 = status_kib(getpid(), "VmLck:");
+	long long mlocked0 = meminfo_kib("Mlocked:"), unevictable0 = meminfo_kib("Unevictable:");
+	long long mlocked, unevictable;
+	char nb[3][32];
+	int64_t deadline;
+	struct statemem_result *r;
+	struct child c;
+	long vmlck;
+	char *p;
+
+	if (kind == SK_VDSO && vdso.missing) {
+		printf("skip exp=statemem kind=vdso reason=%s\n", vdso.missing);
+		return;
+	}
+	p = state_map(kind, len);
+	if (!p) {
+		printf("skip exp=statemem kind=%s reason=%s\n", state_kind_names[kind],
+		       strerrorname_np(errno) ?: "mmap");
+		return;
+	}
+	touch_pages(p, pages);
+	vmlck = status_kib(getpid(), "VmLck:") - vmlck0;
+	mlocked = meminfo_kib("Mlocked:") - mlocked0;
+	unevictable = meminfo_kib("Unevictable:") - unevictable0;
+
+	r = (void *)shared_map();
+	deadline = now_ns() + 30 * NS_PER_S;
+	if (!spawn(&c))
+		statemem_fork_child(p, pages, r);
+	while (!child_poll(&c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		die("statemem fork child ended with status %#x", c.status);
+	munmap(p, len);
+
+	deadline = now_ns() + 30 * NS_PER_S;
+	if (!spawn(&c))
+		statemem_limit_child(kind, limit_bytes, max_pages, r);
+	while (!child_poll(&c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(&c);
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+		die("statemem limit child ended with status %#x", c.status);
+
+	printf("sample exp=statemem kind=%s pages=%ld vmlck_kib=%ld mlocked_kib=%s unevictable_kib=%s child_kept_pages=%ld child_vmlck_kib=%ld child_mlocked_kib=%s limit_bytes=%ld pages_under_limit=%ld errno_past_limit=%s\n",
+	       state_kind_names[kind], pages, vmlck,
+	       num_or_na(nb[0], sizeof(nb[0]), mlocked0 >= 0, mlocked),
+	       num_or_na(nb[1], sizeof(nb[1]), unevictable0 >= 0, unevictable),
+	       r->child_kept_pages, r->child_vmlck_kib,
+	       num_or_na(nb[2], sizeof(nb[2]), mlocked0 >= 0, r->child_mlocked_kib),
+	       limit_bytes, r->pages_under_limit,
+	       r->pages_under_limit < max_pages ? errname(r->errno_past_limit) : "none_within_bound");
+	fflush(stdout);
+	munmap(r, page_bytes);
+}
+
+static int cmd_statemem(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--kinds", "anon,droppable,mlock,mlock_inherit,unevictable,vdso" },
+		{ "--pages", "1024" }, { "--limit-bytes", "65536" }, { NULL, NULL },
+	};
+	long pages, limit_bytes;
+	char kinds[256], *tok, *save;
+
+	parse_opts(argc, argv, opts);
+	pages = opt_long(opts, "--pages", 1, 1L << 20);
+	limit_bytes = opt_long(opts, "--limit-bytes", 0, 1L << 30);
+	snprintf(kinds, sizeof(kinds), "%s", opt_get(opts, "--kinds"));
+	for (tok = strtok_r(kinds, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum state_kind k;
+
+		for (k = SK_ANON; k <= SK_VDSO; k++)
+			if (!strcmp(tok, state_kind_names[k]))
+				break;
+		if (k > SK_VDSO)
+			usage_error("--kinds", tok);
+		statemem_once(k, pages, limit_bytes);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "selfcheck", cmd_selfcheck }, { "callcost", cmd_callcost }, { "reseed", cmd_reseed },
+	{ "fault", cmd_fault }, { "pressure", cmd_pressure }, { "oomtouch", cmd_oomtouch },
+	{ "fork", cmd_fork }, { "memlock", cmd_memlock }, { "statemem", cmd_statemem },
+};
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "selfcheck";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	page_bytes = sysconf(_SC_PAGESIZE);
+	harness_pid = getpid();	/* may be 1: the harness can be a guest's init */
+	install_signal_cleanup();
+	vdso_init();
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(argc > 1 ? argc - 2 : 0, argv + 2);
+	usage_error("unknown subcommand", cmd);
+}

@@ -1,0 +1,443 @@
+"""`make calibrate`: measure the running kernel with the C harness.
+
+    python -m measure.host [--quick] [--out DIR] [--only EXP,...] [--no-lock] [--no-selftest]
+                           [--quiet-wait-s S]
+
+Builds kernel-patches/harness, runs its self-check and every experiment with
+repeated samples, and writes one CSV per experiment to data/host/ (atomically,
+provenance on every row).  Then builds the kernel's vdso_test_getrandom
+selftest, runs bench-single, and prints its 4-byte vDSO and syscall cost
+beside the harness's.  Timing runs hold /tmp/study-cpu.lock so that they do
+not overlap kernel builds.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import glob
+import os
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from measure import selftest
+from measure.harness_output import HarnessOutputError, parse
+from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
+
+HARNESS_SRC = REPO / "kernel-patches" / "harness"
+HARNESS_BUILD = REPO / "build" / "harness"
+CPU_LOCK = Path("/tmp/study-cpu.lock")
+TERM_GRACE_S = 10
+# Experiments whose numbers are times: they want an idle machine.
+TIMING = ("callcost", "reseed", "fault")
+QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
+
+
+class CalibrateError(RuntimeError):
+    pass
+
+
+def build_harness(out: Path = HARNESS_BUILD) -> Path:
+    result = subprocess.run(["make", "-s", "-C", str(HARNESS_SRC), f"O={out}"],
+                            capture_output=True, text=True)
+    if result.returncode:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CalibrateError(f"building the harness failed: {last}")
+    return out / "vgetrandom-harness"
+
+
+def pressure_grid(limits_mib, droppable_mib, total_fractions, touches, kind="droppable"):
+    """Harness argument lists: hog H so that D + H = f * L, for each L, D, f."""
+    runs = []
+    for limit in limits_mib:
+        for droppable in droppable_mib:
+            for fraction in total_fractions:
+                hog = round(fraction * limit) - droppable
+                if hog <= 0:
+                    continue
+                for touch in touches:
+                    runs.append(["--kind", kind, "--touch", touch, "--limit-mib", str(limit),
+                                 "--droppable-mib", str(droppable), "--hog-mib", str(hog)])
+    return runs
+
+
+@dataclass
+class Plan:
+    """Harness invocations per experiment (subcommand -> list of option lists)."""
+    runs: dict = field(default_factory=dict)
+    timeout_s: float = 600
+    selftest_runs: int = 5
+    quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
+
+
+def full_plan() -> Plan:
+    sizes = "4,16,32,64,256,1024,4096"
+    pressure_common = ["--samples", "2", "--hold-ms", "100", "--timeout-s", "60"]
+    oom_common = ["--hog-mib", "64", "--pages", "1024", "--watchdog-s", "3", "--samples", "10"]
+    return Plan(runs={
+        "callcost": [["--sizes", sizes, "--threads", t, "--samples", "10", "--sample-ms", "50"]
+                     for t in ("1", "0")],
+        "reseed": [["--samples", "10", "--rounds", "2000"]],
+        "fault": [["--pages", "16384", "--samples", "10"]],
+        "pressure": [r + pressure_common for r in
+                     pressure_grid((128, 256, 512), (8, 32, 128),
+                                   (0.5, 0.8, 0.95, 1.05, 1.2, 1.5), ("cold", "hot"))
+                     + pressure_grid((256,), (8, 32, 128), (0.8, 1.05, 1.5), ("cold",),
+                                     kind="locked")],
+        "oomtouch": [["--victims", v, "--hogs", "4"] + oom_common
+                     for v in ("any", "toucher", "none")]
+                    + [["--victims", "any", "--hogs", "1"] + oom_common],
+        "fork": [["--pages", "16"]],
+        "memlock": [["--limit-bytes", "8388608,65536,0"]],
+    })
+
+
+def quick_plan() -> Plan:
+    """Seconds, for the test suite: every experiment once, small."""
+    return Plan(runs={
+        "callcost": [["--sizes", "4,4096", "--threads", t, "--samples", "3", "--sample-ms", "5"]
+                     for t in ("1", "0")],
+        "reseed": [["--samples", "2", "--rounds", "200"]],
+        "fault": [["--pages", "256", "--samples", "2"]],
+        "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
+                      "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],
+        "oomtouch": [["--hog-mib", "32", "--pages", "256", "--watchdog-s", "2"]],
+        "fork": [["--pages", "4"]],
+        "memlock": [["--limit-bytes", "65536"]],
+    }, timeout_s=60, selftest_runs=1, quiet_wait_s=0)
+
+
+@contextlib.contextmanager
+def cpu_lock(enabled: bool):
+    """flock(1)-compatible: the same lock the kernel builds take."""
+    if not enabled:
+        yield
+        return
+    with open(CPU_LOCK, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"calibrate: waiting for {CPU_LOCK} (a kernel build or another timing run)",
+                  flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def cpu_ticks() -> dict:
+    """All CPUs' tick counters from /proc/stat: total, idle (+iowait), nice, steal.
+
+    Niced user time is kept apart: a nice-19 background job gets ~1.5% of
+    a CPU against a nice-0 timing loop, so it does not make a CPU busy for
+    our purpose, but its share is recorded.
+    """
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return {"total": sum(f[:8]), "idle": f[3] + f[4], "nice": f[1], "steal": f[7]}
+
+
+def busy_share(t0: dict, t1: dict, ours_ticks: float = 0) -> dict:
+    """Shares of all CPUs' time between two cpu_ticks(): un-niced busy
+    (minus ours), niced, stolen by the hypervisor."""
+    d = {k: t1[k] - t0[k] for k in t0}
+    total = max(d["total"], 1)
+    busy = d["total"] - d["idle"] - d["nice"] - d["steal"] - ours_ticks
+    return {"busy": round(min(max(busy / total, 0), 1), 3),
+            "niced": round(d["nice"] / total, 3), "steal": round(d["steal"] / total, 3)}
+
+
+def cpu_busy_fraction(interval_s: float = 1.0) -> float:
+    """Share of all CPUs' time busy with un-niced work over interval_s."""
+    t0 = cpu_ticks()
+    time.sleep(interval_s)
+    return busy_share(t0, cpu_ticks())["busy"]
+
+
+@contextlib.contextmanager
+def others_busy():
+    """What processes other than our children did with the CPUs while the
+    block ran: yields a dict filled at the end with cpu_busy_others_during,
+    cpu_niced_during and cpu_steal_during (shares of all CPUs' time)."""
+    result = {}
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+    t0, ours0 = cpu_ticks(), os.times()
+    yield result
+    t1, ours1 = cpu_ticks(), os.times()
+    ours = ticks_per_s * (ours1.children_user + ours1.children_system
+                          - ours0.children_user - ours0.children_system)
+    share = busy_share(t0, t1, ours)
+    result |= {"cpu_busy_others_during": share["busy"], "cpu_niced_during": share["niced"],
+               "cpu_steal_during": share["steal"]}
+
+
+def wait_for_quiet_cpu(max_wait_s: float) -> float:
+    """The lock only keeps out those who take it: wait until the CPUs idle.
+
+    Returns the last busy fraction seen; timing rows record it, so a run
+    taken on a busy machine says so.
+    """
+    deadline = time.monotonic() + max_wait_s
+    busy = cpu_busy_fraction()
+    if busy > QUIET_BUSY and max_wait_s > 0:
+        print(f"calibrate: CPUs {busy:.0%} busy (un-niced) outside the lock; waiting up to "
+              f"{max_wait_s:.0f} s for them to idle", flush=True)
+        while busy > QUIET_BUSY and time.monotonic() < deadline:
+            busy = cpu_busy_fraction()
+        if busy > QUIET_BUSY:
+            print(f"calibrate: warning: timing on CPUs {busy:.0%} busy", flush=True)
+    return round(busy, 3)
+
+
+def remove_stale_cgroups(pid: int) -> list[str]:
+    """Cgroups a killed harness (pid) could not remove itself; returns those removed."""
+    removed = []
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified"):
+        for path in glob.glob(f"{root}/vgetrandom-harness.{pid}.*"):
+            with contextlib.suppress(OSError):
+                for line in Path(path, "cgroup.procs").read_text().split():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(line), signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    os.rmdir(path)
+                    removed.append(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise CalibrateError(f"{path}: cannot remove leftover cgroup")
+                    time.sleep(0.05)
+    return removed
+
+
+def run_harness(binary: Path, args: list[str], timeout_s: float):
+    """stdout parsed into (records, taps) and the command line; cgroups always cleaned."""
+    cmd = [str(binary), *args]
+    command = shlex.join([binary.name, *args])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)    # the harness cleans up on SIGTERM
+        try:
+            proc.communicate(timeout=TERM_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        raise CalibrateError(f"{command}: no result within {timeout_s:.0f} s")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        remove_stale_cgroups(proc.pid)
+    selfcheck_failed = args[0] == "selfcheck" and proc.returncode == 1    # reported by TAP
+    if proc.returncode and not selfcheck_failed:
+        last = (err.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise CalibrateError(f"{command}: {last}")
+    try:
+        records, taps = parse(out, source=command)
+    except HarnessOutputError as e:
+        raise CalibrateError(str(e)) from None
+    return records, taps, command, proc.returncode
+
+
+def median(rows: list[dict], key: str, **match) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None
+              and all(r.get(k) == v for k, v in match.items())]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, unit="", digits=1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def summarize(exp: str, rows: list[dict]) -> list[str]:
+    """A few human lines per experiment (the CSVs hold everything)."""
+    lines = []
+    if exp == "callcost":
+        for threads in sorted({r["threads"] for r in rows}):
+            for size in sorted({r["size_bytes"] for r in rows}):
+                v = median(rows, "ns_per_call", mode="vdso", size_bytes=size, threads=threads)
+                s = median(rows, "ns_per_call", mode="syscall", size_bytes=size, threads=threads)
+                lines.append(f"callcost threads={threads} size={size:>4} B: vdso {fmt(v, ' ns')}"
+                             f"  syscall {fmt(s, ' ns')}")
+    elif exp == "reseed":
+        for state in ("clock", "warm", "zeroed", "dropped"):
+            lines.append(f"reseed {state:>7}: {fmt(median(rows, 'ns_per_call', state=state), ' ns')}"
+                         " per call (median, clock included)")
+    elif exp == "fault":
+        for kind in dict.fromkeys(r["kind"] for r in rows):
+            lines.append(f"fault {kind:>14}: {fmt(median(rows, 'ns_per_page', kind=kind), ' ns')}"
+                         " per page")
+    elif exp == "pressure":
+        for r in rows:
+            if r["sample"] == 0:
+                lines.append(f"pressure {r['kind']:>9} {r['touch']:>4} L={r['limit_mib']:>3} "
+                             f"D={r['droppable_mib']:>3} H={r['hog_mib']:>3} MiB: drop "
+                             f"{fmt(r['drop_fraction'], '', 3)} holder={r['holder']} "
+                             f"hog={r['hog']} oom_kills={r['memcg_oom_kills']}")
+    elif exp == "oomtouch":
+        groups = {}
+        for r in rows:
+            groups.setdefault((r["victims"], r["hogs"], r["no_kill_by"]), []).append(r)
+        for (victims, hogs, how), rs in groups.items():
+            outcomes = {}
+            for r in rs:
+                key = f"{r['outcome']}/toucher={r['toucher']}/hogs_killed={r['hogs_oom_killed']}"
+                outcomes[key] = outcomes.get(key, 0) + 1
+            lines.append(f"oomtouch victims={victims} hogs={hogs} ({how}): "
+                         + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items())))
+    else:
+        for r in rows:
+            lines.append(f"{exp}: " + " ".join(f"{k}={v}" for k, v in r.items()
+                                               if k not in COLUMNS))
+    return lines
+
+
+def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
+    rows, skips = [], []
+    for args in arg_lists:
+        busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
+        with others_busy() as others:
+            records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
+        prov = provenance(command=command)
+        if busy is not None:
+            prov |= {"cpu_busy_before": busy, **others}
+        for rec in records:
+            (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
+    for s in skips:
+        print(f"calibrate: {exp}: skipped: {s.get('reason')} "
+              f"({' '.join(f'{k}={v}' for k, v in s.items() if k in ('kind', 'mode', 'check', 'victims'))})")
+    if rows:
+        write_csv_atomic(out / f"{exp}.csv", rows)
+        for line in summarize(exp, rows):
+            print(f"  {line}")
+    return rows, skips
+
+
+def run_selfcheck(binary: Path, out: Path):
+    records, taps, command, rc = run_harness(binary, ["selfcheck"], 60)
+    prov = provenance(command=command)
+    failed = [t for t in taps if not t.ok and not t.skip]
+    for t in taps:
+        print(f"  {'ok' if t.ok or t.skip else 'NOT OK'} {t.number} {t.description}"
+              + (f" # SKIP {t.skip}" if t.skip else ""))
+    if failed or rc:
+        raise CalibrateError(f"harness self-check failed: {failed[0].description if failed else rc}")
+    write_csv_atomic(out / "selfcheck.csv", [
+        {**prov, "test": t.number, "ok": int(t.ok), "skip": t.skip or "", "description": t.description}
+        for t in taps])
+
+
+# The harness's side of each paired comparison run: bench-single's shape.
+PAIRED_CALLCOST = ["callcost", "--sizes", "4", "--threads", "1", "--samples", "5",
+                   "--sample-ms", "100"]
+
+
+def run_selftest(binary: Path, plan: Plan, out: Path) -> bool:
+    """The selftest's bench-single beside the harness; True when within AGREEMENT.
+
+    Paired runs: each bench-single is followed at once by the harness's
+    4-byte callcost, so that both see the same machine; the agreement is
+    between the medians over all pairs.
+    """
+    peer_binary = selftest.build_selftest()
+    rows, agree_rows, ok = [], [], True
+    for i in range(plan.selftest_runs):
+        busy = wait_for_quiet_cpu(plan.quiet_wait_s)
+        with others_busy() as others:
+            bench = selftest.bench_single(peer_binary)
+        prov = provenance(command=f"{peer_binary.name} bench-single") | {
+            "cpu_busy_before": busy, **others}
+        rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
+                 for mode, v in bench.items()]
+        with others_busy() as others:
+            records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
+        prov = provenance(command=command) | {"cpu_busy_before": busy, **others}
+        rows += [{**prov, "source": "harness", "mode": r.fields["mode"], "run": i,
+                  "calls": r.fields["calls"], "ns_per_call": r.fields["ns_per_call"]}
+                 for r in records if r.kind == "sample"]
+    prov = provenance(command="python -m measure.host (selftest comparison)")
+    print(f"selftest agreement (4-byte calls, 1 thread, medians of {plan.selftest_runs} paired runs):")
+    for mode in ("vdso", "syscall"):
+        peer = median(rows, "ns_per_call", source="selftest", mode=mode)
+        ours = median(rows, "ns_per_call", source="harness", mode=mode)
+        if peer is None or ours is None:
+            raise CalibrateError(f"selftest comparison: no {mode} result "
+                                 f"({'selftest' if peer is None else 'harness'})")
+        diff = selftest.agreement(peer, ours)
+        within = abs(diff) <= selftest.AGREEMENT
+        ok &= within
+        print(f"  {mode:>7}: selftest {peer:8.1f} ns  harness {ours:8.1f} ns  "
+              f"difference {diff:+.1%}  {'AGREE' if within else 'DISAGREE'} "
+              f"(bound {selftest.AGREEMENT:.0%})")
+        agree_rows.append({**prov, "mode": mode, "size_bytes": 4, "threads": 1,
+                           "selftest_ns_per_call": round(peer, 2),
+                           "harness_ns_per_call": round(ours, 2),
+                           "relative_difference": round(diff, 4),
+                           "bound": selftest.AGREEMENT, "agree": int(within)})
+    write_csv_atomic(out / "selftest.csv", rows)
+    write_csv_atomic(out / "selftest_agreement.csv", agree_rows)
+    return ok
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m measure.host", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, few samples (tests)")
+    ap.add_argument("--out", type=Path, default=REPO / "data" / "host")
+    ap.add_argument("--only", help="comma-separated experiments to run (selftest: the peer check)")
+    ap.add_argument("--no-lock", action="store_true", help=f"do not take {CPU_LOCK}")
+    ap.add_argument("--no-selftest", action="store_true", help="skip the kernel selftest peer")
+    ap.add_argument("--quiet-wait-s", type=float,
+                    help="longest wait for idle CPUs before each timing run")
+    args = ap.parse_args(argv)
+    plan = quick_plan() if args.quick else full_plan()
+    if args.quiet_wait_s is not None:
+        plan.quiet_wait_s = args.quiet_wait_s
+    known = [*plan.runs, "selftest"]
+    only = set(args.only.split(",")) if args.only else set(known)
+    if args.no_selftest:
+        only.discard("selftest")
+    unknown = only - set(known)
+    if unknown:
+        print(f"error: --only: unknown experiment {sorted(unknown)[0]!r} "
+              f"(known: {', '.join(known)})", file=sys.stderr)
+        return 2
+    try:
+        binary = build_harness()
+        print(f"calibrate: {binary} on {provenance()['kernel_release']}")
+        with cpu_lock(not args.no_lock):
+            run_selfcheck(binary, args.out)
+            for exp, arg_lists in plan.runs.items():
+                if exp in only:
+                    started = time.monotonic()
+                    print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
+                    run_experiment(binary, exp, arg_lists, plan, args.out)
+                    print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
+            agree = True
+            if "selftest" in only:
+                agree = run_selftest(binary, plan, args.out)
+    except (CalibrateError, selftest.SelftestError, ValueError, OSError,
+            subprocess.CalledProcessError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; no CSV of the interrupted experiment was written",
+              file=sys.stderr)
+        return 130
+    print(f"calibrate: wrote {args.out}")
+    if not agree:
+        print("error: harness and kernel selftest disagree by more than "
+              f"{selftest.AGREEMENT:.0%}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

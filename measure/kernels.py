@@ -1,0 +1,241 @@
+"""Build the study's guest kernels and measure them under QEMU.
+
+    python -m measure.kernels build   [VARIANT...]   # make kernels
+    python -m measure.kernels measure [VARIANT...]   # make calibrate-guests
+
+`build` compiles each variant (see measure.variants) once into the cache;
+`measure` boots each cached kernel with a busybox initramfs holding the
+static harness, runs the behaviour experiments, and writes
+data/guests/<variant>.csv.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from measure.guest_output import GuestOutput, GuestOutputError, parse_serial
+from measure.host import CalibrateError, build_harness, cpu_lock
+from measure.cleanup import exit_on_sigterm
+from measure.provenance import provenance, write_csv_atomic
+from measure.qemu_guest import GuestRun, boot
+from measure.variants import REPO, SOURCE_TARBALL, Variant, select
+
+BUILD_SCRIPT = REPO / "kernel-patches" / "build-kernel.sh"
+MKINITRAMFS = REPO / "kernel-patches" / "guest" / "mkinitramfs.sh"
+DATA_DIR = REPO / "data" / "guests"
+HARNESS_STATIC_BUILD = REPO / "build" / "harness-guest"
+
+# loglevel=1: only emergencies interleave with the harness's lines.
+# random.trust_cpu=on: the CRNG is ready at boot (TCG's -cpu max has
+# RDRAND), so the vDSO does not fall back to the syscall.
+# brd: a 128 MiB RAM disk to swap to (see the note on swap below EXPERIMENTS).
+KERNEL_APPEND = ("console=ttyS0 loglevel=1 random.trust_cpu=on panic=-1 "
+                 "brd.rd_nr=1 brd.rd_size=131072")
+GUEST_MEM_MIB = 512
+
+# What every guest runs, one harness invocation a line ('!': a shell step).
+# Memcg pressure: a 64 MiB cgroup holding 16 MiB of state pages, with a
+# hog that fits (32 MiB, the control) or does not (80 MiB).  Global pressure: a cgroup limit above the guest's RAM,
+# and state plus hog more than the RAM left to them.
+PRESSURE = "--limit-mib 64 --droppable-mib 16 --timeout-s 60"
+GLOBAL_PRESSURE = "--limit-mib 4096 --droppable-mib 64 --hog-mib 448 --timeout-s 120"
+EXPERIMENTS = (
+    "selfcheck",
+    "statemem --pages 1024 --limit-bytes 65536",
+    "fork",
+    "memlock",
+    f"pressure --kind droppable {PRESSURE} --hog-mib 32 --samples 2",
+    f"pressure --kind droppable {PRESSURE} --hog-mib 80 --samples 3",
+    f"pressure --kind droppable --touch hot {PRESSURE} --hog-mib 80 --samples 3",
+    f"pressure --kind vdso {PRESSURE} --hog-mib 80 --samples 3",
+    f"pressure --kind locked {PRESSURE} --hog-mib 80 --samples 3",
+    f"pressure --kind droppable {GLOBAL_PRESSURE}",
+    f"pressure --kind vdso {GLOBAL_PRESSURE}",
+    "oomtouch --hog-mib 32 --pages 64 --watchdog-s 5",
+    # The open question: a droppable fault with nothing left to reclaim
+    # and no one the OOM killer may take.
+    "oomtouch --hog-mib 32 --pages 1 --victims none --watchdog-s 5",
+)
+# Not run: with swap on /dev/ram0 these guests never scanned anon pages
+# (pgscan_anon and pswpout stayed 0 and the hog was OOM-killed), so a swap
+# experiment would show nothing about the designs until that is understood.
+
+
+def build(variant: Variant, tarball: Path = SOURCE_TARBALL) -> Path:
+    """The variant's build directory, compiling it first unless it is cached."""
+    out = variant.build_dir()
+    if (out / "bzImage").is_file():
+        print(f"kernels: {variant.name}: cached {out}/bzImage", flush=True)
+        return out
+    if not tarball.is_file():
+        raise FileNotFoundError(f"{tarball}: missing; install Debian's linux-source-6.12")
+    cmd = [str(BUILD_SCRIPT), "-t", str(tarball), "-o", str(out)]
+    for f in variant.fragment_files():
+        cmd += ["-c", str(f)]
+    for p in variant.patch_files():
+        cmd += ["-p", str(p)]
+    print(f"kernels: {variant.name}: building into {out}", flush=True)
+    subprocess.run(cmd, check=True)
+    return out
+
+
+def cmd_build(args) -> int:
+    for variant in select(args.variants):
+        build(variant)
+    return 0
+
+
+def guest_rows(variant: Variant, run: GuestRun, out: GuestOutput, release: str,
+               command: str) -> list[dict]:
+    """Tidy rows, one per observed value, each with its provenance."""
+    base = provenance(where=f"{run.accelerator}-guest", variant=variant.name,
+                      kernel_release=release, command=command)
+    base["cpu_model"] = out.header["cpu_model"].replace("_", " ")
+    base.update(accelerator=run.accelerator, patch_hash=variant.patch_hash(),
+                config_hash=variant.config_hash(), design=variant.design,
+                crng_ready=out.header["crng_ready"], qemu_append=KERNEL_APPEND)
+    # TCG runs at a fraction of the machine's speed: its times are not costs.
+    timing = "tcg_not_a_cost" if run.accelerator == "tcg" else "kvm"
+    rows = []
+
+    def add(guest_run, record, exp, line, metric, value):
+        rows.append({**base, "run": guest_run.n, "args": guest_run.args, "record": record,
+                     "exp": exp, "line": line, "metric": metric, "value": value,
+                     "timing": timing})
+
+    for r in out.runs:
+        exp = "setup" if r.args.startswith("!") else r.args.split()[0]
+        add(r, "run", exp, 0, "rc", "none" if r.rc is None else r.rc)
+        add(r, "run", exp, 0, "console_lines", len(r.console))
+        for i, t in enumerate(r.taps, 1):
+            add(r, "tap", exp, i, t.description or f"test_{t.number}",
+                "skip" if t.skip is not None else "ok" if t.ok else "not_ok")
+        for i, rec in enumerate(r.records, 1):
+            for key, value in rec.fields.items():
+                add(r, rec.kind, rec.exp, i, key, "na" if value is None else value)
+    return rows
+
+
+def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
+                    timeout_s: float) -> Path:
+    kdir = variant.build_dir()
+    if not (kdir / "bzImage").is_file():
+        raise FileNotFoundError(f"{kdir}/bzImage: not built; run `make kernels` first")
+    release = (kdir / "kernelrelease").read_text().strip()
+    with tempfile.TemporaryDirectory(prefix="study-initramfs-") as tmp:
+        experiments = Path(tmp) / "experiments"
+        experiments.write_text("\n".join(EXPERIMENTS) + "\n")
+        initrd = Path(tmp) / "initramfs.cpio"
+        subprocess.run([str(MKINITRAMFS), str(initrd), str(harness), str(experiments)],
+                       check=True)
+        print(f"kernels: {variant.name}: booting {release}", flush=True)
+        # A TCG guest keeps a core busy: never beside a timing run.
+        with cpu_lock(True):
+            run = boot(kdir / "bzImage", initrd, KERNEL_APPEND, timeout_s=timeout_s,
+                       mem_mib=GUEST_MEM_MIB, accel=accel)
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    log = DATA_DIR / f"{variant.name}.serial.log"
+    tmp_log = log.with_suffix(".log.tmp")
+    tmp_log.write_text(run.serial)
+    tmp_log.replace(log)
+    out = parse_serial(run.serial, str(log))
+    if out.header["release"] != release:
+        raise GuestOutputError(f"{log}: guest runs {out.header['release']}, "
+                               f"built {release}: wrong kernel booted")
+    if not out.complete:
+        why = "timed out" if run.timed_out else f"QEMU exit status {run.returncode}"
+        raise GuestOutputError(f"{log}: guest did not finish its runs ({why}, "
+                               f"{len(out.runs)} runs seen)")
+    csv = DATA_DIR / f"{variant.name}.csv"
+    write_csv_atomic(csv, guest_rows(variant, run, out, release, command))
+    failed = [f"{r.n}:{r.args.split()[0]}" for r in out.runs if r.rc != 0]
+    print(f"kernels: {variant.name}: {run.accelerator} guest, {len(out.runs)} runs in "
+          f"{run.wall_s:.0f} s -> {csv.relative_to(REPO)}"
+          + (f"; runs with non-zero status: {', '.join(failed)}" if failed else ""), flush=True)
+    return csv
+
+
+def cmd_measure(args) -> int:
+    variants = select(args.variants)
+    command = "python -m measure.kernels measure " + shlex.join(args.variants or [])
+    harness = build_harness(HARNESS_STATIC_BUILD).with_name("vgetrandom-harness-static")
+    for variant in variants:
+        measure_variant(variant, harness, command.strip(), args.accel, args.timeout_s)
+    return 0
+
+
+# What `summary` shows of each experiment: the keys that tell the designs apart.
+SUMMARY_KEYS = {
+    "statemem": ("kind", "vmlck_kib", "mlocked_kib", "child_kept_pages", "child_vmlck_kib",
+                 "child_mlocked_kib", "pages_under_limit", "errno_past_limit"),
+    "pressure": ("kind", "touch", "limit_mib", "hog_mib", "dropped_pages", "pages",
+                 "droppable_discard", "hog", "memcg_oom_kills"),
+    "oomtouch": ("victims", "pages", "outcome", "lost_writes", "droppable_discard",
+                 "droppable_fault_oom", "toucher"),
+}
+
+
+def summary_lines(csv_path: Path) -> list[str]:
+    """One line per harness sample of the experiments in SUMMARY_KEYS."""
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    samples: dict[tuple, dict] = {}
+    for r in rows:
+        if r["record"] in ("sample", "skip") and r["exp"] in SUMMARY_KEYS:
+            samples.setdefault((int(r["run"]), int(r["line"]), r["exp"], r["record"]),
+                               {})[r["metric"]] = r["value"]
+    lines = []
+    for (run, _, exp, record), fields in sorted(samples.items()):
+        shown = " ".join(f"{k}={fields[k]}" for k in SUMMARY_KEYS[exp] if k in fields)
+        lines.append(f"{exp:9} {record:6} {shown}"
+                     + (f" reason={fields.get('reason')}" if record == "skip" else ""))
+    return lines
+
+
+def cmd_summary(args) -> int:
+    for variant in select(args.variants):
+        path = DATA_DIR / f"{variant.name}.csv"
+        if not path.is_file():
+            print(f"== {variant.name}: {path.relative_to(REPO)} missing")
+            continue
+        print(f"== {variant.name}")
+        for line in summary_lines(path):
+            print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m measure.kernels", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="build the variants' kernels into the cache")
+    p.add_argument("variants", nargs="*", metavar="VARIANT")
+    p.set_defaults(fn=cmd_build)
+    p = sub.add_parser("measure", help="boot each built variant and write data/guests/")
+    p.add_argument("variants", nargs="*", metavar="VARIANT")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+                   help="auto: KVM, falling back to TCG when the guest stays silent")
+    p.add_argument("--timeout-s", type=float, default=600, help="hard limit per guest")
+    p.set_defaults(fn=cmd_measure)
+    p = sub.add_parser("summary", help="print what data/guests/ shows, per variant")
+    p.add_argument("variants", nargs="*", metavar="VARIANT")
+    p.set_defaults(fn=cmd_summary)
+    args = parser.parse_args(argv)
+    exit_on_sigterm()
+    try:
+        return args.fn(args)
+    except (FileNotFoundError, ValueError, CalibrateError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as e:
+        print(f"error: {e.cmd[0]} failed with status {e.returncode}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

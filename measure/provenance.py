@@ -1,0 +1,95 @@
+"""Where a number came from: the columns every CSV row in data/ carries,
+and the atomic CSV writer that puts them there."""
+from __future__ import annotations
+
+import csv
+import datetime
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Leading columns of every data/ CSV, in this order.
+COLUMNS = ("where", "kernel_release", "variant", "cpu_model", "glibc", "date_utc",
+           "git_commit", "command")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def glibc_version() -> str:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or "unknown"
+    except (ValueError, OSError):
+        return "unknown"
+
+
+def git_commit(repo: Path = REPO) -> str:
+    """HEAD, with -dirty when tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain",
+                                "--untracked-files=no"], check=True, capture_output=True,
+                               text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+def provenance(where: str = "host", variant: str = "none", kernel_release: str | None = None,
+               command: str = "") -> dict:
+    """The provenance columns for rows measured now, on this machine or a guest."""
+    return {
+        "where": where,
+        "kernel_release": kernel_release or platform.release(),
+        "variant": variant,
+        "cpu_model": cpu_model(),
+        "glibc": glibc_version(),
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": git_commit(),
+        "command": command,
+    }
+
+
+def write_csv_atomic(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Write rows to path through a temporary file in the same directory.
+
+    Columns: the provenance columns, then every other key in order of
+    first appearance (or `columns` when given).  A missing value is empty.
+    """
+    if not rows:
+        raise ValueError(f"{path}: no rows to write")
+    for row in rows:
+        lacking = [c for c in COLUMNS if c not in row]
+        if lacking:
+            raise ValueError(f"{path}: row lacks provenance column {lacking[0]!r}")
+    if columns is None:
+        columns = list(COLUMNS)
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)       # mkstemp's 0600 is for secrets, not data
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="raise")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

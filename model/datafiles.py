@@ -1,0 +1,97 @@
+"""Read data/ for the figures and the report, and remember what was read.
+
+Every figure and table says which data files it came from and their sha256,
+so a number pasted on the list can be traced back to the run that made it.
+A file that is absent is not an error here: the figure or table that needs
+it says so in place of its numbers.  A file that is present but malformed
+is an error, in one line that names the file and the problem.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+
+# What the harness writes on every row (measure/provenance.py).
+PROVENANCE_COLUMNS = ("where", "kernel_release", "variant", "cpu_model", "glibc",
+                      "date_utc", "git_commit", "command")
+
+
+class DataError(ValueError):
+    """A data file that exists but cannot be used; str() is one line."""
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_commit() -> str:
+    """HEAD of the repository, with -dirty when tracked files differ; 'unknown' outside git."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+@dataclass
+class Sources:
+    """The data files one figure or the report used, and the ones it missed."""
+    data_dir: Path = DATA
+    used: dict = field(default_factory=dict)      # path relative to repo -> sha256
+    missing: list = field(default_factory=list)   # paths relative to repo
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(REPO))
+        except ValueError:
+            return str(path)
+
+    def read(self, name: str, required: tuple = ()) -> pd.DataFrame | None:
+        """data/<name> as a frame, or None (and noted as missing) if absent."""
+        path = self.data_dir / name
+        if not path.exists():
+            if self.rel(path) not in self.missing:
+                self.missing.append(self.rel(path))
+            return None
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise DataError(f"{self.rel(path)}: cannot parse: "
+                            f"{str(e).splitlines()[0]}") from None
+        for column in required:
+            if column not in frame.columns:
+                raise DataError(f"{self.rel(path)}: missing column '{column}'")
+        if frame.empty:
+            raise DataError(f"{self.rel(path)}: no rows")
+        self.used[self.rel(path)] = sha256(path)
+        return frame
+
+    def merge(self, other: "Sources") -> "Sources":
+        self.used.update(other.used)
+        self.missing += [m for m in other.missing if m not in self.missing]
+        return self
+
+    def footnote(self) -> str:
+        """One short line per file for a figure's caption."""
+        lines = [f"{path} sha256 {digest[:12]}" for path, digest in sorted(self.used.items())]
+        lines += [f"{path}: ABSENT, not shown" for path in self.missing]
+        return "; ".join(lines) if lines else "no data/ file (model only)"
+
+
+def absent_note(path: str) -> str:
+    return f"{path} is absent: no measured numbers shown (run the step that writes it)"

@@ -1,0 +1,350 @@
+"""Every figure of the study, from model.questions' Answers.
+
+    python -m model figures [--effort quick|study|full] [--out figures/]
+
+The notebooks call the same draw_*() functions, so a figure regenerated here
+is the one a notebook shows.  Each figure is written as PNG and SVG with a
+footnote naming the data files (and their sha256), the model commit, the
+effort and whether the model's costs were measured or a what-if.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import questions, replicated  # noqa: E402
+from .calibration import parse_what_if  # noqa: E402
+from .datafiles import REPO, DataError, model_commit  # noqa: E402
+from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
+from .scenario import ScenarioError  # noqa: E402
+
+FIGURES = REPO / "figures"
+COLORS = {"syscall": "#7f7f7f", "droppable": "#1f77b4", "mlock": "#d62728",
+          "mlock-inherit": "#ff7f0e", "exempt": "#2ca02c"}
+# SVGs that do not change when nothing changed: no date, fixed hash salt.
+plt.rcParams.update({"svg.hashsalt": "vm-droppable-study", "svg.fonttype": "none", "figure.dpi": 100,
+                     "savefig.dpi": 120, "font.size": 9})
+METADATA = {"svg": {"Date": None}, "png": {}}
+
+
+def out_dir(quick: bool, override=None) -> Path:
+    """Where a notebook writes: quick runs never overwrite the committed figures/."""
+    if override:
+        return Path(override)
+    return REPO / "results" / "figures-quick" if quick else FIGURES
+
+
+def footnote(answer: Answer, effort: Effort, extra: str = "") -> str:
+    what_if = answer.values["what_if_costs"]
+    parts = [f"data: {answer.sources.footnote()}",
+             f"model {model_commit()}, {effort.describe()}",
+             "WHAT-IF COSTS: some set by hand, not measured (see the report)" if what_if
+             else "costs fitted to data/host (model.calibration)"]
+    if extra:
+        parts.append(extra)
+    return "\n".join(textwrap.fill(p, 150) for p in parts)
+
+
+def save(fig, name: str, answer: Answer, effort: Effort, out: Path, extra: str = "") -> list:
+    """Write name.png and name.svg atomically, with the provenance footnote."""
+    text = footnote(answer, effort, extra)
+    lines = text.count("\n") + 1
+    fig.text(0.01, 0.005, text, fontsize=6, va="bottom", ha="left", family="monospace")
+    fig.subplots_adjust(bottom=0.12 + 0.025 * lines)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "svg"):
+        path = out / f"{name}.{ext}"
+        tmp = out / f".{name}.{ext}.tmp"
+        try:
+            fig.savefig(tmp, format=ext, metadata=METADATA[ext])
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def absent(ax, what: str) -> None:
+    ax.text(0.5, 0.5, f"{what}\nABSENT: not measured yet", ha="center", va="center",
+            transform=ax.transAxes, fontsize=10, color="#a00")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5), sharey=True)
+    calls = a.measured.get("callcost")
+    model = a.simulated["service_time"]
+    threads = sorted(set(calls["threads"])) if calls is not None else [1]
+    for ax, t in zip(axes, (threads[0], threads[-1])):
+        if calls is None:
+            absent(ax, "data/host/callcost.csv")
+            continue
+        for mode, style in (("vdso", "o-"), ("syscall", "s-")):
+            g = calls[(calls["mode"] == mode) & (calls["threads"] == t)]
+            ax.errorbar(g["size_bytes"], g["mean"], yerr=g["ci_half"], fmt=style,
+                        capsize=3, label=f"{mode}, measured (mean, 95% CI)")
+        ax.set_title(f"{t} thread{'s' if t > 1 else ''} calling at once")
+    for ax in axes:
+        if calls is not None:
+            ax.plot(model["size_bytes"], model["vdso_ns"], "k--", lw=0.8,
+                    label="model: vDSO (1-thread fit, used at every thread count)")
+            ax.plot(model["size_bytes"], model["syscall_ns"], "k:", lw=0.8,
+                    label="model: syscall (1-thread fit)")
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel("request size (bytes)")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel("time per call (ns)")
+    fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall")
+    return save(fig, "q1_cost_per_call", a, effort, out)
+
+
+def draw_q2(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    mem = a.simulated["memory"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.5))
+    panels = (("state_bytes_resident_max", "state memory resident (KiB)"),
+              ("state_bytes_unevictable_max", "state memory unevictable (KiB)"),
+              ("memlock_charged_bytes_max", "charged to RLIMIT_MEMLOCK (KiB)"))
+    for ax, (metric, label) in zip(axes, panels):
+        for design in DESIGN_ORDER:
+            g = mem[mem["design"] == design].sort_values("threads")
+            y = g[metric] / 1024
+            ax.plot(g["threads"], np.where(y > 0, y, np.nan), "o-", color=COLORS[design],
+                    label=design, ms=3)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("threads (one process)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[2].axhline(8 * 1024, color="k", ls="--", lw=0.8)
+    axes[2].text(1, 8 * 1024 * 1.1, "RLIMIT_MEMLOCK 8 MiB", fontsize=7)
+    fb = a.values.get("mlock_fallback_from_threads")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Q2: getrandom() state memory per design (simulated)"
+                 + (f"; mlock falls back to the syscall from {fb:,} threads" if fb else
+                    "; mlock hits no RLIMIT_MEMLOCK fallback in this range"))
+    return save(fig, "q2_memory", a, effort, out, extra="zero values are not drawn on log axes")
+
+
+def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    claim = a.simulated["claim"]
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    seen = claim[claim["key_lives_dropped"] > 0]
+    none = claim[claim["key_lives_dropped"] == 0]
+    low = np.maximum(seen["p_mean"] - seen["p_ci_half"], seen["p_mean"] * 1e-3)
+    ax.errorbar(seen["pressure"], seen["p_mean"],
+                yerr=[seen["p_mean"] - low, seen["p_ci_half"]], fmt="o",
+                color=COLORS["droppable"], capsize=3,
+                label="droppable: mean over replications, 95% t-interval")
+    ax.plot(none["pressure"], none["p_upper95"], "v", color=COLORS["droppable"], mfc="none",
+            label="no drop seen: 95% upper bound (Clopper-Pearson, pooled key lives)")
+    for _, row in claim.iterrows():
+        if row["oom_kills_mean"] > 0:
+            y = row["p_mean"] if row["key_lives_dropped"] > 0 else row["p_upper95"]
+            ax.annotate(f"{row['oom_kills_mean']:.2g} OOM kills/run", (row["pressure"], y),
+                        textcoords="offset points", xytext=(0, 8), ha="center", fontsize=6)
+    ax.axhline(KEY_LIFE_CLAIM, color="k", ls="--", lw=1)
+    ax.text(claim["pressure"].min(), KEY_LIFE_CLAIM * 1.3,
+            "Ingo: 99.999% never dropped (P = 1e-5)", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylim(min(1e-7, KEY_LIFE_CLAIM / 10), 1.5)
+    ax.set_xlabel("pressure: spike peak of the other work's anon memory (MiB), "
+                  f"sweep {questions.CLAIM_SWEEP}")
+    ax.set_ylabel("P(state dropped within its 60 s key life)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Q3: Ingo's claim tested - " + crossing_text(a.values))
+    return save(fig, "q3_claim", a, effort, out)
+
+
+def crossing_text(values: dict) -> str:
+    lo, hi = values["pressure_range"]
+    at, sure = values["claim_crossed_at"], values["claim_crossed_ci_at"]
+    if at is None:
+        return f"1e-5 not crossed in the range studied ({lo:g}-{hi:g} MiB)"
+    return (f"1e-5 crossed at a {at:g} MiB peak"
+            + (f" (CI above it from {sure:g} MiB)" if sure is not None
+               else " (CI not above it)"))
+
+
+def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    runs = a.simulated["scenarios"]
+    panels = (("states_dropped_per_hour", "in-use states dropped per hour"),
+              ("reseed_syscalls", "reseed syscalls"),
+              ("reclaim_stall_total_s", "reclaim stall time (s)"),
+              ("oom_kills", "OOM kills"))
+    scenarios = list(dict.fromkeys(runs["scenario"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.5))
+    width = 0.8 / len(DESIGN_ORDER)
+    x = np.arange(len(scenarios))
+    for ax, (metric, label) in zip(axes, panels):
+        m = runs[runs["metric"] == metric]
+        for i, design in enumerate(DESIGN_ORDER):
+            stats = [replicated.summarize(
+                m[(m["scenario"] == s) & (m["design"] == design)]["value"]) for s in scenarios]
+            ax.bar(x + i * width, [s.mean for s in stats], width,
+                   yerr=[s.ci_half for s in stats], capsize=2, color=COLORS[design],
+                   label=design)
+        ax.set_xticks(x + width * (len(DESIGN_ORDER) - 1) / 2, scenarios, fontsize=8)
+        ax.set_ylabel(label)
+        ax.set_xlabel("scenario")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Q3: memory pressure per design (simulated, mean and 95% CI over "
+                 f"{effort.replications} replications)")
+    return save(fig, "q3_scenarios", a, effort, out)
+
+
+def draw_q3_measured(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    drops = a.measured.get("drops")
+    fig, ax = plt.subplots(figsize=(8, 5))
+    if drops is None:
+        absent(ax, "data/host/pressure.csv")
+    else:
+        keys = [c for c in ("kind", "touch", "limit_mib", "droppable_mib") if c in drops.columns]
+        for key, g in drops.groupby(keys):
+            label = ", ".join(f"{k}={v}" for k, v in zip(keys, key))
+            ax.errorbar(g["total_over_limit"], g["mean"], yerr=g["ci_half"], fmt="o-",
+                        ms=3, capsize=2, label=label, lw=0.8)
+        ax.set_xlabel("(droppable region + hog) / memcg limit")
+        ax.set_ylabel("fraction of droppable pages read back as zero")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=6, ncol=2)
+    ax.set_title("Q3 measured: droppable pages lost under memcg pressure (this kernel)")
+    return save(fig, "q3_measured_drops", a, effort, out)
+
+
+def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    runs = a.simulated["fork"]
+    panels = (("key_bytes_swappable_max", "key bytes in swappable memory, max"),
+              ("key_bytes_swapped", "key bytes written to swap"),
+              ("key_bytes_dumpable", "key bytes in a core dump"),
+              ("states_shared_over_fork", "states shared by parent and child"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.5))
+    for ax, (metric, label) in zip(axes, panels):
+        m = runs[runs["metric"] == metric]
+        stats = [replicated.summarize(m[m["design"] == d]["value"])
+                 for d in DESIGN_ORDER]
+        ax.bar(range(len(DESIGN_ORDER)), [s.mean for s in stats],
+               yerr=[s.ci_half for s in stats], capsize=2,
+               color=[COLORS[d] for d in DESIGN_ORDER])
+        ax.set_xticks(range(len(DESIGN_ORDER)), DESIGN_ORDER, rotation=30, fontsize=8)
+        ax.set_ylabel(label)
+        if not any(s.mean for s in stats):
+            ax.text(0.5, 0.5, "0 in every run\nof every design", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=9)
+    fig.suptitle("Q4: fork-server scenario, secrets exposed per design (simulated)")
+    return save(fig, "q4_fork", a, effort, out)
+
+
+def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    """Complexity and benefit side by side, one row per design."""
+    benefit = a.simulated["benefit"].set_index("design").reindex(DESIGN_ORDER)
+    comp = a.measured.get("complexity")
+    fig, axes = plt.subplots(1, 4, figsize=(14, 4.8), sharey=True)
+    y = np.arange(len(DESIGN_ORDER))[::-1]
+    colors = [COLORS[d] for d in DESIGN_ORDER]
+    if comp is None:
+        absent(axes[0], "data/complexity.csv")
+    else:
+        comp = comp.set_index("design").reindex(DESIGN_ORDER)
+        lines = comp["lines_added_total"].fillna(0)
+        axes[0].barh(y, lines, color=colors)
+        for yi, d in zip(y, DESIGN_ORDER):
+            c = comp.loc[d]
+            axes[0].text(lines[d], yi, f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim"
+                         f" cases, {c['new_vm_flags']:.0f} VM flag,\n"
+                         f" {c['arches_touched']:.0f} arches, "
+                         f"{c['post_merge_fix']:.0f} post-merge fixes", va="center", fontsize=6)
+        axes[0].set_xlim(0, max(lines.max(), 1) * 2.2)
+        axes[0].set_xlabel("kernel lines added (data/complexity.csv)")
+    panels = ((benefit["cpu_saved_fraction"] * 100, "CPU in getrandom() saved\nvs the syscall (%)"),
+              (benefit["pinned_bytes_max"] / 1024, "state memory pinned, max (KiB)"),
+              (benefit["states_dropped_per_hour"], "in-use states dropped per hour"))
+    for ax, (values, label) in zip(axes[1:], panels):
+        ax.barh(y, values, color=colors)
+        ax.set_xlabel(label)
+        for yi, v in zip(y, values):
+            ax.text(v, yi, f" {v:,.3g}", va="center", fontsize=7)
+        ax.set_xlim(0, max(values.max(), 1.0) * 1.3)
+    for yi, d in zip(y, DESIGN_ORDER):
+        kills = benefit.loc[d, "oom_kills_of_state_holders"]
+        if kills:
+            axes[3].text(0, yi - 0.3, f" {kills:.2g} OOM kills of state holders", fontsize=6)
+    axes[0].set_yticks(y, DESIGN_ORDER)
+    fig.suptitle("Q5: what each design costs the kernel against what it buys "
+                 f"(benefit: simulated, mean over {', '.join(effort.scenarios)})")
+    return save(fig, "q5_tradeoff", a, effort, out)
+
+
+def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    fleet = a.simulated["fleet"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+    vdso = fleet[fleet["design"] == "droppable"]
+    axes[0].plot(vdso["calls_per_s_per_thread"], vdso["cpu_core_days_saved_per_day"], "o-",
+                 color="k", label="every vDSO design")
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("getrandom() calls per second per thread")
+    axes[0].set_ylabel("CPU cores saved, fleet-wide (core-days per day)")
+    axes[0].grid(True, which="both", alpha=0.3)
+    per_design = fleet.drop_duplicates("design").set_index("design").reindex(DESIGN_ORDER)
+    x = np.arange(len(DESIGN_ORDER))
+    axes[1].bar(x - 0.2, per_design["resident_gib"], 0.4, label="resident",
+                color=[COLORS[d] for d in DESIGN_ORDER], alpha=0.5)
+    axes[1].bar(x + 0.2, per_design["pinned_gib"], 0.4, label="pinned (unevictable)",
+                color=[COLORS[d] for d in DESIGN_ORDER])
+    axes[1].set_xticks(x, DESIGN_ORDER, rotation=30, fontsize=8)
+    axes[1].set_ylabel("state memory, fleet-wide (GiB)")
+    axes[1].legend(fontsize=7)
+    f = a.values["fleet"]
+    fig.suptitle(f"Q6: a fleet of {f.machines:,} machines x {f.threads_per_machine:,} threads")
+    return save(fig, "q6_scale", a, effort, out, extra=a.notes[-1])
+
+
+DRAW = {"Q1": (draw_q1,), "Q2": (draw_q2,),
+        "Q3": (draw_q3_claim, draw_q3_scenarios, draw_q3_measured),
+        "Q4": (draw_q4,), "Q5": (draw_q5,), "Q6": (draw_q6,)}
+
+
+def draw_all(study, out: Path = FIGURES) -> list:
+    paths = []
+    for name, answer in study.answers.items():
+        for draw in DRAW[name]:
+            paths += draw(answer, study.effort, out)
+    return paths
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m model figures", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--effort", choices=questions.EFFORTS, default="study",
+                   help="how much simulation (default study)")
+    p.add_argument("--out", type=Path, default=FIGURES, help="directory (default figures/)")
+    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
+                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
+                        "the FACTS.md selftest figures); flagged in every output")
+    args = p.parse_args(argv)
+    try:
+        study = questions.cached_run(args.effort, what_if=parse_what_if(args.what_if))
+        for path in draw_all(study, args.out):
+            print(path)
+    except (DataError, ScenarioError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

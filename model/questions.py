@@ -1,0 +1,538 @@
+"""The analyses behind Q1-Q6 (../shared/DESIGN.md): frames, not pictures.
+
+Each qN() returns an Answer: named frames, the data files it read (with
+their sha256), and notes that the figure and the report print verbatim,
+including what is missing.  model.figures draws Answers and model.report
+tabulates them; the notebooks call the same functions, so all three
+always show the same numbers.
+
+Measured numbers (data/) and simulated ones (the model) are kept in
+separate frames, and every simulated frame says whether its costs were
+measured or a what-if.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import math
+import os
+import pickle
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import replicated
+from .calibration import load_costs, provenance_table
+from .datafiles import DATA, REPO, Sources
+from .designs import DESIGNS
+from .scenario import load
+from .sweep import load_spec
+
+DESIGN_ORDER = tuple(DESIGNS)
+BASELINE = "droppable"          # upstream: what the alternatives are compared with
+KEY_LIFE_CLAIM = 1e-5           # Ingo: "99.999% of cases won't ever be 'dropped'"
+SWEEPS = REPO / "results" / "sweeps"
+
+
+@dataclass(frozen=True)
+class Effort:
+    """How much simulation an answer gets.  The numbers go into every footer."""
+    name: str
+    replications: int            # per scenario and design (Q3 tables, Q4)
+    threads_grid: tuple          # Q2
+    scenarios: tuple             # Q3 comparison tables
+    scenario_duration_s: float | None = None    # None: each scenario's own
+    workers: int = 1                            # model.sweep's local processes
+    # The claim sweep (model/sweeps/q3-pressure.toml); None: as the file says.
+    claim_replications: int | None = None
+    claim_points: tuple | None = None           # spike peaks, as in the file
+    claim_designs: tuple | None = None
+
+    def scenario_overrides(self) -> dict:
+        return {"run.duration_s": self.scenario_duration_s} if self.scenario_duration_s \
+            else {}
+
+    def describe(self) -> str:
+        length = (f"{self.scenario_duration_s:g} s" if self.scenario_duration_s
+                  else "their own length")
+        claim = (f"{self.claim_replications} replications" if self.claim_replications
+                 else "replications as the file says")
+        points = f"{len(self.claim_points)} peaks" if self.claim_points else "every peak"
+        return (f"effort '{self.name}': scenarios {', '.join(self.scenarios)} ({length}), "
+                f"{self.replications} replications per scenario and design; sweep "
+                f"{CLAIM_SWEEP}: {points}, {claim}"
+                + (f", designs {', '.join(self.claim_designs)}" if self.claim_designs else "")
+                + f"; Q2 threads {', '.join(f'{t:,}' for t in self.threads_grid)}")
+
+
+CLAIM_SWEEP = "q3-pressure"
+EFFORTS = {
+    # Seconds: the test suite executes every notebook with this.
+    "quick": Effort("quick", 2, (1, 100, 1_000), ("container",), scenario_duration_s=180.0,
+                    claim_replications=2, claim_points=("2944 MiB", "3056 MiB"),
+                    claim_designs=(BASELINE,)),
+    # `make study`: a few minutes on two cores.
+    "study": Effort("study", 5, (1, 10, 100, 1_000, 10_000, 100_000),
+                    ("server", "spikes", "leak", "container"),
+                    workers=replicated.default_workers(), claim_replications=5,
+                    claim_designs=(BASELINE,)),
+    # `python -m model study --full` / the notebooks with QUICK=False: the
+    # claim sweep exactly as model/sweeps/q3-pressure.toml says.
+    "full": Effort("full", 30, (1, 10, 100, 1_000, 10_000, 100_000),
+                   ("server", "spikes", "leak", "container"),
+                   workers=replicated.default_workers()),
+}
+
+
+@dataclass
+class Answer:
+    question: str
+    title: str
+    measured: dict = field(default_factory=dict)    # name -> DataFrame (data/)
+    simulated: dict = field(default_factory=dict)   # name -> DataFrame (model)
+    sources: Sources = field(default_factory=Sources)
+    notes: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)      # headline numbers for prose
+
+
+def _costs_note(costs) -> str:
+    if costs.what_if:
+        hand = [k for k, v in costs.sources.items() if str(v).startswith("what-if")]
+        return (f"WHAT-IF costs set by hand, not measured: {', '.join(hand)}; "
+                "the rest fitted to data/host")
+    return "costs fitted to data/host (model.calibration; sources in the Q1 table)"
+
+
+def _mean_ci(frame: pd.DataFrame, keys: list, value: str) -> pd.DataFrame:
+    rows = []
+    for key, g in frame.groupby(keys, sort=True):
+        s = replicated.summarize(g[value])
+        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))),
+                     "n": s.n, "mean": s.mean, "ci_half": s.ci_half, "stddev": s.stddev,
+                     "min": s.minimum, "max": s.maximum})
+    return pd.DataFrame(rows)
+
+
+# -- Q1 ---------------------------------------------------------------------
+
+def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
+    """Cost per call by request size and threads: measured, and the model's fit."""
+    a = Answer("Q1", "Cost per call: vDSO getrandom() against the syscall",
+               sources=sources or Sources())
+    costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
+    calls = a.sources.read("host/callcost.csv",
+                           ("mode", "size_bytes", "threads", "sample", "ns_per_call"))
+    if calls is None:
+        a.notes.append("data/host/callcost.csv is absent: no measured per-call cost.")
+    else:
+        first = calls.iloc[0]
+        a.values["measured_on"] = ", ".join(
+            str(first[c]) for c in ("where", "kernel_release", "cpu_model") if c in calls)
+        # One number per sample: the mean over the threads that ran at once.
+        per_sample = (calls.groupby(["mode", "threads", "size_bytes", "sample"])
+                      ["ns_per_call"].mean().reset_index())
+        table = _mean_ci(per_sample, ["mode", "threads", "size_bytes"], "ns_per_call")
+        a.measured["callcost"] = table
+        a.measured["callcost_samples"] = per_sample
+        wide = table.pivot_table(index=["threads", "size_bytes"], columns="mode",
+                                 values="mean").reset_index()
+        if {"vdso", "syscall"} <= set(wide.columns):
+            wide["speedup"] = wide["syscall"] / wide["vdso"]
+            a.measured["speedup"] = wide
+            one = wide[(wide["threads"] == wide["threads"].min()) & (wide["size_bytes"] == 4)]
+            if len(one):
+                a.values.update(vdso_4b_ns=float(one["vdso"].iloc[0]),
+                                syscall_4b_ns=float(one["syscall"].iloc[0]),
+                                speedup_4b=float(one["speedup"].iloc[0]))
+    agree = a.sources.read("host/selftest_agreement.csv",
+                           ("mode", "relative_difference", "agree"))
+    if agree is None:
+        a.notes.append("data/host/selftest_agreement.csv is absent: no peer check shown.")
+    else:
+        a.measured["selftest_agreement"] = agree
+    reseed = a.sources.read("host/reseed.csv", ("state", "ns_per_call"))
+    if reseed is not None:
+        a.measured["reseed"] = _mean_ci(reseed, ["state"], "ns_per_call")
+    sizes = sorted(set(a.measured["callcost"]["size_bytes"])) if "callcost" in a.measured \
+        else [4, 16, 32, 64, 256, 1024, 4096]
+    a.simulated["service_time"] = pd.DataFrame(
+        [{"size_bytes": s, "vdso_ns": costs.vdso(s), "syscall_ns": costs.syscall(s),
+          "reseed_ns": costs.reseed_ns} for s in sizes])
+    a.simulated["costs"] = pd.DataFrame(provenance_table(costs),
+                                        columns=["parameter", "value", "source"])
+    a.notes.append("model service times: " + _costs_note(costs))
+    return a
+
+
+# -- Q2 ---------------------------------------------------------------------
+
+Q2_METRICS = ("state_bytes_resident_max", "state_bytes_unevictable_max",
+              "memlock_charged_bytes_max", "threads_syscall_fallback")
+
+
+def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
+    """State memory per design against threads, and where mlock falls back."""
+    a = Answer("Q2", "Memory per design against threads", sources=sources or Sources())
+    costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
+    # One process, no pressure, threads that live for the run: memory is
+    # then a function of the thread count and the glibc allocator alone.
+    quiet = {"run.duration_s": 60.0, "workload.processes": 1,
+             "workload.thread_lifetime_s": 0.0, "pressure.profile": "none",
+             "pressure.anon_base_bytes": 0, "pressure.file_stream_bytes_per_s": 0.0,
+             "machine.ram_bytes": "64 GiB"}
+    sweep = replicated.spec("q2-memory", "server", replications=1, overrides=quiet,
+                            grid={"workload.threads_per_process": effort.threads_grid})
+    frame = replicated.runs(sweep, costs, effort.workers, SWEEPS)
+    frame = frame[frame["metric"].isin(Q2_METRICS)].rename(
+        columns={"workload.threads_per_process": "threads"})
+    a.simulated["memory"] = frame.pivot_table(
+        index=["threads", "design"], columns="metric", values="value").reset_index()
+    a.notes.append("simulated: one process of N threads, each holding a state for the whole "
+                   "60 s run, no memory pressure, RLIMIT_MEMLOCK 8 MiB (FACTS.md default).")
+    mem = a.simulated["memory"]
+    fb = mem[(mem["design"] == "mlock") & (mem["threads_syscall_fallback"] > 0)]
+    a.values["mlock_fallback_from_threads"] = int(fb["threads"].min()) if len(fb) else None
+    memlock = a.sources.read("host/memlock.csv", ("limit_bytes", "states_locked"))
+    if memlock is None:
+        a.notes.append("data/host/memlock.csv is absent: no measured RLIMIT_MEMLOCK capacity.")
+    else:
+        cols = [c for c in ("limit_bytes", "pages_locked", "states_locked", "vmlck_kib",
+                            "mlock_errno_past_limit", "droppable_half_vmlck_kib")
+                if c in memlock.columns]
+        a.measured["memlock"] = memlock[cols].drop_duplicates().reset_index(drop=True)
+    return a
+
+
+# -- Q3 ---------------------------------------------------------------------
+
+Q3_METRICS = ("states_dropped_per_hour", "reseed_syscalls", "cpu_getrandom_s",
+              "p_state_dropped_in_key_life", "state_bytes_unevictable_max",
+              "reclaim_stalls", "reclaim_stall_total_s", "reclaim_stall_p99_ms",
+              "pgscan_kswapd", "pgscan_direct", "oom_kills", "oom_kills_of_state_holders",
+              "threads_syscall_fallback", "droppable_fault_retries")
+
+CLAIM_KEY = "pressure.anon_peak_bytes"
+
+
+def claim_spec(effort: Effort):
+    """model/sweeps/q3-pressure.toml, cut down as the effort says."""
+    spec = load_spec(CLAIM_SWEEP)
+    keys = [k for k, _ in spec.grid]
+    if keys != [CLAIM_KEY]:
+        raise ValueError(f"model/sweeps/{CLAIM_SWEEP}.toml: expected one grid key "
+                         f"'{CLAIM_KEY}', found {keys}")
+    changes = {}
+    if effort.claim_points:
+        changes["grid"] = ((CLAIM_KEY, tuple(effort.claim_points)),)
+    if effort.claim_designs:
+        changes["designs"] = tuple(effort.claim_designs)
+    if effort.claim_replications:
+        n = effort.claim_replications
+        changes.update(min_replications=n, max_replications=n, batch=n, metric=None)
+    if changes:
+        changes["name"] = f"{spec.name}-{effort.name}"
+    return replace(spec, **changes)
+
+
+def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
+    """Scenarios under pressure per design, and P(drop in key life) by pressure."""
+    a = Answer("Q3", "Memory pressure: what each design loses and costs",
+               sources=sources or Sources())
+    costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
+    a.simulated["scenarios"] = pd.concat(
+        [replicated.runs(replicated.spec(f"q3-{s}", s, replications=effort.replications,
+                                         overrides=effort.scenario_overrides()),
+                         costs, effort.workers, SWEEPS) for s in effort.scenarios],
+        ignore_index=True)
+    # Ingo's claim: the Q3 pressure sweep, droppable's runs.
+    sweep = replicated.runs(claim_spec(effort), costs, effort.workers, SWEEPS)
+    sweep["pressure"] = sweep[CLAIM_KEY] / 2**20
+    a.simulated["pressure_runs"] = sweep
+    a.simulated["claim"] = claim_table(sweep[sweep["design"] == BASELINE])
+    a.values.update(claim_crossing(a.simulated["claim"]))
+    spec = claim_spec(effort)
+    a.notes.append(f"pressure level: model/sweeps/{CLAIM_SWEEP}.toml, the '{spec.scenario.name}'"
+                   f" scenario ({spec.scenario.value('machine.ram_bytes') / 2**20:.0f} MiB RAM) "
+                   f"with its other work's anon spike peak raised (MiB), runs of "
+                   f"{spec.scenario.value('run.duration_s'):g} s; 'P(drop)' = key lives in "
+                   "which the state was dropped / key lives (60 s each).")
+    a.notes.append("model: " + _costs_note(costs))
+    measured = a.sources.read("host/pressure.csv", ("limit_mib", "droppable_mib", "hog_mib",
+                                                    "drop_fraction"))
+    if measured is None:
+        a.notes.append("data/host/pressure.csv is absent: no measured drops under pressure.")
+    else:
+        m = measured.copy()
+        m["total_over_limit"] = (m["droppable_mib"] + m["hog_mib"]) / m["limit_mib"]
+        keys = [c for c in ("kind", "touch", "limit_mib", "droppable_mib") if c in m.columns]
+        m["total_over_limit"] = m["total_over_limit"].round(2)
+        a.measured["drops"] = _mean_ci(m.dropna(subset=["drop_fraction"]),
+                                       keys + ["total_over_limit"], "drop_fraction")
+        if "holder" in m.columns:
+            a.measured["holder_outcome"] = (m.groupby(keys + ["total_over_limit", "holder"])
+                                            .size().rename("runs").reset_index())
+    return a
+
+
+def claim_table(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Per pressure level: mean P(drop in key life) with its t-interval over
+    replications, and the pooled Clopper-Pearson upper bound."""
+    rows = []
+    for level, g in sweep.groupby("pressure"):
+        wide = g.pivot_table(index="replication", columns="metric", values="value")
+        p = replicated.summarize(wide.get("p_state_dropped_in_key_life", pd.Series(dtype=float)))
+        lives = float(wide.get("key_lives", pd.Series([0.0])).sum())
+        dropped = float(wide.get("key_lives_dropped", pd.Series([0.0])).sum())
+        oom = replicated.summarize(wide.get("oom_kills", pd.Series([0.0] * len(wide))))
+        rows.append({"pressure": level, "n": p.n, "p_mean": p.mean, "p_ci_half": p.ci_half,
+                     "key_lives": lives, "key_lives_dropped": dropped,
+                     "p_pooled": dropped / lives if lives else math.nan,
+                     "p_upper95": replicated.proportion_upper(dropped, lives),
+                     "oom_kills_mean": oom.mean})
+    return pd.DataFrame(rows)
+
+
+def claim_crossing(claim: pd.DataFrame) -> dict:
+    """The lowest pressure at which P(drop) exceeds 1e-5, by the mean and by
+    the lower end of its interval; None where it is not crossed."""
+    above = claim[claim["p_mean"] > KEY_LIFE_CLAIM]
+    sure = claim[claim["p_mean"] - claim["p_ci_half"] > KEY_LIFE_CLAIM]
+    untestable = claim[(claim["key_lives_dropped"] == 0)
+                       & (claim["p_upper95"] > KEY_LIFE_CLAIM)]
+    return {"claim_crossed_at": float(above["pressure"].min()) if len(above) else None,
+            "claim_crossed_ci_at": float(sure["pressure"].min()) if len(sure) else None,
+            "claim_levels_too_short": [float(x) for x in untestable["pressure"]],
+            "pressure_range": (float(claim["pressure"].min()), float(claim["pressure"].max()))}
+
+
+# -- Q4 ---------------------------------------------------------------------
+
+Q4_METRICS = ("forks", "reseeds_fork", "states_shared_over_fork", "key_bytes_swappable_max",
+              "key_bytes_swapped", "key_bytes_dumpable", "memlock_charged_bytes_max",
+              "state_bytes_unevictable_max")
+
+
+def q4(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
+    a = Answer("Q4", "Fork and secrecy", sources=sources or Sources())
+    costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
+    a.simulated["fork"] = replicated.runs(
+        replicated.spec("q4-fork-server", "fork-server", replications=effort.replications,
+                        overrides=effort.scenario_overrides()), costs, effort.workers, SWEEPS)
+    fork = a.sources.read("host/fork.csv", ("check",))
+    if fork is None:
+        a.notes.append("data/host/fork.csv is absent: no measured fork behaviour.")
+    else:
+        keep = [c for c in ("where", "variant", "check", "parent_nonzero_bytes",
+                            "child_nonzero_bytes", "child_call_ok", "parent_vmlck_kib",
+                            "child_vmlck_kib", "mlock_errno", "vmlck_kib") if c in fork.columns]
+        a.measured["fork"] = fork[keep]
+    return a
+
+
+# -- Q5 ---------------------------------------------------------------------
+
+# Rows of data/complexity.csv that are context, not the design's own change:
+# the whole vDSO getrandom() pull, later arch ports, the v14 posting and the
+# never-merged x86 patch are listed apart in the report (item prefixes).
+COMPLEXITY_CONTEXT = ("random-6.11-rc1 pull", "6.12 arch ports", "VM_DROPPABLE commit (v14",
+                      "VM_DROPPABLE arch work (v14", "x86 fault instruction-skip patch")
+COMPLEXITY_METRICS = ("files_changed", "lines_added_total", "lines_removed_total",
+                      "lines_added_mm", "lines_added_arch", "arches_touched", "new_vm_flags",
+                      "special_cases_fault_reclaim", "special_cases_other", "post_merge_fix")
+
+
+def complexity_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per design: its own change, summed over its rows.  A metric no
+    row gives is NaN (not counted), except for designs with no kernel change."""
+    own = frame[~frame["item"].astype(str).str.startswith(COMPLEXITY_CONTEXT)]
+    rows = []
+    for design in DESIGN_ORDER:
+        mine = own[own["design"] == design]
+        untouched = (mine["item"] == "no kernel change").any()
+        row = {"design": design, "present": len(mine) > 0}
+        for metric in COMPLEXITY_METRICS:
+            values = mine[mine["metric"] == metric]["value"]
+            row[metric] = float(values.sum()) if len(values) else (
+                0.0 if untouched or metric == "post_merge_fix" and len(mine) else math.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
+    """Per design, means over the Q3 scenarios' replications: CPU saved against
+    the syscall design (same seeds), memory pinned, states lost, OOM kills."""
+    wide = scenarios.pivot_table(index=["scenario", "replication", "design"],
+                                 columns="metric", values="value").reset_index()
+    syscall = wide[wide["design"] == "syscall"].set_index(["scenario", "replication"])
+    rows = []
+    for design, g in wide.groupby("design"):
+        g = g.set_index(["scenario", "replication"])
+        saved = syscall["cpu_getrandom_s"] - g["cpu_getrandom_s"]
+        duration_s = pd.Series([effort.scenario_duration_s or load(s).run.duration_s
+                                for s, _ in saved.index],
+                               index=saved.index)
+        frac = saved / syscall["cpu_getrandom_s"]
+        rows.append({
+            "design": design,
+            "cpu_saved_fraction": float(frac.mean()),
+            "cpu_saved_s_per_h": float((saved * 3600 / duration_s).mean()),
+            "pinned_bytes_max": float(g["state_bytes_unevictable_max"].max()),
+            "states_dropped_per_hour": float(g.get("states_dropped_per_hour",
+                                                   pd.Series([0.0])).mean()),
+            "oom_kills": float(g["oom_kills"].mean()),
+            "oom_kills_of_state_holders": float(g.get("oom_kills_of_state_holders",
+                                                      pd.Series([0.0])).mean()),
+            "syscall_fallback_threads": float(g.get("threads_syscall_fallback",
+                                                    pd.Series([0.0])).max()),
+        })
+    order = {d: i for i, d in enumerate(DESIGN_ORDER)}
+    return pd.DataFrame(rows).sort_values("design", key=lambda s: s.map(order)) \
+        .reset_index(drop=True)
+
+
+def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Answer:
+    a = Answer("Q5", "Complexity against benefit", sources=sources or Sources())
+    a.values["what_if_costs"] = q3_answer.values["what_if_costs"]
+    frame = a.sources.read("complexity.csv", ("design", "item", "metric", "value"))
+    if frame is None:
+        a.notes.append("data/complexity.csv is absent: complexity not shown "
+                       "(make complexity writes it).")
+    else:
+        a.measured["complexity"] = complexity_table(frame)
+        a.measured["complexity_rows"] = frame
+    a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
+    a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
+                   + f"), {effort.replications} replications each; CPU saved is against "
+                   "the syscall design on the same seeds; 'pinned' is the largest "
+                   "unevictable state memory seen.")
+    return a
+
+
+# -- Q6 ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fleet:
+    """A fleet for Q6; every field is an assumption the report prints."""
+    machines: int = 100_000
+    threads_per_machine: int = 1_000
+    request_bytes: int = 4
+    calls_per_s_grid: tuple = (0.1, 1.0, 10.0, 100.0, 1_000.0, 10_000.0)
+
+
+def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) -> Answer:
+    """CPU time saved per day against memory pinned, fleet-wide."""
+    a = Answer("Q6", "Scale: a fleet", sources=Sources(q2_answer.sources.data_dir))
+    costs = costs or load_costs()
+    a.values["what_if_costs"] = costs.what_if
+    mem = q2_answer.simulated["memory"]
+    # State memory per machine at this thread count: the Q2 run nearest it.
+    nearest = min(effort.threads_grid, key=lambda t: abs(math.log(t / fleet.threads_per_machine)))
+    at = mem[mem["threads"] == nearest].set_index("design")
+    scale = fleet.threads_per_machine / nearest
+    saved_ns = costs.syscall(fleet.request_bytes) - costs.vdso(fleet.request_bytes)
+    rows = []
+    for rate in fleet.calls_per_s_grid:
+        calls_per_day = fleet.machines * fleet.threads_per_machine * rate * 86_400
+        for design in DESIGN_ORDER:
+            vdso = DESIGNS[design].uses_vdso
+            rows.append({
+                "design": design, "calls_per_s_per_thread": rate,
+                "cpu_core_days_saved_per_day": calls_per_day * saved_ns * 1e-9 / 86_400
+                if vdso else 0.0,
+                "resident_gib": fleet.machines * at.loc[design, "state_bytes_resident_max"]
+                * scale / 2**30,
+                "pinned_gib": fleet.machines * at.loc[design, "state_bytes_unevictable_max"]
+                * scale / 2**30,
+            })
+    a.simulated["fleet"] = pd.DataFrame(rows)
+    a.values.update(saved_ns_per_call=saved_ns, nearest_threads=nearest, fleet=fleet)
+    a.notes.append(f"assumptions: {fleet.machines:,} machines x {fleet.threads_per_machine:,} "
+                   f"threads, every thread calling getrandom({fleet.request_bytes} B) at the "
+                   "rate on the x axis all day; saving per call = syscall - vDSO cost "
+                   f"= {saved_ns:.1f} ns ({'what-if' if costs.what_if else 'measured'}); "
+                   f"state memory per machine from the Q2 run with {nearest:,} threads"
+                   + (f" scaled x{scale:g}" if scale != 1 else "") + "; reseeds and "
+                   "faults ignored (Q3 shows they are small against the calls).")
+    return a
+
+
+@dataclass
+class Study:
+    effort: Effort
+    answers: dict                # "Q1".. -> Answer
+    sources: Sources
+    what_if_costs: bool
+    costs: object = None
+
+
+def run(effort: Effort | str = "study", progress=print, data_dir: Path = DATA,
+        what_if: dict | None = None) -> Study:
+    """Every answer; each keeps its own Sources, the study's lists them all.
+    `what_if` sets costs by hand (model.calibration.load_costs): flagged."""
+    effort = EFFORTS[effort] if isinstance(effort, str) else effort
+    costs = load_costs(what_if=what_if, data_dir=data_dir)
+    src = lambda: Sources(data_dir)     # noqa: E731
+    answers = {}
+    for name, step in (("Q1", lambda: q1(effort, src(), costs)),
+                       ("Q2", lambda: q2(effort, src(), costs)),
+                       ("Q3", lambda: q3(effort, src(), costs)),
+                       ("Q4", lambda: q4(effort, src(), costs)),
+                       ("Q5", lambda: q5(effort, answers["Q3"], src())),
+                       ("Q6", lambda: q6(effort, answers["Q2"], costs=costs))):
+        if progress:
+            progress(f"  {name} ({effort.name}) ...")
+        answers[name] = step()
+    # The files model.calibration fitted the costs to are inputs of every answer.
+    fitted = sorted({name for text in costs.sources.values()
+                     for name in re.findall(r"data/(host/[\w.-]+\.csv)", str(text))})
+    sources = Sources(data_dir)
+    for answer in answers.values():
+        for name in fitted:
+            if (data_dir / name).exists():
+                answer.sources.read(name)
+        sources.merge(answer.sources)
+    return Study(effort, answers, sources, costs.what_if, costs)
+
+
+CACHE = REPO / "results" / "analysis"
+
+
+def _inputs_key(effort: Effort, what_if: dict | None) -> str:
+    """What an analysis depends on: the model's code and scenarios, data/, the
+    effort and the what-if costs."""
+    h = hashlib.sha256(repr((effort, sorted((what_if or {}).items()))).encode())
+    package = Path(__file__).parent
+    files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml"))
+    if DATA.exists():
+        files += sorted(DATA.rglob("*.csv"))
+    for path in files:
+        h.update(str(path.relative_to(path.parents[1])).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cached_run(effort: Effort | str = "study", progress=print,
+               what_if: dict | None = None) -> Study:
+    """run(), reused while neither the model nor data/ nor the effort changed:
+    `make study` draws the figures and writes the report from one set of runs."""
+    effort = EFFORTS[effort] if isinstance(effort, str) else effort
+    key = _inputs_key(effort, what_if)
+    path = CACHE / f"{effort.name}-{key[:16]}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    study = run(effort, progress, what_if=what_if)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(pickle.dumps(study))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return study

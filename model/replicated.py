@@ -1,0 +1,142 @@
+"""Replicated runs for the figures and the report, through model.sweep.
+
+model.sweep owns replication (common random numbers: replication r has the
+same seed for every design), the run cache and parallel workers;
+model.replicate owns the statistics.  This module only shapes their
+answers for Q1-Q6: a sweep per scenario, and per-design views of one metric.
+
+One exception: model.sweep always costs runs from data/host.  A what-if
+(costs set by hand) runs the same seeds in a plain loop here instead, so
+hand-set costs never reach the sweep's cache.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import replicate
+from .designs import DESIGNS
+from .scenario import load
+from .simulation import simulate
+from .sweep import RESULTS, SweepSpec, run_sweep
+
+CONFIDENCE = replicate.CONFIDENCE
+REFERENCE = "droppable"
+
+
+def spec(name: str, scenario: str, designs=tuple(DESIGNS), replications: int = 5,
+         overrides: dict | None = None, grid: dict | None = None) -> SweepSpec:
+    """A sweep: `scenario` with fixed `overrides`, a factorial `grid`, every
+    point run `replications` times per design (no stopping rule)."""
+    base = load(scenario)
+    if overrides:
+        base = base.with_overrides(overrides)
+    return SweepSpec(name=name, description=f"model.questions: {name}", scenario=base,
+                     grid=tuple((k, tuple(v)) for k, v in (grid or {}).items()),
+                     designs=tuple(designs), reference=REFERENCE, base_seed=0,
+                     min_replications=replications, max_replications=replications,
+                     batch=replications, path="model/questions.py")
+
+
+def runs(sweep: SweepSpec, costs, workers: int = 1, out_root=RESULTS) -> pd.DataFrame:
+    """Tidy runs: scenario, point, <grid keys>, design, replication, seed, metric,
+    value; every metric present in every run (absent counters are 0.0)."""
+    grid_keys = [k for k, _ in sweep.grid]
+    if not costs.what_if:
+        result = run_sweep(sweep, workers=workers, out=out_root / sweep.name)
+        if len(result.failures):
+            first = result.failures.iloc[0]
+            raise RuntimeError(f"sweep {sweep.name}: {len(result.failures)} runs failed, "
+                               f"first: design {first['design']}: {first['error']}")
+        frame = result.runs.drop(columns=["sweep"])
+    else:
+        rows = []
+        for point, (overrides, scenario) in enumerate(sweep.points()):
+            for rep, seed in enumerate(sweep.seeds()):
+                for design in sweep.designs:
+                    m = simulate(scenario, design, seed=seed, replication=rep,
+                                 costs=costs).metrics
+                    rows.append(m.assign(point=point, **{k: scenario.value(k)
+                                                         for k in grid_keys}))
+        frame = pd.concat(rows, ignore_index=True).drop(columns=["scenario"])
+        frame = replicate.complete(frame, ["point", *grid_keys, "design", "replication",
+                                           "seed"])
+    frame.insert(0, "scenario", sweep.scenario.name)
+    return with_counters(frame)
+
+
+# Counters the simulation reports only once touched (model/metrics.py keeps
+# them in a defaultdict): a counter no run of a sweep touched is 0 in all.
+COUNTERS = ("calls_vdso", "calls_syscall", "cpu_getrandom_s", "reseeds_first",
+            "reseeds_expiry", "reseeds_drop", "reseeds_fork", "reseed_syscalls",
+            "states_dropped", "states_dropped_per_hour", "key_lives", "key_lives_dropped",
+            "state_pages_dropped", "threads_syscall_fallback", "mlock_failures",
+            "pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct",
+            "droppable_fault_retries", "key_bytes_swapped", "key_bytes_dumpable",
+            "states_shared_over_fork", "forks", "state_bytes_unevictable_max",
+            "memlock_charged_bytes_max", "key_bytes_swappable_max", "state_bytes_resident_max")
+
+
+def with_counters(frame: pd.DataFrame) -> pd.DataFrame:
+    missing = [m for m in COUNTERS if m not in set(frame["metric"])]
+    if not missing:
+        return frame
+    keys = [c for c in frame.columns if c not in ("metric", "value")]
+    runs_ = frame[keys].drop_duplicates()
+    extra = pd.concat([runs_.assign(metric=m, value=0.0) for m in missing], ignore_index=True)
+    return pd.concat([frame, extra], ignore_index=True)
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass(frozen=True)
+class Summary:
+    n: int
+    mean: float
+    ci_half: float       # half-width of the 95% t-interval; 0 when degenerate
+    stddev: float
+    minimum: float
+    maximum: float
+
+
+def summarize(values) -> Summary:
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return Summary(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+    mean, low, high = replicate.t_interval(x)
+    half = replicate.half_width(low, high) if math.isfinite(low) else 0.0
+    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    return Summary(int(x.size), mean, half, sd, float(x.min()), float(x.max()))
+
+
+def by_design(frame: pd.DataFrame, metric: str) -> dict:
+    """{design: values ordered by replication} for one metric."""
+    rows = frame[frame["metric"] == metric].sort_values("replication")
+    return {d: g["value"].to_numpy() for d, g in rows.groupby("design", sort=False)}
+
+
+def p_values(frame: pd.DataFrame, reference: str = REFERENCE) -> dict:
+    """{(design, metric): p} of the paired t-test against `reference`."""
+    paired = replicate.paired(frame, ["scenario"], reference)
+    return {(r.design, r.metric): r.p_value for r in paired.itertuples()}
+
+
+def proportion_upper(successes: float, trials: float, confidence: float = CONFIDENCE) -> float:
+    """One-sided Clopper-Pearson upper bound on a proportion.
+
+    With no drop seen in N key lives this is about 3/N: the most that runs
+    of that length can rule out, which is what Ingo's 1e-5 is tested against.
+    """
+    k, n = int(round(successes)), int(round(trials))
+    if n <= 0:
+        return math.nan
+    if k >= n:
+        return 1.0
+    return float(stats.beta.ppf(confidence, k + 1, n - k))

@@ -1,0 +1,523 @@
+"""The plain-text report: Q1-Q6 in the layout of mmtests' compare-kernels.
+
+    python -m model report [--effort quick|study|full] [--out results/report.txt]
+
+Prose is wrapped at 72 columns, tables fit in 80.  A comparison table has a
+baseline column and, per other design, the value and its difference from
+the baseline in percent, positive meaning better; a star marks a mean that
+differs significantly from the baseline, by the test named above the table.
+Measured (data/) and simulated (model) numbers are in separate tables, each
+labelled.  The footer names the git commit, the sha256 of every data file
+used and the command that made the report.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic, questions, replicated
+from .calibration import parse_what_if
+from .datafiles import DataError, model_commit
+from .questions import BASELINE, DESIGN_ORDER, KEY_LIFE_CLAIM, Answer
+from .scenario import ScenarioError
+
+REPORT = Path("results") / "report.txt"
+PROSE_COLUMNS = 72
+TABLE_COLUMNS = 80
+LABEL_WIDTH = 22          # "Amean  " + metric name
+VALUE_WIDTH = 9
+COLUMN_WIDTH = VALUE_WIDTH + 10     # value, " (", gain, ")"
+SIGNIFICANCE = 0.05
+
+# Compared metrics: (metric, short name, scale, lower_is_better).
+COMPARED = (
+    ("states_dropped_per_hour", "drops/h", 1.0, True),
+    ("reseed_syscalls", "reseed-syscalls", 1.0, True),
+    ("cpu_getrandom_s", "cpu-getrandom-s", 1.0, True),
+    ("p_state_dropped_in_key_life", "p-drop-keylife", 1.0, True),
+    ("state_bytes_unevictable_max", "unevictable-KiB", 2**-10, True),
+    ("reclaim_stalls", "reclaim-stalls", 1.0, True),
+    ("reclaim_stall_total_s", "stall-total-s", 1.0, True),
+    ("reclaim_stall_p99_ms", "stall-p99-ms", 1.0, True),
+    ("oom_kills", "oom-kills", 1.0, True),
+    ("oom_kills_of_state_holders", "oom-holders", 1.0, True),
+    ("threads_syscall_fallback", "fallbacks", 1.0, True),
+    ("droppable_fault_retries", "fault-retries", 1.0, True),
+)
+OPS = (("pgscan_kswapd", "pgscan-kswapd"), ("pgscan_direct", "pgscan-direct"),
+       ("pgsteal_kswapd", "pgsteal-kswapd"), ("pgsteal_direct", "pgsteal-direct"))
+FORK_COMPARED = (
+    ("key_bytes_swappable_max", "key-B-swappable", 1.0, True),
+    ("key_bytes_swapped", "key-B-swapped", 1.0, True),
+    ("key_bytes_dumpable", "key-B-dumpable", 1.0, True),
+    ("states_shared_over_fork", "states-shared", 1.0, True),
+    ("reseeds_fork", "reseeds-fork", 1.0, True),
+    ("memlock_charged_bytes_max", "memlock-KiB", 2**-10, True),
+    ("state_bytes_unevictable_max", "unevictable-KiB", 2**-10, True),
+)
+
+
+@dataclass
+class Block:
+    kind: str      # "prose", "table", "heading" or "footer"
+    text: str
+
+
+@dataclass
+class Report:
+    blocks: list = field(default_factory=list)
+
+    def heading(self, text: str, underline: str = "-") -> None:
+        self.blocks.append(Block("heading", f"{text}\n{underline * len(text)}"))
+
+    def prose(self, *paragraphs: str) -> None:
+        for p in paragraphs:
+            self.blocks.append(Block("prose", textwrap.fill(p, PROSE_COLUMNS)))
+
+    def table(self, lines: list) -> None:
+        for line in lines:
+            if len(line) > TABLE_COLUMNS:
+                raise ValueError(f"table line of {len(line)} columns: {line!r}")
+        self.blocks.append(Block("table", "\n".join(lines)))
+
+    def render(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks) + "\n"
+
+
+def num(value: float, width: int = VALUE_WIDTH) -> str:
+    """A number right-aligned in `width` columns, leaving at least one blank:
+    whole numbers from 1000 up as integers, else 4 significant digits."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f"{'n/a':>{width}}"
+    room = width - 1
+    text = f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if len(text) > room:
+        text = f"{value:.2e}"
+    if len(text) > room:
+        text = f"{value:.0e}"
+    return f"{text:>{width}}"
+
+
+def gain(base: float, value: float, lower_is_better: bool) -> str:
+    """Relative difference in percent, positive meaning better (mmtests), 7 columns."""
+    if base == value:
+        return f"{0.0:6.2f}%"
+    if base == 0 or math.isnan(base) or math.isnan(value):
+        return f"{'n/a':>7}"
+    pct = (value - base) / abs(base) * 100
+    pct = -pct if lower_is_better else pct
+    for text in (f"{pct:6.2f}%", f"{pct:6.1f}%", f"{pct:6.0f}%", f"{pct:6.0e}%"):
+        if len(text) <= 7:
+            return text
+    return f"{pct:.0e}%"[:7]
+
+
+def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = ()) -> list:
+    """Amean and CI95 rows per metric: baseline first, then the others."""
+    base = designs[0]
+    head = " " * LABEL_WIDTH + f"{base:>{COLUMN_WIDTH}}" + "".join(
+        f"{d:>{COLUMN_WIDTH}}" for d in designs[1:])
+    lines = [*test.split("\n"), "", head]
+    p_values = replicated.p_values(runs, base)
+    zero = []
+    for metric, short, scale, lower in metrics:
+        assert len(short) <= LABEL_WIDTH - 7, short
+        values = replicated.by_design(runs, metric)
+        if base not in values:
+            continue
+        if all(not np.any(values[d]) for d in designs):
+            zero.append(short)
+            continue
+        b = replicated.summarize(values[base] * scale)
+        amean = f"{'Amean':<7}{short:<{LABEL_WIDTH - 7}}{num(b.mean)} ({gain(0, 0, lower)})"
+        ci = f"{'CI95':<7}{short:<{LABEL_WIDTH - 7}}{num(b.ci_half)}{'':10}"
+        for d in designs[1:]:
+            s = replicated.summarize(values[d] * scale)
+            p = p_values.get((d, metric), math.nan)
+            star = "*" if p < SIGNIFICANCE else " "
+            amean += f"{num(s.mean)} {star}{gain(b.mean, s.mean, lower)}{star}"
+            ci += f"{num(s.ci_half)}{'':10}"
+        lines += [amean.rstrip(), ci.rstrip()]
+    if zero:
+        lines += textwrap.wrap("Zero in every run of these designs: " + ", ".join(zero),
+                               TABLE_COLUMNS)
+    if ops:
+        lines += ["", f"{'Ops (Amean)':<{LABEL_WIDTH}}" + "".join(
+            f"{d:>{COLUMN_WIDTH}}" for d in designs)]
+        for metric, short in ops:
+            values = replicated.by_design(runs, metric)
+            if base not in values:
+                continue
+            lines.append(f"{'Ops':<7}{short:<{LABEL_WIDTH - 7}}" + "".join(
+                f"{num(replicated.summarize(values[d]).mean)}{'':10}" for d in designs).rstrip())
+    return lines
+
+
+def design_groups() -> list:
+    """Three columns fit in 80: the baseline and two others per table."""
+    others = [d for d in DESIGN_ORDER if d != BASELINE]
+    return [(BASELINE, *others[i:i + 2]) for i in range(0, len(others), 2)]
+
+
+def paired_test_line(n: int) -> str:
+    return (f"Paired t-test (model.replicate.paired) against {BASELINE}, {n} replications\n"
+            f"on common random numbers; '*' marks p < {SIGNIFICANCE}; % is the gain, "
+            "positive = better.")
+
+
+def notes(r: Report, a: Answer) -> None:
+    for note in a.notes:
+        r.prose("Note: " + note)
+
+
+# -- sections ----------------------------------------------------------------
+
+def section_q1(r: Report, a: Answer) -> None:
+    r.heading("Q1 Cost per call")
+    v = a.values
+    if "speedup_4b" in v:
+        r.prose(f"Measured ({v.get('measured_on', 'data/host/callcost.csv')}), one "
+                f"thread, 4-byte requests: the vDSO takes "
+                f"{v['vdso_4b_ns']:.1f} ns per call and the syscall {v['syscall_4b_ns']:.1f} "
+                f"ns, {v['speedup_4b']:.1f} times as long.")
+    samples = a.measured.get("callcost")
+    if samples is not None:
+        lines = ["Measured: data/host/callcost.csv, ns per call (lower is better)",
+                 "Welch's t-test on per-sample means, vdso against syscall; '*' marks "
+                 f"p < {SIGNIFICANCE}.", "",
+                 " " * LABEL_WIDTH + f"{'syscall':>{COLUMN_WIDTH}}"
+                 f"{'vdso':>{COLUMN_WIDTH}}"]
+        per_sample = a.measured["callcost_samples"]
+        for (threads, size), g in samples.groupby(["threads", "size_bytes"]):
+            modes = g.set_index("mode")
+            if not {"vdso", "syscall"} <= set(modes.index):
+                continue
+            sys_, vd = modes.loc["syscall"], modes.loc["vdso"]
+            x = per_sample[(per_sample["threads"] == threads)
+                           & (per_sample["size_bytes"] == size)]
+            p = welch_p(x[x["mode"] == "vdso"]["ns_per_call"],
+                        x[x["mode"] == "syscall"]["ns_per_call"])
+            star = "*" if p < SIGNIFICANCE else " "
+            name = f"{threads}t-{size}B"
+            lines.append(f"{'Amean':<7}{name:<{LABEL_WIDTH - 7}}{num(sys_['mean'])} "
+                         f"({gain(0, 0, True)}){num(vd['mean'])} {star}"
+                         f"{gain(sys_['mean'], vd['mean'], True)}{star}")
+            lines.append(f"{'CI95':<7}{name:<{LABEL_WIDTH - 7}}{num(sys_['ci_half'])}"
+                         f"{'':10}{num(vd['ci_half'])}")
+        r.table(lines)
+    agree = a.measured.get("selftest_agreement")
+    if agree is not None:
+        lines = ["Measured: data/host/selftest_agreement.csv: the kernel's selftest",
+                 "vdso_test_getrandom bench-single against the harness (4 B, 1 thread,",
+                 "medians); they agree when within 15%", "",
+                 f"{'mode':<10}{'selftest ns':>14}{'harness ns':>14}"
+                 f"{'difference':>12}{'agree':>7}"]
+        for _, row in agree.iterrows():
+            lines.append(f"{row['mode']:<10}"
+                         f"{num(row.get('selftest_ns_per_call', math.nan), 14)}"
+                         f"{num(row.get('harness_ns_per_call', math.nan), 14)}"
+                         f"{row['relative_difference'] * 100:11.1f}%{int(row['agree']):>7}")
+        r.table(lines)
+    lines = ["Model input: every cost the simulation uses, and where it comes from", ""]
+    for _, row in a.simulated["costs"].iterrows():
+        lines += textwrap.wrap(f"{row['parameter']:<21}{row['value']}", TABLE_COLUMNS,
+                               subsequent_indent=" " * 21)
+        lines += textwrap.wrap(str(row["source"]), TABLE_COLUMNS,
+                               initial_indent=" " * 4, subsequent_indent=" " * 4)
+    r.table(lines)
+    model = a.simulated["service_time"]
+    lines = ["Model input: service time per call (ns)" + (" - includes WHAT-IF costs"
+                                                      if v.get("what_if_costs") else ""),
+             "", f"{'size B':>8}{'vdso ns':>12}{'syscall ns':>12}{'reseed ns':>12}"]
+    for _, row in model.iterrows():
+        lines.append(f"{int(row['size_bytes']):>8}{num(row['vdso_ns'], 12)}"
+                     f"{num(row['syscall_ns'], 12)}{num(row['reseed_ns'], 12)}")
+    r.table(lines)
+    notes(r, a)
+
+
+def welch_p(a, b) -> float:
+    from scipy import stats
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def section_q2(r: Report, a: Answer) -> None:
+    r.heading("Q2 Memory per design")
+    mem = a.simulated["memory"]
+    fb = a.values.get("mlock_fallback_from_threads")
+    r.prose("Simulated state memory of one process against its thread count. "
+            + (f"Under the default 8 MiB RLIMIT_MEMLOCK the mlock designs fall back "
+               f"to the syscall from {fb:,} threads on." if fb else
+               "No mlock design reached the 8 MiB RLIMIT_MEMLOCK in this range."))
+    for metric, label in (("state_bytes_resident_max", "state memory resident, KiB"),
+                          ("state_bytes_unevictable_max", "unevictable, KiB"),
+                          ("memlock_charged_bytes_max", "charged to RLIMIT_MEMLOCK, KiB"),
+                          ("threads_syscall_fallback", "threads fallen back to syscall")):
+        scale = 1 / 1024 if metric.endswith("bytes_max") else 1.0
+        lines = [f"Simulated (1 run per point): {label}", "",
+                 f"{'threads':>9}" + "".join(f"{d:>14}" for d in DESIGN_ORDER)]
+        for threads, g in mem.groupby("threads"):
+            g = g.set_index("design")
+            lines.append(f"{threads:>9,}" + "".join(num(g.loc[d, metric] * scale, 14)
+                                                    for d in DESIGN_ORDER))
+        r.table(lines)
+    memlock = a.measured.get("memlock")
+    if memlock is not None:
+        columns = (("limit_bytes", "limit B"), ("states_locked", "states locked"),
+                   ("vmlck_kib", "VmLck KiB"), ("mlock_errno_past_limit", "mlock past it"),
+                   ("droppable_half_vmlck_kib", "droppable VmLck"))
+        columns = [(c, h) for c, h in columns if c in memlock.columns]
+        lines = ["Measured: data/host/memlock.csv (host kernel, no CAP_IPC_LOCK)", "",
+                 "".join(f"{h:>16}" for _, h in columns)]
+        for _, row in memlock.iterrows():
+            lines.append("".join(f"{str(row[c]):>16}" if isinstance(row[c], str)
+                                 else num(row[c], 16) for c, _ in columns))
+        r.table(lines)
+    notes(r, a)
+
+
+def section_q3(r: Report, a: Answer, effort) -> None:
+    r.heading("Q3 Memory pressure")
+    v, claim = a.values, a.simulated["claim"]
+    lo, hi = v["pressure_range"]
+    if v["claim_crossed_at"] is None:
+        verdict = (f"P(drop) stays below {KEY_LIFE_CLAIM:g} at every spike peak studied "
+                   f"({lo:g} to {hi:g} MiB): not crossed in the range studied.")
+    else:
+        verdict = (f"P(drop) first exceeds {KEY_LIFE_CLAIM:g} at a spike peak of "
+                   f"{v['claim_crossed_at']:g} MiB" + (
+                       f"; the whole 95% interval is above it from "
+                       f"{v['claim_crossed_ci_at']:g} MiB."
+                       if v["claim_crossed_ci_at"] is not None else
+                       "; its 95% interval still reaches below it."))
+    short = v["claim_levels_too_short"]
+    r.prose("Ingo's claim, \"99.999% of cases won't ever be dropped\", tested as the "
+            "probability that a state is dropped within its 60 s key life, per pressure "
+            "level of the Q3 sweep. " + verdict + (
+                f" At {', '.join(f'{x:g}' for x in short)} MiB no drop was seen, but the runs "
+                "hold too few key lives to show P < 1e-5 (95% upper bound above it)."
+                if short else ""))
+    lines = ["Simulated: P(state dropped in its key life), droppable design",
+             "t-interval over replications; upper95: one-sided Clopper-Pearson bound on",
+             "the pooled key lives.", "",
+             f"{'peak MiB':>8}{'n':>4}{'P mean':>11}{'CI95 +-':>11}{'key lives':>11}"
+             f"{'dropped':>9}{'upper95':>11}{'OOM kills':>10}"]
+    for _, row in claim.iterrows():
+        lines.append(f"{row['pressure']:>8g}{int(row['n']):>4}{num(row['p_mean'], 11)}"
+                     f"{num(row['p_ci_half'], 11)}{num(row['key_lives'], 11)}"
+                     f"{num(row['key_lives_dropped'], 9)}{num(row['p_upper95'], 11)}"
+                     f"{num(row['oom_kills_mean'], 10)}")
+    r.table(lines)
+    sweep = a.simulated["pressure_runs"]
+    designs = [d for d in DESIGN_ORDER if d in set(sweep["design"])]
+    if len(designs) > 1:
+        for metric, label in (("states_dropped_per_hour", "in-use states dropped per hour"),
+                              ("reseed_syscalls", "reseed syscalls"),
+                              ("reclaim_stall_total_s", "reclaim stall time, s"),
+                              ("oom_kills", "OOM kills")):
+            m = sweep[sweep["metric"] == metric]
+            lines = [f"Simulated: Q3 sweep, {label} (mean of "
+                     f"{m.groupby(['pressure', 'design']).size().min()}+ replications)", "",
+                     f"{'peak MiB':>9}" + "".join(f"{d:>14}" for d in designs)]
+            for peak, g in m.groupby("pressure"):
+                means = g.groupby("design")["value"].mean()
+                lines.append(f"{peak:>9g}" + "".join(num(means.get(d, math.nan), 14)
+                                                     for d in designs))
+            r.table(lines)
+    runs = a.simulated["scenarios"]
+    for scenario in dict.fromkeys(runs["scenario"]):
+        mine = runs[runs["scenario"] == scenario]
+        n = int(mine["replication"].nunique())
+        for i, designs in enumerate(design_groups()):
+            r.table([f"Simulated: scenario '{scenario}' ({i + 1}/{len(design_groups())})"]
+                    + compare_table(mine, designs, COMPARED, paired_test_line(n), OPS))
+    drops = a.measured.get("drops")
+    if drops is not None:
+        keys = [c for c in ("kind", "touch", "limit_mib", "droppable_mib") if c in drops.columns]
+        wide = drops.pivot_table(index=keys, columns="total_over_limit", values="mean")
+        n = sorted({int(drops["n"].min()), int(drops["n"].max())})
+        levels = list(wide.columns)[:6]
+        lines = ["Measured: data/host/pressure.csv, fraction of droppable pages read back",
+                 f"as zero, mean of {'-'.join(map(str, n))} runs (host kernel, memcg v1); "
+                 "columns: "
+                 "(D+H)/L,", "region plus hog over the limit; '-': not run", "",
+                 f"{'kind':>9}{'touch':>6}{'L MiB':>6}{'D MiB':>6}"
+                 + "".join(f"{x:>8.2f}" for x in levels)]
+        for key, row in wide.iterrows():
+            lines.append(f"{key[0]:>9}{key[1]:>6}{key[2]:>6}{key[3]:>6}" + "".join(
+                f"{'-':>8}" if math.isnan(row[x]) else num(row[x], 8) for x in levels))
+        r.table(lines)
+    notes(r, a)
+
+
+def section_q4(r: Report, a: Answer) -> None:
+    r.heading("Q4 Fork and secrecy")
+    runs = a.simulated["fork"]
+    n = int(runs["replication"].nunique())
+    r.prose("The fork-server scenario: a pre-forking server on a machine with swap. "
+            "Key material that can reach swap or a core dump, and states a parent and "
+            "child could share (two processes emitting the same stream).")
+    for i, designs in enumerate(design_groups()):
+        r.table([f"Simulated: scenario 'fork-server' ({i + 1}/{len(design_groups())})"]
+                + compare_table(runs, designs, FORK_COMPARED, paired_test_line(n)))
+    fork = a.measured.get("fork")
+    if fork is not None:
+        lines = ["Measured: data/host/fork.csv", ""]
+        for _, row in fork.iterrows():
+            cells = [f"{k}={row[k]:g}" if isinstance(row[k], (int, float, np.number))
+                     else f"{k}={row[k]}" for k in fork.columns
+                     if k not in ("where", "variant") and not _blank(row[k])]
+            lines += textwrap.wrap(" ".join(cells), TABLE_COLUMNS - 2,
+                                   subsequent_indent="  ")
+        r.table(lines)
+    notes(r, a)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+def section_q5(r: Report, a: Answer) -> None:
+    r.heading("Q5 Complexity against benefit")
+    comp = a.measured.get("complexity")
+    if comp is not None:
+        lines = ["Measured: data/complexity.csv (patches counted; upstream cited)", "",
+                 f"{'design':<14}{'files':>6}{'+lines':>7}{'-lines':>7}{'+mm':>6}"
+                 f"{'+arch':>6}{'arches':>7}{'VM flags':>9}{'special':>8}{'fixes':>7}"]
+        for _, row in comp.iterrows():
+            lines.append(f"{row['design']:<14}" + "".join(
+                num(row[m], w) for m, w in (("files_changed", 6), ("lines_added_total", 7),
+                                            ("lines_removed_total", 7), ("lines_added_mm", 6),
+                                            ("lines_added_arch", 6), ("arches_touched", 7),
+                                            ("new_vm_flags", 9),
+                                            ("special_cases_fault_reclaim", 8),
+                                            ("post_merge_fix", 7))))
+        lines += textwrap.wrap(
+            "special: new branches on the design's flags in fault and reclaim paths; "
+            "elsewhere: " + ", ".join(f"{row['design']} {row['special_cases_other']:g}"
+                                      for _, row in comp.iterrows()
+                                      if row["special_cases_other"] > 0)
+            + ". n/a: not counted for that design.", TABLE_COLUMNS)
+        context = a.measured["complexity_rows"]
+        context = context[context["item"].astype(str).str.startswith(
+            questions.COMPLEXITY_CONTEXT)]
+        if len(context):
+            lines += ["", "Context, not counted above (data/complexity.csv, with sources):"]
+            for item, g in context.groupby("item", sort=False):
+                v = g.set_index("metric")["value"]
+                text = f"  {item}: " + ", ".join(
+                    f"{m.replace('_total', '').replace('_', ' ')} {v[m]:g}" for m in
+                    ("files_changed", "lines_added_total", "lines_removed_total") if m in v)
+                lines += textwrap.wrap(text, TABLE_COLUMNS, subsequent_indent="    ")
+        r.table(lines)
+    benefit = a.simulated["benefit"]
+    lines = ["Simulated: benefit per design (means over the Q3 scenarios)", "",
+             f"{'design':<14}{'CPU saved':>10}{'saved s/h':>10}{'pinned KiB':>11}"
+             f"{'drops/h':>10}{'OOM kills':>10}{'fallbacks':>10}"]
+    for _, row in benefit.iterrows():
+        lines.append(f"{row['design']:<14}{row['cpu_saved_fraction'] * 100:9.1f}%"
+                     f"{num(row['cpu_saved_s_per_h'], 10)}"
+                     f"{num(row['pinned_bytes_max'] / 1024, 11)}"
+                     f"{num(row['states_dropped_per_hour'], 10)}{num(row['oom_kills'], 10)}"
+                     f"{num(row['syscall_fallback_threads'], 10)}")
+    r.table(lines)
+    notes(r, a)
+
+
+def section_q6(r: Report, a: Answer) -> None:
+    r.heading("Q6 Scale")
+    fleet = a.simulated["fleet"]
+    r.prose(f"A fleet, every assumption stated. Saving per call: "
+            f"{a.values['saved_ns_per_call']:.1f} ns.")
+    vdso = fleet[fleet["design"] == BASELINE]
+    lines = ["Simulated arithmetic: CPU saved fleet-wide by any vDSO design", "",
+             f"{'calls/s/thread':>15}{'core-days saved per day':>25}"]
+    for _, row in vdso.iterrows():
+        lines.append(f"{row['calls_per_s_per_thread']:>15g}"
+                     f"{num(row['cpu_core_days_saved_per_day'], 25)}")
+    r.table(lines)
+    per = fleet.drop_duplicates("design").set_index("design")
+    lines = ["Simulated: state memory fleet-wide (GiB)", "",
+             f"{'design':<14}{'resident':>12}{'pinned':>12}"]
+    for d in DESIGN_ORDER:
+        lines.append(f"{d:<14}{num(per.loc[d, 'resident_gib'], 12)}"
+                     f"{num(per.loc[d, 'pinned_gib'], 12)}")
+    r.table(lines)
+    notes(r, a)
+
+
+def footer(r: Report, study, command: str) -> None:
+    lines = ["--", f"Command:    {command}"[:TABLE_COLUMNS],
+             f"Git commit: {model_commit()}"]
+    lines += textwrap.wrap("Effort:     " + study.effort.describe(), TABLE_COLUMNS,
+                           subsequent_indent=" " * 12)
+    lines.append("Costs:      " + ("WHAT-IF: some set by hand, not measured (see Q1)"
+                                   if study.what_if_costs else "fitted to data/host (see Q1)"))
+    lines.append("Data files used (sha256):")
+    for path, digest in sorted(study.sources.used.items()):
+        lines += [f"  {path}", f"    {digest}"]
+    if not study.sources.used:
+        lines.append("  none")
+    for path in study.sources.missing:
+        lines.append(f"  {path}: ABSENT")
+    r.blocks.append(Block("footer", "\n".join(lines)))
+
+
+def build(study, command: str) -> Report:
+    r = Report()
+    title = "VM_DROPPABLE study: vDSO getrandom() state memory, five designs"
+    r.heading(title, "=")
+    r.prose("Designs: " + "; ".join(f"{d}" for d in DESIGN_ORDER) + f". Baseline: "
+            f"{BASELINE} (upstream MAP_DROPPABLE). " + study.effort.describe() + ".")
+    if study.what_if_costs:
+        r.prose("WARNING: some of the model's costs are what-ifs set by hand, not fits "
+                "to data/host (listed under Q1): simulated CPU times are indicative only.")
+    if study.sources.missing:
+        r.prose("Absent data files (their tables are left out, never filled in): "
+                + ", ".join(study.sources.missing) + ".")
+    a = study.answers
+    section_q1(r, a["Q1"])
+    section_q2(r, a["Q2"])
+    section_q3(r, a["Q3"], study.effort)
+    section_q4(r, a["Q4"])
+    section_q5(r, a["Q5"])
+    section_q6(r, a["Q6"])
+    footer(r, study, command)
+    return r
+
+
+def write(study, out: Path = REPORT, command: str = "python -m model report") -> Path:
+    atomic.write_text(out, build(study, command).render())
+    return out
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m model report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--effort", choices=questions.EFFORTS, default="study",
+                   help="how much simulation (default study)")
+    p.add_argument("--out", type=Path, default=REPORT, help="default results/report.txt")
+    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
+                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
+                        "the FACTS.md selftest figures); flagged in every output")
+    args = p.parse_args(argv)
+    try:
+        study = questions.cached_run(args.effort, what_if=parse_what_if(args.what_if))
+        print(write(study, args.out, "python -m model report " + shlex.join(argv)))
+    except (DataError, ScenarioError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing written", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,370 @@
+"""`python -m model validate`: predict measurements the fit never saw.
+
+The hold-out rule, fixed here so nobody can pick it after seeing the errors:
+
+  call   The per-call curves are fitted on TRAIN_SIZES (4, 32, 256, 4096 B,
+         the ends included so nothing is extrapolated) and predict every
+         other measured size, for each mode and thread count in
+         data/host/callcost.csv.  The kernel selftest's bench-single
+         (selftest.csv, another program: 25e6 calls of 4 bytes) is predicted
+         from the curve fitted on all sizes; no selftest row is ever fitted.
+  reseed The cost of a call whose state page was dropped (reseed.csv
+         state=dropped, minus warm) is predicted as reseed_ns (zeroed minus
+         warm) plus fault_ns.droppable (fault.csv); dropped rows are not
+         fitted.
+  drop   (and pgscan: the pages reclaim looked at, measured as the
+         system-wide pgscan_file delta on an otherwise idle machine)
+         The model's one reclaim parameter fitted on pressure data,
+         scan_ns_per_page, is fitted on the rows with limit_mib in
+         TRAIN_LIMITS (256); every droppable grid point at any other limit,
+         cold and hot, is predicted by running model/scenarios/memcg-drop.toml
+         with that limit, region, hog and touch, for the droppable design.
+         The locked rows (kind=locked, never fitted) are predicted with the
+         mlock design: who the OOM killer takes, reported beside the table.
+  guest  Every memcg pressure sample in data/guests/*.csv (QEMU guests of the
+         patched 6.12 kernels; nothing there is ever fitted) is predicted the
+         same way, with the design of the mapping (kind=vdso: what the vDSO
+         asks for, exempt pages on the exempt kernel and MAP_DROPPABLE on the
+         others; droppable: droppable; locked: mlock; anon: an anonymous
+         region).  Runs after a swapon get no swap in the model:
+         the harness sets the memcg's memory.swap.max to 0 (v1: swappiness 0),
+         and the guests' pgscan_anon and pswpout stay 0 there.
+         Global-pressure runs (limit above the guest's RAM) are listed as not
+         predicted (global): the guest kernel's own unreclaimable memory is
+         not measured.
+
+Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
+against the median of the samples.  Drop fractions are already relative to the region, and
+near 0 a ratio means nothing, so their error is |predicted - measured| in
+percent of the region (percentage points), measured being the mean over
+samples and predicted the mean over SEEDS seeds.  The target is 15% for each
+group of call, reseed, drop and guest, and the last line, `max relative
+error: X%`, is the largest of their errors; pgscan is shown as a diagnostic
+of the mechanism.  The exit status is 0 whether or not a target is met; 2
+on bad data.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import atomic
+from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
+                          provenance_table, read_table, rel_path)
+from .designs import DROPPABLE
+from .scenario import ScenarioError, load
+from .simulation import simulate
+
+TRAIN_SIZES = (4, 32, 256, 4096)
+TRAIN_LIMITS = (256,)
+TARGET = 0.15
+# Groups the 15% target is for (per-call costs, fractions dropped); the
+# others are diagnostics of the mechanism, shown but not in the final line.
+TARGET_GROUPS = ("call", "reseed", "drop", "guest")
+SEEDS = (1, 2, 3)
+RESULTS = Path("results")
+
+
+def _row(group, case, measured_value, predicted, error, unit, note=""):
+    return {"group": group, "case": case, "measured": measured_value, "predicted": predicted,
+            "error": error, "unit": unit, "note": note}
+
+
+def call_cases(data_dir: Path) -> list[dict]:
+    path = data_dir / "host" / "callcost.csv"
+    frame = read_table(path)
+    _, trained = measured(data_dir, skip=_all_but("vdso", "syscall"), sizes=TRAIN_SIZES)
+    rows = []
+    for (mode, threads), curve in sorted(trained.items()):
+        sel = frame[(frame["mode"] == mode) & (frame["threads"] == threads)]
+        for size, group in sel.groupby("size_bytes"):
+            if size in TRAIN_SIZES:
+                continue
+            meas = float(group["ns_per_call"].median())
+            pred = curve(size)
+            rows.append(_row("call", f"{mode} {threads} thr {int(size)} B", meas, pred,
+                             abs(pred / meas - 1), "ns", f"{len(group)} samples"))
+    full = load_costs(data_dir=data_dir, what_if=_what_if_all_but("vdso", "syscall"))
+    peer_path = data_dir / "host" / "selftest.csv"
+    if peer_path.exists():
+        peer = read_table(peer_path, ("where", "mode", "ns_per_call"))
+        for mode in ("vdso", "syscall"):
+            runs = peer.loc[peer["mode"] == mode, "ns_per_call"]
+            if len(runs):
+                meas = float(runs.median())
+                pred = (full.vdso if mode == "vdso" else full.syscall)(4)
+                rows.append(_row("call", f"{mode} 1 thr 4 B, kernel selftest", meas, pred,
+                                 abs(pred / meas - 1), "ns", f"{len(runs)} runs, {rel_path(peer_path)}"))
+    return rows
+
+
+def reseed_cases(data_dir: Path) -> list[dict]:
+    path = data_dir / "host" / "reseed.csv"
+    frame = read_table(path)
+    costs = load_costs(data_dir=data_dir, what_if=_what_if_all_but("reseed_ns",
+                                                                   "fault_ns.droppable"))
+    rows = []
+    for size, group in frame.groupby("size_bytes"):
+        dropped = group.loc[group["state"] == "dropped", "ns_per_call"]
+        warm = group.loc[group["state"] == "warm", "ns_per_call"]
+        if len(dropped) and len(warm):
+            meas = float(dropped.median() - warm.median())
+            pred = costs.reseed_ns + costs.fault_ns[DROPPABLE]
+            rows.append(_row("reseed", f"call on a dropped state, {int(size)} B", meas, pred,
+                             abs(pred / meas - 1), "ns", "dropped - warm"))
+    return rows
+
+
+def _all_but(*keep):
+    from .calibration import PARAMETERS
+    return {p: None for p in PARAMETERS if p not in keep}
+
+
+def _what_if_all_but(*keep) -> dict:
+    """Placeholders for the parameters a case does not use, so it needs no other file."""
+    from .calibration import WHAT_IF_KEYS
+    return {k: 1.0 for k in WHAT_IF_KEYS
+            if k not in keep and k.split(".")[0] not in keep}
+
+
+def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
+    path = data_dir / "host" / "pressure.csv"
+    frame = read_table(path)
+    costs = load_costs(data_dir=data_dir)
+    trained, _ = measured(data_dir, skip=_all_but("scan_ns_per_page", "kswapd_pages_per_s"),
+                          limits=TRAIN_LIMITS)
+    scan = trained["scan_ns_per_page"]
+    if not isinstance(scan, Estimate):
+        raise CalibrationError(f"validation needs scan_ns_per_page from limits {TRAIN_LIMITS}: "
+                               f"{scan}")
+    costs = replace(costs, scan_ns_per_page=scan.value,
+                    kswapd_pages_per_s=trained["kswapd_pages_per_s"].value)
+    rows, fates = [], []
+    keys = ["kind", "touch", "limit_mib", "droppable_mib", "hog_mib"]
+    for (kind, touch, limit, region, hog), group in frame.groupby(keys, sort=True):
+        if kind == "droppable" and limit in TRAIN_LIMITS:
+            continue
+        design = {"droppable": "droppable", "locked": "mlock"}.get(kind)
+        if design is None:
+            continue
+        scenario = load("memcg-drop", {
+            "memcg.limit_bytes": f"{int(limit)} MiB", "workload.region_bytes": f"{int(region)} MiB",
+            "pressure.anon_base_bytes": f"{int(hog)} MiB",
+            "workload.region_touch_per_s": 100.0 if touch == "hot" else 0.0})
+        runs = [simulate(scenario, design, seed=s, costs=costs) for s in
+                (seeds if touch == "hot" else seeds[:1])]
+        values = [r.metrics.set_index("metric")["value"] for r in runs]
+        predicted = float(np.mean([v["region_drop_fraction"] for v in values]))
+        victims = sorted({v for r in runs for v in r.oom_events["victim"]})
+        case = f"{touch} L={int(limit)} D={int(region)} H={int(hog)}"
+        measured_fates = _fates(group)
+        fates.append({"case": f"{kind} {case}", "measured": measured_fates,
+                      "predicted": "+".join(_model_fate(v) for v in victims) or "none killed"})
+        if kind != "droppable":
+            continue
+        fractions = group["drop_fraction"].dropna()
+        if fractions.empty:
+            continue
+        meas = float(fractions.mean())
+        rows.append(_row("drop", case, meas, predicted, abs(predicted - meas), "of D",
+                         f"{len(fractions)} samples, {len(runs)} seeds"))
+        scanned = float(group["pgscan_file"].median())
+        if scanned > 0:
+            # Reclaim's own count: the mechanism, not just its outcome.
+            model_scan = float(np.mean([v.get("pgscan_direct", 0.0) for v in values]))
+            rows.append(_row("pgscan", case, scanned, model_scan,
+                             abs(model_scan / scanned - 1), "pages",
+                             "measured pgscan_file (system-wide) vs model pgscan_direct"))
+    return rows, fates
+
+
+GUEST_COLUMNS = ("where", "variant", "design", "run", "args", "record", "exp", "line", "metric",
+                 "value")
+REGION_DESIGN = {"droppable": "droppable", "locked": "mlock", "anon": "syscall"}
+
+
+def guest_samples(data_dir: Path) -> pd.DataFrame:
+    """Pressure samples from data/guests/*.csv, one row each, with swap_on per run."""
+    frames = []
+    for path in sorted((data_dir / "guests").glob("*.csv")):
+        frame = read_table(path, GUEST_COLUMNS, host_only=False)
+        frame = frame[frame["where"].astype(str).str.endswith("-guest")]
+        swap_on, runs = {}, frame.drop_duplicates("run").sort_values("run")
+        state = False
+        for _, r in runs.iterrows():
+            args = str(r["args"])
+            if args.startswith("!"):
+                state = "swapon" in args if ("swapon" in args or "swapoff" in args) else state
+            swap_on[r["run"]] = state
+        samples = frame[(frame["record"] == "sample") & (frame["exp"] == "pressure")]
+        if samples.empty:
+            continue
+        wide = samples.pivot_table(index=["variant", "design", "run", "line"], columns="metric",
+                                   values="value", aggfunc="first").reset_index()
+        wide["swap_on"] = wide["run"].map(swap_on)
+        wide["file"] = rel_path(path)
+        frames.append(wide)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], list[str]]:
+    samples = guest_samples(data_dir)
+    rows, fates, notes = [], [], []
+    if samples.empty:
+        return rows, fates, ["guest: no pressure samples in data/guests/ yet: nothing predicted"]
+    if samples["swap_on"].any():
+        notes.append("guest: runs marked 'swap' had swapon, but the harness gives its memcg no "
+                     "swap (memory.swap.max 0): predicted without swap")
+    ram_mib = 512
+    for key, group in samples.groupby(["variant", "design", "kind", "touch", "limit_mib",
+                                       "droppable_mib", "hog_mib", "swap_on"], sort=True):
+        variant, vdesign, kind, touch, limit, region, hog, swap_on = key
+        limit, region, hog = int(float(limit)), int(float(region)), int(float(hog))
+        case = (f"{variant} {kind} {touch} L={limit} D={region} H={hog}"
+                + (" swap" if swap_on else ""))
+        if limit >= ram_mib:
+            notes.append(f"guest, not predicted (global): {case}")
+            continue
+        # Only the exempt kernel changes the mapping the vDSO asks libc for.
+        design = (("exempt" if vdesign == "exempt" else "droppable") if kind == "vdso"
+                  else REGION_DESIGN.get(kind))
+        if design is None:
+            notes.append(f"guest: not predicted (kind {kind}): {case}")
+            continue
+        scenario = load("memcg-drop", {
+            "memcg.limit_bytes": f"{limit} MiB", "workload.region_bytes": f"{region} MiB",
+            "pressure.anon_base_bytes": f"{hog} MiB", "machine.ram_bytes": f"{ram_mib} MiB",
+            "machine.reserved_bytes": 0,
+            "workload.region_touch_per_s": 100.0 if touch == "hot" else 0.0})
+        runs = [simulate(scenario, design, seed=s, costs=costs)
+                for s in (seeds if touch == "hot" else seeds[:1])]
+        predicted = float(np.mean([r.metrics.set_index("metric")["value"]["region_drop_fraction"]
+                                   for r in runs]))
+        victims = sorted({v for r in runs for v in r.oom_events["victim"]})
+        fates.append({"case": f"guest {case}", "measured": _fates(group),
+                      "predicted": "+".join(victims) or "none killed"})
+        fractions = pd.to_numeric(group["drop_fraction"], errors="coerce").dropna()
+        if not fractions.empty:
+            meas = float(fractions.mean())
+            rows.append(_row("guest", case, meas, predicted, abs(predicted - meas), "of D",
+                             f"{len(fractions)} samples, {group['file'].iloc[0]}"))
+    return rows, fates, notes
+
+
+def _fates(group: pd.DataFrame) -> str:
+    killed = []
+    for who in ("holder", "hog"):
+        n = int((group[who] == "oom_killed").sum())
+        if n:
+            killed.append(f"{'region' if who == 'holder' else 'hog'}" +
+                          ("" if n == len(group) else f" {n}/{len(group)}"))
+    return "+".join(sorted(killed)) or "none killed"
+
+
+def _model_fate(victim: str) -> str:
+    return "region" if victim == "region" else "hog" if victim == "hog" else victim
+
+
+def format_parameters(costs) -> list[str]:
+    """The parameter set scenarios use (fitted on every row), one line each."""
+    lines = ["Parameters (all rows; their sources: results/<scenario>/seed<N>/costs.csv)"]
+    for name, value, source in provenance_table(costs):
+        where = "derived" if source.startswith("derived") else Path(source.split(" ")[0]).name
+        if len(value) > 42:
+            value = value[:39] + "..."
+        lines.append(f"  {name:<21} {value:<42} {where[:13]}")
+    return lines + [""]
+
+
+def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
+    lines = ["Validation: the model against measurements it was not fitted on",
+             "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
+    lines += format_parameters(costs)
+    header = f"{'group':<7} {'case':<44} {'measured':>9} {'predicted':>9} {'error':>6}"
+    lines += [header, "-" * len(header)]
+    for r in rows:
+        fmt = (lambda v: f"{v:9.3f}") if r["unit"] == "of D" else (lambda v: f"{v:9.4g}")
+        lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
+                     f"{fmt(r['predicted'])} {r['error']:6.1%}")
+    lines.append("")
+    lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
+    lines.append("        drop, guest: |predicted - measured|, in % of the region D")
+    for group in dict.fromkeys(r["group"] for r in rows):
+        errors = [r["error"] for r in rows if r["group"] == group]
+        worst = max(errors)
+        met = sum(e <= TARGET for e in errors)
+        verdict = (f"target {'MET' if worst <= TARGET else 'NOT MET'}"
+                   if group in TARGET_GROUPS else "no target (diagnostic)")
+        lines.append(f"  {group:<7} {len(errors):3d} cases, max error {worst:6.1%}, "
+                     f"{met}/{len(errors)} within {TARGET:.0%}: {verdict}")
+    if fates:
+        differ = [f for f in fates if f["measured"] != f["predicted"]]
+        killed = sum(f["measured"] != "none killed" for f in fates)
+        lines += ["", f"OOM victims: {len(fates) - len(differ)}/{len(fates)} held-out grid points "
+                      f"kill what was killed", f"  ({killed} of them measured with a kill)"]
+        lines += [f"  differs: {f['case']}: measured {f['measured']}, predicted {f['predicted']}"
+                  for f in differ]
+    misses = [r for r in rows if r["group"] == "drop" and r["error"] > TARGET]
+    if misses:
+        lines += ["", "Not reproduced: hot regions where the hog only just goes over the limit",
+                  "lose more pages than the model predicts, and for hot regions the model",
+                  "scans more pages than the kernel did (pgscan): it finds hot pages young",
+                  "more often.  The model ages a page from its reads; x86",
+                  "ptep_clear_flush_young() clears the accessed bit without a TLB flush, so",
+                  "reads through a cached translation set no bit and reclaim takes hot pages",
+                  "for cold ones (arch/x86/mm/pgtable.c).  A likely cause; not modelled."]
+    if notes:
+        lines += [""] + list(notes)
+    if costs.what_if:
+        lines += ["", costs.what_if_note()]
+    worst = max((r["error"] for r in rows if r["group"] in TARGET_GROUPS),
+                default=float("nan"))
+    lines += ["", f"(below: the largest error of {', '.join(TARGET_GROUPS)})",
+              f"max relative error: {worst * 100:.1f}%"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m model validate",
+                                description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DATA_DIR, help="data directory (default data/)")
+    p.add_argument("--seeds", type=int, default=len(SEEDS),
+                   help=f"model seeds per hot pressure case (default {len(SEEDS)})")
+    p.add_argument("--out", type=Path, default=RESULTS,
+                   help="writes validation.csv there (default results/)")
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        if args.seeds < 1:
+            raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
+        seeds = tuple(range(1, args.seeds + 1))
+        rows = call_cases(args.data) + reseed_cases(args.data)
+        drops, fates = drop_cases(args.data, seeds)
+        rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
+        costs = load_costs(data_dir=args.data)
+        guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+        rows += guests
+        fates += guest_fates
+    except (CalibrationError, ScenarioError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing written", file=sys.stderr)
+        return 130
+    if not rows:
+        print("error: no held-out measurement to predict in " + rel_path(args.data), file=sys.stderr)
+        return 2
+    atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
+    report = format_report(rows, fates, costs, notes).split("\n")
+    report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
+                      f"{args.out / 'validation.csv'})")
+    print("\n".join(report))
+    return 0

@@ -1,0 +1,58 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Q1: cost per call
+#
+# vDSO `getrandom()` against the syscall, by request size and by thread
+# count, measured on the running kernel by the C harness (`make calibrate`
+# writes `data/host/callcost.csv`), beside the service times the model uses.
+# No model logic here: everything comes from `model.questions.q1`.
+
+# %% tags=["parameters"]
+# QUICK: the test suite's few replications (seconds); False: the full study.
+QUICK = False
+# Where figures go; None: figures/ (results/figures-quick/ when QUICK).
+FIGURES_DIR = None
+# Costs set by hand instead of data/host, as `--what-if` takes them
+# (e.g. ["facts"]); every figure then says so.
+WHAT_IF = []
+
+# %%
+from IPython.display import SVG, display
+
+from model import figures, questions
+from model.calibration import load_costs, parse_what_if
+
+effort = questions.EFFORTS["quick" if QUICK else "full"]
+out = figures.out_dir(QUICK, FIGURES_DIR)
+costs = load_costs(what_if=parse_what_if(WHAT_IF))
+print(effort.describe())
+
+# %%
+answer = questions.q1(effort, costs=costs)
+for note in answer.notes:
+    print("note:", note)
+answer.measured.get("speedup", "data/host/callcost.csv absent")
+
+# %%
+answer.simulated["service_time"]
+
+# %%
+answer.measured.get("selftest_agreement", "data/host/selftest_agreement.csv absent")
+
+# %%
+paths = figures.draw_q1(answer, effort, out)
+display(SVG(filename=str(paths[1])))

@@ -1,0 +1,210 @@
+"""The report's layout, and its numbers against the frames they summarise.
+
+One small study (fewer runs than even the 'quick' effort) is run once for
+the module, on a data directory holding a test fixture: a callcost.csv whose
+rows are made up here, only so that the measured-table path is exercised;
+nothing under data/ is read or written.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import figures, questions, replicated, report
+from model.datafiles import DataError, REPO, sha256
+
+TINY = questions.Effort("test", replications=2, threads_grid=(1, 100),
+                        scenarios=("container",), scenario_duration_s=120.0,
+                        claim_replications=2, claim_points=("2944 MiB", "3056 MiB"),
+                        claim_designs=("droppable",))
+# Costs for these tests, set by hand (a what-if, flagged in the report):
+# the fixture directory holds no calibration data.
+TEST_WHAT_IF = {"vdso.base_ns": 20.0, "syscall.base_ns": 480.0, "reseed_ns": 500.0,
+                "fault_ns.anon": 300.0, "fault_ns.droppable": 300.0,
+                "fault_ns.unevictable": 300.0, "mlock_ns_per_page": 100.0,
+                "scan_ns_per_page": 200.0, "kswapd_pages_per_s": 2e5}
+PROVENANCE = {"where": "test-fixture", "kernel_release": "n/a", "variant": "none",
+              "cpu_model": "n/a", "glibc": "n/a", "date_utc": "2026-01-01T00:00:00Z",
+              "git_commit": "n/a", "command": "tests/test_report.py"}
+
+
+def fixture_callcost(path):
+    rng = np.random.default_rng(1)
+    rows = []
+    for mode, base in (("vdso", 20.0), ("syscall", 480.0)):
+        for threads in (1, 2):
+            for size in (4, 4096):
+                for sample in range(5):
+                    for thread in range(threads):
+                        rows.append({**PROVENANCE, "mode": mode, "size_bytes": size,
+                                     "threads": threads, "thread": thread, "sample": sample,
+                                     "calls": 1000, "ns_per_call":
+                                     base + size / 100 + rng.normal(0, 1)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    fixture_callcost(data / "host" / "callcost.csv")
+    return questions.run(TINY, progress=None, data_dir=data, what_if=TEST_WHAT_IF), data
+
+
+@pytest.fixture(scope="module")
+def built(study):
+    st, _ = study
+    return report.build(st, "pytest tests/test_report.py")
+
+
+def test_layout_widths(built):
+    for block in built.blocks:
+        limit = report.PROSE_COLUMNS if block.kind == "prose" else report.TABLE_COLUMNS
+        for line in block.text.splitlines():
+            assert len(line) <= limit, f"{block.kind} line of {len(line)}: {line!r}"
+    text = built.render()
+    assert max(len(line) for line in text.splitlines()) <= report.TABLE_COLUMNS
+
+
+def test_sections_and_footer(built, study):
+    st, data = study
+    text = built.render()
+    for q in ("Q1 Cost per call", "Q2 Memory per design", "Q3 Memory pressure",
+              "Q4 Fork and secrecy", "Q5 Complexity against benefit", "Q6 Scale"):
+        assert re.search(rf"^{q}\n-+$", text, re.M), q
+    footer = built.blocks[-1]
+    assert footer.kind == "footer"
+    assert "Command:    pytest tests/test_report.py" in footer.text
+    assert re.search(r"^Git commit: \S+", footer.text, re.M)
+    # The fixture's hash is in the footer, and the absent files are named.
+    assert sha256(data / "host" / "callcost.csv") in footer.text
+    assert "complexity.csv: ABSENT" in footer.text
+    # Measured and simulated tables are labelled apart; the test is named.
+    assert "Measured: data/host/callcost.csv" in text
+    assert "Simulated: scenario 'container'" in text
+    assert "Paired t-test (model.replicate.paired) against droppable" in text
+    assert "Welch's t-test" in text
+    # Hand-set costs are flagged, at the top and in the footer.
+    assert "WARNING: some of the model's costs are what-ifs" in text
+    assert "Costs:      WHAT-IF" in footer.text
+
+
+def amean(text: str, name: str) -> list[float]:
+    """The values of the first 'Amean <name>' row, read by column as printed:
+    a label, then per design a value and its percentage."""
+    line = next(l for l in text.splitlines() if re.match(rf"Amean\s+{re.escape(name)}\s", l))
+    start, width = report.LABEL_WIDTH, report.COLUMN_WIDTH
+    return [float(line[i:i + report.VALUE_WIDTH]) for i in range(start, len(line), width)]
+
+
+def close(a: float, b: float) -> bool:
+    """Equal to the 4 significant digits the report prints."""
+    return abs(a - b) <= 5e-4 * max(abs(a), abs(b)) + 1e-12
+
+
+def test_compare_numbers_match_runs(built, study):
+    st, _ = study
+    text = built.render()
+    runs = st.answers["Q3"].simulated["scenarios"]
+    printed = amean(text, "cpu-getrandom-s")
+    want = [runs[(runs["design"] == d) & (runs["metric"] == "cpu_getrandom_s")]["value"].mean()
+            for d in report.design_groups()[0]]
+    assert len(printed) == len(want)
+    assert all(close(p, w) for p, w in zip(printed, want)), (printed, want)
+
+
+def test_claim_numbers_match_sweep(built, study):
+    st, _ = study
+    text = built.render()
+    claim = st.answers["Q3"].simulated["claim"]
+    for _, row in claim.iterrows():
+        line = next(l for l in text.splitlines()
+                    if re.match(rf"\s+{row['pressure']:g}\s+{int(row['n'])}\s", l))
+        p_mean = float(line.split()[2])
+        assert close(p_mean, row["p_mean"]), (line, row["p_mean"])
+        sweep = st.answers["Q3"].simulated["pressure_runs"]
+        mine = sweep[(sweep["pressure"] == row["pressure"])
+                     & (sweep["metric"] == "p_state_dropped_in_key_life")]
+        assert close(p_mean, mine["value"].mean())
+
+
+def test_measured_numbers_match_fixture(built, study):
+    _, data = study
+    raw = pd.read_csv(data / "host" / "callcost.csv")
+    per_sample = raw[(raw.threads == 2) & (raw.size_bytes == 4096)].groupby(
+        ["mode", "sample"])["ns_per_call"].mean()
+    syscall, vdso = amean(built.render(), "2t-4096B")
+    assert close(syscall, per_sample["syscall"].mean())
+    assert close(vdso, per_sample["vdso"].mean())
+
+
+def test_stars_follow_the_test(built, study):
+    """syscall's CPU time is far above droppable's on the same seeds: starred."""
+    line = next(l for l in built.render().splitlines() if l.startswith("Amean  cpu-getrandom"))
+    assert re.search(r"\*\s*-[\d.]+%\*", line), line
+
+
+def test_claim_crossing_rule():
+    claim = pd.DataFrame({"pressure": [0.5, 0.7, 0.9], "n": [3, 3, 3],
+                          "p_mean": [0.0, 2e-5, 0.1], "p_ci_half": [0.0, 3e-5, 0.01],
+                          "key_lives": [1e3, 1e3, 1e3], "key_lives_dropped": [0, 1, 100],
+                          "p_upper95": [3e-3, 5e-3, 0.12]})
+    got = questions.claim_crossing(claim)
+    assert got["claim_crossed_at"] == 0.7 and got["claim_crossed_ci_at"] == 0.9
+    assert got["claim_levels_too_short"] == [0.5]
+    none = questions.claim_crossing(claim.iloc[:1])
+    assert none["claim_crossed_at"] is None
+    # No drop in 3e5 key lives bounds P below about 1e-5 (rule of three).
+    assert replicated.proportion_upper(0, 3e5) == pytest.approx(1e-5, rel=0.01)
+
+
+def test_bad_data_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "host" / "callcost.csv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("mode,size_bytes\nvdso,4\n")
+    with pytest.raises(DataError) as e:
+        questions.q1(TINY, questions.Sources(tmp_path),
+                     questions.load_costs(what_if=TEST_WHAT_IF, data_dir=tmp_path))
+    assert str(e.value).count("\n") == 0
+    assert "callcost.csv: missing column 'threads'" in str(e.value)
+
+
+def test_figures_and_report_written_atomically(study, tmp_path):
+    st, _ = study
+    paths = figures.draw_all(st, tmp_path / "figures")
+    assert {p.suffix for p in paths} == {".png", ".svg"}
+    assert len(paths) == 2 * sum(len(d) for d in figures.DRAW.values())
+    out = report.write(st, tmp_path / "report.txt", "pytest")
+    assert out.read_text().startswith("VM_DROPPABLE study")
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_cli_error_is_one_line():
+    result = subprocess.run([sys.executable, "-m", "model", "report", "--effort", "nope"],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_complexity_table_counts_own_change_only():
+    rows = [("droppable", "MAP_DROPPABLE v23 as merged", "lines_added_total", 137),
+            ("droppable", "random-6.11-rc1 pull (whole vDSO getrandom)", "lines_added_total",
+             1122),
+            ("droppable", "post-merge fix", "post_merge_fix", 1),
+            ("droppable", "post-merge fix", "post_merge_fix", 1),
+            ("exempt", "0003-x.patch", "lines_added_total", 53),
+            ("exempt", "0003-x.patch", "lines_added_mm", 28),
+            ("syscall", "no kernel change", "lines_added_total", 0)]
+    frame = pd.DataFrame(rows, columns=["design", "item", "metric", "value"])
+    table = questions.complexity_table(frame).set_index("design")
+    assert table.loc["droppable", "lines_added_total"] == 137     # the pull is context
+    assert table.loc["droppable", "post_merge_fix"] == 2
+    assert np.isnan(table.loc["droppable", "lines_added_mm"])      # not counted upstream
+    assert table.loc["exempt", "lines_added_mm"] == 28
+    assert table.loc["syscall", "lines_added_mm"] == 0             # no kernel change at all
+    assert not table.loc["mlock", "present"]
