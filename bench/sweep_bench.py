@@ -29,7 +29,9 @@ def main() -> None:
     probe = dataclasses.replace(q3, name="q3-slice", min_replications=4, max_replications=4,
                                 batch=4, metric=None)
     simulated_s = q3.scenario.run.duration_s
-    print(f"cpus: {os.cpu_count()}; Q3 runs simulate {simulated_s:.0f} s each")
+    # The speed-up is only meaningful on an otherwise idle machine: say how idle it was.
+    print(f"cpus: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; "
+          f"Q3 runs simulate {simulated_s:.0f} s each")
     with tempfile.TemporaryDirectory(prefix="sweep-bench.") as tmp:
         tmp = Path(tmp)
         walls = {}
@@ -40,7 +42,8 @@ def main() -> None:
             print(f"q3 slice, {workers} worker{'s' if workers > 1 else ' '}: {runs} runs in "
                   f"{wall:6.1f} s = {runs / wall:5.1f} runs/s, "
                   f"{runs * simulated_s / wall:8,.0f} simulated s per wall s", flush=True)
-        print(f"speed-up 1 -> 2 workers: {walls[1] / walls[2]:.2f}x")
+        print(f"speed-up 1 -> 2 workers: {walls[1] / walls[2]:.2f}x "
+              f"(load average now {os.getloadavg()[0]:.1f})")
 
         result, wall = timed_sweep(q3, 2, tmp / "q3")
         points = len(result.points)

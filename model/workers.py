@@ -97,20 +97,33 @@ class LocalProcesses:
         self.alone = False
         if self.suspects:
             if not self.futures:
-                self._start(self.suspects.popleft())
-                self.alone = True
+                self.alone = self._start(self.suspects)
             return
         while self.queue and len(self.futures) < self.workers * self.IN_FLIGHT_PER_WORKER:
-            self._start(self.queue.popleft())
+            if not self._start(self.queue):
+                return
 
-    def _start(self, task: Task) -> None:
-        self.futures[self.pool.submit(run_task, task)] = task
+    def _start(self, waiting: deque) -> bool:
+        """Hand the first waiting task to the pool; False if the pool broke."""
+        task = waiting.popleft()
+        try:
+            future = self.pool.submit(run_task, task)
+        except cf.process.BrokenProcessPool:
+            # A worker died since the last wait: this task never ran.
+            waiting.appendleft(task)
+            self._restart()
+            return False
+        self.futures[future] = task
+        return True
 
     def next_done(self):
         while not self.ready:
             self._fill()
+            if self.ready or not self.futures:
+                continue
             done, _ = cf.wait(list(self.futures), return_when=cf.FIRST_COMPLETED)
-            if any(isinstance(f.exception(), cf.process.BrokenProcessPool) for f in done):
+            if any(f.cancelled() or isinstance(f.exception(), cf.process.BrokenProcessPool)
+                   for f in done):
                 self._restart()
                 continue
             future = min(done, key=lambda f: _order(self.futures[f]))
@@ -121,7 +134,8 @@ class LocalProcesses:
         self.pool.shutdown(wait=True, cancel_futures=True)
         was_alone = self.alone
         for future, task in sorted(self.futures.items(), key=lambda ft: _order(ft[1])):
-            if future.done() and future.exception() is None:
+            # Cancelled by the shutdown, or broken: either way it may not have run.
+            if future.done() and not future.cancelled() and future.exception() is None:
                 self.ready.append((task, future.result()))
             elif was_alone:
                 self.ready.append((task, {"error": "worker process died during the run "
