@@ -9,9 +9,7 @@ effort and whether the model's costs were measured or a what-if.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,10 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from . import questions, replicated  # noqa: E402
-from .calibration import parse_what_if  # noqa: E402
-from .datafiles import REPO, DataError, model_commit  # noqa: E402
+from .datafiles import REPO, model_commit  # noqa: E402
 from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
-from .scenario import ScenarioError  # noqa: E402
 
 FIGURES = REPO / "figures"
 COLORS = {"syscall": "#7f7f7f", "droppable": "#1f77b4", "mlock": "#d62728",
@@ -328,23 +324,7 @@ def draw_all(study, out: Path = FIGURES) -> list:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m model figures", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--effort", choices=questions.EFFORTS, default="study",
-                   help="how much simulation (default study)")
-    p.add_argument("--out", type=Path, default=FIGURES, help="directory (default figures/)")
-    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
-                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
-                        "the FACTS.md selftest figures); flagged in every output")
-    args = p.parse_args(argv)
-    try:
-        study = questions.cached_run(args.effort, what_if=parse_what_if(args.what_if))
+    def draw(study, args):
         for path in draw_all(study, args.out):
             print(path)
-    except (DataError, ScenarioError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return questions.study_cli(argv, "python -m model figures", __doc__, FIGURES, draw)

@@ -20,7 +20,6 @@ import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import replicated
@@ -565,3 +564,36 @@ def cached_run(effort: Effort | str = "study", progress=print,
     finally:
         tmp.unlink(missing_ok=True)
     return study
+
+
+def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> int:
+    """The shared command line of `model figures` and `model report`.
+
+    Parses --effort, --out and --what-if, runs (or loads) the study, and
+    hands it to `act(study, args)`; errors are one line and exit 2.
+    """
+    import argparse
+    import sys
+
+    from .calibration import parse_what_if
+    from .datafiles import DataError
+    from .scenario import ScenarioError
+
+    p = argparse.ArgumentParser(prog=prog, description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--effort", choices=EFFORTS, default="study",
+                   help="how much simulation (default study)")
+    p.add_argument("--out", type=Path, default=out_default, help=f"default {out_default}")
+    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
+                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
+                        "the FACTS.md selftest figures); flagged in every output")
+    args = p.parse_args(argv)
+    try:
+        act(cached_run(args.effort, what_if=parse_what_if(args.what_if)), args)
+    except (DataError, ScenarioError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing written", file=sys.stderr)
+        return 130
+    return 0

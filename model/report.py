@@ -12,10 +12,8 @@ used and the command that made the report.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import shlex
-import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic, questions, replicated
-from .calibration import parse_what_if
-from .datafiles import DataError, model_commit
+from .datafiles import model_commit
 from .questions import BASELINE, DESIGN_ORDER, KEY_LIFE_CLAIM, Answer
-from .scenario import ScenarioError
 
 REPORT = Path("results") / "report.txt"
 PROSE_COLUMNS = 72
@@ -521,22 +517,6 @@ def write(study, out: Path = REPORT, command: str = "python -m model report") ->
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m model report", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--effort", choices=questions.EFFORTS, default="study",
-                   help="how much simulation (default study)")
-    p.add_argument("--out", type=Path, default=REPORT, help="default results/report.txt")
-    p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
-                   help="set a cost by hand instead of data/host (repeatable; 'facts' for "
-                        "the FACTS.md selftest figures); flagged in every output")
-    args = p.parse_args(argv)
-    try:
-        study = questions.cached_run(args.effort, what_if=parse_what_if(args.what_if))
+    def report(study, args):
         print(write(study, args.out, "python -m model report " + shlex.join(argv)))
-    except (DataError, ScenarioError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing written", file=sys.stderr)
-        return 130
-    return 0
+    return questions.study_cli(argv, "python -m model report", __doc__, REPORT, report)

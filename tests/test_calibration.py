@@ -4,7 +4,6 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,7 +39,6 @@ def syscall_ns(size):
 
 def synthetic(tmp_path: Path, limits=(256, 128)) -> Path:
     """Files with known answers: the fits must give them back."""
-    rng = np.random.default_rng(7)
     sizes = (4, 16, 32, 64, 256, 1024, 4096)
     calls = [{"mode": mode, "size_bytes": s, "threads": t, "thread": 0, "sample": i,
               "calls": 1000, "ns_per_call": f(s) * (2 if t == 2 else 1) * (1 + 0.01 * (i - 2))}

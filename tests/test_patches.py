@@ -7,7 +7,6 @@ of the tarball, so this costs one pass of xz over it.
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
