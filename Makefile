@@ -63,7 +63,7 @@ sweep: venv
 	$(PY) -m model sweep $(SWEEP)
 
 # Every committed figure, at the effort they were committed with (slow: about
-# 20 minutes here).  `make study` draws a quicker set under results/figures.
+# 20 minutes here).  `make study` redraws them at its quicker effort.
 figures: venv
 	$(PY) -m model figures --effort full
 

@@ -141,11 +141,9 @@ def study_main(argv: list[str]) -> int:
         print("== figures and report ==\n")
         study = questions.cached_run("full" if args.full else "study",
                                      what_if=parse_what_if(args.what_if))
-        # Only the full effort may replace the committed figures/; the
-        # default study draws its own under the results directory.
-        out = figures.FIGURES if args.full else args.out / "figures"
-        out.mkdir(parents=True, exist_ok=True)
-        for path in figures.draw_all(study, out):
+        # Each figure's footnote names its effort and commit, so a study's
+        # figures are never mistaken for the committed full-effort ones.
+        for path in figures.draw_all(study):
             print(path)
         print(report.write(study, args.out / "report.txt",
                            "python -m model study " + " ".join(argv)))
