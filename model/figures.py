@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from . import questions, replicated  # noqa: E402
+from .calibration import load_costs, parse_what_if  # noqa: E402
+from .costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
 from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
 
@@ -37,6 +39,18 @@ def out_dir(quick: bool, override=None) -> Path:
     if override:
         return Path(override)
     return REPO / "results" / "figures-quick" if quick else FIGURES
+
+
+def notebook_setup(quick: bool, figures_dir=None, what_if=()) -> tuple[Effort, Path, Costs]:
+    """The effort, output directory and costs a notebook's parameters cell asks for.
+
+    Each notebook keeps its own parameters cell (papermill injects into it);
+    what those parameters mean is decided once, here.
+    """
+    effort = questions.EFFORTS["quick" if quick else "full"]
+    costs = load_costs(what_if=parse_what_if(list(what_if)))
+    print(effort.describe())
+    return effort, out_dir(quick, figures_dir), costs
 
 
 def footnote(answer: Answer, effort: Effort, extra: str = "") -> str:

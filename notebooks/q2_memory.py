@@ -34,12 +34,8 @@ WHAT_IF = []
 from IPython.display import SVG, display
 
 from model import figures, questions
-from model.calibration import load_costs, parse_what_if
 
-effort = questions.EFFORTS["quick" if QUICK else "full"]
-out = figures.out_dir(QUICK, FIGURES_DIR)
-costs = load_costs(what_if=parse_what_if(WHAT_IF))
-print(effort.describe())
+effort, out, costs = figures.notebook_setup(QUICK, FIGURES_DIR, WHAT_IF)
 
 # %%
 answer = questions.q2(effort, costs=costs)
