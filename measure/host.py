@@ -37,6 +37,12 @@ TERM_GRACE_S = 10
 # Experiments whose numbers are times: they want an idle machine.
 TIMING = ("callcost", "reseed", "fault")
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
+# Whole callcost runs, one and all threads taking turns.  On this VM the same
+# 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
+# ns again, on idle CPUs (the host's doing, not a warm-up: it comes back mid-
+# run).  One run can land its samples of a size in such a stretch, so costs
+# come from the median over several runs, and Q1 shows their spread.
+CALLCOST_RUNS = 3
 
 
 class CalibrateError(RuntimeError):
@@ -82,7 +88,7 @@ def full_plan() -> Plan:
     oom_common = ["--hog-mib", "64", "--pages", "1024", "--watchdog-s", "3", "--samples", "10"]
     return Plan(runs={
         "callcost": [["--sizes", sizes, "--threads", t, "--samples", "10", "--sample-ms", "50"]
-                     for t in ("1", "0")],
+                     for _ in range(CALLCOST_RUNS) for t in ("1", "0")],
         "reseed": [["--samples", "10", "--rounds", "2000"]],
         "fault": [["--pages", "16384", "--samples", "10"]],
         "pressure": [r + pressure_common for r in
@@ -304,13 +310,14 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
     rows, skips = [], []
-    for args in arg_lists:
+    for run, args in enumerate(arg_lists):
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         with others_busy() as others:
             records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
         prov = provenance(command=command)
         if busy is not None:
-            prov |= {"cpu_busy_before": busy, **others}
+            # run: which harness invocation, so repeated ones stay apart.
+            prov |= {"cpu_busy_before": busy, **others, "run": run}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
     for s in skips:

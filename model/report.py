@@ -183,6 +183,12 @@ def section_q1(r: Report, a: Answer) -> None:
                 f"thread, 4-byte requests: the vDSO takes "
                 f"{v['vdso_4b_ns']:.1f} ns per call and the syscall {v['syscall_4b_ns']:.1f} "
                 f"ns, {v['speedup_4b']:.1f} times as long.")
+        ranges = [(m, v[f"{m}_4b_run_range_ns"]) for m in ("vdso", "syscall")
+                  if f"{m}_4b_run_range_ns" in v]
+        if ranges:
+            r.prose("Between whole harness runs on the same machine the means moved: "
+                    + ", ".join(f"{m} {lo:.1f} to {hi:.1f} ns" for m, (lo, hi) in ranges)
+                    + " (the spread to expect from measuring again).")
     samples = a.measured.get("callcost")
     if samples is not None:
         lines = ["Measured: data/host/callcost.csv, ns per call (lower is better)",
