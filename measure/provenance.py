@@ -35,13 +35,18 @@ def glibc_version() -> str:
 
 
 def git_commit(repo: Path = REPO) -> str:
-    """HEAD, with -dirty when tracked files differ from it."""
+    """HEAD, with -dirty when tracked files outside data/ differ from it.
+
+    A calibration rewrites data/ as it goes (selfcheck.csv first): those are
+    its outputs, not the code that made them, and must not mark the rows
+    measured after them dirty.
+    """
     try:
         head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
                               capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain",
-                                "--untracked-files=no"], check=True, capture_output=True,
-                               text=True).stdout.strip()
+                                "--untracked-files=no", "--", ".", ":(exclude)data"],
+                               check=True, capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("-dirty" if dirty else "")
