@@ -191,6 +191,13 @@ def test_quick_run_vdso_is_cheaper_than_the_syscall(quick_run):
         assert 0 <= float(r["cpu_busy_others_during"]) <= 1
         assert 0 <= float(r["cpu_niced_during"]) <= 1 and 0 <= float(r["cpu_steal_during"]) <= 1
     assert {r["threads"] for r in rows} == {"1", str(os.cpu_count())}
+    # Each harness invocation keeps its own run number (quick plan: 1, then all threads).
+    assert {(r["run"], r["threads"]) for r in rows} == {("0", "1"), ("1", str(os.cpu_count()))}
+
+
+def test_full_plan_repeats_callcost_runs_taking_turns():
+    threads = [args[args.index("--threads") + 1] for args in host.full_plan().runs["callcost"]]
+    assert threads == ["1", "0"] * host.CALLCOST_RUNS and host.CALLCOST_RUNS >= 3
 
 
 @needs_cc
@@ -243,6 +250,25 @@ def test_bench_single_output_is_read_and_compared(tmp_path):
     fake.write_text("#!/bin/sh\necho 'nothing useful'\n")
     with pytest.raises(selftest.SelftestError, match="unreadable output"):
         selftest.bench_single(fake)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_commit_is_dirty_for_code_but_not_for_data_being_measured(tmp_path):
+    from measure.provenance import git_commit
+    git = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True,  # noqa: E731
+                                    capture_output=True)
+    git("init", "-q")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a\n")
+    (tmp_path / "code.py").write_text("pass\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    clean = git_commit(tmp_path)
+    assert len(clean) == 40
+    (tmp_path / "data" / "x.csv").write_text("b\n")
+    assert git_commit(tmp_path) == clean
+    (tmp_path / "code.py").write_text("pass  # changed\n")
+    assert git_commit(tmp_path) == clean + "-dirty"
 
 
 def test_unknown_experiment_is_refused(capsys):

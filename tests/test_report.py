@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from model import figures, questions, replicated, report
-from model.datafiles import DataError, REPO, sha256
+from model.calibration import load_costs
+from model.datafiles import DataError, REPO, Sources, sha256
 
 TINY = questions.Effort("test", replications=2, threads_grid=(1, 100),
                         scenarios=("container",), scenario_duration_s=120.0,
@@ -141,6 +142,27 @@ def test_measured_numbers_match_fixture(built, study):
     syscall, vdso = amean(built.render(), "2t-4096B")
     assert close(syscall, per_sample["syscall"].mean())
     assert close(vdso, per_sample["vdso"].mean())
+
+
+def test_q1_keeps_harness_runs_apart_and_reports_their_spread(tmp_path):
+    """Two runs whose sample numbers coincide are four samples, not two,
+    and the spread between their means is reported."""
+    rows = [{**PROVENANCE, "mode": mode, "size_bytes": 4, "threads": 1, "thread": 0,
+             "sample": sample, "calls": 1000, "run": run,
+             "ns_per_call": base * (1.5 if run else 1.0) + sample}
+            for mode, base in (("vdso", 20.0), ("syscall", 400.0))
+            for run in (0, 1) for sample in (0, 1)]
+    (tmp_path / "host").mkdir()
+    pd.DataFrame(rows).to_csv(tmp_path / "host" / "callcost.csv", index=False)
+    a = questions.q1(TINY, Sources(data_dir=tmp_path),
+                     costs=load_costs(what_if=TEST_WHAT_IF, data_dir=tmp_path))
+    table = a.measured["callcost"].set_index("mode")
+    assert table.loc["vdso", "n"] == 4 and close(table.loc["vdso", "mean"], 25.5)
+    assert a.values["vdso_4b_run_range_ns"] == (20.5, 30.5)
+    assert a.values["syscall_4b_run_range_ns"] == (400.5, 600.5)
+    r = report.Report()
+    report.section_q1(r, a)
+    assert "vdso 20.5 to 30.5 ns, syscall 400.5 to 600.5 ns" in " ".join(r.render().split())
 
 
 def test_stars_follow_the_test(built, study):
