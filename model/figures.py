@@ -116,7 +116,7 @@ def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             ax.set_yscale("log")
             ax.set_xlabel("request size (bytes)")
             ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7, loc="upper left")   # the lines fill the lower right
     axes[0].set_ylabel("time per call (ns)")
     fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall")
     return save(fig, "q1_cost_per_call", a, effort, out)
