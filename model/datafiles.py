@@ -36,12 +36,18 @@ def sha256(path: Path) -> str:
 
 
 def model_commit() -> str:
-    """HEAD of the repository, with -dirty when tracked files differ; 'unknown' outside git."""
+    """HEAD of the repository, with -dirty when tracked code differs; 'unknown' outside git.
+
+    figures/ and data/ are left out of the check: the figures are what is
+    being written (the first one drawn would mark the rest dirty), and the
+    data files are named with their sha256 beside the commit.
+    """
     try:
         head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain",
-                                "--untracked-files=no"],
+                                "--untracked-files=no", "--", ".", ":(exclude)figures",
+                                ":(exclude)data"],
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

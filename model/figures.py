@@ -161,11 +161,21 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
                 label="droppable: mean over replications, 95% t-interval")
     ax.plot(none["pressure"], none["p_upper95"], "v", color=COLORS["droppable"], mfc="none",
             label="no drop seen: 95% upper bound (Clopper-Pearson, pooled key lives)")
-    for _, row in claim.iterrows():
-        if row["oom_kills_mean"] > 0:
-            y = row["p_mean"] if row["key_lives_dropped"] > 0 else row["p_upper95"]
-            ax.annotate(f"{row['oom_kills_mean']:.2g} OOM kills/run", (row["pressure"], y),
-                        textcoords="offset points", xytext=(0, 8), ha="center", fontsize=6)
+    # One label per stretch of neighbouring levels with the same kills: a
+    # label per level overlaps its neighbours where levels are dense.
+    rows = list(claim.sort_values("pressure").itertuples())
+    start = 0
+    for i, row in enumerate(rows):
+        if i + 1 < len(rows) and rows[i + 1].oom_kills_mean == row.oom_kills_mean:
+            continue
+        first, start = rows[start], i + 1
+        if row.oom_kills_mean > 0:
+            y = first.p_mean if first.key_lives_dropped > 0 else first.p_upper95
+            where = (f"{first.pressure:g} MiB" if first is row
+                     else f"{first.pressure:g}-{row.pressure:g} MiB")
+            ax.annotate(f"{row.oom_kills_mean:.2g} OOM kills/run ({where})",
+                        (first.pressure, y), textcoords="offset points", xytext=(-4, 8),
+                        ha="left", fontsize=6)
     ax.axhline(KEY_LIFE_CLAIM, color="k", ls="--", lw=1)
     ax.text(claim["pressure"].min(), KEY_LIFE_CLAIM * 1.3,
             "Ingo: 99.999% never dropped (P = 1e-5)", fontsize=8)
