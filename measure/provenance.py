@@ -34,18 +34,19 @@ def glibc_version() -> str:
         return "unknown"
 
 
-def git_commit(repo: Path = REPO) -> str:
-    """HEAD, with -dirty when tracked files outside data/ differ from it.
+def git_commit(repo: Path = REPO, outputs: tuple = ("data",), short: int = 40) -> str:
+    """HEAD, with -dirty when tracked files outside `outputs` differ from it.
 
-    A calibration rewrites data/ as it goes (selfcheck.csv first): those are
-    its outputs, not the code that made them, and must not mark the rows
-    measured after them dirty.
+    What is being written must not count: a calibration rewrites data/ as
+    it goes (selfcheck.csv first), and those are its outputs, not the code
+    that made them.
     """
+    excludes = [f":(exclude){o}" for o in outputs]
     try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
-                              capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", f"--short={short}", "HEAD"],
+                              check=True, capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain",
-                                "--untracked-files=no", "--", ".", ":(exclude)data"],
+                                "--untracked-files=no", "--", ".", *excludes],
                                check=True, capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

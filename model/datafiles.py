@@ -9,11 +9,12 @@ is an error, in one line that names the file and the problem.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from measure.provenance import git_commit
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -36,22 +37,13 @@ def sha256(path: Path) -> str:
 
 
 def model_commit() -> str:
-    """HEAD of the repository, with -dirty when tracked code differs; 'unknown' outside git.
+    """HEAD, -dirty when tracked code differs; figures/ and data/ do not count.
 
-    figures/ and data/ are left out of the check: the figures are what is
-    being written (the first one drawn would mark the rest dirty), and the
-    data files are named with their sha256 beside the commit.
+    The figures are what is being written (the first one drawn would mark
+    the rest dirty), and the data files are named with their sha256 beside
+    the commit.
     """
-    try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain",
-                                "--untracked-files=no", "--", ".", ":(exclude)figures",
-                                ":(exclude)data"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
+    return git_commit(REPO, outputs=("data", "figures"), short=12)
 
 
 @dataclass
