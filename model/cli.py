@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from . import atomic
+from .cliexit import exit_status
 from .calibration import load_costs, parse_what_if, provenance_table
 from .designs import DESIGNS
 from .scenario import ScenarioError, load
@@ -110,18 +110,13 @@ def run_main(argv: list[str]) -> int:
     p = _parser("run")
     p.add_argument("scenario", help="a name from model/scenarios/ or a path to a TOML file")
     args = p.parse_args(argv)
-    try:
+
+    def run():
         if args.seed < 0:
             raise ScenarioError(f"--seed {args.seed}: must be >= 0")
         costs = load_costs(what_if=parse_what_if(args.what_if))
         run_scenario(args.scenario, _designs(args), args.seed, args.out, costs)
-    except (ScenarioError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing written", file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(run, (ScenarioError, ValueError))
 
 
 def study_main(argv: list[str]) -> int:
@@ -130,7 +125,8 @@ def study_main(argv: list[str]) -> int:
                    help="figures and report from 30 replications per point (about an hour) "
                         "instead of the default few (minutes); see model/questions.py EFFORTS")
     args = p.parse_args(argv)
-    try:
+
+    def study():
         costs = load_costs(what_if=parse_what_if(args.what_if))
         designs = _designs(args)
         for name in STUDY_SCENARIOS:
@@ -147,10 +143,4 @@ def study_main(argv: list[str]) -> int:
             print(path)
         print(report.write(study, args.out / "report.txt",
                            "python -m model study " + " ".join(argv)))
-    except (ScenarioError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(study, (ScenarioError, ValueError), "interrupted")

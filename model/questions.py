@@ -590,9 +590,9 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
     hands it to `act(study, args)`; errors are one line and exit 2.
     """
     import argparse
-    import sys
 
     from .calibration import parse_what_if
+    from .cliexit import exit_status
     from .datafiles import DataError
     from .scenario import ScenarioError
 
@@ -605,12 +605,6 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
                    help="set a cost by hand instead of data/host (repeatable; 'facts' for "
                         "the FACTS.md selftest figures); flagged in every output")
     args = p.parse_args(argv)
-    try:
-        act(cached_run(args.effort, what_if=parse_what_if(args.what_if)), args)
-    except (DataError, ScenarioError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing written", file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(lambda: act(cached_run(args.effort, what_if=parse_what_if(args.what_if)),
+                                   args),
+                       (DataError, ScenarioError, ValueError))

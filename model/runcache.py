@@ -25,6 +25,7 @@ from . import atomic
 MODEL_DIR = Path(__file__).parent
 # Orchestration only: see the module docstring.
 NOT_MODEL = {"sweep.py", "replicate.py", "runcache.py", "workers.py", "__main__.py",
+             "cliexit.py",
              # What reads results, not what makes them.
              "questions.py", "replicated.py", "datafiles.py", "figures.py", "report.py"}
 

@@ -84,6 +84,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, replicate, runcache, workers as workers_mod
+from .cliexit import exit_status
 from .calibration import load_costs
 from .designs import DESIGNS
 from .scenario import Scenario, ScenarioError, load
@@ -534,20 +535,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, help="output directory (default results/sweeps/NAME)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    try:
+
+    def sweep():
         result = run_sweep(args.spec, workers=args.workers, dask_address=args.dask,
                            out=args.out, progress=not args.no_progress)
-    except (SweepError, ScenarioError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished runs are cached; run the same command to resume",
-              file=sys.stderr)
-        return 130
-    print(headline(result))
-    print(f"{result.executed} runs executed, {result.cache_hits} from cache, "
-          f"{len(result.failures)} failed, in {result.wall_s:.1f} s; wrote {result.out}/")
-    return 1 if len(result.failures) else 0
+        print(headline(result))
+        print(f"{result.executed} runs executed, {result.cache_hits} from cache, "
+              f"{len(result.failures)} failed, in {result.wall_s:.1f} s; wrote {result.out}/")
+        return 1 if len(result.failures) else 0
+    return exit_status(sweep, (SweepError, ScenarioError, OSError),
+                       "interrupted: finished runs are cached; run the same command to resume")

@@ -46,7 +46,6 @@ on bad data.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -55,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
+from .cliexit import exit_status
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
                           provenance_table, read_table, rel_path)
 from .designs import DROPPABLE
@@ -342,7 +342,8 @@ def main(argv: list[str]) -> int:
                    help="writes validation.csv there (default results/)")
     args = p.parse_args(argv)
     started = time.perf_counter()
-    try:
+
+    def validate():
         if args.seeds < 1:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
         seeds = tuple(range(1, args.seeds + 1))
@@ -353,18 +354,12 @@ def main(argv: list[str]) -> int:
         guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
         rows += guests
         fates += guest_fates
-    except (CalibrationError, ScenarioError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing written", file=sys.stderr)
-        return 130
-    if not rows:
-        print("error: no held-out measurement to predict in " + rel_path(args.data), file=sys.stderr)
-        return 2
-    atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
-    report = format_report(rows, fates, costs, notes).split("\n")
-    report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
-                      f"{args.out / 'validation.csv'})")
-    print("\n".join(report))
-    return 0
+        if not rows:
+            raise CalibrationError("no held-out measurement to predict in "
+                                   + rel_path(args.data))
+        atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
+        report = format_report(rows, fates, costs, notes).split("\n")
+        report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
+                          f"{args.out / 'validation.csv'})")
+        print("\n".join(report))
+    return exit_status(validate, (CalibrationError, ScenarioError))
