@@ -3,7 +3,7 @@
 # configure tinyconfig plus fragments, build bzImage and the named
 # kselftests (static, against the patched tree's uapi headers), and leave
 # in OUTDIR
-#   bzImage  config  kernelrelease  build.log  selftests/<NAME>
+#   bzImage  config  kernelrelease  build.log  compile_s  selftests/<NAME>
 # OUTDIR appears only when everything succeeded (built beside it, then
 # renamed).  The compiles hold /tmp/study-cpu.lock so that they never
 # overlap a timing run on this machine.
@@ -92,7 +92,11 @@ for t in $selftests; do
 done
 
 echo "build-kernel: compiling with -j$jobs (holding $lock)"
-if ! flock "$lock" make -C "$src" O="$build" -j"$jobs" bzImage >"$work/build.log" 2>&1; then
+# compile_s: the compile's own seconds, once it holds the lock.
+# shellcheck disable=SC2016 # expanded by the inner shell
+if ! flock "$lock" sh -c 't0=$(date +%s); make -C "$1" O="$2" -j"$3" bzImage; rc=$?
+		echo $(($(date +%s) - t0)) >"$4"; exit $rc' \
+		sh "$src" "$build" "$jobs" "$work/compile_s" >"$work/build.log" 2>&1; then
 	tail -30 "$work/build.log" >&2
 	echo "error: kernel build failed; log above" >&2
 	exit 1
@@ -107,8 +111,8 @@ mkdir "$result"
 cp "$build/arch/x86/boot/bzImage" "$result/bzImage"
 cp "$build/.config" "$result/config"
 make -s -C "$src" O="$build" kernelrelease >"$result/kernelrelease"
-cp "$work/build.log" "$result/build.log"
+cp "$work/build.log" "$work/compile_s" "$result/"
 mv "$work/selftests" "$result/selftests"
 rm -rf "$outdir"
 mv "$result" "$outdir"
-echo "build-kernel: $outdir/bzImage ($(cat "$outdir/kernelrelease"))"
+echo "build-kernel: $outdir/bzImage ($(cat "$outdir/kernelrelease")), compiled in $(cat "$outdir/compile_s") s"

@@ -162,7 +162,8 @@ FIXES = (
      "MADV_KEEPONFORK and MADV_DODUMP were accepted, undoing wipe-on-fork and "
      "no-dump; now refused", "issue 12 (this repository); kernel-patches/patches/0003"),
     ("exempt", "fix_pre_merge",
-     "tools/testing/vma did not build: its mm stubs lacked VM_MLOCK_EXEMPT",
+     "tools/testing/vma could not compile mm/vma.c: its stubs lacked VM_MLOCK_EXEMPT "
+     "(in 6.12.117 that test does not link anyway: vma_close() is missing)",
      "issue 12 (this repository); kernel-patches/patches/0003"),
 )
 

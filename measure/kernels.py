@@ -223,25 +223,33 @@ SUMMARY_KEYS = {
     "statemem": ("kind", "vmlck_kib", "mlocked_kib", "child_kept_pages", "child_vmlck_kib",
                  "child_mlocked_kib", "pages_under_limit", "errno_past_limit"),
     "pressure": ("kind", "touch", "limit_mib", "hog_mib", "dropped_pages", "pages",
-                 "droppable_discard", "hog", "memcg_oom_kills"),
+                 "droppable_discard", "pgscan_file", "pgsteal_file", "hog", "memcg_oom_kills"),
     "oomtouch": ("victims", "pages", "outcome", "lost_writes", "droppable_discard",
                  "droppable_fault_oom", "toucher"),
+    # The selftests' diagnostics.
+    "memory_reclaim": ("asked_pages", "pages", "errno", "dropped_pages"),
+    "mlock_inherit_cow": ("pages", "locked_delta", "child_fork_delta", "child_writes_delta",
+                          "writer_exit_delta", "idle_child_exit_delta", "after_reclaim_delta",
+                          "vmswap_kb"),
+    "map_unevictable_budget": ("threads", "pages", "errno"),
 }
 
 
 def summary_lines(csv_path: Path) -> list[str]:
-    """One line per harness sample of the experiments in SUMMARY_KEYS."""
+    """One line per harness sample or selftest diagnostic of the experiments
+    in SUMMARY_KEYS, with the LRU it ran under."""
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     samples: dict[tuple, dict] = {}
     for r in rows:
-        if r["record"] in ("sample", "skip") and r["exp"] in SUMMARY_KEYS:
-            samples.setdefault((int(r["run"]), int(r["line"]), r["exp"], r["record"]),
-                               {})[r["metric"]] = r["value"]
+        if r["record"] in ("sample", "skip", "diag") and r["exp"] in SUMMARY_KEYS:
+            fields = samples.setdefault((int(r["run"]), int(r["line"]), r["exp"], r["record"]),
+                                        {"lru": r.get("lru", "na")})
+            fields[r["metric"]] = r["value"]
     lines = []
     for (run, _, exp, record), fields in sorted(samples.items()):
         shown = " ".join(f"{k}={fields[k]}" for k in SUMMARY_KEYS[exp] if k in fields)
-        lines.append(f"{exp:9} {record:6} {shown}"
+        lines.append(f"{exp:9} {record:6} lru={fields['lru']} {shown}"
                      + (f" reason={fields.get('reason')}" if record == "skip" else ""))
     return lines
 

@@ -172,8 +172,32 @@ def test_summary_shows_the_keys_that_tell_designs_apart(tmp_path):
     path = tmp_path / "exempt.csv"
     write_csv_atomic(path, guest_rows(VARIANTS["exempt"], run, out, "6.12.117", "cmd"))
     assert summary_lines(path) == [
-        "statemem  sample kind=vdso vmlck_kib=0 mlocked_kib=16 child_kept_pages=0 "
+        "statemem  sample lru=mglru kind=vdso vmlck_kib=0 mlocked_kib=16 child_kept_pages=0 "
         "child_vmlck_kib=0 child_mlocked_kib=16 pages_under_limit=80 "
         "errno_past_limit=none_within_bound",
-        "statemem  skip   kind=mlock_inherit reason=EINVAL",
+        "statemem  skip   lru=mglru kind=mlock_inherit reason=EINVAL",
     ]
+
+
+# --- the run lists ----------------------------------------------------------
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_run_list_restores_the_default_setup(name):
+    """Every run list checks the features first, runs the variant's own
+    selftests, and leaves each setup change (MGLRU, swap) undone, so that
+    the next run starts from the classic LRU without swap."""
+    from measure.kernels import experiments
+    runs = experiments(VARIANTS[name])
+    assert runs[0] == "!study-features"
+    for t in VARIANTS[name].selftests:
+        assert f"kselftest {t}" in runs
+    lru, swap = "classic", False
+    for r in runs:
+        if r.startswith("!study-lru "):
+            lru = r.split()[1]
+        elif r.startswith("!study-swap "):
+            swap = r.split()[1] != "off"
+    assert (lru, swap) == ("classic", False)
+    # The fix's before and after: the same pressure sweep under both LRUs.
+    sweeps = [r for r in runs if "--hog-mib 52 " in r]
+    assert len(sweeps) == (2 if name in ("baseline", "instrumentation", "fix") else 0)
