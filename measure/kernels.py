@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from measure.host import CalibrateError, build_harness, cpu_lock
 from measure.cleanup import exit_on_sigterm
 from measure.provenance import provenance, write_csv_atomic
 from measure.qemu_guest import GuestRun, boot
-from measure.variants import REPO, SOURCE_TARBALL, Variant, select
+from measure.variants import REPO, SOURCE_TARBALL, VARIANTS, Variant, select
 
 BUILD_SCRIPT = REPO / "kernel-patches" / "build-kernel.sh"
 MKINITRAMFS = REPO / "kernel-patches" / "guest" / "mkinitramfs.sh"
@@ -80,11 +81,26 @@ def sweep_runs(lru: str) -> list[str]:
             + [f"pressure --kind droppable {GLOBAL_PRESSURE} --samples 2"])
 
 
-def selftest_runs(names: tuple[str, ...]) -> list[str]:
+# 0005's selftest, from the fix's build, also runs on the sweep variants
+# without the fix: it must fail there, or it would not catch the bug.
+FIX_SELFTEST = "droppable-0005"
+
+
+def guest_selftests(variant: Variant) -> dict[str, Path]:
+    """The selftests in the variant's guest, by name: its own, and 0005's."""
+    tests = {t: variant.build_dir() / "selftests" / t for t in variant.selftests}
+    if variant.name in SWEEP_VARIANTS and "0004" not in variant.patches:
+        tests[FIX_SELFTEST] = VARIANTS["fix"].build_dir() / "selftests" / "droppable"
+    return tests
+
+
+def selftest_runs(names) -> list[str]:
     """Each selftest once; those about reclaim again where it differs."""
     runs = [f"kselftest {t}" for t in names]
-    if "droppable" in names:
-        runs += ["!study-lru mglru", "kselftest droppable", "!study-lru classic"]
+    reclaim = [t for t in names if t.startswith("droppable")]
+    if reclaim:
+        runs += (["!study-lru mglru"] + [f"kselftest {t}" for t in reclaim]
+                 + ["!study-lru classic"])
     if "mlock_inherit" in names:
         # With swap, reclaim scans anon and re-mlocks shared inherited pages.
         runs += ["!study-swap zram 128", "kselftest mlock_inherit", "!study-swap off"]
@@ -95,7 +111,7 @@ def experiments(variant: Variant) -> tuple[str, ...]:
     """What the variant's guest runs, in order: a line of /experiments each
     (kernel-patches/guest/init).  Every run starts from the classic LRU
     and no swap; a run that changes either puts it back."""
-    runs = ["!study-features", *selftest_runs(variant.selftests), *HARNESS_RUNS]
+    runs = ["!study-features", *selftest_runs(guest_selftests(variant)), *HARNESS_RUNS]
     if variant.name in SWEEP_VARIANTS:
         runs += sweep_runs("classic") + sweep_runs("mglru") + ["!study-lru classic"]
     return tuple(runs)
@@ -172,16 +188,21 @@ def guest_rows(variant: Variant, run: GuestRun, out: GuestOutput, release: str,
 def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
                     timeout_s: float) -> Path:
     kdir = variant.build_dir()
-    missing = missing_from_build(variant, kdir)
+    missing = missing_from_build(variant, kdir) + [
+        str(path) for path in guest_selftests(variant).values() if not path.is_file()]
     if missing:
         raise FileNotFoundError(f"{kdir}: lacks {', '.join(missing)}; run `make kernels` first")
     release = (kdir / "kernelrelease").read_text().strip()
     with tempfile.TemporaryDirectory(prefix="study-initramfs-") as tmp:
         runs = Path(tmp) / "experiments"
         runs.write_text("\n".join(experiments(variant)) + "\n")
+        selftests = Path(tmp) / "selftests"
+        selftests.mkdir()
+        for name, path in guest_selftests(variant).items():
+            shutil.copy2(path, selftests / name)
         initrd = Path(tmp) / "initramfs.cpio"
         subprocess.run([str(MKINITRAMFS), str(initrd), str(harness), str(runs),
-                        str(kdir / "selftests")], check=True)
+                        str(selftests)], check=True)
         print(f"kernels: {variant.name}: booting {release}", flush=True)
         # A TCG guest keeps a core busy: never beside a timing run.
         with cpu_lock(True):

@@ -198,6 +198,9 @@ def test_run_list_restores_the_default_setup(name):
         elif r.startswith("!study-swap "):
             swap = r.split()[1] != "off"
     assert (lru, swap) == ("classic", False)
-    # The fix's before and after: the same pressure sweep under both LRUs.
-    sweeps = [r for r in runs if "--hog-mib 52 " in r]
-    assert len(sweeps) == (2 if name in ("baseline", "instrumentation", "fix") else 0)
+    # The fix's before and after: the same pressure sweep under both LRUs,
+    # and the fix's selftest, which must also run where it should fail.
+    before_after = name in ("baseline", "instrumentation", "fix")
+    assert len([r for r in runs if "--hog-mib 52 " in r]) == (2 if before_after else 0)
+    fix_test = "kselftest droppable" if name == "fix" else "kselftest droppable-0005"
+    assert runs.count(fix_test) == (2 if before_after else 0)
