@@ -33,10 +33,13 @@ needs_patch = pytest.mark.skipif(shutil.which("patch") is None, reason="needs GN
 
 
 def touched_files(patches):
-    files = set()
+    """The files the patches change that the tarball has (not those they create)."""
+    files, created = set(), set()
     for p in patches:
-        files.update(re.findall(r"^diff --git a/(\S+) b/", p.read_text(), re.M))
-    return sorted(files)
+        text = p.read_text()
+        files.update(re.findall(r"^diff --git a/(\S+) b/", text, re.M))
+        created.update(re.findall(r"^diff --git a/(\S+) b/\S+\nnew file mode", text, re.M))
+    return sorted(files - created)
 
 
 @pytest.fixture(scope="module")
