@@ -155,6 +155,11 @@ FIXES = (
     ("mlock-inherit", "fix_pre_merge",
      "RLIMIT_MEMLOCK was not checked at fork(); the child's copy is now left "
      "unlocked past it", "issue 12 (this repository); kernel-patches/patches/0002"),
+    ("mlock-inherit", "fix_pre_merge",
+     "a child's copy-on-write or exit munlocked the pages it shared with its parent "
+     "(nr_mlock unchanged after a child wrote 64 inherited pages); copy_present_ptes() "
+     "now mlocks them for the child", "data/guests/mlock-inherit.csv at commit 58a0bda, "
+     "runs 3 and 8; kernel-patches/patches/0002"),
     ("exempt", "fix_pre_merge",
      "unbounded: any process could pin any amount; now a budget of the vDSO "
      "states of its threads", "issue 12 (this repository); kernel-patches/patches/0003"),
