@@ -11,7 +11,7 @@ A build is keyed by what went into it, so that changing a patch's code or a
 fragment never reuses a stale bzImage (a patch's commit message does not
 go into the kernel and does not count):
     $STUDY_CACHE/kernels/<variant>-<config hash>-<patch hash>/bzImage
-Beside it, selftests/ holds the variant's kselftests (SELFTESTS), built
+Beside it, selftests/ holds the variant's kselftests (`selftests`), built
 static from the patched tree for the guest.
 """
 from __future__ import annotations
