@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import atomic
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
 from .calibration import load_costs, parse_what_if, provenance_table
 from .designs import DESIGNS
 from .scenario import ScenarioError, load
@@ -112,6 +112,7 @@ def run_main(argv: list[str]) -> int:
     args = p.parse_args(argv)
 
     def run():
+        check_out(args.out)
         if args.seed < 0:
             raise ScenarioError(f"--seed {args.seed}: must be >= 0")
         costs = load_costs(what_if=parse_what_if(args.what_if))
@@ -127,6 +128,7 @@ def study_main(argv: list[str]) -> int:
     args = p.parse_args(argv)
 
     def study():
+        check_out(args.out)
         costs = load_costs(what_if=parse_what_if(args.what_if))
         designs = _designs(args)
         for name in STUDY_SCENARIOS:

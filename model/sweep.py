@@ -84,7 +84,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, replicate, runcache, workers as workers_mod
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
 from .calibration import load_costs
 from .designs import DESIGNS
 from .scenario import Scenario, ScenarioError, load
@@ -317,7 +317,7 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     if workers < 1:
         raise SweepError(f"--workers {workers}: must be >= 1")
     started = time.perf_counter()
-    out = Path(out) if out is not None else RESULTS / spec.name
+    out = check_out(out if out is not None else RESULTS / spec.name)
     costs = load_costs()
     version = runcache.model_version(costs)
     store = runcache.RunCache(out / "cache") if cache else None

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
                           provenance_table, read_table, rel_path)
 from .designs import DROPPABLE
@@ -346,6 +346,7 @@ def main(argv: list[str]) -> int:
     def validate():
         if args.seeds < 1:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
+        check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
         rows = call_cases(args.data) + reseed_cases(args.data)
         drops, fates = drop_cases(args.data, seeds)

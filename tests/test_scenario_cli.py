@@ -1,8 +1,11 @@
 """Scenario checking and the command line: one-line errors, nothing half-written."""
 from __future__ import annotations
 
+import dataclasses
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,96 @@ def test_interrupted_run_leaves_no_partial_results(tmp_path):
     assert not (out / "bench").exists() or not any((out / "bench").iterdir())
     leftovers = list(out.rglob("*")) if out.exists() else []
     assert not [p for p in leftovers if p.is_file()]
+
+
+# -- bounds: a slip of the keyboard is one line, at once ------------------------------
+
+@pytest.mark.parametrize("raw, message", [
+    ({"workload": {"threads_per_process": 10**12}},
+     "workload.threads_per_process = 1000000000000: too large (maximum 4,194,304"),
+    ({"run": {"duration_s": 0}}, "run.duration_s = 0: too small"),
+    ({"workload": {"processes": 100, "threads_per_process": 100_000}},
+     "= 10,000,000 threads: more than a machine can run"),
+    ({"run": {"duration_s": 2e6, "probe_interval_s": 1}},
+     "= 2,000,000 probes: simulating them would take about 6.12 GiB of memory"),
+    ({"workload": {"region_bytes": "64 TiB"}}, "region pages: simulating them would take"),
+    ({"state": {"state_bytes": 5000}}, "state.state_bytes = 5000: larger than state.page_bytes"),
+    ({"pressure": {"anon_hot_fraction": 1.5}}, "too large (maximum 1.0"),
+    ({"workload": {"calls_per_s": [[float("inf"), 1]]}}, "must be finite"),
+])
+def test_sizes_are_bounded_and_the_error_names_the_cost(raw, message):
+    with pytest.raises(ScenarioError) as e:
+        from_dict(raw)
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_every_size_parameter_has_an_upper_bound():
+    for section, cls in params.SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            size = f.name.endswith(("_bytes", "_bytes_per_s")) or f.name in (
+                "processes", "threads_per_process", "child_threads", "nprocs", "duration_s")
+            if size and not isinstance(f.default, tuple):
+                assert f.metadata["maximum"] is not None, f"{section}.{f.name}"
+
+
+def test_a_trillion_threads_is_refused_at_once(tmp_path):
+    """It used to hang in the thread-creation loop, grow to 7.6 GB and ignore Ctrl-C."""
+    huge = tmp_path / "huge.toml"
+    huge.write_text("[workload]\nthreads_per_process = 1000000000000\n")
+    p = cli("run", str(huge), "--out", str(tmp_path / "r"))
+    assert p.returncode == 2
+    assert p.stderr.count("\n") == 1 and "of memory to simulate" in p.stderr, p.stderr
+
+
+def test_empty_scenario_file_is_refused(tmp_path):
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing here\n")
+    p = cli("run", str(empty), "--out", str(tmp_path / "r"))
+    assert p.returncode == 2 and p.stderr.startswith(f"error: {empty}: empty scenario file")
+    assert p.stderr.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+# -- outputs: refused before any work -------------------------------------------------
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A directory nobody may create entries in, root included (chattr +i)."""
+    d = tmp_path / "ro"
+    d.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode:
+            pytest.skip("chattr +i not supported here")
+        yield d
+        subprocess.run(["chattr", "-i", str(d)], check=True)
+    else:
+        d.chmod(0o555)
+        yield d
+        d.chmod(0o755)
+
+
+SWEEP = """[sweep]
+scenario = "server"
+designs = ["syscall"]
+[overrides]
+"run.duration_s" = 5
+"""
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "read-only"])
+@pytest.mark.parametrize("command", ["run", "study", "figures", "report", "validate", "sweep"])
+def test_unwritable_out_is_refused_before_any_work(tmp_path, read_only_dir, command, where):
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "out" if where == "under-a-file" else read_only_dir / "out"
+    if command == "report":
+        out = out / "report.txt"
+    args = {"run": ["run", "server"], "sweep": ["sweep", str(tmp_path / "s.toml")]}.get(
+        command, [command])
+    (tmp_path / "s.toml").write_text(SWEEP)
+    started = time.monotonic()
+    p = cli(*args, "--out", str(out))
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith(f"error: --out {out}: ") and p.stderr.count("\n") == 1, p.stderr
+    assert p.stdout == ""                      # no table, no progress: no work began
+    assert time.monotonic() - started < 30
+    assert not out.exists()
