@@ -316,6 +316,11 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_spec(spec_or_path)
     if workers < 1:
         raise SweepError(f"--workers {workers}: must be >= 1")
+    if workers > workers_mod.max_workers():
+        print(f"note: --workers {workers} capped at {workers_mod.max_workers()} "
+              f"({workers_mod.MAX_WORKERS_PER_CPU} per CPU, {os.cpu_count()} CPUs)",
+              file=sys.stderr)
+        workers = workers_mod.max_workers()
     started = time.perf_counter()
     out = check_out(out if out is not None else RESULTS / spec.name)
     costs = load_costs()
@@ -543,5 +548,5 @@ def main(argv: list[str]) -> int:
         print(f"{result.executed} runs executed, {result.cache_hits} from cache, "
               f"{len(result.failures)} failed, in {result.wall_s:.1f} s; wrote {result.out}/")
         return 1 if len(result.failures) else 0
-    return exit_status(sweep, (SweepError, ScenarioError, OSError),
+    return exit_status(sweep, (SweepError, ScenarioError, workers_mod.BackendError, OSError),
                        "interrupted: finished runs are cached; run the same command to resume")

@@ -283,3 +283,82 @@ def test_a_worker_that_dies_fails_its_run_only(tmp_path, monkeypatch):
     assert failed.iloc[0][["point", "design", "replication"]].tolist() == [0, "mlock", 1]
     assert "worker process died" in failed.iloc[0]["error"]
     assert result.runs[["point", "design", "replication"]].drop_duplicates().shape[0] == 17
+
+
+# -- the executors: capped, reachable, and never orphaned ---------------------------------
+
+def _children(pid: int) -> set[int]:
+    kids = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids |= {int(k) for k in (task / "children").read_text().split()}
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping: a zombie waiting for init to reap it is dead."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_sigkill_of_a_sweep_leaves_no_worker_behind(tmp_path):
+    """Workers die with their parent (PR_SET_PDEATHSIG), not orphaned at 100 MB each."""
+    import signal
+    import time
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "model", "sweep",
+                             str(write_spec(tmp_path, reps="min = 40\nmax = 40")),
+                             "--workers", "2", "--no-progress", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(proc.pid)) < 2 or not list(out.rglob("*.json")):
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker ran"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _alive(w)], "workers outlived the killed sweep"
+
+
+def test_workers_are_capped_at_a_few_per_cpu(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "model", "sweep",
+                           str(write_spec(tmp_path, reps="min = 1\nmax = 1")),
+                           "--workers", "100000", "--no-progress", "--out", str(tmp_path / "o")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    cap = 4 * os.cpu_count()
+    assert proc.stderr == f"note: --workers 100000 capped at {cap} (4 per CPU, " \
+                          f"{os.cpu_count()} CPUs)\n"
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("address, message", [
+    (f"tcp://127.0.0.1:{_free_port()}", "Connection refused"),
+    ("tcp://192.0.2.1:8786", ""),                       # TEST-NET-1: refused or silent
+    ("tcp://host:notaport", "not a scheduler address"),
+    ("not an address", "not a scheduler address"),
+    ("tcp://no-such-host.invalid:8786", ""),
+])
+def test_unreachable_dask_scheduler_is_one_line_within_seconds(tmp_path, address, message):
+    import time
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "model", "sweep", str(write_spec(tmp_path)),
+                           "--dask", address, "--no-progress", "--out", str(tmp_path / "o")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: --dask {address}: {message}"), proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
