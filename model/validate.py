@@ -46,6 +46,7 @@ on bad data.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -348,10 +349,15 @@ def main(argv: list[str]) -> int:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
         check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
+        step = lambda what: print(f"validate: {what} ({time.perf_counter() - started:.0f} s)",
+                                  file=sys.stderr, flush=True)     # noqa: E731
+        step("call and reseed costs")
         rows = call_cases(args.data) + reseed_cases(args.data)
+        step(f"host memcg pressure points, {len(seeds)} model seeds each")
         drops, fates = drop_cases(args.data, seeds)
         rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
         costs = load_costs(data_dir=args.data)
+        step("guest pressure samples")
         guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
         rows += guests
         fates += guest_fates

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import model
@@ -67,6 +68,52 @@ def test_run_prints_a_table_per_design_and_writes_results(tmp_path):
     assert "P(state dropped in its key life)" in p.stdout
     written = sorted(f.name for f in (out / "server" / "seed3").iterdir())
     assert written == ["costs.csv", "metrics.csv", "oom_events.csv", "timeseries.csv"]
+    assert f"wrote {out / 'server' / 'seed3'}/ (metrics.csv" in p.stdout
+    # What the model bills at a rate is an expectation, and says so.
+    assert "reseeds: key expiry, expected" in p.stdout
+
+
+def test_a_second_run_with_another_design_keeps_the_first(tmp_path):
+    out = tmp_path / "results"
+    first = cli("run", "server", "--design", "mlock", "--out", str(out))
+    second = cli("run", "server", "--design", "syscall", "--out", str(out))
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert "kept the rows of mlock from an earlier run" in second.stdout
+    for part in ("metrics", "timeseries"):
+        frame = pd.read_csv(out / "server" / "seed0" / f"{part}.csv")
+        assert list(frame["design"].unique()) == ["syscall", "mlock"], part   # designs order
+    # Rerunning a design replaces its rows, it does not add a second copy.
+    again = cli("run", "server", "--design", "mlock", "--out", str(out))
+    metrics = pd.read_csv(out / "server" / "seed0" / "metrics.csv")
+    assert again.returncode == 0 and metrics.groupby("design").size().nunique() == 1
+    # Rows computed with other costs are not mixed in: they go, and the run says so.
+    other = cli("run", "server", "--design", "exempt", "--what-if", "reseed_ns=1",
+                "--out", str(out))
+    assert "dropped those of syscall, mlock, run with other costs" in other.stdout
+    assert set(pd.read_csv(out / "server" / "seed0" / "metrics.csv")["design"]) == {"exempt"}
+
+
+def test_progress_never_changes_a_number():
+    """`run` follows simulated time with a SimPy process of its own."""
+    from model.calibration import load_costs
+    from model.cli import simulate_with_progress
+    from model.simulation import simulate
+    scenario = model.load("spikes", {"run.duration_s": 120})
+    costs = load_costs()
+    plain = simulate(scenario, "droppable", seed=4, costs=costs)
+    followed = simulate_with_progress(scenario, "droppable", 4, costs)
+    for part in ("metrics", "timeseries", "oom_events"):
+        pd.testing.assert_frame_equal(getattr(plain, part), getattr(followed, part),
+                                      check_exact=True)
+
+
+def test_study_help_quotes_the_readmes_times():
+    from model import cli as model_cli
+    readme = (ROOT / "README.md").read_text()
+    assert f"| {model_cli.STUDY_TIME} |" in readme
+    assert f"| {model_cli.FULL_TIME} |" in readme
+    help_ = " ".join(cli("study", "--help").stdout.split())
+    assert model_cli.STUDY_TIME in help_ and model_cli.FULL_TIME in help_
 
 
 @pytest.mark.parametrize("args, message", [

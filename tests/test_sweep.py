@@ -164,8 +164,35 @@ def test_cli_runs_a_sweep_and_prints_the_headline(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "18 runs executed, 0 from cache, 0 failed" in proc.stdout
+    # One unit for every level of a key: 0 is "0 MiB/s" beside "64 MiB/s", not 0.0.
+    assert "file_stream_bytes_per_s=0 MiB/s" in proc.stdout
+    assert "file_stream_bytes_per_s=64 MiB/s" in proc.stdout
     for name in ("runs", "summary", "paired", "points", "failures"):
         assert (tmp_path / "out" / f"{name}.csv").exists()
+
+
+def test_progress_total_is_known_at_the_start(tmp_path, monkeypatch):
+    """Every point's first batch is counted at once (not 0 -> 9 -> 18); only a
+    batch the stopping rule adds later grows the total."""
+    from model import progress, sweep
+    seen = []
+
+    class Recorder(progress.Progress):
+        def __init__(self, total, *args, **kwargs):
+            super().__init__(total, *args, **kwargs)
+            seen.append(("start", total))
+
+        def grow(self, n):
+            seen.append(("grow", self.done, n))
+            super().grow(n)
+
+    monkeypatch.setattr(sweep, "Progress", Recorder)
+    spec = write_spec(tmp_path, reps='min = 3\nmax = 6\nbatch = 3\n'
+                                     'metric = "calls_syscall"\nabsolute_half_width = 1e-9')
+    run_sweep(spec, out=tmp_path / "out")
+    assert seen[0] == ("start", 2 * 3 * 3)
+    # Each point's second batch is planned once its own first 9 runs are done.
+    assert [g[1:] for g in seen[1:]] == [(9, 9), (18, 9)]
 
 
 def test_stopping_rule_stops_early_when_the_ci_is_tight(tmp_path):
