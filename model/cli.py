@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from pathlib import Path
 
@@ -76,11 +77,18 @@ def format_table(metrics: pd.DataFrame, design: str, costs) -> str:
 
 
 def simulate_with_progress(scenario, design: str, seed: int, costs):
-    """model.simulation.simulate(), with progress in simulated seconds.
+    """model.simulation.simulate(), with progress in simulated seconds, and
+    stopped by the first Ctrl-C.
 
     The progress is a SimPy process of its own that only reads the clock:
     it adds events but never reorders the model's (SimPy breaks ties by
     creation order), so the numbers are those of simulate().
+
+    SimPy turns a KeyboardInterrupt raised inside a process into that
+    process's failure, raised only when the event queue reaches it: with
+    four servers each starting a million threads, Ctrl-C would stop one and
+    wait for the other three.  So a Ctrl-C is also remembered, and the next
+    step of the event loop raises it.
     """
     sim = Simulation(scenario, design, seed, costs)
     duration_s = scenario.run.duration_s
@@ -91,9 +99,25 @@ def simulate_with_progress(scenario, design: str, seed: int, costs):
             yield sim.env.timeout(step_s)
             bar.update(step_s)
 
-    with Progress(duration_s, f"{scenario.name} / {design}", "simulated s") as bar:
-        sim.env.process(report(bar))
-        return sim.run()
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    def step(step=sim.env.step):
+        if interrupted:
+            raise KeyboardInterrupt
+        step()
+
+    sim.env.step = step
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with Progress(duration_s, f"{scenario.name} / {design}", "simulated s") as bar:
+            sim.env.process(report(bar))
+            return sim.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_scenario(name: str, designs, seed: int, out: Path | None, costs) -> pd.DataFrame:

@@ -194,6 +194,36 @@ def test_a_trillion_threads_is_refused_at_once(tmp_path):
     assert p.stderr.count("\n") == 1 and "of memory to simulate" in p.stderr, p.stderr
 
 
+def test_one_ctrl_c_stops_a_run_that_is_starting_millions_of_threads(tmp_path):
+    """SimPy holds a Ctrl-C raised in one server's thread-creation loop until
+    the other servers' loops are done; the run must stop at once."""
+    import signal
+    big = tmp_path / "big.toml"
+    big.write_text('[workload]\nprocesses = 4\nthreads_per_process = 1000000\n'
+                   '[machine]\nram_bytes = "64 GiB"\n')
+    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(big), "--design",
+                             "syscall", "--out", str(tmp_path / "r")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def rss_mib() -> int:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) // 1024 if "VmRSS:" in status else 0
+    try:
+        deadline = time.monotonic() + 120
+        while rss_mib() < 300:                  # ~140 MiB imported, then threads
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and err == "interrupted: nothing written\n", err
+    assert time.monotonic() - sent < 3, "Ctrl-C waited for the other servers' loops"
+    assert not (tmp_path / "r").exists()
+
+
 def test_empty_scenario_file_is_refused(tmp_path):
     empty = tmp_path / "empty.toml"
     empty.write_text("# nothing here\n")

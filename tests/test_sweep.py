@@ -242,20 +242,30 @@ def test_tail_metrics_are_bootstrapped_reproducibly():
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("STUDY_SLOW") != "1", reason="STUDY_SLOW=1 runs it")
-def test_q3_sweep_runs_within_target_and_spans_no_drops_to_drops(tmp_path):
-    """The whole Q3 sweep, cache off: minutes on two cores (issue 7's target: 10)."""
-    import time
+def test_q3_sweep_spans_no_drops_to_drops(tmp_path):
+    """The whole Q3 sweep, cache off (its wall time is bench/sweep_bench.py's figure).
+
+    Which peak drops states moves with the model, so nothing here names a
+    level: the sweep must start below any drop, find drops somewhere, and
+    where drops stop again at a higher peak, the OOM killer must be why.
+    """
     spec = load_spec("q3-pressure")
     assert len(spec.points()) >= 5 and spec.min_replications >= 30
     assert len(spec.designs) == 5
-    started = time.perf_counter()
-    result = run_sweep(spec, workers=2, out=tmp_path / "q3", cache=False)
-    assert time.perf_counter() - started < 600
+    result = run_sweep(spec, workers=2, out=tmp_path / "q3", cache=False, progress=False)
     assert result.failures.empty
-    p = result.summary[result.summary["metric"] == "p_state_dropped_in_key_life"]
-    dropped = p[p["design"] == "droppable"].sort_values("point")["mean"].to_numpy()
-    assert dropped[0] == 0 and dropped[-1] > 0
-    assert (p[p["design"] != "droppable"]["mean"] == 0).all()
+    mean = result.summary.pivot_table(index=["design", "point"], columns="metric",
+                                      values="mean")
+    drop = mean.loc["droppable"].sort_index()
+    p = drop["p_state_dropped_in_key_life"]
+    assert p.iloc[0] == 0, "the lowest peak already drops states: extend the grid down"
+    assert (p > 0).any(), "no peak drops a state: the sweep no longer reaches the drops"
+    assert ((p > 0) == (drop["states_dropped"] > 0)).all()
+    past = p.index > p[p > 0].index[0]
+    assert (drop.loc[past & (p == 0).to_numpy(), "oom_kills"] > 0).all(), \
+        "drops stop at a higher peak without an OOM kill"
+    others = mean.drop(index="droppable", level="design")
+    assert (others["p_state_dropped_in_key_life"] == 0).all()
 
 
 def test_ctrl_c_leaves_no_half_written_file_and_resume_finishes(tmp_path):
