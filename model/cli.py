@@ -155,8 +155,9 @@ def write_runs(where: Path, frames: dict, costs) -> tuple[list[str], list[str]]:
     earlier = {part: _read(where / f"{part}.csv") for part in PARTS}
     before = [] if earlier["metrics"] is None else list(earlier["metrics"]["design"].unique())
     rerun = set(frames["metrics"]["design"])
-    same_costs = _read(where / "costs.csv") is not None and \
-        (where / "costs.csv").read_text() == cost_table.to_csv(index=False)
+    costs_file = where / "costs.csv"
+    same_costs = costs_file.exists() and \
+        costs_file.read_text() == cost_table.to_csv(index=False)
     if not same_costs:
         earlier = {}
     kept = [d for d in DESIGNS if d in before and d not in rerun and same_costs]

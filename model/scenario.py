@@ -33,8 +33,7 @@ SIM_BASE_BYTES = 160 << 20          # the interpreter, numpy, pandas, SimPy
 SIM_BUDGET_BYTES = 4 << 30
 # The parameters one unit of which is one simulated unit of SIM_BYTES, so
 # that a bound they break can say what they would have cost.
-_UNIT_OF = {"workload.threads_per_process": "thread", "workload.child_threads": "thread",
-            "workload.processes": "thread"}
+_UNIT_OF = {"workload.threads_per_process": "thread", "workload.child_threads": "thread"}
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def _check(sc: Scenario, where: str) -> Scenario:
     units = footprint(sc)
     what, threads = units["thread"]
     tasks, why = params.TASKS
-    if threads + sc.workload.processes > tasks:
+    if threads > tasks:
         raise ScenarioError(f"{where}: {what} = {threads:,.0f} threads: more than a machine "
                             f"can run ({tasks:,}, {why})")
     cost = {unit: n * SIM_BYTES[unit] for unit, (_, n) in units.items()}

@@ -61,9 +61,9 @@ run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=True,
 cache=True, on_run=None): `out` defaults to results/sweeps/<name>/; finished
 runs are cached in out/cache/ (see model.runcache), so calling it again, or
 rerunning an interrupted sweep, redoes nothing finished.  `progress` is a
-bar on a terminal, a line every 30 s elsewhere (model.progress).  The CSVs (runs,
-summary, paired, points, failures) and sweep.json are written atomically at
-the end.  A metric a run did not report counts as 0.0 (the model emits only
+bar on a terminal, a line every 30 s elsewhere (model.progress).  The CSVs
+(runs, summary, paired, points, failures) and sweep.json are written
+atomically at the end.  A metric a run did not report counts as 0.0 (the model emits only
 the counters that moved).  A failed run is reported on stderr with its
 parameters, left out of the statistics and counted in summary.n_failed; it
 does not stop the sweep, but the CLI then exits 1.
