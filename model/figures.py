@@ -183,8 +183,8 @@ def draw_q2(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             y = g[metric] / 1024
             if not (y > 0).any():
                 zero.append(design)
-            # +-8% in x per design on a log axis: apart, yet at their thread count.
-            dodge = 1.08 ** (i - (n - 1) / 2)
+            # 15% apart in x per design on a log axis: apart, yet at their thread count.
+            dodge = 1.15 ** (i - (n - 1) / 2)
             ax.plot(g["threads"] * dodge, np.where(y > 0, y, np.nan), ls="-", lw=1,
                     marker=MARKERS[i % len(MARKERS)], ms=5, mfc="none", mew=1.2,
                     color=COLORS[design], label=design)
