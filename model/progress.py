@@ -37,6 +37,12 @@ class Progress:
             print(f"{self.what}: {self.done:,.0f} of {self.total:,.0f} {self.unit} "
                   f"({self.last - self.started:.0f} s)", file=sys.stderr, flush=True)
 
+    def doing(self, what: str) -> None:
+        """Name the step under way (validate's steps take seconds each)."""
+        self.what = what
+        if self.bar is not None:
+            self.bar.set_description(what)
+
     def grow(self, n: float) -> None:
         """More work than first planned (a sweep's next batch)."""
         self.total += n

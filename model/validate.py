@@ -46,7 +46,6 @@ on bad data.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -56,6 +55,7 @@ import pandas as pd
 
 from . import atomic
 from .cliexit import check_out, exit_status
+from .progress import Progress
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
                           provenance_table, read_table, rel_path)
 from .designs import DROPPABLE
@@ -349,16 +349,17 @@ def main(argv: list[str]) -> int:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
         check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
-        step = lambda what: print(f"validate: {what} ({time.perf_counter() - started:.0f} s)",
-                                  file=sys.stderr, flush=True)     # noqa: E731
-        step("call and reseed costs")
-        rows = call_cases(args.data) + reseed_cases(args.data)
-        step(f"host memcg pressure points, {len(seeds)} model seeds each")
-        drops, fates = drop_cases(args.data, seeds)
-        rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
-        costs = load_costs(data_dir=args.data)
-        step("guest pressure samples")
-        guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+        with Progress(3, "validate: call and reseed costs", "steps") as bar:
+            rows = call_cases(args.data) + reseed_cases(args.data)
+            bar.update()
+            bar.doing(f"validate: host pressure points x {len(seeds)} seeds")
+            drops, fates = drop_cases(args.data, seeds)
+            rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
+            costs = load_costs(data_dir=args.data)
+            bar.update()
+            bar.doing("validate: guest pressure samples")
+            guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+            bar.update()
         rows += guests
         fates += guest_fates
         if not rows:
