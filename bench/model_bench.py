@@ -8,7 +8,7 @@ import platform
 import time
 
 import model
-from model.simulation import simulate
+from model.sim.simulation import simulate
 
 
 def main() -> None:

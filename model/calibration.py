@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from . import fits
-from .costs import Costs, Linear, SizeCurve
-from .designs import ANON, DROPPABLE, UNEVICTABLE
+from .sim.costs import Costs, Linear, SizeCurve
+from .sim.designs import ANON, DROPPABLE, UNEVICTABLE
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "data"

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from . import questions, replicated  # noqa: E402
 from .calibration import load_costs, parse_what_if  # noqa: E402
-from .costs import Costs  # noqa: E402
+from .sim.costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
 from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
 

@@ -72,7 +72,7 @@ class Workload:
     fork_per_s: float = param(0.0, "scenario choice")
     child_threads: int = param(1, "scenario choice")
     child_lifetime_s: float = param(10.0, "scenario choice")
-    # The harness's pressure holder (model.region): one process maps this
+    # The harness's pressure holder (model.sim.region): one process maps this
     # much memory the design's way (MAP_DROPPABLE, mlock'd, ...), writes
     # every page once, then a thread reads every page this often.  The
     # pressure hog starts when the region is written.

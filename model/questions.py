@@ -25,7 +25,7 @@ import pandas as pd
 from . import replicated
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
-from .designs import DESIGNS
+from .sim.designs import DESIGNS
 from .scenario import load
 from .sweep import load_spec
 

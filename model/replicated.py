@@ -20,9 +20,9 @@ import pandas as pd
 from scipy import stats
 
 from . import replicate
-from .designs import DESIGNS
+from .sim.designs import DESIGNS
 from .scenario import load
-from .simulation import simulate
+from .sim.simulation import simulate
 from .sweep import RESULTS, SweepSpec, run_sweep
 
 CONFIDENCE = replicate.CONFIDENCE

@@ -33,10 +33,10 @@ NOT_MODEL = {"sweep.py", "replicate.py", "runcache.py", "workers.py", "__main__.
 @lru_cache(maxsize=None)
 def _source_hash() -> str:
     h = hashlib.sha256()
-    for path in sorted(MODEL_DIR.glob("*.py")):
+    for path in sorted(MODEL_DIR.rglob("*.py")):
         if path.name in NOT_MODEL:
             continue
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        h.update(str(path.relative_to(MODEL_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

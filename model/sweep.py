@@ -86,7 +86,7 @@ import pandas as pd
 from . import atomic, replicate, runcache, workers as workers_mod
 from .cliexit import exit_status
 from .calibration import load_costs
-from .designs import DESIGNS
+from .sim.designs import DESIGNS
 from .scenario import Scenario, ScenarioError, load
 
 RESULTS = Path("results") / "sweeps"

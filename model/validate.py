@@ -57,9 +57,9 @@ from . import atomic
 from .cliexit import exit_status
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
                           provenance_table, read_table, rel_path)
-from .designs import DROPPABLE
+from .sim.designs import DROPPABLE
 from .scenario import ScenarioError, load
-from .simulation import simulate
+from .sim.simulation import simulate
 
 TRAIN_SIZES = (4, 32, 256, 4096)
 TRAIN_LIMITS = (256,)

@@ -10,7 +10,7 @@ import pytest
 import model
 from model import calibration, cli, validate
 from model.calibration import CalibrationError, load_costs, parse_what_if
-from model.costs import Linear, SizeCurve
+from model.sim.costs import Linear, SizeCurve
 from model.fits import median_ci
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 import model
-from model.costs import Costs, Linear
-from model.designs import ANON, DROPPABLE, UNEVICTABLE
-from model.simulation import Simulation, simulate
+from model.sim.costs import Costs, Linear
+from model.sim.designs import ANON, DROPPABLE, UNEVICTABLE
+from model.sim.simulation import Simulation, simulate
 
 # Costs pinned here so that new data/ files cannot change what these tests see.
 COSTS = Costs(vdso=Linear(20.0, 0.1), syscall=Linear(480.0, 1.0), reseed_ns=500.0,
@@ -143,7 +143,7 @@ def test_vdso_designs_serve_the_same_calls_cheaper():
 
 
 def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
-    from model.states import StateAllocator
+    from model.sim.states import StateAllocator
     alloc = StateAllocator(None, 144, 4096, nprocs=64)
     assert alloc.per_folio == 28 and alloc.block_pages == 3
     alloc.grow(DROPPABLE)
@@ -154,7 +154,7 @@ def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
 
 
 def test_kernel_watermarks_follow_page_alloc():
-    from model.memory import kernel_watermarks
+    from model.sim.memory import kernel_watermarks
     # 4 GiB: min_free_kbytes = sqrt(4194304 * 16) = 8192 kB -> 2048 pages;
     # step = max(2048 / 4, 1048576 * 10 / 10000) = 1048 (__setup_per_zone_wmarks).
     assert kernel_watermarks(1 << 20, 4096, 0, 10) == (2048, 2048 + 1048, 2048 + 2 * 1048)

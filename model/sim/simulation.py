@@ -22,7 +22,7 @@ from .lru import Lruvec
 from .memory import Domain, Kswapd, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_events, tidy_series
 from .region import Region
-from .scenario import Scenario, ScenarioError
+from ..scenario import Scenario, ScenarioError
 from .workload import GetrandomProcess, Hog, PageCache
 
 
@@ -342,7 +342,7 @@ def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 
              costs: Costs | None = None, check_invariants: bool = False) -> Result:
     """Run one scenario for one design; the same arguments give the same frames."""
     if costs is None:
-        from .calibration import load_costs
+        from ..calibration import load_costs
         costs = load_costs()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed(={seed!r}) must be a non-negative integer")
