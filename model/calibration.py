@@ -40,7 +40,6 @@ import pandas as pd
 
 from . import fits
 from .sim.costs import Costs, Linear, SizeCurve
-from .sim.designs import ANON, DROPPABLE, UNEVICTABLE
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "data"
@@ -318,8 +317,8 @@ def measured(data_dir: Path | None = None, skip=(), sizes=None, limits=None):
 def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
     return Costs(
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
-        fault_ns={ANON: values["fault_ns.anon"], DROPPABLE: values["fault_ns.droppable"],
-                  UNEVICTABLE: values["fault_ns.unevictable"]},
+        fault_ns={name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
+                  if name.startswith("fault_ns.")},
         mlock_ns_per_page=values["mlock_ns_per_page"],
         scan_ns_per_page=values["scan_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
@@ -394,9 +393,8 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
 
     values = {
         "vdso": call(costs.vdso), "syscall": call(costs.syscall),
-        "reseed_ns": costs.reseed_ns, "fault_ns.anon": costs.fault_ns[ANON],
-        "fault_ns.droppable": costs.fault_ns[DROPPABLE],
-        "fault_ns.unevictable": costs.fault_ns[UNEVICTABLE],
+        "reseed_ns": costs.reseed_ns,
+        **{f"fault_ns.{mapping}": ns for mapping, ns in costs.fault_ns.items()},
         "mlock_ns_per_page": costs.mlock_ns_per_page,
         "scan_ns_per_page": costs.scan_ns_per_page,
         "kswapd_pages_per_s": costs.kswapd_pages_per_s,

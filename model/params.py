@@ -118,12 +118,6 @@ class State:
         choices=("oom-kill", "retry"))
     droppable_retry_s: float = param(0.01, "assumption: one retry per scheduler tick",
                                      minimum=1e-6)
-    # Whether a droppable folio that reclaim discards counts toward its
-    # target.  In 6.12 it does not (mm/vmscan.c shrink_folio_list(): dirty
-    # file-LRU folio -> activate_locked, freed by move_folios_to_lru()), so
-    # reclaim that finds mostly droppable folios drops all of them.
-    droppable_counts_as_reclaimed: bool = param(
-        False, "mm/vmscan.c shrink_folio_list(); host pgsteal_file stays 0 (data/host)")
 
 
 SECTIONS = {"run": Run, "machine": Machine, "memcg": Memcg, "workload": Workload,

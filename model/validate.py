@@ -57,7 +57,7 @@ from . import atomic
 from .cliexit import exit_status
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
                           provenance_table, read_table, rel_path)
-from .sim.designs import DROPPABLE
+from .sim.placement import DROPPABLE
 from .scenario import ScenarioError, load
 from .sim.simulation import simulate
 
@@ -115,7 +115,7 @@ def reseed_cases(data_dir: Path) -> list[dict]:
         warm = group.loc[group["state"] == "warm", "ns_per_call"]
         if len(dropped) and len(warm):
             meas = float(dropped.median() - warm.median())
-            pred = costs.reseed_ns + costs.fault_ns[DROPPABLE]
+            pred = costs.reseed_ns + costs.fault_ns[DROPPABLE.mapping]
             rows.append(_row("reseed", f"call on a dropped state, {int(size)} B", meas, pred,
                              abs(pred / meas - 1), "ns", "dropped - warm"))
     return rows
