@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import replicated
+from . import codehash, replicated
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
 from .sim.designs import DESIGNS
@@ -546,14 +546,14 @@ CACHE = REPO / "results" / "analysis"
 
 
 def _inputs_key(effort: Effort, what_if: dict | None) -> str:
-    """What an analysis depends on: the model's code and scenarios, data/, the
-    effort and the what-if costs."""
+    """What an analysis depends on: this module and all it imports, the
+    scenario and sweep files, data/, the effort and the what-if costs.  How
+    results are drawn and printed (figures, report) is not imported here, so
+    it never throws an analysis away."""
     h = hashlib.sha256(repr((effort, sorted((what_if or {}).items()))).encode())
+    h.update(codehash.imports_hash(__name__).encode())
     package = Path(__file__).parent
-    # How results are drawn and printed does not change them.
-    presentation = {"figures.py", "report.py", "cli.py", "__main__.py"}
-    files = sorted(p for p in package.rglob("*.py") if p.name not in presentation) \
-        + sorted(package.rglob("*.toml"))
+    files = sorted(package.rglob("*.toml"))
     if DATA.exists():
         files += sorted(DATA.rglob("*.csv"))
     for path in files:
