@@ -1,4 +1,4 @@
-"""The analyses behind Q1-Q6 (../shared/DESIGN.md): frames, not pictures.
+"""The analyses behind the study's questions Q1-Q6 (README.md): frames, not pictures.
 
 Each qN() returns an Answer: named frames, the data files it read (with
 their sha256), and notes that the figure and the report print verbatim,
@@ -25,12 +25,10 @@ import pandas as pd
 from . import codehash, replicated
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
-from .sim.designs import DESIGNS
 from .scenario import load
+from .sim.designs import BASELINE, DESIGNS
 from .sweep import load_spec
 
-DESIGN_ORDER = tuple(DESIGNS)
-BASELINE = "droppable"          # upstream: what the alternatives are compared with
 KEY_LIFE_CLAIM = 1e-5           # Ingo: "99.999% of cases won't ever be 'dropped'"
 SWEEPS = REPO / "results" / "sweeps"
 
@@ -208,7 +206,8 @@ def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a.simulated["memory"] = frame.pivot_table(
         index=["threads", "design"], columns="metric", values="value").reset_index()
     a.notes.append("simulated: one process of N threads, each holding a state for the whole "
-                   "60 s run, no memory pressure, RLIMIT_MEMLOCK 8 MiB (FACTS.md default).")
+                   "60 s run, no memory pressure, RLIMIT_MEMLOCK 8 MiB (the default since "
+                   "Linux 5.16, docs/sources.md).")
     mem = a.simulated["memory"]
     fb = mem[(mem["design"] == "mlock") & (mem["threads_syscall_fallback"] > 0)]
     a.values["mlock_fallback_from_threads"] = int(fb["threads"].min()) if len(fb) else None
@@ -394,7 +393,7 @@ def complexity_table(frame: pd.DataFrame) -> pd.DataFrame:
     row gives is NaN (not counted), except for designs with no kernel change."""
     own = frame[~frame["item"].astype(str).str.startswith(COMPLEXITY_CONTEXT)]
     rows = []
-    for design in DESIGN_ORDER:
+    for design in DESIGNS:
         mine = own[own["design"] == design]
         untouched = (mine["item"] == "no kernel change").any()
         row = {"design": design, "present": len(mine) > 0}
@@ -433,7 +432,7 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
             "syscall_fallback_threads": float(g.get("threads_syscall_fallback",
                                                     pd.Series([0.0])).max()),
         })
-    order = {d: i for i, d in enumerate(DESIGN_ORDER)}
+    order = {d: i for i, d in enumerate(DESIGNS)}
     return pd.DataFrame(rows).sort_values("design", key=lambda s: s.map(order)) \
         .reset_index(drop=True)
 
@@ -481,15 +480,14 @@ def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) ->
     rows = []
     for rate in fleet.calls_per_s_grid:
         calls_per_day = fleet.machines * fleet.threads_per_machine * rate * 86_400
-        for design in DESIGN_ORDER:
-            vdso = DESIGNS[design].uses_vdso
+        for design in DESIGNS.values():
             rows.append({
-                "design": design, "calls_per_s_per_thread": rate,
+                "design": design.name, "calls_per_s_per_thread": rate,
                 "cpu_core_days_saved_per_day": calls_per_day * saved_ns * 1e-9 / 86_400
-                if vdso else 0.0,
-                "resident_gib": fleet.machines * at.loc[design, "state_bytes_resident_max"]
+                if design.uses_vdso else 0.0,
+                "resident_gib": fleet.machines * at.loc[design.name, "state_bytes_resident_max"]
                 * scale / 2**30,
-                "pinned_gib": fleet.machines * at.loc[design, "state_bytes_unevictable_max"]
+                "pinned_gib": fleet.machines * at.loc[design.name, "state_bytes_unevictable_max"]
                 * scale / 2**30,
             })
     a.simulated["fleet"] = pd.DataFrame(rows)
@@ -603,7 +601,8 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
     p.add_argument("--out", type=Path, default=out_default, help=f"default {out_default}")
     p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
                    help="set a cost by hand instead of data/host (repeatable; 'facts' for "
-                        "the FACTS.md selftest figures); flagged in every output")
+                        "the published selftest figures, docs/sources.md); flagged in every "
+                        "output")
     args = p.parse_args(argv)
     return exit_status(lambda: act(cached_run(args.effort, what_if=parse_what_if(args.what_if)),
                                    args),

@@ -20,25 +20,25 @@ import pandas as pd
 from scipy import stats
 
 from . import replicate
-from .sim.designs import DESIGNS
 from .scenario import load
+from .sim.designs import BASELINE, DESIGNS
 from .sim.simulation import simulate
 from .sweep import RESULTS, SweepSpec, run_sweep
 
 CONFIDENCE = replicate.CONFIDENCE
-REFERENCE = "droppable"
 
 
-def spec(name: str, scenario: str, designs=tuple(DESIGNS), replications: int = 5,
+def spec(name: str, scenario: str, designs: tuple | None = None, replications: int = 5,
          overrides: dict | None = None, grid: dict | None = None) -> SweepSpec:
     """A sweep: `scenario` with fixed `overrides`, a factorial `grid`, every
-    point run `replications` times per design (no stopping rule)."""
+    point run `replications` times per design (no stopping rule; default:
+    every design)."""
     base = load(scenario)
     if overrides:
         base = base.with_overrides(overrides)
     return SweepSpec(name=name, description=f"model.questions: {name}", scenario=base,
                      grid=tuple((k, tuple(v)) for k, v in (grid or {}).items()),
-                     designs=tuple(designs), reference=REFERENCE, base_seed=0,
+                     designs=tuple(designs or DESIGNS), reference=BASELINE, base_seed=0,
                      min_replications=replications, max_replications=replications,
                      batch=replications, path="model/questions.py")
 
@@ -122,7 +122,7 @@ def by_design(frame: pd.DataFrame, metric: str) -> dict:
     return {d: g["value"].to_numpy() for d, g in rows.groupby("design", sort=False)}
 
 
-def p_values(frame: pd.DataFrame, reference: str = REFERENCE) -> dict:
+def p_values(frame: pd.DataFrame, reference: str = BASELINE) -> dict:
     """{(design, metric): p} of the paired t-test against `reference`."""
     paired = replicate.paired(frame, ["scenario"], reference)
     return {(r.design, r.metric): r.p_value for r in paired.itertuples()}

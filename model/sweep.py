@@ -10,8 +10,9 @@ dotted parameters, the designs, and how many replications to run:
     name = "q3-pressure"              # default: the file's stem
     scenario = "server"               # a name from model/scenarios/, or a path
                                       # (relative to this file) ending in .toml
-    designs = ["syscall", "droppable", "mlock", "mlock-inherit", "exempt"]
+    designs = ["syscall", "droppable", "mlock"]     # default: every design
     reference = "droppable"           # paired differences are design - reference
+                                      # (default: the baseline, model.sim.designs)
     base_seed = 0
 
     [overrides]                       # applied to every grid point
@@ -86,12 +87,11 @@ import pandas as pd
 from . import atomic, replicate, runcache, workers as workers_mod
 from .cliexit import exit_status
 from .calibration import load_costs
-from .sim.designs import DESIGNS
+from .sim.designs import BASELINE, DESIGNS
 from .scenario import Scenario, ScenarioError, load
 
 RESULTS = Path("results") / "sweeps"
 SWEEP_DIR = Path(__file__).parent / "sweeps"
-DEFAULT_REFERENCE = "droppable"
 RUN_KEYS = ["point", "design", "replication", "seed"]
 
 
@@ -215,8 +215,7 @@ def _spec_from_dict(raw: dict, path: Path) -> SweepSpec:
                              f"(known: {', '.join(DESIGNS)})")
     if len(set(designs)) != len(designs):
         raise SweepError(f"{where}: sweep.designs: a design is listed twice")
-    reference = head.get("reference", DEFAULT_REFERENCE if DEFAULT_REFERENCE in designs
-                         else designs[0])
+    reference = head.get("reference", BASELINE if BASELINE in designs else designs[0])
     if reference not in designs:
         raise SweepError(f"{where}: sweep.reference = {reference!r}: not one of sweep.designs")
     base_seed = head.get("base_seed", 0)
