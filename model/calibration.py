@@ -39,10 +39,8 @@ import numpy as np
 import pandas as pd
 
 from . import fits
+from .datafiles import DATA as DATA_DIR, rel_path
 from .sim.costs import Costs, Linear, SizeCurve
-
-REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO / "data"
 
 # Columns each file must have for the rows calibration reads.
 COLUMNS = {
@@ -91,14 +89,6 @@ class Estimate:
 
 
 # -- reading ---------------------------------------------------------------------
-
-def rel_path(path: Path) -> str:
-    """A path as the repository names it, for messages and sources."""
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
-
 
 def read_table(path: Path, columns=None, host_only: bool = True) -> pd.DataFrame:
     """A harness CSV, checked: one-line CalibrationError naming file and column.

@@ -9,7 +9,6 @@ effort and whether the model's costs were measured or a what-if.
 """
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 
@@ -19,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import questions, replicated  # noqa: E402
+from . import atomic, questions, replicated  # noqa: E402
 from .calibration import load_costs, parse_what_if  # noqa: E402
 from .sim.costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
@@ -74,16 +73,11 @@ def save(fig, name: str, answer: Answer, effort: Effort, out: Path, extra: str =
     lines = text.count("\n") + 1
     fig.text(0.01, 0.005, text, fontsize=6, va="bottom", ha="left", family="monospace")
     fig.subplots_adjust(bottom=0.12 + 0.025 * lines)
-    out.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("png", "svg"):
         path = out / f"{name}.{ext}"
-        tmp = out / f".{name}.{ext}.tmp"
-        try:
-            fig.savefig(tmp, format=ext, metadata=METADATA[ext])
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic.replacing(path, "wb") as f:
+            fig.savefig(f, format=ext, metadata=METADATA[ext])
         paths.append(path)
     plt.close(fig)
     return paths

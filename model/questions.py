@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import re
 import math
-import os
 import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from . import codehash, replicated
+from . import atomic, codehash, replicated
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
 from .scenario import load
@@ -571,13 +570,7 @@ def cached_run(effort: Effort | str = "study", progress=print,
         with open(path, "rb") as f:
             return pickle.load(f)
     study = run(effort, progress, what_if=what_if)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(pickle.dumps(study))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_bytes(path, pickle.dumps(study))
     return study
 
 

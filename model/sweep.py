@@ -63,8 +63,7 @@ cache=True, on_run=None): `out` defaults to results/sweeps/<name>/; finished
 runs are cached in out/cache/ (see model.runcache), so calling it again, or
 rerunning an interrupted sweep, redoes nothing finished.  The CSVs (runs,
 summary, paired, points, failures) and sweep.json are written atomically at
-the end.  A metric a run did not report counts as 0.0 (the model emits only
-the counters that moved).  A failed run is reported on stderr with its
+the end.  A failed run is reported on stderr with its
 parameters, left out of the statistics and counted in summary.n_failed; it
 does not stop the sweep, but the CLI then exits 1.
 """
@@ -77,7 +76,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +86,7 @@ from . import atomic, replicate, runcache, workers as workers_mod
 from .cliexit import exit_status
 from .calibration import load_costs
 from .sim.designs import BASELINE, DESIGNS
-from .scenario import Scenario, ScenarioError, load
+from .scenario import Scenario, ScenarioError, load, read_toml
 
 RESULTS = Path("results") / "sweeps"
 SWEEP_DIR = Path(__file__).parent / "sweeps"
@@ -163,12 +161,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     path = Path(path)
     if not path.exists() and not path.suffix and (SWEEP_DIR / f"{path}.toml").exists():
         path = SWEEP_DIR / f"{path}.toml"
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path}: no such sweep file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SweepError(f"{path}: not valid TOML: {e}") from None
+    raw = read_toml(path, SweepError, "no such sweep file")
     try:
         return _spec_from_dict(raw, path)
     except ScenarioError as e:
@@ -426,7 +419,9 @@ def _finish(spec, points, grid_keys, outcomes, planned, stopped, out, version, c
         else:
             failures.append((point, design, rep, seeds[rep], outcome["error"]))
     runs = pd.DataFrame(rows, columns=RUN_KEYS + ["metric", "value"])
-    runs = replicate.complete(runs, RUN_KEYS)
+    # Sorted before any statistics, so that sums run in the same order
+    # whatever order the workers finished in.
+    runs = runs.sort_values(RUN_KEYS + ["metric"], kind="stable", ignore_index=True)
     grid = pd.DataFrame([{"point": i, **{k: _cell(sc.value(k)) for k in grid_keys}}
                          for i, (_, sc) in enumerate(points)])
     design_order = {d: i for i, d in enumerate(spec.designs)}

@@ -56,7 +56,8 @@ import pandas as pd
 from . import atomic
 from .cliexit import exit_status
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
-                          provenance_table, read_table, rel_path)
+                          provenance_table, read_table)
+from .datafiles import rel_path
 from .sim.placement import DROPPABLE
 from .scenario import ScenarioError, load
 from .sim.simulation import simulate
@@ -165,7 +166,7 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
         case = f"{touch} L={int(limit)} D={int(region)} H={int(hog)}"
         measured_fates = _fates(group)
         fates.append({"case": f"{kind} {case}", "measured": measured_fates,
-                      "predicted": "+".join(_model_fate(v) for v in victims) or "none killed"})
+                      "predicted": "+".join(victims) or "none killed"})
         if kind != "droppable":
             continue
         fractions = group["drop_fraction"].dropna()
@@ -265,10 +266,6 @@ def _fates(group: pd.DataFrame) -> str:
             killed.append(f"{'region' if who == 'holder' else 'hog'}" +
                           ("" if n == len(group) else f" {n}/{len(group)}"))
     return "+".join(sorted(killed)) or "none killed"
-
-
-def _model_fate(victim: str) -> str:
-    return "region" if victim == "region" else "hog" if victim == "hog" else victim
 
 
 def format_parameters(costs) -> list[str]:

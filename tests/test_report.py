@@ -7,6 +7,7 @@ nothing under data/ is read or written.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -204,6 +205,11 @@ def test_figures_and_report_written_atomically(study, tmp_path):
     out = report.write(st, tmp_path / "report.txt", "pytest")
     assert out.read_text().startswith("VM_DROPPABLE study")
     assert not list(tmp_path.glob(".*tmp"))
+    # The mode of any new file, not mkstemp's 0600: results are for sharing.
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [out, *paths]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
 
 
 def test_cli_error_is_one_line():

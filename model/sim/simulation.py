@@ -160,7 +160,7 @@ class Simulation:
 
     def _fork(self, parent, forking_thread):
         """fork(): the child gets the state mapping wiped, and the design's locking."""
-        env, wl, design = self.env, self.scenario.workload, self.design
+        wl, design = self.scenario.workload, self.design
         self.metrics.count("forks")
         child = GetrandomProcess(self, self._pid(), f"{parent.name}.child", "child",
                                  parent=parent)
