@@ -200,10 +200,7 @@ def crossing_text(values: dict) -> str:
 
 def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     runs = a.simulated["scenarios"]
-    panels = (("states_dropped_per_hour", "in-use states dropped per hour"),
-              ("reseed_syscalls", "reseed syscalls"),
-              ("reclaim_stall_total_s", "reclaim stall time (s)"),
-              ("oom_kills", "OOM kills"))
+    panels = questions.Q3_HEADLINES
     scenarios = list(dict.fromkeys(runs["scenario"]))
     fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.5))
     width = 0.8 / len(DESIGNS)

@@ -256,6 +256,10 @@ Q3_METRICS = ("states_dropped_per_hour", "reseed_syscalls", "cpu_getrandom_s",
               "threads_syscall_fallback", "droppable_fault_retries")
 
 CLAIM_KEY = "pressure.anon_peak_bytes"
+# What the Q3 figure and the report show per design: (metric, label).
+Q3_HEADLINES = (("states_dropped_per_hour", "in-use states dropped per hour"),
+                ("reseed_syscalls", "reseed syscalls"),
+                ("reclaim_stall_total_s", "reclaim stall time (s)"), ("oom_kills", "OOM kills"))
 
 
 def claim_spec(effort: Effort):

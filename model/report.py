@@ -365,10 +365,7 @@ def section_q3(r: Report, a: Answer) -> None:
     r.table(lines)
     sweep = a.simulated["pressure_runs"]
     if sweep["design"].nunique() > 1:
-        for metric, label in (("states_dropped_per_hour", "in-use states dropped per hour"),
-                              ("reseed_syscalls", "reseed syscalls"),
-                              ("reclaim_stall_total_s", "reclaim stall time, s"),
-                              ("oom_kills", "OOM kills")):
+        for metric, label in questions.Q3_HEADLINES:
             m = sweep[sweep["metric"] == metric]
             means = m.groupby(["design", "pressure"])["value"].mean().to_dict()
             title = [f"Simulated: Q3 sweep, {label} (mean of "

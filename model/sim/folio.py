@@ -24,15 +24,12 @@ class Folio:
                  "young_t", "young_forced", "rate_per_s", "refault_pending")
 
     def __init__(self, owner, placement):
-        self.owner = owner
-        self.placement = placement
-        self.resident = False
-        self.swapped = False
-        self.lru = None
-        self.pg_referenced = False
-        self.young_t = 0.0
-        self.young_forced = False
-        self.rate_per_s = 0.0
+        self.owner, self.placement = owner, placement
+        self.resident = self.swapped = False        # in memory, in swap
+        self.lru = None                             # (list type, active) while on a list
+        # PG_referenced, and the young bit: set at young_t, or since then at rate_per_s.
+        self.pg_referenced = self.young_forced = False
+        self.young_t = self.rate_per_s = 0.0
         self.refault_pending = False
 
     def mark_young(self, now: float) -> None:
