@@ -213,7 +213,8 @@ def test_measured_costs_are_not_flagged(tmp_path):
 
 @pytest.mark.parametrize("hog_mib, dropped", [(100, 0.0), (200, 1.0)])
 def test_cold_region_is_kept_under_the_limit_and_lost_whole_over_it(tmp_path, hog_mib, dropped):
-    """FACTS.md: limit 256 MiB, 128 MiB droppable: a 100 MiB hog drops nothing, 200 all."""
+    """As data/host/pressure.csv measured (cold, limit 256 MiB, 128 MiB droppable): a hog
+    that leaves the sum under the limit drops nothing (115 MiB), one over it all (141 up)."""
     costs = load_costs(data_dir=synthetic(tmp_path))
     scenario = model.load("memcg-drop", {"pressure.anon_base_bytes": f"{hog_mib} MiB"})
     result = model.simulate(scenario, "droppable", seed=1, costs=costs, check_invariants=True)

@@ -17,6 +17,8 @@ from .placement import ANON, DROPPABLE, DROPPABLE_COUNTED, UNEVICTABLE, Placemen
 
 # Upstream: what the alternatives are compared with.
 BASELINE = "droppable"
+# A name heads a column of the report's comparison tables (model.report).
+NAME_MAX = 18
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class Design:
     wipe_on_fork: bool = True
     dontdump: bool = True
     summary: str = ""
+
+    def __post_init__(self):
+        if not 0 < len(self.name) <= NAME_MAX:
+            raise ValueError(f"Design name(={self.name!r}) must be 1 to {NAME_MAX} characters")
 
 
 DESIGNS = {d.name: d for d in (
