@@ -27,7 +27,8 @@ on the host only: a TCG guest's timings are never costs):
 
 A parameter without rows is refused by name.  `what_if` sets parameters by
 hand; the result is flagged (Costs.what_if) and its sources say what was set.
-The FACTS.md selftest figures are only a what-if preset ("facts").
+An earlier selftest run, not kept as data, is only a what-if preset ("facts",
+docs/sources.md).
 """
 from __future__ import annotations
 
@@ -70,8 +71,9 @@ MIB = 1 << 20
 WHAT_IF_KEYS = ("vdso.base_ns", "vdso.ns_per_byte", "syscall.base_ns", "syscall.ns_per_byte",
                 *(p for p in PARAMETERS if p not in ("vdso", "syscall")))
 
-# FACTS.md: vdso_test_getrandom bench-single on this machine kind, 4-byte
-# calls, 3 runs.  Only ever a what-if.
+# An earlier run of the kernel selftest vdso_test_getrandom bench-single on
+# this machine kind, 4-byte calls, 3 runs (docs/sources.md): not in data/,
+# so only ever a what-if.
 WHAT_IF_PRESETS = {
     "facts": {"vdso.base_ns": (19 + 26) / 2, "vdso.ns_per_byte": 0.0,
               "syscall.base_ns": (453 + 516) / 2, "syscall.ns_per_byte": 0.0},

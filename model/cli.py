@@ -94,7 +94,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                    help="results directory (default results/)")
     p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
                    help="set a cost by hand instead of data/host (repeatable; 'facts' sets "
-                        "the FACTS.md selftest figures); flagged in every output")
+                        "an earlier selftest run, docs/sources.md); flagged in every output")
     return p
 
 

@@ -598,8 +598,7 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
     p.add_argument("--out", type=Path, default=out_default, help=f"default {out_default}")
     p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
                    help="set a cost by hand instead of data/host (repeatable; 'facts' for "
-                        "the published selftest figures, docs/sources.md); flagged in every "
-                        "output")
+                        "an earlier selftest run, docs/sources.md); flagged in every output")
     args = p.parse_args(argv)
     return exit_status(lambda: act(cached_run(args.effort, what_if=parse_what_if(args.what_if)),
                                    args),

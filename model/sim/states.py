@@ -1,9 +1,12 @@
 """glibc's vgetrandom state allocator and the folios that hold the states.
 
-Follows sysdeps/unix/sysv/linux/getrandom.c (glibc 2.41): states are 144
-bytes and never cross a page, so 28 share a 4 KiB folio; the pool grows by
-ALIGN_PAGE(nprocs * state_size) bytes at a time; freed states go on a free
-list that is used last-in, first-out; state pages are never unmapped.
+Follows sysdeps/unix/sysv/linux/getrandom.c (glibc 2.41, 461cab1de747):
+states never cross a page; freed states go on a free list that is used
+last-in, first-out; state pages are never unmapped; a fork child's other
+threads' states go back on the list.  The layout is the scenario's:
+state.state_bytes apart (144 by default, 28 to a 4 KiB folio; glibc 2.41
+spaces them by the cache line, 192 B on x86_64) in blocks of
+ALIGN_PAGE(nprocs * state_bytes), as docs/sources.md says.
 """
 from __future__ import annotations
 
