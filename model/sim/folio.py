@@ -60,10 +60,15 @@ class Folio:
 class FolioOwner:
     """A process whose pages are Folios: faults them in, loses them, unmaps them.
 
-    Subclasses set `sim`, `alive` and `page_bytes` and may fill the hooks
-    _dropped(), _swapped_out() and _swapped_in(); the flow is here.
+    Subclasses may fill the hooks _dropped(), _swapped_out() and
+    _swapped_in(); the flow is here.
     """
     oom_killable = True
+
+    def __init__(self, sim, pid: int, name: str):
+        self.sim, self.pid, self.name = sim, pid, name
+        self.page_bytes = sim.scenario.state.page_bytes
+        self.alive = True
 
     def fault_in(self, folios, now: float, may_oom: bool = True,
                  fault_s_per_page: float = 0.0) -> tuple[bool, float]:

@@ -36,10 +36,8 @@ class Region(FolioOwner):
     kind = "region"
 
     def __init__(self, sim, pid: int):
+        super().__init__(sim, pid, "region")
         sc = sim.scenario
-        self.sim, self.pid, self.name = sim, pid, "region"
-        self.page_bytes = sc.state.page_bytes
-        self.alive = True
         self.placement = sim.design.placement
         self.folios = [RegionFolio(self, self.placement)
                        for _ in range(sc.workload.region_bytes // self.page_bytes)]

@@ -128,9 +128,8 @@ class GetrandomProcess(FolioOwner):
     """
 
     def __init__(self, sim, pid: int, name: str, kind: str, parent=None):
-        self.sim, self.pid, self.name, self.kind = sim, pid, name, kind
-        self.page_bytes = sim.scenario.state.page_bytes
-        self.alive = True
+        super().__init__(sim, pid, name)
+        self.kind = kind
         self.threads: dict[int, Thread] = {}
         self.next_tid = 0
         self.rng = sim.streams.rng("process", pid)
