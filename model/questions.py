@@ -329,10 +329,10 @@ def claim_table(sweep: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for level, g in sweep.groupby("pressure"):
         wide = g.pivot_table(index="replication", columns="metric", values="value")
-        p = replicated.summarize(wide.get("p_state_dropped_in_key_life", pd.Series(dtype=float)))
-        lives = float(wide.get("key_lives", pd.Series([0.0])).sum())
-        dropped = float(wide.get("key_lives_dropped", pd.Series([0.0])).sum())
-        oom = replicated.summarize(wide.get("oom_kills", pd.Series([0.0] * len(wide))))
+        p = replicated.summarize(wide["p_state_dropped_in_key_life"])
+        lives = float(wide["key_lives"].sum())
+        dropped = float(wide["key_lives_dropped"].sum())
+        oom = replicated.summarize(wide["oom_kills"])
         rows.append({"pressure": level, "n": p.n, "p_mean": p.mean, "p_ci_half": p.ci_half,
                      "key_lives": lives, "key_lives_dropped": dropped,
                      "p_pooled": dropped / lives if lives else math.nan,
@@ -427,13 +427,10 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
             "cpu_saved_fraction": float(frac.mean()),
             "cpu_saved_s_per_h": float((saved * 3600 / duration_s).mean()),
             "pinned_bytes_max": float(g["state_bytes_unevictable_max"].max()),
-            "states_dropped_per_hour": float(g.get("states_dropped_per_hour",
-                                                   pd.Series([0.0])).mean()),
+            "states_dropped_per_hour": float(g["states_dropped_per_hour"].mean()),
             "oom_kills": float(g["oom_kills"].mean()),
-            "oom_kills_of_state_holders": float(g.get("oom_kills_of_state_holders",
-                                                      pd.Series([0.0])).mean()),
-            "syscall_fallback_threads": float(g.get("threads_syscall_fallback",
-                                                    pd.Series([0.0])).max()),
+            "oom_kills_of_state_holders": float(g["oom_kills_of_state_holders"].mean()),
+            "syscall_fallback_threads": float(g["threads_syscall_fallback"].max()),
         })
     order = {d: i for i, d in enumerate(DESIGNS)}
     return pd.DataFrame(rows).sort_values("design", key=lambda s: s.map(order)) \
