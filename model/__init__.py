@@ -1,4 +1,4 @@
-"""A SimPy model of vDSO getrandom() state memory under five kernel designs."""
+"""A SimPy model of vDSO getrandom() state memory under the kernel designs of model.sim.designs."""
 from .sim.designs import DESIGNS
 from .scenario import Scenario, ScenarioError, load
 from .sim.simulation import Result, simulate
