@@ -1,4 +1,4 @@
-"""A SimPy model of vDSO getrandom() state memory under the kernel designs of model.sim.designs."""
+"""A SimPy model of vDSO getrandom() state memory, design by design (model.sim.designs)."""
 from .sim.designs import DESIGNS
 from .scenario import Scenario, ScenarioError, load
 from .sim.simulation import Result, simulate
