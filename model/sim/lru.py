@@ -8,8 +8,9 @@ depends on what was inserted after it, as in the kernel.
 
 What is modelled from mm/vmscan.c:
   - folio_check_references(): a mapped folio referenced once is kept and
-    marked (PG_referenced), referenced again is activated, a swap-backed one
-    is activated at once, an unreferenced one is reclaimed;
+    marked (PG_referenced), referenced again is activated, an unreferenced
+    one is reclaimed; a swap-backed one is activated at once, which 6.12
+    no longer does (docs/sources.md);
   - shrink_active_list(): the active tail is deactivated (young bits are
     cleared on the way, PG_referenced is left alone);
   - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB);
