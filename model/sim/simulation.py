@@ -108,9 +108,14 @@ class Simulation:
                                 f"costs have none); set it or give the cost as a what-if")
         return value
 
-    def _after(self, delay_s: float, fn) -> None:
-        """Call fn() delay_s from now: a bare timeout's callback, no SimPy process."""
-        self.env.timeout(delay_s).callbacks.append(lambda _event: fn())
+    def _after(self, delay_s: float, fn, *args) -> None:
+        """Call fn(*args, now) delay_s from now: a bare timeout, no SimPy process.
+
+        The call travels as the timeout's value to one module-level callback,
+        so a timeout allocates no closure: thousands of threads each schedule
+        an exit, and the garbage collector's time grows with what they leave.
+        """
+        self.env.timeout(delay_s, (fn, args)).callbacks.append(_call_after)
 
     def _pid(self) -> int:
         pid = self.next_pid
@@ -146,8 +151,7 @@ class Simulation:
     def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None):
         thread = proc.start_thread(self.env.now, rate_per_s, slot)
         if thread is not None and mean_life_s > 0:
-            self._after(proc.rng.exponential(mean_life_s),
-                        lambda: proc.exit_thread(thread, self.env.now))
+            self._after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
         return thread
 
     def _forks(self, parent):
@@ -174,10 +178,10 @@ class Simulation:
             self._thread(child, self._draw_rate(child.rng), 0.0)
         life_s = child.rng.exponential(wl.child_lifetime_s) if wl.child_lifetime_s else 0
         if life_s:
-            self._after(life_s, lambda: self._reap(child))
+            self._after(life_s, self._reap, child)
 
-    def _reap(self, proc):
-        proc.exit(self.env.now)
+    def _reap(self, proc, now: float):
+        proc.exit(now)
         if proc in self.processes:
             self.processes.remove(proc)
 
@@ -185,7 +189,7 @@ class Simulation:
         self.processes.remove(hog)
         restart_s = self.scenario.pressure.restart_after_oom_s
         if restart_s > 0:
-            self._after(restart_s, lambda: self._start_hog(self.env.now))
+            self._after(restart_s, self._start_hog)
 
     def _start_hog(self, now: float):
         hog = Hog(self, self._pid())
@@ -295,7 +299,7 @@ class Simulation:
             hog_start_s = self.region.write(env.now)
         if sc.pressure.profile != "none":
             if hog_start_s > 0:
-                self._after(hog_start_s, lambda: self._start_hog(self.env.now))
+                self._after(hog_start_s, self._start_hog)
             else:
                 self._start_hog(0.0)
         if sc.pressure.file_hot_bytes or sc.pressure.file_stream_bytes_per_s:
@@ -337,6 +341,12 @@ class Simulation:
                 "forks", 0.0),
             "what_if_costs": float(self.costs.what_if),
         }
+
+
+def _call_after(event) -> None:
+    """The callback of Simulation._after's timeouts."""
+    fn, args = event.value
+    fn(*args, event.env.now)
 
 
 def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,
