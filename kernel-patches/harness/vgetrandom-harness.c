@@ -107,6 +107,7 @@ enum {
 #define NS_PER_S	1000000000LL
 #define POLL_NS		1000000LL	/* 1 ms between looks at a shared flag */
 #define REAP_NS		(2 * NS_PER_S)	/* a SIGKILL'd child is gone by then */
+#define CHILD_NS	(30 * NS_PER_S)	/* a short-lived check child is done by then */
 
 /* As in include/uapi/linux/random.h (6.11+); glibc 2.36's headers lack it. */
 struct vgetrandom_params {
@@ -828,6 +829,14 @@ static void child_kill(struct child *c)
 		die("child %d survived SIGKILL for %lld s", c->pid, REAP_NS / NS_PER_S);
 }
 
+/* Every wait for a child ends by the deadline: then it is SIGKILLed and reaped. */
+static void child_wait(struct child *c, int64_t deadline)
+{
+	while (!child_poll(c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(c);
+}
+
 /* How a child ended, as one token. */
 static const char *child_fate(const struct child *c)
 {
@@ -989,8 +998,7 @@ static int cmd_selfcheck(int argc, char **argv)
 		if (!spawn(&c))
 			_exit(all_zero(states[0], vdso.params.size_of_opaque_state) &&
 			      vdso_getrandom(buf, 16, states[0]) == 16 ? 0 : 1);
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
 		ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
 	}
 	tap(ok, no_vdso, "fork: the child sees the droppable state wiped and can reseed it");
@@ -1007,8 +1015,7 @@ static int cmd_selfcheck(int argc, char **argv)
 
 		if (!spawn(&c))
 			_exit(status_kib(getpid(), "VmLck:") == 0 ? 0 : 1);
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
 		tap(parent_kib > 0 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, NULL,
 		    "mlock: parent VmLck %ld kB, child's is 0 (not inherited)", parent_kib);
 	}
@@ -1474,13 +1481,8 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	if (!parent_wait(&sh->holder_done, 1, kids, 1, deadline) && !strcmp(outcome, "ok"))
 		outcome = kids[0].reaped ? "ok" : "timeout_count";
 	store(&sh->stage, STAGE_EXIT);
-	for (int i = 0; i < 2; i++) {
-		int64_t d = now_ns() + REAP_NS;
-
-		while (!child_poll(&kids[i]) && now_ns() < d)
-			sleep_ns(POLL_NS);
-		child_kill(&kids[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		child_wait(&kids[i], now_ns() + REAP_NS);
 	memcg_destroy(&cg);
 	counters_format(extra, sizeof(extra), &cg, &before, &after);
 	if (load(&sh->holder_done))
@@ -1692,11 +1694,8 @@ static void oomtouch_once(long sample, long hog_mib, int nhogs, long touch_pages
 	counters_read(&cg, &after);
 	store(&sh->stage, STAGE_EXIT);
 	for (int i = 0; i < nkids; i++) {
-		int64_t d = now_ns() + REAP_NS;
-
-		while (!strcmp(outcome, "completed") && !child_poll(&kids[i]) && now_ns() < d)
-			sleep_ns(POLL_NS);
-		child_kill(&kids[i]);
+		/* A stalled toucher will not exit by itself: kill at once. */
+		child_wait(&kids[i], now_ns() + (strcmp(outcome, "completed") ? 0 : REAP_NS));
 		hogs_killed += i && !strcmp(child_fate(&kids[i]), "oom_killed");
 	}
 	memcg_destroy(&cg);
@@ -1783,8 +1782,9 @@ static int cmd_fork(int argc, char **argv)
 			sh->child_call_ok = vdso_getrandom(buf, sizeof(buf), states[0]) == sizeof(buf);
 			_exit(0);
 		}
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
+		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+			die("fork child ended with status %#x", c.status);
 		printf("sample exp=fork check=droppable_wiped state_bytes=%zu parent_nonzero_bytes=%ld child_nonzero_bytes=%ld child_call_ok=%ld\n",
 		       n, nonzero, sh->child_nonzero_bytes, sh->child_call_ok);
 		munmap(sh, page_bytes);
@@ -1807,8 +1807,9 @@ static int cmd_fork(int argc, char **argv)
 			sh->child_vmlck_kib = status_kib(getpid(), "VmLck:");
 			_exit(0);
 		}
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
+		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+			die("fork child ended with status %#x", c.status);
 		printf("sample exp=fork check=mlock_inherit pages=%ld parent_vmlck_kib=%ld child_vmlck_kib=%ld\n",
 		       pages, parent_kib, sh->child_vmlck_kib);
 		munmap(sh, page_bytes);
@@ -1922,14 +1923,11 @@ static int cmd_memlock(int argc, char **argv)
 		struct memlock_result *r = (void *)sh;
 		long max_pages = limits[i] / page_bytes + 16;
 		long per_page = page_bytes / state_bytes;
-		int64_t deadline = now_ns() + 30 * NS_PER_S;
 		struct child c;
 
 		if (!spawn(&c))
 			memlock_child(limits[i], max_pages, r);
-		while (!child_poll(&c) && now_ns() < deadline)
-			sleep_ns(POLL_NS);
-		child_kill(&c);
+		child_wait(&c, now_ns() + CHILD_NS);
 		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 			die("memlock child for limit %ld ended with status %#x", limits[i], c.status);
 		printf("sample exp=memlock limit_bytes=%ld state_bytes=%zu state_bytes_from=%s states_per_page=%ld droppable_half_mlock_errno=%s droppable_half_vmlck_kib=%ld pages_locked=%ld states_locked=%ld vmlck_kib=%ld mlock_errno_past_limit=%s map_locked_errno_past_limit=%s droppable_mlock_errno_past_limit=%s\n",
@@ -2063,7 +2061,6 @@ static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
 	long long mlocked0 = meminfo_kib("Mlocked:"), unevictable0 = meminfo_kib("Unevictable:");
 	long long mlocked, unevictable;
 	char nb[3][32];
-	int64_t deadline;
 	struct statemem_result *r;
 	struct child c;
 	long vmlck;
@@ -2085,22 +2082,16 @@ static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
 	unevictable = meminfo_kib("Unevictable:") - unevictable0;
 
 	r = (void *)shared_map();
-	deadline = now_ns() + 30 * NS_PER_S;
 	if (!spawn(&c))
 		statemem_fork_child(p, pages, r);
-	while (!child_poll(&c) && now_ns() < deadline)
-		sleep_ns(POLL_NS);
-	child_kill(&c);
+	child_wait(&c, now_ns() + CHILD_NS);
 	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 		die("statemem fork child ended with status %#x", c.status);
 	munmap(p, len);
 
-	deadline = now_ns() + 30 * NS_PER_S;
 	if (!spawn(&c))
 		statemem_limit_child(kind, limit_bytes, max_pages, r);
-	while (!child_poll(&c) && now_ns() < deadline)
-		sleep_ns(POLL_NS);
-	child_kill(&c);
+	child_wait(&c, now_ns() + CHILD_NS);
 	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 		die("statemem limit child ended with status %#x", c.status);
 
