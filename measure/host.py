@@ -128,12 +128,13 @@ def dedupe_options(opts: list[str]) -> list[str]:
     return [x for kv in pairs.items() for x in kv]
 
 
-def tlb_runs(samples=3):
+def tlb_runs(samples=5):
     """The hot-region test: the validation's hot grid points just over the limit
     (and one training point), read by one thread or one per CPU, with and
     without a TLB flush after every sweep; a region small enough for the TLB;
-    clean page cache beside droppable (does reclaim count what it drops?); and
-    a rewritten region (touch=write) over and under the limit."""
+    sweeps every 1, 10 (the validation's) and 100 ms; clean page cache beside
+    droppable (does reclaim count what it drops?); and a rewritten region
+    (touch=write) over and under the limit."""
     common = ["--hold-ms", "100", "--timeout-s", "60", "--samples", str(samples)]
     over = [(128, 32, 102), (128, 32, 122), (256, 128, 141), (512, 32, 506), (512, 128, 410)]
     under = [(128, 32, 90), (512, 128, 358)]
@@ -149,6 +150,9 @@ def tlb_runs(samples=3):
                       "--tlb-flush", flush)
     for flush in ("none", "sweep"):
         point(128, 4, 130, "--touch", "hot", "--tlb-flush", flush)
+    for limit, region, hog in [(128, 4, 130), over[0], over[3]]:
+        for hot_ms in ("1", "100"):
+            point(limit, region, hog, "--touch", "hot", "--hot-ms", hot_ms)
     for limit, region, hog in over[:1] + over[-1:]:
         for kind in ("droppable", "file"):
             point(limit, region, hog, "--kind", kind, "--touch", "cold")
