@@ -5,7 +5,8 @@
 
 Builds kernel-patches/harness, runs its self-check and every experiment with
 repeated samples, and writes one CSV per experiment to data/host/ (atomically,
-provenance on every row).  Then builds the kernel's vdso_test_getrandom
+provenance on every row); after callcost, `openssl speed -evp chacha20` at the
+same sizes (chacha20.csv).  Then builds the kernel's vdso_test_getrandom
 selftest, runs bench-single, and prints its 4-byte vDSO and syscall cost
 beside the harness's.  Timing runs hold /tmp/study-cpu.lock so that they do
 not overlap kernel builds.
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from measure import selftest
+from measure import openssl_speed, selftest
 from measure.harness_output import HarnessOutputError, parse
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
 
@@ -169,6 +170,7 @@ class Plan:
     runs: dict = field(default_factory=dict)
     timeout_s: float = 600
     selftest_runs: int = 5
+    chacha20_runs: int = CALLCOST_RUNS     # openssl speed, every callcost size, taking turns
     quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
 
 
@@ -214,7 +216,7 @@ def quick_plan() -> Plan:
         "pressure_tlb": [["--limit-mib", "64", "--droppable-mib", "8", "--hog-mib", "60",
                           "--touch", t, "--tlb-flush", "sweep", "--hold-ms", "20",
                           "--timeout-s", "20"] for t in ("hot", "write")],
-    }, timeout_s=60, selftest_runs=1, quiet_wait_s=0)
+    }, timeout_s=60, selftest_runs=1, quiet_wait_s=0, chacha20_runs=1)
 
 
 @contextlib.contextmanager
@@ -465,6 +467,35 @@ def run_selfcheck(binary: Path, out: Path):
         for t in taps])
 
 
+def callcost_sizes(plan: Plan) -> list[int]:
+    """The sizes callcost measures, for the openssl reference at the same sizes."""
+    sizes = set()
+    for args in plan.runs.get("callcost", []):
+        sizes |= {int(x) for x in args[args.index("--sizes") + 1].split(",")}
+    return sorted(sizes)
+
+
+def run_chacha20(plan: Plan, out: Path) -> None:
+    """openssl speed -evp chacha20 at callcost's sizes, into chacha20.csv."""
+    if not openssl_speed.available():
+        print("calibrate: chacha20: skipped: no openssl (scripts/debian-deps installs it)")
+        return
+    rows, version = [], openssl_speed.version()
+    for run in range(plan.chacha20_runs):
+        for size in callcost_sizes(plan):
+            busy = wait_for_quiet_cpu(plan.quiet_wait_s)
+            with others_busy() as others:
+                result = openssl_speed.speed(size)
+            prov = provenance(command=" ".join(openssl_speed.command(size)))
+            rows.append({**prov, "cpu_busy_before": busy, **others, "run": run,
+                         "openssl": version, **result})
+    write_csv_atomic(out / "chacha20.csv", rows)
+    for size in callcost_sizes(plan):
+        rate = median(rows, "bytes_per_s", size_bytes=size)
+        print(f"  chacha20 {size:>5} B: {fmt(rate / 1e6 if rate else None, ' MB/s', 0)} "
+              f"(openssl speed, median of {plan.chacha20_runs})")
+
+
 # The harness's side of each paired comparison run: bench-single's shape.
 PAIRED_CALLCOST = ["callcost", "--sizes", "4", "--threads", "1", "--samples", "5",
                    "--sample-ms", "100"]
@@ -530,7 +561,7 @@ def main(argv=None) -> int:
     plan = quick_plan() if args.quick else full_plan()
     if args.quiet_wait_s is not None:
         plan.quiet_wait_s = args.quiet_wait_s
-    known = [*plan.runs, "selftest"]
+    known = [*plan.runs, "chacha20", "selftest"]
     only = set(args.only.split(",")) if args.only else set(known)
     if args.no_selftest:
         only.discard("selftest")
@@ -550,11 +581,13 @@ def main(argv=None) -> int:
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
                     run_experiment(binary, exp, arg_lists, plan, args.out)
                     print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
+                if exp == "callcost" and "chacha20" in only:
+                    run_chacha20(plan, args.out)
             agree = True
             if "selftest" in only:
                 agree = run_selftest(binary, plan, args.out)
-    except (CalibrateError, selftest.SelftestError, ValueError, OSError,
-            subprocess.CalledProcessError) as e:
+    except (CalibrateError, selftest.SelftestError, openssl_speed.OpensslError, ValueError,
+            OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -407,6 +407,26 @@ def test_bench_single_output_is_read_and_compared(tmp_path):
         selftest.bench_single(fake)
 
 
+def test_openssl_speed_output_is_read():
+    from measure import openssl_speed
+    text = ("+DT:ChaCha20:1:16\n+R:14664833:ChaCha20:0.600000\n+H:16\n"
+            "+F:25:ChaCha20:391062213.33\n")
+    r = openssl_speed.parse(text, 16)
+    assert r["calls"] == 14664833 and r["bytes_per_s"] == 391062213
+    assert r["ns_per_call"] == pytest.approx(16 / 391062213.33 * 1e9, abs=0.01)
+    with pytest.raises(openssl_speed.OpensslError, match="unreadable output for 16 bytes"):
+        openssl_speed.parse("+H:16\n", 16)
+
+
+@needs_cc
+def test_quick_run_chacha20_at_the_callcost_sizes(quick_run):
+    rows = read(quick_run, "chacha20")
+    sizes = {int(s) for args in host.quick_plan().runs["callcost"]
+             for s in args[args.index("--sizes") + 1].split(",")}
+    assert {int(r["size_bytes"]) for r in rows} == sizes
+    assert all(float(r["bytes_per_s"]) > 0 and r["openssl"] for r in rows)
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_commit_is_dirty_for_code_but_not_for_data_being_measured(tmp_path):
     from measure.provenance import git_commit
