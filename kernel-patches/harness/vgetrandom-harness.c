@@ -3012,8 +3012,8 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	int64_t deadline = now_ns() + (cfg->settle_s + cfg->run_s + cfg->grace_s) * NS_PER_S;
 	int64_t t0, t_end, t_stop;
 	long long limit_bytes = (long long)cfg->limit_mib * MIB, churn0, churn1, peak = -1, caller_usage;
-	struct child kids[3] = { 0 };	/* caller, reader, hog */
-	int nkids = 0, pages = states_layout(cfg, sh->th);
+	struct child kids[3] = { 0 };	/* caller, then reader and hog if present */
+	int nkids = 0, reader = -1, hog = -1, pages = states_layout(cfg, sh->th);
 	struct counters before, after;
 	struct memcg_watch w = { .usage_max = -1 };
 	struct page_census census;
@@ -3042,17 +3042,17 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		store(&sh->base.stage, STAGE_EXIT);
 	__atomic_store_n(&sh->t_start_ns, t0 - cfg->settle_s * NS_PER_S, __ATOMIC_RELEASE);
 	if (churn_fd >= 0 && !strcmp(outcome, "ok")) {
-		if (!spawn(&kids[nkids++]))
+		if (!spawn(&kids[reader = nkids++]))
 			reader_main(sh, &cg, churn_fd, (long long)cfg->churn_mib * MIB,
 				    (long long)cfg->churn_mib_s * MIB, deadline);
-		if (!parent_wait(&sh->reader_ready, 1, &kids[nkids - 1], 1, deadline))
+		if (!parent_wait(&sh->reader_ready, 1, &kids[reader], 1, deadline))
 			outcome = "reader_did_not_start";
 	}
 	if ((cfg->hog_mib || cfg->spike_mib) && !strcmp(outcome, "ok")) {
-		if (!spawn(&kids[nkids++]))
+		if (!spawn(&kids[hog = nkids++]))
 			states_hog_main(sh, &cg, cfg, deadline);
-		if (!parent_wait(&sh->hog_ready, 1, &kids[nkids - 1], 1, deadline))
-			outcome = kids[nkids - 1].reaped ? "hog_died_filling" : "timeout_hog_fill";
+		if (!parent_wait(&sh->hog_ready, 1, &kids[hog], 1, deadline))
+			outcome = kids[hog].reaped ? "hog_died_filling" : "timeout_hog_fill";
 	}
 	if (strcmp(outcome, "ok")) {
 		store(&sh->base.stage, STAGE_EXIT);	/* no run */
@@ -3107,8 +3107,8 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 num_or_na(pc[0], 16, census.present >= 0, census.present),
 		 num_or_na(pc[1], 16, census.lru >= 0, census.lru),
 		 num_or_na(pc[2], 16, census.active >= 0, census.active),
-		 child_fate(&kids[0]), churn_fd >= 0 ? child_fate(&kids[1]) : "none",
-		 nkids > 1 && (cfg->hog_mib || cfg->spike_mib) ? child_fate(&kids[nkids - 1]) : "none",
+		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
+		 hog >= 0 ? child_fate(&kids[hog]) : "none",
 		 outcome, sysconf(_SC_NPROCESSORS_ONLN), extra);
 	states_print(cfg, sh, sample, pages, run);
 	munmap(sh, sizeof(*sh));
