@@ -149,9 +149,9 @@ def tlb_runs(samples=5):
             for flush in ("none", "sweep"):
                 point(limit, region, hog, "--touch", "hot", "--readers", readers,
                       "--tlb-flush", flush)
-    # 4 MiB: 1024 PTEs, within the L2 TLB's reach; 4 + 123 MiB and the
+    # 4 MiB: 1024 PTEs, within the L2 TLB's reach; 4 + 124 MiB and the
     # processes' own memory go just over 128 MiB, the hog alone does not.
-    small = (128, 4, 123)
+    small = (128, 4, 124)
     for flush in ("none", "sweep"):
         point(*small, "--touch", "hot", "--tlb-flush", flush)
     for limit, region, hog in [small, over[0], over[3]]:
