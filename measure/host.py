@@ -123,9 +123,7 @@ def states_runs(campaign=STATE_CAMPAIGN, common=STATE_COMMON):
 
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
-    pairs = {}
-    for name, value in zip(opts[::2], opts[1::2]):
-        pairs[name] = value
+    pairs = dict(zip(opts[::2], opts[1::2]))
     return [x for kv in pairs.items() for x in kv]
 
 
@@ -403,8 +401,9 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             drops = " ".join(fmt(r["drop_fraction"], "", 3) for r in rs)
             refaults = "" if touch != "write" else \
                 " refaults " + " ".join(str(r["write_refaults"]) for r in rs)
-            lines.append(f"{kind:>9} {touch:>5} every {hot_ms:>3} ms readers={readers} flush={flush:>5} L={limit:>3} "
-                         f"D={region:>3} H={hog:>3}: drop {drops}{refaults}")
+            lines.append(f"{kind:>9} {touch:>5} every {hot_ms:>3} ms readers={readers} "
+                         f"flush={flush:>5} L={limit:>3} D={region:>3} H={hog:>3}: "
+                         f"drop {drops}{refaults}")
     elif exp == "states":
         for r in rows:
             lines.append(f"states {r['regime']:>11} {r['pattern']:>8} {r['layout'][:5]} "

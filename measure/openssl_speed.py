@@ -46,7 +46,8 @@ def parse(text: str, size_bytes: int) -> dict:
     if calls <= 0 or bytes_per_s <= 0:
         raise OpensslError(f"openssl speed: no work measured for {size_bytes} bytes")
     return {"size_bytes": size_bytes, "calls": calls, "cpu_s": cpu_s,
-            "bytes_per_s": round(bytes_per_s), "ns_per_call": round(size_bytes / bytes_per_s * 1e9, 2)}
+            "bytes_per_s": round(bytes_per_s),
+            "ns_per_call": round(size_bytes / bytes_per_s * 1e9, 2)}
 
 
 def speed(size_bytes: int, seconds: int = 1, timeout_s: float = 120) -> dict:

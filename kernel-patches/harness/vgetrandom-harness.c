@@ -984,15 +984,20 @@ struct shared {
 
 enum stage { STAGE_WAIT, STAGE_HOG_GO, STAGE_COUNT, STAGE_TOUCH, STAGE_EXIT };
 
+/* Memory the parent and its children share; faulted in here, charged to the parent. */
+static void *shared_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap %zu shared bytes: %s", bytes, strerror(errno));
+	memset(p, 0, bytes);
+	return p;
+}
+
 static struct shared *shared_map(void)
 {
-	struct shared *sh = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (sh == MAP_FAILED)
-		die("mmap shared page: %s", strerror(errno));
-	memset(sh, 0, page_bytes);
-	return sh;
+	return shared_alloc(page_bytes);
 }
 
 static int load(const int *p)
@@ -2486,16 +2491,6 @@ struct state_arg {
 	uint64_t rng;
 };
 
-static void *shared_alloc(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap %zu shared bytes: %s", bytes, strerror(errno));
-	memset(p, 0, bytes);	/* faulted in here: charged to the parent, not the memcg */
-	return p;
-}
-
 static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -3093,7 +3088,8 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s outcome=%s ncpus=%ld%s",
 		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
 		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
-		 mean_or_na(nb[0], 32, churn_fd >= 0, (double)(churn1 - churn0) * NS_PER_S / (t_stop - t0), 1),
+		 /* the churn rate over the window: bytes read / seconds */
+		 mean_or_na(nb[0], 32, churn_fd >= 0, (double)(churn1 - churn0) * NS_PER_S, t_stop - t0),
 		 cfg->hog_mib, cfg->spike_mib, cfg->spike_mib ? cfg->spike_period_s : 0,
 		 cfg->spike_mib ? cfg->spike_hold_ms : 0, load(&sh->spikes),
 		 mean_or_na(nb[1], 32, load(&sh->spikes), sh->spike_fill_ns, 1),
