@@ -38,8 +38,10 @@ test: venv debian-deps
 bench: venv
 	$(PY) -m bench
 
-# Measure the running kernel (writes data/host/).
-calibrate: venv debian-deps
+# Measure the running kernel (writes data/host/); openssl for the ChaCha20
+# reference beside callcost.
+calibrate: venv
+	scripts/debian-deps $(DEBS_TEST) openssl
 	$(PY) -m measure.host
 
 # Slow: build the four kernels of kernel-patches/ and measure them under QEMU.
