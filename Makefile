@@ -27,7 +27,7 @@ venv: $(STAMP)
 debian-deps:
 	scripts/debian-deps $(DEBS_TEST)
 
-# The study on defaults: every default scenario for the five designs, then
+# The study on defaults: every default scenario for every design, then
 # the figures and the report.  Minutes, not hours.
 study: venv
 	$(PY) -m model study

@@ -10,9 +10,9 @@ import pandas as pd
 from . import atomic
 from .cliexit import exit_status
 from .calibration import load_costs, parse_what_if, provenance_table
-from .designs import DESIGNS
+from .sim.designs import DESIGNS
 from .scenario import ScenarioError, load
-from .simulation import simulate
+from .sim.simulation import simulate
 
 RESULTS = Path("results")
 
@@ -55,7 +55,7 @@ def format_table(metrics: pd.DataFrame, design: str, costs) -> str:
         value = values.get(metric, 0.0) * scale
         text = f"{value:.3g}" if metric.startswith("p_") else f"{value:,.2f}".rstrip("0").rstrip(".")
         lines.append(f"  {label:<38} {text:>16} {unit}")
-    if "region_pages" in values:        # the harness's pressure experiment (model.region)
+    if "region_pages" in values:        # the harness's pressure experiment (model.sim.region)
         lines.append(f"  {'region pages dropped (fraction)':<38} "
                      f"{values['region_drop_fraction']:>16.4f}")
         lines.append(f"  {'region holder OOM-killed':<38} {values['region_killed']:>16.0f}")
@@ -94,7 +94,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                    help="results directory (default results/)")
     p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
                    help="set a cost by hand instead of data/host (repeatable; 'facts' sets "
-                        "the FACTS.md selftest figures); flagged in every output")
+                        "an earlier selftest run, docs/sources.md); flagged in every output")
     return p
 
 

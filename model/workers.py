@@ -17,7 +17,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 
-from .simulation import simulate
+from .sim.simulation import simulate
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Task:
     replication: int
     seed: int
     scenario: object        # model.Scenario, overrides applied
-    costs: object           # model.costs.Costs
+    costs: object           # model.sim.costs.Costs
     key: str                # runcache key
 
 
