@@ -26,7 +26,7 @@ CASES = {
 CHILD = """
 import resource, sys, json
 import model
-from model.simulation import simulate
+from model.sim.simulation import simulate
 simulate(model.load("server", json.loads(sys.argv[1])), "droppable", seed=0)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """

@@ -11,10 +11,10 @@ import pandas as pd
 from . import atomic
 from .cliexit import check_out, exit_status
 from .calibration import load_costs, parse_what_if, provenance_table
-from .designs import DESIGNS
 from .progress import Progress
 from .scenario import ScenarioError, load
-from .simulation import Simulation
+from .sim.designs import DESIGNS
+from .sim.simulation import Simulation
 
 RESULTS = Path("results")
 # How long `study` takes on a 2-core machine, as the README's table of
@@ -29,7 +29,7 @@ PARTS = ("metrics", "timeseries", "oom_events")
 STUDY_SCENARIOS = ("server", "spikes", "leak", "container", "fork-server")
 
 # What a table per design shows: (metric, label, scale, unit).  The model
-# bills calls at each thread's rate (model.workload Thread.account), so the
+# bills calls at each thread's rate (model.sim.workload Thread.account), so the
 # calls, their CPU time and the key-expiry reseeds are expected values, not
 # counts: their labels say so, and whole numbers are not to be expected.
 TABLE = (
@@ -67,7 +67,7 @@ def format_table(metrics: pd.DataFrame, design: str, costs) -> str:
         value = values.get(metric, 0.0) * scale
         text = f"{value:.3g}" if metric.startswith("p_") else f"{value:,.2f}".rstrip("0").rstrip(".")
         lines.append(f"  {label:<38} {text:>16} {unit}")
-    if "region_pages" in values:        # the harness's pressure experiment (model.region)
+    if "region_pages" in values:        # the harness's pressure experiment (model.sim.region)
         lines.append(f"  {'region pages dropped (fraction)':<38} "
                      f"{values['region_drop_fraction']:>16.4f}")
         lines.append(f"  {'region holder OOM-killed':<38} {values['region_killed']:>16.0f}")
@@ -77,7 +77,7 @@ def format_table(metrics: pd.DataFrame, design: str, costs) -> str:
 
 
 def simulate_with_progress(scenario, design: str, seed: int, costs):
-    """model.simulation.simulate(), with progress in simulated seconds, and
+    """model.sim.simulation.simulate(), with progress in simulated seconds, and
     stopped by the first Ctrl-C.
 
     The progress is a SimPy process of its own that only reads the clock:
@@ -148,7 +148,7 @@ def write_runs(where: Path, frames: dict, costs) -> tuple[list[str], list[str]]:
     its rows instead of replacing the first run's, as long as both used the
     same costs (costs.csv): rows computed with other costs are not mixed in.
     Returns the earlier designs kept and those dropped for their other
-    costs.  Rows are in model.designs order, whichever design ran first; the
+    costs.  Rows are in DESIGNS order, whichever design ran first; the
     directory is replaced atomically.
     """
     cost_table = pd.DataFrame(provenance_table(costs), columns=["parameter", "value", "source"])
@@ -191,7 +191,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                    help="results directory (default results/)")
     p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
                    help="set a cost by hand instead of data/host (repeatable; 'facts' sets "
-                        "the FACTS.md selftest figures); flagged in every output")
+                        "an earlier selftest run, docs/sources.md); flagged in every output")
     return p
 
 

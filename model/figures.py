@@ -11,7 +11,6 @@ data file with its sha256, the effort in full, the notes.
 from __future__ import annotations
 
 import hashlib
-import os
 import textwrap
 from pathlib import Path
 
@@ -23,17 +22,21 @@ import numpy as np  # noqa: E402
 
 from . import atomic, questions, replicate, replicated  # noqa: E402
 from .calibration import load_costs, parse_what_if  # noqa: E402
-from .costs import Costs  # noqa: E402
+from .sim.costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
-from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
+from .questions import KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
+from .sim.designs import BASELINE, DESIGNS  # noqa: E402
 
 FIGURES = REPO / "figures"
-COLORS = {"syscall": "#7f7f7f", "droppable": "#1f77b4", "mlock": "#d62728",
-          "mlock-inherit": "#ff7f0e", "exempt": "#2ca02c"}
 # SVGs that do not change when nothing changed: no date, fixed hash salt.
 plt.rcParams.update({"svg.hashsalt": "vm-droppable-study", "svg.fonttype": "none", "figure.dpi": 100,
                      "savefig.dpi": 120, "font.size": 9})
 METADATA = {"svg": {"Date": None}, "png": {}}
+
+
+def colours() -> list:
+    """Each design's colour, in the order of DESIGNS."""
+    return [d.colour for d in DESIGNS.values()]
 
 
 def out_dir(quick: bool, override=None) -> Path:
@@ -112,12 +115,8 @@ def save(fig, name: str, answer: Answer, effort: Effort, out: Path, note: str = 
     paths = []
     for ext in ("png", "svg"):
         path = out / f"{name}.{ext}"
-        tmp = out / f".{name}.{ext}.tmp"
-        try:
-            fig.savefig(tmp, format=ext, metadata=METADATA[ext])
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic.replacing(path, "wb") as f:
+            fig.savefig(f, format=ext, metadata=METADATA[ext])
         paths.append(path)
     plt.close(fig)
     return paths
@@ -175,19 +174,19 @@ def draw_q2(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     panels = (("state_bytes_resident_max", "state memory resident (KiB)"),
               ("state_bytes_unevictable_max", "state memory unevictable (KiB)"),
               ("memlock_charged_bytes_max", "charged to RLIMIT_MEMLOCK (KiB)"))
-    n = len(DESIGN_ORDER)
+    n = len(DESIGNS)
     for ax, (metric, label) in zip(axes, panels):
         zero = []
-        for i, design in enumerate(DESIGN_ORDER):
-            g = mem[mem["design"] == design].sort_values("threads")
+        for i, design in enumerate(DESIGNS.values()):
+            g = mem[mem["design"] == design.name].sort_values("threads")
             y = g[metric] / 1024
             if not (y > 0).any():
-                zero.append(design)
+                zero.append(design.name)
             # 15% apart in x per design on a log axis: apart, yet at their thread count.
             dodge = 1.15 ** (i - (n - 1) / 2)
             ax.plot(g["threads"] * dodge, np.where(y > 0, y, np.nan), ls="-", lw=1,
                     marker=MARKERS[i % len(MARKERS)], ms=5, mfc="none", mew=1.2,
-                    color=COLORS[design], label=design)
+                    color=design.colour, label=design.label)
         if zero:
             ax.text(0.97, 0.04, "0 at every thread count\n(not drawn on log axes):\n"
                     + ", ".join(zero), transform=ax.transAxes, ha="right", va="bottom",
@@ -218,11 +217,11 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     seen = claim[claim["key_lives_dropped"] > 0]
     none = claim[claim["key_lives_dropped"] == 0]
     low = np.maximum(seen["p_mean"] - seen["p_ci_half"], seen["p_mean"] * 1e-3)
+    colour = DESIGNS[BASELINE].colour
     ax.errorbar(seen["pressure"], seen["p_mean"],
-                yerr=[seen["p_mean"] - low, seen["p_ci_half"]], fmt="o",
-                color=COLORS["droppable"], capsize=3,
-                label="droppable: mean over replications, 95% t-interval")
-    ax.plot(none["pressure"], none["p_upper95"], "v", color=COLORS["droppable"], mfc="none",
+                yerr=[seen["p_mean"] - low, seen["p_ci_half"]], fmt="o", color=colour,
+                capsize=3, label=f"{BASELINE}: mean over replications, 95% t-interval")
+    ax.plot(none["pressure"], none["p_upper95"], "v", color=colour, mfc="none",
             label="no drop seen: 95% upper bound (Clopper-Pearson, pooled key lives)")
     # One label per stretch of neighbouring levels with the same kills: a
     # label per level overlaps its neighbours where levels are dense.
@@ -294,26 +293,23 @@ def stretches(levels, grid: list) -> str:
 
 def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     runs = a.simulated["scenarios"]
-    panels = (("states_dropped_per_hour", "in-use states dropped per hour"),
-              ("reseed_syscalls", "reseed syscalls"),
-              ("reclaim_stall_total_s", "reclaim stall time (s)"),
-              ("oom_kills", "OOM kills"))
+    panels = questions.Q3_HEADLINES
     scenarios = list(dict.fromkeys(runs["scenario"]))
     fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.8))
-    width = 0.8 / len(DESIGN_ORDER)
+    width = 0.8 / len(DESIGNS)
     x = np.arange(len(scenarios))
     for ax, (metric, label) in zip(axes, panels):
         m = runs[runs["metric"] == metric]
-        for i, design in enumerate(DESIGN_ORDER):
+        for i, design in enumerate(DESIGNS.values()):
             # Counts and times are >= 0 and skewed (a few runs drop many
             # states, most none): a bootstrap interval of the mean stays
             # within what the runs saw, where a t-interval goes below zero.
             cis = [replicate.bootstrap_interval(
-                m[(m["scenario"] == s) & (m["design"] == design)]["value"]) for s in scenarios]
+                m[(m["scenario"] == s) & (m["design"] == design.name)]["value"]) for s in scenarios]
             mean, low, high = (np.array(c, dtype=float) for c in zip(*cis))
-            ax.bar(x + i * width, mean, width, color=COLORS[design], label=design,
+            ax.bar(x + i * width, mean, width, color=design.colour, label=design.label,
                    yerr=[np.nan_to_num(mean - low), np.nan_to_num(high - mean)], capsize=2)
-        ax.set_xticks(x + width * (len(DESIGN_ORDER) - 1) / 2, scenarios, fontsize=8)
+        ax.set_xticks(x + width * (len(DESIGNS) - 1) / 2, scenarios, fontsize=8)
         ax.set_ylabel(label)
         ax.set_xlabel("scenario")
         ax.set_ylim(bottom=0)
@@ -322,7 +318,7 @@ def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             ax.text(0.5, 0.5, "0 in every run\nof every design", ha="center", va="center",
                     transform=ax.transAxes, fontsize=9)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center",
-               ncol=len(DESIGN_ORDER), fontsize=8, bbox_to_anchor=(0.5, 0.05), frameon=False)
+               ncol=len(DESIGNS), fontsize=8, bbox_to_anchor=(0.5, 0.05), frameon=False)
     fig.subplots_adjust(bottom=0.25, wspace=0.35, left=0.05, right=0.98)
     fig.suptitle("Q3: memory pressure per design (simulated, mean and 95% bootstrap CI "
                  f"over {effort.replications} replications)")
@@ -357,12 +353,10 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.5))
     for ax, (metric, label) in zip(axes, panels):
         m = runs[runs["metric"] == metric]
-        stats = [replicated.summarize(m[m["design"] == d]["value"])
-                 for d in DESIGN_ORDER]
-        ax.bar(range(len(DESIGN_ORDER)), [s.mean for s in stats],
-               yerr=[s.ci_half for s in stats], capsize=2,
-               color=[COLORS[d] for d in DESIGN_ORDER])
-        ax.set_xticks(range(len(DESIGN_ORDER)), DESIGN_ORDER, rotation=30, fontsize=8)
+        stats = [replicated.summarize(m[m["design"] == d]["value"]) for d in DESIGNS]
+        ax.bar(range(len(DESIGNS)), [s.mean for s in stats],
+               yerr=[s.ci_half for s in stats], capsize=2, color=colours())
+        ax.set_xticks(range(len(DESIGNS)), list(DESIGNS), rotation=30, fontsize=8)
         ax.set_ylabel(label)
         if not any(s.mean for s in stats):
             ax.text(0.5, 0.5, "0 in every run\nof every design", ha="center", va="center",
@@ -373,23 +367,25 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 
 def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     """Complexity and benefit side by side, one row per design."""
-    benefit = a.simulated["benefit"].set_index("design").reindex(DESIGN_ORDER)
+    names = list(DESIGNS)
+    benefit = a.simulated["benefit"].set_index("design").reindex(names)
     comp = a.measured.get("complexity")
     fig, axes = plt.subplots(1, 4, figsize=(14, 4.8), sharey=True)
-    y = np.arange(len(DESIGN_ORDER))[::-1]
-    colors = [COLORS[d] for d in DESIGN_ORDER]
+    y = np.arange(len(names))[::-1]
+    colors = colours()
     if comp is None:
         absent(axes[0], "data/complexity.csv")
     else:
-        comp = comp.set_index("design").reindex(DESIGN_ORDER)
+        comp = comp.set_index("design").reindex(names)
         lines = comp["lines_added_total"].fillna(0)
         axes[0].barh(y, lines, color=colors)
-        for yi, d in zip(y, DESIGN_ORDER):
+        for yi, d in zip(y, names):
             c = comp.loc[d]
-            axes[0].text(lines[d], yi, f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim"
-                         f" cases, {c['new_vm_flags']:.0f} VM flag,\n"
-                         f" {c['arches_touched']:.0f} arches, "
-                         f"{c['post_merge_fix']:.0f} post-merge fixes", va="center", fontsize=6)
+            text = (f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim cases, "
+                    f"{c['new_vm_flags']:.0f} VM flag,\n {c['arches_touched']:.0f} arches, "
+                    f"{c['post_merge_fix']:.0f} post-merge fixes" if c["present"]
+                    else " not counted: no rows in data/complexity.csv")
+            axes[0].text(lines[d], yi, text, va="center", fontsize=6)
         axes[0].set_xlim(0, max(lines.max(), 1) * 2.2)
         axes[0].set_xlabel("kernel lines added (data/complexity.csv)")
     panels = ((benefit["cpu_saved_fraction"] * 100, "CPU in getrandom() saved\nvs the syscall (%)"),
@@ -401,11 +397,11 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
         for yi, v in zip(y, values):
             ax.text(v, yi, f" {v:,.3g}", va="center", fontsize=7)
         ax.set_xlim(0, max(values.max(), 1.0) * 1.3)
-    for yi, d in zip(y, DESIGN_ORDER):
+    for yi, d in zip(y, names):
         kills = benefit.loc[d, "oom_kills_of_state_holders"]
         if kills:
             axes[3].text(0, yi - 0.3, f" {kills:.2g} OOM kills of state holders", fontsize=6)
-    axes[0].set_yticks(y, DESIGN_ORDER)
+    axes[0].set_yticks(y, names)
     fig.subplots_adjust(bottom=0.2)     # two-line x labels
     fig.suptitle("Q5: what each design costs the kernel against what it buys "
                  f"(benefit: simulated, mean over {', '.join(effort.scenarios)})")
@@ -415,7 +411,7 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     fleet = a.simulated["fleet"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
-    vdso = fleet[fleet["design"] == "droppable"]
+    vdso = fleet[fleet["design"] == BASELINE]
     axes[0].plot(vdso["calls_per_s_per_thread"], vdso["cpu_core_days_saved_per_day"], "o-",
                  color="k", label="every vDSO design")
     axes[0].set_xscale("log")
@@ -423,13 +419,13 @@ def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     axes[0].set_xlabel("getrandom() calls per second per thread")
     axes[0].set_ylabel("CPU cores saved, fleet-wide (core-days per day)")
     axes[0].grid(True, which="both", alpha=0.3)
-    per_design = fleet.drop_duplicates("design").set_index("design").reindex(DESIGN_ORDER)
-    x = np.arange(len(DESIGN_ORDER))
+    per_design = fleet.drop_duplicates("design").set_index("design").reindex(list(DESIGNS))
+    x = np.arange(len(DESIGNS))
     axes[1].bar(x - 0.2, per_design["resident_gib"], 0.4, label="resident",
-                color=[COLORS[d] for d in DESIGN_ORDER], alpha=0.5)
+                color=colours(), alpha=0.5)
     axes[1].bar(x + 0.2, per_design["pinned_gib"], 0.4, label="pinned (unevictable)",
-                color=[COLORS[d] for d in DESIGN_ORDER])
-    axes[1].set_xticks(x, DESIGN_ORDER, rotation=30, fontsize=8)
+                color=colours())
+    axes[1].set_xticks(x, list(DESIGNS), rotation=30, fontsize=8)
     axes[1].set_ylabel("state memory, fleet-wide (GiB)")
     axes[1].legend(fontsize=7)
     f = a.values["fleet"]

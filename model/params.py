@@ -1,9 +1,10 @@
 """Every parameter of the model, with its default, unit and source, in one place.
 
 A scenario file may set any of these and nothing else.  The unit is part of the
-name.  Each default says where it comes from: ../shared/FACTS.md, a kernel or
-glibc source file, a file under data/, or an explicit "assumption:" that the
-report lists so that nobody mistakes it for a measurement.
+name.  Each default says where it comes from: a kernel or glibc source file
+(docs/sources.md gives each fact its primary source), a file under data/, or
+an explicit "assumption:" that the report lists so that nobody mistakes it
+for a measurement.
 
 Per-call costs are not here: they are measured, and come from data/ through
 model.calibration (see Costs).
@@ -85,17 +86,18 @@ class Workload:
     thread_lifetime_s: float = param(0.0, "scenario choice")
     # Calls per second for each thread, drawn from (rate, weight) pairs.
     calls_per_s: tuple = param(((100.0, 1.0),), "assumption: scenario's traffic mix")
-    request_bytes: tuple = param(((4, 1.0),),
-                                 "FACTS.md: bench-single and Go crypto/rand measure 4 bytes")
+    request_bytes: tuple = param(((4, 1.0),), "docs/sources.md: the kernel selftest's "
+                                 "bench-single and Go's crypto/rand measure 4-byte calls")
     # Memory the server process has besides getrandom states (anon, hot).
     process_rss_bytes: int = param(64 << 20, "assumption: a modest server process", maximum=BYTES)
-    nprocs: int = param(2, "these machines: 2 CPUs; glibc grows the pool by nprocs states",
+    nprocs: int = param(2, "these machines: 2 CPUs; states mapped per block, as the 6.12 "
+                        "selftest's allocator does (glibc 2.41: one page; docs/sources.md)",
                         minimum=1, maximum=CPUS)
     fork_per_s: float = param(0.0, "scenario choice",
                               maximum=(1e5, "assumption: a fork() takes tens of microseconds"))
     child_threads: int = param(1, "scenario choice", maximum=TASKS)
     child_lifetime_s: float = param(10.0, "scenario choice")
-    # The harness's pressure holder (model.region): one process maps this
+    # The harness's pressure holder (model.sim.region): one process maps this
     # much memory the design's way (MAP_DROPPABLE, mlock'd, ...), writes
     # every page once, then a thread reads every page this often.  The
     # pressure hog starts when the region is written.
@@ -129,13 +131,15 @@ class Pressure:
 
 @dataclass(frozen=True)
 class State:
-    state_bytes: int = param(144, "FACTS.md: struct vgetrandom_state on 64-bit (glibc 2.41)",
-                             minimum=1, maximum=BYTES)
+    state_bytes: int = param(144, "include/vdso/getrandom.h: struct vgetrandom_state on "
+                             "64-bit; glibc 2.41 spaces states 192 B apart on x86_64, not "
+                             "modelled by default (docs/sources.md)", minimum=1, maximum=BYTES)
     page_bytes: int = param(PAGE_BYTES, "x86_64 base page", minimum=1,
                             maximum=(64 << 10, "the largest base page Linux has (64 KiB)"))
-    key_life_s: float = param(60.0, "FACTS.md: CRNG_RESEED_INTERVAL", minimum=1e-3)
-    memlock_limit_bytes: int = param(8 << 20, "FACTS.md: RLIMIT_MEMLOCK default since 5.16",
-                                     maximum=BYTES)
+    key_life_s: float = param(60.0, "drivers/char/random.c: CRNG_RESEED_INTERVAL",
+                              minimum=1e-3)
+    memlock_limit_bytes: int = param(8 << 20, "include/uapi/linux/resource.h MLOCK_LIMIT, "
+                                     "the default since 5.16 (9dcc38e2813e)", maximum=BYTES)
     # What a droppable fault does when nothing is reclaimable.  Source reading:
     # vma_alloc_folio() only adds __GFP_NOWARN, so the allocator's OOM killer
     # runs as for any fault; handle_mm_fault() then clears VM_FAULT_OOM and the
@@ -145,12 +149,6 @@ class State:
         choices=("oom-kill", "retry"))
     droppable_retry_s: float = param(0.01, "assumption: one retry per scheduler tick",
                                      minimum=1e-6)
-    # Whether a droppable folio that reclaim discards counts toward its
-    # target.  In 6.12 it does not (mm/vmscan.c shrink_folio_list(): dirty
-    # file-LRU folio -> activate_locked, freed by move_folios_to_lru()), so
-    # reclaim that finds mostly droppable folios drops all of them.
-    droppable_counts_as_reclaimed: bool = param(
-        False, "mm/vmscan.c shrink_folio_list(); host pgsteal_file stays 0 (data/host)")
 
 
 SECTIONS = {"run": Run, "machine": Machine, "memcg": Memcg, "workload": Workload,

@@ -69,20 +69,27 @@ class Scenario:
         return {s: _asdict(getattr(self, s)) for s in params.SECTIONS}
 
 
+def read_toml(path: Path, error: type = ScenarioError, missing: str = "no such file") -> dict:
+    """A TOML file's tables; a missing or malformed file is one line of `error`."""
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise error(f"{path}: not valid TOML: {e}") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read: {e.strerror}") from None
+
+
 def load(name_or_path: str | Path, overrides: dict | None = None) -> Scenario:
     """Load a scenario by path, or by name from model/scenarios/."""
     path = Path(name_or_path)
     if not path.suffix:
         path = SCENARIO_DIR / f"{name_or_path}.toml"
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
+    if not path.exists():
         known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
-        raise ScenarioError(f"{name_or_path}: no such scenario (known: {known})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read: {e.strerror}") from None
+        raise ScenarioError(f"{name_or_path}: no such scenario (known: {known})")
+    raw = read_toml(path)
     if not raw:
         raise ScenarioError(f"{path}: empty scenario file (give at least one section, "
                             f"e.g. [workload]; model/scenarios/ has examples)")

@@ -10,8 +10,9 @@ dotted parameters, the designs, and how many replications to run:
     name = "q3-pressure"              # default: the file's stem
     scenario = "server"               # a name from model/scenarios/, or a path
                                       # (relative to this file) ending in .toml
-    designs = ["syscall", "droppable", "mlock", "mlock-inherit", "exempt"]
+    designs = ["syscall", "droppable", "mlock"]     # default: every design
     reference = "droppable"           # paired differences are design - reference
+                                      # (default: the baseline, model.sim.designs)
     base_seed = 0
 
     [overrides]                       # applied to every grid point
@@ -63,8 +64,7 @@ runs are cached in out/cache/ (see model.runcache), so calling it again, or
 rerunning an interrupted sweep, redoes nothing finished.  `progress` is a
 bar on a terminal, a line every 30 s elsewhere (model.progress).  The CSVs
 (runs, summary, paired, points, failures) and sweep.json are written
-atomically at the end.  A metric a run did not report counts as 0.0 (the model emits only
-the counters that moved).  A failed run is reported on stderr with its
+atomically at the end.  A failed run is reported on stderr with its
 parameters, left out of the statistics and counted in summary.n_failed; it
 does not stop the sweep, but the CLI then exits 1.
 """
@@ -77,7 +77,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,12 +87,11 @@ from . import atomic, replicate, runcache, workers as workers_mod
 from .cliexit import check_out, exit_status
 from .progress import Progress
 from .calibration import load_costs
-from .designs import DESIGNS
-from .scenario import Scenario, ScenarioError, load
+from .sim.designs import BASELINE, DESIGNS
+from .scenario import Scenario, ScenarioError, load, read_toml
 
 RESULTS = Path("results") / "sweeps"
 SWEEP_DIR = Path(__file__).parent / "sweeps"
-DEFAULT_REFERENCE = "droppable"
 RUN_KEYS = ["point", "design", "replication", "seed"]
 
 
@@ -165,12 +163,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     path = Path(path)
     if not path.exists() and not path.suffix and (SWEEP_DIR / f"{path}.toml").exists():
         path = SWEEP_DIR / f"{path}.toml"
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path}: no such sweep file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SweepError(f"{path}: not valid TOML: {e}") from None
+    raw = read_toml(path, SweepError, "no such sweep file")
     try:
         return _spec_from_dict(raw, path)
     except ScenarioError as e:
@@ -217,8 +210,7 @@ def _spec_from_dict(raw: dict, path: Path) -> SweepSpec:
                              f"(known: {', '.join(DESIGNS)})")
     if len(set(designs)) != len(designs):
         raise SweepError(f"{where}: sweep.designs: a design is listed twice")
-    reference = head.get("reference", DEFAULT_REFERENCE if DEFAULT_REFERENCE in designs
-                         else designs[0])
+    reference = head.get("reference", BASELINE if BASELINE in designs else designs[0])
     if reference not in designs:
         raise SweepError(f"{where}: sweep.reference = {reference!r}: not one of sweep.designs")
     base_seed = head.get("base_seed", 0)
@@ -409,7 +401,9 @@ def _finish(spec, points, grid_keys, outcomes, planned, stopped, out, version, c
         else:
             failures.append((point, design, rep, seeds[rep], outcome["error"]))
     runs = pd.DataFrame(rows, columns=RUN_KEYS + ["metric", "value"])
-    runs = replicate.complete(runs, RUN_KEYS)
+    # Sorted before any statistics, so that sums run in the same order
+    # whatever order the workers finished in.
+    runs = runs.sort_values(RUN_KEYS + ["metric"], kind="stable", ignore_index=True)
     grid = pd.DataFrame([{"point": i, **{k: _cell(sc.value(k)) for k in grid_keys}}
                          for i, (_, sc) in enumerate(points)])
     design_order = {d: i for i, d in enumerate(spec.designs)}

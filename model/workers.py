@@ -23,7 +23,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 
-from .simulation import simulate
+from .sim.simulation import simulate
 
 # Local workers per CPU at most: the runs are CPU-bound, so more only costs
 # memory (each worker is a Python process of about 100 MB).
@@ -47,7 +47,7 @@ class Task:
     replication: int
     seed: int
     scenario: object        # model.Scenario, overrides applied
-    costs: object           # model.costs.Costs
+    costs: object           # model.sim.costs.Costs
     key: str                # runcache key
 
 

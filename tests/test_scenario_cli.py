@@ -97,7 +97,7 @@ def test_progress_never_changes_a_number():
     """`run` follows simulated time with a SimPy process of its own."""
     from model.calibration import load_costs
     from model.cli import simulate_with_progress
-    from model.simulation import simulate
+    from model.sim.simulation import simulate
     scenario = model.load("spikes", {"run.duration_s": 120})
     costs = load_costs()
     plain = simulate(scenario, "droppable", seed=4, costs=costs)
