@@ -86,12 +86,6 @@ class Sources:
         self.missing += [m for m in other.missing if m not in self.missing]
         return self
 
-    def footnote(self) -> str:
-        """One short line per file for a figure's caption."""
-        lines = [f"{path} sha256 {digest[:12]}" for path, digest in sorted(self.used.items())]
-        lines += [f"{path}: ABSENT, not shown" for path in self.missing]
-        return "; ".join(lines) if lines else "no data/ file (model only)"
-
 
 def absent_note(path: str) -> str:
     return f"{path} is absent: no measured numbers shown (run the step that writes it)"

@@ -575,7 +575,8 @@ def cached_run(effort: Effort | str = "study", progress=print,
     return study
 
 
-def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> int:
+def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act,
+              out_is_file: bool = False) -> int:
     """The shared command line of `model figures` and `model report`.
 
     Parses --effort, --out and --what-if, runs (or loads) the study, and
@@ -584,7 +585,7 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
     import argparse
 
     from .calibration import parse_what_if
-    from .cliexit import exit_status
+    from .cliexit import check_out, exit_status
     from .datafiles import DataError
     from .scenario import ScenarioError
 
@@ -597,6 +598,8 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
                    help="set a cost by hand instead of data/host (repeatable; 'facts' for "
                         "an earlier selftest run, docs/sources.md); flagged in every output")
     args = p.parse_args(argv)
-    return exit_status(lambda: act(cached_run(args.effort, what_if=parse_what_if(args.what_if)),
-                                   args),
-                       (DataError, ScenarioError, ValueError))
+
+    def study():
+        check_out(args.out, out_is_file)
+        return act(cached_run(args.effort, what_if=parse_what_if(args.what_if)), args)
+    return exit_status(study, (DataError, ScenarioError, ValueError))

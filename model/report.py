@@ -545,4 +545,5 @@ def write(study, out: Path = REPORT, command: str = "python -m model report") ->
 def main(argv: list[str]) -> int:
     def report(study, args):
         print(write(study, args.out, "python -m model report " + shlex.join(argv)))
-    return questions.study_cli(argv, "python -m model report", __doc__, REPORT, report)
+    return questions.study_cli(argv, "python -m model report", __doc__, REPORT, report,
+                               out_is_file=True)

@@ -58,12 +58,13 @@ design (in the file's order), replication and metric.  workers=1 runs in this
 process; workers=N uses N local processes; dask_address a running
 dask.distributed scheduler (tcp://host:port) whose workers can import model.
 
-run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=False,
+run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=True,
 cache=True, on_run=None): `out` defaults to results/sweeps/<name>/; finished
 runs are cached in out/cache/ (see model.runcache), so calling it again, or
-rerunning an interrupted sweep, redoes nothing finished.  The CSVs (runs,
-summary, paired, points, failures) and sweep.json are written atomically at
-the end.  A failed run is reported on stderr with its
+rerunning an interrupted sweep, redoes nothing finished.  `progress` is a
+bar on a terminal, a line every 30 s elsewhere (model.progress).  The CSVs
+(runs, summary, paired, points, failures) and sweep.json are written
+atomically at the end.  A failed run is reported on stderr with its
 parameters, left out of the statistics and counted in summary.n_failed; it
 does not stop the sweep, but the CLI then exits 1.
 """
@@ -83,7 +84,8 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, replicate, runcache, workers as workers_mod
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
+from .progress import Progress
 from .calibration import load_costs
 from .sim.designs import BASELINE, DESIGNS
 from .scenario import Scenario, ScenarioError, load, read_toml
@@ -269,36 +271,8 @@ def _count(where: str, name: str, value, minimum: int) -> int:
 
 # -- running it ------------------------------------------------------------------------
 
-class _Progress:
-    def __init__(self, enabled: bool, total: int, name: str):
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, desc=name, unit="run", file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.05)
-
-    def grow(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.total += n
-            self.bar.refresh()
-
-    def step(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def write(self, line: str) -> None:
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
-              out: str | Path | None = None, progress: bool = False, cache: bool = True,
+              out: str | Path | None = None, progress: bool = True, cache: bool = True,
               on_run=None) -> SweepResult:
     """Run (or resume) a sweep and write its CSVs; see the module docstring.
 
@@ -308,8 +282,13 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_spec(spec_or_path)
     if workers < 1:
         raise SweepError(f"--workers {workers}: must be >= 1")
+    if workers > workers_mod.max_workers():
+        print(f"note: --workers {workers} capped at {workers_mod.max_workers()} "
+              f"({workers_mod.MAX_WORKERS_PER_CPU} per CPU, {os.cpu_count()} CPUs)",
+              file=sys.stderr)
+        workers = workers_mod.max_workers()
     started = time.perf_counter()
-    out = Path(out) if out is not None else RESULTS / spec.name
+    out = check_out(out if out is not None else RESULTS / spec.name)
     costs = load_costs()
     version = runcache.model_version(costs)
     store = runcache.RunCache(out / "cache") if cache else None
@@ -323,7 +302,9 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     stopped = [""] * len(points)
     counts = {"cache_hits": 0, "executed": 0}
     engine = workers_mod.backend(workers, dask_address)
-    bar = _Progress(progress, 0, spec.name)
+    # Every point's first batch is known now; later batches grow the total.
+    bar = Progress(len(points) * spec.min_replications * len(spec.designs), spec.name, "runs",
+                   enabled=progress)
 
     def describe(task) -> str:
         values = ", ".join(f"{k}={v!r}" for k, v in points[task.point][0].items())
@@ -339,14 +320,15 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
                       {"sweep": spec.name, "point": points[task.point][0],
                        "design": task.design, "replication": task.replication,
                        "seed": task.seed, "model_version": version})
-        bar.step()
+        bar.update()
         if on_run is not None:
             on_run(task, outcome, from_cache)
 
     def schedule(point: int, n: int) -> None:
         reps = range(planned[point], min(planned[point] + n, spec.max_replications))
+        if reps.start >= spec.min_replications:
+            bar.grow(len(reps) * len(spec.designs))
         planned[point] = reps.stop
-        bar.grow(len(reps) * len(spec.designs))
         scenario = points[point][1]
         for rep in reps:
             for design in spec.designs:
@@ -496,9 +478,10 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
     rows = result.summary[result.summary["metric"] == metric]
     grid_keys = [k for k, _ in spec.grid]
     lines = [f"{spec.name}: {metric}, mean [95% CI] over replications"]
+    labels = {k: _grid_labels(k, rows[k].unique()) for k in grid_keys}
     for point, group in rows.groupby("point", sort=True):
         first = group.iloc[0]
-        label = ", ".join(f"{k}={_grid_label(k, first[k])}" for k in grid_keys) or "base"
+        label = ", ".join(f"{k}={labels[k][first[k]]}" for k in grid_keys) or "base"
         lines.append(f"  point {point}: {label}")
         for _, r in group.iterrows():
             lines.append(f"    {r['design']:<14} {_num(r['mean']):>12} "
@@ -507,11 +490,16 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _grid_label(key: str, value) -> str:
-    """Sizes in MiB, one unit for a whole column so that levels line up."""
-    if "_bytes" in key and isinstance(value, (int, float, np.number)) and value >= 1 << 20:
-        return f"{value / (1 << 20):g} MiB" + ("/s" if key.endswith("_per_s") else "")
-    return str(value)
+def _grid_labels(key: str, values) -> dict:
+    """Each level of one grid key as the model sees it -> its label: sizes in
+    MiB when any level is a MiB or more, one unit for the whole key so that
+    0 reads `0 MiB/s` beside `64 MiB/s`."""
+    numbers = [v for v in values if isinstance(v, (int, float, np.number))]
+    if "_bytes" not in key or not numbers or max(numbers) < 1 << 20:
+        return {v: str(v) for v in values}
+    per_s = "/s" if key.endswith("_per_s") else ""
+    return {v: f"{v / (1 << 20):g} MiB{per_s}" if isinstance(v, (int, float, np.number))
+            else str(v) for v in values}
 
 
 def _num(x: float) -> str:
@@ -537,5 +525,5 @@ def main(argv: list[str]) -> int:
         print(f"{result.executed} runs executed, {result.cache_hits} from cache, "
               f"{len(result.failures)} failed, in {result.wall_s:.1f} s; wrote {result.out}/")
         return 1 if len(result.failures) else 0
-    return exit_status(sweep, (SweepError, ScenarioError, OSError),
+    return exit_status(sweep, (SweepError, ScenarioError, workers_mod.BackendError, OSError),
                        "interrupted: finished runs are cached; run the same command to resume")

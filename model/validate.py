@@ -56,7 +56,8 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
+from .progress import Progress
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
                           provenance_table, read_table)
 from .datafiles import rel_path
@@ -362,12 +363,19 @@ def main(argv: list[str]) -> int:
     def validate():
         if args.seeds < 1:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
+        check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
-        rows = call_cases(args.data) + reseed_cases(args.data)
-        drops, fates = drop_cases(args.data, seeds)
-        rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
-        costs = load_costs(data_dir=args.data)
-        guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+        with Progress(3, "validate: call and reseed costs", "steps") as bar:
+            rows = call_cases(args.data) + reseed_cases(args.data)
+            bar.update()
+            bar.doing(f"validate: host pressure points x {len(seeds)} seeds")
+            drops, fates = drop_cases(args.data, seeds)
+            rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
+            costs = load_costs(data_dir=args.data)
+            bar.update()
+            bar.doing("validate: guest pressure samples")
+            guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+            bar.update()
         rows += guests
         fates += guest_fates
         if not rows:

@@ -105,14 +105,6 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
     assert "kind=mlock2_onfault" in costs.sources["fault_ns.unevictable"]
 
 
-def test_load_is_fast(tmp_path):
-    import time
-    data = synthetic(tmp_path)
-    started = time.perf_counter()
-    load_costs(data_dir=data, what_if={"reseed_ns": 1.0})
-    assert time.perf_counter() - started < 1.0
-
-
 @pytest.mark.skipif(not all((HOST / f).exists() for f in calibration.COLUMNS),
                     reason="data/host lacks a timing CSV (make calibrate writes them)")
 def test_costs_from_committed_data_host():

@@ -48,12 +48,46 @@ LEAK = dict(**{
 @pytest.mark.parametrize("design", list(model.DESIGNS))
 @pytest.mark.parametrize("name", ["spikes", "container", "fork-server"])
 def test_invariants_hold_at_every_probe(name, design):
-    """Pages conserved, free >= 0, LRU matches pools, RLIMIT_MEMLOCK respected,
-    no vDSO use of a zeroed state: checked every 0.5 s of simulated time."""
-    result = run(name, design, **{"run.duration_s": 200, "run.probe_interval_s": 0.5})
-    v = values(result)
-    assert v["free_bytes_max"] >= 0
-    assert v["calls_vdso"] + v["calls_syscall"] > 0
+    """The simulation checks, every 0.5 s of simulated time, that the LRU
+    matches the pools, RLIMIT_MEMLOCK holds and no thread runs on a zeroed
+    state (check_invariants); what it reports at each probe is checked here."""
+    overrides = {"run.duration_s": 200, "run.probe_interval_s": 0.5}
+    scenario = model.load(name, overrides)
+    d = DESIGNS[design]
+    probes = run(name, design, **overrides).timeseries.pivot_table(
+        index="t_s", columns="series", values="value")
+    assert len(probes) >= 200 / 0.5                    # a probe every 0.5 s, none skipped
+    page = scenario.state.page_bytes
+    capacity = (scenario.memcg.limit_bytes or scenario.machine.ram_bytes) // page * page
+    pools = probes[[c for c in probes if c.endswith("_bytes") and c.split("_bytes")[0] in
+                    ("reserved", "anon", "file", "droppable", "unevictable")]]
+    assert pools.shape[1] == 5
+    assert ((probes["free_bytes"] + pools.sum(axis=1)) == capacity).all()   # pages conserved
+    assert (probes["free_bytes"] >= 0).all()
+    assert (probes["state_bytes_unevictable"] <= probes["state_bytes_resident"]).all()
+    assert (probes["threads"] > 0).any()
+    if not d.uses_vdso:
+        assert (probes["state_bytes_resident"] == 0).all()
+    if placement.UNEVICTABLE not in (d.placement, d.child_placement):
+        assert (probes["state_bytes_unevictable"] == 0).all()
+    if not (d.charged_to_memlock or d.child_charged_to_memlock):
+        assert (probes["memlock_charged_bytes"] == 0).all()
+    if placement.ANON not in (d.placement, d.child_placement) or not d.uses_vdso:
+        assert (probes["key_bytes_swappable"] == 0).all()
+
+
+def test_the_invariant_check_can_fail():
+    """check_invariants is not vacuous: a page charged behind the LRU's back is caught."""
+    scenario = model.load("spikes", {"run.duration_s": 30, "run.probe_interval_s": 0.5})
+    sim = Simulation(scenario, "droppable", 1, COSTS, check_invariants=True)
+
+    def leak():
+        yield sim.env.timeout(10)
+        sim.domain.pools["anon"] += 1          # charged, but on no LRU list
+
+    sim.env.process(leak())
+    with pytest.raises(AssertionError, match="LRU holds"):
+        sim.run()
 
 
 def test_invariants_hold_through_oom_kills():
