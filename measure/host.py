@@ -5,7 +5,8 @@
 
 Builds kernel-patches/harness, runs its self-check and every experiment with
 repeated samples, and writes one CSV per experiment to data/host/ (atomically,
-provenance on every row).  Then builds the kernel's vdso_test_getrandom
+provenance on every row); after callcost, `openssl speed -evp chacha20` at the
+same sizes (chacha20.csv).  Then builds the kernel's vdso_test_getrandom
 selftest, runs bench-single, and prints its 4-byte vDSO and syscall cost
 beside the harness's.  Timing runs hold /tmp/study-cpu.lock so that they do
 not overlap kernel builds.
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from measure import selftest
+from measure import openssl_speed, selftest
 from measure.harness_output import HarnessOutputError, parse
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
 
@@ -34,8 +35,11 @@ HARNESS_SRC = REPO / "kernel-patches" / "harness"
 HARNESS_BUILD = REPO / "build" / "harness"
 CPU_LOCK = Path("/tmp/study-cpu.lock")
 TERM_GRACE_S = 10
-# Experiments whose numbers are times: they want an idle machine.
-TIMING = ("callcost", "reseed", "fault")
+# Experiments whose numbers are times, or whose threads must run on time:
+# they want an idle machine.
+TIMING = ("callcost", "reseed", "fault", "states")
+# Plan entries that run another harness subcommand than their name.
+SUBCOMMAND = {"pressure_tlb": "pressure"}
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -73,12 +77,101 @@ def pressure_grid(limits_mib, droppable_mib, total_fractions, touches, kind="dro
     return runs
 
 
+# The states campaign: four classes of 28 threads, each class on a page of
+# its own (glibc packs 28 states to a page), from a busy pool to threads that
+# call once in 20 s; a 256 MiB memcg; two key lives of 60 s counted after 10 s
+# of settling.  Regimes (data/host/README.md says what each is):
+STATE_CLASSES = "1000:28,10:28,1:28,0.05:28"
+STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
+                "--size-bytes", "16"]
+CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
+STATE_REGIMES = {
+    "control": [],
+    "churn": CHURN,
+    "churn_slow": CHURN + ["--churn-mib-s", "64"],
+    "hog_churn": ["--hog-mib", "192"] + CHURN,
+    "spike_churn": CHURN + ["--spike-mib", "200", "--spike-period-s", "30",
+                            "--spike-hold-ms", "5000"],
+    "hog_alone": ["--hog-mib", "240"],
+}
+# (regime, patterns, repetitions, extra options); runs take turns, repetition-major.
+STATE_CAMPAIGN = [
+    ("control", ("poisson", "periodic"), 1, []),
+    ("churn", ("poisson", "periodic"), 3, []),
+    ("churn_slow", ("poisson", "periodic"), 3, []),
+    ("hog_churn", ("poisson", "periodic"), 3, []),
+    ("spike_churn", ("poisson", "periodic"), 3, []),
+    ("hog_alone", ("poisson", "periodic"), 1, []),
+    # Busy and idle threads sharing pages, and idle threads alone on theirs.
+    ("churn", ("poisson",), 1, ["--classes", "1000:28,0.05:28", "--layout", "interleaved"]),
+    ("churn", ("poisson",), 1, ["--classes", "1000:4,1:8,0.05:16", "--per-page", "1"]),
+]
+
+
+def states_runs(campaign=STATE_CAMPAIGN, common=STATE_COMMON):
+    """(extra columns, harness options) per run: independent runs, own seeds, taking turns."""
+    runs = []
+    for rep in range(max(r for _, _, r, _ in campaign)):
+        for regime, patterns, reps, extra in campaign:
+            for pattern in patterns:
+                if rep < reps:
+                    opts = ["--classes", STATE_CLASSES, *common, *STATE_REGIMES[regime],
+                            "--pattern", pattern, "--seed", str(rep + 1), *extra]
+                    runs.append(({"regime": regime}, dedupe_options(opts)))
+    return runs
+
+
+def dedupe_options(opts: list[str]) -> list[str]:
+    """"--name value" pairs, a later value replacing an earlier one in place."""
+    pairs = dict(zip(opts[::2], opts[1::2]))
+    return [x for kv in pairs.items() for x in kv]
+
+
+def tlb_runs(samples=5):
+    """The hot-region test: the validation's hot grid points just over the limit
+    (and one training point), read by one thread or one per CPU, with and
+    without a TLB flush after every sweep; a region small enough for the TLB;
+    sweeps every 1, 10 (the validation's) and 100 ms; clean page cache beside
+    droppable (does reclaim count what it drops?); and a rewritten region
+    (touch=write) over and under the limit."""
+    common = ["--hold-ms", "100", "--timeout-s", "60", "--samples", str(samples)]
+    over = [(128, 32, 102), (128, 32, 122), (256, 128, 141), (512, 32, 506), (512, 128, 410)]
+    under = [(128, 32, 90), (512, 128, 358)]
+    runs = []
+
+    def point(limit, region, hog, *opts):
+        runs.append(["--limit-mib", str(limit), "--droppable-mib", str(region),
+                     "--hog-mib", str(hog), *opts, *common])
+    for limit, region, hog in over:
+        for readers in ("1", "2"):
+            for flush in ("none", "sweep"):
+                point(limit, region, hog, "--touch", "hot", "--readers", readers,
+                      "--tlb-flush", flush)
+    # 4 MiB: 1024 PTEs, within the L2 TLB's reach; 4 + 124 MiB and the
+    # processes' own memory go just over 128 MiB, the hog alone does not.
+    small = (128, 4, 124)
+    for flush in ("none", "sweep"):
+        point(*small, "--touch", "hot", "--tlb-flush", flush)
+    for limit, region, hog in [small, over[0], over[3]]:
+        for hot_ms in ("1", "100"):
+            point(limit, region, hog, "--touch", "hot", "--hot-ms", hot_ms)
+    for limit, region, hog in over[:1] + over[-1:]:
+        for kind in ("droppable", "file"):
+            point(limit, region, hog, "--kind", kind, "--touch", "cold")
+    for limit, region, hog in over[:1] + over[-1:] + under:
+        for flush in ("none", "sweep"):
+            point(limit, region, hog, "--touch", "write", "--tlb-flush", flush)
+    return runs
+
+
 @dataclass
 class Plan:
-    """Harness invocations per experiment (subcommand -> list of option lists)."""
+    """Harness invocations per experiment (its CSV's name -> list of option
+    lists, or of (extra columns, option list) pairs)."""
     runs: dict = field(default_factory=dict)
     timeout_s: float = 600
     selftest_runs: int = 5
+    chacha20_runs: int = CALLCOST_RUNS     # openssl speed, every callcost size, taking turns
     quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
 
 
@@ -101,6 +194,8 @@ def full_plan() -> Plan:
                     + [["--victims", "any", "--hogs", "1"] + oom_common],
         "fork": [["--pages", "16"]],
         "memlock": [["--limit-bytes", "8388608,65536,0"]],
+        "states": states_runs(),
+        "pressure_tlb": tlb_runs(),
     })
 
 
@@ -116,7 +211,13 @@ def quick_plan() -> Plan:
         "oomtouch": [["--hog-mib", "32", "--pages", "256", "--watchdog-s", "2"]],
         "fork": [["--pages", "4"]],
         "memlock": [["--limit-bytes", "65536"]],
-    }, timeout_s=60, selftest_runs=1, quiet_wait_s=0)
+        "states": [({"regime": "churn"},
+                    ["--classes", "200:4,1:4", "--run-s", "3", "--key-life-s", "1",
+                     "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96"])],
+        "pressure_tlb": [["--limit-mib", "64", "--droppable-mib", "8", "--hog-mib", "60",
+                          "--touch", t, "--tlb-flush", "sweep", "--hold-ms", "20",
+                          "--timeout-s", "20"] for t in ("hot", "write")],
+    }, timeout_s=60, selftest_runs=1, quiet_wait_s=0, chacha20_runs=1)
 
 
 @contextlib.contextmanager
@@ -290,6 +391,28 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                              f"D={r['droppable_mib']:>3} H={r['hog_mib']:>3} MiB: drop "
                              f"{fmt(r['drop_fraction'], '', 3)} holder={r['holder']} "
                              f"hog={r['hog']} oom_kills={r['memcg_oom_kills']}")
+    elif exp == "pressure_tlb":
+        groups = {}
+        for r in rows:
+            key = (r["kind"], r["touch"], r["hot_ms"], r["readers"], r["tlb_flush"], r["limit_mib"],
+                   r["droppable_mib"], r["hog_mib"])
+            groups.setdefault(key, []).append(r)
+        for (kind, touch, hot_ms, readers, flush, limit, region, hog), rs in groups.items():
+            drops = " ".join(fmt(r["drop_fraction"], "", 3) for r in rs)
+            refaults = "" if touch != "write" else \
+                " refaults " + " ".join(str(r["write_refaults"]) for r in rs)
+            lines.append(f"{kind:>9} {touch:>5} every {hot_ms:>3} ms readers={readers} "
+                         f"flush={flush:>5} L={limit:>3} D={region:>3} H={hog:>3}: "
+                         f"drop {drops}{refaults}")
+    elif exp == "states":
+        for r in rows:
+            lines.append(f"states {r['regime']:>11} {r['pattern']:>8} {r['layout'][:5]} "
+                         f"K={r['per_page']:>2} seed={r['seed']} {r['rate_hz']:>7} Hz: "
+                         f"zeroed {r['calls_zeroed']}/{r['calls']} calls, key lives "
+                         f"{r['key_lives_dropped']}/{r['key_lives']} dropped; churn "
+                         f"{fmt((r['churn_bytes_per_s'] or 0) / 2**20, ' MiB/s', 0)} "
+                         f"failcnt={r['failcnt']} at_limit={r['usage_at_limit_frac']} "
+                         f"oom={r['memcg_oom_kills']}")
     elif exp == "oomtouch":
         groups = {}
         for r in rows:
@@ -310,11 +433,13 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
     rows, skips = [], []
-    for run, args in enumerate(arg_lists):
+    for run, entry in enumerate(arg_lists):
+        columns, args = entry if isinstance(entry, tuple) else ({}, entry)
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         with others_busy() as others:
-            records, _, command, _ = run_harness(binary, [exp, *args], plan.timeout_s)
-        prov = provenance(command=command)
+            records, _, command, _ = run_harness(binary, [SUBCOMMAND.get(exp, exp), *args],
+                                                 plan.timeout_s)
+        prov = provenance(command=command) | columns
         if busy is not None:
             # run: which harness invocation, so repeated ones stay apart.
             prov |= {"cpu_busy_before": busy, **others, "run": run}
@@ -342,6 +467,35 @@ def run_selfcheck(binary: Path, out: Path):
     write_csv_atomic(out / "selfcheck.csv", [
         {**prov, "test": t.number, "ok": int(t.ok), "skip": t.skip or "", "description": t.description}
         for t in taps])
+
+
+def callcost_sizes(plan: Plan) -> list[int]:
+    """The sizes callcost measures, for the openssl reference at the same sizes."""
+    sizes = set()
+    for args in plan.runs.get("callcost", []):
+        sizes |= {int(x) for x in args[args.index("--sizes") + 1].split(",")}
+    return sorted(sizes)
+
+
+def run_chacha20(plan: Plan, out: Path) -> None:
+    """openssl speed -evp chacha20 at callcost's sizes, into chacha20.csv."""
+    if not openssl_speed.available():
+        print("calibrate: chacha20: skipped: no openssl (scripts/debian-deps installs it)")
+        return
+    rows, version = [], openssl_speed.version()
+    for run in range(plan.chacha20_runs):
+        for size in callcost_sizes(plan):
+            busy = wait_for_quiet_cpu(plan.quiet_wait_s)
+            with others_busy() as others:
+                result = openssl_speed.speed(size)
+            prov = provenance(command=" ".join(openssl_speed.command(size)))
+            rows.append({**prov, "cpu_busy_before": busy, **others, "run": run,
+                         "openssl": version, **result})
+    write_csv_atomic(out / "chacha20.csv", rows)
+    for size in callcost_sizes(plan):
+        rate = median(rows, "bytes_per_s", size_bytes=size)
+        print(f"  chacha20 {size:>5} B: {fmt(rate / 1e6 if rate else None, ' MB/s', 0)} "
+              f"(openssl speed, median of {plan.chacha20_runs})")
 
 
 # The harness's side of each paired comparison run: bench-single's shape.
@@ -409,7 +563,7 @@ def main(argv=None) -> int:
     plan = quick_plan() if args.quick else full_plan()
     if args.quiet_wait_s is not None:
         plan.quiet_wait_s = args.quiet_wait_s
-    known = [*plan.runs, "selftest"]
+    known = [*plan.runs, "chacha20", "selftest"]
     only = set(args.only.split(",")) if args.only else set(known)
     if args.no_selftest:
         only.discard("selftest")
@@ -429,11 +583,13 @@ def main(argv=None) -> int:
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
                     run_experiment(binary, exp, arg_lists, plan, args.out)
                     print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
+                if exp == "callcost" and "chacha20" in only:
+                    run_chacha20(plan, args.out)
             agree = True
             if "selftest" in only:
                 agree = run_selftest(binary, plan, args.out)
-    except (CalibrateError, selftest.SelftestError, ValueError, OSError,
-            subprocess.CalledProcessError) as e:
+    except (CalibrateError, selftest.SelftestError, openssl_speed.OpensslError, ValueError,
+            OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

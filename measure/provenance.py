@@ -1,5 +1,5 @@
 """Where a number came from: the columns every CSV row in data/ carries,
-and the atomic CSV writer that puts them there."""
+and the CSV writer that puts them there (atomically, through model.atomic)."""
 from __future__ import annotations
 
 import csv
@@ -7,8 +7,9 @@ import datetime
 import os
 import platform
 import subprocess
-import tempfile
 from pathlib import Path
+
+from model import atomic
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -84,18 +85,8 @@ def write_csv_atomic(path: Path, rows: list[dict], columns: list[str] | None = N
         columns = list(COLUMNS)
         for row in rows:
             columns += [k for k in row if k not in columns]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)       # mkstemp's 0600 is for secrets, not data
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="raise")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic.replacing(path, newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})

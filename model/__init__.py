@@ -1,6 +1,6 @@
-"""A SimPy model of vDSO getrandom() state memory under five kernel designs."""
-from .designs import DESIGNS
+"""A SimPy model of vDSO getrandom() state memory, design by design (model.sim.designs)."""
+from .sim.designs import DESIGNS
 from .scenario import Scenario, ScenarioError, load
-from .simulation import Result, simulate
+from .sim.simulation import Result, simulate
 
 __all__ = ["DESIGNS", "Scenario", "ScenarioError", "load", "Result", "simulate"]

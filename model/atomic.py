@@ -1,4 +1,12 @@
-"""Write results so that an error or Ctrl-C never leaves half a file behind."""
+"""Write results so that an error or Ctrl-C never leaves half a file behind.
+
+Everything the study writes (CSVs, the report, figures, cached analyses, the
+harness's data/ files) goes through replacing(): a temporary file in the
+same directory, renamed over the target only when it is complete.  The
+temporary file is created 0600 by mkstemp; it is given the mode any new file
+gets (0666 less the umask) before the rename, because results are data to
+share, not secrets.
+"""
 from __future__ import annotations
 
 import os
@@ -8,17 +16,37 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def write_text(path: str | Path, text: str) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def replacing(path: str | Path, mode: str = "w", **open_args):
+    """Yield a file open for writing whose contents replace `path` only if
+    the block succeeds; `mode` and `open_args` are open()'s."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, mode, **open_args) as f:
+            yield f
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with replacing(path) as f:
+        f.write(text)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with replacing(path, "wb") as f:
+        f.write(data)
 
 
 def write_csv(path: str | Path, frame) -> None:
@@ -32,6 +60,7 @@ def directory(path: str | Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
+        tmp.chmod(0o777 & ~_umask())
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

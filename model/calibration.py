@@ -27,7 +27,8 @@ on the host only: a TCG guest's timings are never costs):
 
 A parameter without rows is refused by name.  `what_if` sets parameters by
 hand; the result is flagged (Costs.what_if) and its sources say what was set.
-The FACTS.md selftest figures are only a what-if preset ("facts").
+An earlier selftest run, not kept as data, is only a what-if preset ("facts",
+docs/sources.md).
 """
 from __future__ import annotations
 
@@ -39,11 +40,8 @@ import numpy as np
 import pandas as pd
 
 from . import fits
-from .costs import Costs, Linear, SizeCurve
-from .designs import ANON, DROPPABLE, UNEVICTABLE
-
-REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO / "data"
+from .datafiles import DATA as DATA_DIR, rel_path
+from .sim.costs import Costs, Linear, SizeCurve
 
 # Columns each file must have for the rows calibration reads.
 COLUMNS = {
@@ -73,8 +71,9 @@ MIB = 1 << 20
 WHAT_IF_KEYS = ("vdso.base_ns", "vdso.ns_per_byte", "syscall.base_ns", "syscall.ns_per_byte",
                 *(p for p in PARAMETERS if p not in ("vdso", "syscall")))
 
-# FACTS.md: vdso_test_getrandom bench-single on this machine kind, 4-byte
-# calls, 3 runs.  Only ever a what-if.
+# An earlier run of the kernel selftest vdso_test_getrandom bench-single on
+# this machine kind, 4-byte calls, 3 runs (docs/sources.md): not in data/,
+# so only ever a what-if.
 WHAT_IF_PRESETS = {
     "facts": {"vdso.base_ns": (19 + 26) / 2, "vdso.ns_per_byte": 0.0,
               "syscall.base_ns": (453 + 516) / 2, "syscall.ns_per_byte": 0.0},
@@ -92,14 +91,6 @@ class Estimate:
 
 
 # -- reading ---------------------------------------------------------------------
-
-def rel_path(path: Path) -> str:
-    """A path as the repository names it, for messages and sources."""
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
-
 
 def read_table(path: Path, columns=None, host_only: bool = True) -> pd.DataFrame:
     """A harness CSV, checked: one-line CalibrationError naming file and column.
@@ -318,8 +309,8 @@ def measured(data_dir: Path | None = None, skip=(), sizes=None, limits=None):
 def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
     return Costs(
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
-        fault_ns={ANON: values["fault_ns.anon"], DROPPABLE: values["fault_ns.droppable"],
-                  UNEVICTABLE: values["fault_ns.unevictable"]},
+        fault_ns={name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
+                  if name.startswith("fault_ns.")},
         mlock_ns_per_page=values["mlock_ns_per_page"],
         scan_ns_per_page=values["scan_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
@@ -394,9 +385,8 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
 
     values = {
         "vdso": call(costs.vdso), "syscall": call(costs.syscall),
-        "reseed_ns": costs.reseed_ns, "fault_ns.anon": costs.fault_ns[ANON],
-        "fault_ns.droppable": costs.fault_ns[DROPPABLE],
-        "fault_ns.unevictable": costs.fault_ns[UNEVICTABLE],
+        "reseed_ns": costs.reseed_ns,
+        **{f"fault_ns.{mapping}": ns for mapping, ns in costs.fault_ns.items()},
         "mlock_ns_per_page": costs.mlock_ns_per_page,
         "scan_ns_per_page": costs.scan_ns_per_page,
         "kswapd_pages_per_s": costs.kswapd_pages_per_s,

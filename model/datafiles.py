@@ -24,6 +24,14 @@ PROVENANCE_COLUMNS = ("where", "kernel_release", "variant", "cpu_model", "glibc"
                       "date_utc", "git_commit", "command")
 
 
+def rel_path(path: Path) -> str:
+    """A path as the repository names it, for messages and sources."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 class DataError(ValueError):
     """A data file that exists but cannot be used; str() is one line."""
 
@@ -53,42 +61,30 @@ class Sources:
     used: dict = field(default_factory=dict)      # path relative to repo -> sha256
     missing: list = field(default_factory=list)   # paths relative to repo
 
-    def rel(self, path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(REPO))
-        except ValueError:
-            return str(path)
-
     def read(self, name: str, required: tuple = ()) -> pd.DataFrame | None:
         """data/<name> as a frame, or None (and noted as missing) if absent."""
         path = self.data_dir / name
         if not path.exists():
-            if self.rel(path) not in self.missing:
-                self.missing.append(self.rel(path))
+            if rel_path(path) not in self.missing:
+                self.missing.append(rel_path(path))
             return None
         try:
             frame = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise DataError(f"{self.rel(path)}: cannot parse: "
+            raise DataError(f"{rel_path(path)}: cannot parse: "
                             f"{str(e).splitlines()[0]}") from None
         for column in required:
             if column not in frame.columns:
-                raise DataError(f"{self.rel(path)}: missing column '{column}'")
+                raise DataError(f"{rel_path(path)}: missing column '{column}'")
         if frame.empty:
-            raise DataError(f"{self.rel(path)}: no rows")
-        self.used[self.rel(path)] = sha256(path)
+            raise DataError(f"{rel_path(path)}: no rows")
+        self.used[rel_path(path)] = sha256(path)
         return frame
 
     def merge(self, other: "Sources") -> "Sources":
         self.used.update(other.used)
         self.missing += [m for m in other.missing if m not in self.missing]
         return self
-
-    def footnote(self) -> str:
-        """One short line per file for a figure's caption."""
-        lines = [f"{path} sha256 {digest[:12]}" for path, digest in sorted(self.used.items())]
-        lines += [f"{path}: ABSENT, not shown" for path in self.missing]
-        return "; ".join(lines) if lines else "no data/ file (model only)"
 
 
 def absent_note(path: str) -> str:

@@ -3,13 +3,14 @@
     python -m model figures [--effort quick|study|full] [--out figures/]
 
 The notebooks call the same draw_*() functions, so a figure regenerated here
-is the one a notebook shows.  Each figure is written as PNG and SVG with a
-footnote naming the data files (and their sha256), the model commit, the
-effort and whether the model's costs were measured or a what-if.
+is the one a notebook shows.  Each figure is written as PNG and SVG with one
+line of provenance on it (effort, model commit, a digest of the data files,
+measured or what-if costs) and NAME.txt beside it with the whole of it: every
+data file with its sha256, the effort in full, the notes.
 """
 from __future__ import annotations
 
-import os
+import hashlib
 import textwrap
 from pathlib import Path
 
@@ -19,19 +20,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import questions, replicated  # noqa: E402
+from . import atomic, questions, replicate, replicated  # noqa: E402
 from .calibration import load_costs, parse_what_if  # noqa: E402
-from .costs import Costs  # noqa: E402
+from .sim.costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
-from .questions import DESIGN_ORDER, KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
+from .questions import KEY_LIFE_CLAIM, Answer, Effort  # noqa: E402
+from .sim.designs import BASELINE, DESIGNS  # noqa: E402
 
 FIGURES = REPO / "figures"
-COLORS = {"syscall": "#7f7f7f", "droppable": "#1f77b4", "mlock": "#d62728",
-          "mlock-inherit": "#ff7f0e", "exempt": "#2ca02c"}
 # SVGs that do not change when nothing changed: no date, fixed hash salt.
 plt.rcParams.update({"svg.hashsalt": "vm-droppable-study", "svg.fonttype": "none", "figure.dpi": 100,
                      "savefig.dpi": 120, "font.size": 9})
 METADATA = {"svg": {"Date": None}, "png": {}}
+
+
+def colours() -> list:
+    """Each design's colour, in the order of DESIGNS."""
+    return [d.colour for d in DESIGNS.values()]
 
 
 def out_dir(quick: bool, override=None) -> Path:
@@ -53,33 +58,65 @@ def notebook_setup(quick: bool, figures_dir=None, what_if=()) -> tuple[Effort, P
     return effort, out_dir(quick, figures_dir), costs
 
 
-def footnote(answer: Answer, effort: Effort, extra: str = "") -> str:
-    what_if = answer.values["what_if_costs"]
-    parts = [f"data: {answer.sources.footnote()}",
-             f"model {model_commit()}, {effort.describe()}",
-             "WHAT-IF COSTS: some set by hand, not measured (see the report)" if what_if
-             else "costs fitted to data/host (model.calibration)"]
-    if extra:
-        parts.append(extra)
-    return "\n".join(textwrap.fill(p, 150) for p in parts)
+def costs_note(answer: Answer) -> str:
+    return ("WHAT-IF COSTS: some set by hand, not measured (see the report)"
+            if answer.values["what_if_costs"] else "costs fitted to data/host")
 
 
-def save(fig, name: str, answer: Answer, effort: Effort, out: Path, extra: str = "") -> list:
-    """Write name.png and name.svg atomically, with the provenance footnote."""
-    text = footnote(answer, effort, extra)
+def data_digest(answer: Answer) -> str:
+    """One sha256 over the data files a figure used: sha256 of the lines
+    `<sha256>  <path>` (sha256sum's format, sorted by path) of NAME.txt."""
+    lines = "".join(f"{digest}  {path}\n" for path, digest in sorted(answer.sources.used.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def provenance_line(name: str, answer: Answer, effort: Effort) -> str:
+    """What goes on the figure: short enough for one line of small print."""
+    used, missing = answer.sources.used, answer.sources.missing
+    data = (f"data: {len(used)} file{'s' if len(used) != 1 else ''} sha256 "
+            f"{data_digest(answer)[:12]}" if used else "no data/ file")
+    if missing:
+        data += f", ABSENT: {', '.join(missing)}"
+    return (f"effort '{effort.name}', model {model_commit()}, {data}, {costs_note(answer)}; "
+            f"details in {name}.txt")
+
+
+def provenance_text(name: str, answer: Answer, effort: Effort, note: str = "") -> str:
+    """NAME.txt: everything the figure came from, for a reader who has only it."""
+    lines = [f"{name}: provenance", "",
+             f"model commit: {model_commit()}",
+             f"{effort.describe()}",
+             f"costs: {costs_note(answer)} (model.calibration)",
+             "", f"data files (sha256  path; the figure shows the first 12 hex digits of the "
+                 f"sha256 of these lines: {data_digest(answer)[:12]}):"]
+    lines += [f"{digest}  {path}" for path, digest in sorted(answer.sources.used.items())]
+    lines += [f"ABSENT  {path} (not measured yet: not shown)" for path in answer.sources.missing]
+    if note:
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def save(fig, name: str, answer: Answer, effort: Effort, out: Path, note: str = "") -> list:
+    """Write name.png and name.svg atomically with one line of provenance on
+    them (and `note`, an assumption the reader must see, above it), and
+    name.txt with all of it.  Returns the PNG and SVG paths."""
+    text = provenance_line(name, answer, effort)
+    if note:
+        text = textwrap.fill(note, 190) + "\n" + text
     lines = text.count("\n") + 1
-    fig.text(0.01, 0.005, text, fontsize=6, va="bottom", ha="left", family="monospace")
-    fig.subplots_adjust(bottom=0.12 + 0.025 * lines)
+    fig.text(0.01, 0.008, text, fontsize=6, va="bottom", ha="left", color="#444",
+             linespacing=1.3)
+    # Room for those lines below whatever the drawing left at the bottom.
+    height_in = fig.get_figheight()
+    fig.subplots_adjust(bottom=max(fig.subplotpars.bottom,
+                                   (0.55 + 0.12 * lines) / height_in))
     out.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(out / f"{name}.txt", provenance_text(name, answer, effort, note))
     paths = []
     for ext in ("png", "svg"):
         path = out / f"{name}.{ext}"
-        tmp = out / f".{name}.{ext}.tmp"
-        try:
-            fig.savefig(tmp, format=ext, metadata=METADATA[ext])
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic.replacing(path, "wb") as f:
+            fig.savefig(f, format=ext, metadata=METADATA[ext])
         paths.append(path)
     plt.close(fig)
     return paths
@@ -116,37 +153,62 @@ def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             ax.set_yscale("log")
             ax.set_xlabel("request size (bytes)")
             ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7, loc="upper left")   # the lines fill the lower right
     axes[0].set_ylabel("time per call (ns)")
+    if calls is not None:
+        # Below the panels: inside, the curves leave no corner free at every size.
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2,
+                   fontsize=7, bbox_to_anchor=(0.5, 0.06), frameon=False)
+        fig.subplots_adjust(bottom=0.27)
     fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall")
     return save(fig, "q1_cost_per_call", a, effort, out)
 
 
+# Q2's designs lie on top of each other where they hold the same memory:
+# each gets its own marker and a small sideways offset so that all are seen.
+MARKERS = "osD^vPX"
+
+
 def draw_q2(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     mem = a.simulated["memory"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.8))
     panels = (("state_bytes_resident_max", "state memory resident (KiB)"),
               ("state_bytes_unevictable_max", "state memory unevictable (KiB)"),
               ("memlock_charged_bytes_max", "charged to RLIMIT_MEMLOCK (KiB)"))
+    n = len(DESIGNS)
     for ax, (metric, label) in zip(axes, panels):
-        for design in DESIGN_ORDER:
-            g = mem[mem["design"] == design].sort_values("threads")
+        zero = []
+        for i, design in enumerate(DESIGNS.values()):
+            g = mem[mem["design"] == design.name].sort_values("threads")
             y = g[metric] / 1024
-            ax.plot(g["threads"], np.where(y > 0, y, np.nan), "o-", color=COLORS[design],
-                    label=design, ms=3)
+            if not (y > 0).any():
+                zero.append(design.name)
+            # 15% apart in x per design on a log axis: apart, yet at their thread count.
+            dodge = 1.15 ** (i - (n - 1) / 2)
+            ax.plot(g["threads"] * dodge, np.where(y > 0, y, np.nan), ls="-", lw=1,
+                    marker=MARKERS[i % len(MARKERS)], ms=5, mfc="none", mew=1.2,
+                    color=design.colour, label=design.label)
+        if zero:
+            ax.text(0.97, 0.04, "0 at every thread count\n(not drawn on log axes):\n"
+                    + ", ".join(zero), transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=7, color="#333")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("threads (one process)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
-    axes[2].axhline(8 * 1024, color="k", ls="--", lw=0.8)
-    axes[2].text(1, 8 * 1024 * 1.1, "RLIMIT_MEMLOCK 8 MiB", fontsize=7)
+    limit_kib = 8 * 1024
+    axes[2].axhline(limit_kib, color="k", ls="--", lw=0.8)
+    axes[2].set_ylim(top=limit_kib * 8)
+    axes[2].text(0.03, limit_kib * 1.25, "RLIMIT_MEMLOCK 8 MiB",
+                 transform=axes[2].get_yaxis_transform(), fontsize=7, va="bottom")
     fb = a.values.get("mlock_fallback_from_threads")
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=n, fontsize=8,
+               bbox_to_anchor=(0.5, 0.06), frameon=False)
+    fig.subplots_adjust(bottom=0.25, wspace=0.3)
     fig.suptitle("Q2: getrandom() state memory per design (simulated)"
                  + (f"; mlock falls back to the syscall from {fb:,} threads" if fb else
                     "; mlock hits no RLIMIT_MEMLOCK fallback in this range"))
-    return save(fig, "q2_memory", a, effort, out, extra="zero values are not drawn on log axes")
+    return save(fig, "q2_memory", a, effort, out)
 
 
 def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
@@ -155,11 +217,11 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     seen = claim[claim["key_lives_dropped"] > 0]
     none = claim[claim["key_lives_dropped"] == 0]
     low = np.maximum(seen["p_mean"] - seen["p_ci_half"], seen["p_mean"] * 1e-3)
+    colour = DESIGNS[BASELINE].colour
     ax.errorbar(seen["pressure"], seen["p_mean"],
-                yerr=[seen["p_mean"] - low, seen["p_ci_half"]], fmt="o",
-                color=COLORS["droppable"], capsize=3,
-                label="droppable: mean over replications, 95% t-interval")
-    ax.plot(none["pressure"], none["p_upper95"], "v", color=COLORS["droppable"], mfc="none",
+                yerr=[seen["p_mean"] - low, seen["p_ci_half"]], fmt="o", color=colour,
+                capsize=3, label=f"{BASELINE}: mean over replications, 95% t-interval")
+    ax.plot(none["pressure"], none["p_upper95"], "v", color=colour, mfc="none",
             label="no drop seen: 95% upper bound (Clopper-Pearson, pooled key lives)")
     # One label per stretch of neighbouring levels with the same kills: a
     # label per level overlaps its neighbours where levels are dense.
@@ -186,44 +248,80 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     ax.set_ylabel("P(state dropped within its 60 s key life)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("Q3: Ingo's claim tested - " + crossing_text(a.values))
+    ax.set_title("Q3: Ingo's claim tested - " + crossing_text(a.values, claim), fontsize=10)
     return save(fig, "q3_claim", a, effort, out)
 
 
-def crossing_text(values: dict) -> str:
+def crossing_text(values: dict, claim=None) -> str:
+    """Where P(drop in key life) passes 1e-5; with the claim table, at which
+    peaks its CI is above it, and whether higher peaks drop nothing because
+    the OOM killer comes first (so that the crossing is not read as "from
+    there on")."""
     lo, hi = values["pressure_range"]
     at, sure = values["claim_crossed_at"], values["claim_crossed_ci_at"]
     if at is None:
         return f"1e-5 not crossed in the range studied ({lo:g}-{hi:g} MiB)"
-    return (f"1e-5 crossed at a {at:g} MiB peak"
-            + (f" (CI above it from {sure:g} MiB)" if sure is not None
-               else " (CI not above it)"))
+    text = f"1e-5 crossed at a {at:g} MiB peak"
+    if claim is None:
+        return text + (f" (CI above it first at {sure:g} MiB)" if sure is not None
+                       else " (CI not above it)")
+    claim = claim.sort_values("pressure")
+    grid = list(claim["pressure"])
+    above = claim[claim["p_mean"] - claim["p_ci_half"] > KEY_LIFE_CLAIM]["pressure"]
+    text += f", CI above it at {stretches(above, grid)}" if len(above) else \
+        ", CI not above it"
+    beyond = claim[claim["pressure"] > claim[claim["key_lives_dropped"] > 0]["pressure"].max()]
+    if len(beyond) and (beyond["key_lives_dropped"] == 0).all() \
+            and (beyond["oom_kills_mean"] > 0).all():
+        text += (f";\nat {stretches(beyond['pressure'], grid)} no state is dropped: "
+                 "the OOM killer acts first")
+    return text
+
+
+def stretches(levels, grid: list) -> str:
+    """Levels as runs of neighbouring grid levels: '3040-3056, 3072 MiB'."""
+    index = sorted(grid.index(level) for level in levels)
+    runs = [[index[0], index[0]]]
+    for i in index[1:]:
+        if i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ", ".join(f"{grid[a]:g}" if a == b else f"{grid[a]:g}-{grid[b]:g}"
+                     for a, b in runs) + " MiB"
 
 
 def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     runs = a.simulated["scenarios"]
-    panels = (("states_dropped_per_hour", "in-use states dropped per hour"),
-              ("reseed_syscalls", "reseed syscalls"),
-              ("reclaim_stall_total_s", "reclaim stall time (s)"),
-              ("oom_kills", "OOM kills"))
+    panels = questions.Q3_HEADLINES
     scenarios = list(dict.fromkeys(runs["scenario"]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.5))
-    width = 0.8 / len(DESIGN_ORDER)
+    fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.8))
+    width = 0.8 / len(DESIGNS)
     x = np.arange(len(scenarios))
     for ax, (metric, label) in zip(axes, panels):
         m = runs[runs["metric"] == metric]
-        for i, design in enumerate(DESIGN_ORDER):
-            stats = [replicated.summarize(
-                m[(m["scenario"] == s) & (m["design"] == design)]["value"]) for s in scenarios]
-            ax.bar(x + i * width, [s.mean for s in stats], width,
-                   yerr=[s.ci_half for s in stats], capsize=2, color=COLORS[design],
-                   label=design)
-        ax.set_xticks(x + width * (len(DESIGN_ORDER) - 1) / 2, scenarios, fontsize=8)
+        for i, design in enumerate(DESIGNS.values()):
+            # Counts and times are >= 0 and skewed (a few runs drop many
+            # states, most none): a bootstrap interval of the mean stays
+            # within what the runs saw, where a t-interval goes below zero.
+            cis = [replicate.bootstrap_interval(
+                m[(m["scenario"] == s) & (m["design"] == design.name)]["value"]) for s in scenarios]
+            mean, low, high = (np.array(c, dtype=float) for c in zip(*cis))
+            ax.bar(x + i * width, mean, width, color=design.colour, label=design.label,
+                   yerr=[np.nan_to_num(mean - low), np.nan_to_num(high - mean)], capsize=2)
+        ax.set_xticks(x + width * (len(DESIGNS) - 1) / 2, scenarios, fontsize=8)
         ax.set_ylabel(label)
         ax.set_xlabel("scenario")
-    axes[0].legend(fontsize=7)
-    fig.suptitle("Q3: memory pressure per design (simulated, mean and 95% CI over "
-                 f"{effort.replications} replications)")
+        ax.set_ylim(bottom=0)
+        if not m["value"].any():
+            ax.set_ylim(0, 1)
+            ax.text(0.5, 0.5, "0 in every run\nof every design", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=9)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center",
+               ncol=len(DESIGNS), fontsize=8, bbox_to_anchor=(0.5, 0.05), frameon=False)
+    fig.subplots_adjust(bottom=0.25, wspace=0.35, left=0.05, right=0.98)
+    fig.suptitle("Q3: memory pressure per design (simulated, mean and 95% bootstrap CI "
+                 f"over {effort.replications} replications)")
     return save(fig, "q3_scenarios", a, effort, out)
 
 
@@ -255,12 +353,10 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     fig, axes = plt.subplots(1, len(panels), figsize=(13, 4.5))
     for ax, (metric, label) in zip(axes, panels):
         m = runs[runs["metric"] == metric]
-        stats = [replicated.summarize(m[m["design"] == d]["value"])
-                 for d in DESIGN_ORDER]
-        ax.bar(range(len(DESIGN_ORDER)), [s.mean for s in stats],
-               yerr=[s.ci_half for s in stats], capsize=2,
-               color=[COLORS[d] for d in DESIGN_ORDER])
-        ax.set_xticks(range(len(DESIGN_ORDER)), DESIGN_ORDER, rotation=30, fontsize=8)
+        stats = [replicated.summarize(m[m["design"] == d]["value"]) for d in DESIGNS]
+        ax.bar(range(len(DESIGNS)), [s.mean for s in stats],
+               yerr=[s.ci_half for s in stats], capsize=2, color=colours())
+        ax.set_xticks(range(len(DESIGNS)), list(DESIGNS), rotation=30, fontsize=8)
         ax.set_ylabel(label)
         if not any(s.mean for s in stats):
             ax.text(0.5, 0.5, "0 in every run\nof every design", ha="center", va="center",
@@ -271,23 +367,25 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 
 def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     """Complexity and benefit side by side, one row per design."""
-    benefit = a.simulated["benefit"].set_index("design").reindex(DESIGN_ORDER)
+    names = list(DESIGNS)
+    benefit = a.simulated["benefit"].set_index("design").reindex(names)
     comp = a.measured.get("complexity")
     fig, axes = plt.subplots(1, 4, figsize=(14, 4.8), sharey=True)
-    y = np.arange(len(DESIGN_ORDER))[::-1]
-    colors = [COLORS[d] for d in DESIGN_ORDER]
+    y = np.arange(len(names))[::-1]
+    colors = colours()
     if comp is None:
         absent(axes[0], "data/complexity.csv")
     else:
-        comp = comp.set_index("design").reindex(DESIGN_ORDER)
+        comp = comp.set_index("design").reindex(names)
         lines = comp["lines_added_total"].fillna(0)
         axes[0].barh(y, lines, color=colors)
-        for yi, d in zip(y, DESIGN_ORDER):
+        for yi, d in zip(y, names):
             c = comp.loc[d]
-            axes[0].text(lines[d], yi, f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim"
-                         f" cases, {c['new_vm_flags']:.0f} VM flag,\n"
-                         f" {c['arches_touched']:.0f} arches, "
-                         f"{c['post_merge_fix']:.0f} post-merge fixes", va="center", fontsize=6)
+            text = (f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim cases, "
+                    f"{c['new_vm_flags']:.0f} VM flag,\n {c['arches_touched']:.0f} arches, "
+                    f"{c['post_merge_fix']:.0f} post-merge fixes" if c["present"]
+                    else " not counted: no rows in data/complexity.csv")
+            axes[0].text(lines[d], yi, text, va="center", fontsize=6)
         axes[0].set_xlim(0, max(lines.max(), 1) * 2.2)
         axes[0].set_xlabel("kernel lines added (data/complexity.csv)")
     panels = ((benefit["cpu_saved_fraction"] * 100, "CPU in getrandom() saved\nvs the syscall (%)"),
@@ -299,11 +397,12 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
         for yi, v in zip(y, values):
             ax.text(v, yi, f" {v:,.3g}", va="center", fontsize=7)
         ax.set_xlim(0, max(values.max(), 1.0) * 1.3)
-    for yi, d in zip(y, DESIGN_ORDER):
+    for yi, d in zip(y, names):
         kills = benefit.loc[d, "oom_kills_of_state_holders"]
         if kills:
             axes[3].text(0, yi - 0.3, f" {kills:.2g} OOM kills of state holders", fontsize=6)
-    axes[0].set_yticks(y, DESIGN_ORDER)
+    axes[0].set_yticks(y, names)
+    fig.subplots_adjust(bottom=0.2)     # two-line x labels
     fig.suptitle("Q5: what each design costs the kernel against what it buys "
                  f"(benefit: simulated, mean over {', '.join(effort.scenarios)})")
     return save(fig, "q5_tradeoff", a, effort, out)
@@ -312,7 +411,7 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     fleet = a.simulated["fleet"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
-    vdso = fleet[fleet["design"] == "droppable"]
+    vdso = fleet[fleet["design"] == BASELINE]
     axes[0].plot(vdso["calls_per_s_per_thread"], vdso["cpu_core_days_saved_per_day"], "o-",
                  color="k", label="every vDSO design")
     axes[0].set_xscale("log")
@@ -320,18 +419,18 @@ def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     axes[0].set_xlabel("getrandom() calls per second per thread")
     axes[0].set_ylabel("CPU cores saved, fleet-wide (core-days per day)")
     axes[0].grid(True, which="both", alpha=0.3)
-    per_design = fleet.drop_duplicates("design").set_index("design").reindex(DESIGN_ORDER)
-    x = np.arange(len(DESIGN_ORDER))
+    per_design = fleet.drop_duplicates("design").set_index("design").reindex(list(DESIGNS))
+    x = np.arange(len(DESIGNS))
     axes[1].bar(x - 0.2, per_design["resident_gib"], 0.4, label="resident",
-                color=[COLORS[d] for d in DESIGN_ORDER], alpha=0.5)
+                color=colours(), alpha=0.5)
     axes[1].bar(x + 0.2, per_design["pinned_gib"], 0.4, label="pinned (unevictable)",
-                color=[COLORS[d] for d in DESIGN_ORDER])
-    axes[1].set_xticks(x, DESIGN_ORDER, rotation=30, fontsize=8)
+                color=colours())
+    axes[1].set_xticks(x, list(DESIGNS), rotation=30, fontsize=8)
     axes[1].set_ylabel("state memory, fleet-wide (GiB)")
     axes[1].legend(fontsize=7)
     f = a.values["fleet"]
     fig.suptitle(f"Q6: a fleet of {f.machines:,} machines x {f.threads_per_machine:,} threads")
-    return save(fig, "q6_scale", a, effort, out, extra=a.notes[-1])
+    return save(fig, "q6_scale", a, effort, out, note=a.notes[-1])
 
 
 DRAW = {"Q1": (draw_q1,), "Q2": (draw_q2,),

@@ -1,9 +1,10 @@
 """Every parameter of the model, with its default, unit and source, in one place.
 
 A scenario file may set any of these and nothing else.  The unit is part of the
-name.  Each default says where it comes from: ../shared/FACTS.md, a kernel or
-glibc source file, a file under data/, or an explicit "assumption:" that the
-report lists so that nobody mistakes it for a measurement.
+name.  Each default says where it comes from: a kernel or glibc source file
+(docs/sources.md gives each fact its primary source), a file under data/, or
+an explicit "assumption:" that the report lists so that nobody mistakes it
+for a measurement.
 
 Per-call costs are not here: they are measured, and come from data/ through
 model.calibration (see Costs).
@@ -15,15 +16,32 @@ from dataclasses import dataclass, field, fields
 PAGE_BYTES = 4096
 
 
-def param(default, source: str, *, choices: tuple = (), minimum=0):
-    """A scenario parameter: its default, where that default comes from and its bounds."""
+# Upper bounds: what a Linux x86_64 machine can have, so that a slip of the
+# keyboard (a trillion threads) is refused in one line instead of asking the
+# simulator for terabytes.  Each is (value, where it comes from).  What a
+# scenario within them costs the simulator is checked in model.scenario.
+TASKS = (4 << 20, "PID_MAX_LIMIT on 64-bit, include/linux/threads.h")
+CPUS = (8192, "x86_64 NR_CPUS_RANGE_END, arch/x86/Kconfig")
+BYTES = (1 << 52, "x86_64 MAX_PHYSMEM_BITS with 5-level paging, "
+                  "arch/x86/include/asm/sparsemem.h")
+FRACTION = (1.0, "a fraction")
+
+
+def param(default, source: str, *, choices: tuple = (), minimum=0, maximum=None):
+    """A scenario parameter: its default, where that default comes from and its bounds.
+
+    `maximum` is None (no upper bound: a time, a rate the model aggregates)
+    or (value, why).
+    """
     return field(default=default,
-                 metadata={"source": source, "choices": choices, "minimum": minimum})
+                 metadata={"source": source, "choices": choices, "minimum": minimum,
+                           "maximum": maximum})
 
 
 @dataclass(frozen=True)
 class Run:
-    duration_s: float = param(600.0, "scenario choice")
+    duration_s: float = param(600.0, "scenario choice", minimum=1e-3,
+                              maximum=(30 * 86400.0, "a month of simulated time"))
     probe_interval_s: float = param(10.0, "scenario choice", minimum=1e-3)
     # Reclaim and pressure are stepped, not continuous: this is the step.
     tick_s: float = param(0.1, "assumption: fine against 60 s key life and kswapd wake-ups",
@@ -32,15 +50,20 @@ class Run:
 
 @dataclass(frozen=True)
 class Machine:
-    ram_bytes: int = param(4 << 30, "scenario choice", minimum=PAGE_BYTES)
-    swap_bytes: int = param(0, "CI and developer machines here have no swap (env README)")
+    ram_bytes: int = param(4 << 30, "scenario choice", minimum=PAGE_BYTES, maximum=BYTES)
+    swap_bytes: int = param(0, "CI and developer machines here have no swap (env README)",
+                           maximum=BYTES)
     # Kernel, slab, page tables and everything not modelled: never reclaimable.
-    reserved_bytes: int = param(256 << 20, "assumption: kernel + unmodelled unreclaimable memory")
+    reserved_bytes: int = param(256 << 20, "assumption: kernel + unmodelled unreclaimable memory",
+                               maximum=BYTES)
     # 0 asks for the kernel's own formula (mm/page_alloc.c calculate_min_free_kbytes).
-    min_free_bytes: int = param(0, "mm/page_alloc.c calculate_min_free_kbytes: sqrt(lowmem_kb*16)")
+    min_free_bytes: int = param(0, "mm/page_alloc.c calculate_min_free_kbytes: sqrt(lowmem_kb*16)",
+                               maximum=BYTES)
     watermark_scale_factor: int = param(10, "mm/page_alloc.c: default watermark_scale_factor",
-                                        minimum=1)
-    swappiness: int = param(60, "mm/vmscan.c: default vm_swappiness")
+                                        minimum=1,
+                                        maximum=(3000, "its sysctl's extra2, mm/page_alloc.c"))
+    swappiness: int = param(60, "mm/vmscan.c: default vm_swappiness",
+                           maximum=(200, "its sysctl's extra2, kernel/sysctl.c"))
     # 0: the measured value (model.calibration, from data/host/pressure.csv).
     kswapd_pages_per_s: float = param(
         0.0, "0 = measured: Costs.kswapd_pages_per_s (data/host/pressure.csv, derived)")
@@ -51,32 +74,35 @@ class Machine:
 @dataclass(frozen=True)
 class Memcg:
     # 0: no memory cgroup; the workload is under the machine's limits only.
-    limit_bytes: int = param(0, "scenario choice")
+    limit_bytes: int = param(0, "scenario choice", maximum=BYTES)
 
 
 @dataclass(frozen=True)
 class Workload:
-    processes: int = param(4, "scenario choice", minimum=1)
-    threads_per_process: int = param(64, "scenario choice")
+    processes: int = param(4, "scenario choice", minimum=1, maximum=TASKS)
+    threads_per_process: int = param(64, "scenario choice", maximum=TASKS)
     # 0: threads live for the whole run; otherwise exponential with this mean,
     # and arrivals keep the population steady (Little's law).
     thread_lifetime_s: float = param(0.0, "scenario choice")
     # Calls per second for each thread, drawn from (rate, weight) pairs.
     calls_per_s: tuple = param(((100.0, 1.0),), "assumption: scenario's traffic mix")
-    request_bytes: tuple = param(((4, 1.0),),
-                                 "FACTS.md: bench-single and Go crypto/rand measure 4 bytes")
+    request_bytes: tuple = param(((4, 1.0),), "docs/sources.md: the kernel selftest's "
+                                 "bench-single and Go's crypto/rand measure 4-byte calls")
     # Memory the server process has besides getrandom states (anon, hot).
-    process_rss_bytes: int = param(64 << 20, "assumption: a modest server process")
-    nprocs: int = param(2, "these machines: 2 CPUs; glibc grows the pool by nprocs states",
-                        minimum=1)
-    fork_per_s: float = param(0.0, "scenario choice")
-    child_threads: int = param(1, "scenario choice")
+    process_rss_bytes: int = param(64 << 20, "assumption: a modest server process", maximum=BYTES)
+    nprocs: int = param(2, "these machines: 2 CPUs; states mapped per block, as the 6.12 "
+                        "selftest's allocator does (glibc 2.41: one page; docs/sources.md)",
+                        minimum=1, maximum=CPUS)
+    fork_per_s: float = param(0.0, "scenario choice",
+                              maximum=(1e5, "assumption: a fork() takes tens of microseconds"))
+    child_threads: int = param(1, "scenario choice", maximum=TASKS)
     child_lifetime_s: float = param(10.0, "scenario choice")
-    # The harness's pressure holder (model.region): one process maps this
+    # The harness's pressure holder (model.sim.region): one process maps this
     # much memory the design's way (MAP_DROPPABLE, mlock'd, ...), writes
     # every page once, then a thread reads every page this often.  The
     # pressure hog starts when the region is written.
-    region_bytes: int = param(0, "scenario choice: harness pressure --droppable-mib")
+    region_bytes: int = param(0, "scenario choice: harness pressure --droppable-mib",
+                             maximum=BYTES)
     region_touch_per_s: float = param(
         0.0, "scenario choice: harness pressure --touch hot reads every page each --hot-ms "
              "10 ms (100/s), --touch cold never (0)")
@@ -87,28 +113,33 @@ class Pressure:
     """Other memory users: an anon hog following a profile and the page cache."""
     profile: str = param("none", "scenario choice",
                          choices=("none", "steady", "spikes", "leak"))
-    anon_base_bytes: int = param(0, "scenario choice")
-    anon_peak_bytes: int = param(0, "scenario choice")
+    anon_base_bytes: int = param(0, "scenario choice", maximum=BYTES)
+    anon_peak_bytes: int = param(0, "scenario choice", maximum=BYTES)
     spike_period_s: float = param(60.0, "scenario choice", minimum=1e-3)
     spike_duration_s: float = param(10.0, "scenario choice")
-    leak_bytes_per_s: float = param(0.0, "scenario choice")
+    leak_bytes_per_s: float = param(0.0, "scenario choice", maximum=BYTES)
     # Fraction of the hog's pages referenced between two LRU scans.
-    anon_hot_fraction: float = param(0.5, "assumption: half of a hog's memory is its working set")
+    anon_hot_fraction: float = param(0.5, "assumption: half of a hog's memory is its working set",
+                                     maximum=FRACTION)
     # Page cache: a hot working set, and used-once reads that stream through
     # the inactive list and keep it moving (the usual cause of steady reclaim).
-    file_hot_bytes: int = param(512 << 20, "scenario choice")
-    file_stream_bytes_per_s: float = param(0.0, "scenario choice")
+    file_hot_bytes: int = param(512 << 20, "scenario choice", maximum=BYTES)
+    file_stream_bytes_per_s: float = param(0.0, "scenario choice", maximum=BYTES)
     # What happens to the hog after the OOM killer picks it.
     restart_after_oom_s: float = param(0.0, "scenario choice: 0 means it stays dead")
 
 
 @dataclass(frozen=True)
 class State:
-    state_bytes: int = param(144, "FACTS.md: struct vgetrandom_state on 64-bit (glibc 2.41)",
-                             minimum=1)
-    page_bytes: int = param(PAGE_BYTES, "x86_64 base page", minimum=1)
-    key_life_s: float = param(60.0, "FACTS.md: CRNG_RESEED_INTERVAL", minimum=1e-3)
-    memlock_limit_bytes: int = param(8 << 20, "FACTS.md: RLIMIT_MEMLOCK default since 5.16")
+    state_bytes: int = param(144, "include/vdso/getrandom.h: struct vgetrandom_state on "
+                             "64-bit; glibc 2.41 spaces states 192 B apart on x86_64, not "
+                             "modelled by default (docs/sources.md)", minimum=1, maximum=BYTES)
+    page_bytes: int = param(PAGE_BYTES, "x86_64 base page", minimum=1,
+                            maximum=(64 << 10, "the largest base page Linux has (64 KiB)"))
+    key_life_s: float = param(60.0, "drivers/char/random.c: CRNG_RESEED_INTERVAL",
+                              minimum=1e-3)
+    memlock_limit_bytes: int = param(8 << 20, "include/uapi/linux/resource.h MLOCK_LIMIT, "
+                                     "the default since 5.16 (9dcc38e2813e)", maximum=BYTES)
     # What a droppable fault does when nothing is reclaimable.  Source reading:
     # vma_alloc_folio() only adds __GFP_NOWARN, so the allocator's OOM killer
     # runs as for any fault; handle_mm_fault() then clears VM_FAULT_OOM and the
@@ -118,12 +149,6 @@ class State:
         choices=("oom-kill", "retry"))
     droppable_retry_s: float = param(0.01, "assumption: one retry per scheduler tick",
                                      minimum=1e-6)
-    # Whether a droppable folio that reclaim discards counts toward its
-    # target.  In 6.12 it does not (mm/vmscan.c shrink_folio_list(): dirty
-    # file-LRU folio -> activate_locked, freed by move_folios_to_lru()), so
-    # reclaim that finds mostly droppable folios drops all of them.
-    droppable_counts_as_reclaimed: bool = param(
-        False, "mm/vmscan.c shrink_folio_list(); host pgsteal_file stays 0 (data/host)")
 
 
 SECTIONS = {"run": Run, "machine": Machine, "memcg": Memcg, "workload": Workload,

@@ -1,4 +1,4 @@
-"""The analyses behind Q1-Q6 (../shared/DESIGN.md): frames, not pictures.
+"""The analyses behind the study's questions Q1-Q6 (README.md): frames, not pictures.
 
 Each qN() returns an Answer: named frames, the data files it read (with
 their sha256), and notes that the figure and the report print verbatim,
@@ -15,22 +15,19 @@ from __future__ import annotations
 import hashlib
 import re
 import math
-import os
 import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from . import replicated
+from . import atomic, codehash, replicated
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
-from .designs import DESIGNS
 from .scenario import load
+from .sim.designs import BASELINE, DESIGNS
 from .sweep import load_spec
 
-DESIGN_ORDER = tuple(DESIGNS)
-BASELINE = "droppable"          # upstream: what the alternatives are compared with
 KEY_LIFE_CLAIM = 1e-5           # Ingo: "99.999% of cases won't ever be 'dropped'"
 SWEEPS = REPO / "results" / "sweeps"
 
@@ -208,7 +205,8 @@ def q2(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a.simulated["memory"] = frame.pivot_table(
         index=["threads", "design"], columns="metric", values="value").reset_index()
     a.notes.append("simulated: one process of N threads, each holding a state for the whole "
-                   "60 s run, no memory pressure, RLIMIT_MEMLOCK 8 MiB (FACTS.md default).")
+                   "60 s run, no memory pressure, RLIMIT_MEMLOCK 8 MiB (the default since "
+                   "Linux 5.16, docs/sources.md).")
     mem = a.simulated["memory"]
     fb = mem[(mem["design"] == "mlock") & (mem["threads_syscall_fallback"] > 0)]
     a.values["mlock_fallback_from_threads"] = int(fb["threads"].min()) if len(fb) else None
@@ -258,6 +256,10 @@ Q3_METRICS = ("states_dropped_per_hour", "reseed_syscalls", "cpu_getrandom_s",
               "threads_syscall_fallback", "droppable_fault_retries")
 
 CLAIM_KEY = "pressure.anon_peak_bytes"
+# What the Q3 figure and the report show per design: (metric, label).
+Q3_HEADLINES = (("states_dropped_per_hour", "in-use states dropped per hour"),
+                ("reseed_syscalls", "reseed syscalls"),
+                ("reclaim_stall_total_s", "reclaim stall time (s)"), ("oom_kills", "OOM kills"))
 
 
 def claim_spec(effort: Effort):
@@ -327,10 +329,10 @@ def claim_table(sweep: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for level, g in sweep.groupby("pressure"):
         wide = g.pivot_table(index="replication", columns="metric", values="value")
-        p = replicated.summarize(wide.get("p_state_dropped_in_key_life", pd.Series(dtype=float)))
-        lives = float(wide.get("key_lives", pd.Series([0.0])).sum())
-        dropped = float(wide.get("key_lives_dropped", pd.Series([0.0])).sum())
-        oom = replicated.summarize(wide.get("oom_kills", pd.Series([0.0] * len(wide))))
+        p = replicated.summarize(wide["p_state_dropped_in_key_life"])
+        lives = float(wide["key_lives"].sum())
+        dropped = float(wide["key_lives_dropped"].sum())
+        oom = replicated.summarize(wide["oom_kills"])
         rows.append({"pressure": level, "n": p.n, "p_mean": p.mean, "p_ci_half": p.ci_half,
                      "key_lives": lives, "key_lives_dropped": dropped,
                      "p_pooled": dropped / lives if lives else math.nan,
@@ -394,7 +396,7 @@ def complexity_table(frame: pd.DataFrame) -> pd.DataFrame:
     row gives is NaN (not counted), except for designs with no kernel change."""
     own = frame[~frame["item"].astype(str).str.startswith(COMPLEXITY_CONTEXT)]
     rows = []
-    for design in DESIGN_ORDER:
+    for design in DESIGNS:
         mine = own[own["design"] == design]
         untouched = (mine["item"] == "no kernel change").any()
         row = {"design": design, "present": len(mine) > 0}
@@ -425,15 +427,12 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
             "cpu_saved_fraction": float(frac.mean()),
             "cpu_saved_s_per_h": float((saved * 3600 / duration_s).mean()),
             "pinned_bytes_max": float(g["state_bytes_unevictable_max"].max()),
-            "states_dropped_per_hour": float(g.get("states_dropped_per_hour",
-                                                   pd.Series([0.0])).mean()),
+            "states_dropped_per_hour": float(g["states_dropped_per_hour"].mean()),
             "oom_kills": float(g["oom_kills"].mean()),
-            "oom_kills_of_state_holders": float(g.get("oom_kills_of_state_holders",
-                                                      pd.Series([0.0])).mean()),
-            "syscall_fallback_threads": float(g.get("threads_syscall_fallback",
-                                                    pd.Series([0.0])).max()),
+            "oom_kills_of_state_holders": float(g["oom_kills_of_state_holders"].mean()),
+            "syscall_fallback_threads": float(g["threads_syscall_fallback"].max()),
         })
-    order = {d: i for i, d in enumerate(DESIGN_ORDER)}
+    order = {d: i for i, d in enumerate(DESIGNS)}
     return pd.DataFrame(rows).sort_values("design", key=lambda s: s.map(order)) \
         .reset_index(drop=True)
 
@@ -481,15 +480,14 @@ def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) ->
     rows = []
     for rate in fleet.calls_per_s_grid:
         calls_per_day = fleet.machines * fleet.threads_per_machine * rate * 86_400
-        for design in DESIGN_ORDER:
-            vdso = DESIGNS[design].uses_vdso
+        for design in DESIGNS.values():
             rows.append({
-                "design": design, "calls_per_s_per_thread": rate,
+                "design": design.name, "calls_per_s_per_thread": rate,
                 "cpu_core_days_saved_per_day": calls_per_day * saved_ns * 1e-9 / 86_400
-                if vdso else 0.0,
-                "resident_gib": fleet.machines * at.loc[design, "state_bytes_resident_max"]
+                if design.uses_vdso else 0.0,
+                "resident_gib": fleet.machines * at.loc[design.name, "state_bytes_resident_max"]
                 * scale / 2**30,
-                "pinned_gib": fleet.machines * at.loc[design, "state_bytes_unevictable_max"]
+                "pinned_gib": fleet.machines * at.loc[design.name, "state_bytes_unevictable_max"]
                 * scale / 2**30,
             })
     a.simulated["fleet"] = pd.DataFrame(rows)
@@ -546,14 +544,14 @@ CACHE = REPO / "results" / "analysis"
 
 
 def _inputs_key(effort: Effort, what_if: dict | None) -> str:
-    """What an analysis depends on: the model's code and scenarios, data/, the
-    effort and the what-if costs."""
+    """What an analysis depends on: this module and all it imports, the
+    scenario and sweep files, data/, the effort and the what-if costs.  How
+    results are drawn and printed (figures, report) is not imported here, so
+    it never throws an analysis away."""
     h = hashlib.sha256(repr((effort, sorted((what_if or {}).items()))).encode())
+    h.update(codehash.imports_hash(__name__).encode())
     package = Path(__file__).parent
-    # How results are drawn and printed does not change them.
-    presentation = {"figures.py", "report.py", "cli.py", "__main__.py"}
-    files = sorted(p for p in package.rglob("*.py") if p.name not in presentation) \
-        + sorted(package.rglob("*.toml"))
+    files = sorted(package.rglob("*.toml"))
     if DATA.exists():
         files += sorted(DATA.rglob("*.csv"))
     for path in files:
@@ -573,17 +571,12 @@ def cached_run(effort: Effort | str = "study", progress=print,
         with open(path, "rb") as f:
             return pickle.load(f)
     study = run(effort, progress, what_if=what_if)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(pickle.dumps(study))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_bytes(path, pickle.dumps(study))
     return study
 
 
-def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> int:
+def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act,
+              out_is_file: bool = False) -> int:
     """The shared command line of `model figures` and `model report`.
 
     Parses --effort, --out and --what-if, runs (or loads) the study, and
@@ -592,7 +585,7 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
     import argparse
 
     from .calibration import parse_what_if
-    from .cliexit import exit_status
+    from .cliexit import check_out, exit_status
     from .datafiles import DataError
     from .scenario import ScenarioError
 
@@ -603,8 +596,10 @@ def study_cli(argv: list[str], prog: str, doc: str, out_default: Path, act) -> i
     p.add_argument("--out", type=Path, default=out_default, help=f"default {out_default}")
     p.add_argument("--what-if", action="append", dest="what_if", metavar="NAME=VALUE",
                    help="set a cost by hand instead of data/host (repeatable; 'facts' for "
-                        "the FACTS.md selftest figures); flagged in every output")
+                        "an earlier selftest run, docs/sources.md); flagged in every output")
     args = p.parse_args(argv)
-    return exit_status(lambda: act(cached_run(args.effort, what_if=parse_what_if(args.what_if)),
-                                   args),
-                       (DataError, ScenarioError, ValueError))
+
+    def study():
+        check_out(args.out, out_is_file)
+        return act(cached_run(args.effort, what_if=parse_what_if(args.what_if)), args)
+    return exit_status(study, (DataError, ScenarioError, ValueError))

@@ -8,10 +8,8 @@ t-interval removes the run-to-run variation that both designs share.
 Means get a Student-t 95% interval.  Tail metrics (a p99 of stall times, one
 number per run) are skewed across runs and often mostly zeros, so their
 interval comes from scipy.stats.bootstrap with a fixed random_state: the same
-runs always give the same interval.
-
-A metric a run never touched is absent from its frame (the model only emits
-counters that moved); over a set of runs it counts as 0.0, see complete().
+runs always give the same interval.  Every run reports every metric
+(model.sim.metrics.COUNTERS), so no run is ever padded.
 """
 from __future__ import annotations
 
@@ -86,16 +84,6 @@ def tight_enough(metric: str, values, target: float, relative: bool) -> bool:
         return False
     allowed = target * abs(mean) if relative else target
     return half_width(low, high) <= allowed
-
-
-def complete(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Give every run a row for every metric seen in any run (absent means 0.0)."""
-    if runs.empty:
-        return runs
-    wide = runs.pivot_table(index=keys, columns="metric", values="value", aggfunc="first")
-    wide = wide.fillna(0.0)
-    return (wide.stack().rename("value").reset_index()
-            .sort_values(keys + ["metric"], kind="stable").reset_index(drop=True))
 
 
 def summarize(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:

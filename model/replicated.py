@@ -20,32 +20,32 @@ import pandas as pd
 from scipy import stats
 
 from . import replicate
-from .designs import DESIGNS
 from .scenario import load
-from .simulation import simulate
+from .sim.designs import BASELINE, DESIGNS
+from .sim.simulation import simulate
 from .sweep import RESULTS, SweepSpec, run_sweep
 
 CONFIDENCE = replicate.CONFIDENCE
-REFERENCE = "droppable"
 
 
-def spec(name: str, scenario: str, designs=tuple(DESIGNS), replications: int = 5,
+def spec(name: str, scenario: str, designs: tuple | None = None, replications: int = 5,
          overrides: dict | None = None, grid: dict | None = None) -> SweepSpec:
     """A sweep: `scenario` with fixed `overrides`, a factorial `grid`, every
-    point run `replications` times per design (no stopping rule)."""
+    point run `replications` times per design (no stopping rule; default:
+    every design)."""
     base = load(scenario)
     if overrides:
         base = base.with_overrides(overrides)
     return SweepSpec(name=name, description=f"model.questions: {name}", scenario=base,
                      grid=tuple((k, tuple(v)) for k, v in (grid or {}).items()),
-                     designs=tuple(designs), reference=REFERENCE, base_seed=0,
+                     designs=tuple(designs or DESIGNS), reference=BASELINE, base_seed=0,
                      min_replications=replications, max_replications=replications,
                      batch=replications, path="model/questions.py")
 
 
 def runs(sweep: SweepSpec, costs, workers: int = 1, out_root=RESULTS) -> pd.DataFrame:
     """Tidy runs: scenario, point, <grid keys>, design, replication, seed, metric,
-    value; every metric present in every run (absent counters are 0.0)."""
+    value; every run reports every metric."""
     grid_keys = [k for k, _ in sweep.grid]
     if not costs.what_if:
         result = run_sweep(sweep, workers=workers, out=out_root / sweep.name)
@@ -63,33 +63,11 @@ def runs(sweep: SweepSpec, costs, workers: int = 1, out_root=RESULTS) -> pd.Data
                                  costs=costs).metrics
                     rows.append(m.assign(point=point, **{k: scenario.value(k)
                                                          for k in grid_keys}))
-        frame = pd.concat(rows, ignore_index=True).drop(columns=["scenario"])
-        frame = replicate.complete(frame, ["point", *grid_keys, "design", "replication",
-                                           "seed"])
+        frame = (pd.concat(rows, ignore_index=True).drop(columns=["scenario"])
+                 .sort_values(["point", "design", "replication", "metric"], kind="stable",
+                              ignore_index=True))
     frame.insert(0, "scenario", sweep.scenario.name)
-    return with_counters(frame)
-
-
-# Counters the simulation reports only once touched (model/metrics.py keeps
-# them in a defaultdict): a counter no run of a sweep touched is 0 in all.
-COUNTERS = ("calls_vdso", "calls_syscall", "cpu_getrandom_s", "reseeds_first",
-            "reseeds_expiry", "reseeds_drop", "reseeds_fork", "reseed_syscalls",
-            "states_dropped", "states_dropped_per_hour", "key_lives", "key_lives_dropped",
-            "state_pages_dropped", "threads_syscall_fallback", "mlock_failures",
-            "pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct",
-            "droppable_fault_retries", "key_bytes_swapped", "key_bytes_dumpable",
-            "states_shared_over_fork", "forks", "state_bytes_unevictable_max",
-            "memlock_charged_bytes_max", "key_bytes_swappable_max", "state_bytes_resident_max")
-
-
-def with_counters(frame: pd.DataFrame) -> pd.DataFrame:
-    missing = [m for m in COUNTERS if m not in set(frame["metric"])]
-    if not missing:
-        return frame
-    keys = [c for c in frame.columns if c not in ("metric", "value")]
-    runs_ = frame[keys].drop_duplicates()
-    extra = pd.concat([runs_.assign(metric=m, value=0.0) for m in missing], ignore_index=True)
-    return pd.concat([frame, extra], ignore_index=True)
+    return frame
 
 
 def default_workers() -> int:
@@ -122,7 +100,7 @@ def by_design(frame: pd.DataFrame, metric: str) -> dict:
     return {d: g["value"].to_numpy() for d, g in rows.groupby("design", sort=False)}
 
 
-def p_values(frame: pd.DataFrame, reference: str = REFERENCE) -> dict:
+def p_values(frame: pd.DataFrame, reference: str = BASELINE) -> dict:
     """{(design, metric): p} of the paired t-test against `reference`."""
     paired = replicate.paired(frame, ["scenario"], reference)
     return {(r.design, r.metric): r.p_value for r in paired.itertuples()}

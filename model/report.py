@@ -22,7 +22,8 @@ import numpy as np
 
 from . import atomic, questions, replicated
 from .datafiles import model_commit
-from .questions import BASELINE, DESIGN_ORDER, KEY_LIFE_CLAIM, Answer
+from .questions import KEY_LIFE_CLAIM, Answer
+from .sim.designs import BASELINE, DESIGNS, groups
 
 REPORT = Path("results") / "report.txt"
 PROSE_COLUMNS = 72
@@ -30,6 +31,7 @@ TABLE_COLUMNS = 80
 LABEL_WIDTH = 22          # "Amean  " + metric name
 VALUE_WIDTH = 9
 COLUMN_WIDTH = VALUE_WIDTH + 10     # value, " (", gain, ")"
+GRID_WIDTH = 8            # a column per grid point (threads, pressure level)
 SIGNIFICANCE = 0.05
 
 # Compared metrics: (metric, short name, scale, lower_is_better).
@@ -143,7 +145,7 @@ def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = 
         lines += [amean.rstrip(), ci.rstrip()]
     if zero:
         lines += textwrap.wrap("Zero in every run of these designs: " + ", ".join(zero),
-                               TABLE_COLUMNS)
+                               TABLE_COLUMNS, break_on_hyphens=False)
     if ops:
         lines += ["", f"{'Ops (Amean)':<{LABEL_WIDTH}}" + "".join(
             f"{d:>{COLUMN_WIDTH}}" for d in designs)]
@@ -157,9 +159,34 @@ def compare_table(runs, designs: tuple, metrics: tuple, test: str, ops: tuple = 
 
 
 def design_groups() -> list:
-    """Three columns fit in 80: the baseline and two others per table."""
-    others = [d for d in DESIGN_ORDER if d != BASELINE]
-    return [(BASELINE, *others[i:i + 2]) for i in range(0, len(others), 2)]
+    """(group, designs) per comparison table: the baseline and two others of
+    one group (three columns fit in 80), groups in the order of DESIGNS."""
+    return [(group, (BASELINE, *members[i:i + 2]))
+            for group, members in groups().items() for i in range(0, len(members), 2)]
+
+
+def name_width() -> int:
+    """Columns for a design's name in a row label, one blank included."""
+    return max(map(len, DESIGNS)) + 1
+
+
+def design_grid(title: list, key_name: str, values: dict, key_text=str) -> list:
+    """Tables of a row per design and a column per grid point, from
+    {(design, point): value}; as many tables as it takes to keep every line
+    within TABLE_COLUMNS.  A design without values has no row."""
+    width = name_width()
+    points = sorted({point for _, point in values})
+    designs = [d for d in DESIGNS if any((d, p) in values for p in points)]
+    per_table = max(1, (TABLE_COLUMNS - width) // GRID_WIDTH)
+    tables = []
+    for start in range(0, len(points), per_table):
+        chunk = points[start:start + per_table]
+        lines = [*title, "", f"{key_name:<{width}}"
+                 + "".join(f"{key_text(p):>{GRID_WIDTH}}" for p in chunk)]
+        lines += [f"{d:<{width}}" + "".join(num(values.get((d, p), math.nan), GRID_WIDTH)
+                                            for p in chunk) for d in designs]
+        tables.append(lines)
+    return tables
 
 
 def paired_test_line(n: int) -> str:
@@ -261,18 +288,15 @@ def section_q2(r: Report, a: Answer) -> None:
             + (f"Under the default 8 MiB RLIMIT_MEMLOCK the mlock designs fall back "
                f"to the syscall from {fb:,} threads on." if fb else
                "No mlock design reached the 8 MiB RLIMIT_MEMLOCK in this range."))
+    per_point = mem.set_index(["design", "threads"])
     for metric, label in (("state_bytes_resident_max", "state memory resident, KiB"),
                           ("state_bytes_unevictable_max", "unevictable, KiB"),
                           ("memlock_charged_bytes_max", "charged to RLIMIT_MEMLOCK, KiB"),
                           ("threads_syscall_fallback", "threads fallen back to syscall")):
-        scale = 1 / 1024 if metric.endswith("bytes_max") else 1.0
-        lines = [f"Simulated (1 run per point): {label}", "",
-                 f"{'threads':>9}" + "".join(f"{d:>14}" for d in DESIGN_ORDER)]
-        for threads, g in mem.groupby("threads"):
-            g = g.set_index("design")
-            lines.append(f"{threads:>9,}" + "".join(num(g.loc[d, metric] * scale, 14)
-                                                    for d in DESIGN_ORDER))
-        r.table(lines)
+        scale = 1 / 1024 if "_bytes" in metric else 1.0
+        for table in design_grid([f"Simulated (1 run per point): {label}"], "threads",
+                                 (per_point[metric] * scale).to_dict(), lambda t: f"{t:,}"):
+            r.table(table)
     memlock = a.measured.get("memlock")
     if memlock is not None:
         columns = (("limit_bytes", "limit B"), ("states_locked", "states locked"),
@@ -307,7 +331,7 @@ def section_q2(r: Report, a: Answer) -> None:
     notes(r, a)
 
 
-def section_q3(r: Report, a: Answer, effort) -> None:
+def section_q3(r: Report, a: Answer) -> None:
     r.heading("Q3 Memory pressure")
     v, claim = a.values, a.simulated["claim"]
     lo, hi = v["pressure_range"]
@@ -328,7 +352,7 @@ def section_q3(r: Report, a: Answer, effort) -> None:
                 f" At {', '.join(f'{x:g}' for x in short)} MiB no drop was seen, but the runs "
                 "hold too few key lives to show P < 1e-5 (95% upper bound above it)."
                 if short else ""))
-    lines = ["Simulated: P(state dropped in its key life), droppable design",
+    lines = [f"Simulated: P(state dropped in its key life), {BASELINE} design",
              "t-interval over replications; upper95: one-sided Clopper-Pearson bound on",
              "the pooled key lives.", "",
              f"{'peak MiB':>8}{'n':>4}{'P mean':>11}{'CI95 +-':>11}{'key lives':>11}"
@@ -340,27 +364,20 @@ def section_q3(r: Report, a: Answer, effort) -> None:
                      f"{num(row['oom_kills_mean'], 10)}")
     r.table(lines)
     sweep = a.simulated["pressure_runs"]
-    designs = [d for d in DESIGN_ORDER if d in set(sweep["design"])]
-    if len(designs) > 1:
-        for metric, label in (("states_dropped_per_hour", "in-use states dropped per hour"),
-                              ("reseed_syscalls", "reseed syscalls"),
-                              ("reclaim_stall_total_s", "reclaim stall time, s"),
-                              ("oom_kills", "OOM kills")):
+    if sweep["design"].nunique() > 1:
+        for metric, label in questions.Q3_HEADLINES:
             m = sweep[sweep["metric"] == metric]
-            lines = [f"Simulated: Q3 sweep, {label} (mean of "
-                     f"{m.groupby(['pressure', 'design']).size().min()}+ replications)", "",
-                     f"{'peak MiB':>9}" + "".join(f"{d:>14}" for d in designs)]
-            for peak, g in m.groupby("pressure"):
-                means = g.groupby("design")["value"].mean()
-                lines.append(f"{peak:>9g}" + "".join(num(means.get(d, math.nan), 14)
-                                                     for d in designs))
-            r.table(lines)
+            means = m.groupby(["design", "pressure"])["value"].mean().to_dict()
+            title = [f"Simulated: Q3 sweep, {label} (mean of "
+                     f"{m.groupby(['pressure', 'design']).size().min()}+ replications)"]
+            for table in design_grid(title, "peak MiB", means, lambda x: f"{x:g}"):
+                r.table(table)
     runs = a.simulated["scenarios"]
     for scenario in dict.fromkeys(runs["scenario"]):
         mine = runs[runs["scenario"] == scenario]
         n = int(mine["replication"].nunique())
-        for i, designs in enumerate(design_groups()):
-            r.table([f"Simulated: scenario '{scenario}' ({i + 1}/{len(design_groups())})"]
+        for group, designs in design_groups():
+            r.table([f"Simulated: scenario '{scenario}', {group}"]
                     + compare_table(mine, designs, COMPARED, paired_test_line(n), OPS))
     drops = a.measured.get("drops")
     if drops is not None:
@@ -388,8 +405,8 @@ def section_q4(r: Report, a: Answer) -> None:
     r.prose("The fork-server scenario: a pre-forking server on a machine with swap. "
             "Key material that can reach swap or a core dump, and states a parent and "
             "child could share (two processes emitting the same stream).")
-    for i, designs in enumerate(design_groups()):
-        r.table([f"Simulated: scenario 'fork-server' ({i + 1}/{len(design_groups())})"]
+    for group, designs in design_groups():
+        r.table([f"Simulated: scenario 'fork-server', {group}"]
                 + compare_table(runs, designs, FORK_COMPARED, paired_test_line(n)))
     fork = a.measured.get("fork")
     if fork is not None:
@@ -412,11 +429,12 @@ def section_q5(r: Report, a: Answer) -> None:
     r.heading("Q5 Complexity against benefit")
     comp = a.measured.get("complexity")
     if comp is not None:
+        width = name_width()
         lines = ["Measured: data/complexity.csv (patches counted; upstream cited)", "",
-                 f"{'design':<14}{'files':>6}{'+lines':>7}{'-lines':>7}{'+mm':>6}"
+                 f"{'design':<{width}}{'files':>6}{'+lines':>7}{'-lines':>7}{'+mm':>6}"
                  f"{'+arch':>6}{'arches':>7}{'VM flags':>9}{'special':>8}{'fixes':>7}"]
         for _, row in comp.iterrows():
-            lines.append(f"{row['design']:<14}" + "".join(
+            lines.append(f"{row['design']:<{width}}" + "".join(
                 num(row[m], w) for m, w in (("files_changed", 6), ("lines_added_total", 7),
                                             ("lines_removed_total", 7), ("lines_added_mm", 6),
                                             ("lines_added_arch", 6), ("arches_touched", 7),
@@ -442,11 +460,12 @@ def section_q5(r: Report, a: Answer) -> None:
                 lines += textwrap.wrap(text, TABLE_COLUMNS, subsequent_indent="    ")
         r.table(lines)
     benefit = a.simulated["benefit"]
+    width = name_width()
     lines = ["Simulated: benefit per design (means over the Q3 scenarios)", "",
-             f"{'design':<14}{'CPU saved':>10}{'saved s/h':>10}{'pinned KiB':>11}"
+             f"{'design':<{width}}{'CPU saved':>10}{'saved s/h':>10}{'pinned KiB':>11}"
              f"{'drops/h':>10}{'OOM kills':>10}{'fallbacks':>10}"]
     for _, row in benefit.iterrows():
-        lines.append(f"{row['design']:<14}{row['cpu_saved_fraction'] * 100:9.1f}%"
+        lines.append(f"{row['design']:<{width}}{row['cpu_saved_fraction'] * 100:9.1f}%"
                      f"{num(row['cpu_saved_s_per_h'], 10)}"
                      f"{num(row['pinned_bytes_max'] / 1024, 11)}"
                      f"{num(row['states_dropped_per_hour'], 10)}{num(row['oom_kills'], 10)}"
@@ -468,10 +487,11 @@ def section_q6(r: Report, a: Answer) -> None:
                      f"{num(row['cpu_core_days_saved_per_day'], 25)}")
     r.table(lines)
     per = fleet.drop_duplicates("design").set_index("design")
+    width = name_width()
     lines = ["Simulated: state memory fleet-wide (GiB)", "",
-             f"{'design':<14}{'resident':>12}{'pinned':>12}"]
-    for d in DESIGN_ORDER:
-        lines.append(f"{d:<14}{num(per.loc[d, 'resident_gib'], 12)}"
+             f"{'design':<{width}}{'resident':>12}{'pinned':>12}"]
+    for d in DESIGNS:
+        lines.append(f"{d:<{width}}{num(per.loc[d, 'resident_gib'], 12)}"
                      f"{num(per.loc[d, 'pinned_gib'], 12)}")
     r.table(lines)
     notes(r, a)
@@ -496,10 +516,10 @@ def footer(r: Report, study, command: str) -> None:
 
 def build(study, command: str) -> Report:
     r = Report()
-    title = "VM_DROPPABLE study: vDSO getrandom() state memory, five designs"
+    title = f"VM_DROPPABLE study: vDSO getrandom() state memory, {len(DESIGNS)} designs"
     r.heading(title, "=")
-    r.prose("Designs: " + "; ".join(f"{d}" for d in DESIGN_ORDER) + f". Baseline: "
-            f"{BASELINE} (upstream MAP_DROPPABLE). " + study.effort.describe() + ".")
+    r.prose("Designs: " + "; ".join(f"{d.name}: {d.summary}" for d in DESIGNS.values())
+            + f". Baseline: {BASELINE}. " + study.effort.describe() + ".")
     if study.what_if_costs:
         r.prose("WARNING: some of the model's costs are what-ifs set by hand, not fits "
                 "to data/host (listed under Q1): simulated CPU times are indicative only.")
@@ -509,7 +529,7 @@ def build(study, command: str) -> Report:
     a = study.answers
     section_q1(r, a["Q1"])
     section_q2(r, a["Q2"])
-    section_q3(r, a["Q3"], study.effort)
+    section_q3(r, a["Q3"])
     section_q4(r, a["Q4"])
     section_q5(r, a["Q5"])
     section_q6(r, a["Q6"])
@@ -525,4 +545,5 @@ def write(study, out: Path = REPORT, command: str = "python -m model report") ->
 def main(argv: list[str]) -> int:
     def report(study, args):
         print(write(study, args.out, "python -m model report " + shlex.join(argv)))
-    return questions.study_cli(argv, "python -m model report", __doc__, REPORT, report)
+    return questions.study_cli(argv, "python -m model report", __doc__, REPORT, report,
+                               out_is_file=True)

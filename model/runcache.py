@@ -3,11 +3,10 @@
 One JSON file per finished run, named by a hash of everything that decides
 its numbers: the scenario (every parameter, overrides applied), the design,
 the seed, the replication and the model version.  The model version hashes
-the model package's source files and the costs the run used, so editing the
-model or recalibrating it never serves a stale run.  The sweep's own
-machinery (this file, model/sweep.py, model/replicate.py, model/workers.py)
-is left out of that hash: it does not change what a run computes, and a
-fixed progress bar should not cost an hour of reruns.
+the simulation core's sources (model/sim/, see model.codehash) and the costs
+the run used, so editing the model or recalibrating it never serves a stale
+run, while the machinery around it (sweeps, workers, statistics, figures,
+the report) can change without costing an hour of reruns.
 
 Each file is written atomically by the parent process when a run completes,
 so Ctrl-C or a killed worker loses nothing that finished and leaves nothing
@@ -17,32 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from . import atomic
-
-MODEL_DIR = Path(__file__).parent
-# Orchestration only: see the module docstring.
-NOT_MODEL = {"sweep.py", "replicate.py", "runcache.py", "workers.py", "__main__.py",
-             "cliexit.py",
-             # What reads results, not what makes them.
-             "questions.py", "replicated.py", "datafiles.py", "figures.py", "report.py"}
-
-
-@lru_cache(maxsize=None)
-def _source_hash() -> str:
-    h = hashlib.sha256()
-    for path in sorted(MODEL_DIR.glob("*.py")):
-        if path.name in NOT_MODEL:
-            continue
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+from .codehash import sim_hash
 
 
 def model_version(costs) -> str:
-    """A short hash of the model's sources and of the costs (numbers and sources)."""
-    h = hashlib.sha256(_source_hash().encode())
+    """A short hash of the simulation core's sources and of the costs (numbers and sources)."""
+    h = hashlib.sha256(sim_hash().encode())
     h.update(repr(costs).encode())
     return h.hexdigest()[:16]
 

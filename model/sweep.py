@@ -10,8 +10,9 @@ dotted parameters, the designs, and how many replications to run:
     name = "q3-pressure"              # default: the file's stem
     scenario = "server"               # a name from model/scenarios/, or a path
                                       # (relative to this file) ending in .toml
-    designs = ["syscall", "droppable", "mlock", "mlock-inherit", "exempt"]
+    designs = ["syscall", "droppable", "mlock"]     # default: every design
     reference = "droppable"           # paired differences are design - reference
+                                      # (default: the baseline, model.sim.designs)
     base_seed = 0
 
     [overrides]                       # applied to every grid point
@@ -57,13 +58,13 @@ design (in the file's order), replication and metric.  workers=1 runs in this
 process; workers=N uses N local processes; dask_address a running
 dask.distributed scheduler (tcp://host:port) whose workers can import model.
 
-run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=False,
+run_sweep(spec_or_path, workers=1, dask_address=None, out=None, progress=True,
 cache=True, on_run=None): `out` defaults to results/sweeps/<name>/; finished
 runs are cached in out/cache/ (see model.runcache), so calling it again, or
-rerunning an interrupted sweep, redoes nothing finished.  The CSVs (runs,
-summary, paired, points, failures) and sweep.json are written atomically at
-the end.  A metric a run did not report counts as 0.0 (the model emits only
-the counters that moved).  A failed run is reported on stderr with its
+rerunning an interrupted sweep, redoes nothing finished.  `progress` is a
+bar on a terminal, a line every 30 s elsewhere (model.progress).  The CSVs
+(runs, summary, paired, points, failures) and sweep.json are written
+atomically at the end.  A failed run is reported on stderr with its
 parameters, left out of the statistics and counted in summary.n_failed; it
 does not stop the sweep, but the CLI then exits 1.
 """
@@ -76,7 +77,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,14 +84,14 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, replicate, runcache, workers as workers_mod
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
+from .progress import Progress
 from .calibration import load_costs
-from .designs import DESIGNS
-from .scenario import Scenario, ScenarioError, load
+from .sim.designs import BASELINE, DESIGNS
+from .scenario import Scenario, ScenarioError, load, read_toml
 
 RESULTS = Path("results") / "sweeps"
 SWEEP_DIR = Path(__file__).parent / "sweeps"
-DEFAULT_REFERENCE = "droppable"
 RUN_KEYS = ["point", "design", "replication", "seed"]
 
 
@@ -163,12 +163,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     path = Path(path)
     if not path.exists() and not path.suffix and (SWEEP_DIR / f"{path}.toml").exists():
         path = SWEEP_DIR / f"{path}.toml"
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path}: no such sweep file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SweepError(f"{path}: not valid TOML: {e}") from None
+    raw = read_toml(path, SweepError, "no such sweep file")
     try:
         return _spec_from_dict(raw, path)
     except ScenarioError as e:
@@ -215,8 +210,7 @@ def _spec_from_dict(raw: dict, path: Path) -> SweepSpec:
                              f"(known: {', '.join(DESIGNS)})")
     if len(set(designs)) != len(designs):
         raise SweepError(f"{where}: sweep.designs: a design is listed twice")
-    reference = head.get("reference", DEFAULT_REFERENCE if DEFAULT_REFERENCE in designs
-                         else designs[0])
+    reference = head.get("reference", BASELINE if BASELINE in designs else designs[0])
     if reference not in designs:
         raise SweepError(f"{where}: sweep.reference = {reference!r}: not one of sweep.designs")
     base_seed = head.get("base_seed", 0)
@@ -277,36 +271,8 @@ def _count(where: str, name: str, value, minimum: int) -> int:
 
 # -- running it ------------------------------------------------------------------------
 
-class _Progress:
-    def __init__(self, enabled: bool, total: int, name: str):
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, desc=name, unit="run", file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.05)
-
-    def grow(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.total += n
-            self.bar.refresh()
-
-    def step(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def write(self, line: str) -> None:
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
-              out: str | Path | None = None, progress: bool = False, cache: bool = True,
+              out: str | Path | None = None, progress: bool = True, cache: bool = True,
               on_run=None) -> SweepResult:
     """Run (or resume) a sweep and write its CSVs; see the module docstring.
 
@@ -316,8 +282,13 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_spec(spec_or_path)
     if workers < 1:
         raise SweepError(f"--workers {workers}: must be >= 1")
+    if workers > workers_mod.max_workers():
+        print(f"note: --workers {workers} capped at {workers_mod.max_workers()} "
+              f"({workers_mod.MAX_WORKERS_PER_CPU} per CPU, {os.cpu_count()} CPUs)",
+              file=sys.stderr)
+        workers = workers_mod.max_workers()
     started = time.perf_counter()
-    out = Path(out) if out is not None else RESULTS / spec.name
+    out = check_out(out if out is not None else RESULTS / spec.name)
     costs = load_costs()
     version = runcache.model_version(costs)
     store = runcache.RunCache(out / "cache") if cache else None
@@ -331,7 +302,9 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
     stopped = [""] * len(points)
     counts = {"cache_hits": 0, "executed": 0}
     engine = workers_mod.backend(workers, dask_address)
-    bar = _Progress(progress, 0, spec.name)
+    # Every point's first batch is known now; later batches grow the total.
+    bar = Progress(len(points) * spec.min_replications * len(spec.designs), spec.name, "runs",
+                   enabled=progress)
 
     def describe(task) -> str:
         values = ", ".join(f"{k}={v!r}" for k, v in points[task.point][0].items())
@@ -347,14 +320,15 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
                       {"sweep": spec.name, "point": points[task.point][0],
                        "design": task.design, "replication": task.replication,
                        "seed": task.seed, "model_version": version})
-        bar.step()
+        bar.update()
         if on_run is not None:
             on_run(task, outcome, from_cache)
 
     def schedule(point: int, n: int) -> None:
         reps = range(planned[point], min(planned[point] + n, spec.max_replications))
+        if reps.start >= spec.min_replications:
+            bar.grow(len(reps) * len(spec.designs))
         planned[point] = reps.stop
-        bar.grow(len(reps) * len(spec.designs))
         scenario = points[point][1]
         for rep in reps:
             for design in spec.designs:
@@ -427,7 +401,9 @@ def _finish(spec, points, grid_keys, outcomes, planned, stopped, out, version, c
         else:
             failures.append((point, design, rep, seeds[rep], outcome["error"]))
     runs = pd.DataFrame(rows, columns=RUN_KEYS + ["metric", "value"])
-    runs = replicate.complete(runs, RUN_KEYS)
+    # Sorted before any statistics, so that sums run in the same order
+    # whatever order the workers finished in.
+    runs = runs.sort_values(RUN_KEYS + ["metric"], kind="stable", ignore_index=True)
     grid = pd.DataFrame([{"point": i, **{k: _cell(sc.value(k)) for k in grid_keys}}
                          for i, (_, sc) in enumerate(points)])
     design_order = {d: i for i, d in enumerate(spec.designs)}
@@ -502,9 +478,10 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
     rows = result.summary[result.summary["metric"] == metric]
     grid_keys = [k for k, _ in spec.grid]
     lines = [f"{spec.name}: {metric}, mean [95% CI] over replications"]
+    labels = {k: _grid_labels(k, rows[k].unique()) for k in grid_keys}
     for point, group in rows.groupby("point", sort=True):
         first = group.iloc[0]
-        label = ", ".join(f"{k}={_grid_label(k, first[k])}" for k in grid_keys) or "base"
+        label = ", ".join(f"{k}={labels[k][first[k]]}" for k in grid_keys) or "base"
         lines.append(f"  point {point}: {label}")
         for _, r in group.iterrows():
             lines.append(f"    {r['design']:<14} {_num(r['mean']):>12} "
@@ -513,11 +490,16 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _grid_label(key: str, value) -> str:
-    """Sizes in MiB, one unit for a whole column so that levels line up."""
-    if "_bytes" in key and isinstance(value, (int, float, np.number)) and value >= 1 << 20:
-        return f"{value / (1 << 20):g} MiB" + ("/s" if key.endswith("_per_s") else "")
-    return str(value)
+def _grid_labels(key: str, values) -> dict:
+    """Each level of one grid key as the model sees it -> its label: sizes in
+    MiB when any level is a MiB or more, one unit for the whole key so that
+    0 reads `0 MiB/s` beside `64 MiB/s`."""
+    numbers = [v for v in values if isinstance(v, (int, float, np.number))]
+    if "_bytes" not in key or not numbers or max(numbers) < 1 << 20:
+        return {v: str(v) for v in values}
+    per_s = "/s" if key.endswith("_per_s") else ""
+    return {v: f"{v / (1 << 20):g} MiB{per_s}" if isinstance(v, (int, float, np.number))
+            else str(v) for v in values}
 
 
 def _num(x: float) -> str:
@@ -543,5 +525,5 @@ def main(argv: list[str]) -> int:
         print(f"{result.executed} runs executed, {result.cache_hits} from cache, "
               f"{len(result.failures)} failed, in {result.wall_s:.1f} s; wrote {result.out}/")
         return 1 if len(result.failures) else 0
-    return exit_status(sweep, (SweepError, ScenarioError, OSError),
+    return exit_status(sweep, (SweepError, ScenarioError, workers_mod.BackendError, OSError),
                        "interrupted: finished runs are cached; run the same command to resume")

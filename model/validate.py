@@ -23,12 +23,14 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          mlock design: who the OOM killer takes, reported beside the table.
   guest  Every memcg pressure sample in data/guests/*.csv (QEMU guests of the
          patched 6.12 kernels; nothing there is ever fitted) is predicted the
-         same way, with the design of the mapping (kind=vdso: what the vDSO
-         asks for, exempt pages on the exempt kernel and MAP_DROPPABLE on the
-         others; droppable: droppable; locked: mlock; anon: an anonymous
-         region).  Runs after a swapon get no swap in the model:
-         the harness sets the memcg's memory.swap.max to 0 (v1: swappiness 0),
-         and the guests' pgscan_anon and pswpout stay 0 there.
+         same way, with the design of the mapping on that guest's kernel
+         (region_design(): kind=vdso is what the vDSO asks for, exempt pages
+         on the exempt kernel and MAP_DROPPABLE on the others; droppable is
+         MAP_DROPPABLE as that kernel reclaims it, droppable-fixed on the
+         fix's kernel; locked: mlock; anon: an anonymous region).  Runs
+         after a swapon get no swap in the model: the harness sets the
+         memcg's memory.swap.max to 0 (v1: swappiness 0), and the guests'
+         pgscan_anon and pswpout stay 0 there.
          Global-pressure runs (limit above the guest's RAM) are listed as not
          predicted (global): the guest kernel's own unreclaimable memory is
          not measured.
@@ -54,12 +56,15 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .cliexit import exit_status
+from .cliexit import check_out, exit_status
+from .progress import Progress
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
-                          provenance_table, read_table, rel_path)
-from .designs import DROPPABLE
+                          provenance_table, read_table)
+from .datafiles import rel_path
+from .sim.designs import BASELINE, DESIGNS
+from .sim.placement import DROP, DROPPABLE
 from .scenario import ScenarioError, load
-from .simulation import simulate
+from .sim.simulation import simulate
 
 TRAIN_SIZES = (4, 32, 256, 4096)
 TRAIN_LIMITS = (256,)
@@ -115,7 +120,7 @@ def reseed_cases(data_dir: Path) -> list[dict]:
         warm = group.loc[group["state"] == "warm", "ns_per_call"]
         if len(dropped) and len(warm):
             meas = float(dropped.median() - warm.median())
-            pred = costs.reseed_ns + costs.fault_ns[DROPPABLE]
+            pred = costs.reseed_ns + costs.fault_ns[DROPPABLE.mapping]
             rows.append(_row("reseed", f"call on a dropped state, {int(size)} B", meas, pred,
                              abs(pred / meas - 1), "ns", "dropped - warm"))
     return rows
@@ -150,7 +155,7 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
     for (kind, touch, limit, region, hog), group in frame.groupby(keys, sort=True):
         if kind == "droppable" and limit in TRAIN_LIMITS:
             continue
-        design = {"droppable": "droppable", "locked": "mlock"}.get(kind)
+        design = region_design(BASELINE, kind) if kind in ("droppable", "locked") else None
         if design is None:
             continue
         scenario = load("memcg-drop", {
@@ -165,7 +170,7 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
         case = f"{touch} L={int(limit)} D={int(region)} H={int(hog)}"
         measured_fates = _fates(group)
         fates.append({"case": f"{kind} {case}", "measured": measured_fates,
-                      "predicted": "+".join(_model_fate(v) for v in victims) or "none killed"})
+                      "predicted": "+".join(victims) or "none killed"})
         if kind != "droppable":
             continue
         fractions = group["drop_fraction"].dropna()
@@ -186,7 +191,24 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
 
 GUEST_COLUMNS = ("where", "variant", "design", "run", "args", "record", "exp", "line", "metric",
                  "value")
-REGION_DESIGN = {"droppable": "droppable", "locked": "mlock", "anon": "syscall"}
+
+
+def region_design(kernel: str, kind: str) -> str | None:
+    """The model design for a harness region of `kind` on a kernel built for
+    design `kernel` (the `design` column of data/guests/), or None.
+
+    A droppable mapping is reclaimed as that kernel reclaims MAP_DROPPABLE:
+    its own design if that drops (droppable-fixed on the fix's kernel), else
+    upstream's.  The vDSO asks for the kernel design's own mapping where the
+    kernel provides it (exempt), and for MAP_DROPPABLE where the design's
+    state is locked by userspace (mlock-inherit).
+    """
+    own = DESIGNS.get(kernel)
+    droppable = kernel if own is not None and own.placement.reclaim == DROP else BASELINE
+    if kind == "vdso":
+        return kernel if own is not None and own.uses_vdso and not own.charged_to_memlock \
+            else droppable
+    return {"droppable": droppable, "locked": "mlock", "anon": "syscall"}.get(kind)
 
 
 def guest_samples(data_dir: Path) -> pd.DataFrame:
@@ -232,8 +254,7 @@ def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], l
             notes.append(f"guest, not predicted (global): {case}")
             continue
         # Only the exempt kernel changes the mapping the vDSO asks libc for.
-        design = (("exempt" if vdesign == "exempt" else "droppable") if kind == "vdso"
-                  else REGION_DESIGN.get(kind))
+        design = region_design(vdesign, kind)
         if design is None:
             notes.append(f"guest: not predicted (kind {kind}): {case}")
             continue
@@ -265,10 +286,6 @@ def _fates(group: pd.DataFrame) -> str:
             killed.append(f"{'region' if who == 'holder' else 'hog'}" +
                           ("" if n == len(group) else f" {n}/{len(group)}"))
     return "+".join(sorted(killed)) or "none killed"
-
-
-def _model_fate(victim: str) -> str:
-    return "region" if victim == "region" else "hog" if victim == "hog" else victim
 
 
 def format_parameters(costs) -> list[str]:
@@ -346,12 +363,19 @@ def main(argv: list[str]) -> int:
     def validate():
         if args.seeds < 1:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
+        check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
-        rows = call_cases(args.data) + reseed_cases(args.data)
-        drops, fates = drop_cases(args.data, seeds)
-        rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
-        costs = load_costs(data_dir=args.data)
-        guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+        with Progress(3, "validate: call and reseed costs", "steps") as bar:
+            rows = call_cases(args.data) + reseed_cases(args.data)
+            bar.update()
+            bar.doing(f"validate: host pressure points x {len(seeds)} seeds")
+            drops, fates = drop_cases(args.data, seeds)
+            rows += sorted(drops, key=lambda r: r["group"] == "pgscan")
+            costs = load_costs(data_dir=args.data)
+            bar.update()
+            bar.doing("validate: guest pressure samples")
+            guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+            bar.update()
         rows += guests
         fates += guest_fates
         if not rows:

@@ -7,17 +7,37 @@ before it writes.
 
 A run's own exception comes back as an outcome, not raised, so one broken
 grid point cannot sink the sweep.  A worker that dies under a run (killed,
-out of memory) is reported the same way.
+out of memory) is reported the same way.  Local workers die with the sweep
+that started them, even by SIGKILL; a Dask scheduler that cannot be reached
+is one line within seconds (BackendError).
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import os
+import signal
+import socket
+import sys
 import traceback
 from collections import deque
 from dataclasses import dataclass
 
-from .simulation import simulate
+from .sim.simulation import simulate
+
+# Local workers per CPU at most: the runs are CPU-bound, so more only costs
+# memory (each worker is a Python process of about 100 MB).
+MAX_WORKERS_PER_CPU = 4
+CONNECT_TIMEOUT_S = 5
+PR_SET_PDEATHSIG = 1        # include/uapi/linux/prctl.h
+
+
+class BackendError(ValueError):
+    """A backend that cannot start; str() is the one-line message."""
+
+
+def max_workers() -> int:
+    return MAX_WORKERS_PER_CPU * (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -27,7 +47,7 @@ class Task:
     replication: int
     seed: int
     scenario: object        # model.Scenario, overrides applied
-    costs: object           # model.costs.Costs
+    costs: object           # model.sim.costs.Costs
     key: str                # runcache key
 
 
@@ -78,7 +98,7 @@ class LocalProcesses:
 
     def __init__(self, workers: int):
         self.workers = workers
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers)
+        self.pool = self._pool()
         self.futures: dict = {}        # in flight: future -> task
         self.queue: deque = deque()    # not yet handed to the pool
         self.suspects: deque = deque()  # in flight when the pool broke: run alone
@@ -144,7 +164,11 @@ class LocalProcesses:
                 self.suspects.append(task)
         self.futures.clear()
         self.alone = False
-        self.pool = cf.ProcessPoolExecutor(max_workers=self.workers)
+        self.pool = self._pool()
+
+    def _pool(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=self.workers, initializer=_die_with_parent,
+                                      initargs=(os.getpid(),))
 
     def close(self) -> None:
         self.queue.clear()
@@ -152,12 +176,30 @@ class LocalProcesses:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: the kernel SIGKILLs this worker when its parent dies.
+
+    prctl(PR_SET_PDEATHSIG) fires when the thread that forked the worker
+    exits; ProcessPoolExecutor forks from the thread that submits, the
+    sweep's.  A parent that died before the prctl is caught by getppid().
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 class Dask:
     """A dask.distributed cluster at `address` (tcp://host:port)."""
 
     def __init__(self, address: str):
+        _reachable(address)
         from distributed import Client, as_completed
-        self.client = Client(address, set_as_default=False)
+        try:
+            self.client = Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as e:
+            raise BackendError(f"--dask {address}: {e}".replace("\n", " ")) from None
         self.done = as_completed(loop=self.client.loop)
         self.futures: dict = {}
 
@@ -183,6 +225,30 @@ class Dask:
         if self.futures:
             self.client.cancel([future for future, _ in self.futures.values()])
         self.client.close()
+
+
+def _reachable(address: str) -> None:
+    """Refuse a malformed address at once, and a TCP one nobody answers within
+    CONNECT_TIMEOUT_S: distributed.Client would retry for 30 s, then print a
+    traceback from its own teardown."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    try:
+        scheme, location = parse_address(address, strict=True)
+        if scheme not in ("tcp", "tls"):
+            return                              # inproc:// etc.: nothing to dial
+        host, port = parse_host_port(location)
+        if not 0 < port < 65536:
+            raise ValueError(port)
+    except ValueError:
+        raise BackendError(f"--dask {address}: not a scheduler address "
+                           f"(expected tcp://HOST:PORT)") from None
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except socket.timeout:
+        raise BackendError(f"--dask {address}: no answer within {CONNECT_TIMEOUT_S} s") \
+            from None
+    except OSError as e:
+        raise BackendError(f"--dask {address}: {e.strerror or e}") from None
 
 
 def _order(task: Task):

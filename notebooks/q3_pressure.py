@@ -44,7 +44,7 @@ for note in answer.notes:
 answer.simulated["claim"]
 
 # %%
-print(figures.crossing_text(answer.values))
+print(figures.crossing_text(answer.values, answer.simulated["claim"]))
 
 # %%
 answer.measured.get("drops", "data/host/pressure.csv absent")

@@ -10,7 +10,7 @@ import pytest
 import model
 from model import calibration, cli, validate
 from model.calibration import CalibrationError, load_costs, parse_what_if
-from model.costs import Linear, SizeCurve
+from model.sim.costs import Linear, SizeCurve
 from model.fits import median_ci
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,14 +105,6 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
     assert "kind=mlock2_onfault" in costs.sources["fault_ns.unevictable"]
 
 
-def test_load_is_fast(tmp_path):
-    import time
-    data = synthetic(tmp_path)
-    started = time.perf_counter()
-    load_costs(data_dir=data, what_if={"reseed_ns": 1.0})
-    assert time.perf_counter() - started < 1.0
-
-
 @pytest.mark.skipif(not all((HOST / f).exists() for f in calibration.COLUMNS),
                     reason="data/host lacks a timing CSV (make calibrate writes them)")
 def test_costs_from_committed_data_host():
@@ -183,7 +175,8 @@ def test_what_if_keys_and_presets_are_checked():
 def test_the_facts_preset_is_only_a_flagged_what_if(tmp_path):
     costs = load_costs(data_dir=synthetic(tmp_path), what_if=parse_what_if(["facts"]))
     assert costs.what_if and costs.vdso == Linear(22.5, 0.0)
-    assert "FACTS" not in costs.sources["reseed_ns"] and "what-if" in costs.sources["vdso"]
+    assert not costs.sources["reseed_ns"].startswith("what-if")
+    assert "what-if" in costs.sources["vdso"]
 
 
 # --- what-ifs are flagged in every output ------------------------------------------------
@@ -213,7 +206,8 @@ def test_measured_costs_are_not_flagged(tmp_path):
 
 @pytest.mark.parametrize("hog_mib, dropped", [(100, 0.0), (200, 1.0)])
 def test_cold_region_is_kept_under_the_limit_and_lost_whole_over_it(tmp_path, hog_mib, dropped):
-    """FACTS.md: limit 256 MiB, 128 MiB droppable: a 100 MiB hog drops nothing, 200 all."""
+    """As data/host/pressure.csv measured (cold, limit 256 MiB, 128 MiB droppable): a hog
+    that leaves the sum under the limit drops nothing (115 MiB), one over it all (141 up)."""
     costs = load_costs(data_dir=synthetic(tmp_path))
     scenario = model.load("memcg-drop", {"pressure.anon_base_bytes": f"{hog_mib} MiB"})
     result = model.simulate(scenario, "droppable", seed=1, costs=costs, check_invariants=True)

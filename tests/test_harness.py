@@ -57,6 +57,25 @@ def test_parse_rejects_malformed_lines_in_one_line(line, complaint):
     assert complaint in message and "\n" not in message and message.startswith("run:2:")
 
 
+STATES_LINE = (
+    "sample exp=states sample=0 class=1 rate_hz=0.05 threads=28 class_pages=1 "
+    "class_pages_shared=0 calls=87 calls_zeroed=27 calls_zeroed_absent=1 key_lives=66 "
+    "key_lives_dropped=27 p_drop_key_life=0.4091 warm_call_ns_p50=176 zeroed_call_ns_p50=2304 "
+    "pattern=poisson layout=grouped per_page=28 pages=3 run_s=60 key_life_s=10 pressure=churn "
+    "scope=memcg limit_mib=256 churn_bytes_per_s=2279461526 hog_mib=0 spike_mib=0 "
+    "usage_at_limit_frac=0.987 failcnt=94166 memcg_oom_kills=0 caller=exited reader=exited "
+    "hog=none outcome=ok pgscan_file=10 pgsteal_file=10 pgactivate=3 first_zeroed_s=na")
+
+
+def test_parse_states_line():
+    rec = parse_line(STATES_LINE)
+    assert rec.exp == "states" and rec.fields["rate_hz"] == pytest.approx(0.05)
+    assert rec.fields["calls_zeroed"] == 27 and rec.fields["first_zeroed_s"] is None
+    assert rec.fields["pressure"] == "churn" and rec.fields["churn_bytes_per_s"] == 2279461526
+    with pytest.raises(HarnessOutputError, match="lacks key_lives_dropped"):
+        parse_line(STATES_LINE.replace("key_lives_dropped=27 ", ""))
+
+
 def test_csv_writer_is_atomic_and_demands_provenance(tmp_path):
     target = tmp_path / "x.csv"
     with pytest.raises(ValueError, match="provenance column 'where'"):
@@ -100,6 +119,21 @@ def test_static_build_runs_the_selfcheck(harness):
     (["callcost", "--sizes", "4,x"], "--sizes"),
     (["callcost", "--bogus", "1"], "unknown option"),
     (["pressure", "--kind", "weird"], "--kind"),
+    (["pressure", "--touch", "warm"], "--touch"),
+    (["pressure", "--tlb-flush", "sweep"], "needs --touch hot or write"),
+    (["pressure", "--touch", "write", "--kind", "file"], "writable --kind"),
+    (["pressure", "--touch", "write", "--tlb-flush", "sweep", "--readers", "2"], "--readers 1"),
+    (["pressure", "--readers", "0"], "--readers"),
+    (["states", "--classes", "1000"], "RATE_HZ:THREADS"),
+    (["states", "--classes", "0.001:4"], "rate outside"),
+    (["states", "--classes", "10:600"], "threads"),
+    (["states", "--classes", "10:300,1:300"], "at most 512"),
+    (["states", "--pattern", "bursty"], "--pattern"),
+    (["states", "--layout", "random"], "--layout"),
+    (["states", "--per-page", "29"], "--per-page"),
+    (["states", "--run-s", "10", "--key-life-s", "60"], "--key-life-s"),
+    (["states", "--spike-mib", "8", "--spike-period-s", "1", "--spike-hold-ms", "1000"],
+     "--spike-hold-ms"),
     (["nosuch"], "unknown subcommand"),
 ])
 def test_bad_options_are_one_line_errors(harness, args, complaint):
@@ -140,6 +174,84 @@ def test_interrupted_pressure_run_removes_its_cgroup(harness, sig):
             proc.wait()
     assert proc.returncode == 128 + sig and "cgroups removed" in err
     assert not our_cgroups(proc.pid)
+
+
+def run_states(harness, *args, timeout=30):
+    result = subprocess.run([str(harness), "states", *args], capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    records, _ = parse(result.stdout)
+    if records and records[0].kind == "skip":
+        pytest.skip(f"states: {records[0].fields['reason']}")
+    return [r.fields for r in records]
+
+
+@needs_cc
+@pytest.mark.parametrize("layout, per_page, pages, shared", [
+    ("grouped", "0", [1, 1], [0, 0]),        # each class on a page of its own
+    ("interleaved", "0", [1, 1], [1, 1]),    # both classes on one page
+    ("grouped", "1", [3, 2], [0, 0]),        # every thread alone on its page
+    ("interleaved", "2", [3, 2], [2, 2]),    # pairs of one busy and one idle thread, then 1 busy
+])
+def test_states_layout_without_a_memcg(harness, layout, per_page, pages, shared):
+    """Global scope (no memcg, as in a guest without cgroups): the layout is as asked."""
+    rows = run_states(harness, "--classes", "50:3,1:2", "--layout", layout, "--per-page",
+                      per_page, "--run-s", "1", "--key-life-s", "1", "--settle-s", "0",
+                      "--limit-mib", "0")
+    assert [r["class_pages"] for r in rows] == pages
+    assert [r["class_pages_shared"] for r in rows] == shared
+    assert all(r["scope"] == "global" and r["failcnt"] is None and r["limit_bytes"] is None
+               for r in rows)
+    busy = rows[0]
+    assert busy["calls"] > 0 and busy["calls_zeroed"] == 0 and busy["call_errors"] == 0
+    assert busy["key_lives"] == 3 and busy["key_lives_dropped"] == 0    # one life per thread
+
+
+@needs_cc
+def test_states_periodic_threads_share_their_deadlines(harness):
+    """periodic: 4 threads at 20 Hz for 2 s make 40 calls each, none skipped."""
+    rows = run_states(harness, "--classes", "20:4", "--pattern", "periodic", "--run-s", "2",
+                      "--key-life-s", "1", "--settle-s", "0", "--limit-mib", "0")
+    assert rows[0]["calls"] == 4 * 40 and rows[0]["deadlines_skipped"] == 0
+
+
+@needs_cc
+def test_states_refuses_a_churn_file_in_memory(harness, tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        pytest.skip("no /dev/shm")
+    result = subprocess.run([str(harness), "states", "--churn-mib", "4", "--churn-dir", str(shm),
+                             "--run-s", "1", "--key-life-s", "1"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "skip exp=states reason=churn_dir_in_memory" in result.stdout
+
+
+@needs_cc
+@pytest.mark.skipif(not memcg_usable(), reason="needs root and a memory cgroup")
+def test_interrupted_states_run_removes_its_cgroup_and_children(harness):
+    proc = subprocess.Popen([str(harness), "states", "--classes", "100:4", "--run-s", "60",
+                             "--key-life-s", "60", "--settle-s", "1", "--limit-mib", "64",
+                             "--hog-mib", "8", "--churn-mib", "16"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not our_cgroups(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert our_cgroups(proc.pid), "the harness never created its cgroup"
+        time.sleep(1.0)     # caller, reader and hog running inside it
+        children = [int(p) for p in our_cgroups(proc.pid)[0].joinpath("cgroup.procs")
+                    .read_text().split()]
+        assert len(children) == 3
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM and "cgroups removed" in err
+    assert not our_cgroups(proc.pid)
+    assert not [c for c in children if Path(f"/proc/{c}").exists()]
 
 
 # --- a reduced host measurement ------------------------------------------
@@ -221,6 +333,49 @@ def test_quick_run_pressure_fractions_are_fractions(quick_run):
 
 
 @needs_cc
+def test_quick_run_states_under_churn(quick_run):
+    """The quick states run: a memcg held at its limit by page-cache churn, proven."""
+    rows = read(quick_run, "states")
+    assert {r["class"] for r in rows} == {"0", "1"} and {r["regime"] for r in rows} == {"churn"}
+    for r in rows:
+        calls, zeroed = int(r["calls"]), int(r["calls_zeroed"])
+        assert 0 < calls and 0 <= int(r["calls_zeroed_absent"]) <= zeroed <= calls
+        assert 0 <= int(r["key_lives_dropped"]) <= int(r["key_lives"])
+        assert r["outcome"] == "ok" and r["caller"] == "exited" and int(r["call_errors"]) == 0
+        assert int(r["failcnt"]) > 0 and float(r["usage_at_limit_frac"]) > 0   # the limit was hit
+        assert float(r["churn_bytes_per_s"]) > 0 and r["pressure"] == "churn"
+        assert int(r["usage_max_bytes"]) <= int(r["limit_bytes"])
+        assert 0 <= float(r["cpu_busy_before"]) <= 1    # timing-sensitive: busy recorded
+
+
+@needs_cc
+def test_quick_run_pressure_tlb_variants(quick_run):
+    rows = read(quick_run, "pressure_tlb")
+    by_touch = {r["touch"]: r for r in rows}
+    assert set(by_touch) == {"hot", "write"} and {r["tlb_flush"] for r in rows} == {"sweep"}
+    assert by_touch["hot"]["write_refaults"] == ""          # na: nothing is written
+    assert int(by_touch["write"]["write_refaults"]) >= 0
+    assert all(int(r["sweeps"]) >= 1 for r in rows)
+
+
+def test_full_plan_states_campaign_covers_the_issue():
+    """Both call patterns, rates 0.05 Hz to 1 kHz, churn and hog pressure and a
+    control, repeated with their own seeds; held under the CPU lock as timing."""
+    runs = host.full_plan().runs["states"]
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    assert {o["--pattern"] for o in opts} == {"poisson", "periodic"}
+    rates = {float(c.split(":")[0]) for o in opts for c in o["--classes"].split(",")}
+    assert min(rates) == 0.05 and max(rates) == 1000
+    regimes = {cols["regime"] for cols, _ in runs}
+    assert {"control", "churn", "hog_churn", "spike_churn"} <= regimes
+    churn = [o for (cols, _), o in zip(runs, opts) if cols["regime"] == "churn"
+             and o.get("--layout", "grouped") == "grouped" and o.get("--per-page") is None]
+    assert len({(o["--pattern"], o["--seed"]) for o in churn}) == len(churn) >= 6
+    assert all(len(args) == len(set(args[::2])) * 2 for _, args in runs)   # no option twice
+    assert "states" in host.TIMING
+
+
+@needs_cc
 def test_quick_run_fork_and_memlock_facts(quick_run):
     fork = {r["check"]: r for r in read(quick_run, "fork")}
     if "droppable_wiped" in fork:
@@ -250,6 +405,26 @@ def test_bench_single_output_is_read_and_compared(tmp_path):
     fake.write_text("#!/bin/sh\necho 'nothing useful'\n")
     with pytest.raises(selftest.SelftestError, match="unreadable output"):
         selftest.bench_single(fake)
+
+
+def test_openssl_speed_output_is_read():
+    from measure import openssl_speed
+    text = ("+DT:ChaCha20:1:16\n+R:14664833:ChaCha20:0.600000\n+H:16\n"
+            "+F:25:ChaCha20:391062213.33\n")
+    r = openssl_speed.parse(text, 16)
+    assert r["calls"] == 14664833 and r["bytes_per_s"] == 391062213
+    assert r["ns_per_call"] == pytest.approx(16 / 391062213.33 * 1e9, abs=0.01)
+    with pytest.raises(openssl_speed.OpensslError, match="unreadable output for 16 bytes"):
+        openssl_speed.parse("+H:16\n", 16)
+
+
+@needs_cc
+def test_quick_run_chacha20_at_the_callcost_sizes(quick_run):
+    rows = read(quick_run, "chacha20")
+    sizes = {int(s) for args in host.quick_plan().runs["callcost"]
+             for s in args[args.index("--sizes") + 1].split(",")}
+    assert {int(r["size_bytes"]) for r in rows} == sizes
+    assert all(float(r["bytes_per_s"]) > 0 and r["openssl"] for r in rows)
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")

@@ -5,15 +5,22 @@ import pandas as pd
 import pytest
 
 import model
-from model.costs import Costs, Linear
-from model.designs import ANON, DROPPABLE, UNEVICTABLE
-from model.simulation import Simulation, simulate
+from model import codehash
+from model.sim import placement
+from model.sim.costs import Costs, Linear
+from model.sim.designs import DESIGNS
+from model.sim.placement import DROPPABLE, SWAP
+from model.sim.simulation import Simulation, simulate
 
 # Costs pinned here so that new data/ files cannot change what these tests see.
 COSTS = Costs(vdso=Linear(20.0, 0.1), syscall=Linear(480.0, 1.0), reseed_ns=500.0,
-              fault_ns={ANON: 200.0, DROPPABLE: 200.0, UNEVICTABLE: 250.0},
+              fault_ns={"anon": 200.0, "droppable": 200.0, "unevictable": 250.0},
               mlock_ns_per_page=100.0, scan_ns_per_page=200.0, kswapd_pages_per_s=200_000.0,
               sources={"all": "pinned by tests"}, what_if=True)
+
+
+# The designs that keep a state in memory.
+VDSO = [d.name for d in DESIGNS.values() if d.uses_vdso]
 
 
 def run(name, design, seed=1, check=True, **overrides):
@@ -41,12 +48,46 @@ LEAK = dict(**{
 @pytest.mark.parametrize("design", list(model.DESIGNS))
 @pytest.mark.parametrize("name", ["spikes", "container", "fork-server"])
 def test_invariants_hold_at_every_probe(name, design):
-    """Pages conserved, free >= 0, LRU matches pools, RLIMIT_MEMLOCK respected,
-    no vDSO use of a zeroed state: checked every 0.5 s of simulated time."""
-    result = run(name, design, **{"run.duration_s": 200, "run.probe_interval_s": 0.5})
-    v = values(result)
-    assert v["free_bytes_max"] >= 0
-    assert v["calls_vdso"] + v["calls_syscall"] > 0
+    """The simulation checks, every 0.5 s of simulated time, that the LRU
+    matches the pools, RLIMIT_MEMLOCK holds and no thread runs on a zeroed
+    state (check_invariants); what it reports at each probe is checked here."""
+    overrides = {"run.duration_s": 200, "run.probe_interval_s": 0.5}
+    scenario = model.load(name, overrides)
+    d = DESIGNS[design]
+    probes = run(name, design, **overrides).timeseries.pivot_table(
+        index="t_s", columns="series", values="value")
+    assert len(probes) >= 200 / 0.5                    # a probe every 0.5 s, none skipped
+    page = scenario.state.page_bytes
+    capacity = (scenario.memcg.limit_bytes or scenario.machine.ram_bytes) // page * page
+    pools = probes[[c for c in probes if c.endswith("_bytes") and c.split("_bytes")[0] in
+                    ("reserved", "anon", "file", "droppable", "unevictable")]]
+    assert pools.shape[1] == 5
+    assert ((probes["free_bytes"] + pools.sum(axis=1)) == capacity).all()   # pages conserved
+    assert (probes["free_bytes"] >= 0).all()
+    assert (probes["state_bytes_unevictable"] <= probes["state_bytes_resident"]).all()
+    assert (probes["threads"] > 0).any()
+    if not d.uses_vdso:
+        assert (probes["state_bytes_resident"] == 0).all()
+    if placement.UNEVICTABLE not in (d.placement, d.child_placement):
+        assert (probes["state_bytes_unevictable"] == 0).all()
+    if not (d.charged_to_memlock or d.child_charged_to_memlock):
+        assert (probes["memlock_charged_bytes"] == 0).all()
+    if placement.ANON not in (d.placement, d.child_placement) or not d.uses_vdso:
+        assert (probes["key_bytes_swappable"] == 0).all()
+
+
+def test_the_invariant_check_can_fail():
+    """check_invariants is not vacuous: a page charged behind the LRU's back is caught."""
+    scenario = model.load("spikes", {"run.duration_s": 30, "run.probe_interval_s": 0.5})
+    sim = Simulation(scenario, "droppable", 1, COSTS, check_invariants=True)
+
+    def leak():
+        yield sim.env.timeout(10)
+        sim.domain.pools["anon"] += 1          # charged, but on no LRU list
+
+    sim.env.process(leak())
+    with pytest.raises(AssertionError, match="LRU holds"):
+        sim.run()
 
 
 def test_invariants_hold_through_oom_kills():
@@ -113,15 +154,19 @@ def test_mlock_beyond_rlimit_falls_back_to_syscalls():
 
 
 def test_mlock_fork_child_holds_unlocked_key_material():
+    """Only a design whose fork child's states are swappable (mlock: the lock
+    is not inherited) holds key material reclaim could write to swap."""
     short = {"run.duration_s": 200}
     swappable = {d: values(run("fork-server", d, **short))["key_bytes_swappable_max"]
-                 for d in model.DESIGNS}
+                 for d in VDSO}
+    child_swappable = [d for d in VDSO if DESIGNS[d].child_placement.reclaim == SWAP]
+    assert child_swappable == ["mlock"]
     assert swappable["mlock"] > 0
-    assert all(swappable[d] == 0 for d in model.DESIGNS if d != "mlock")
+    assert all(swappable[d] == 0 for d in VDSO if d not in child_swappable)
 
 
 def test_fork_wipes_state_in_every_vdso_design():
-    for design in ("droppable", "mlock", "mlock-inherit", "exempt"):
+    for design in VDSO:
         v = values(run("fork-server", design, **{"run.duration_s": 60}))
         assert v["reseeds_fork"] > 0, design
         assert v["states_shared_over_fork"] == 0
@@ -136,14 +181,14 @@ def test_syscall_design_holds_no_state():
 def test_vdso_designs_serve_the_same_calls_cheaper():
     short = {"run.duration_s": 60}
     sys_v = values(run("server", "syscall", **short))
-    for design in ("droppable", "mlock", "mlock-inherit", "exempt"):
+    for design in VDSO:
         v = values(run("server", design, **short))
         assert v["calls_vdso"] == pytest.approx(sys_v["calls_syscall"], rel=1e-9)
         assert v["cpu_getrandom_s"] < sys_v["cpu_getrandom_s"] / 5
 
 
 def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
-    from model.states import StateAllocator
+    from model.sim.states import StateAllocator
     alloc = StateAllocator(None, 144, 4096, nprocs=64)
     assert alloc.per_folio == 28 and alloc.block_pages == 3
     alloc.grow(DROPPABLE)
@@ -154,7 +199,7 @@ def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
 
 
 def test_kernel_watermarks_follow_page_alloc():
-    from model.memory import kernel_watermarks
+    from model.sim.memory import kernel_watermarks
     # 4 GiB: min_free_kbytes = sqrt(4194304 * 16) = 8192 kB -> 2048 pages;
     # step = max(2048 / 4, 1048576 * 10 / 10000) = 1048 (__setup_per_zone_wmarks).
     assert kernel_watermarks(1 << 20, 4096, 0, 10) == (2048, 2048 + 1048, 2048 + 2 * 1048)
@@ -184,3 +229,60 @@ def test_droppable_fault_at_oom_runs_the_oom_killer_by_default():
     assert values(result)["oom_kills"] >= 1
     assert (result.oom_events.victim_kind == "hog").all()
     assert values(result)["droppable_fault_retries"] == 0
+
+
+# --- placements and the droppable fix ------------------------------------------------
+
+@pytest.mark.parametrize("hog_mib, fixed_dropped_pages", [(100, 0), (140, 3232), (200, 18624)])
+def test_counted_droppable_folios_drop_only_the_overshoot(hog_mib, fixed_dropped_pages):
+    """128 MiB droppable and a hog in a 256 MiB memcg: upstream reclaim drops
+    every cold droppable page once it starts (none counted toward its
+    target), the fix's reclaim about what D + H - L asks for, counted."""
+    overrides = {"pressure.anon_base_bytes": f"{hog_mib} MiB"}
+    upstream = values(run("memcg-drop", "droppable", **overrides))
+    fixed = values(run("memcg-drop", "droppable-fixed", **overrides))
+    assert upstream["region_pages_dropped"] == (32760 if fixed_dropped_pages else 0)
+    assert upstream["pgsteal_direct"] == 0
+    assert fixed["region_pages_dropped"] == fixed_dropped_pages
+    assert fixed["pgsteal_direct"] == fixed_dropped_pages
+    overshoot_pages = max(0, (128 + hog_mib - 256) << 8)
+    assert overshoot_pages <= fixed_dropped_pages <= overshoot_pages + 256
+    assert fixed["oom_kills"] == upstream["oom_kills"] == 0
+
+
+def test_placements_are_consistent():
+    for p in placement.PLACEMENTS:
+        assert p.pool in placement.POOLS
+        assert (p.lru is None) == (p.reclaim == placement.SKIP)
+    assert placement.DROPPABLE_COUNTED.mapping == DROPPABLE.mapping
+    with pytest.raises(ValueError, match="only a dropped folio can go uncounted"):
+        placement.Placement("x", pool="anon", lru=placement.ANON_LRU, reclaim=SWAP,
+                            counted=False)
+
+
+# --- what the run cache's key covers ------------------------------------------------------
+
+def test_run_key_hashes_the_sim_package_and_analyses_what_they_import(tmp_path, monkeypatch,
+                                                                       request):
+    """Editing the presentation or the command line never changes the key of
+    a finished run; editing the simulation core always does."""
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(codehash.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codehash, "PACKAGE_DIR", copy)
+    monkeypatch.setattr(codehash, "SIM_DIR", copy / "sim")
+    request.addfinalizer(codehash.sim_hash.cache_clear)
+
+    def edited(path):
+        path.write_text(path.read_text() + "# edited\n")
+        codehash.sim_hash.cache_clear()
+        return codehash.sim_hash()
+
+    codehash.sim_hash.cache_clear()
+    before = codehash.sim_hash()
+    for name in ("report.py", "figures.py", "cli.py", "validate.py", "sweep.py"):
+        assert edited(copy / name) == before, name
+    assert edited(copy / "sim" / "lru.py") != before
+    analysis = {p.name for p in codehash.imported_files("model.questions")}
+    assert {"questions.py", "replicated.py", "calibration.py", "lru.py"} <= analysis
+    assert not {"report.py", "figures.py", "cli.py", "validate.py", "__main__.py"} & analysis

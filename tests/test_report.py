@@ -7,6 +7,7 @@ nothing under data/ is read or written.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import pytest
 from model import figures, questions, replicated, report
 from model.calibration import load_costs
 from model.datafiles import DataError, REPO, Sources, sha256
+from model.sim.designs import DESIGNS, Design
+from model.sim.placement import UNEVICTABLE
 
 TINY = questions.Effort("test", replications=2, threads_grid=(1, 100),
                         scenarios=("container",), scenario_duration_s=120.0,
@@ -114,7 +117,7 @@ def test_compare_numbers_match_runs(built, study):
     runs = st.answers["Q3"].simulated["scenarios"]
     printed = amean(text, "cpu-getrandom-s")
     want = [runs[(runs["design"] == d) & (runs["metric"] == "cpu_getrandom_s")]["value"].mean()
-            for d in report.design_groups()[0]]
+            for d in report.design_groups()[0][1]]
     assert len(printed) == len(want)
     assert all(close(p, w) for p, w in zip(printed, want)), (printed, want)
 
@@ -204,6 +207,11 @@ def test_figures_and_report_written_atomically(study, tmp_path):
     out = report.write(st, tmp_path / "report.txt", "pytest")
     assert out.read_text().startswith("VM_DROPPABLE study")
     assert not list(tmp_path.glob(".*tmp"))
+    # The mode of any new file, not mkstemp's 0600: results are for sharing.
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [out, *paths]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
 
 
 def test_cli_error_is_one_line():
@@ -230,3 +238,28 @@ def test_complexity_table_counts_own_change_only():
     assert table.loc["exempt", "lines_added_mm"] == 28
     assert table.loc["syscall", "lines_added_mm"] == 0             # no kernel change at all
     assert not table.loc["mlock", "present"]
+
+
+def test_a_new_design_is_one_entry(tmp_path, monkeypatch):
+    """A seventh design on an existing placement, added to DESIGNS and nowhere
+    else, is simulated, tabulated within 80 columns and drawn."""
+    monkeypatch.setitem(DESIGNS, "exempt-bounded", Design(
+        "exempt-bounded", uses_vdso=True, label="exempt-bounded (test)", colour="#8c564b",
+        group="a test's design", placement=UNEVICTABLE, child_placement=UNEVICTABLE,
+        summary="added by tests/test_report.py"))
+    small = questions.Effort("test-new-design", replications=2, threads_grid=(1, 100),
+                             scenarios=("container",), scenario_duration_s=60.0,
+                             claim_replications=2, claim_points=("2944 MiB",),
+                             claim_designs=("droppable",))
+    fixture_callcost(tmp_path / "data" / "host" / "callcost.csv")
+    st = questions.run(small, progress=None, data_dir=tmp_path / "data", what_if=TEST_WHAT_IF)
+    built = report.build(st, "pytest")
+    for block in built.blocks:
+        if block.kind == "table":
+            assert max(map(len, block.text.splitlines())) <= report.TABLE_COLUMNS, block.text
+    text = built.render()
+    assert "Simulated: scenario 'container', a test's design" in text
+    assert re.search(r"^exempt-bounded\s+4\s+16$", text, re.M), "Q2 rows per design"
+    paths = figures.draw_all(st, tmp_path / "figures")
+    assert len(paths) == 2 * sum(len(d) for d in figures.DRAW.values())
+    assert "exempt-bounded (test)" in (tmp_path / "figures" / "q2_memory.svg").read_text()

@@ -19,10 +19,16 @@
  *              MAP_LOCKED, and mlock/munlock of resident pages.
  *              --pages N  --samples N
  *   pressure   a memcg of --limit-mib L; a holder maps --droppable-mib D
- *              (--kind droppable|locked|anon, --touch hot|cold,
- *              --hot-ms MS), then a hog grows to --hog-mib H; count the
- *              holder's pages that read back as zero and who was killed.
- *              --samples N  --hold-ms MS  --timeout-s S
+ *              (--kind droppable|locked|anon|vdso|file: file is clean page
+ *              cache of an unnamed file in --file-dir), --touch cold|hot|
+ *              write (hot: every page read every --hot-ms MS; write: every
+ *              page written, a dropped page faulting in fresh), by
+ *              --readers N threads (N > 1: one pinned per CPU in turn),
+ *              --tlb-flush none|sweep (sweep: the region's TLB entries
+ *              flushed after every sweep, by an mprotect() round trip);
+ *              then a hog grows to --hog-mib H; count the holder's pages
+ *              that read back as zero (file: are no longer resident) and
+ *              who was killed.  --samples N  --hold-ms MS  --timeout-s S
  *   oomtouch   a hog fills a memcg, its limit is lowered to its usage, then
  *              a toucher writes --pages N fresh droppable pages.  Who may
  *              the OOM killer take: --victims any (default scores),
@@ -43,6 +49,24 @@
  *   memlock    how many opaque states can be mlock'd under RLIMIT_MEMLOCK
  *              and what the next mlock returns.
  *              --limit-bytes B[,B...]
+ *   states     real vDSO states under memory pressure.  Threads in classes
+ *              --classes RATE_HZ:THREADS[,...] call __vdso_getrandom()
+ *              (--size-bytes B) on states mapped as the vDSO asks, --per-page
+ *              K in use per page (0: all 28), --layout grouped (each class
+ *              on its own pages) or interleaved (classes dealt out in
+ *              turn), --pattern poisson (exponential gaps, a generator per
+ *              thread from --seed) or periodic (a class's threads all on the
+ *              same absolute deadlines).  Before each call a thread reads
+ *              its state's generation word: 0 means dropped (mincore() says
+ *              whether the page was absent or a page-mate faulted it back).
+ *              Calls start, then the pressure; after --settle-s S the
+ *              counted window of --run-s S begins, cut into key lives of
+ *              --key-life-s S.  Pressure, inside a memcg of --limit-mib L
+ *              (0: none, global pressure only): --churn-mib F (a reader
+ *              re-reading an unnamed F MiB file in --churn-dir, never
+ *              tmpfs, at --churn-mib-s R, 0 = as fast as it reads),
+ *              --hog-mib H (anonymous, held), --spike-mib P every
+ *              --spike-period-s for --spike-hold-ms.  --samples N  --grace-s S
  *
  * Every experiment that needs a memory cgroup uses cgroup v2 when its
  * memory controller is available, else v1, else reports a skip.  Cgroups
@@ -65,7 +89,9 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
+#include <math.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
@@ -81,6 +107,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,14 +126,17 @@ enum {
 	MAX_THREADS = 1024,
 	MAX_SIZES = 32,
 	MAX_HOGS = 8,
+	MAX_READERS = 16,		/* pressure: threads sweeping the region */
 	MAX_CHILDREN = MAX_HOGS + 1,
 	CG_PATH = 512,			/* a cgroup directory's path */
+	COUNTERS_TEXT = 1536,		/* counters_format() output */
 	MIB = 1 << 20,
 };
 
 #define NS_PER_S	1000000000LL
 #define POLL_NS		1000000LL	/* 1 ms between looks at a shared flag */
 #define REAP_NS		(2 * NS_PER_S)	/* a SIGKILL'd child is gone by then */
+#define CHILD_NS	(30 * NS_PER_S)	/* a short-lived check child is done by then */
 
 /* As in include/uapi/linux/random.h (6.11+); glibc 2.36's headers lack it. */
 struct vgetrandom_params {
@@ -678,6 +708,22 @@ struct counters {
 	/* Only on kernels with kernel-patches/patches/0001: drops counted, not inferred. */
 	long long droppable_discard, droppable_fault_oom;
 	long long pswpout;
+	/*
+	 * shrink_folio_list() counts a discarded anon !swapbacked folio,
+	 * droppable or MADV_FREE'd, as PGLAZYFREED only when it was clean.
+	 * A dirty one (every written state page) is unmapped by
+	 * try_to_unmap_one() all the same, then taken for a dirty file folio
+	 * (folio_is_file_lru() is true of !swapbacked folios) and sent to
+	 * activate_locked: counted as PGACTIVATE, not as PGSTEAL or reclaimed,
+	 * and freed when move_folios_to_lru() drops the isolation reference.
+	 */
+	long long pglazyfreed, pgactivate;
+	/* The memcg's memory.stat (v1 and v2 share these names; absent: -1). */
+	long long memcg_pgpgin, memcg_pgmajfault, memcg_refault_file, memcg_pgscan,
+		  memcg_pglazyfreed;
+	/* The machine's DAMON schemes, summed; read only (never written). */
+	long long damon_nr_tried, damon_sz_tried, damon_nr_applied, damon_sz_applied,
+		  damon_qt_exceeds;
 };
 
 static long long psi_total(const char *path, const char *line)
@@ -697,12 +743,54 @@ static const char *psi_scope(const struct memcg *cg)
 	return access("/proc/pressure/memory", R_OK) ? "none" : "system";
 }
 
+#define DAMON_ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
+
+/* A number summed over every file the pattern matches; -1 if none. */
+static long long sum_glob(const char *pattern)
+{
+	long long sum = -1, v;
+	glob_t g;
+
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if ((v = read_ll(g.gl_pathv[i])) >= 0)
+			sum = (sum < 0 ? 0 : sum) + v;
+	globfree(&g);
+	return sum;
+}
+
+/*
+ * DAMON's scheme stats files change only when something asks the kdamond
+ * to refresh them (refresh_ms > 0, or a write of update_schemes_stats to
+ * its state file, which this harness never does): "1" if every kdamond
+ * refreshes by itself, "0" if one does not (its deltas then read 0 whatever
+ * it did), "na" without DAMON or refresh_ms.
+ */
+static const char *damon_stats_fresh(void)
+{
+	glob_t g;
+	bool fresh = true;
+
+	if (glob(DAMON_ADMIN "/*/refresh_ms", 0, NULL, &g))
+		return "na";
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		fresh &= read_ll(g.gl_pathv[i]) > 0;
+	globfree(&g);
+	return fresh ? "1" : "0";
+}
+
 static void counters_read(const struct memcg *cg, struct counters *c)
 {
 	char file[PATH_MAX + 32];
 	const char *psi = "/proc/pressure/memory";
 
-	if (cg->v2) {
+	*c = (struct counters){ .failcnt = -1, .memcg_oom_kill = -1, .memcg_pgpgin = -1,
+				.memcg_pgmajfault = -1, .memcg_refault_file = -1,
+				.memcg_pgscan = -1, .memcg_pglazyfreed = -1 };
+	if (!cg->path[0]) {
+		/* No memcg: global pressure only. */
+	} else if (cg->v2) {
 		snprintf(file, sizeof(file), "%s/memory.events", cg->path);
 		c->failcnt = read_keyed(file, "max");
 		c->memcg_oom_kill = read_keyed(file, "oom_kill");
@@ -711,6 +799,14 @@ static void counters_read(const struct memcg *cg, struct counters *c)
 		c->failcnt = read_ll(file);
 		snprintf(file, sizeof(file), "%s/memory.oom_control", cg->path);
 		c->memcg_oom_kill = read_keyed(file, "oom_kill");
+	}
+	if (cg->path[0]) {
+		snprintf(file, sizeof(file), "%s/memory.stat", cg->path);
+		c->memcg_pgpgin = read_keyed(file, "pgpgin");
+		c->memcg_pgmajfault = read_keyed(file, "pgmajfault");
+		c->memcg_refault_file = read_keyed(file, "workingset_refault_file");
+		c->memcg_pgscan = read_keyed(file, "pgscan");
+		c->memcg_pglazyfreed = read_keyed(file, "pglazyfreed");
 	}
 	if (cg->psi_cgroup) {
 		snprintf(file, sizeof(file), "%s/memory.pressure", cg->path);
@@ -726,6 +822,13 @@ static void counters_read(const struct memcg *cg, struct counters *c)
 	c->droppable_discard = read_keyed("/proc/vmstat", "droppable_discard");
 	c->droppable_fault_oom = read_keyed("/proc/vmstat", "droppable_fault_oom");
 	c->pswpout = read_keyed("/proc/vmstat", "pswpout");
+	c->pglazyfreed = read_keyed("/proc/vmstat", "pglazyfreed");
+	c->pgactivate = read_keyed("/proc/vmstat", "pgactivate");
+	c->damon_nr_tried = sum_glob(DAMON_ADMIN "/*/contexts/*/schemes/*/stats/nr_tried");
+	c->damon_sz_tried = sum_glob(DAMON_ADMIN "/*/contexts/*/schemes/*/stats/sz_tried");
+	c->damon_nr_applied = sum_glob(DAMON_ADMIN "/*/contexts/*/schemes/*/stats/nr_applied");
+	c->damon_sz_applied = sum_glob(DAMON_ADMIN "/*/contexts/*/schemes/*/stats/sz_applied");
+	c->damon_qt_exceeds = sum_glob(DAMON_ADMIN "/*/contexts/*/schemes/*/stats/qt_exceeds");
 }
 
 /* "key=delta" or "key=na" into buf. */
@@ -763,7 +866,26 @@ static void counters_format(char *buf, size_t size, const struct memcg *cg,
 		       a->droppable_discard, b->droppable_discard);
 	n += put_delta(buf + n, size - n, "droppable_fault_oom",
 		       a->droppable_fault_oom, b->droppable_fault_oom);
-	put_delta(buf + n, size - n, "pswpout", a->pswpout, b->pswpout);
+	n += put_delta(buf + n, size - n, "pswpout", a->pswpout, b->pswpout);
+	n += put_delta(buf + n, size - n, "pglazyfreed", a->pglazyfreed, b->pglazyfreed);
+	n += put_delta(buf + n, size - n, "pgactivate", a->pgactivate, b->pgactivate);
+	n += put_delta(buf + n, size - n, "memcg_pgpgin", a->memcg_pgpgin, b->memcg_pgpgin);
+	n += put_delta(buf + n, size - n, "memcg_pgmajfault",
+		       a->memcg_pgmajfault, b->memcg_pgmajfault);
+	n += put_delta(buf + n, size - n, "memcg_workingset_refault_file",
+		       a->memcg_refault_file, b->memcg_refault_file);
+	n += put_delta(buf + n, size - n, "memcg_pgscan", a->memcg_pgscan, b->memcg_pgscan);
+	n += put_delta(buf + n, size - n, "memcg_pglazyfreed",
+		       a->memcg_pglazyfreed, b->memcg_pglazyfreed);
+	n += put_delta(buf + n, size - n, "damon_nr_tried", a->damon_nr_tried, b->damon_nr_tried);
+	n += put_delta(buf + n, size - n, "damon_sz_tried", a->damon_sz_tried, b->damon_sz_tried);
+	n += put_delta(buf + n, size - n, "damon_nr_applied",
+		       a->damon_nr_applied, b->damon_nr_applied);
+	n += put_delta(buf + n, size - n, "damon_sz_applied",
+		       a->damon_sz_applied, b->damon_sz_applied);
+	n += put_delta(buf + n, size - n, "damon_qt_exceeds",
+		       a->damon_qt_exceeds, b->damon_qt_exceeds);
+	snprintf(buf + n, size - n, " damon_stats_fresh=%s", damon_stats_fresh());
 }
 
 /* Kill what is left in the cgroup, then remove it. */
@@ -828,6 +950,14 @@ static void child_kill(struct child *c)
 		die("child %d survived SIGKILL for %lld s", c->pid, REAP_NS / NS_PER_S);
 }
 
+/* Every wait for a child ends by the deadline: then it is SIGKILLed and reaped. */
+static void child_wait(struct child *c, int64_t deadline)
+{
+	while (!child_poll(c) && now_ns() < deadline)
+		sleep_ns(POLL_NS);
+	child_kill(c);
+}
+
 /* How a child ended, as one token. */
 static const char *child_fate(const struct child *c)
 {
@@ -847,21 +977,27 @@ struct shared {
 	long touched_pages, dropped_pages, lost_writes;
 	int64_t hog_fill_ns, touch_ns;
 	int hot_stop;
+	long sweeps, write_refaults;	/* pressure: hot/write sweeps done, fresh pages written */
 	long child_nonzero_bytes, child_call_ok, child_vmlck_kib;	/* fork */
 	long holder_vmswap_kib;		/* pressure: the holder's pages in swap */
 };
 
 enum stage { STAGE_WAIT, STAGE_HOG_GO, STAGE_COUNT, STAGE_TOUCH, STAGE_EXIT };
 
+/* Memory the parent and its children share; faulted in here, charged to the parent. */
+static void *shared_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap %zu shared bytes: %s", bytes, strerror(errno));
+	memset(p, 0, bytes);
+	return p;
+}
+
 static struct shared *shared_map(void)
 {
-	struct shared *sh = mmap(NULL, page_bytes, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (sh == MAP_FAILED)
-		die("mmap shared page: %s", strerror(errno));
-	memset(sh, 0, page_bytes);
-	return sh;
+	return shared_alloc(page_bytes);
 }
 
 static int load(const int *p)
@@ -989,8 +1125,7 @@ static int cmd_selfcheck(int argc, char **argv)
 		if (!spawn(&c))
 			_exit(all_zero(states[0], vdso.params.size_of_opaque_state) &&
 			      vdso_getrandom(buf, 16, states[0]) == 16 ? 0 : 1);
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
 		ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
 	}
 	tap(ok, no_vdso, "fork: the child sees the droppable state wiped and can reseed it");
@@ -1007,8 +1142,7 @@ static int cmd_selfcheck(int argc, char **argv)
 
 		if (!spawn(&c))
 			_exit(status_kib(getpid(), "VmLck:") == 0 ? 0 : 1);
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
 		tap(parent_kib > 0 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, NULL,
 		    "mlock: parent VmLck %ld kB, child's is 0 (not inherited)", parent_kib);
 	}
@@ -1345,31 +1479,78 @@ static int cmd_fault(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* pressure: a droppable (or locked) holder and a hog in one memcg     */
 
-enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON, HOLD_VDSO };
-static const char *const hold_names[] = { "droppable", "locked", "anon", "vdso" };
+enum hold_kind { HOLD_DROPPABLE, HOLD_LOCKED, HOLD_ANON, HOLD_VDSO, HOLD_FILE };
+static const char *const hold_names[] = { "droppable", "locked", "anon", "vdso", "file" };
+
+static int churn_file_create(const char *dir, long mib, const char **reason);
+
+enum touch { TOUCH_COLD, TOUCH_HOT, TOUCH_WRITE };
+static const char *const touch_names[] = { "cold", "hot", "write" };
 
 struct holder_cfg {
 	enum hold_kind kind;
 	long pages;
-	bool hot;
+	enum touch touch;
 	long hot_ms;
+	int readers;		/* sweeping threads; more than one: pinned a CPU each */
+	bool tlb_flush;		/* flush the region's TLB entries after every sweep */
+	const char *file_dir;	/* kind=file: where its (unnamed) file lives */
 };
 
 struct hot_arg {
-	volatile char *p;
+	char *p;
 	long pages;
 	long period_ns;
+	int cpu;		/* -1: wherever the scheduler puts it */
+	bool write, tlb_flush;
+	int prot, flush_prot;	/* the region's protection; the one a flush drops to */
 	struct shared *sh;
 };
 
-/* Keeps the region referenced, as a busy process's states would be. */
+/*
+ * Keeps the region referenced, as a busy process's states would be: reads
+ * one byte of every page (touch=hot), or writes it (touch=write, as a vDSO
+ * call writes its state) with a lock cmpxchg 0 -> 0x5a, which writes
+ * whatever it finds and tells a page that reads zero, dropped since the
+ * last sweep and now faulted in fresh (and charged), from a kept one.
+ *
+ * tlb_flush: x86's ptep_clear_flush_young() clears a PTE's accessed bit
+ * without a TLB flush, and a CPU that still caches the translation reads
+ * through it without setting the bit again.  mprotect() to read-only
+ * (kind=file: to PROT_NONE) changes every PTE and flushes the range on
+ * every CPU of the mm (change_protection() via the mmu_gather); back to
+ * read-write (file: read) restores them.  After a flush every read of the next sweep walks the page table
+ * and sets the bit, as a reader with no cached translation would.
+ */
 static void *hot_thread(void *arg)
 {
 	struct hot_arg *h = arg;
+	size_t len = h->pages * page_bytes;
 
+	if (h->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(h->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			_exit(93);
+	}
 	while (!load(&h->sh->hot_stop)) {
-		for (long i = 0; i < h->pages; i++)
-			(void)h->p[i * page_bytes];
+		long fresh = 0;
+
+		for (long i = 0; i < h->pages; i++) {
+			char zero = 0;
+
+			if (h->write)
+				fresh += __atomic_compare_exchange_n(&h->p[i * page_bytes], &zero, 0x5a, false,
+								     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+			else
+				(void)*(volatile char *)&h->p[i * page_bytes];
+		}
+		if (h->tlb_flush && (mprotect(h->p, len, h->flush_prot) || mprotect(h->p, len, h->prot)))
+			_exit(92);
+		__atomic_add_fetch(&h->sh->write_refaults, fresh, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&h->sh->sweeps, 1, __ATOMIC_RELAXED);
 		sleep_ns(h->period_ns);
 	}
 	return NULL;
@@ -1381,37 +1562,71 @@ static void __attribute__((noreturn)) holder_main(struct shared *sh, const struc
 	size_t len = cfg->pages * page_bytes;
 	int flags = cfg->kind == HOLD_DROPPABLE ? MAP_DROPPABLE | MAP_ANONYMOUS
 						: MAP_PRIVATE | MAP_ANONYMOUS;
+	int prot = PROT_READ | PROT_WRITE, fd = -1;
+	struct hot_arg h[MAX_READERS];
+	pthread_t tid[MAX_READERS];
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *reason;
+	long dropped = 0;
+	char *p;
 
 	/* vdso: whatever the kernel tells libc to map its states with. */
 	if (cfg->kind == HOLD_VDSO)
 		flags = vdso.params.mmap_flags;
-	struct hot_arg h;
-	pthread_t tid;
-	long dropped = 0;
-	char *p;
-
+	/*
+	 * file: clean page cache, whose reclaim shrink_folio_list() counts,
+	 * beside droppable folios, whose reclaim it does not.  Written outside
+	 * the memcg and evicted, so that the reads below charge it.
+	 */
+	if (cfg->kind == HOLD_FILE) {
+		fd = churn_file_create(cfg->file_dir, cfg->pages / (MIB / page_bytes), &reason);
+		if (fd < 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+			_exit(91);
+		flags = MAP_SHARED;
+		prot = PROT_READ;
+	}
 	memcg_enter(cg);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	p = mmap(NULL, len, prot, flags, fd, 0);
 	if (p == MAP_FAILED)
 		_exit(97);
 	madvise(p, len, MADV_NOHUGEPAGE);
 	if (cfg->kind == HOLD_LOCKED && mlock(p, len))
 		_exit(96);
-	for (long i = 0; i < cfg->pages; i++)
-		p[i * page_bytes] = 0x5a;
-	h = (struct hot_arg){ .p = p, .pages = cfg->pages, .period_ns = cfg->hot_ms * 1000000L, .sh = sh };
-	if (cfg->hot && pthread_create(&tid, NULL, hot_thread, &h))
-		_exit(95);
+	for (long i = 0; i < cfg->pages; i++) {
+		if (cfg->kind == HOLD_FILE)
+			(void)*(volatile char *)&p[i * page_bytes];
+		else
+			p[i * page_bytes] = 0x5a;
+	}
+	for (int r = 0; cfg->touch != TOUCH_COLD && r < cfg->readers; r++) {
+		h[r] = (struct hot_arg){ .p = p, .pages = cfg->pages,
+					 .period_ns = cfg->hot_ms * 1000000L,
+					 .cpu = cfg->readers > 1 ? r % ncpus : -1,
+					 .write = cfg->touch == TOUCH_WRITE,
+					 .tlb_flush = cfg->tlb_flush, .prot = prot,
+					 .flush_prot = prot == PROT_READ ? PROT_NONE : PROT_READ,
+					 .sh = sh };
+		if (pthread_create(&tid[r], NULL, hot_thread, &h[r]))
+			_exit(95);
+	}
 	store(&sh->holder_ready, 1);
 	child_wait_stage(sh, STAGE_COUNT, deadline);
-	if (cfg->hot) {
+	if (cfg->touch != TOUCH_COLD) {
 		store(&sh->hot_stop, 1);
-		pthread_join(tid, NULL);
+		for (int r = 0; r < cfg->readers; r++)
+			pthread_join(tid[r], NULL);
 	}
 	/* Before the count below reads them back in. */
 	sh->holder_vmswap_kib = status_kib(getpid(), "VmSwap:");
-	for (long i = 0; i < cfg->pages; i++)
-		dropped += p[i * page_bytes] == 0;
+	for (long i = 0; i < cfg->pages; i++) {
+		unsigned char vec = 1;
+
+		/* A file page read back is not zero: ask whether it is still resident. */
+		if (cfg->kind == HOLD_FILE)
+			dropped += !mincore(p + i * page_bytes, page_bytes, &vec) && !(vec & 1);
+		else
+			dropped += p[i * page_bytes] == 0;
+	}
 	sh->dropped_pages = dropped;
 	store(&sh->holder_done, 1);
 	child_wait_stage(sh, STAGE_EXIT, deadline);
@@ -1446,7 +1661,7 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	struct child kids[2] = { 0 };	/* holder, hog */
 	struct counters before, after;
 	struct shared *sh = shared_map();
-	char extra[512], dropped[64], fill[32], swapped[32];
+	char extra[COUNTERS_TEXT], dropped[64], fill[32], swapped[32], fresh[32];
 	const char *reason, *outcome = "ok";
 	struct memcg cg;
 
@@ -1474,13 +1689,8 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	if (!parent_wait(&sh->holder_done, 1, kids, 1, deadline) && !strcmp(outcome, "ok"))
 		outcome = kids[0].reaped ? "ok" : "timeout_count";
 	store(&sh->stage, STAGE_EXIT);
-	for (int i = 0; i < 2; i++) {
-		int64_t d = now_ns() + REAP_NS;
-
-		while (!child_poll(&kids[i]) && now_ns() < d)
-			sleep_ns(POLL_NS);
-		child_kill(&kids[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		child_wait(&kids[i], now_ns() + REAP_NS);
 	memcg_destroy(&cg);
 	counters_format(extra, sizeof(extra), &cg, &before, &after);
 	if (load(&sh->holder_done))
@@ -1488,13 +1698,18 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 			 sh->dropped_pages, (double)sh->dropped_pages / cfg->pages);
 	else
 		snprintf(dropped, sizeof(dropped), "dropped_pages=na drop_fraction=na");
-	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s%s\n",
-	       hold_names[cfg->kind], cfg->hot ? "hot" : "cold", limit_mib,
+	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s hot_ms=%ld readers=%d tlb_flush=%s sweeps=%ld write_refaults=%s%s\n",
+	       hold_names[cfg->kind], touch_names[cfg->touch], limit_mib,
 	       (long)(cfg->pages * page_bytes / MIB), hog_mib, sample, cfg->pages, dropped,
 	       num_or_na(swapped, sizeof(swapped), load(&sh->holder_done) && sh->holder_vmswap_kib >= 0,
 			 sh->holder_vmswap_kib),
 	       num_or_na(fill, sizeof(fill), load(&sh->hog_done), sh->hog_fill_ns),
-	       child_fate(&kids[0]), child_fate(&kids[1]), outcome, extra);
+	       child_fate(&kids[0]), child_fate(&kids[1]), outcome,
+	       cfg->touch == TOUCH_COLD ? 0 : cfg->hot_ms, cfg->touch == TOUCH_COLD ? 0 : cfg->readers,
+	       cfg->tlb_flush ? "sweep" : "none", __atomic_load_n(&sh->sweeps, __ATOMIC_ACQUIRE),
+	       num_or_na(fresh, sizeof(fresh), cfg->touch == TOUCH_WRITE,
+			 __atomic_load_n(&sh->write_refaults, __ATOMIC_ACQUIRE)),
+	       extra);
 	fflush(stdout);
 	munmap(sh, page_bytes);
 }
@@ -1504,11 +1719,12 @@ static int cmd_pressure(int argc, char **argv)
 	struct opt opts[] = {
 		{ "--limit-mib", "256" }, { "--droppable-mib", "32" }, { "--hog-mib", "256" },
 		{ "--kind", "droppable" }, { "--touch", "cold" }, { "--hot-ms", "10" },
+		{ "--readers", "1" }, { "--tlb-flush", "none" }, { "--file-dir", "/tmp" },
 		{ "--hold-ms", "100" }, { "--samples", "1" }, { "--timeout-s", "60" }, { NULL, NULL },
 	};
 	struct holder_cfg cfg = { 0 };
 	long limit_mib, hog_mib, hold_ms, nsamples, timeout_s;
-	const char *kind, *touch;
+	const char *kind, *touch, *flush;
 
 	parse_opts(argc, argv, opts);
 	limit_mib = opt_long(opts, "--limit-mib", 1, 1L << 20);
@@ -1519,19 +1735,35 @@ static int cmd_pressure(int argc, char **argv)
 	nsamples = opt_long(opts, "--samples", 1, 10000);
 	timeout_s = opt_long(opts, "--timeout-s", 1, 3600);
 	kind = opt_get(opts, "--kind");
-	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_VDSO; cfg.kind++)
+	for (cfg.kind = HOLD_DROPPABLE; cfg.kind <= HOLD_FILE; cfg.kind++)
 		if (!strcmp(kind, hold_names[cfg.kind]))
 			break;
-	if (cfg.kind > HOLD_VDSO)
+	if (cfg.kind > HOLD_FILE)
 		usage_error("--kind", kind);
+	cfg.file_dir = opt_get(opts, "--file-dir");
 	if (cfg.kind == HOLD_VDSO && vdso.missing) {
 		printf("skip exp=pressure kind=vdso reason=%s\n", vdso.missing);
 		return 0;
 	}
+	cfg.readers = opt_long(opts, "--readers", 1, MAX_READERS);
 	touch = opt_get(opts, "--touch");
-	if (strcmp(touch, "hot") && strcmp(touch, "cold"))
+	for (cfg.touch = TOUCH_COLD; cfg.touch <= TOUCH_WRITE; cfg.touch++)
+		if (!strcmp(touch, touch_names[cfg.touch]))
+			break;
+	if (cfg.touch > TOUCH_WRITE)
 		usage_error("--touch", touch);
-	cfg.hot = !strcmp(touch, "hot");
+	flush = opt_get(opts, "--tlb-flush");
+	if (strcmp(flush, "none") && strcmp(flush, "sweep"))
+		usage_error("--tlb-flush", flush);
+	cfg.tlb_flush = !strcmp(flush, "sweep");
+	if (cfg.tlb_flush && cfg.touch == TOUCH_COLD)
+		usage_error("--tlb-flush sweep needs --touch hot or write", touch);
+	if (cfg.kind == HOLD_FILE && cfg.touch == TOUCH_WRITE)
+		usage_error("--touch write needs a writable --kind", kind);
+	/* A writer (or a file reader) would fault in another's flush window. */
+	if (cfg.tlb_flush && (cfg.touch == TOUCH_WRITE || cfg.kind == HOLD_FILE) && cfg.readers > 1)
+		usage_error("--tlb-flush sweep with --touch write or --kind file needs --readers 1",
+			    opt_get(opts, "--readers"));
 	if (cfg.kind == HOLD_DROPPABLE && droppable_missing()) {
 		printf("skip exp=pressure kind=droppable reason=%s\n", droppable_missing());
 		return 0;
@@ -1627,7 +1859,7 @@ static void oomtouch_once(long sample, long hog_mib, int nhogs, long touch_pages
 	long long usage, limit = -1, headroom = -1;
 	int err;
 	long minflt0, minflt1 = -1;
-	char state = '?', extra[512], lost[32], flt[32];
+	char state = '?', extra[COUNTERS_TEXT], lost[32], flt[32];
 	const char *reason, *outcome, *no_kill_by = "na";
 	struct memcg cg = { 0 };
 
@@ -1692,11 +1924,8 @@ static void oomtouch_once(long sample, long hog_mib, int nhogs, long touch_pages
 	counters_read(&cg, &after);
 	store(&sh->stage, STAGE_EXIT);
 	for (int i = 0; i < nkids; i++) {
-		int64_t d = now_ns() + REAP_NS;
-
-		while (!strcmp(outcome, "completed") && !child_poll(&kids[i]) && now_ns() < d)
-			sleep_ns(POLL_NS);
-		child_kill(&kids[i]);
+		/* A stalled toucher will not exit by itself: kill at once. */
+		child_wait(&kids[i], now_ns() + (strcmp(outcome, "completed") ? 0 : REAP_NS));
 		hogs_killed += i && !strcmp(child_fate(&kids[i]), "oom_killed");
 	}
 	memcg_destroy(&cg);
@@ -1783,8 +2012,9 @@ static int cmd_fork(int argc, char **argv)
 			sh->child_call_ok = vdso_getrandom(buf, sizeof(buf), states[0]) == sizeof(buf);
 			_exit(0);
 		}
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
+		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+			die("fork child ended with status %#x", c.status);
 		printf("sample exp=fork check=droppable_wiped state_bytes=%zu parent_nonzero_bytes=%ld child_nonzero_bytes=%ld child_call_ok=%ld\n",
 		       n, nonzero, sh->child_nonzero_bytes, sh->child_call_ok);
 		munmap(sh, page_bytes);
@@ -1807,8 +2037,9 @@ static int cmd_fork(int argc, char **argv)
 			sh->child_vmlck_kib = status_kib(getpid(), "VmLck:");
 			_exit(0);
 		}
-		while (!child_poll(&c))
-			sleep_ns(POLL_NS);
+		child_wait(&c, now_ns() + CHILD_NS);
+		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
+			die("fork child ended with status %#x", c.status);
 		printf("sample exp=fork check=mlock_inherit pages=%ld parent_vmlck_kib=%ld child_vmlck_kib=%ld\n",
 		       pages, parent_kib, sh->child_vmlck_kib);
 		munmap(sh, page_bytes);
@@ -1922,14 +2153,11 @@ static int cmd_memlock(int argc, char **argv)
 		struct memlock_result *r = (void *)sh;
 		long max_pages = limits[i] / page_bytes + 16;
 		long per_page = page_bytes / state_bytes;
-		int64_t deadline = now_ns() + 30 * NS_PER_S;
 		struct child c;
 
 		if (!spawn(&c))
 			memlock_child(limits[i], max_pages, r);
-		while (!child_poll(&c) && now_ns() < deadline)
-			sleep_ns(POLL_NS);
-		child_kill(&c);
+		child_wait(&c, now_ns() + CHILD_NS);
 		if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 			die("memlock child for limit %ld ended with status %#x", limits[i], c.status);
 		printf("sample exp=memlock limit_bytes=%ld state_bytes=%zu state_bytes_from=%s states_per_page=%ld droppable_half_mlock_errno=%s droppable_half_vmlck_kib=%ld pages_locked=%ld states_locked=%ld vmlck_kib=%ld mlock_errno_past_limit=%s map_locked_errno_past_limit=%s droppable_mlock_errno_past_limit=%s\n",
@@ -2063,7 +2291,6 @@ static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
 	long long mlocked0 = meminfo_kib("Mlocked:"), unevictable0 = meminfo_kib("Unevictable:");
 	long long mlocked, unevictable;
 	char nb[3][32];
-	int64_t deadline;
 	struct statemem_result *r;
 	struct child c;
 	long vmlck;
@@ -2085,22 +2312,16 @@ static void statemem_once(enum state_kind kind, long pages, long limit_bytes)
 	unevictable = meminfo_kib("Unevictable:") - unevictable0;
 
 	r = (void *)shared_map();
-	deadline = now_ns() + 30 * NS_PER_S;
 	if (!spawn(&c))
 		statemem_fork_child(p, pages, r);
-	while (!child_poll(&c) && now_ns() < deadline)
-		sleep_ns(POLL_NS);
-	child_kill(&c);
+	child_wait(&c, now_ns() + CHILD_NS);
 	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 		die("statemem fork child ended with status %#x", c.status);
 	munmap(p, len);
 
-	deadline = now_ns() + 30 * NS_PER_S;
 	if (!spawn(&c))
 		statemem_limit_child(kind, limit_bytes, max_pages, r);
-	while (!child_poll(&c) && now_ns() < deadline)
-		sleep_ns(POLL_NS);
-	child_kill(&c);
+	child_wait(&c, now_ns() + CHILD_NS);
 	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status))
 		die("statemem limit child ended with status %#x", c.status);
 
@@ -2143,6 +2364,849 @@ static int cmd_statemem(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* states: real vDSO states, called by threads, under memory pressure   */
+
+enum {
+	MAX_CLASSES = 8,
+	MAX_STATE_THREADS = 512,
+	HIST_BUCKETS = 128,		/* a quarter octave each, up to 2^32 ns */
+	STATE_STACK_BYTES = 64 << 10,
+	CHURN_CHUNK = 1 << 20,		/* the churn reader's read() size */
+};
+#define LATE_NS		(1000000LL)	/* a call this far past its deadline is late */
+#define MONITOR_NS	(100000000LL)	/* the parent looks at the memcg at 10 Hz */
+
+/*
+ * struct vgetrandom_state (include/vdso/getrandom.h, 6.11 and later):
+ * 96 bytes of batch and a 32-byte key, then the u64 generation.  The
+ * kernel publishes base_crng.generation + 1 (crng_reseed() in
+ * drivers/char/random.c), so a live state never holds 0: a state that
+ * reads 0 there was dropped, or never seeded.
+ */
+#define GENERATION_OFFSET 128
+
+/* Nanoseconds in quarter-octave buckets; quantiles are bucket midpoints (within 12%). */
+struct hist {
+	uint32_t n[HIST_BUCKETS];
+	uint64_t count;
+	double sum_ns;
+};
+
+static int hist_bucket(int64_t ns)
+{
+	int octave, b;
+
+	if (ns < 4)
+		return ns < 0 ? 0 : (int)ns;
+	octave = 63 - __builtin_clzll((uint64_t)ns);
+	b = octave * 4 + (int)((ns >> (octave - 2)) & 3);
+	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
+}
+
+static void hist_add(struct hist *h, int64_t ns)
+{
+	h->n[hist_bucket(ns)]++;
+	h->count++;
+	h->sum_ns += ns;
+}
+
+static void hist_merge(struct hist *into, const struct hist *h)
+{
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		into->n[b] += h->n[b];
+	into->count += h->count;
+	into->sum_ns += h->sum_ns;
+}
+
+/* The q-quantile as the midpoint of its bucket, into buf; "na" if empty. */
+static const char *hist_quantile(char *buf, size_t size, const struct hist *h, double q)
+{
+	uint64_t want, seen = 0;
+	int b;
+
+	if (!h->count)
+		return "na";
+	want = (uint64_t)(q * (h->count - 1)) + 1;
+	for (b = 0; b < HIST_BUCKETS - 1 && seen + h->n[b] < want; b++)
+		seen += h->n[b];
+	if (b < 8)
+		snprintf(buf, size, "%d", b);
+	else
+		snprintf(buf, size, "%lld", ((long long)(9 + 2 * (b % 4)) << (b / 4 - 2)) / 2);
+	return buf;
+}
+
+static const char *hist_mean(char *buf, size_t size, const struct hist *h)
+{
+	return h->count ? (snprintf(buf, size, "%.0f", h->sum_ns / h->count), buf) : "na";
+}
+
+struct state_class {
+	double rate_hz;
+	int threads;
+	int pages, pages_shared;	/* pages holding its states; of those, shared with another class */
+};
+
+struct states_cfg {
+	struct state_class cls[MAX_CLASSES];
+	int nclasses, nthreads;
+	const char *classes;		/* as given, for the output */
+	bool poisson, interleaved;
+	int per_page;
+	long run_s, key_life_s, settle_s, grace_s, size_bytes, seed;
+	long limit_mib;			/* 0: no memcg, global pressure only */
+	long churn_mib, churn_mib_s;	/* churn_mib_s 0: as fast as the disk reads */
+	const char *churn_dir;
+	long hog_mib, spike_mib, spike_period_s, spike_hold_ms;
+};
+
+/* One calling thread's counts, written by it alone, read by the parent at the end. */
+struct state_thread {
+	int cls, page, slot;
+	long calls, zeroed, zeroed_absent, late, skipped, natural_reseeds, errors;
+	long lives, lives_dropped;	/* key lives (windows of key_life_s) with a call; with a drop */
+	int64_t first_zeroed_ns, last_zeroed_ns;	/* since t0; -1: none */
+	struct hist warm_call, zeroed_call, zeroed_check, natural_call;
+};
+
+struct states_shared {
+	struct shared base;		/* base.stage: what the parent asks */
+	int caller_ready, caller_done, reader_ready, hog_ready, warm, spikes;
+	uintptr_t states_block;		/* the caller's state pages, for the page-flag probe */
+	/*
+	 * The threads call from t_start on, as a running program's would while
+	 * the pressure starts and settles; only calls from t0 to t_end count.
+	 */
+	int64_t t_start_ns, t0_ns, t_end_ns;
+	long long churn_bytes;		/* read by the churn reader so far */
+	int64_t spike_fill_ns;		/* summed over spikes */
+	struct state_thread th[MAX_STATE_THREADS];
+};
+
+struct state_arg {
+	struct states_shared *sh;
+	const struct states_cfg *cfg;
+	struct state_thread *st;
+	char *state, *page;
+	uint64_t rng;
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* An exponential gap of mean 1/rate_hz, from the thread's own generator. */
+static int64_t exp_gap_ns(uint64_t *rng, double rate_hz)
+{
+	double u = ((splitmix64(rng) >> 11) + 1) * 0x1.0p-53;	/* (0, 1] */
+
+	return (int64_t)(-log(u) / rate_hz * NS_PER_S);
+}
+
+/*
+ * Threads onto pages, per_page states in use per page (the rest of the
+ * page's 28 slots unused).  grouped: each class on pages of its own;
+ * interleaved: the classes dealt out in turn, as an allocator handing out
+ * states LIFO mixes threads created at different times.
+ */
+static int states_layout(struct states_cfg *cfg, struct state_thread *th)
+{
+	int order[MAX_STATE_THREADS], n = 0, page = 0, slot = 0;
+	int left[MAX_CLASSES], first[MAX_CLASSES];
+
+	for (int c = 0, t = 0; c < cfg->nclasses; t += cfg->cls[c++].threads) {
+		left[c] = cfg->cls[c].threads;
+		first[c] = t;
+	}
+	if (cfg->interleaved) {
+		for (bool more = true; more;) {
+			more = false;
+			for (int c = 0; c < cfg->nclasses; c++)
+				if (left[c]) {
+					order[n++] = first[c] + cfg->cls[c].threads - left[c]--;
+					more = true;
+				}
+		}
+	} else {
+		for (int t = 0; t < cfg->nthreads; t++)
+			order[n++] = t;
+	}
+	for (int i = 0; i < n; i++) {
+		struct state_thread *st = &th[order[i]];
+
+		for (st->cls = 0; order[i] >= first[st->cls] + cfg->cls[st->cls].threads; st->cls++)
+			;
+		/* grouped: a class starts on a fresh page */
+		if (!cfg->interleaved && i && th[order[i - 1]].cls != st->cls && slot) {
+			page++;
+			slot = 0;
+		}
+		st->page = page;
+		st->slot = slot;
+		if (++slot == cfg->per_page) {
+			page++;
+			slot = 0;
+		}
+	}
+	for (int c = 0; c < cfg->nclasses; c++) {
+		cfg->cls[c].pages = cfg->cls[c].pages_shared = 0;
+		for (int p = 0; p < page + !!slot; p++) {
+			bool mine = false, other = false;
+
+			for (int t = 0; t < cfg->nthreads; t++)
+				if (th[t].page == p)
+					*(th[t].cls == c ? &mine : &other) = true;
+			cfg->cls[c].pages += mine;
+			cfg->cls[c].pages_shared += mine && other;
+		}
+	}
+	return page + !!slot;
+}
+
+/* One key life ended: count it if it lies whole inside the run and had a call. */
+static void key_life_end(struct state_thread *st, long window, long nwindows, bool dropped)
+{
+	if (window >= 0 && window < nwindows) {
+		st->lives++;
+		st->lives_dropped += dropped;
+	}
+}
+
+static void *state_thread_main(void *arg)
+{
+	struct state_arg *a = arg;
+	const struct states_cfg *cfg = a->cfg;
+	struct state_thread *st = a->st;
+	const struct state_class *cls = &cfg->cls[st->cls];
+	volatile uint64_t *generation = (volatile uint64_t *)(a->state + GENERATION_OFFSET);
+	int64_t period_ns = (int64_t)(NS_PER_S / cls->rate_hz), key_life_ns = cfg->key_life_s * NS_PER_S;
+	int64_t t_start, t0, t_end, next;
+	long window = -1, nwindows;
+	bool window_dropped = false;
+	unsigned char buf[256];
+	uint64_t last_gen;
+
+	/* Seed the state: a fresh one reads zero, and that is no drop. */
+	st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
+	last_gen = *generation;
+	st->errors += !last_gen;	/* the layout above is not this kernel's */
+	__atomic_add_fetch(&a->sh->warm, 1, __ATOMIC_ACQ_REL);
+	while (!(t_start = __atomic_load_n(&a->sh->t_start_ns, __ATOMIC_ACQUIRE))) {
+		if (load(&a->sh->base.stage) >= STAGE_EXIT)
+			return NULL;
+		sleep_ns(POLL_NS);
+	}
+	t0 = a->sh->t0_ns;
+	t_end = a->sh->t_end_ns;
+	nwindows = (t_end - t0) / key_life_ns;
+	/* periodic: every thread of a class on the same deadlines, t_start + k period */
+	next = t_start + (cfg->poisson ? exp_gap_ns(&a->rng, cls->rate_hz) : 0);
+	while (next < t_end && load(&a->sh->base.stage) < STAGE_EXIT) {
+		struct timespec ts = { .tv_sec = next / NS_PER_S, .tv_nsec = next % NS_PER_S };
+		int64_t start, t1, t2, t3;
+		unsigned char vec = 0;
+		bool resident;
+		uint64_t gen;
+		long w;
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		start = now_ns();
+		if (next < t0) {	/* settling: call, count nothing */
+			st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
+			last_gen = *generation;
+			goto schedule;
+		}
+		st->late += start - next > LATE_NS;
+		w = (next - t0) / key_life_ns;
+		if (w != window) {
+			key_life_end(st, window, nwindows, window_dropped);
+			window = w;
+			window_dropped = false;
+		}
+		/* Absent: reclaim dropped the page and no page-mate has faulted it back. */
+		resident = !mincore(a->page, page_bytes, &vec) && (vec & 1);
+		t1 = now_ns();
+		gen = *generation;
+		t2 = now_ns();
+		st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
+		t3 = now_ns();
+		st->calls++;
+		if (!gen) {
+			if (!st->zeroed)
+				st->first_zeroed_ns = start - t0;
+			st->last_zeroed_ns = start - t0;
+			st->zeroed++;
+			st->zeroed_absent += !resident;
+			window_dropped = true;
+			hist_add(&st->zeroed_call, t3 - t2);
+			hist_add(&st->zeroed_check, t2 - t1);
+		} else if (gen != last_gen) {
+			st->natural_reseeds++;	/* the kernel's RNG moved on: a new key anyway */
+			hist_add(&st->natural_call, t3 - t2);
+		} else {
+			hist_add(&st->warm_call, t3 - t2);
+		}
+		last_gen = *generation;
+schedule:
+		if (cfg->poisson) {
+			next += exp_gap_ns(&a->rng, cls->rate_hz);
+		} else {
+			next += period_ns;
+			if (next < (t3 = now_ns())) {	/* missed deadlines are skipped, not bunched */
+				long k = (t3 - next) / period_ns + 1;
+
+				next += k * period_ns;
+				st->skipped += k;
+			}
+		}
+	}
+	key_life_end(st, window, nwindows, window_dropped);
+	return NULL;
+}
+
+/* The process whose threads call the vDSO, inside the memcg. */
+static void __attribute__((noreturn)) caller_main(struct states_shared *sh, const struct memcg *cg,
+						  const struct states_cfg *cfg, int pages, long sample,
+						  int64_t deadline)
+{
+	static struct state_arg args[MAX_STATE_THREADS];
+	static pthread_t tid[MAX_STATE_THREADS];
+	size_t state_bytes = vdso.params.size_of_opaque_state;
+	pthread_attr_t attr;
+	char *block;
+
+	if (cg->path[0])
+		memcg_enter(cg);
+	block = mmap(NULL, pages * page_bytes, vdso.params.mmap_prot, vdso.params.mmap_flags, -1, 0);
+	if (block == MAP_FAILED)
+		_exit(97);
+	sh->states_block = (uintptr_t)block;
+	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, STATE_STACK_BYTES))
+		_exit(96);
+	for (int t = 0; t < cfg->nthreads; t++) {
+		struct state_thread *st = &sh->th[t];
+
+		args[t] = (struct state_arg){
+			.sh = sh, .cfg = cfg, .st = st,
+			.page = block + st->page * page_bytes,
+			.state = block + st->page * page_bytes + st->slot * state_bytes,
+			.rng = (uint64_t)cfg->seed * 0x100000001b3ULL + (uint64_t)sample * 65537 + t,
+		};
+		if (pthread_create(&tid[t], &attr, state_thread_main, &args[t]))
+			_exit(95);
+	}
+	while (load(&sh->warm) < cfg->nthreads) {
+		if (now_ns() >= deadline || getppid() != harness_pid)
+			_exit(98);
+		sleep_ns(POLL_NS);
+	}
+	store(&sh->caller_ready, 1);
+	/* The threads end at t_end, or at once if the parent gives up first. */
+	for (int t = 0; t < cfg->nthreads; t++)
+		pthread_join(tid[t], NULL);
+	store(&sh->caller_done, 1);
+	child_wait_stage(&sh->base, STAGE_EXIT, deadline);
+	_exit(0);
+}
+
+/* Child: sleep until `when`; false once the parent asks everyone to exit. */
+static bool child_sleep_until(struct shared *sh, int64_t when, int64_t deadline)
+{
+	for (int64_t now; (now = now_ns()) < when;) {
+		if (load(&sh->stage) >= STAGE_EXIT)
+			return false;
+		if (now >= deadline || getppid() != harness_pid)
+			_exit(98);
+		sleep_ns(when - now < 10 * POLL_NS ? when - now : 10 * POLL_NS);
+	}
+	return load(&sh->stage) < STAGE_EXIT;
+}
+
+/*
+ * Page-cache churn: re-read a file larger than the limit, in order, as
+ * a process streaming through its data would; every read charges the
+ * memcg and pushes reclaim along the file LRU, where droppable folios
+ * live too (they are !swapbacked, so folio_is_file_lru()).
+ */
+static void __attribute__((noreturn)) reader_main(struct states_shared *sh, const struct memcg *cg,
+						  int fd, long long file_bytes, long long bytes_per_s,
+						  int64_t deadline)
+{
+	long long off = 0, done = 0;
+	int64_t t_start;
+	char *buf;
+
+	if (cg->path[0])
+		memcg_enter(cg);
+	buf = mmap(NULL, CHURN_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		_exit(97);
+	store(&sh->reader_ready, 1);
+	t_start = now_ns();
+	for (;;) {
+		ssize_t n;
+
+		if (bytes_per_s &&
+		    !child_sleep_until(&sh->base, t_start + (int64_t)((double)done * NS_PER_S / bytes_per_s),
+				       deadline))
+			break;
+		if (load(&sh->base.stage) >= STAGE_EXIT)
+			break;
+		if (now_ns() >= deadline || getppid() != harness_pid)
+			_exit(98);
+		n = pread(fd, buf, CHURN_CHUNK, off);
+		if (n < 0)
+			_exit(96);
+		off = n == 0 || off + n >= file_bytes ? 0 : off + n;
+		done += n;
+		__atomic_add_fetch(&sh->churn_bytes, n, __ATOMIC_RELAXED);
+	}
+	_exit(0);
+}
+
+/*
+ * Anonymous pressure: hog_mib written and held from the start; with
+ * spike_mib, every spike_period_s (the first half a period after t0) it
+ * writes spike_mib more, holds them spike_hold_ms and gives them back.
+ * No swap: none of it can be reclaimed.
+ */
+static void __attribute__((noreturn)) states_hog_main(struct states_shared *sh, const struct memcg *cg,
+						      const struct states_cfg *cfg, int64_t deadline)
+{
+	long base = cfg->hog_mib * (MIB / page_bytes), spike = cfg->spike_mib * (MIB / page_bytes);
+	int64_t period_ns = cfg->spike_period_s * NS_PER_S, t0 = 0, next;
+	char *p;
+
+	if (cg->path[0])
+		memcg_enter(cg);
+	p = mmap(NULL, (base + spike) * page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(97);
+	madvise(p, (base + spike) * page_bytes, MADV_NOHUGEPAGE);
+	touch_pages(p, base);
+	store(&sh->hog_ready, 1);
+	while (spike && !__atomic_load_n(&sh->t_start_ns, __ATOMIC_ACQUIRE))
+		if (!child_sleep_until(&sh->base, now_ns() + 10 * POLL_NS, deadline))
+			_exit(0);
+	t0 = sh->t0_ns;
+	for (next = spike ? t0 + period_ns / 2 : 0; spike && next < sh->t_end_ns; next += period_ns) {
+		int64_t t;
+
+		if (!child_sleep_until(&sh->base, next, deadline))
+			_exit(0);
+		t = now_ns();
+		touch_pages(p + base * page_bytes, spike);
+		__atomic_add_fetch(&sh->spike_fill_ns, now_ns() - t, __ATOMIC_RELAXED);
+		if (!child_sleep_until(&sh->base, now_ns() + cfg->spike_hold_ms * 1000000LL, deadline))
+			_exit(0);
+		if (madvise(p + base * page_bytes, spike * page_bytes, MADV_DONTNEED))
+			_exit(96);
+		__atomic_add_fetch(&sh->spikes, 1, __ATOMIC_ACQ_REL);
+	}
+	child_wait_stage(&sh->base, STAGE_EXIT, deadline);
+	_exit(0);
+}
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef RAMFS_MAGIC
+#define RAMFS_MAGIC 0x858458f6
+#endif
+
+/*
+ * The file to churn through: unnamed (O_TMPFILE) on a disk filesystem, so
+ * that nothing is left behind on any exit, and never tmpfs, whose pages
+ * are shmem on the anon LRU.  Written once here, outside the memcg; each
+ * run drops its cache first so that the reader charges every page it reads.
+ * Returns an fd, or -1 with a skip reason.
+ */
+static int churn_file_create(const char *dir, long mib, const char **reason)
+{
+	char path[PATH_MAX], *buf;
+	struct statfs sf;
+	int fd;
+
+	if (statfs(dir, &sf)) {
+		*reason = "churn_dir_unusable";
+		return -1;
+	}
+	if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) {
+		*reason = "churn_dir_in_memory";
+		return -1;
+	}
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/vgetrandom-harness.XXXXXX", dir);
+		if ((fd = mkstemp(path)) < 0) {
+			*reason = "churn_file_cannot_be_created";
+			return -1;
+		}
+		unlink(path);
+	}
+	buf = malloc(MIB);
+	if (!buf)
+		die("malloc: %s", strerror(errno));
+	memset(buf, 0x5a, MIB);
+	for (long i = 0; i < mib; i++)
+		if (write(fd, buf, MIB) != MIB)
+			die("writing the churn file in %s: %s", dir, strerror(errno));
+	free(buf);
+	if (fsync(fd))
+		die("fsync of the churn file: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Where the state pages are on the LRU at the end of the run, from
+ * /proc/PID/pagemap and /proc/kpageflags (root only; -1 elsewhere):
+ * resident, on an LRU list, on the active one.  A page that reclaim
+ * activated is safe from it until shrink_active_list() deactivates it,
+ * which it does only when the inactive file list runs low or file
+ * refaults are being activated (prepare_scan_control()).
+ */
+struct page_census {
+	int present, lru, active;
+};
+
+static struct page_census state_pages_census(pid_t pid, uintptr_t block, int pages)
+{
+	struct page_census pc = { -1, -1, -1 };
+	char path[64];
+	int pm, kf;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (pm >= 0 && kf >= 0 && block) {
+		pc = (struct page_census){ 0, 0, 0 };
+		for (int i = 0; i < pages; i++) {
+			uint64_t entry, flags, pfn;
+
+			if (pread(pm, &entry, 8, (block / page_bytes + i) * 8) != 8) {
+				pc = (struct page_census){ -1, -1, -1 };
+				break;
+			}
+			pfn = entry & ((1ULL << 55) - 1);
+			if (!(entry >> 63) || !pfn)	/* absent, or no PFN shown */
+				continue;
+			pc.present++;
+			if (pread(kf, &flags, 8, pfn * 8) != 8)
+				continue;
+			pc.lru += flags >> 5 & 1;	/* KPF_LRU */
+			pc.active += flags >> 6 & 1;	/* KPF_ACTIVE */
+		}
+	}
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return pc;
+}
+
+static long long memcg_stat(const struct memcg *cg, const char *key)
+{
+	char file[PATH_MAX + 16];
+
+	snprintf(file, sizeof(file), "%s/memory.stat", cg->path);
+	return read_keyed(file, key);
+}
+
+/* What the parent saw of the memcg at 10 Hz during the run. */
+struct memcg_watch {
+	long samples, at_limit;
+	double usage_sum, inactive_file_sum, active_file_sum;
+	long long usage_max;
+};
+
+static void memcg_watch_once(const struct memcg *cg, long long limit_bytes, struct memcg_watch *w)
+{
+	long long usage = memcg_usage(cg), near = limit_bytes / 100;
+
+	if (usage < 0)
+		return;
+	/* "At the limit": within 1% (at least 1 MiB) of it; reclaim works in batches. */
+	if (near < MIB)
+		near = MIB;
+	w->samples++;
+	w->at_limit += usage >= limit_bytes - near;
+	w->usage_sum += usage;
+	w->usage_max = usage > w->usage_max ? usage : w->usage_max;
+	w->inactive_file_sum += memcg_stat(cg, "inactive_file");
+	w->active_file_sum += memcg_stat(cg, "active_file");
+}
+
+static const char *mean_or_na(char *buf, size_t size, long n, double sum, double scale)
+{
+	return n ? (snprintf(buf, size, "%.0f", sum / n / scale), buf) : "na";
+}
+
+static void states_print(const struct states_cfg *cfg, const struct states_shared *sh, long sample,
+			 int pages, const char *run)
+{
+	for (int c = 0; c < cfg->nclasses; c++) {
+		const struct state_class *cls = &cfg->cls[c];
+		struct hist warm = { 0 }, zeroed = { 0 }, check = { 0 }, natural = { 0 };
+		long calls = 0, zc = 0, za = 0, late = 0, skipped = 0, reseeds = 0, errors = 0;
+		long lives = 0, lives_dropped = 0, with_drop = 0;
+		int64_t first = -1, last = -1;
+		char q[8][32], p_drop[32];
+
+		for (int t = 0; t < cfg->nthreads; t++) {
+			const struct state_thread *st = &sh->th[t];
+
+			if (st->cls != c)
+				continue;
+			calls += st->calls;
+			zc += st->zeroed;
+			za += st->zeroed_absent;
+			late += st->late;
+			skipped += st->skipped;
+			reseeds += st->natural_reseeds;
+			errors += st->errors;
+			lives += st->lives;
+			lives_dropped += st->lives_dropped;
+			with_drop += st->zeroed > 0;
+			if (st->zeroed && (first < 0 || st->first_zeroed_ns < first))
+				first = st->first_zeroed_ns;
+			if (st->zeroed && st->last_zeroed_ns > last)
+				last = st->last_zeroed_ns;
+			hist_merge(&warm, &st->warm_call);
+			hist_merge(&zeroed, &st->zeroed_call);
+			hist_merge(&check, &st->zeroed_check);
+			hist_merge(&natural, &st->natural_call);
+		}
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s\n",
+		       sample, c, cls->rate_hz, cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
+		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
+		       lives ? (snprintf(p_drop, sizeof(p_drop), "%.4f", (double)lives_dropped / lives), p_drop) : "na",
+		       with_drop,
+		       first < 0 ? "na" : (snprintf(q[6], 32, "%.3f", first / 1e9), q[6]),
+		       last < 0 ? "na" : (snprintf(q[7], 32, "%.3f", last / 1e9), q[7]),
+		       reseeds, errors,
+		       hist_quantile(q[0], 32, &warm, 0.5), hist_mean(q[1], 32, &warm),
+		       hist_quantile(q[2], 32, &zeroed, 0.5), hist_mean(q[3], 32, &zeroed),
+		       hist_quantile(q[4], 32, &check, 0.5), hist_quantile(q[5], 32, &natural, 0.5),
+		       cfg->poisson ? "poisson" : "periodic", cfg->interleaved ? "interleaved" : "grouped",
+		       cfg->per_page, states_per_page(), pages, vdso.params.size_of_opaque_state,
+		       cfg->size_bytes, cfg->classes, cfg->nthreads, cfg->run_s, cfg->key_life_s,
+		       cfg->settle_s, cfg->seed, run);
+	}
+	fflush(stdout);
+}
+
+static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
+{
+	struct states_shared *sh = shared_alloc(sizeof(*sh));
+	int64_t deadline = now_ns() + (cfg->settle_s + cfg->run_s + cfg->grace_s) * NS_PER_S;
+	int64_t t0, t_end, t_stop;
+	long long limit_bytes = (long long)cfg->limit_mib * MIB, churn0, churn1, peak = -1, caller_usage;
+	struct child kids[3] = { 0 };	/* caller, then reader and hog if present */
+	int nkids = 0, reader = -1, hog = -1, pages = states_layout(cfg, sh->th);
+	struct counters before, after;
+	struct memcg_watch w = { .usage_max = -1 };
+	struct page_census census;
+	struct memcg cg = { 0 };
+	const char *reason, *outcome = "ok";
+	char run[4096], extra[COUNTERS_TEXT], nb[10][32], pc[3][16], pressure[32] = "";
+
+	if (cfg->limit_mib && !memcg_create(&cg, limit_bytes, &reason)) {
+		printf("skip exp=states reason=%s\n", reason);
+		munmap(sh, sizeof(*sh));
+		return;
+	}
+	if (churn_fd >= 0)
+		posix_fadvise(churn_fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (!spawn(&kids[nkids++]))
+		caller_main(sh, &cg, cfg, pages, sample, deadline);
+	if (!parent_wait(&sh->caller_ready, 1, kids, 1, deadline))
+		outcome = kids[0].reaped ? "caller_died_starting" : "timeout_caller_start";
+	caller_usage = cg.path[0] ? memcg_usage(&cg) : -1;
+	/* The calls start, then the pressure; t0 is fixed now so that phases hold. */
+	t0 = now_ns() + 10 * POLL_NS + cfg->settle_s * NS_PER_S;
+	t_end = t0 + cfg->run_s * NS_PER_S;
+	sh->t0_ns = t0;
+	sh->t_end_ns = t_end;
+	if (strcmp(outcome, "ok"))
+		store(&sh->base.stage, STAGE_EXIT);
+	__atomic_store_n(&sh->t_start_ns, t0 - cfg->settle_s * NS_PER_S, __ATOMIC_RELEASE);
+	if (churn_fd >= 0 && !strcmp(outcome, "ok")) {
+		if (!spawn(&kids[reader = nkids++]))
+			reader_main(sh, &cg, churn_fd, (long long)cfg->churn_mib * MIB,
+				    (long long)cfg->churn_mib_s * MIB, deadline);
+		if (!parent_wait(&sh->reader_ready, 1, &kids[reader], 1, deadline))
+			outcome = "reader_did_not_start";
+	}
+	if ((cfg->hog_mib || cfg->spike_mib) && !strcmp(outcome, "ok")) {
+		if (!spawn(&kids[hog = nkids++]))
+			states_hog_main(sh, &cg, cfg, deadline);
+		if (!parent_wait(&sh->hog_ready, 1, &kids[hog], 1, deadline))
+			outcome = kids[hog].reaped ? "hog_died_filling" : "timeout_hog_fill";
+	}
+	if (strcmp(outcome, "ok")) {
+		store(&sh->base.stage, STAGE_EXIT);	/* no run */
+		t0 = t_end = now_ns();
+	} else if (now_ns() > t0) {
+		outcome = "pressure_late";	/* the hog took longer than --settle-s */
+	}
+	sleep_ns(t0 - now_ns());
+	counters_read(&cg, &before);
+	churn0 = __atomic_load_n(&sh->churn_bytes, __ATOMIC_ACQUIRE);
+	while (now_ns() < t_end && !child_poll(&kids[0])) {
+		if (cg.path[0])
+			memcg_watch_once(&cg, limit_bytes, &w);
+		sleep_ns(t_end - now_ns() < MONITOR_NS ? t_end - now_ns() : MONITOR_NS);
+	}
+	t_stop = now_ns() > t0 ? now_ns() : t0 + 1;
+	census = state_pages_census(kids[0].pid, sh->states_block, pages);
+	churn1 = __atomic_load_n(&sh->churn_bytes, __ATOMIC_ACQUIRE);
+	counters_read(&cg, &after);
+	if (cg.path[0]) {
+		char file[PATH_MAX + 32];
+
+		memcg_file(&cg, "memory.max_usage_in_bytes", "memory.peak", file);
+		peak = read_ll(file);
+	}
+	if (!parent_wait(&sh->caller_done, 1, kids, 1, t_end + cfg->grace_s * NS_PER_S) &&
+	    !strcmp(outcome, "ok"))
+		outcome = kids[0].reaped ? "caller_died" : "timeout_caller";
+	store(&sh->base.stage, STAGE_EXIT);
+	for (int i = 0; i < nkids; i++)
+		child_wait(&kids[i], now_ns() + REAP_NS);
+	if (cg.path[0])
+		memcg_destroy(&cg);
+	counters_format(extra, sizeof(extra), &cg, &before, &after);
+	snprintf(pressure, sizeof(pressure), "%s%s%s", churn_fd >= 0 ? "+churn" : "",
+		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "");
+	snprintf(run, sizeof(run),
+		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s outcome=%s ncpus=%ld%s",
+		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
+		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
+		 /* the churn rate over the window: bytes read / seconds */
+		 mean_or_na(nb[0], 32, churn_fd >= 0, (double)(churn1 - churn0) * NS_PER_S, t_stop - t0),
+		 cfg->hog_mib, cfg->spike_mib, cfg->spike_mib ? cfg->spike_period_s : 0,
+		 cfg->spike_mib ? cfg->spike_hold_ms : 0, load(&sh->spikes),
+		 mean_or_na(nb[1], 32, load(&sh->spikes), sh->spike_fill_ns, 1),
+		 num_or_na(nb[9], 32, caller_usage >= 0, caller_usage),
+		 mean_or_na(nb[2], 32, w.samples, w.usage_sum, 1),
+		 num_or_na(nb[3], 32, w.samples, w.usage_max), num_or_na(nb[4], 32, peak >= 0, peak),
+		 num_or_na(nb[5], 32, cfg->limit_mib, limit_bytes),
+		 w.samples ? (snprintf(nb[6], 32, "%.3f", (double)w.at_limit / w.samples), nb[6]) : "na",
+		 mean_or_na(nb[7], 32, w.samples, w.inactive_file_sum, 1024),
+		 mean_or_na(nb[8], 32, w.samples, w.active_file_sum, 1024),
+		 num_or_na(pc[0], 16, census.present >= 0, census.present),
+		 num_or_na(pc[1], 16, census.lru >= 0, census.lru),
+		 num_or_na(pc[2], 16, census.active >= 0, census.active),
+		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
+		 hog >= 0 ? child_fate(&kids[hog]) : "none",
+		 outcome, sysconf(_SC_NPROCESSORS_ONLN), extra);
+	states_print(cfg, sh, sample, pages, run);
+	munmap(sh, sizeof(*sh));
+}
+
+/* "1000:28,0.05:28": rate_hz:threads per class. */
+static void parse_classes(const char *arg, struct states_cfg *cfg)
+{
+	char buf[512], *tok, *save, *colon, *end;
+
+	if (strlen(arg) >= sizeof(buf))
+		usage_error("--classes", arg);
+	strcpy(buf, arg);
+	cfg->nclasses = cfg->nthreads = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct state_class *c = &cfg->cls[cfg->nclasses];
+
+		if (cfg->nclasses == MAX_CLASSES || !(colon = strchr(tok, ':')))
+			usage_error("--classes (RATE_HZ:THREADS,...)", arg);
+		*colon = 0;
+		errno = 0;
+		c->rate_hz = strtod(tok, &end);
+		if (errno || end == tok || *end || !(c->rate_hz >= 0.01 && c->rate_hz <= 10000))
+			usage_error("--classes: rate outside 0.01..10000 Hz", tok);
+		c->threads = parse_long("--classes: threads", colon + 1, 1, MAX_STATE_THREADS);
+		cfg->nthreads += c->threads;
+		cfg->nclasses++;
+	}
+	if (!cfg->nclasses || cfg->nthreads > MAX_STATE_THREADS)
+		usage_error("--classes (at most 512 threads in all)", arg);
+}
+
+static int cmd_states(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--classes", "1000:28,0.05:28" }, { "--pattern", "poisson" },
+		{ "--layout", "grouped" }, { "--per-page", "0" }, { "--run-s", "60" },
+		{ "--key-life-s", "60" }, { "--settle-s", "5" }, { "--grace-s", "30" },
+		{ "--size-bytes", "16" }, { "--seed", "1" }, { "--samples", "1" },
+		{ "--limit-mib", "256" }, { "--churn-mib", "0" }, { "--churn-dir", "/tmp" },
+		{ "--churn-mib-s", "0" }, { "--hog-mib", "0" }, { "--spike-mib", "0" },
+		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { NULL, NULL },
+	};
+	static struct states_cfg cfg;
+	const char *pattern, *layout, *reason;
+	long nsamples;
+	int churn_fd = -1;
+
+	parse_opts(argc, argv, opts);
+	parse_classes(cfg.classes = opt_get(opts, "--classes"), &cfg);
+	pattern = opt_get(opts, "--pattern");
+	if (strcmp(pattern, "poisson") && strcmp(pattern, "periodic"))
+		usage_error("--pattern", pattern);
+	cfg.poisson = !strcmp(pattern, "poisson");
+	layout = opt_get(opts, "--layout");
+	if (strcmp(layout, "grouped") && strcmp(layout, "interleaved"))
+		usage_error("--layout", layout);
+	cfg.interleaved = !strcmp(layout, "interleaved");
+	cfg.per_page = opt_long(opts, "--per-page", 0, 4096);
+	cfg.run_s = opt_long(opts, "--run-s", 1, 86400);
+	cfg.key_life_s = opt_long(opts, "--key-life-s", 1, 86400);
+	if (cfg.key_life_s > cfg.run_s)
+		usage_error("--key-life-s longer than --run-s", opt_get(opts, "--key-life-s"));
+	cfg.settle_s = opt_long(opts, "--settle-s", 0, 3600);
+	cfg.grace_s = opt_long(opts, "--grace-s", 1, 3600);
+	cfg.size_bytes = opt_long(opts, "--size-bytes", 1, 256);
+	cfg.seed = opt_long(opts, "--seed", 0, LONG_MAX);
+	nsamples = opt_long(opts, "--samples", 1, 10000);
+	cfg.limit_mib = opt_long(opts, "--limit-mib", 0, 1L << 30);
+	cfg.churn_mib = opt_long(opts, "--churn-mib", 0, 1L << 30);
+	cfg.churn_dir = opt_get(opts, "--churn-dir");
+	cfg.churn_mib_s = opt_long(opts, "--churn-mib-s", 0, 1L << 30);
+	cfg.hog_mib = opt_long(opts, "--hog-mib", 0, 1L << 30);
+	cfg.spike_mib = opt_long(opts, "--spike-mib", 0, 1L << 30);
+	cfg.spike_period_s = opt_long(opts, "--spike-period-s", 1, 86400);
+	cfg.spike_hold_ms = opt_long(opts, "--spike-hold-ms", 0, 86400000);
+	if (cfg.spike_mib && cfg.spike_hold_ms >= cfg.spike_period_s * 1000)
+		usage_error("--spike-hold-ms not shorter than --spike-period-s",
+			    opt_get(opts, "--spike-hold-ms"));
+	if (vdso.missing) {
+		printf("skip exp=states reason=%s\n", vdso.missing);
+		return 0;
+	}
+	if (vdso.params.size_of_opaque_state < GENERATION_OFFSET + sizeof(uint64_t))
+		die("vgetrandom state of %u bytes: no generation word at %d",
+		    vdso.params.size_of_opaque_state, GENERATION_OFFSET);
+	if (!cfg.per_page)
+		cfg.per_page = states_per_page();
+	if ((size_t)cfg.per_page > states_per_page())
+		usage_error("--per-page above the states a page holds", opt_get(opts, "--per-page"));
+	if (cfg.churn_mib && (churn_fd = churn_file_create(cfg.churn_dir, cfg.churn_mib, &reason)) < 0) {
+		printf("skip exp=states reason=%s\n", reason);
+		return 0;
+	}
+	for (long i = 0; i < nsamples; i++)
+		states_once(&cfg, i, churn_fd);
+	if (churn_fd >= 0)
+		close(churn_fd);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -2151,6 +3215,7 @@ static const struct {
 	{ "selfcheck", cmd_selfcheck }, { "callcost", cmd_callcost }, { "reseed", cmd_reseed },
 	{ "fault", cmd_fault }, { "pressure", cmd_pressure }, { "oomtouch", cmd_oomtouch },
 	{ "fork", cmd_fork }, { "memlock", cmd_memlock }, { "statemem", cmd_statemem },
+	{ "states", cmd_states },
 };
 
 int main(int argc, char **argv)

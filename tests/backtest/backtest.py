@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 import pandas as pd  # noqa: E402
 
 from model import atomic, load, simulate  # noqa: E402
-from model.costs import Costs, Linear  # noqa: E402
+from model.sim.costs import Costs, Linear  # noqa: E402
 
 # Rounded from the first data/host calibration (6.18.44, AMD EPYC, 2026-11-26);
 # pinned, so a what-if by construction.

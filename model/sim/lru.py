@@ -8,14 +8,16 @@ depends on what was inserted after it, as in the kernel.
 
 What is modelled from mm/vmscan.c:
   - folio_check_references(): a mapped folio referenced once is kept and
-    marked (PG_referenced), referenced again is activated, a swap-backed one
-    is activated at once, an unreferenced one is reclaimed;
+    marked (PG_referenced), referenced again is activated, an unreferenced
+    one is reclaimed; a swap-backed one is activated at once, which 6.12
+    no longer does (docs/sources.md);
   - shrink_active_list(): the active tail is deactivated (young bits are
     cleared on the way, PG_referenced is left alone);
   - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB);
   - get_scan_count(): without free swap the anon lists are not scanned;
-  - a droppable folio that reclaim unmaps is freed but not counted as
-    reclaimed (see Lruvec._scan_folio), as measured in data/host/pressure.csv.
+  - a folio whose placement is not counted (a droppable folio) is freed but
+    not counted as reclaimed (see Lruvec._scan_folio), as measured in
+    data/host/pressure.csv.
 
 Scanning takes time: the young bits a scan finds depend on how long ago the
 previous look was, so a pass reads its clock as `now + scanned * s_per_page`.
@@ -25,16 +27,15 @@ from __future__ import annotations
 import math
 from collections import deque
 
-ANON, FILE = "anon", "file"
-DROPPABLE = "droppable"      # designs.DROPPABLE (kept free of imports: lru is the bottom)
+from .placement import ANON_LRU, FILE_LRU, SWAP
 
 
 class Run:
     """`pages` pages of one owner that share a reference pattern.
 
-    The owner provides `hot_fraction` (share referenced between two scans),
-    `ref_carry` (a float, so rounding never biases the split) and
-    `lru_released(pages, lru_type)` (reclaim took them).
+    The owner provides `placement`, `hot_fraction` (share referenced between
+    two scans), `ref_carry` (a float, so rounding never biases the split)
+    and `lru_released(pages)` (reclaim took them).
     """
     __slots__ = ("owner", "pages")
 
@@ -92,11 +93,9 @@ class LruList:
 class Lruvec:
     """Anon and file, inactive and active: one reclaim domain's LRU lists."""
 
-    def __init__(self, reclaim_rng, droppable_counts_as_reclaimed: bool = False):
-        self.lists = {(t, a): LruList() for t in (ANON, FILE) for a in (False, True)}
+    def __init__(self, reclaim_rng):
+        self.lists = {(t, a): LruList() for t in (ANON_LRU, FILE_LRU) for a in (False, True)}
         self.rng = reclaim_rng
-        # A what-if for a kernel that counted them (see _scan_folio).
-        self.droppable_counts_as_reclaimed = droppable_counts_as_reclaimed
         # Folios freed without counting as reclaimed (the kernel's
         # nr_vmscan_immediate_reclaim for them): droppable ones.
         self.freed_uncounted = 0
@@ -153,14 +152,13 @@ class Lruvec:
             seg = inactive.take_tail(min(nr_to_scan - scanned, nr_to_reclaim - reclaimed))
             if isinstance(seg, Run):
                 scanned += seg.pages
-                reclaimed += self._scan_run(seg, lru_type, active, inactive, swap)
+                reclaimed += self._scan_run(seg, active, inactive, swap)
             else:
-                reclaimed += self._scan_folio(seg, lru_type, active, inactive, swap,
-                                              now + scanned * s_per_page)
+                reclaimed += self._scan_folio(seg, lru_type, swap, now + scanned * s_per_page)
                 scanned += 1
         return scanned, reclaimed
 
-    def _scan_run(self, run, lru_type, active, inactive, swap) -> int:
+    def _scan_run(self, run, active, inactive, swap) -> int:
         owner = run.owner
         owner.ref_carry += run.pages * owner.hot_fraction
         referenced = min(run.pages, int(owner.ref_carry))
@@ -168,7 +166,7 @@ class Lruvec:
         cold = run.pages - referenced
         if referenced:
             active.add_head(Run(owner, referenced))
-        if lru_type == ANON and cold:
+        if owner.placement.reclaim == SWAP and cold:
             room = swap.free_pages if swap else 0
             if cold > room:
                 inactive.add_head(Run(owner, cold - room))
@@ -176,27 +174,28 @@ class Lruvec:
             if cold:
                 swap.store(cold)
         if cold:
-            owner.lru_released(cold, lru_type)
+            owner.lru_released(cold)
         return cold
 
-    def _scan_folio(self, folio, lru_type, active, inactive, swap, now) -> int:
+    def _scan_folio(self, folio, lru_type, swap, now) -> int:
         young = folio.test_and_clear_young(now, self.rng)
+        swap_backed = folio.placement.reclaim == SWAP
         if young:
-            if lru_type == ANON or folio.pg_referenced:
+            if swap_backed or folio.pg_referenced:
                 self.add(folio, lru_type, active=True)
             else:
                 folio.pg_referenced = True
                 self.add(folio, lru_type)
             return 0
         folio.pg_referenced = False
-        if lru_type == ANON:
+        if swap_backed:
             if not swap or swap.free_pages < 1:
                 self.add(folio, lru_type)
                 return 0
             swap.store(1)
         folio.lru = None
         folio.reclaimed(now)
-        if folio.kind == DROPPABLE and not self.droppable_counts_as_reclaimed:
+        if not folio.placement.counted:
             # try_to_unmap_one() discards a droppable folio even when dirty,
             # moving the PTE's dirty bit to the folio.  shrink_folio_list()
             # then finds a dirty folio on the file LRU and, outside kswapd's

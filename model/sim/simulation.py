@@ -17,12 +17,12 @@ import simpy
 
 from . import designs as designs_mod
 from .costs import Costs
-from .designs import ANON, UNEVICTABLE
 from .lru import Lruvec
 from .memory import Domain, Kswapd, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_events, tidy_series
+from .placement import PLACEMENTS, RESERVED, SKIP, SWAP
 from .region import Region
-from .scenario import Scenario, ScenarioError
+from ..scenario import Scenario, ScenarioError
 from .workload import GetrandomProcess, Hog, PageCache
 
 
@@ -74,7 +74,7 @@ class Simulation:
         page = sc.state.page_bytes
         ram_pages = sc.machine.ram_bytes // page
         swap = Swap(sc.machine.swap_bytes // page) if sc.machine.swap_bytes else None
-        lruvec = Lruvec(self.streams.rng("reclaim"), sc.state.droppable_counts_as_reclaimed)
+        lruvec = Lruvec(self.streams.rng("reclaim"))
         common = dict(swap=swap, lruvec=lruvec,
                       scan_ns_per_page=self._measured("scan_ns_per_page"),
                       swappiness=sc.machine.swappiness, metrics=self.metrics,
@@ -95,7 +95,7 @@ class Simulation:
                 raise ScenarioError(f"machine.reserved_bytes = {sc.machine.reserved_bytes}: "
                                     f"leaves no memory above the high watermark")
             domain = Domain(self.env, ram_pages, marks, kind="machine", **common)
-            domain.pools["reserved"] = reserved
+            domain.pools[RESERVED] = reserved
             Kswapd(self.env, domain, self._measured("kswapd_pages_per_s"), sc.run.tick_s,
                    self.metrics)
         return domain
@@ -107,6 +107,15 @@ class Simulation:
             raise ScenarioError(f"machine.{name}: no value (the scenario leaves it 0 and the "
                                 f"costs have none); set it or give the cost as a what-if")
         return value
+
+    def _after(self, delay_s: float, fn, *args) -> None:
+        """Call fn(*args, now) delay_s from now: a bare timeout, no SimPy process.
+
+        The call travels as the timeout's value to one module-level callback,
+        so a timeout allocates no closure: thousands of threads each schedule
+        an exit, and the garbage collector's time grows with what they leave.
+        """
+        self.env.timeout(delay_s, (fn, args)).callbacks.append(_call_after)
 
     def _pid(self) -> int:
         pid = self.next_pid
@@ -142,9 +151,7 @@ class Simulation:
     def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None):
         thread = proc.start_thread(self.env.now, rate_per_s, slot)
         if thread is not None and mean_life_s > 0:
-            life_s = proc.rng.exponential(mean_life_s)
-            self.env.timeout(life_s).callbacks.append(
-                lambda _ev: proc.exit_thread(thread, self.env.now))
+            self._after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
         return thread
 
     def _forks(self, parent):
@@ -157,12 +164,12 @@ class Simulation:
 
     def _fork(self, parent, forking_thread):
         """fork(): the child gets the state mapping wiped, and the design's locking."""
-        env, wl, design = self.env, self.scenario.workload, self.design
+        wl, design = self.scenario.workload, self.design
         self.metrics.count("forks")
         child = GetrandomProcess(self, self._pid(), f"{parent.name}.child", "child",
                                  parent=parent)
         child.allocator, kept = parent.allocator.clone_for_child(
-            child, design.child_lru, forking_thread.slot)
+            child, design.child_placement, forking_thread.slot)
         if design.child_charged_to_memlock:
             child.locked_pages = child.allocator.nr_folios
         self.processes.append(child)
@@ -171,10 +178,10 @@ class Simulation:
             self._thread(child, self._draw_rate(child.rng), 0.0)
         life_s = child.rng.exponential(wl.child_lifetime_s) if wl.child_lifetime_s else 0
         if life_s:
-            env.timeout(life_s).callbacks.append(lambda _ev: self._reap(child))
+            self._after(life_s, self._reap, child)
 
-    def _reap(self, proc):
-        proc.exit(self.env.now)
+    def _reap(self, proc, now: float):
+        proc.exit(now)
         if proc in self.processes:
             self.processes.remove(proc)
 
@@ -182,9 +189,7 @@ class Simulation:
         self.processes.remove(hog)
         restart_s = self.scenario.pressure.restart_after_oom_s
         if restart_s > 0:
-            def restart(_ev):
-                self._start_hog(self.env.now)
-            self.env.timeout(restart_s).callbacks.append(restart)
+            self._after(restart_s, self._start_hog)
 
     def _start_hog(self, now: float):
         hog = Hog(self, self._pid())
@@ -205,14 +210,14 @@ class Simulation:
         A droppable fault that cannot get memory is retried, as the kernel
         does once it has cleared VM_FAULT_OOM: the threads on the folio wait.
         """
-        proc, env = folio.process, self.env
+        proc, env = folio.owner, self.env
         retry_s = self.scenario.state.droppable_retry_s
         try:
             if folio.rate_per_s <= 0:
                 return
             yield env.timeout(proc.refault_rng.exponential(1 / folio.rate_per_s))
             while proc.alive and not folio.resident and folio.rate_per_s > 0:
-                if proc.fault_in(folio, env.now):
+                if proc.fault_in_state(folio, env.now):
                     proc.refaulted(folio, env.now)
                     return
                 if not proc.alive:
@@ -245,8 +250,8 @@ class Simulation:
         for folio in self.state_folios():
             if folio.resident:
                 resident += 1
-                unevictable += folio.kind == UNEVICTABLE
-                if folio.kind == ANON:
+                unevictable += folio.placement.reclaim == SKIP
+                if folio.placement.reclaim == SWAP:
                     keyed_swappable += folio.keyed_in_use()
             zeroed_in_use += sum(1 for s in folio.in_use() if s.zeroed)
         servers = [p for p in self.processes if isinstance(p, GetrandomProcess)]
@@ -269,7 +274,8 @@ class Simulation:
         assert domain.free_pages >= 0, f"free pages {domain.free_pages} < 0"
         assert domain.used_pages + domain.free_pages == domain.capacity_pages
         on_lru = sum(lst.pages for lst in domain.lruvec.lists.values())
-        expected = domain.used_pages - domain.pools["reserved"] - domain.pools["unevictable"]
+        off_lru = {RESERVED} | {p.pool for p in PLACEMENTS if p.lru is None}
+        expected = domain.used_pages - sum(domain.pools[pool] for pool in off_lru)
         assert on_lru == expected, f"LRU holds {on_lru} pages, pools say {expected}"
         limit = self.scenario.state.memlock_limit_bytes // self.scenario.state.page_bytes
         for proc in self.processes:
@@ -293,8 +299,7 @@ class Simulation:
             hog_start_s = self.region.write(env.now)
         if sc.pressure.profile != "none":
             if hog_start_s > 0:
-                env.timeout(hog_start_s).callbacks.append(
-                    lambda _ev: self._start_hog(self.env.now))
+                self._after(hog_start_s, self._start_hog)
             else:
                 self._start_hog(0.0)
         if sc.pressure.file_hot_bytes or sc.pressure.file_stream_bytes_per_s:
@@ -338,11 +343,17 @@ class Simulation:
         }
 
 
+def _call_after(event) -> None:
+    """The callback of Simulation._after's timeouts."""
+    fn, args = event.value
+    fn(*args, event.env.now)
+
+
 def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,
              costs: Costs | None = None, check_invariants: bool = False) -> Result:
     """Run one scenario for one design; the same arguments give the same frames."""
     if costs is None:
-        from .calibration import load_costs
+        from ..calibration import load_costs
         costs = load_costs()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed(={seed!r}) must be a non-negative integer")

@@ -8,34 +8,22 @@ from __future__ import annotations
 
 import math
 
-from .designs import ANON, DROPPABLE, UNEVICTABLE
-from .lru import ANON as LRU_ANON, FILE as LRU_FILE, Run
+from .folio import FolioOwner
+from .lru import Run
+from .placement import ANON, DROP, PAGE_CACHE, RESERVED, SWAP
 from .states import StateAllocator
 
-POOL_OF_KIND = {DROPPABLE: "droppable", UNEVICTABLE: "unevictable", ANON: "anon"}
 # x86_64: one page of PTEs maps 512 pages (2 MiB).  Page tables are kernel
 # memory charged to the memcg (__GFP_ACCOUNT) and never reclaimed.
 PAGES_PER_PTE_PAGE = 512
 
 
-def unmap_folio(domain, folio) -> None:
-    """The process is gone: its folio leaves the LRU, its charge and swap."""
-    if folio.resident:
-        if folio.lru is not None:
-            domain.lruvec.remove_folio(folio)
-        domain.uncharge(1, POOL_OF_KIND[folio.kind])
-        folio.resident = False
-    if folio.swapped:
-        domain.swap.release(1)
-        folio.swapped = False
-
-
 class Area:
     """Pages of one owner on the LRU: a hog's heap, a server's RSS, the page cache."""
 
-    def __init__(self, sim, pool: str, lru_type: str, hot_fraction: float, process=None):
+    def __init__(self, sim, placement, hot_fraction: float, process=None):
         self.sim = sim
-        self.pool, self.lru_type = pool, lru_type
+        self.placement = placement
         self.hot_fraction = hot_fraction
         self.ref_carry = 0.0
         self.process = process
@@ -45,22 +33,23 @@ class Area:
     def grow(self, pages: int, fault_s_per_page: float = 0.0) -> tuple[bool, float]:
         """Fault in `pages`; each step is on the LRU before the next one charges."""
         domain = self.sim.domain
+        pool, lru_type = self.placement.pool, self.placement.lru
 
         def placed(n: int) -> None:
             if self.process is None or self.process.alive:
                 self.resident_pages += n
-                domain.lruvec.add(Run(self, n), self.lru_type)
+                domain.lruvec.add(Run(self, n), lru_type)
             else:                       # charged, but the OOM killer took its owner
-                domain.uncharge(n, self.pool)
+                domain.uncharge(n, pool)
 
-        return domain.charge(pages, self.pool, self.process,
+        return domain.charge(pages, pool, self.process,
                              fault_s_per_page=fault_s_per_page, placed=placed)
 
     def shrink(self, pages: int) -> None:
         """Give pages back (free(), munmap): take them off the LRU, inactive first."""
         lruvec = self.sim.domain.lruvec
         left = pages
-        for key in ((self.lru_type, False), (self.lru_type, True)):
+        for key in ((self.placement.lru, False), (self.placement.lru, True)):
             lst = lruvec.lists[key]
             for seg in list(lst.segments):
                 if left == 0:
@@ -74,23 +63,23 @@ class Area:
                         lst.segments.remove(seg)
         freed = pages - left
         self.resident_pages -= freed
-        self.sim.domain.uncharge(freed, self.pool)
+        self.sim.domain.uncharge(freed, self.placement.pool)
 
     def release_all(self) -> None:
         domain = self.sim.domain
         gone = domain.lruvec.remove_owner(self)
         assert gone == self.resident_pages, (gone, self.resident_pages)
-        domain.uncharge(gone, self.pool)
+        domain.uncharge(gone, self.placement.pool)
         if self.swapped_pages:
             domain.swap.release(self.swapped_pages)
         self.resident_pages = self.swapped_pages = 0
 
-    def lru_released(self, pages: int, lru_type: str) -> None:
+    def lru_released(self, pages: int) -> None:
         """Reclaim took `pages`: page cache is dropped, anon went to swap."""
         self.resident_pages -= pages
-        if lru_type == LRU_ANON:
+        if self.placement.reclaim == SWAP:
             self.swapped_pages += pages
-        self.sim.domain.uncharge(pages, self.pool)
+        self.sim.domain.uncharge(pages, self.placement.pool)
 
 
 class Thread:
@@ -131,18 +120,16 @@ class Thread:
         self.last_t = now
 
 
-class GetrandomProcess:
+class GetrandomProcess(FolioOwner):
     """A server (or a fork child) whose threads call getrandom().
 
-    Its state folios follow the design: `kind` for blocks it maps itself,
-    and charging to RLIMIT_MEMLOCK where the design says so.
+    Its state folios follow the design: its placement for blocks it maps
+    itself, and charging to RLIMIT_MEMLOCK where the design says so.
     """
-    oom_killable = True
 
     def __init__(self, sim, pid: int, name: str, kind: str, parent=None):
-        self.sim, self.pid, self.name, self.kind = sim, pid, name, kind
-        self.page_bytes = sim.scenario.state.page_bytes
-        self.alive = True
+        super().__init__(sim, pid, name)
+        self.kind = kind
         self.threads: dict[int, Thread] = {}
         self.next_tid = 0
         self.rng = sim.streams.rng("process", pid)
@@ -152,7 +139,7 @@ class GetrandomProcess:
                                         sim.scenario.workload.nprocs)
         self.locked_pages = 0
         rss_pages = sim.scenario.workload.process_rss_bytes // self.page_bytes
-        self.heap = Area(sim, "anon", LRU_ANON, hot_fraction=1.0, process=self)
+        self.heap = Area(sim, ANON, hot_fraction=1.0, process=self)
         # A fork child shares its parent's heap copy-on-write: it counts in
         # the child's RSS (oom_badness) but is not charged twice.
         self.shared_rss_pages = rss_pages if parent is not None else 0
@@ -161,37 +148,32 @@ class GetrandomProcess:
     # -- memory --------------------------------------------------------------
 
     def rss_pages(self) -> int:
-        states = sum(1 for f in self.allocator.folios if f.resident or f.swapped)
         return (self.heap.resident_pages + self.heap.swapped_pages
-                + self.shared_rss_pages + states)
+                + self.shared_rss_pages + self.rss_folios(self.allocator.folios))
 
     def state_pages(self) -> int:
         return sum(1 for f in self.allocator.folios if f.resident)
 
-    def fault_in(self, folio, now: float) -> bool:
-        """First touch (or refault) of one state folio; the stall is the thread's."""
-        sim = self.sim
-        droppable = folio.kind == DROPPABLE
-        may_oom = not (droppable and sim.scenario.state.droppable_fault_at_oom == "retry")
-        ok, stall_s = sim.domain.charge(1, POOL_OF_KIND[folio.kind], self, may_oom=may_oom)
-        sim.metrics.count("state_fault_stall_s", stall_s)
-        if not ok or not self.alive:
-            if ok:
-                sim.domain.uncharge(1, POOL_OF_KIND[folio.kind])
-            return False
-        if folio.swapped:
-            sim.domain.swap.release(1)
-            folio.swapped = False
-            sim.metrics.count("state_swapins")
-        folio.resident = True
-        folio.mark_young(now)
-        if folio.kind != UNEVICTABLE:
-            sim.domain.lruvec.add(folio, LRU_FILE if droppable else LRU_ANON)
-        sim.metrics.count("state_faults")
-        sim.metrics.count("cpu_fault_s", sim.costs.fault_ns[folio.kind] * 1e-9)
-        return True
+    def fault_in_state(self, folio, now: float) -> bool:
+        """First touch (or refault) of one state folio; the stall is the thread's.
 
-    def _map_block(self, kind: str, charged: bool, now: float):
+        The "retry" what-if (state.droppable_fault_at_oom) never OOM-kills
+        for a droppable fault: its allocation fails and is tried again.
+        """
+        sim = self.sim
+        may_oom = not (folio.placement.reclaim == DROP
+                       and sim.scenario.state.droppable_fault_at_oom == "retry")
+        ok, stall_s = self.fault_in([folio], now, may_oom=may_oom)
+        sim.metrics.count("state_fault_stall_s", stall_s)
+        if ok:
+            sim.metrics.count("state_faults")
+            sim.metrics.count("cpu_fault_s", sim.costs.fault_ns[folio.placement.mapping] * 1e-9)
+        return ok
+
+    def _swapped_in(self, folio) -> None:
+        self.sim.metrics.count("state_swapins")
+
+    def _map_block(self, placement, charged: bool, now: float):
         """mmap() one more block of states; with mlock(), lock and populate it."""
         alloc = self.allocator
         if charged:
@@ -200,12 +182,12 @@ class GetrandomProcess:
                 self.sim.metrics.count("mlock_failures")
                 return None
             self.locked_pages += alloc.block_pages
-        block = alloc.grow(kind)
+        block = alloc.grow(placement)
         if self.sim.design.populate_on_map:
             self.sim.metrics.count("cpu_mlock_s",
                                    len(block) * self.sim.costs.mlock_ns_per_page * 1e-9)
             for folio in block:
-                if not self.fault_in(folio, now):
+                if not self.fault_in_state(folio, now):
                     return None
         return block
 
@@ -223,7 +205,7 @@ class GetrandomProcess:
             slot = self.allocator.take()
         if slot is None:
             design = sim.design
-            if self._map_block(design.lru, design.charged_to_memlock, now) is None:
+            if self._map_block(design.placement, design.charged_to_memlock, now) is None:
                 if self.alive:
                     sim.metrics.count("threads_syscall_fallback")
                 return thread if self.alive else None
@@ -234,7 +216,7 @@ class GetrandomProcess:
         folio.rate_per_s += rate_per_s
         if not folio.resident:
             thread.paused = True
-            if not self.fault_in(folio, now):
+            if not self.fault_in_state(folio, now):
                 if self.alive:
                     sim.refault_later(folio)
                 return thread if self.alive else None
@@ -265,33 +247,36 @@ class GetrandomProcess:
 
     # -- reclaim and refault ---------------------------------------------------
 
-    def folio_reclaimed(self, folio, now: float) -> None:
-        """Reclaim took a state folio: droppable is zeroed, anon went to swap."""
+    def _dropped(self, folio, now: float) -> None:
+        """Reclaim dropped a state folio: every state on it reads back zero."""
         sim = self.sim
-        folio.resident = False
-        sim.domain.uncharge(1, POOL_OF_KIND[folio.kind])
-        if folio.kind == DROPPABLE:
-            sim.metrics.count("state_pages_dropped")
-            for slot in folio.slots:
-                if slot.thread is not None:
-                    slot.thread.account(now)
-                    slot.thread.paused = True
-                    if slot.zeroed is None:
-                        sim.metrics.count("key_lives_dropped")
-                    sim.metrics.count("states_dropped")
-                elif slot.zeroed is None:
-                    sim.metrics.count("free_states_dropped")
-                slot.zeroed = "drop"
-        else:
-            folio.swapped = True
-            sim.metrics.count("state_pages_swapped")
-            sim.metrics.count("key_bytes_swapped",
-                              folio.keyed_in_use() * sim.scenario.state.state_bytes)
-            for slot in folio.in_use():
+        sim.metrics.count("state_pages_dropped")
+        for slot in folio.slots:
+            if slot.thread is not None:
                 slot.thread.account(now)
                 slot.thread.paused = True
+                if slot.zeroed is None:
+                    sim.metrics.count("key_lives_dropped")
+                sim.metrics.count("states_dropped")
+            elif slot.zeroed is None:
+                sim.metrics.count("free_states_dropped")
+            slot.zeroed = "drop"
+        self._refault_if_used(folio)
+
+    def _swapped_out(self, folio, now: float) -> None:
+        """Reclaim wrote a state folio to swap, keys and all."""
+        sim = self.sim
+        sim.metrics.count("state_pages_swapped")
+        sim.metrics.count("key_bytes_swapped",
+                          folio.keyed_in_use() * sim.scenario.state.state_bytes)
+        for slot in folio.in_use():
+            slot.thread.account(now)
+            slot.thread.paused = True
+        self._refault_if_used(folio)
+
+    def _refault_if_used(self, folio) -> None:
         if folio.rate_per_s > 0:
-            sim.refault_later(folio)
+            self.sim.refault_later(folio)
 
     def refaulted(self, folio, now: float) -> None:
         """The first call after a drop faulted the folio back: its users reseed."""
@@ -313,8 +298,7 @@ class GetrandomProcess:
         for thread in list(self.threads.values()):
             self.exit_thread(thread, now)
         self.alive = False
-        for folio in self.allocator.folios:
-            unmap_folio(self.sim.domain, folio)
+        self.unmap(self.allocator.folios)
         self.heap.release_all()
         self.locked_pages = 0
 
@@ -330,7 +314,7 @@ class Hog:
         self.alive = True
         self.born_t = 0.0
         p = sim.scenario.pressure
-        self.heap = Area(sim, "anon", LRU_ANON, hot_fraction=p.anon_hot_fraction, process=self)
+        self.heap = Area(sim, ANON, hot_fraction=p.anon_hot_fraction, process=self)
         self.pte_pages = 0
 
     def rss_pages(self) -> int:
@@ -360,7 +344,7 @@ class Hog:
         it grows by at most a tick's worth of faults per tick.
         """
         env, tick_s = self.sim.env, self.sim.scenario.run.tick_s
-        fault_s = self.sim.costs.fault_ns[ANON] * 1e-9
+        fault_s = self.sim.costs.fault_ns[ANON.mapping] * 1e-9
         most = max(1, int(tick_s / fault_s)) if fault_s > 0 else None
         while self.alive:
             have = self.heap.resident_pages + self.heap.swapped_pages
@@ -384,17 +368,17 @@ class Hog:
         need = -(-pages // PAGES_PER_PTE_PAGE) - self.pte_pages
         if need <= 0:
             return True, 0.0
-        ok, stall_s = self.sim.domain.charge(need, "reserved", self)
+        ok, stall_s = self.sim.domain.charge(need, RESERVED, self)
         if ok and self.alive:
             self.pte_pages += need
         elif ok:
-            self.sim.domain.uncharge(need, "reserved")
+            self.sim.domain.uncharge(need, RESERVED)
         return ok and self.alive, stall_s
 
     def kill(self, now: float) -> None:
         self.alive = False
         self.heap.release_all()
-        self.sim.domain.uncharge(self.pte_pages, "reserved")
+        self.sim.domain.uncharge(self.pte_pages, RESERVED)
         self.pte_pages = 0
         self.sim.hog_killed(self, now)
 
@@ -406,8 +390,8 @@ class PageCache:
         self.sim = sim
         p = sim.scenario.pressure
         page = sim.scenario.state.page_bytes
-        self.hot = Area(sim, "file", LRU_FILE, hot_fraction=1.0)
-        self.stream = Area(sim, "file", LRU_FILE, hot_fraction=0.0)
+        self.hot = Area(sim, PAGE_CACHE, hot_fraction=1.0)
+        self.stream = Area(sim, PAGE_CACHE, hot_fraction=0.0)
         self.hot_pages = p.file_hot_bytes // page
         self.stream_pages_per_s = p.file_stream_bytes_per_s / page
         self.stream_carry = 0.0

@@ -59,7 +59,8 @@ class Costs:
     # A call that finds its state zeroed: one 32-byte getrandom() syscall for
     # a new key plus the batch refill (measured as that call minus a warm one).
     reseed_ns: float
-    # First touch of one page, by kind of mapping (designs.DROPPABLE, ...).
+    # First touch of one page, by kind of mapping (Placement.mapping: "anon",
+    # "droppable", "unevictable").
     fault_ns: dict
     mlock_ns_per_page: float
     # Reclaim: CPU per page scanned by shrink_folio_list(), and what kswapd

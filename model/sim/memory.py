@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import math
 
-from .lru import ANON, FILE, Lruvec
+from .lru import Lruvec
+from .placement import ANON_LRU, FILE_LRU, POOLS
 
 SWAP_CLUSTER_MAX = 32        # include/linux/swap.h
 DEF_PRIORITY = 12            # mm/vmscan.c
 MAX_RECLAIM_RETRIES = 16     # mm/internal.h: page allocator and memcg charge
-
-POOLS = ("reserved", "anon", "file", "droppable", "unevictable")
 
 
 class Swap:
@@ -194,9 +193,9 @@ class Domain:
         lruvec = self.lruvec
         scanned = reclaimed = 0
         can_swap = self.swap is not None and self.swap.free_pages > 0
-        share = {FILE: 1.0}
+        share = {FILE_LRU: 1.0}
         if can_swap:
-            share = {ANON: self.swappiness / 200, FILE: (200 - self.swappiness) / 200}
+            share = {ANON_LRU: self.swappiness / 200, FILE_LRU: (200 - self.swappiness) / 200}
         for priority in range(DEF_PRIORITY, -1, -1):
             for lru_type, fraction in share.items():
                 if reclaimed >= nr_to_reclaim:

@@ -14,52 +14,39 @@ charged nor on an LRU.
 """
 from __future__ import annotations
 
-from .designs import DROPPABLE, UNEVICTABLE
-from .lru import ANON as LRU_ANON, FILE as LRU_FILE
+from .folio import Folio, FolioOwner
 from .memory import SWAP_CLUSTER_MAX
-from .states import StateFolio
-from .workload import PAGES_PER_PTE_PAGE, POOL_OF_KIND, unmap_folio
+from .placement import RESERVED
+from .workload import PAGES_PER_PTE_PAGE
 
 
-class RegionFolio(StateFolio):
+class RegionFolio(Folio):
     """A region page, read by a sweep that passes every page once per period."""
     __slots__ = ()
 
-    def test_and_clear_young(self, now: float, rng) -> bool:
-        """Was the page read since the bit was cleared?
-
-        The reader sweeps the region with period 1/rate_per_s, not as a
+    def _touched(self, dt: float, rng) -> bool:
+        """The reader sweeps the region with period 1/rate_per_s, not as a
         Poisson stream: with a phase unknown to reclaim, a look dt after the
-        last one finds the bit set with probability min(1, dt * rate).
-        """
-        forced, dt = self.young_forced, now - self.young_t
-        self.clear_young(now)
-        if forced:
-            return True
-        if self.rate_per_s <= 0.0 or dt <= 0.0:
-            return False
+        last one finds the bit set with probability min(1, dt * rate)."""
         return rng.random() < min(1.0, dt * self.rate_per_s)
 
 
-class Region:
+class Region(FolioOwner):
     """The holder process: its region's folios, dropped or not."""
     kind = "region"
-    oom_killable = True
 
     def __init__(self, sim, pid: int):
+        super().__init__(sim, pid, "region")
         sc = sim.scenario
-        self.sim, self.pid, self.name = sim, pid, "region"
-        self.page_bytes = sc.state.page_bytes
-        self.alive = True
-        self.page_kind = sim.design.lru
-        self.folios = [RegionFolio(self, self.page_kind, 0, 0)
+        self.placement = sim.design.placement
+        self.folios = [RegionFolio(self, self.placement)
                        for _ in range(sc.workload.region_bytes // self.page_bytes)]
         self.touch_per_s = sc.workload.region_touch_per_s
         self.dropped_pages = 0
         self.pte_pages = 0
 
     def rss_pages(self) -> int:
-        return sum(1 for f in self.folios if f.resident or f.swapped)
+        return self.rss_folios(self.folios)
 
     def state_pages(self) -> int:
         return 0
@@ -71,47 +58,32 @@ class Region:
         limit goes over it before its last page is written, as measured.
         """
         sim = self.sim
-        fault_s = sim.costs.fault_ns[self.page_kind] * 1e-9
-        pool = POOL_OF_KIND[self.page_kind]
+        fault_s = sim.costs.fault_ns[self.placement.mapping] * 1e-9
         for start in range(0, len(self.folios), SWAP_CLUSTER_MAX):
             if start % PAGES_PER_PTE_PAGE == 0:
-                ok, _ = sim.domain.charge(1, "reserved", self)
+                ok, _ = sim.domain.charge(1, RESERVED, self)
                 if not ok or not self.alive:
                     break
                 self.pte_pages += 1
             batch = self.folios[start:start + SWAP_CLUSTER_MAX]
-            ok, _ = sim.domain.charge(len(batch), pool, self, fault_s_per_page=fault_s)
-            if not ok or not self.alive:
-                if ok:
-                    sim.domain.uncharge(len(batch), pool)
+            ok, _ = self.fault_in(batch, now, fault_s_per_page=fault_s)
+            if not ok:
                 break
-            for folio in batch:
-                folio.resident = True
-                folio.mark_young(now)
-                if self.page_kind != UNEVICTABLE:
-                    sim.domain.lruvec.add(folio,
-                                          LRU_FILE if self.page_kind == DROPPABLE else LRU_ANON)
         # The reader thread starts once every page is written.
         for folio in self.folios:
             folio.rate_per_s = self.touch_per_s
         return len(self.folios) * fault_s
 
-    def folio_reclaimed(self, folio, now: float) -> None:
-        """Reclaim took a page: droppable reads back zero, anon went to swap."""
-        folio.resident = False
-        self.sim.domain.uncharge(1, POOL_OF_KIND[folio.kind])
-        if folio.kind == DROPPABLE:
-            self.dropped_pages += 1
-        else:
-            folio.swapped = True
+    def _dropped(self, folio, now: float) -> None:
+        """A dropped page stays dropped: the holder only reads, and reads
+        map the shared zero page."""
+        self.dropped_pages += 1
 
     def kill(self, now: float) -> None:
         self.alive = False
-        domain = self.sim.domain
-        domain.uncharge(self.pte_pages, "reserved")
+        self.sim.domain.uncharge(self.pte_pages, RESERVED)
         self.pte_pages = 0
-        for folio in self.folios:
-            unmap_folio(domain, folio)
+        self.unmap(self.folios)
 
     def report(self, metrics) -> None:
         pages = len(self.folios)

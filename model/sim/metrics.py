@@ -25,7 +25,7 @@ COUNTERS = (
     "droppable_fault_retry_s", "threads_started", "threads_syscall_fallback",
     "mlock_failures", "forks", "file_refaults", "pgscan_kswapd", "pgsteal_kswapd",
     "pgscan_direct", "pgsteal_direct", "kswapd_cpu_s", "nr_vmscan_immediate_reclaim",
-    # The harness's memcg experiment (model.region); zero in other scenarios.
+    # The harness's memcg experiment (model.sim.region); zero in other scenarios.
     "region_pages", "region_pages_dropped", "region_drop_fraction", "region_killed",
 )
 
