@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic, questions, replicated
+from . import atomic, bugreport, questions, replicated, reply
 from .datafiles import model_commit
 from .questions import KEY_LIFE_CLAIM, Answer
 from .sim.designs import BASELINE, DESIGNS, groups
@@ -587,5 +587,8 @@ def write(study, out: Path = REPORT, command: str = "python -m model report") ->
 def main(argv: list[str]) -> int:
     def report(study, args):
         print(write(study, args.out, "python -m model report " + shlex.join(argv)))
+        # The reply to Ingo and the bug report, beside the report, from the same study.
+        print(reply.write(study, args.out.parent / reply.REPLY.name))
+        print(bugreport.write(study, args.out.parent / bugreport.BUG_REPORT.name))
     return questions.study_cli(argv, "python -m model report", __doc__, REPORT, report,
                                out_is_file=True)
