@@ -20,12 +20,12 @@ import pandas as pd
 
 from . import atomic
 from .datafiles import REPO, Sources
-from .reply import guest_frames, guest_wide, release
+from .guestdata import (PAGE_BYTES, global_runs, guest_frames, guest_wide, partly_over,
+                        pressure, release, sweep)
 
 BUG_REPORT = Path("results") / "bug-report-droppable-accounting.txt"
 TEMPLATE = REPO / "kernel-patches" / "bug-report-droppable-accounting.template"
 BEFORE, AFTER, CHECK = "instrumentation", "fix", "baseline"
-PAGE_BYTES = 4096
 LRUS = (("classic", "two-list LRU"), ("mglru", "MGLRU"))
 
 
@@ -37,36 +37,6 @@ def span(values) -> str:
 
 def runs_of(rows: pd.DataFrame) -> str:
     return ", ".join(str(r) for r in sorted(set(rows["run"])))
-
-
-def pressure(guests: dict, variant: str) -> pd.DataFrame:
-    """The cold droppable pressure samples of a guest kernel, with `over`:
-    the pages by which region plus hog exceed the limit (negative: under it,
-    where only global reclaim can reach the region)."""
-    wide = guest_wide(guests[variant], "pressure")
-    wide = wide[(wide["kind"] == "droppable") & (wide["touch"] == "cold")].copy()
-    wide["over_pages"] = (wide["droppable_mib"] + wide["hog_mib"] - wide["limit_mib"]) \
-        * (2**20 // PAGE_BYTES)
-    return wide
-
-
-def sweep(rows: pd.DataFrame) -> pd.DataFrame:
-    """The memcg sweep: the (limit, region) of most runs, hog varied."""
-    key = rows.groupby(["limit_mib", "droppable_mib"])["run"].nunique().idxmax()
-    return rows[(rows["limit_mib"] == key[0]) & (rows["droppable_mib"] == key[1])]
-
-
-def global_runs(rows: pd.DataFrame, memcg: pd.DataFrame) -> pd.DataFrame:
-    """Runs whose cgroup limit, above the sweep's, region plus hog never reach:
-    whatever reclaim they see is global."""
-    return rows[(rows["limit_mib"] > memcg["limit_mib"].max())
-                & (rows["over_pages"] < 0)]
-
-
-def partly_over(rows: pd.DataFrame) -> pd.DataFrame:
-    """Runs at or over the limit by less than the region: reclaim needs only
-    part of it."""
-    return rows[(rows["over_pages"] >= 0) & (rows["over_pages"] < rows["pages"])]
 
 
 def table(before: pd.DataFrame, after: pd.DataFrame) -> str:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import atomic, replicated
 from .datafiles import REPO, Sources
+from .guestdata import global_runs, guest_frames, guest_wide, pressure, release, sweep
 from .questions import COMPLEXITY_CONTEXT, KEY_LIFE_CLAIM
 
 REPLY = Path("results") / "reply.txt"
@@ -94,40 +95,7 @@ class Reply:
         return "\n".join(self.lines).strip("\n") + "\n"
 
 
-def release(value) -> str:
-    """'6.18.44-fc-v669' -> '6.18.44': the kernel, not the build."""
-    return re.match(r"[\d.]+", str(value)).group(0).rstrip(".")
-
-
 # -- frames ------------------------------------------------------------------
-
-def guest_frames(sources: Sources) -> dict:
-    """{variant: long frame} for every data/guests/*.csv present."""
-    out = {}
-    for path in sorted((sources.data_dir / "guests").glob("*.csv")):
-        frame = sources.read(f"guests/{path.name}", ("run", "record", "exp", "line",
-                                                       "metric", "value"))
-        if frame is not None:
-            out[path.stem] = frame
-    return out
-
-
-def guest_wide(frame: pd.DataFrame, exp: str, record: str = "sample") -> pd.DataFrame:
-    """One row per (run, line) of `exp`, a column per metric, numbers as numbers,
-    with the run's setup columns (those present) beside."""
-    rows = frame[(frame["exp"] == exp) & (frame["record"] == record)]
-    if rows.empty:
-        return pd.DataFrame()
-    wide = rows.pivot_table(index=["run", "line"], columns="metric", values="value",
-                            aggfunc="first").reset_index()
-    for c in wide.columns:
-        numeric = pd.to_numeric(wide[c], errors="coerce")
-        if numeric.notna().all():
-            wide[c] = numeric
-    setup = [c for c in ("run", "kernel_release", "lru", "cgroup", "swap_kib", "where")
-             if c in frame.columns]
-    return wide.merge(rows[setup].drop_duplicates("run"), on="run", how="left")
-
 
 def state_rows(sources: Sources, guests: dict) -> pd.DataFrame:
     """Real vDSO states under pressure, one row per class of threads per run,
@@ -251,23 +219,39 @@ def tested_answer(r: Reply, states: pd.DataFrame, guests: dict) -> None:
 
 
 def region_drops(r: Reply, guests: dict) -> str:
-    """memory.reclaim on a droppable region, before the fix (0005's selftest)."""
+    """A droppable region on the upstream kernel (the `baseline` guest):
+    proactive reclaim (0005's selftest) and global reclaim."""
     frame = guests.get("baseline")
     if frame is None:
         return ""
     diag = guest_wide(frame, "memory_reclaim", "diag")
-    if diag.empty:
+    rows = pressure(guests, "baseline")
+    glob = global_runs(rows, sweep(rows)) if len(rows) else rows
+    if diag.empty and glob.empty:
         return ""
-    out = []
-    for _, row in diag.iterrows():
-        out.append(f"{r.n(row['dropped_pages'], 'baseline.memory_reclaim.dropped')} of "
-                   f"{r.n(row['pages'], 'baseline.memory_reclaim.pages')} ({row['lru']})")
-    first = diag.iloc[0]
-    return (f"On a droppable region (not states), memory.reclaim asked for "
-            f"{r.n(first['asked_pages'], 'baseline.memory_reclaim.asked')} pages dropped "
-            + ", ".join(out) + " and failed: the accounting bug of "
+    text, runs = ["On a droppable region (not states), upstream kernel:"], []
+    if not diag.empty:
+        first = diag.iloc[0]
+        text.append(f"memory.reclaim asked for "
+                    f"{r.n(first['asked_pages'], 'baseline.memory_reclaim.asked')} pages "
+                    "dropped " + ", ".join(
+                        f"{r.n(row['dropped_pages'], 'baseline.memory_reclaim.dropped')} of "
+                        f"{r.n(row['pages'], 'baseline.memory_reclaim.pages')} ({row['lru']})"
+                        for _, row in diag.iterrows()) + " and failed;")
+        runs += list(diag["run"])
+    if not glob.empty:
+        per_lru = glob.groupby("lru")
+        text.append("global reclaim (no limit reached) dropped " + ", ".join(
+            r.n(g["dropped_pages"].min(), "baseline.global.dropped_min")
+            + ("" if g["dropped_pages"].nunique() == 1 else
+               "-" + r.n(g["dropped_pages"].max(), "baseline.global.dropped_max"))
+            + f" of {r.n(g['pages'].iloc[0], 'baseline.global.pages')} ({lru})"
+            for lru, g in per_lru) + ".")
+        runs += list(glob["run"])
+    first = frame.iloc[0]
+    return (" ".join(text) + "  That is the accounting bug of "
             "results/bug-report-droppable-accounting.txt "
-            f"[{r.src('data/guests/baseline.csv runs ' + ', '.join(map(str, diag['run'])))}; "
+            f"[{r.src('data/guests/baseline.csv runs ' + ', '.join(map(str, sorted(set(runs)))))}; "
             f"{r.src(release(first['kernel_release']))} TCG guest, cgroup "
             f"{r.src(str(first['cgroup']))}, no swap].")
 
@@ -276,9 +260,9 @@ def swap_answer(r: Reply, q4, guests: dict) -> None:
     r.quote("(seriously, whose desktop system touches swap these days?)")
     name, release_, url = FEDORA_ZRAM
     text = [f"{name}'s, since {name} {r.src(release_)}: swap on zram by default "
-            f"[{r.src(url)}].  Droppable and locked pages never go to swap; what swap "
-            "changes for them is where reclaim looks (not measured yet, above).  It "
-            "exposes plain mlock, whose lock a fork child does not inherit."]
+            f"[{r.src(url)}].  Droppable and locked pages never go to swap; swap "
+            "changes where reclaim looks (not measured yet, above), and exposes "
+            "plain mlock, whose lock a fork child does not inherit."]
     fork = q4.simulated.get("fork")
     if fork is not None:
         m = fork[fork["metric"] == "key_bytes_swappable_max"]
@@ -313,18 +297,18 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str) -> None:
         r.facts[-1].text = lim
         above = claim[claim["p_mean"] > KEY_LIFE_CLAIM]
         quiet = claim[claim["key_lives_dropped"] == 0]
-        text = [f"Simulated (a server whose other work spikes, peak raised step by "
-                f"step, {r.n(claim['n'].min(), 'q3.replications')} runs a level): "
-                f"P(dropped in a key life) exceeds {lim} at "
+        text = [f"Simulated (a server's spikes raised step by step, "
+                f"{r.n(claim['n'].min(), 'q3.replications')} runs a level): "
+                f"P(dropped in a key life) > {lim} at "
                 f"{r.n(len(above), 'q3.levels_above')} of "
                 f"{r.n(len(claim), 'q3.levels')} levels"]
         if len(above):
             worst = above.loc[above["p_mean"].idxmax()]
-            text.append(f", at most {r.n(worst['p_mean'], 'q3.p_max', '{:.3g}')} "
-                        f"+- {r.n(worst['p_ci_half'], 'q3.p_max_ci', '{:.2g}')} at "
+            text.append(f", at most {r.n(worst['p_mean'], 'q3.p_max', '{:.3g}')}"
+                        f"+-{r.n(worst['p_ci_half'], 'q3.p_max_ci', '{:.2g}')} at "
                         f"{r.n(worst['pressure'], 'q3.p_max_at', '{:g}')} MiB")
         if len(quiet):
-            text.append(f"; elsewhere none was seen, which bounds P below "
+            text.append(f"; no drop elsewhere, bounding P below "
                         f"{r.n(quiet['p_upper95'].min(), 'q3.upper95_min', '{:.2g}')} "
                         "(Clopper-Pearson)")
         r.para("".join(text), f"[{r.src(f'model/sweeps/q3-pressure.toml, effort {effort}')}].")
@@ -352,7 +336,7 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str) -> None:
             r.para(f"A dropped state costs the next call "
                    f"{r.n(dropped.min() / 1000, 'states.zeroed_ns_min', '{:.1f}')}-"
                    f"{r.n(dropped.max() / 1000, 'states.zeroed_ns_max', '{:.1f}')} us "
-                   "(medians per class: reseed syscall, fault), against "
+                   "(class medians), against "
                    f"{r.n(q1.values['syscall_4b_ns'], 'q1.syscall_4b_ns', '{:.0f}')} ns for "
                    "the syscall and "
                    f"{r.n(q1.values['vdso_4b_ns'], 'q1.vdso_4b_ns', '{:.1f}')} ns warm "
@@ -371,7 +355,7 @@ def bitrot_answer(r: Reply, q5, guests: dict) -> None:
     text = [f"Upstream's record: {r.n(len(pre), 'droppable.fix_pre_merge')} fix before "
             f"merge, {r.n(len(post), 'droppable.fix_post_merge')} after it (mlockall "
             "locking droppable mappings, an errno, a dead userfaultfd check), and the "
-            "accounting bug above, in the code since the merge."]
+            "accounting bug above, there since the merge."]
     frame = guests.get("baseline")
     if frame is not None:
         tap = frame[(frame["record"] == "tap") & (frame["args"] == "kselftest droppable")]
