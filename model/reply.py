@@ -274,7 +274,7 @@ def swap_answer(r: Reply, q4, guests: dict) -> None:
                     f"{r.n(m['replication'].nunique(), 'q4.replications')} runs), "
                     + ("the other designs none" if len(others) == len(means) - 1 else
                        ", ".join(others) + " none")
-                    + f" [{r.src('simulated: model/scenarios/fork-server.toml')}].")
+                    + f" [{r.src('model/scenarios/fork-server.toml')}].")
     for variant, frame in guests.items():
         tap = frame[(frame["record"] == "tap") & (frame["exp"] == "kselftest")]
         if variant != "mlock-inherit" or "swap_kib" not in tap:
