@@ -18,7 +18,6 @@ writes them.
 from __future__ import annotations
 
 import math
-import re
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import pandas as pd
 from . import atomic, replicated
 from .datafiles import REPO, Sources
 from .guestdata import global_runs, guest_frames, guest_wide, pressure, release, sweep
-from .questions import COMPLEXITY_CONTEXT, KEY_LIFE_CLAIM
+from .questions import KEY_LIFE_CLAIM, X86_SKIP
 
 REPLY = Path("results") / "reply.txt"
 MESSAGE_ID = "Y7QIg/hAIk7eZE42@gmail.com"
@@ -163,7 +162,7 @@ def complexity_answer(r: Reply, q5) -> None:
                 f"+{r.n(row['special_cases_other'], f'{design}.special_cases_other')} "
                 "special cases")
     rows = q5.measured["complexity_rows"]
-    skip = rows[rows["item"].astype(str).str.startswith(COMPLEXITY_CONTEXT[4])]
+    skip = rows[rows["item"].astype(str).str.startswith(X86_SKIP)]
     arch = skip.set_index("metric")["value"] if len(skip) else None
     r.para("By one counting rule for every patch (special cases: branches on the "
            "design's flags in fault/reclaim + other code), MAP_DROPPABLE as merged "
