@@ -60,9 +60,10 @@ def build(sources: Sources) -> str:
     guests = guest_frames(sources)
     missing = [v for v in (BEFORE, AFTER) if v not in guests]
     if missing:
-        return ("The droppable accounting bug report needs "
-                + ", ".join(f"data/guests/{v}.csv" for v in missing)
-                + " (make calibrate-guests); absent, so no numbers are shown.\n")
+        return textwrap.fill("The droppable accounting bug report needs "
+                             + ", ".join(f"data/guests/{v}.csv" for v in missing)
+                             + " (make calibrate-guests); absent, so no numbers are "
+                             "shown.", 72) + "\n"
     before_all, after_all = pressure(guests, BEFORE), pressure(guests, AFTER)
     before, after = sweep(before_all), sweep(after_all)
     # Over the limit: region plus hog at least the limit (the harness's own

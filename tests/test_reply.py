@@ -193,3 +193,17 @@ def test_bug_report_numbers_from_the_guests():
 def test_bug_report_without_guest_data_says_so(tmp_path):
     text = bugreport.build(Sources(tmp_path))
     assert "absent" in text and "data/guests/instrumentation.csv" in text
+
+
+def test_reply_without_data_says_what_is_missing(tmp_path):
+    """No data/ but the host's call costs: every answer says what is absent,
+    and no conclusion is drawn."""
+    from test_report import TEST_WHAT_IF, TINY, fixture_callcost
+    fixture_callcost(tmp_path / "host" / "callcost.csv")
+    st = questions.run(TINY, progress=None, data_dir=tmp_path, what_if=TEST_WHAT_IF)
+    r = reply.build(st)
+    text = r.render()
+    reply.check(text)
+    assert "data/complexity.csv is absent" in text
+    assert "no states rows" in text
+    assert "draws no conclusion" in text and "next step" not in text
