@@ -308,9 +308,10 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str) -> None:
                         f"+-{r.n(worst['p_ci_half'], 'q3.p_max_ci', '{:.2g}')} at "
                         f"{r.n(worst['pressure'], 'q3.p_max_at', '{:g}')} MiB")
         if len(quiet):
-            text.append(f"; no drop elsewhere, bounding P below "
-                        f"{r.n(quiet['p_upper95'].min(), 'q3.upper95_min', '{:.2g}')} "
-                        "(Clopper-Pearson)")
+            text.append(f"; no drop at {r.n(len(quiet), 'q3.levels_quiet')}, which bounds "
+                        f"P there only below "
+                        f"{r.n(quiet['p_upper95'].max(), 'q3.upper95_max', '{:.2g}')} "
+                        "(Clopper-Pearson, the weakest level)")
         r.para("".join(text), f"[{r.src(f'model/sweeps/q3-pressure.toml, effort {effort}')}].")
     if not states.empty:
         mine = states[(states["pattern"] == "poisson") & (states["layout"] == "grouped")
