@@ -185,21 +185,25 @@ def tested_answer(r: Reply, states: pd.DataFrame, guests: dict) -> None:
     mine = states[(states["pattern"] == "poisson") & (states["layout"] == "grouped")]
     rates = sorted(mine["rate_hz"].unique(), reverse=True)[:4]
     r.para("P(a key life sees its vDSO state dropped), mean +- t-interval over runs:")
-    head = f"  {'regime':<13}{'runs':>5}" + "".join(
-        f"{r.n(rate, 'states.rate_hz', '{:g}') + ' Hz':>13}" for rate in rates)
+    groups = list(mine.groupby(["origin", "regime", "lru", "swap_kib"], sort=False))
+    labels = [regime + ("" if origin.startswith("data/host") else "*")
+              + ("/mglru" if lru == "mglru" else "") + ("/swap" if swap > 0 else "")
+              for (origin, regime, lru, swap), _ in groups]
+    width = max(map(len, labels + ["regime"])) + 1
+    cell = min(13, (COLUMNS - 2 - width - 5) // max(len(rates), 1))
+    head = f"  {'regime':<{width}}{'runs':>5}" + "".join(
+        f"{r.n(rate, 'states.rate_hz', '{:g}') + ' Hz':>{cell}}" for rate in rates)
     table = ["", head]
-    for key, g in mine.groupby(["origin", "regime", "lru", "swap_kib"], sort=False):
-        origin, regime, lru, swap = key
+    for label, (_, g) in zip(labels, groups):
         cells = ""
         for rate in rates:
             s = p_by_run(g[g["rate_hz"] == rate])
-            what = f"states.{regime}.{rate:g}"
-            cells += f"{'-':>13}" if s.n == 0 else (
+            what = f"states.{label}.{rate:g}"
+            cells += f"{'-':>{cell}}" if s.n == 0 else (
                 f"{r.n(s.mean, what + '.p', '{:.2f}')}+-"
                 f"{r.n(0.0 if math.isnan(s.ci_half) else s.ci_half, what + '.ci', '{:.2f}')}"
-            ).rjust(13)
-        name = regime + ("" if origin.startswith("data/host") else "*")
-        table.append(f"  {name:<13}{r.n(g['unit'].nunique(), f'states.{regime}.runs'):>5}"
+            ).rjust(cell)
+        table.append(f"  {label:<{width}}{r.n(g['unit'].nunique(), f'states.{label}.runs'):>5}"
                      + cells)
     r.table(table)
     host = states[states["origin"] == "data/host/states.csv"]

@@ -166,6 +166,10 @@ def test_absent_regimes_are_not_measured_yet_until_rows_land(tmp_path):
     missing = reply.missing_regimes(states)
     assert "zram swap" not in missing and "MGLRU" not in missing
     assert "proactive reclaim" in missing
+    r = reply.Reply()
+    reply.tested_answer(r, states, {})
+    assert any(line.strip().startswith("churn*/mglru/swap") for line in r.lines)
+    assert max(map(len, r.lines)) <= reply.COLUMNS
 
 
 def test_bug_report_numbers_from_the_guests():
