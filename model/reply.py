@@ -391,9 +391,9 @@ def mlock_answer(r: Reply, q2, q5, guests: dict, sources: Sources) -> None:
         text.append("RLIMIT_MEMLOCK stays the bound for mlock: " + ", ".join(parts)
                     + f" [{r.src('data/host/memlock.csv')}, host "
                     f"{r.src(release(memlock['kernel_release'].iloc[0]))}]"
-                    + (f"; in the model a process of "
-                       f"{r.n(fb, 'q2.fallback_threads')} threads falls back to the "
-                       "syscall [Q2]" if fb else "") + ".")
+                    + (f"; in the model, at {r.n(fb, 'q2.fallback_threads')} threads "
+                       "(the first point of its grid past the limit) some threads fall "
+                       "back to the syscall [Q2 of results/report.txt]" if fb else "") + ".")
     comp = q5.measured.get("complexity")
     if comp is not None:
         c = comp.set_index("design")
