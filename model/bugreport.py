@@ -77,7 +77,8 @@ def build(sources: Sources) -> str:
     args = args_col[args_col["run"] == first["run"]]["args"].iloc[0]
     values = {
         "droppable_mib": f"{first['droppable_mib']:g}", "limit_mib": f"{first['limit_mib']:g}",
-        "hog_mib": f"{first['hog_mib']:g}", "repro_args": args,
+        "hog_mib": f"{first['hog_mib']:g}",
+        "repro_args": " \\\n      ".join(textwrap.wrap(args, 50, break_on_hyphens=False)),
         "symptom_pages": f"{int(first['pages'])}",
         "symptom_dropped": span(pick["dropped_pages"]),
         "symptom_events": span(pick["failcnt"]), "symptom_scan": span(pick["pgscan_file"]),

@@ -165,14 +165,14 @@ def complexity_answer(r: Reply, q5) -> None:
     rows = q5.measured["complexity_rows"]
     skip = rows[rows["item"].astype(str).str.startswith(X86_SKIP)]
     arch = skip.set_index("metric")["value"] if len(skip) else None
-    r.para("By one counting rule for every patch (special cases: branches on the "
-           "design's flags in fault/reclaim + other code), MAP_DROPPABLE as merged "
+    r.para("Counted alike (special cases: branches on the design's flags, in "
+           "fault/reclaim + other code), MAP_DROPPABLE as merged "
            f"adds {cost('droppable')}.",
            (f"Its per-arch part (x86 instruction skip, "
             f"{r.n(float(arch['lines_added_total']), 'x86skip.lines_added_total')} lines) "
             "was never merged; a droppable fault is retried." if arch is not None
             else ""),
-           f"The alternatives, as this study's unreviewed patches: MLOCK_INHERIT "
+           f"This study's unreviewed alternatives: MLOCK_INHERIT "
            f"{cost('mlock-inherit')}; a budget of permanent vDSO pages {cost('exempt')} "
            f"[{r.src('data/complexity.csv; patches 0002, 0003')}].")
 
@@ -391,14 +391,13 @@ def mlock_answer(r: Reply, q2, q5, guests: dict, sources: Sources) -> None:
         text.append("RLIMIT_MEMLOCK stays the bound for mlock: " + ", ".join(parts)
                     + f" [{r.src('data/host/memlock.csv')}, host "
                     f"{r.src(release(memlock['kernel_release'].iloc[0]))}]"
-                    + (f"; in the model, at {r.n(fb, 'q2.fallback_threads')} threads "
-                       "(the first point of its grid past the limit) some threads fall "
-                       "back to the syscall [Q2 of results/report.txt]" if fb else "") + ".")
+                    + (f"; the model's mlock falls back to the syscall by "
+                       f"{r.n(fb, 'q2.fallback_threads')} threads [Q2]" if fb else "") + ".")
     comp = q5.measured.get("complexity")
     if comp is not None:
         c = comp.set_index("design")
         text.append(
-            f"Plain mlock costs libc "
+            f"Plain mlock costs libc [{r.src('glibc 2.41 getrandom.c, data/complexity.csv')}] "
             f"{r.n(c.loc['mlock', 'libc_calls_per_block'], 'mlock.libc')} calls per block "
             f"of states and {r.n(c.loc['mlock', 'libc_calls_per_block_after_fork'], 'mlock.libc_fork')}"
             " more in each fork child; MLOCK_INHERIT "
@@ -414,11 +413,9 @@ def mlock_answer(r: Reply, q2, q5, guests: dict, sources: Sources) -> None:
         parts = [f"{r.n(row['pages'], 'exempt.budget_pages')} pages for "
                  f"{r.n(row['threads'], 'exempt.budget_threads')} threads"
                  for _, row in budget.iterrows()]
-        text.append("Their budget follows the process's threads: " + ", ".join(parts)
+        text.append("Their budget: " + ", ".join(parts)
                     + f", then mmap() fails [{r.src(f'data/guests/exempt.csv run {budget.run.iloc[0]}')}].")
     if text:
-        text.append(f"[{r.src('libc: data/complexity.csv; glibc 2.41 getrandom.c')}]"
-                    if comp is not None else "")
         r.para(*text)
     else:
         r.para("Not measured: data/host/memlock.csv and data/complexity.csv are absent.")
