@@ -365,29 +365,44 @@ def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     return save(fig, "q4_fork", a, effort, out)
 
 
+def fmt_count(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{value:.0f}"
+
+
 def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     """Complexity and benefit side by side, one row per design."""
     names = list(DESIGNS)
     benefit = a.simulated["benefit"].set_index("design").reindex(names)
     comp = a.measured.get("complexity")
-    fig, axes = plt.subplots(1, 4, figsize=(14, 4.8), sharey=True)
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.8), sharey=True,
+                             gridspec_kw={"width_ratios": (2.2, 1, 1, 1)})
     y = np.arange(len(names))[::-1]
     colors = colours()
     if comp is None:
         absent(axes[0], "data/complexity.csv")
     else:
         comp = comp.set_index("design").reindex(names)
-        lines = comp["lines_added_total"].fillna(0)
-        axes[0].barh(y, lines, color=colors)
+        kernel = comp["lines_added_kernel"].fillna(0)
+        tests = comp["selftest_lines"].fillna(0)
+        axes[0].barh(y, kernel, color=colors, label="kernel (excl. tests)")
+        axes[0].barh(y, tests, left=kernel, color=colors, alpha=0.35, hatch="//",
+                     label="selftests")
         for yi, d in zip(y, names):
             c = comp.loc[d]
-            text = (f" {c['special_cases_fault_reclaim']:.0f} fault/reclaim cases, "
-                    f"{c['new_vm_flags']:.0f} VM flag,\n {c['arches_touched']:.0f} arches, "
-                    f"{c['post_merge_fix']:.0f} post-merge fixes" if c["present"]
-                    else " not counted: no rows in data/complexity.csv")
-            axes[0].text(lines[d], yi, text, va="center", fontsize=6)
-        axes[0].set_xlim(0, max(lines.max(), 1) * 2.2)
-        axes[0].set_xlabel("kernel lines added (data/complexity.csv)")
+            text = (f" special cases {fmt_count(c['special_cases_fault_reclaim'])} "
+                    f"fault/reclaim + {fmt_count(c['special_cases_other'])} other;"
+                    f" {fmt_count(c['arches_touched'])} arches;\n"
+                    f" flags {fmt_count(c['new_vm_flags'])} VM + "
+                    f"{fmt_count(c['new_uapi_flags'])} uapi; fixes "
+                    f"{fmt_count(c['fix_pre_merge'])} pre / "
+                    f"{fmt_count(c['fix_post_merge'])} post merge;\n"
+                    f" libc calls per block {fmt_count(c['libc_calls_per_block'])}"
+                    f" (+{fmt_count(c['libc_calls_per_block_after_fork'])} per child)"
+                    if c["present"] else " not counted: no rows in data/complexity.csv")
+            axes[0].text(kernel[d] + tests[d], yi, text, va="center", fontsize=5.5)
+        axes[0].set_xlim(0, max((kernel + tests).max(), 1) * 2.6)
+        axes[0].legend(fontsize=6, loc="upper right")
+        axes[0].set_xlabel("lines added (data/complexity.csv)\nn/a: never merged")
     panels = ((benefit["cpu_saved_fraction"] * 100, "CPU in getrandom() saved\nvs the syscall (%)"),
               (benefit["pinned_bytes_max"] / 1024, "state memory pinned, max (KiB)"),
               (benefit["states_dropped_per_hour"], "in-use states dropped per hour"))

@@ -225,15 +225,20 @@ def test_complexity_table_counts_own_change_only():
     rows = [("droppable", "MAP_DROPPABLE v23 as merged", "lines_added_total", 137),
             ("droppable", "random-6.11-rc1 pull (whole vDSO getrandom)", "lines_added_total",
              1122),
-            ("droppable", "post-merge fix", "post_merge_fix", 1),
-            ("droppable", "post-merge fix", "post_merge_fix", 1),
+            ("droppable", "fix post merge", "fix_post_merge", 1),
+            ("droppable", "fix post merge", "fix_post_merge", 1),
+            ("exempt", "fix post merge", "fix_post_merge", "na"),
+            ("exempt", "review status", "review_status", "not posted"),
             ("exempt", "0003-x.patch", "lines_added_total", 53),
             ("exempt", "0003-x.patch", "lines_added_mm", 28),
             ("syscall", "no kernel change", "lines_added_total", 0)]
     frame = pd.DataFrame(rows, columns=["design", "item", "metric", "value"])
     table = questions.complexity_table(frame).set_index("design")
     assert table.loc["droppable", "lines_added_total"] == 137     # the pull is context
-    assert table.loc["droppable", "post_merge_fix"] == 2
+    assert table.loc["droppable", "fix_post_merge"] == 2
+    assert np.isnan(table.loc["exempt", "fix_post_merge"])          # never merged
+    assert table.loc["exempt", "fix_pre_merge"] == 0                # none listed
+    assert table.loc["exempt", "review_status"] == "not posted"
     assert np.isnan(table.loc["droppable", "lines_added_mm"])      # not counted upstream
     assert table.loc["exempt", "lines_added_mm"] == 28
     assert table.loc["syscall", "lines_added_mm"] == 0             # no kernel change at all

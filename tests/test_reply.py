@@ -1,0 +1,213 @@
+"""The reply to Ingo and the bug report: their numbers against the data.
+
+One 'quick' study on the committed data/ is run for the module (about 20 s).
+Every number of the reply must be a Fact made by model.reply, and the Facts
+are recomputed here from the CSVs by code of this file, not the module's.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from model import bugreport, questions, reply
+from model.datafiles import DATA, REPO, Sources
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?(?![\w])")
+
+
+@pytest.fixture(scope="module")
+def study():
+    return questions.run("quick", progress=None)
+
+
+@pytest.fixture(scope="module")
+def built(study):
+    r = reply.build(study)
+    return r, r.render()
+
+
+def answer_lines(text: str) -> list:
+    return [line for line in text.splitlines() if not line.startswith(">")]
+
+
+def test_reply_fits_the_list(built):
+    _, text = built
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= reply.COLUMNS
+    assert len(lines) <= reply.MAX_LINES
+    # Attribution, then a quote: no top-posting; every answer follows a quote.
+    assert lines[0].startswith("On ") and reply.MESSAGE_ID in lines[0]
+    first = next(line for line in lines[1:] if line.strip())
+    assert first.startswith("> ")
+    mail = " ".join(line for line in reply.MAIL.read_text().splitlines()
+                    if not line.startswith("#"))
+    quotes, current = [], []
+    for line in lines + [""]:
+        if line.startswith("> "):
+            current.append(line[2:])
+        elif current:
+            quotes.append(" ".join(current))
+            current = []
+    assert len(quotes) >= 7
+    for q in quotes:
+        assert " ".join(q.split()) in " ".join(mail.split()), q
+
+
+def test_every_number_is_a_fact(built):
+    """Prose typed in model/reply.py holds no number of its own."""
+    r, text = built
+    allowed = {}
+    for fact in r.facts:
+        for token in NUMBER.findall(fact.text):
+            allowed[token] = allowed.get(token, 0) + 1
+    for line in answer_lines(text):
+        for token in NUMBER.findall(line):
+            assert token in allowed, f"{token!r} typed by hand in: {line}"
+
+
+def test_facts_print_their_values(built):
+    r, _ = built
+    for fact in r.facts:
+        if fact.what == "source" or not isinstance(fact.value, (int, float, np.number)):
+            continue
+        printed = float(fact.text.replace(",", ""))
+        value = float(fact.value)
+        assert math.isclose(printed, value, rel_tol=0.06, abs_tol=0.006), fact
+
+
+def facts(r, what: str) -> list:
+    return [float(f.value) for f in r.facts if f.what == what]
+
+
+def test_complexity_against_the_csv(built):
+    r, _ = built
+    rows = pd.read_csv(DATA / "complexity.csv")
+    own = {"droppable": "MAP_DROPPABLE v23", "mlock-inherit": "0002", "exempt": "0003",
+           "droppable-fixed": ("0004", "0005")}
+    for design, prefix in own.items():
+        mine = rows[rows["item"].str.startswith(prefix)]
+        for metric in ("lines_added_kernel", "selftest_lines", "arches_touched",
+                       "special_cases_fault_reclaim", "special_cases_other"):
+            expected = pd.to_numeric(mine[mine["metric"] == metric]["value"]).sum()
+            for value in facts(r, f"{design}.{metric}"):
+                assert value == expected, (design, metric)
+    assert facts(r, "droppable.fix_post_merge") == [
+        float((rows["metric"].eq("fix_post_merge") & rows["design"].eq("droppable")).sum())]
+
+
+def test_states_against_the_csv(built):
+    """P per regime and rate: the mean over runs of each run's dropped/lives."""
+    r, text = built
+    states = pd.read_csv(DATA / "host" / "states.csv")
+    states = states[(states["pattern"] == "poisson") & (states["layout"] == "grouped")]
+    checked = 0
+    for (regime, rate), g in states.groupby(["regime", "rate_hz"]):
+        per_run = g.groupby("run")[["key_lives", "key_lives_dropped"]].sum()
+        p = (per_run["key_lives_dropped"] / per_run["key_lives"]).to_numpy()
+        half = stats.t.ppf(0.975, len(p) - 1) * p.std(ddof=1) / math.sqrt(len(p)) \
+            if len(p) > 1 else 0.0
+        for value in facts(r, f"states.{regime}.{rate:g}.p"):
+            assert math.isclose(value, p.mean(), abs_tol=1e-9)
+            checked += 1
+        for value in facts(r, f"states.{regime}.{rate:g}.ci"):
+            assert math.isclose(value, half, abs_tol=1e-9)
+    assert checked >= 4
+    busy = states[(states["rate_hz"] >= 10) & (states["regime"] != "control")]
+    assert facts(r, "states.busy.key_lives") == [float(busy["key_lives"].sum())]
+    assert facts(r, "states.busy.lost") == [float(busy["key_lives_dropped"].sum())]
+
+
+def test_simulated_numbers_against_the_answers(built, study):
+    r, _ = built
+    claim = study.answers["Q3"].simulated["claim"]
+    assert facts(r, "q3.levels") == [float(len(claim))]
+    above = claim[claim["p_mean"] > questions.KEY_LIFE_CLAIM]
+    if len(above):
+        assert facts(r, "q3.p_max") == [above["p_mean"].max()]
+    q1 = study.answers["Q1"].values
+    assert facts(r, "q1.syscall_4b_ns") == [q1["syscall_4b_ns"]]
+
+
+def test_guest_numbers_against_the_csv(built):
+    r, _ = built
+    base = pd.read_csv(DATA / "guests" / "baseline.csv", low_memory=False)
+    diag = base[base["exp"] == "memory_reclaim"]
+    dropped = diag[diag["metric"] == "dropped_pages"]["value"].astype(float).tolist()
+    assert facts(r, "baseline.memory_reclaim.dropped") == dropped
+    budget = pd.read_csv(DATA / "guests" / "exempt.csv", low_memory=False)
+    budget = budget[budget["exp"] == "map_unevictable_budget"]
+    assert facts(r, "exempt.budget_pages") == \
+        budget[budget["metric"] == "pages"]["value"].astype(float).tolist()
+
+
+def test_absent_regimes_are_not_measured_yet_until_rows_land(tmp_path):
+    """A guest file with states rows under zram swap takes 'zram swap' off
+    the list of regimes not measured yet; nothing else needs to change."""
+    sources = Sources(DATA)
+    states = reply.state_rows(sources, reply.guest_frames(sources))
+    assert "zram swap" in reply.missing_regimes(states) or \
+        (states["swap_kib"] > 0).any()
+    (tmp_path / "guests").mkdir()
+    rows = []
+    for metric, value in (("regime", "churn"), ("rate_hz", 0.05), ("key_lives", 10),
+                          ("key_lives_dropped", 3), ("calls", 100), ("calls_zeroed", 3)):
+        rows.append({"where": "tcg-guest", "kernel_release": "6.12.117", "run": 1,
+                     "args": "states", "record": "sample", "exp": "states", "line": 1,
+                     "metric": metric, "value": value, "lru": "mglru", "cgroup": "v2",
+                     "swap_kib": 131068})
+    pd.DataFrame(rows).to_csv(tmp_path / "guests" / "zram.csv", index=False)
+    fake = Sources(tmp_path)
+    states = reply.state_rows(fake, reply.guest_frames(fake))
+    missing = reply.missing_regimes(states)
+    assert "zram swap" not in missing and "MGLRU" not in missing
+    assert "proactive reclaim" in missing
+    r = reply.Reply()
+    reply.tested_answer(r, states, {})
+    assert any(line.strip().startswith("churn*/mglru/swap") for line in r.lines)
+    assert max(map(len, r.lines)) <= reply.COLUMNS
+
+
+def test_bug_report_numbers_from_the_guests():
+    text = bugreport.build(Sources(DATA))
+    for line in text.splitlines():
+        if not line.startswith(("+", "-", " ", "@")) and "vgetrandom-harness" not in line:
+            assert len(line) <= 72, line
+    # Independently: the fix's run at a 52 MiB hog, two-list LRU.
+    fix = pd.read_csv(DATA / "guests" / "fix.csv", low_memory=False)
+    run = fix[(fix["args"].str.contains("--hog-mib 52 ")) & (fix["lru"] == "classic")
+              & fix["args"].str.contains("--limit-mib 64 ")]["run"].iloc[0]
+    dropped = fix[(fix["run"] == run) & (fix["metric"] == "dropped_pages")]["value"]
+    row = next(line for line in text.splitlines() if line.strip().startswith("52 "))
+    assert f"{int(dropped.iloc[0])}/{int(dropped.iloc[0])}" in row
+    assert f"sweep runs" in text and str(run) in text.split("guest, after:")[1]
+    # The hunk quoted is the hunk of the patch.
+    patch = next((REPO / "kernel-patches" / "patches").glob("0004-*.patch")).read_text()
+    hunk = text.split("--- a/mm/vmscan.c", 1)[1].split("\n\nWhere the numbers")[0]
+    for line in hunk.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            assert line in patch, line
+    assert "{" not in text.replace("{\n", "") or "{{" not in text
+
+
+def test_bug_report_without_guest_data_says_so(tmp_path):
+    text = bugreport.build(Sources(tmp_path))
+    assert "absent" in text and "data/guests/instrumentation.csv" in text
+
+
+def test_reply_without_data_says_what_is_missing(tmp_path):
+    """No data/ but the host's call costs: every answer says what is absent,
+    and no conclusion is drawn."""
+    from test_report import TEST_WHAT_IF, TINY, fixture_callcost
+    fixture_callcost(tmp_path / "host" / "callcost.csv")
+    st = questions.run(TINY, progress=None, data_dir=tmp_path, what_if=TEST_WHAT_IF)
+    r = reply.build(st)
+    text = r.render()
+    reply.check(text)
+    assert "data/complexity.csv is absent" in text
+    assert "no states rows" in text
+    assert "draws no conclusion" in text and "next step" not in text
