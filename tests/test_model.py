@@ -189,7 +189,8 @@ def test_vdso_designs_serve_the_same_calls_cheaper():
 
 def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
     from model.sim.states import StateAllocator
-    alloc = StateAllocator(None, 144, 4096, nprocs=64)
+    from model.params import State
+    alloc = StateAllocator(None, State(cache_line_bytes=1, pages_per_map=3), 4096)
     assert alloc.per_folio == 28 and alloc.block_pages == 3
     alloc.grow(DROPPABLE)
     first = alloc.take()
