@@ -50,7 +50,7 @@ calibrate: venv
 	scripts/debian-deps $(DEBS_TEST) openssl
 	$(PY) -m measure.host
 
-# Slow: build the four kernels of kernel-patches/ and measure them under QEMU.
+# Slow: build the five kernel variants of kernel-patches/ and measure them under QEMU.
 kernels: venv
 	scripts/debian-deps $(DEBS_KERNELS)
 	$(PY) -m measure.kernels build

@@ -1,24 +1,45 @@
-"""`make complexity`: what each design costs the kernel, in lines.
+"""`make complexity`: what each design costs, counted alike.
 
     python -m measure.complexity [--out data/complexity.csv]
 
-Counted from the patch files in kernel-patches/patches/ (the study's own
-implementations of Ingo Molnar's two alternatives, and the droppable
-instrumentation), and carried over with their sources from the upstream
-record of VM_DROPPABLE (shared/FACTS.md).  One row per (design, item,
-metric); every row says where its number comes from.
+One row per (design, item, metric); every row says where its number comes
+from (`source`: a patch file of this repository, a kernel tree, a commit
+id or a Message-ID, which resolves at lore.kernel.org/r/<ID>).
 
-Definitions, applied to each patch's diff:
-  lines_{added,removed}_{mm,arch,include,other}
-                 '+'/'-' lines by the top directory of the file changed.
+Designs: syscall and mlock change no kernel code; droppable is upstream's
+MAP_DROPPABLE (9651fcedf7b9, merged in v6.11); mlock-inherit, exempt and
+droppable-fixed are this study's patches 0002, 0003 and 0004-0005 (the
+fix is counted on its own: droppable-fixed costs droppable plus it);
+droppable-instrumentation is patch 0001, counters only; vdso-shared is the
+vDSO getrandom() every design but syscall needs, as pulled in 6.11 and 6.12.
+
+Every patch, upstream's included, is counted by count_patch() with the
+same rules (upstream's, as posted, in UPSTREAM_COUNTED: its text is not in
+this repository; its diffstat checks the transcription):
+  files_changed  files the diff touches.
+  lines_{added,removed}_{mm,arch,include,tests,other}
+                 '+'/'-' lines by where the file is: mm/, arch/, include/,
+                 tools/testing/ (tests), anywhere else.
+  lines_{added,removed}_total   all of them;
+  lines_{added,removed}_kernel  all but tests.
+  selftest_lines '+' lines under tools/testing/ (tests counted on both
+                 sides: upstream's droppable.c and the study's selftests).
   arches_touched distinct arch/<name>/ directories.
   new_vm_flags   VM_* names #defined on '+' lines and on no '-' line,
-                 other than *_BIT, *_MASK and VM_NONE aliases.
+                 other than *_BIT and *_MASK names.
   new_uapi_flags MAP_*, MLOCK_*, MCL_* #defined on '+' lines under uapi/.
   special_cases_{fault_reclaim,other}
-                 '+' lines that branch (if, else if, ?:, while) on one
-                 of the design's flags (DESIGN_TOKENS), in the fault and
-                 reclaim path files (FAULT_RECLAIM_FILES) or elsewhere.
+                 '+' lines that branch (if, while, ?:, ||, &&) on one of
+                 the designs' names (DESIGN_TOKENS), in the fault and
+                 reclaim files (FAULT_RECLAIM_FILES) or elsewhere.
+The metrics no diff gives:
+  fix_pre_merge, fix_post_merge  one row per fix (value 1), `detail` says
+                 what; pre-merge: found after posting, before mainline.
+  bug_found_by_study  a bug in a design found by this study.
+  review_status  text: where the design stands upstream.
+  libc_calls_per_block, libc_calls_per_block_after_fork, libc_change
+                 what libc does to get the state pages of one block
+                 (glibc maps states a block at a time, see LIBC).
 """
 from __future__ import annotations
 
@@ -38,13 +59,17 @@ from measure.variants import PATCH_DIR, REPO, SOURCE_TARBALL
 
 OUT = REPO / "data" / "complexity.csv"
 KERNEL = "6.12.117 (Debian linux-source-6.12)"
+TREE_SOURCE = "linux-source-6.12 6.12.117 (Debian)"
 
 # Which design each patch of the series implements.
 PATCH_DESIGNS = {
     "0001": "droppable-instrumentation",
     "0002": "mlock-inherit",
     "0003": "exempt",
+    "0004": "droppable-fixed",
+    "0005": "droppable-fixed",
 }
+STUDY_DESIGNS = ("droppable-instrumentation", "mlock-inherit", "exempt", "droppable-fixed")
 
 # The files where a page fault is handled or a folio reclaimed.
 FAULT_RECLAIM_FILES = frozenset({
@@ -53,75 +78,136 @@ FAULT_RECLAIM_FILES = frozenset({
     "mm/swapfile.c", "mm/page_io.c", "mm/migrate.c",
 })
 
-# Flags and names whose tests are the special cases of the designs.
+# Flags and names whose tests are the special cases of the designs;
+# folio_test_swapbacked() is how a folio, with no vma at hand, is known
+# to be lazyfree or droppable.
 DESIGN_TOKENS = ("VM_DROPPABLE", "is_droppable", "MAP_DROPPABLE", "VM_LOCKINHERIT",
                  "MLOCK_INHERIT", "VM_MLOCK_EXEMPT", "MAP_UNEVICTABLE",
                  "CONFIG_VDSO_GETRANDOM_UNEVICTABLE", "DROPPABLE_DISCARD",
-                 "DROPPABLE_FAULT_OOM")
+                 "DROPPABLE_FAULT_OOM", "unevictable_vm", "folio_test_swapbacked")
 
 DIFF_RE = re.compile(r"diff --git a/(\S+) b/(\S+)")
 DEFINE_RE = re.compile(r"#\s*define\s+([A-Z][A-Z0-9_]*)\b")
 BRANCH_RE = re.compile(r"\b(if|while)\s*\(|\?|\|\||&&")
 TOKEN_RE = re.compile(r"\b(" + "|".join(map(re.escape, DESIGN_TOKENS)) + r")\b")
 FUNC_TEXT_RE = re.compile(r"IS_ENABLED\((CONFIG_[A-Z0-9_]+)\)")
+AREAS = ("mm", "arch", "include", "tests", "other")
 
-# Upstream VM_DROPPABLE, from /work/shared/FACTS.md "Size and maintenance".
-UPSTREAM = (
-    # (design, item, metric, value, source)
-    ("droppable", "MAP_DROPPABLE v23 as merged", "files_changed", 17,
-     "<20240712014009.281406-2-Jason@zx2c4.com> (commit 9651fcedf7b9)"),
-    ("droppable", "MAP_DROPPABLE v23 as merged", "lines_added_total", 137,
-     "<20240712014009.281406-2-Jason@zx2c4.com> (commit 9651fcedf7b9)"),
-    ("droppable", "MAP_DROPPABLE v23 as merged", "lines_removed_total", 15,
-     "<20240712014009.281406-2-Jason@zx2c4.com> (commit 9651fcedf7b9)"),
-    ("droppable", "MAP_DROPPABLE v23 as merged", "selftest_lines", 53,
-     "<20240712014009.281406-2-Jason@zx2c4.com> (commit 9651fcedf7b9)"),
-    ("droppable", "MAP_DROPPABLE v23 as merged", "arches_touched", 0,
-     "<20240712014009.281406-2-Jason@zx2c4.com> (no arch files)"),
-    ("droppable", "MAP_DROPPABLE v23 as merged", "new_vm_flags", 1,
-     "include/linux/mm.h VM_DROPPABLE_BIT 40 (commit 9651fcedf7b9)"),
-    ("droppable", "VM_DROPPABLE commit (v14, Jan 2023)", "lines_added_total", 38,
-     "<Y7RDQLEvlLM0o4cp@zx2c4.com>"),
-    ("droppable", "VM_DROPPABLE commit (v14, Jan 2023)", "lines_removed_total", 4,
-     "<Y7RDQLEvlLM0o4cp@zx2c4.com>"),
-    ("droppable", "VM_DROPPABLE arch work (v14, Jan 2023)", "lines_added_total", 19,
-     "<Y7RDQLEvlLM0o4cp@zx2c4.com>"),
-    ("droppable", "x86 fault instruction-skip patch (never merged)", "files_changed", 3,
-     "shared/FACTS.md, MAP_DROPPABLE series"),
-    ("droppable", "x86 fault instruction-skip patch (never merged)", "lines_added_total", 26,
-     "shared/FACTS.md, MAP_DROPPABLE series"),
-    ("droppable", "x86 fault instruction-skip patch (never merged)", "lines_removed_total", 2,
-     "shared/FACTS.md, MAP_DROPPABLE series"),
-    ("droppable", "random-6.11-rc1 pull (whole vDSO getrandom)", "files_changed", 37,
-     "merge 7a3fad30fd8b"),
-    ("droppable", "random-6.11-rc1 pull (whole vDSO getrandom)", "lines_added_total", 1122,
-     "merge 7a3fad30fd8b"),
-    ("droppable", "random-6.11-rc1 pull (whole vDSO getrandom)", "lines_removed_total", 18,
-     "merge 7a3fad30fd8b"),
-    ("droppable", "6.12 arch ports (arm64, powerpc, s390, loongarch)", "files_changed", 89,
-     "shared/FACTS.md, 6.12 merge window"),
-    ("droppable", "6.12 arch ports (arm64, powerpc, s390, loongarch)", "lines_added_total", 1949,
-     "shared/FACTS.md, 6.12 merge window"),
-    ("droppable", "6.12 arch ports (arm64, powerpc, s390, loongarch)", "lines_removed_total", 239,
-     "shared/FACTS.md, 6.12 merge window"),
+V23 = "<20240712014009.281406-2-Jason@zx2c4.com>"
+# Upstream patches counted by count_patch() from their posted text (the
+# source); the first row of each is the diffstat the transcription matched.
+UPSTREAM_COUNTED = (
+    ("droppable", "MAP_DROPPABLE v23 1/4, merged as 9651fcedf7b9", V23, {
+        "files_changed": 17, "lines_added_total": 137, "lines_removed_total": 15,
+        "lines_added_mm": 62, "lines_removed_mm": 15, "lines_added_arch": 0,
+        "lines_removed_arch": 0, "lines_added_include": 18, "lines_removed_include": 0,
+        "lines_added_tests": 55, "lines_removed_tests": 0, "lines_added_other": 2,
+        "lines_removed_other": 0, "lines_added_kernel": 82, "lines_removed_kernel": 15,
+        "selftest_lines": 55, "arches_touched": 0, "new_vm_flags": 1, "new_uapi_flags": 1,
+        "special_cases_fault_reclaim": 4, "special_cases_other": 4}),
+    ("droppable", "x86 skip of the faulting instruction, v13 3/7 (never merged)",
+     "<20221221142327.126451-4-Jason@zx2c4.com>", {
+        "files_changed": 3, "lines_added_total": 26, "lines_removed_total": 2,
+        "lines_added_mm": 3, "lines_removed_mm": 1, "lines_added_arch": 19,
+        "lines_removed_arch": 0, "lines_added_include": 4, "lines_removed_include": 1,
+        "lines_added_tests": 0, "lines_removed_tests": 0, "lines_added_other": 0,
+        "lines_removed_other": 0, "lines_added_kernel": 26, "lines_removed_kernel": 2,
+        "selftest_lines": 0, "arches_touched": 1, "new_vm_flags": 0, "new_uapi_flags": 0,
+        "special_cases_fault_reclaim": 1, "special_cases_other": 0}),
 )
 
-# Fixes after the merge that cite 9651fcedf7b9 or touch droppable handling.
-POST_MERGE_FIXES = (
-    ("use-after-free in handle_mm_fault found by syzbot (pre-release, Jul 2024)",
+# Diffstats as their authors gave them (not counted by the rules above).
+UPSTREAM_CITED = (
+    ("droppable", "VM_DROPPABLE, v14 2/7, as its author counted it in review",
+     "<Y7RDQLEvlLM0o4cp@zx2c4.com>", {"lines_added_total": 38, "lines_removed_total": 4}),
+    ("droppable", "VM_DROPPABLE arch work, v14, as its author counted it in review",
+     "<Y7RDQLEvlLM0o4cp@zx2c4.com>", {"lines_added_total": 19}),
+    ("vdso-shared", "random-6.11-rc1 pull: MAP_DROPPABLE, vDSO getrandom(), x86, selftests",
+     "<20240719183308.1472668-1-Jason@zx2c4.com> (merge 7a3fad30fd8b)",
+     {"files_changed": 37, "lines_added_total": 1122, "lines_removed_total": 18}),
+    ("vdso-shared", "random-6.12-rc1 pull: arm64, powerpc, s390, loongarch ports and fixes",
+     "<20240916121358.3666562-1-Jason@zx2c4.com> (merge 4a39ac5b7d62)",
+     {"files_changed": 89, "lines_added_total": 1949, "lines_removed_total": 239}),
+)
+
+# Fixes of upstream's droppable code, each with its primary source.
+FIXES = (
+    ("droppable", "fix_pre_merge",
+     "use-after-free: handle_mm_fault() read vma->vm_flags after the fault "
+     "(syzbot, linux-next 20240712, f73fad23fa); 9651fcedf7b9 reads it before",
      "<ZpcnyYS29p/Fud+L@xpf.sh.intel.com>"),
-    ("MADV_PAGEOUT on droppable acts like MADV_DONTNEED (report, Jan 2025)",
-     "lkml.iu.edu/hypermail/linux/kernel/2501.2/03612.html"),
-    ("userfaultfd registration check was dead code (Jun 2025)",
-     "<20250607-uffd-fixes-v2-1-339dafe9a2fe@columbia.edu>"),
-    ("mlockall(MCL_FUTURE) locked droppable mappings (Mar 2026, d239462787b0)",
+    ("droppable", "fix_post_merge",
+     "mlockall(MCL_FUTURE) made droppable mappings VM_LOCKED; vma_supports_mlock() "
+     "(d239462787b0, in 6.12.117)",
      "<20260310155821.17869-1-anthony.yznaga@oracle.com>"),
-    ("ENOTSUPP->EOPNOTSUPP; droppable selftest not run by the framework (Apr 2026)",
+    ("droppable", "fix_post_merge",
+     "mmap(MAP_DROPPABLE) failed with ENOTSUPP where unsupported, now EOPNOTSUPP "
+     "(in 6.12.117 mm/mmap.c); the series also makes run_vmtests.sh run droppable.c",
      "<20260416033939.49981-1-anthony.yznaga@oracle.com>"),
+    ("droppable", "fix_post_merge",
+     "userfaultfd's VM_DROPPABLE registration check was dead code (tested after "
+     "masking vm_flags); posted Jun 2025, not in 6.12.117",
+     "<20250607-uffd-fixes-v2-1-339dafe9a2fe@columbia.edu>"),
+    ("droppable", "bug_found_by_study",
+     "reclaim frees discarded droppable folios without counting them, so any reclaim "
+     "drops every droppable folio it reaches; fixed by 0004, not yet posted",
+     "kernel-patches/patches/0004-mm-vmscan-count-discarded-droppable-folios-as-reclai.patch"),
+    ("mlock-inherit", "fix_pre_merge",
+     "RLIMIT_MEMLOCK was not checked at fork(); the child's copy is now left "
+     "unlocked past it", "issue 12 (this repository); kernel-patches/patches/0002"),
+    ("mlock-inherit", "fix_pre_merge",
+     "a child's copy-on-write or exit munlocked the pages it shared with its parent "
+     "(nr_mlock unchanged after a child wrote 64 inherited pages); copy_present_ptes() "
+     "now mlocks them for the child", "data/guests/mlock-inherit.csv at commit 58a0bda, "
+     "runs 3 and 8; kernel-patches/patches/0002"),
+    ("exempt", "fix_pre_merge",
+     "unbounded: any process could pin any amount; now a budget of the vDSO "
+     "states of its threads", "issue 12 (this repository); kernel-patches/patches/0003"),
+    ("exempt", "fix_pre_merge",
+     "MADV_KEEPONFORK and MADV_DODUMP were accepted, undoing wipe-on-fork and "
+     "no-dump; now refused", "issue 12 (this repository); kernel-patches/patches/0003"),
+    ("exempt", "fix_pre_merge",
+     "tools/testing/vma could not compile mm/vma.c: its stubs lacked VM_MLOCK_EXEMPT "
+     "(in 6.12.117 that test does not link anyway: vma_close() is missing)",
+     "issue 12 (this repository); kernel-patches/patches/0003"),
 )
 
+REVIEW_STATUS = (
+    ("syscall", "upstream (the getrandom() syscall, v3.17)", "kernel"),
+    ("mlock", "upstream primitives only; no libc uses them for the state",
+     "mm/mlock.c, mm/madvise.c"),
+    ("droppable", "merged in v6.11 (Acked-by: David Hildenbrand); in glibc since 2.41", V23),
+    ("droppable-instrumentation", "study patch: not posted, not reviewed",
+     "kernel-patches/patches/0001"),
+    ("mlock-inherit", "study patch: not posted, not reviewed", "kernel-patches/patches/0002"),
+    ("exempt", "study patch: not posted, not reviewed", "kernel-patches/patches/0003"),
+    ("droppable-fixed", "study patch: not posted, not reviewed",
+     "kernel-patches/patches/0004, 0005"),
+)
 
-# Upstream's own special cases, counted in the 6.12 tree by the same rule.
+# What libc does per block of states (glibc 2.41, commit 461cab1de747,
+# sysdeps/unix/sysv/linux/getrandom.c vgetrandom_get_state_alloc(): one
+# mmap() of ALIGN_PAGE(nprocs * state size) with the vDSO's mmap_flags,
+# plus one prctl(PR_SET_VMA) to name it, which every design shares and is
+# not counted).  The mlock designs add by hand what MAP_DROPPABLE implies,
+# as kernel-patches/harness/vgetrandom-harness.c state_map() does.
+GLIBC = "glibc 2.41 (461cab1de747) sysdeps/unix/sysv/linux/getrandom.c"
+LIBC = (
+    # design, calls per block, calls per block in a child after fork(), change, source
+    ("syscall", 0, 0, "none: no state, a getrandom() syscall per call", GLIBC),
+    ("droppable", 1, 0, "none: mmap(MAP_DROPPABLE) with the vDSO's flags", GLIBC),
+    ("droppable-fixed", 1, 0, "none: as droppable", GLIBC),
+    ("exempt", 1, 0, "none: mmap(MAP_UNEVICTABLE) with the vDSO's flags; past the "
+     "budget mmap() fails and glibc uses the syscall", f"{GLIBC}; kernel-patches/patches/0003"),
+    ("mlock", 4, 1, "mmap + madvise(MADV_WIPEONFORK) + madvise(MADV_DONTDUMP) + "
+     "mlock2(MLOCK_ONFAULT), ignoring the vDSO's flags; mlock2 again in every child; "
+     "the syscall when RLIMIT_MEMLOCK refuses", f"{GLIBC}; kernel/fork.c dup_mmap()"),
+    ("mlock-inherit", 4, 0, "mmap + madvise(MADV_WIPEONFORK) + madvise(MADV_DONTDUMP) + "
+     "mlock2(MLOCK_ONFAULT | MLOCK_INHERIT), ignoring the vDSO's flags; the syscall "
+     "when RLIMIT_MEMLOCK refuses", f"{GLIBC}; kernel-patches/patches/0002"),
+)
+
+# Upstream's special cases as shipped, counted in the 6.12 tree.
 DROPPABLE_TOKEN_RE = re.compile(r"\b(VM_DROPPABLE|is_droppable|MAP_DROPPABLE)\b")
 TREE_DIRS = ("mm", "include", "kernel", "fs", "lib")
 
@@ -142,6 +228,8 @@ class PatchCount:
 
 
 def area(path: str) -> str:
+    if path.startswith("tools/testing/"):
+        return "tests"
     top = path.split("/", 1)[0]
     return top if top in ("mm", "arch", "include") else "other"
 
@@ -193,18 +281,22 @@ def new_vm_flags(count: PatchCount) -> list[str]:
 
 def patch_metrics(count: PatchCount) -> dict:
     metrics = {"files_changed": len(count.files)}
-    for a in ("mm", "arch", "include", "other"):
-        metrics[f"lines_added_{a}"] = count.lines["added", a]
-        metrics[f"lines_removed_{a}"] = count.lines["removed", a]
-    metrics["lines_added_total"] = sum(v for (k, _), v in count.lines.items() if k == "added")
-    metrics["lines_removed_total"] = sum(v for (k, _), v in count.lines.items()
-                                         if k == "removed")
+    for kind in ("added", "removed"):
+        for a in AREAS:
+            metrics[f"lines_{kind}_{a}"] = count.lines[kind, a]
+        metrics[f"lines_{kind}_total"] = sum(count.lines[kind, a] for a in AREAS)
+        metrics[f"lines_{kind}_kernel"] = metrics[f"lines_{kind}_total"] - \
+            count.lines[kind, "tests"]
+    metrics["selftest_lines"] = count.lines["added", "tests"]
     metrics["arches_touched"] = len(count.arches)
     metrics["new_vm_flags"] = len(new_vm_flags(count))
     metrics["new_uapi_flags"] = len(count.uapi_flags)
     metrics["special_cases_fault_reclaim"] = count.special_cases["fault_reclaim"]
     metrics["special_cases_other"] = count.special_cases["other"]
     return metrics
+
+
+NO_KERNEL_CHANGE = tuple(patch_metrics(PatchCount()))
 
 
 def tree_special_cases(tree: Path) -> Counter:
@@ -219,6 +311,12 @@ def tree_special_cases(tree: Path) -> Counter:
     return found
 
 
+def _base(where: str, design: str, release: str, command: str) -> dict:
+    base = provenance(where=where, variant=design, kernel_release=release, command=command)
+    base.update(cpu_model="na", glibc="na")
+    return base
+
+
 def tree_rows(tarball: Path, command: str) -> list[dict]:
     """Upstream droppable special cases, counted in linux-source-6.12."""
     with tempfile.TemporaryDirectory(prefix="study-complexity-") as tmp:
@@ -227,16 +325,14 @@ def tree_rows(tarball: Path, command: str) -> list[dict]:
                         "--wildcards"] + [f"*/{d}" for d in TREE_DIRS], check=True)
         tree = next(Path(tmp).iterdir())
         found = tree_special_cases(tree)
-    base = provenance(where="source-tree", variant="droppable", kernel_release=KERNEL,
-                      command=command)
-    base.update(cpu_model="na", glibc="na")
+    base = _base("source-tree", "droppable", KERNEL, command)
     return [{**base, "design": "droppable", "item": "VM_DROPPABLE in linux-source-6.12",
              "metric": f"special_cases_{where}", "value": found[where], "detail": "",
-             "source": f"{tarball} ({', '.join(TREE_DIRS)})"}
+             "source": f"{TREE_SOURCE}: {', '.join(d + '/' for d in TREE_DIRS)}"}
             for where in ("fault_reclaim", "other")]
 
 
-def rows(patch_dir: Path = PATCH_DIR, command: str = "python -m measure.complexity") -> list[dict]:
+def patch_rows(patch_dir: Path, command: str) -> list[dict]:
     out = []
     patches = sorted(patch_dir.glob("[0-9][0-9][0-9][0-9]-*.patch"))
     if not patches:
@@ -246,9 +342,7 @@ def rows(patch_dir: Path = PATCH_DIR, command: str = "python -m measure.complexi
         if prefix not in PATCH_DESIGNS:
             raise PatchError(f"{patch}: no design known for patch {prefix} (PATCH_DESIGNS)")
         design = PATCH_DESIGNS[prefix]
-        base = provenance(where="patch-files", variant=design, kernel_release=KERNEL,
-                          command=command)
-        base.update(cpu_model="na", glibc="na")
+        base = _base("patch-files", design, KERNEL, command)
         count = count_patch(patch.read_text(), str(patch))
         for metric, value in patch_metrics(count).items():
             detail = ",".join(new_vm_flags(count)) if metric == "new_vm_flags" else \
@@ -256,23 +350,51 @@ def rows(patch_dir: Path = PATCH_DIR, command: str = "python -m measure.complexi
             out.append({**base, "design": design, "item": patch.name, "metric": metric,
                         "value": value, "detail": detail,
                         "source": f"kernel-patches/patches/{patch.name}"})
-    facts = provenance(where="cited", variant="droppable", kernel_release="6.11/6.12 upstream",
-                       command=command)
-    facts.update(cpu_model="na", glibc="na")
-    for design, item, metric, value, source in UPSTREAM:
-        out.append({**facts, "variant": design, "design": design, "item": item,
-                    "metric": metric, "value": value, "detail": "", "source": source})
-    for what, source in POST_MERGE_FIXES:
-        out.append({**facts, "design": "droppable", "item": "post-merge fix",
-                    "metric": "post_merge_fix", "value": 1, "detail": what, "source": source})
-    # The designs that need no kernel change at all.
-    for design in ("syscall", "mlock"):
-        none = provenance(where="cited", variant=design, kernel_release="any", command=command)
-        none.update(cpu_model="na", glibc="na")
-        out.append({**none, "design": design, "item": "no kernel change",
-                    "metric": "lines_added_total", "value": 0, "detail": "",
-                    "source": "userspace only (shared/DESIGN.md)"})
     return out
+
+
+def cited_rows(command: str) -> list[dict]:
+    out = []
+
+    def add(design, item, metric, value, detail, source, release="6.11/6.12 upstream"):
+        out.append({**_base("cited", design, release, command), "design": design,
+                    "item": item, "metric": metric, "value": value, "detail": detail,
+                    "source": source})
+
+    for design, item, source, metrics in UPSTREAM_COUNTED:
+        for metric, value in metrics.items():
+            add(design, item, metric, value, "counted by count_patch()", source)
+    for design, item, source, metrics in UPSTREAM_CITED:
+        for metric, value in metrics.items():
+            add(design, item, metric, value, "as stated by its author", source)
+    for design, metric, what, source in FIXES:
+        release = "study" if design in STUDY_DESIGNS else "6.11/6.12 upstream"
+        add(design, metric.replace("_", " "), metric, 1, what, source, release)
+    for design in STUDY_DESIGNS:
+        add(design, "fix post merge", "fix_post_merge", "na", "never merged", "not posted",
+            "study")
+    for design, status, source in REVIEW_STATUS:
+        add(design, "review status", "review_status", status, "", source,
+            "study" if design in STUDY_DESIGNS else "upstream")
+    for design, per_block, after_fork, change, source in LIBC:
+        add(design, "libc per block of states", "libc_calls_per_block", per_block, "", source,
+            "any")
+        add(design, "libc per block of states", "libc_calls_per_block_after_fork", after_fork,
+            "", source, "any")
+        add(design, "libc per block of states", "libc_change", change, "", source, "any")
+    # The designs that change no kernel code, counted alike: zero everywhere.
+    for design in ("syscall", "mlock"):
+        for metric in NO_KERNEL_CHANGE:
+            add(design, "no kernel change", metric, 0, "", "userspace only", "any")
+    return out
+
+
+def rows(patch_dir: Path = PATCH_DIR, command: str = "python -m measure.complexity") -> list[dict]:
+    return patch_rows(patch_dir, command) + cited_rows(command)
+
+
+SHOWN = ("lines_added_kernel", "selftest_lines", "new_vm_flags", "special_cases_fault_reclaim",
+         "special_cases_other")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,10 +419,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     for r in table:
-        if r["where"] in ("patch-files", "source-tree") and r["metric"] in (
-                "lines_added_total", "lines_removed_total", "new_vm_flags",
-                "special_cases_fault_reclaim", "special_cases_other"):
-            print(f"{r['design']:26} {r['metric']:28} {r['value']:>5} {r['detail']}")
+        if r["metric"] in SHOWN and r["where"] != "cited" or \
+                r["metric"] in SHOWN and r["item"].startswith("MAP_DROPPABLE v23"):
+            print(f"{r['design']:26} {r['item'][:40]:40} {r['metric']:28} {r['value']:>5}")
     print(f"complexity: {len(table)} rows -> {args.out}")
     return 0
 

@@ -13,17 +13,19 @@ from __future__ import annotations
 import argparse
 import csv
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from measure.guest_output import GuestOutput, GuestOutputError, parse_serial
+from measure.guest_output import SETUP_KEYS, GuestOutput, GuestOutputError, parse_serial
 from measure.host import CalibrateError, build_harness, cpu_lock
 from measure.cleanup import exit_on_sigterm
 from measure.provenance import provenance, write_csv_atomic
 from measure.qemu_guest import GuestRun, boot
-from measure.variants import REPO, SOURCE_TARBALL, Variant, select
+from measure.variants import REPO, SOURCE_TARBALL, VARIANTS, Variant, select
 
 BUILD_SCRIPT = REPO / "kernel-patches" / "build-kernel.sh"
 MKINITRAMFS = REPO / "kernel-patches" / "guest" / "mkinitramfs.sh"
@@ -33,20 +35,23 @@ HARNESS_STATIC_BUILD = REPO / "build" / "harness-guest"
 # loglevel=1: only emergencies interleave with the harness's lines.
 # random.trust_cpu=on: the CRNG is ready at boot (TCG's -cpu max has
 # RDRAND), so the vDSO does not fall back to the syscall.
-# brd: a 128 MiB RAM disk to swap to (see the note on swap below EXPERIMENTS).
-KERNEL_APPEND = ("console=ttyS0 loglevel=1 random.trust_cpu=on panic=-1 "
-                 "brd.rd_nr=1 brd.rd_size=131072")
+KERNEL_APPEND = "console=ttyS0 loglevel=1 random.trust_cpu=on panic=-1"
 GUEST_MEM_MIB = 512
 
-# What every guest runs, one harness invocation a line ('!': a shell step).
 # Memcg pressure: a 64 MiB cgroup holding 16 MiB of state pages, with a
-# hog that fits (32 MiB, the control) or does not (80 MiB).  Global pressure: a cgroup limit above the guest's RAM,
-# and state plus hog more than the RAM left to them.
+# hog that fits (32 MiB, the control) or does not (80 MiB).  Global
+# pressure: a cgroup limit above the guest's RAM, and state plus hog more
+# than the RAM left to them.
 PRESSURE = "--limit-mib 64 --droppable-mib 16 --timeout-s 60"
 GLOBAL_PRESSURE = "--limit-mib 4096 --droppable-mib 64 --hog-mib 448 --timeout-s 120"
-EXPERIMENTS = (
+
+# What every guest runs after its selftests, one harness invocation a line.
+HARNESS_RUNS = (
     "selfcheck",
     "statemem --pages 1024 --limit-bytes 65536",
+    # One page per mapping: how many an unprivileged process gets (the
+    # exempt design's budget, RLIMIT_MEMLOCK for the others).
+    "statemem --kinds unevictable,vdso --pages 1 --limit-bytes 65536",
     "fork",
     "memlock",
     f"pressure --kind droppable {PRESSURE} --hog-mib 32 --samples 2",
@@ -61,15 +66,68 @@ EXPERIMENTS = (
     # and no one the OOM killer may take.
     "oomtouch --hog-mib 32 --pages 1 --victims none --watchdog-s 5",
 )
-# Not run: with swap on /dev/ram0 these guests never scanned anon pages
-# (pgscan_anon and pswpout stayed 0 and the hog was OOM-killed), so a swap
-# experiment would show nothing about the designs until that is understood.
+
+# The droppable accounting fix, before and after (issue 12): hogs from
+# just under to just over the limit, where reclaim should drop about the
+# overshoot rather than every droppable page; under both LRUs.
+SWEEP_VARIANTS = ("baseline", "instrumentation", "fix")
+SWEEP_HOG_MIB = (44, 48, 52, 56, 60)
+
+
+def sweep_runs(lru: str) -> list[str]:
+    return ([f"!study-lru {lru}"]
+            + [f"pressure --kind droppable {PRESSURE} --hog-mib {h} --samples 3"
+               for h in SWEEP_HOG_MIB]
+            + [f"pressure --kind droppable {GLOBAL_PRESSURE} --samples 2"])
+
+
+# 0005's selftest, from the fix's build, also runs on the sweep variants
+# without the fix: it must fail there, or it would not catch the bug.
+FIX_SELFTEST = "droppable-0005"
+
+
+def guest_selftests(variant: Variant) -> dict[str, Path]:
+    """The selftests in the variant's guest, by name: its own, and 0005's."""
+    tests = {t: variant.build_dir() / "selftests" / t for t in variant.selftests}
+    if variant.name in SWEEP_VARIANTS and "0004" not in variant.patches:
+        tests[FIX_SELFTEST] = VARIANTS["fix"].build_dir() / "selftests" / "droppable"
+    return tests
+
+
+def selftest_runs(names) -> list[str]:
+    """Each selftest once; those about reclaim again where it differs."""
+    runs = [f"kselftest {t}" for t in names]
+    reclaim = [t for t in names if t.startswith("droppable")]
+    if reclaim:
+        runs += (["!study-lru mglru"] + [f"kselftest {t}" for t in reclaim]
+                 + ["!study-lru classic"])
+    if "mlock_inherit" in names:
+        # With swap, reclaim scans anon and re-mlocks shared inherited pages.
+        runs += ["!study-swap zram 128", "kselftest mlock_inherit", "!study-swap off"]
+    return runs
+
+
+def experiments(variant: Variant) -> tuple[str, ...]:
+    """What the variant's guest runs, in order: a line of /experiments each
+    (kernel-patches/guest/init).  Every run starts from the classic LRU
+    and no swap; a run that changes either puts it back."""
+    runs = ["!study-features", *selftest_runs(guest_selftests(variant)), *HARNESS_RUNS]
+    if variant.name in SWEEP_VARIANTS:
+        runs += sweep_runs("classic") + sweep_runs("mglru") + ["!study-lru classic"]
+    return tuple(runs)
+
+
+def missing_from_build(variant: Variant, out: Path) -> list[str]:
+    """What of the variant a build directory lacks (kernel, selftests)."""
+    wanted = ["bzImage"] + [f"selftests/{t}" for t in variant.selftests]
+    return [w for w in wanted if not (out / w).is_file()]
 
 
 def build(variant: Variant, tarball: Path = SOURCE_TARBALL) -> Path:
     """The variant's build directory, compiling it first unless it is cached."""
     out = variant.build_dir()
-    if (out / "bzImage").is_file():
+    missing = missing_from_build(variant, out)
+    if not missing:
         print(f"kernels: {variant.name}: cached {out}/bzImage", flush=True)
         return out
     if not tarball.is_file():
@@ -79,8 +137,13 @@ def build(variant: Variant, tarball: Path = SOURCE_TARBALL) -> Path:
         cmd += ["-c", str(f)]
     for p in variant.patch_files():
         cmd += ["-p", str(p)]
-    print(f"kernels: {variant.name}: building into {out}", flush=True)
+    for t in variant.selftests:
+        cmd += ["-s", t]
+    why = "" if "bzImage" in missing else f" (the cached build lacks {', '.join(missing)})"
+    print(f"kernels: {variant.name}: building into {out}{why}", flush=True)
+    t0 = time.monotonic()
     subprocess.run(cmd, check=True)
+    print(f"kernels: {variant.name}: built in {time.monotonic() - t0:.0f} s", flush=True)
     return out
 
 
@@ -104,7 +167,8 @@ def guest_rows(variant: Variant, run: GuestRun, out: GuestOutput, release: str,
     rows = []
 
     def add(guest_run, record, exp, line, metric, value):
-        rows.append({**base, "run": guest_run.n, "args": guest_run.args, "record": record,
+        rows.append({**base, **{k: guest_run.setup[k] for k in SETUP_KEYS},
+                     "run": guest_run.n, "args": guest_run.args, "record": record,
                      "exp": exp, "line": line, "metric": metric, "value": value,
                      "timing": timing})
 
@@ -124,15 +188,21 @@ def guest_rows(variant: Variant, run: GuestRun, out: GuestOutput, release: str,
 def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
                     timeout_s: float) -> Path:
     kdir = variant.build_dir()
-    if not (kdir / "bzImage").is_file():
-        raise FileNotFoundError(f"{kdir}/bzImage: not built; run `make kernels` first")
+    missing = missing_from_build(variant, kdir) + [
+        str(path) for path in guest_selftests(variant).values() if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{kdir}: lacks {', '.join(missing)}; run `make kernels` first")
     release = (kdir / "kernelrelease").read_text().strip()
     with tempfile.TemporaryDirectory(prefix="study-initramfs-") as tmp:
-        experiments = Path(tmp) / "experiments"
-        experiments.write_text("\n".join(EXPERIMENTS) + "\n")
+        runs = Path(tmp) / "experiments"
+        runs.write_text("\n".join(experiments(variant)) + "\n")
+        selftests = Path(tmp) / "selftests"
+        selftests.mkdir()
+        for name, path in guest_selftests(variant).items():
+            shutil.copy2(path, selftests / name)
         initrd = Path(tmp) / "initramfs.cpio"
-        subprocess.run([str(MKINITRAMFS), str(initrd), str(harness), str(experiments)],
-                       check=True)
+        subprocess.run([str(MKINITRAMFS), str(initrd), str(harness), str(runs),
+                        str(selftests)], check=True)
         print(f"kernels: {variant.name}: booting {release}", flush=True)
         # A TCG guest keeps a core busy: never beside a timing run.
         with cpu_lock(True):
@@ -174,25 +244,33 @@ SUMMARY_KEYS = {
     "statemem": ("kind", "vmlck_kib", "mlocked_kib", "child_kept_pages", "child_vmlck_kib",
                  "child_mlocked_kib", "pages_under_limit", "errno_past_limit"),
     "pressure": ("kind", "touch", "limit_mib", "hog_mib", "dropped_pages", "pages",
-                 "droppable_discard", "hog", "memcg_oom_kills"),
+                 "droppable_discard", "pgscan_file", "pgsteal_file", "hog", "memcg_oom_kills"),
     "oomtouch": ("victims", "pages", "outcome", "lost_writes", "droppable_discard",
                  "droppable_fault_oom", "toucher"),
+    # The selftests' diagnostics.
+    "memory_reclaim": ("asked_pages", "pages", "errno", "dropped_pages"),
+    "mlock_inherit_cow": ("pages", "locked_delta", "child_fork_delta", "child_writes_delta",
+                          "writer_exit_delta", "idle_child_exit_delta", "after_reclaim_delta",
+                          "vmswap_kb"),
+    "map_unevictable_budget": ("threads", "pages", "errno"),
 }
 
 
 def summary_lines(csv_path: Path) -> list[str]:
-    """One line per harness sample of the experiments in SUMMARY_KEYS."""
+    """One line per harness sample or selftest diagnostic of the experiments
+    in SUMMARY_KEYS, with the LRU it ran under."""
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     samples: dict[tuple, dict] = {}
     for r in rows:
-        if r["record"] in ("sample", "skip") and r["exp"] in SUMMARY_KEYS:
-            samples.setdefault((int(r["run"]), int(r["line"]), r["exp"], r["record"]),
-                               {})[r["metric"]] = r["value"]
+        if r["record"] in ("sample", "skip", "diag") and r["exp"] in SUMMARY_KEYS:
+            fields = samples.setdefault((int(r["run"]), int(r["line"]), r["exp"], r["record"]),
+                                        {"lru": r.get("lru", "na")})
+            fields[r["metric"]] = r["value"]
     lines = []
     for (run, _, exp, record), fields in sorted(samples.items()):
         shown = " ".join(f"{k}={fields[k]}" for k in SUMMARY_KEYS[exp] if k in fields)
-        lines.append(f"{exp:9} {record:6} {shown}"
+        lines.append(f"{exp:9} {record:6} lru={fields['lru']} {shown}"
                      + (f" reason={fields.get('reason')}" if record == "skip" else ""))
     return lines
 

@@ -1,11 +1,14 @@
 """measure.complexity: counting a design's cost from its patch."""
 import csv
+import re
+from pathlib import Path
 
 import pytest
 
 from measure import complexity
 from measure.complexity import PatchError, count_patch, new_vm_flags, patch_metrics
 from measure.provenance import COLUMNS
+from measure.variants import REPO
 
 PATCH = """\
 From 0000 Mon Sep 17 00:00:00 2001
@@ -88,20 +91,66 @@ def test_not_a_diff_line_is_an_error():
         count_patch("Subject: nothing\n", "empty.patch")
 
 
+def test_tests_are_counted_apart_from_the_kernel():
+    patch = PATCH.replace("diff --git a/kernel/fork.c", """\
+diff --git a/tools/testing/selftests/mm/x.c b/tools/testing/selftests/mm/x.c
+--- /dev/null
++++ b/tools/testing/selftests/mm/x.c
+@@ -0,0 +1,2 @@
++	if (flags & MLOCK_INHERIT)
++		return 1;
+diff --git a/kernel/fork.c""")
+    m = patch_metrics(count_patch(patch))
+    assert m["selftest_lines"] == m["lines_added_tests"] == 2
+    assert m["lines_added_total"] == 13 and m["lines_added_kernel"] == 11
+    # A test's branches are not the kernel's special cases.
+    assert m["special_cases_other"] == 2
+
+
+DESIGNS = ("syscall", "mlock", "droppable", "mlock-inherit", "exempt", "droppable-fixed")
+
+
 def test_rows_for_the_committed_series_carry_sources_and_provenance():
     rows = complexity.rows()
     for r in rows:
         assert all(r[c] not in (None, "") for c in COLUMNS), r
         assert r["source"], r
-    designs = {r["design"] for r in rows}
-    assert {"droppable", "droppable-instrumentation", "mlock-inherit", "exempt",
-            "mlock", "syscall"} <= designs
-    fixes = [r for r in rows if r["metric"] == "post_merge_fix"]
-    assert len(fixes) == len(complexity.POST_MERGE_FIXES)
-    flags = {r["design"]: r["detail"] for r in rows if r["metric"] == "new_vm_flags"
-             and r["where"] == "patch-files"}
-    assert flags == {"droppable-instrumentation": "", "mlock-inherit": "VM_LOCKINHERIT",
-                     "exempt": "VM_MLOCK_EXEMPT"}
+    assert set(DESIGNS) <= {r["design"] for r in rows}
+    fixes = [r for r in rows if r["metric"].startswith(("fix_", "bug_")) and r["value"] == 1]
+    assert len(fixes) == len(complexity.FIXES)
+    flags = {(r["design"], r["item"][:4]): r["detail"] for r in rows
+             if r["metric"] == "new_vm_flags" and r["where"] == "patch-files"}
+    assert flags == {("droppable-instrumentation", "0001"): "",
+                     ("mlock-inherit", "0002"): "VM_LOCKINHERIT",
+                     ("exempt", "0003"): "VM_MLOCK_EXEMPT",
+                     ("droppable-fixed", "0004"): "", ("droppable-fixed", "0005"): ""}
+
+
+def test_every_design_is_counted_alike():
+    """The columns Q5 shows exist for every design, not only where they flatter."""
+    rows = complexity.rows()
+    have = {(r["design"], r["metric"]) for r in rows}
+    for design in DESIGNS:
+        for metric in ("special_cases_fault_reclaim", "special_cases_other", "selftest_lines",
+                       "lines_added_kernel", "review_status", "libc_calls_per_block",
+                       "libc_calls_per_block_after_fork", "libc_change"):
+            assert (design, metric) in have, (design, metric)
+    status = {r["design"]: r["value"] for r in rows if r["metric"] == "review_status"}
+    for design in ("mlock-inherit", "exempt", "droppable-fixed"):
+        assert status[design] == "study patch: not posted, not reviewed"
+    # A patch nobody merged has no post-merge fixes to count, not zero of them.
+    post = {r["design"]: r["value"] for r in rows if r["metric"] == "fix_post_merge"}
+    assert post["exempt"] == "na" and post["droppable"] == 1
+
+
+def test_sources_are_primary_and_relative():
+    """No row cites the team's notes or a path of the machine it ran on."""
+    rows = complexity.rows()
+    committed = (REPO / "data" / "complexity.csv").read_text()
+    module = Path(complexity.__file__).read_text()
+    for text in [r["source"] for r in rows] + [committed, module]:
+        assert "FACTS.md" not in text and "DESIGN.md" not in text
+        assert not re.search(r"(^|[\s(,])/(work|usr|tmp|var|home|root)/", text, re.M), text[:200]
 
 
 def test_tree_count_finds_droppable_branches(tmp_path):

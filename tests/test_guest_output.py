@@ -18,23 +18,30 @@ LOG = """\
 SeaBIOS (version 1.16.2)
 Booting from ROM..
 === study-guest begin release=6.12.117 crng_ready=1 cpu_model=QEMU_TCG_CPU_version_2.5+
-=== study-run begin n=1 args=selfcheck
+=== study-run begin n=1 lru=classic cgroup=v2 swap_kib=0 args=selfcheck
 TAP version 13
 1..2
 ok 1 vdso: resolved
 not ok 2 droppable: reads back as zero
 # 1 failed
 === study-run end n=1 rc=1
-=== study-run begin n=2 args=statemem --kinds vdso
+=== study-run begin n=2 lru=mglru cgroup=v2 swap_kib=131068 args=statemem --kinds vdso
 Memory cgroup out of memory: Killed process 37 (vgetrandom-harn)
 sample exp=statemem kind=vdso pages=4 vmlck_kib=0 mlocked_kib=16 unevictable_kib=16 \
 child_kept_pages=0 child_vmlck_kib=0 child_mlocked_kib=16 limit_bytes=65536 \
 pages_under_limit=80 errno_past_limit=none_within_bound
 skip exp=statemem kind=mlock_inherit reason=EINVAL
+# vmstat_delta: pgscan_file=12 pgsteal_file=0
 === study-run end n=2 rc=0
-=== study-run begin n=3 args=!swapon /dev/ram0
+=== study-run begin n=3 lru=classic cgroup=v2 swap_kib=0 args=!study-swap zram 128
+# study-swap: swap_kib=131068
 === study-run end n=3 rc=0
-=== study-guest end runs=3
+=== study-run begin n=4 lru=classic cgroup=v2 swap_kib=0 args=kselftest map_unevictable
+TAP version 13
+1..0 # SKIP MAP_UNEVICTABLE not supported
+# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:0 error:0
+=== study-run end n=4 rc=4
+=== study-guest end runs=4
 reboot: Restarting system
 """.replace("\\\n", "")
 
@@ -44,13 +51,16 @@ def test_parse_runs_records_taps_and_console():
     assert out.complete
     assert out.header == {"release": "6.12.117", "crng_ready": "1",
                           "cpu_model": "QEMU_TCG_CPU_version_2.5+"}
-    assert [(r.n, r.args, r.rc) for r in out.runs] == [(1, "selfcheck", 1),
-                                                       (2, "statemem --kinds vdso", 0),
-                                                       (3, "!swapon /dev/ram0", 0)]
+    assert [(r.n, r.args, r.rc) for r in out.runs] == [
+        (1, "selfcheck", 1), (2, "statemem --kinds vdso", 0), (3, "!study-swap zram 128", 0),
+        (4, "kselftest map_unevictable", 4)]
+    assert out.runs[1].setup == {"lru": "mglru", "cgroup": "v2", "swap_kib": "131068"}
     assert [t.ok for t in out.runs[0].taps] == [True, False]
-    sample, skip = out.runs[1].records
+    sample, skip, counters = out.runs[1].records
     assert sample.fields["unevictable_kib"] == 16 and sample.fields["kind"] == "vdso"
     assert skip.kind == "skip" and skip.fields["reason"] == "EINVAL"
+    assert (counters.kind, counters.exp) == ("diag", "vmstat_delta")
+    assert counters.fields == {"pgscan_file": 12, "pgsteal_file": 0}
     assert out.runs[1].console == ["Memory cgroup out of memory: Killed process 37 "
                                    "(vgetrandom-harn)"]
 
@@ -69,7 +79,8 @@ def test_malformed_harness_line_is_an_error_with_its_line():
 
 @pytest.mark.parametrize("mangle, message", [
     (lambda s: s.replace("=== study-guest begin", "=== other"), "never reached /init"),
-    (lambda s: s.replace("runs=3", "runs=4"), "guest says 4 runs, log has 3"),
+    (lambda s: s.replace("runs=4", "runs=5"), "guest says 5 runs, log has 4"),
+    (lambda s: s.replace(" swap_kib=131068 args=", " args="), "run marker lacks swap_kib="),
     (lambda s: s.replace("=== study-run end n=1 rc=1\n", ""), "began inside run 1"),
     (lambda s: s.replace(" crng_ready=1", ""), "lacks crng_ready="),
 ])
@@ -89,8 +100,14 @@ def test_rows_carry_provenance_and_label_tcg_times():
         assert row["patch_hash"] == VARIANTS["exempt"].patch_hash()
     by = {(r["run"], r["metric"]): r["value"] for r in rows if r["record"] != "tap"}
     assert by[1, "rc"] == 1 and by[2, "console_lines"] == 1 and by[3, "rc"] == 0
-    assert {r["exp"] for r in rows if r["run"] == 3} == {"setup"}
+    assert {r["exp"] for r in rows if r["run"] == 3} == {"setup", "study-swap"}
     assert by[2, "child_mlocked_kib"] == 16 and by[2, "reason"] == "EINVAL"
+    assert by[2, "pgscan_file"] == 12 and by[3, "swap_kib"] == 131068
+    # Every row says which reclaim setup its run ran under.
+    assert {(r["run"], r["lru"], r["swap_kib"]) for r in rows} == {
+        (1, "classic", "0"), (2, "mglru", "131068"), (3, "classic", "0"), (4, "classic", "0")}
+    skipped = [r for r in rows if r["record"] == "tap" and r["run"] == 4]
+    assert [(r["exp"], r["value"]) for r in skipped] == [("kselftest", "skip")]
 
 
 @pytest.mark.parametrize("log", sorted((REPO / "data" / "guests").glob("*.serial.log")),
@@ -101,8 +118,8 @@ def test_committed_guest_csv_matches_its_serial_log(log):
     assert out.complete
     with open(log.with_name(log.name.replace(".serial.log", ".csv")), newline="") as f:
         rows = list(csv.DictReader(f))
-    samples = sum(len(rec.fields) for r in out.runs for rec in r.records)
-    assert sum(r["record"] in ("sample", "skip") for r in rows) == samples
+    values = sum(len(rec.fields) for r in out.runs for rec in r.records)
+    assert sum(r["record"] in ("sample", "skip", "diag") for r in rows) == values
     assert {r["kernel_release"] for r in rows} == {out.header["release"]}
 
 
@@ -155,8 +172,35 @@ def test_summary_shows_the_keys_that_tell_designs_apart(tmp_path):
     path = tmp_path / "exempt.csv"
     write_csv_atomic(path, guest_rows(VARIANTS["exempt"], run, out, "6.12.117", "cmd"))
     assert summary_lines(path) == [
-        "statemem  sample kind=vdso vmlck_kib=0 mlocked_kib=16 child_kept_pages=0 "
+        "statemem  sample lru=mglru kind=vdso vmlck_kib=0 mlocked_kib=16 child_kept_pages=0 "
         "child_vmlck_kib=0 child_mlocked_kib=16 pages_under_limit=80 "
         "errno_past_limit=none_within_bound",
-        "statemem  skip   kind=mlock_inherit reason=EINVAL",
+        "statemem  skip   lru=mglru kind=mlock_inherit reason=EINVAL",
     ]
+
+
+# --- the run lists ----------------------------------------------------------
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_run_list_restores_the_default_setup(name):
+    """Every run list checks the features first, runs the variant's own
+    selftests, and leaves each setup change (MGLRU, swap) undone, so that
+    the next run starts from the classic LRU without swap."""
+    from measure.kernels import experiments
+    runs = experiments(VARIANTS[name])
+    assert runs[0] == "!study-features"
+    for t in VARIANTS[name].selftests:
+        assert f"kselftest {t}" in runs
+    lru, swap = "classic", False
+    for r in runs:
+        if r.startswith("!study-lru "):
+            lru = r.split()[1]
+        elif r.startswith("!study-swap "):
+            swap = r.split()[1] != "off"
+    assert (lru, swap) == ("classic", False)
+    # The fix's before and after: the same pressure sweep under both LRUs,
+    # and the fix's selftest, which must also run where it should fail.
+    before_after = name in ("baseline", "instrumentation", "fix")
+    assert len([r for r in runs if "--hog-mib 52 " in r]) == (2 if before_after else 0)
+    fix_test = "kselftest droppable" if name == "fix" else "kselftest droppable-0005"
+    assert runs.count(fix_test) == (2 if before_after else 0)
