@@ -144,6 +144,13 @@ class Pressure:
     # the inactive list and keep it moving (the usual cause of steady reclaim).
     file_hot_bytes: int = param(512 << 20, "scenario choice", maximum=BYTES)
     file_stream_bytes_per_s: float = param(0.0, "scenario choice", maximum=BYTES)
+    # The stream's pages past the limit are charged, and reclaimed for, this
+    # many bytes at a time (0: page by page, as filemap_add_folio() charges
+    # them, each failure reclaiming SWAP_CLUSTER_MAX).  A simulation step
+    # for a reader of gigabytes a second: the same tail is scanned in the
+    # same order, in fewer passes.
+    file_stream_batch_bytes: int = param(0, "simulation step (model.sim.memory.Domain.charge)",
+                                         maximum=BYTES)
     # What happens to the hog after the OOM killer picks it.
     restart_after_oom_s: float = param(0.0, "scenario choice: 0 means it stays dead")
 

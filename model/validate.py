@@ -189,6 +189,96 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
     return rows, fates
 
 
+STATES_COLUMNS = ("where", "regime", "run", "pattern", "layout", "per_page", "classes",
+                  "rate_hz", "calls", "calls_zeroed", "limit_mib", "churn_bytes_per_s",
+                  "hog_mib", "spike_mib", "spike_period_s", "spike_hold_ms",
+                  "caller_usage_bytes", "class_pages", "run_s", "settle_s", "key_life_s",
+                  "size_bytes", "state_bytes", "states_per_page")
+# A states case is the fraction of calls that found the state zeroed; its
+# target: 15% relative where 5% or more of the calls were, else 0.01 absolute.
+STATES_RELATIVE_FROM = 0.05
+STATES_ABSOLUTE_TARGET = 0.01
+
+
+def states_overrides(run: pd.Series) -> dict:
+    """The states scenario as one measured run had it: classes, pattern,
+    layout, and every pressure input read from the run's row (the reader's
+    measured churn rate, the hog, the spikes, the caller's own charge)."""
+    classes = [c.split(":") for c in str(run["classes"]).split(",")]
+    threads = sum(int(n) for _, n in classes)
+    state_bytes, per_page = int(run["state_bytes"]), int(run["states_per_page"])
+    pages = int(run["class_pages_total"])
+    spike = float(run["spike_mib"]) > 0
+    churn = float(run["churn_bytes_per_s"]) if pd.notna(run["churn_bytes_per_s"]) else 0.0
+    over = {
+        "run.duration_s": float(run["settle_s"] + run["run_s"]),
+        "run.settle_s": float(run["settle_s"]),
+        "memcg.limit_bytes": f"{int(run['limit_mib'])} MiB",
+        "workload.threads_per_process": threads,
+        "workload.calls_per_s": [[float(r), float(n)] for r, n in classes],
+        "workload.call_pattern": str(run["pattern"]),
+        "workload.layout": str(run["layout"]),
+        "workload.states_in_use_per_page": int(run["per_page"]),
+        "workload.request_bytes": [[int(run["size_bytes"]), 1.0]],
+        # What the memcg held with only the caller in it, less its state pages.
+        "workload.process_rss_bytes": max(0, int(run["caller_usage_bytes"]) - pages * 4096),
+        "state.state_bytes": state_bytes,
+        "state.cache_line_bytes": 1 if 4096 // state_bytes == per_page else state_bytes,
+        "state.key_life_s": float(run["key_life_s"]),
+        "pressure.file_stream_bytes_per_s": churn,
+        "pressure.profile": "spikes" if spike else "steady" if run["hog_mib"] > 0 else "none",
+        "pressure.anon_base_bytes": f"{int(run['hog_mib'])} MiB",
+    }
+    if spike:
+        # The harness's first spike starts 15 s into the window (settle_s
+        # after the start), then one every period: the model's spike is the
+        # last spike_duration_s of each period.
+        over.update({"pressure.anon_peak_bytes": f"{int(run['spike_mib'])} MiB",
+                     "pressure.spike_period_s": float(run["spike_period_s"]),
+                     "pressure.spike_duration_s": float(run["spike_hold_ms"]) / 1e3})
+    return over
+
+
+def states_error(measured_value: float, predicted: float) -> tuple[float, str, float]:
+    """(error, kind, target) of a states case."""
+    if measured_value >= STATES_RELATIVE_FROM:
+        return abs(predicted / measured_value - 1), "rel", TARGET
+    return abs(predicted - measured_value), "abs", STATES_ABSOLUTE_TARGET
+
+
+def states_cases(data_dir: Path, costs) -> list[dict]:
+    """Every run of data/host/states.csv, predicted with its own inputs
+    (nothing there is fitted); per regime, pattern, layout and class, the
+    calls that found the state zeroed over all calls, pooled over runs."""
+    path = data_dir / "host" / "states.csv"
+    if not path.exists():
+        return []
+    frame = read_table(path, STATES_COLUMNS)
+    frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    predicted = []
+    for seed, (_, run) in enumerate(frame.groupby("run", sort=True), 1):
+        first = run.iloc[0]
+        scenario = load("states", states_overrides(first))
+        result = simulate(scenario, BASELINE, seed=seed, costs=costs)
+        classes = result.classes.set_index("rate_hz")
+        for _, row in run.iterrows():
+            got = classes.loc[float(row["rate_hz"])]
+            predicted.append({"run": row["run"], "rate_hz": float(row["rate_hz"]),
+                              "calls_model": got["calls"],
+                              "zeroed_model": got["calls_zeroed"]})
+    frame = frame.merge(pd.DataFrame(predicted), on=["run", "rate_hz"])
+    rows = []
+    keys = ["regime", "pattern", "layout", "per_page", "classes", "rate_hz"]
+    for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
+        meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
+        pred = float(g["zeroed_model"].sum() / g["calls_model"].sum())
+        error, kind, _ = states_error(meas, pred)
+        where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
+        rows.append(_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred, error,
+                         f"zeroed/{kind}", f"{len(g)} runs"))
+    return rows
+
+
 GUEST_COLUMNS = ("where", "variant", "design", "run", "args", "record", "exp", "line", "metric",
                  "value")
 

@@ -38,7 +38,8 @@ class Area:
         self.resident_pages = 0
         self.swapped_pages = 0
 
-    def grow(self, pages: int, fault_s_per_page: float = 0.0) -> tuple[bool, float]:
+    def grow(self, pages: int, fault_s_per_page: float = 0.0,
+             batch_pages: int = 1) -> tuple[bool, float]:
         """Fault in `pages`; each step is on the LRU before the next one charges."""
         domain = self.sim.domain
         pool, lru_type = self.placement.pool, self.placement.lru
@@ -50,8 +51,8 @@ class Area:
             else:                       # charged, but the OOM killer took its owner
                 domain.uncharge(n, pool)
 
-        return domain.charge(pages, pool, self.process,
-                             fault_s_per_page=fault_s_per_page, placed=placed)
+        return domain.charge(pages, pool, self.process, fault_s_per_page=fault_s_per_page,
+                             placed=placed, batch_pages=batch_pages)
 
     def shrink(self, pages: int) -> None:
         """Give pages back (free(), munmap): take them off the LRU, inactive first."""
@@ -482,6 +483,7 @@ class PageCache:
         self.stream = Area(sim, PAGE_CACHE, hot_fraction=0.0)
         self.hot_pages = p.file_hot_bytes // page
         self.stream_pages_per_s = p.file_stream_bytes_per_s / page
+        self.stream_batch_pages = max(1, p.file_stream_batch_bytes // page)
         self.stream_carry = 0.0
 
     def run(self):
@@ -495,5 +497,5 @@ class PageCache:
             pages = int(self.stream_carry)
             if pages:
                 self.stream_carry -= pages
-                self.stream.grow(pages)
+                self.stream.grow(pages, batch_pages=self.stream_batch_pages)
             yield env.timeout(tick_s)
