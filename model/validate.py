@@ -34,13 +34,22 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          Global-pressure runs (limit above the guest's RAM) are listed as not
          predicted (global): the guest kernel's own unreclaimable memory is
          not measured.
+  states Every run of data/host/states.csv (real __vdso_getrandom states
+         under memcg pressure; nothing there is ever fitted) is predicted by
+         model/scenarios/states.toml with that run's classes, call pattern,
+         layout and measured pressure inputs (churn_bytes_per_s, hog_mib,
+         spikes, caller_usage_bytes), one model seed per run, with the
+         parameters fitted above.  Per regime, pattern, layout and class:
+         the fraction of calls that found the state zeroed, pooled over runs.
 
 Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
 against the median of the samples.  Drop fractions are already relative to the region, and
 near 0 a ratio means nothing, so their error is |predicted - measured| in
 percent of the region (percentage points), measured being the mean over
-samples and predicted the mean over SEEDS seeds.  The target is 15% for each
-group of call, reseed, drop and guest, and the last line, `max relative
+samples and predicted the mean over SEEDS seeds.  A states case's error is
+relative where 5% or more of its calls found the state zeroed, else absolute
+with a target of 0.01; `max relative error` takes the relative ones.  The target is 15% for each
+group of call, reseed, drop, guest and states, and the last line, `max relative
 error: X%`, is the largest of their errors; pgscan is shown as a diagnostic
 of the mechanism.  The exit status is 0 whether or not a target is met; 2
 on bad data.
@@ -71,7 +80,7 @@ TRAIN_LIMITS = (256,)
 TARGET = 0.15
 # Groups the 15% target is for (per-call costs, fractions dropped); the
 # others are diagnostics of the mechanism, shown but not in the final line.
-TARGET_GROUPS = ("call", "reseed", "drop", "guest")
+TARGET_GROUPS = ("call", "reseed", "drop", "guest", "states")
 SEEDS = (1, 2, 3)
 RESULTS = Path("results")
 
@@ -272,10 +281,10 @@ def states_cases(data_dir: Path, costs) -> list[dict]:
     for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         pred = float(g["zeroed_model"].sum() / g["calls_model"].sum())
-        error, kind, _ = states_error(meas, pred)
+        error, kind, target = states_error(meas, pred)
         where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
-        rows.append(_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred, error,
-                         f"zeroed/{kind}", f"{len(g)} runs"))
+        rows.append({**_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred,
+                            error, f"zeroed/{kind}", f"{len(g)} runs"), "target": target})
     return rows
 
 
@@ -396,20 +405,31 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
     header = f"{'group':<7} {'case':<44} {'measured':>9} {'predicted':>9} {'error':>6}"
     lines += [header, "-" * len(header)]
     for r in rows:
-        fmt = (lambda v: f"{v:9.3f}") if r["unit"] == "of D" else (lambda v: f"{v:9.4g}")
+        fraction = r["unit"] == "of D" or r["unit"].startswith("zeroed")
+        fmt = (lambda v: f"{v:9.3f}") if fraction else (lambda v: f"{v:9.4g}")
+        error = (f"{r['error']:6.3f}" if r["unit"] == "zeroed/abs" else f"{r['error']:6.1%}")
         lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
-                     f"{fmt(r['predicted'])} {r['error']:6.1%}")
+                     f"{fmt(r['predicted'])} {error}")
     lines.append("")
     lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
-    lines.append("        drop, guest: |predicted - measured|, in % of the region D")
+    lines.append("        drop, guest: |predicted - measured|, in % of the region D;")
+    lines.append(f"        states: fraction of calls that found the state zeroed, "
+                 f"|predicted/measured - 1|")
+    lines.append(f"        where {STATES_RELATIVE_FROM:.0%} or more were, else |predicted - "
+                 f"measured| (target {STATES_ABSOLUTE_TARGET})")
     for group in dict.fromkeys(r["group"] for r in rows):
-        errors = [r["error"] for r in rows if r["group"] == group]
-        worst = max(errors)
-        met = sum(e <= TARGET for e in errors)
-        verdict = (f"target {'MET' if worst <= TARGET else 'NOT MET'}"
+        mine = [r for r in rows if r["group"] == group]
+        worst = max((r["error"] for r in mine if r["unit"] != "zeroed/abs"), default=0.0)
+        met = sum(r["error"] <= r.get("target", TARGET) for r in mine)
+        verdict = (f"target {'MET' if met == len(mine) else 'NOT MET'}"
                    if group in TARGET_GROUPS else "no target (diagnostic)")
-        lines.append(f"  {group:<7} {len(errors):3d} cases, max error {worst:6.1%}, "
-                     f"{met}/{len(errors)} within {TARGET:.0%}: {verdict}")
+        lines.append(f"  {group:<7} {len(mine):3d} cases, max error {worst:6.1%}, "
+                     f"{met}/{len(mine)} within target: {verdict}")
+        small = [r["error"] for r in mine if r["unit"] == "zeroed/abs"]
+        if small:
+            lines.append(f"  {'':<7} {len(small):3d} of them under {STATES_RELATIVE_FROM:.0%}: "
+                         f"max absolute error {max(small):.3f} (target "
+                         f"{STATES_ABSOLUTE_TARGET})")
     if fates:
         differ = [f for f in fates if f["measured"] != f["predicted"]]
         killed = sum(f["measured"] != "none killed" for f in fates)
@@ -419,18 +439,24 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   for f in differ]
     misses = [r for r in rows if r["group"] == "drop" and r["error"] > TARGET]
     if misses:
-        lines += ["", "Not reproduced: hot regions where the hog only just goes over the limit",
-                  "lose more pages than the model predicts, and for hot regions the model",
-                  "scans more pages than the kernel did (pgscan): it finds hot pages young",
-                  "more often.  The model ages a page from its reads; x86",
-                  "ptep_clear_flush_young() clears the accessed bit without a TLB flush, so",
-                  "reads through a cached translation set no bit and reclaim takes hot pages",
-                  "for cold ones (arch/x86/mm/pgtable.c).  A likely cause; not modelled."]
+        lines += ["", "Not reproduced: hot regions just over the limit lose more pages than",
+                  "predicted.  data/host/pressure_tlb.csv refutes the TLB explanation",
+                  "(flushing the region's TLB entries after every sweep does not lower the",
+                  "drops) and shows the sweep period decides (128/32/102: read every 1 ms",
+                  "0.23 dropped, 10 ms 0.89, 100 ms 1.00): reclaim does not count what it",
+                  "drops from a droppable region, so a charge failure scans the whole",
+                  "inactive list about twice, and a hot page survives only if it was read",
+                  "between its two scans.  The model has that mechanism (placement",
+                  "DROPPABLE, counted=False); its gap between a page's two scans comes from",
+                  "scan_ns_per_page, the hog's whole stall per page scanned, longer than",
+                  "the walk itself, so its hot pages are found young too often.  The walk's",
+                  "own speed is not measured apart: not modelled."]
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:
         lines += ["", costs.what_if_note()]
-    worst = max((r["error"] for r in rows if r["group"] in TARGET_GROUPS),
+    worst = max((r["error"] for r in rows
+                 if r["group"] in TARGET_GROUPS and r["unit"] != "zeroed/abs"),
                 default=float("nan"))
     lines += ["", f"(below: the largest error of {', '.join(TARGET_GROUPS)})",
               f"max relative error: {worst * 100:.1f}%"]
@@ -455,7 +481,7 @@ def main(argv: list[str]) -> int:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
         check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
-        with Progress(3, "validate: call and reseed costs", "steps") as bar:
+        with Progress(4, "validate: call and reseed costs", "steps") as bar:
             rows = call_cases(args.data) + reseed_cases(args.data)
             bar.update()
             bar.doing(f"validate: host pressure points x {len(seeds)} seeds")
@@ -465,6 +491,9 @@ def main(argv: list[str]) -> int:
             bar.update()
             bar.doing("validate: guest pressure samples")
             guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+            bar.update()
+            bar.doing("validate: real vDSO states (states.csv), one model run per run")
+            guests += states_cases(args.data, costs)
             bar.update()
         rows += guests
         fates += guest_fates

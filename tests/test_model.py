@@ -117,6 +117,68 @@ def test_every_dropped_state_is_reseeded():
     assert reseeded_after_drop + waiting >= v["key_lives_dropped"]
 
 
+# The states experiment, short: four classes on pages of their own, a fast
+# page-cache churn in a 256 MiB memcg (model/scenarios/states.toml).
+STATES = {"run.duration_s": 40, "run.settle_s": 5}
+
+
+@pytest.mark.parametrize("pattern", ["poisson", "periodic"])
+def test_a_drop_costs_each_thread_one_reseed_on_its_own_next_call(pattern):
+    """Each drop zeroes every state on the page, but a thread pays for it on
+    its own next call, once: drop-caused reseeds never exceed the states
+    dropped nor the calls made, and per class no more calls found their
+    state zeroed than were made."""
+    sim = Simulation(model.load("states", {**STATES, "workload.call_pattern": pattern,
+                                           "workload.calls_per_s": [[0.05, 1.0], [0.5, 1.0]],
+                                           "workload.threads_per_process": 56}),
+                     "droppable", 2, COSTS, check_invariants=True)
+    result = sim.run()
+    v = values(result)
+    assert v["states_dropped"] > 0, "the scenario must drop states in use"
+    calls = v["calls_vdso"] + v["calls_syscall"]
+    assert v["reseeds_drop"] <= v["states_dropped"]
+    assert v["reseeds_drop"] <= calls
+    classes = result.classes.set_index("rate_hz")
+    assert (classes["calls_zeroed"] <= classes["calls"]).all()
+    assert (classes["key_lives_dropped"] <= classes["key_lives"] + 1e-9).all()
+    # A state still zeroed at the end waits for its thread's next call.
+    waiting = sum(1 for f in sim.state_folios() for s in f.in_use() if s.zeroed == "drop")
+    assert v["reseeds_drop"] + waiting == v["states_dropped"]
+
+
+def test_periodic_page_is_young_only_if_a_deadline_fell_since_the_last_look():
+    from model.sim.calls import Periodic, Poisson
+
+    class Page:
+        rates = {1.0: 28}
+        rate_per_s = 28.0
+
+    assert Periodic.touched(Page, 0.5, 1.0, None)            # the deadline at 1 s
+    assert not Periodic.touched(Page, 1.0, 1.9, None)        # 28 threads, no deadline
+    assert Periodic.count(1.0, 0.0, 10.0) == 10.0
+    assert Periodic.next_after(1.0, 3.2, None) == pytest.approx(4.0)
+    rng = __import__("numpy").random.default_rng(1)
+    young = sum(Poisson.touched(Page, 1.0, 1.9, rng) for _ in range(2000)) / 2000
+    assert young == pytest.approx(1 - __import__("math").exp(-28 * 0.9), abs=0.01)
+
+
+def test_glibc_spaces_states_by_the_cache_line_one_page_per_map():
+    from model.params import State
+    from model.sim.states import StateAllocator
+    alloc = StateAllocator(None, State(), 4096)
+    assert alloc.per_folio == 21 and alloc.block_pages == 1     # 192 B apart on x86_64
+
+
+def test_harness_layouts_place_states_as_the_harness_does():
+    from model.sim.states import harness_layout
+    # grouped: each class starts a fresh page; 2 in use per page of 28
+    assert harness_layout([3, 2], 28, 2, False) == [(0, 0), (0, 1), (0, 28), (1, 56), (1, 57)]
+    # interleaved: dealt out in turn, filling pages
+    assert harness_layout([2, 2], 28, 0, True) == [(0, 0), (1, 1), (0, 2), (1, 3)]
+    with pytest.raises(ValueError, match="a page holds 28"):
+        harness_layout([1], 28, 29, False)
+
+
 def test_droppable_loses_states_but_state_memory_causes_no_oom_kill():
     """Under a leak, droppable drops states yet is OOM-killed as if the process
     had no state at all (the syscall design): the same victims, at the same
