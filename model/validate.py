@@ -48,11 +48,11 @@ near 0 a ratio means nothing, so their error is |predicted - measured| in
 percent of the region (percentage points), measured being the mean over
 samples and predicted the mean over SEEDS seeds.  A states case's error is
 relative where 5% or more of its calls found the state zeroed, else absolute
-with a target of 0.01; `max relative error` takes the relative ones.  The target is 15% for each
-group of call, reseed, drop, guest and states, and the last line, `max relative
-error: X%`, is the largest of their errors; pgscan is shown as a diagnostic
-of the mechanism.  The exit status is 0 whether or not a target is met; 2
-on bad data.
+with a target of 0.01; `max relative error` takes the relative ones.  The
+target is 15% for each group of call, reseed, drop, guest and states, and
+the last line, `max relative error: X%`, is the largest of their errors;
+pgscan is shown as a diagnostic of the mechanism.  The exit status is 0
+whether or not a target is met; 2 on bad data.
 """
 from __future__ import annotations
 
