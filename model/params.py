@@ -21,7 +21,6 @@ PAGE_BYTES = 4096
 # simulator for terabytes.  Each is (value, where it comes from).  What a
 # scenario within them costs the simulator is checked in model.scenario.
 TASKS = (4 << 20, "PID_MAX_LIMIT on 64-bit, include/linux/threads.h")
-CPUS = (8192, "x86_64 NR_CPUS_RANGE_END, arch/x86/Kconfig")
 BYTES = (1 << 52, "x86_64 MAX_PHYSMEM_BITS with 5-level paging, "
                   "arch/x86/include/asm/sparsemem.h")
 FRACTION = (1.0, "a fraction")
@@ -46,6 +45,10 @@ class Run:
     # Reclaim and pressure are stepped, not continuous: this is the step.
     tick_s: float = param(0.1, "assumption: fine against 60 s key life and kswapd wake-ups",
                           minimum=1e-4)
+    # The harness's --settle-s: calls, calls_zeroed and key lives (the
+    # harness's counts, model.sim.metrics) are counted from here on, in key
+    # lives of state.key_life_s; the other counters cover the whole run.
+    settle_s: float = param(0.0, "scenario choice: vgetrandom-harness states --settle-s")
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,29 @@ class Workload:
     thread_lifetime_s: float = param(0.0, "scenario choice")
     # Calls per second for each thread, drawn from (rate, weight) pairs.
     calls_per_s: tuple = param(((100.0, 1.0),), "assumption: scenario's traffic mix")
+    # How a thread's calls fall in time: independent exponential gaps, or
+    # every thread of a rate on the same deadlines k / rate (timers firing
+    # together: a page is referenced at one instant per period).
+    call_pattern: str = param("poisson", "scenario choice: vgetrandom-harness states --pattern",
+                              choices=("poisson", "periodic"))
+    # Which state each thread gets.  glibc: threads start in the order the
+    # workload makes them, each with a rate drawn from calls_per_s, and take
+    # the next state from glibc's free list (LIFO).  grouped, interleaved:
+    # the harness's layouts (vgetrandom-harness states --layout): the
+    # process's threads are split among the calls_per_s rates in proportion
+    # to their weights (exact counts), each rate on pages of its own or
+    # dealt out in turn, states_in_use_per_page to a page.
+    layout: str = param("glibc", "sysdeps/unix/sysv/linux/getrandom.c (glibc 2.41); "
+                        "the harness's --layout", choices=("glibc", "grouped", "interleaved"))
+    # grouped and interleaved: states used per page (the harness's
+    # --per-page; 0: every state the page holds).
+    states_in_use_per_page: int = param(0, "scenario choice: vgetrandom-harness states "
+                                        "--per-page", maximum=(1 << 16, "a 64 KiB page of "
+                                                               "one-byte states"))
     request_bytes: tuple = param(((4, 1.0),), "docs/sources.md: the kernel selftest's "
                                  "bench-single and Go's crypto/rand measure 4-byte calls")
     # Memory the server process has besides getrandom states (anon, hot).
     process_rss_bytes: int = param(64 << 20, "assumption: a modest server process", maximum=BYTES)
-    nprocs: int = param(2, "these machines: 2 CPUs; states mapped per block, as the 6.12 "
-                        "selftest's allocator does (glibc 2.41: one page; docs/sources.md)",
-                        minimum=1, maximum=CPUS)
     fork_per_s: float = param(0.0, "scenario choice",
                               maximum=(1e5, "assumption: a fork() takes tens of microseconds"))
     child_threads: int = param(1, "scenario choice", maximum=TASKS)
@@ -125,6 +144,13 @@ class Pressure:
     # the inactive list and keep it moving (the usual cause of steady reclaim).
     file_hot_bytes: int = param(512 << 20, "scenario choice", maximum=BYTES)
     file_stream_bytes_per_s: float = param(0.0, "scenario choice", maximum=BYTES)
+    # The stream's pages past the limit are charged, and reclaimed for, this
+    # many bytes at a time (0: page by page, as filemap_add_folio() charges
+    # them, each failure reclaiming SWAP_CLUSTER_MAX).  A simulation step
+    # for a reader of gigabytes a second: the same tail is scanned in the
+    # same order, in fewer passes.
+    file_stream_batch_bytes: int = param(0, "simulation step (model.sim.memory.Domain.charge)",
+                                         maximum=BYTES)
     # What happens to the hog after the OOM killer picks it.
     restart_after_oom_s: float = param(0.0, "scenario choice: 0 means it stays dead")
 
@@ -132,8 +158,19 @@ class Pressure:
 @dataclass(frozen=True)
 class State:
     state_bytes: int = param(144, "include/vdso/getrandom.h: struct vgetrandom_state on "
-                             "64-bit; glibc 2.41 spaces states 192 B apart on x86_64, not "
-                             "modelled by default (docs/sources.md)", minimum=1, maximum=BYTES)
+                             "64-bit (the vDSO's size_of_opaque_state)", minimum=1,
+                             maximum=BYTES)
+    # glibc 2.41 rounds each state up to the L1 data cache line
+    # (_SC_LEVEL1_DCACHE_LINESIZE): 192 B apart, 21 to a 4 KiB page on
+    # x86_64.  1: packed (the harness's layout, 28 to a page).
+    cache_line_bytes: int = param(64, "x86_64 L1 data cache line; glibc 2.41 "
+                                  "__getrandom_early_init() (docs/sources.md)", minimum=1,
+                                  maximum=(4096, "a page"))
+    # Pages of states one mmap() adds: glibc 2.41 maps one page at a time
+    # (vgetrandom_get_state_alloc()); its first patch and the 6.12 selftest
+    # mapped ALIGN_PAGE(nprocs * size).
+    pages_per_map: int = param(1, "glibc 2.41 vgetrandom_get_state_alloc() (docs/sources.md)",
+                               minimum=1, maximum=(1 << 20, "assumption: a 4 GiB mapping"))
     page_bytes: int = param(PAGE_BYTES, "x86_64 base page", minimum=1,
                             maximum=(64 << 10, "the largest base page Linux has (64 KiB)"))
     key_life_s: float = param(60.0, "drivers/char/random.c: CRNG_RESEED_INTERVAL",

@@ -34,16 +34,25 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          Global-pressure runs (limit above the guest's RAM) are listed as not
          predicted (global): the guest kernel's own unreclaimable memory is
          not measured.
+  states Every run of data/host/states.csv (real __vdso_getrandom states
+         under memcg pressure; nothing there is ever fitted) is predicted by
+         model/scenarios/states.toml with that run's classes, call pattern,
+         layout and measured pressure inputs (churn_bytes_per_s, hog_mib,
+         spikes, caller_usage_bytes), one model seed per run, with the
+         parameters fitted above.  Per regime, pattern, layout and class:
+         the fraction of calls that found the state zeroed, pooled over runs.
 
 Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
 against the median of the samples.  Drop fractions are already relative to the region, and
 near 0 a ratio means nothing, so their error is |predicted - measured| in
 percent of the region (percentage points), measured being the mean over
-samples and predicted the mean over SEEDS seeds.  The target is 15% for each
-group of call, reseed, drop and guest, and the last line, `max relative
-error: X%`, is the largest of their errors; pgscan is shown as a diagnostic
-of the mechanism.  The exit status is 0 whether or not a target is met; 2
-on bad data.
+samples and predicted the mean over SEEDS seeds.  A states case's error is
+relative where 5% or more of its calls found the state zeroed, else absolute
+with a target of 0.01; `max relative error` takes the relative ones.  The
+target is 15% for each group of call, reseed, drop, guest and states, and
+the last line, `max relative error: X%`, is the largest of their errors;
+pgscan is shown as a diagnostic of the mechanism.  The exit status is 0
+whether or not a target is met; 2 on bad data.
 """
 from __future__ import annotations
 
@@ -71,7 +80,7 @@ TRAIN_LIMITS = (256,)
 TARGET = 0.15
 # Groups the 15% target is for (per-call costs, fractions dropped); the
 # others are diagnostics of the mechanism, shown but not in the final line.
-TARGET_GROUPS = ("call", "reseed", "drop", "guest")
+TARGET_GROUPS = ("call", "reseed", "drop", "guest", "states")
 SEEDS = (1, 2, 3)
 RESULTS = Path("results")
 
@@ -187,6 +196,96 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
                              abs(model_scan / scanned - 1), "pages",
                              "measured pgscan_file (system-wide) vs model pgscan_direct"))
     return rows, fates
+
+
+STATES_COLUMNS = ("where", "regime", "run", "pattern", "layout", "per_page", "classes",
+                  "rate_hz", "calls", "calls_zeroed", "limit_mib", "churn_bytes_per_s",
+                  "hog_mib", "spike_mib", "spike_period_s", "spike_hold_ms",
+                  "caller_usage_bytes", "class_pages", "run_s", "settle_s", "key_life_s",
+                  "size_bytes", "state_bytes", "states_per_page")
+# A states case is the fraction of calls that found the state zeroed; its
+# target: 15% relative where 5% or more of the calls were, else 0.01 absolute.
+STATES_RELATIVE_FROM = 0.05
+STATES_ABSOLUTE_TARGET = 0.01
+
+
+def states_overrides(run: pd.Series) -> dict:
+    """The states scenario as one measured run had it: classes, pattern,
+    layout, and every pressure input read from the run's row (the reader's
+    measured churn rate, the hog, the spikes, the caller's own charge)."""
+    classes = [c.split(":") for c in str(run["classes"]).split(",")]
+    threads = sum(int(n) for _, n in classes)
+    state_bytes, per_page = int(run["state_bytes"]), int(run["states_per_page"])
+    pages = int(run["class_pages_total"])
+    spike = float(run["spike_mib"]) > 0
+    churn = float(run["churn_bytes_per_s"]) if pd.notna(run["churn_bytes_per_s"]) else 0.0
+    over = {
+        "run.duration_s": float(run["settle_s"] + run["run_s"]),
+        "run.settle_s": float(run["settle_s"]),
+        "memcg.limit_bytes": f"{int(run['limit_mib'])} MiB",
+        "workload.threads_per_process": threads,
+        "workload.calls_per_s": [[float(r), float(n)] for r, n in classes],
+        "workload.call_pattern": str(run["pattern"]),
+        "workload.layout": str(run["layout"]),
+        "workload.states_in_use_per_page": int(run["per_page"]),
+        "workload.request_bytes": [[int(run["size_bytes"]), 1.0]],
+        # What the memcg held with only the caller in it, less its state pages.
+        "workload.process_rss_bytes": max(0, int(run["caller_usage_bytes"]) - pages * 4096),
+        "state.state_bytes": state_bytes,
+        "state.cache_line_bytes": 1 if 4096 // state_bytes == per_page else state_bytes,
+        "state.key_life_s": float(run["key_life_s"]),
+        "pressure.file_stream_bytes_per_s": churn,
+        "pressure.profile": "spikes" if spike else "steady" if run["hog_mib"] > 0 else "none",
+        "pressure.anon_base_bytes": f"{int(run['hog_mib'])} MiB",
+    }
+    if spike:
+        # The harness's first spike starts 15 s into the window (settle_s
+        # after the start), then one every period: the model's spike is the
+        # last spike_duration_s of each period.
+        over.update({"pressure.anon_peak_bytes": f"{int(run['spike_mib'])} MiB",
+                     "pressure.spike_period_s": float(run["spike_period_s"]),
+                     "pressure.spike_duration_s": float(run["spike_hold_ms"]) / 1e3})
+    return over
+
+
+def states_error(measured_value: float, predicted: float) -> tuple[float, str, float]:
+    """(error, kind, target) of a states case."""
+    if measured_value >= STATES_RELATIVE_FROM:
+        return abs(predicted / measured_value - 1), "rel", TARGET
+    return abs(predicted - measured_value), "abs", STATES_ABSOLUTE_TARGET
+
+
+def states_cases(data_dir: Path, costs) -> list[dict]:
+    """Every run of data/host/states.csv, predicted with its own inputs
+    (nothing there is fitted); per regime, pattern, layout and class, the
+    calls that found the state zeroed over all calls, pooled over runs."""
+    path = data_dir / "host" / "states.csv"
+    if not path.exists():
+        return []
+    frame = read_table(path, STATES_COLUMNS)
+    frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    predicted = []
+    for seed, (_, run) in enumerate(frame.groupby("run", sort=True), 1):
+        first = run.iloc[0]
+        scenario = load("states", states_overrides(first))
+        result = simulate(scenario, BASELINE, seed=seed, costs=costs)
+        classes = result.classes.set_index("rate_hz")
+        for _, row in run.iterrows():
+            got = classes.loc[float(row["rate_hz"])]
+            predicted.append({"run": row["run"], "rate_hz": float(row["rate_hz"]),
+                              "calls_model": got["calls"],
+                              "zeroed_model": got["calls_zeroed"]})
+    frame = frame.merge(pd.DataFrame(predicted), on=["run", "rate_hz"])
+    rows = []
+    keys = ["regime", "pattern", "layout", "per_page", "classes", "rate_hz"]
+    for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
+        meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
+        pred = float(g["zeroed_model"].sum() / g["calls_model"].sum())
+        error, kind, target = states_error(meas, pred)
+        where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
+        rows.append({**_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred,
+                            error, f"zeroed/{kind}", f"{len(g)} runs"), "target": target})
+    return rows
 
 
 GUEST_COLUMNS = ("where", "variant", "design", "run", "args", "record", "exp", "line", "metric",
@@ -306,20 +405,31 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
     header = f"{'group':<7} {'case':<44} {'measured':>9} {'predicted':>9} {'error':>6}"
     lines += [header, "-" * len(header)]
     for r in rows:
-        fmt = (lambda v: f"{v:9.3f}") if r["unit"] == "of D" else (lambda v: f"{v:9.4g}")
+        fraction = r["unit"] == "of D" or r["unit"].startswith("zeroed")
+        fmt = (lambda v: f"{v:9.3f}") if fraction else (lambda v: f"{v:9.4g}")
+        error = (f"{r['error']:6.3f}" if r["unit"] == "zeroed/abs" else f"{r['error']:6.1%}")
         lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
-                     f"{fmt(r['predicted'])} {r['error']:6.1%}")
+                     f"{fmt(r['predicted'])} {error}")
     lines.append("")
     lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
-    lines.append("        drop, guest: |predicted - measured|, in % of the region D")
+    lines.append("        drop, guest: |predicted - measured|, in % of the region D;")
+    lines.append(f"        states: fraction of calls that found the state zeroed, "
+                 f"|predicted/measured - 1|")
+    lines.append(f"        where {STATES_RELATIVE_FROM:.0%} or more were, else |predicted - "
+                 f"measured| (target {STATES_ABSOLUTE_TARGET})")
     for group in dict.fromkeys(r["group"] for r in rows):
-        errors = [r["error"] for r in rows if r["group"] == group]
-        worst = max(errors)
-        met = sum(e <= TARGET for e in errors)
-        verdict = (f"target {'MET' if worst <= TARGET else 'NOT MET'}"
+        mine = [r for r in rows if r["group"] == group]
+        worst = max((r["error"] for r in mine if r["unit"] != "zeroed/abs"), default=0.0)
+        met = sum(r["error"] <= r.get("target", TARGET) for r in mine)
+        verdict = (f"target {'MET' if met == len(mine) else 'NOT MET'}"
                    if group in TARGET_GROUPS else "no target (diagnostic)")
-        lines.append(f"  {group:<7} {len(errors):3d} cases, max error {worst:6.1%}, "
-                     f"{met}/{len(errors)} within {TARGET:.0%}: {verdict}")
+        lines.append(f"  {group:<7} {len(mine):3d} cases, max error {worst:6.1%}, "
+                     f"{met}/{len(mine)} within target: {verdict}")
+        small = [r["error"] for r in mine if r["unit"] == "zeroed/abs"]
+        if small:
+            lines.append(f"  {'':<7} {len(small):3d} of them under {STATES_RELATIVE_FROM:.0%}: "
+                         f"max absolute error {max(small):.3f} (target "
+                         f"{STATES_ABSOLUTE_TARGET})")
     if fates:
         differ = [f for f in fates if f["measured"] != f["predicted"]]
         killed = sum(f["measured"] != "none killed" for f in fates)
@@ -329,18 +439,38 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   for f in differ]
     misses = [r for r in rows if r["group"] == "drop" and r["error"] > TARGET]
     if misses:
-        lines += ["", "Not reproduced: hot regions where the hog only just goes over the limit",
-                  "lose more pages than the model predicts, and for hot regions the model",
-                  "scans more pages than the kernel did (pgscan): it finds hot pages young",
-                  "more often.  The model ages a page from its reads; x86",
-                  "ptep_clear_flush_young() clears the accessed bit without a TLB flush, so",
-                  "reads through a cached translation set no bit and reclaim takes hot pages",
-                  "for cold ones (arch/x86/mm/pgtable.c).  A likely cause; not modelled."]
+        lines += ["", "Not reproduced: hot regions just over the limit lose more pages than",
+                  "predicted.  data/host/pressure_tlb.csv refutes the TLB explanation",
+                  "(flushing the region's TLB entries after every sweep does not lower the",
+                  "drops) and shows the sweep period decides (128/32/102: read every 1 ms",
+                  "0.23 dropped, 10 ms 0.89, 100 ms 1.00): reclaim does not count what it",
+                  "drops from a droppable region, so a charge failure scans the whole",
+                  "inactive list about twice, and a hot page survives only if it was read",
+                  "between its two scans.  The model has that mechanism (placement",
+                  "DROPPABLE, counted=False); its gap between a page's two scans comes from",
+                  "scan_ns_per_page, the hog's whole stall per page scanned, which holds",
+                  "more than the list walk (freeing, charging, retries).  If the walk is",
+                  "faster, the model finds hot pages young too often: a likely cause, not",
+                  "tested; the walk's own speed is not measured apart."]
+    states_misses = [r for r in rows if r["group"] == "states"
+                     and r["error"] > r.get("target", TARGET)]
+    if states_misses:
+        lines += ["", f"Not reproduced: {len(states_misses)} states cases.  The model drops a",
+                  "timer-locked (periodic) page at every call once its scans come more",
+                  "often than the period: refaulted at a deadline and scanned every cycle",
+                  "of the inactive list, it is never found referenced twice in a row.  The",
+                  "kernel let such pages be activated after a random number of periods",
+                  "(a 10 Hz page under hog_churn was never seen dropped; 1 Hz pages were",
+                  "dropped until 35-92 s into some runs, not at all in others).  What",
+                  "breaks the phase lock there is not measured; the Poisson 0.05 Hz",
+                  "fractions, which depend on when the page is first activated, are off",
+                  "by factors of 2-4 both ways.  Not modelled."]
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:
         lines += ["", costs.what_if_note()]
-    worst = max((r["error"] for r in rows if r["group"] in TARGET_GROUPS),
+    worst = max((r["error"] for r in rows
+                 if r["group"] in TARGET_GROUPS and r["unit"] != "zeroed/abs"),
                 default=float("nan"))
     lines += ["", f"(below: the largest error of {', '.join(TARGET_GROUPS)})",
               f"max relative error: {worst * 100:.1f}%"]
@@ -365,7 +495,7 @@ def main(argv: list[str]) -> int:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
         check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
-        with Progress(3, "validate: call and reseed costs", "steps") as bar:
+        with Progress(4, "validate: call and reseed costs", "steps") as bar:
             rows = call_cases(args.data) + reseed_cases(args.data)
             bar.update()
             bar.doing(f"validate: host pressure points x {len(seeds)} seeds")
@@ -375,6 +505,9 @@ def main(argv: list[str]) -> int:
             bar.update()
             bar.doing("validate: guest pressure samples")
             guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+            bar.update()
+            bar.doing("validate: real vDSO states (states.csv), one model run per run")
+            guests += states_cases(args.data, costs)
             bar.update()
         rows += guests
         fates += guest_fates

@@ -117,6 +117,68 @@ def test_every_dropped_state_is_reseeded():
     assert reseeded_after_drop + waiting >= v["key_lives_dropped"]
 
 
+# The states experiment, short: four classes on pages of their own, a fast
+# page-cache churn in a 256 MiB memcg (model/scenarios/states.toml).
+STATES = {"run.duration_s": 40, "run.settle_s": 5}
+
+
+@pytest.mark.parametrize("pattern", ["poisson", "periodic"])
+def test_a_drop_costs_each_thread_one_reseed_on_its_own_next_call(pattern):
+    """Each drop zeroes every state on the page, but a thread pays for it on
+    its own next call, once: drop-caused reseeds never exceed the states
+    dropped nor the calls made, and per class no more calls found their
+    state zeroed than were made."""
+    sim = Simulation(model.load("states", {**STATES, "workload.call_pattern": pattern,
+                                           "workload.calls_per_s": [[0.05, 1.0], [0.5, 1.0]],
+                                           "workload.threads_per_process": 56}),
+                     "droppable", 2, COSTS, check_invariants=True)
+    result = sim.run()
+    v = values(result)
+    assert v["states_dropped"] > 0, "the scenario must drop states in use"
+    calls = v["calls_vdso"] + v["calls_syscall"]
+    assert v["reseeds_drop"] <= v["states_dropped"]
+    assert v["reseeds_drop"] <= calls
+    classes = result.classes.set_index("rate_hz")
+    assert (classes["calls_zeroed"] <= classes["calls"]).all()
+    assert (classes["key_lives_dropped"] <= classes["key_lives"] + 1e-9).all()
+    # A state still zeroed at the end waits for its thread's next call.
+    waiting = sum(1 for f in sim.state_folios() for s in f.in_use() if s.zeroed == "drop")
+    assert v["reseeds_drop"] + waiting == v["states_dropped"]
+
+
+def test_periodic_page_is_young_only_if_a_deadline_fell_since_the_last_look():
+    from model.sim.calls import Periodic, Poisson
+
+    class Page:
+        rates = {1.0: 28}
+        rate_per_s = 28.0
+
+    assert Periodic.touched(Page, 0.5, 1.0, None)            # the deadline at 1 s
+    assert not Periodic.touched(Page, 1.0, 1.9, None)        # 28 threads, no deadline
+    assert Periodic.count(1.0, 0.0, 10.0) == 10.0
+    assert Periodic.next_after(1.0, 3.2, None) == pytest.approx(4.0)
+    rng = __import__("numpy").random.default_rng(1)
+    young = sum(Poisson.touched(Page, 1.0, 1.9, rng) for _ in range(2000)) / 2000
+    assert young == pytest.approx(1 - __import__("math").exp(-28 * 0.9), abs=0.01)
+
+
+def test_glibc_spaces_states_by_the_cache_line_one_page_per_map():
+    from model.params import State
+    from model.sim.states import StateAllocator
+    alloc = StateAllocator(None, State(), 4096)
+    assert alloc.per_folio == 21 and alloc.block_pages == 1     # 192 B apart on x86_64
+
+
+def test_harness_layouts_place_states_as_the_harness_does():
+    from model.sim.states import harness_layout
+    # grouped: each class starts a fresh page; 2 in use per page of 28
+    assert harness_layout([3, 2], 28, 2, False) == [(0, 0), (0, 1), (0, 28), (1, 56), (1, 57)]
+    # interleaved: dealt out in turn, filling pages
+    assert harness_layout([2, 2], 28, 0, True) == [(0, 0), (1, 1), (0, 2), (1, 3)]
+    with pytest.raises(ValueError, match="a page holds 28"):
+        harness_layout([1], 28, 29, False)
+
+
 def test_droppable_loses_states_but_state_memory_causes_no_oom_kill():
     """Under a leak, droppable drops states yet is OOM-killed as if the process
     had no state at all (the syscall design): the same victims, at the same
@@ -189,7 +251,8 @@ def test_vdso_designs_serve_the_same_calls_cheaper():
 
 def test_glibc_allocator_packs_28_states_per_page_and_reuses_lifo():
     from model.sim.states import StateAllocator
-    alloc = StateAllocator(None, 144, 4096, nprocs=64)
+    from model.params import State
+    alloc = StateAllocator(None, State(cache_line_bytes=1, pages_per_map=3), 4096)
     assert alloc.per_folio == 28 and alloc.block_pages == 3
     alloc.grow(DROPPABLE)
     first = alloc.take()
@@ -286,3 +349,23 @@ def test_run_key_hashes_the_sim_package_and_analyses_what_they_import(tmp_path, 
     analysis = {p.name for p in codehash.imported_files("model.questions")}
     assert {"questions.py", "replicated.py", "calibration.py", "lru.py"} <= analysis
     assert not {"report.py", "figures.py", "cli.py", "validate.py", "__main__.py"} & analysis
+
+
+def test_states_cases_take_every_pressure_input_from_the_measured_run():
+    """validate's states scenario for one states.csv run: the churn rate, hog,
+    spikes, caller's charge, classes and pattern are the run's own."""
+    from pathlib import Path
+    from model import validate
+    frame = pd.read_csv(Path(__file__).resolve().parent.parent / "data/host/states.csv")
+    frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    run = frame[(frame["regime"] == "spike_churn") & (frame["pattern"] == "periodic")].iloc[0]
+    sc = model.load("states", validate.states_overrides(run))
+    assert sc.pressure.file_stream_bytes_per_s == pytest.approx(run["churn_bytes_per_s"])
+    assert sc.pressure.profile == "spikes"
+    assert sc.pressure.anon_peak_bytes == int(run["spike_mib"]) << 20
+    assert sc.pressure.spike_duration_s == run["spike_hold_ms"] / 1e3
+    assert sc.workload.call_pattern == "periodic" and sc.workload.threads_per_process == 112
+    assert sc.memcg.limit_bytes == int(run["limit_mib"]) << 20
+    assert sc.run.settle_s == run["settle_s"]
+    assert validate.states_error(0.2, 0.23) == (pytest.approx(0.15), "rel", 0.15)
+    assert validate.states_error(0.004, 0.0) == (pytest.approx(0.004), "abs", 0.01)

@@ -67,6 +67,9 @@
  *              tmpfs, at --churn-mib-s R, 0 = as fast as it reads),
  *              --hog-mib H (anonymous, held), --spike-mib P every
  *              --spike-period-s for --spike-hold-ms.  --samples N  --grace-s S
+ *              --trace-ms MS (diagnostic, commentary lines only): every MS
+ *              each state page's place on the LRU (pagemap, kpageflags)
+ *              when it changes, and every zeroed call's time.
  *
  * Every experiment that needs a memory cgroup uses cgroup v2 when its
  * memory controller is available, else v1, else reports a skip.  Cgroups
@@ -2458,11 +2461,17 @@ struct states_cfg {
 	long churn_mib, churn_mib_s;	/* churn_mib_s 0: as fast as the disk reads */
 	const char *churn_dir;
 	long hog_mib, spike_mib, spike_period_s, spike_hold_ms;
+	long trace_ms;			/* 0: no trace; else the page census period */
 };
+
+enum { ZEROED_LOG = 32 };		/* --trace-ms: zeroed calls kept per thread */
 
 /* One calling thread's counts, written by it alone, read by the parent at the end. */
 struct state_thread {
 	int cls, page, slot;
+	int nlog;			/* --trace-ms: zeroed calls logged (settle included) */
+	int64_t log_ns[ZEROED_LOG];	/* since t0, negative while settling */
+	uint32_t log_absent;		/* bit i: zeroed call i found its page absent */
 	long calls, zeroed, zeroed_absent, late, skipped, natural_reseeds, errors;
 	long lives, lives_dropped;	/* key lives (windows of key_life_s) with a call; with a drop */
 	int64_t first_zeroed_ns, last_zeroed_ns;	/* since t0; -1: none */
@@ -2617,7 +2626,12 @@ static void *state_thread_main(void *arg)
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 		start = now_ns();
-		if (next < t0) {	/* settling: call, count nothing */
+		if (next < t0) {	/* settling: call, count nothing (but the trace) */
+			if (cfg->trace_ms && !*generation && st->nlog < ZEROED_LOG) {
+				resident = !mincore(a->page, page_bytes, &vec) && (vec & 1);
+				st->log_absent |= (uint32_t)!resident << st->nlog;
+				st->log_ns[st->nlog++] = start - t0;
+			}
 			st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
 			last_gen = *generation;
 			goto schedule;
@@ -2643,6 +2657,10 @@ static void *state_thread_main(void *arg)
 			st->last_zeroed_ns = start - t0;
 			st->zeroed++;
 			st->zeroed_absent += !resident;
+			if (cfg->trace_ms && st->nlog < ZEROED_LOG) {
+				st->log_absent |= (uint32_t)!resident << st->nlog;
+				st->log_ns[st->nlog++] = start - t0;
+			}
 			window_dropped = true;
 			hist_add(&st->zeroed_call, t3 - t2);
 			hist_add(&st->zeroed_check, t2 - t1);
@@ -2875,32 +2893,60 @@ struct page_census {
 	int present, lru, active;
 };
 
+/* Where one state page is: what /proc/PID/pagemap and /proc/kpageflags say. */
+enum page_where {
+	PAGE_UNKNOWN, PAGE_ABSENT, PAGE_OFF_LRU, PAGE_INACTIVE, PAGE_INACTIVE_REF,
+	PAGE_ACTIVE, PAGE_ACTIVE_REF,
+};
+static const char *const page_where_names[] = {
+	"unknown", "absent", "off_lru", "inactive", "inactive_ref", "active", "active_ref",
+};
+
+/* Each state page's place into where[]; false if the files cannot be read (not root). */
+static bool state_pages_where(int pm, int kf, uintptr_t block, int pages, unsigned char *where)
+{
+	for (int i = 0; i < pages; i++) {
+		uint64_t entry, flags, pfn;
+
+		if (pread(pm, &entry, 8, (block / page_bytes + i) * 8) != 8)
+			return false;
+		pfn = entry & ((1ULL << 55) - 1);
+		if (!(entry >> 63) || !pfn) {	/* absent, or no PFN shown */
+			where[i] = PAGE_ABSENT;
+			continue;
+		}
+		if (pread(kf, &flags, 8, pfn * 8) != 8) {
+			where[i] = PAGE_UNKNOWN;
+			continue;
+		}
+		/* KPF_LRU 5, KPF_ACTIVE 6, KPF_REFERENCED 2 (PG_referenced) */
+		where[i] = !(flags >> 5 & 1) ? PAGE_OFF_LRU :
+			   (flags >> 6 & 1) ? PAGE_ACTIVE + (flags >> 2 & 1) :
+			   PAGE_INACTIVE + (flags >> 2 & 1);
+	}
+	return true;
+}
+
+static int open_pagemap(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 static struct page_census state_pages_census(pid_t pid, uintptr_t block, int pages)
 {
 	struct page_census pc = { -1, -1, -1 };
-	char path[64];
-	int pm, kf;
+	unsigned char where[MAX_STATE_THREADS];
+	int pm = open_pagemap(pid), kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	pm = open(path, O_RDONLY | O_CLOEXEC);
-	kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (pm >= 0 && kf >= 0 && block) {
+	if (pm >= 0 && kf >= 0 && block && state_pages_where(pm, kf, block, pages, where)) {
 		pc = (struct page_census){ 0, 0, 0 };
 		for (int i = 0; i < pages; i++) {
-			uint64_t entry, flags, pfn;
-
-			if (pread(pm, &entry, 8, (block / page_bytes + i) * 8) != 8) {
-				pc = (struct page_census){ -1, -1, -1 };
-				break;
-			}
-			pfn = entry & ((1ULL << 55) - 1);
-			if (!(entry >> 63) || !pfn)	/* absent, or no PFN shown */
-				continue;
-			pc.present++;
-			if (pread(kf, &flags, 8, pfn * 8) != 8)
-				continue;
-			pc.lru += flags >> 5 & 1;	/* KPF_LRU */
-			pc.active += flags >> 6 & 1;	/* KPF_ACTIVE */
+			pc.present += where[i] != PAGE_ABSENT;
+			pc.lru += where[i] >= PAGE_INACTIVE;
+			pc.active += where[i] >= PAGE_ACTIVE;
 		}
 	}
 	if (pm >= 0)
@@ -2908,6 +2954,59 @@ static struct page_census state_pages_census(pid_t pid, uintptr_t block, int pag
 	if (kf >= 0)
 		close(kf);
 	return pc;
+}
+
+/*
+ * --trace-ms: every state page's place, looked at every period from the
+ * calls' start to the end, printed as commentary when it changes:
+ *   # trace t_s=T page=P where=absent|off_lru|inactive|inactive_ref|active|active_ref
+ * (T in seconds since t0, negative while settling).  Then every zeroed
+ * call the threads logged:  # zeroed t_s=T thread=N page=P absent=0|1
+ */
+struct page_trace {
+	int pm, kf, pages;
+	uintptr_t block;
+	unsigned char last[MAX_STATE_THREADS];
+};
+
+static void page_trace_once(struct page_trace *tr, int64_t t0)
+{
+	unsigned char where[MAX_STATE_THREADS];
+	int64_t t = now_ns() - t0;
+
+	if (tr->pm < 0 || tr->kf < 0 || !state_pages_where(tr->pm, tr->kf, tr->block, tr->pages, where))
+		return;
+	for (int i = 0; i < tr->pages; i++)
+		if (where[i] != tr->last[i]) {
+			printf("# trace t_s=%.4f page=%d where=%s\n", t / 1e9, i,
+			       page_where_names[where[i]]);
+			tr->last[i] = where[i];
+		}
+}
+
+/* Sleep until `until`, tracing the pages every trace_ms on the way (if asked). */
+static void traced_sleep_until(struct page_trace *tr, const struct states_cfg *cfg, int64_t until,
+			       int64_t t0)
+{
+	int64_t step = cfg->trace_ms * 1000000LL;
+
+	if (!cfg->trace_ms || tr->pm < 0) {
+		sleep_ns(until - now_ns());
+		return;
+	}
+	for (int64_t now; (now = now_ns()) < until;) {
+		page_trace_once(tr, t0);
+		sleep_ns(until - now < step ? until - now : step);
+	}
+}
+
+static void zeroed_log_print(const struct states_cfg *cfg, const struct states_shared *sh)
+{
+	for (int t = 0; cfg->trace_ms && t < cfg->nthreads; t++)
+		for (int i = 0; i < sh->th[t].nlog; i++)
+			printf("# zeroed t_s=%.4f thread=%d page=%d absent=%d\n",
+			       sh->th[t].log_ns[i] / 1e9, t, sh->th[t].page,
+			       (int)(sh->th[t].log_absent >> i & 1));
 }
 
 static long long memcg_stat(const struct memcg *cg, const char *key)
@@ -3012,6 +3111,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	struct counters before, after;
 	struct memcg_watch w = { .usage_max = -1 };
 	struct page_census census;
+	struct page_trace tr = { .pm = -1, .kf = -1, .pages = pages };
 	struct memcg cg = { 0 };
 	const char *reason, *outcome = "ok";
 	char run[4096], extra[COUNTERS_TEXT], nb[10][32], pc[3][16], pressure[32] = "";
@@ -3036,6 +3136,13 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	if (strcmp(outcome, "ok"))
 		store(&sh->base.stage, STAGE_EXIT);
 	__atomic_store_n(&sh->t_start_ns, t0 - cfg->settle_s * NS_PER_S, __ATOMIC_RELEASE);
+	if (cfg->trace_ms && !strcmp(outcome, "ok")) {
+		tr.pm = open_pagemap(kids[0].pid);
+		tr.kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		tr.block = sh->states_block;
+		if (tr.pm < 0 || tr.kf < 0)
+			printf("# trace: /proc/PID/pagemap or /proc/kpageflags unreadable, no trace\n");
+	}
 	if (churn_fd >= 0 && !strcmp(outcome, "ok")) {
 		if (!spawn(&kids[reader = nkids++]))
 			reader_main(sh, &cg, churn_fd, (long long)cfg->churn_mib * MIB,
@@ -3055,14 +3162,20 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	} else if (now_ns() > t0) {
 		outcome = "pressure_late";	/* the hog took longer than --settle-s */
 	}
-	sleep_ns(t0 - now_ns());
+	traced_sleep_until(&tr, cfg, t0, t0);
 	counters_read(&cg, &before);
 	churn0 = __atomic_load_n(&sh->churn_bytes, __ATOMIC_ACQUIRE);
 	while (now_ns() < t_end && !child_poll(&kids[0])) {
+		int64_t now = now_ns();
+
 		if (cg.path[0])
 			memcg_watch_once(&cg, limit_bytes, &w);
-		sleep_ns(t_end - now_ns() < MONITOR_NS ? t_end - now_ns() : MONITOR_NS);
+		traced_sleep_until(&tr, cfg, t_end - now < MONITOR_NS ? t_end : now + MONITOR_NS, t0);
 	}
+	if (tr.pm >= 0)
+		close(tr.pm);
+	if (tr.kf >= 0)
+		close(tr.kf);
 	t_stop = now_ns() > t0 ? now_ns() : t0 + 1;
 	census = state_pages_census(kids[0].pid, sh->states_block, pages);
 	churn1 = __atomic_load_n(&sh->churn_bytes, __ATOMIC_ACQUIRE);
@@ -3106,6 +3219,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
 		 hog >= 0 ? child_fate(&kids[hog]) : "none",
 		 outcome, sysconf(_SC_NPROCESSORS_ONLN), extra);
+	zeroed_log_print(cfg, sh);
 	states_print(cfg, sh, sample, pages, run);
 	munmap(sh, sizeof(*sh));
 }
@@ -3146,7 +3260,8 @@ static int cmd_states(int argc, char **argv)
 		{ "--size-bytes", "16" }, { "--seed", "1" }, { "--samples", "1" },
 		{ "--limit-mib", "256" }, { "--churn-mib", "0" }, { "--churn-dir", "/tmp" },
 		{ "--churn-mib-s", "0" }, { "--hog-mib", "0" }, { "--spike-mib", "0" },
-		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { NULL, NULL },
+		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { "--trace-ms", "0" },
+		{ NULL, NULL },
 	};
 	static struct states_cfg cfg;
 	const char *pattern, *layout, *reason;
@@ -3181,6 +3296,7 @@ static int cmd_states(int argc, char **argv)
 	cfg.spike_mib = opt_long(opts, "--spike-mib", 0, 1L << 30);
 	cfg.spike_period_s = opt_long(opts, "--spike-period-s", 1, 86400);
 	cfg.spike_hold_ms = opt_long(opts, "--spike-hold-ms", 0, 86400000);
+	cfg.trace_ms = opt_long(opts, "--trace-ms", 0, 60000);
 	if (cfg.spike_mib && cfg.spike_hold_ms >= cfg.spike_period_s * 1000)
 		usage_error("--spike-hold-ms not shorter than --spike-period-s",
 			    opt_get(opts, "--spike-hold-ms"));

@@ -41,16 +41,16 @@ class Folio:
 
     def test_and_clear_young(self, now: float, rng) -> bool:
         """folio_referenced(): was the page touched since the bit was cleared?"""
-        forced, dt = self.young_forced, now - self.young_t
+        forced, since = self.young_forced, self.young_t
         self.clear_young(now)
         if forced:
             return True
-        if self.rate_per_s <= 0.0 or dt <= 0.0:
+        if self.rate_per_s <= 0.0 or now <= since:
             return False
-        return self._touched(dt, rng)
+        return self._touched(since, now, rng)
 
-    def _touched(self, dt: float, rng) -> bool:
-        """Hook: was the page touched in the last dt seconds (rate_per_s > 0)?"""
+    def _touched(self, since: float, now: float, rng) -> bool:
+        """Hook: was the page touched in (since, now] (rate_per_s > 0)?"""
         raise NotImplementedError
 
     def reclaimed(self, now: float) -> None:

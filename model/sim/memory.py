@@ -98,7 +98,8 @@ class Domain:
         return pages <= self._room()
 
     def charge(self, pages: int, pool: str, requester=None, may_oom: bool = True,
-               fault_s_per_page: float = 0.0, placed=None) -> tuple[bool, float]:
+               fault_s_per_page: float = 0.0, placed=None,
+               batch_pages: int = 1) -> tuple[bool, float]:
         """Allocate and charge `pages`; returns (done, stall_s).
 
         Models __alloc_pages_slowpath() / try_charge_memcg(): a fault charges
@@ -113,7 +114,10 @@ class Domain:
         the kernel; it is not part of the stall.  `placed(n)`, if given, is
         called after each step: the caller maps those pages at once (they are
         on the LRU and in its RSS, as faulted pages are) and keeps them even
-        if a later step fails.
+        if a later step fails.  `batch_pages`: past the room, charge (and
+        reclaim for) this many pages at a time instead of one: a simulation
+        step for a fast streaming reader, whose page-by-page charges would
+        each reclaim SWAP_CLUSTER_MAX from the same tail in turn.
         """
         stall_s = 0.0
         stalled = False
@@ -123,7 +127,7 @@ class Domain:
             # time, whose reclaim frees at least SWAP_CLUSTER_MAX (as
             # try_charge_memcg() falls back from its batch to the fault's
             # own page, and the page allocator asks for one page).
-            chunk = min(max(self._room(), 1), pages - done)
+            chunk = min(max(self._room(), batch_pages), pages - done)
             ok, chunk_stall_s = self._charge_chunk(
                 chunk, requester, may_oom, stall_s + done * fault_s_per_page)
             stall_s += chunk_stall_s

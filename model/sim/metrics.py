@@ -37,10 +37,20 @@ class Metrics:
         self.stalls_s: list[float] = []
         self.oom_events: list[dict] = []
         self.series: list[tuple[float, str, float]] = []
+        # Per call rate, the harness's states.csv counts (calls,
+        # calls_zeroed, key_lives, key_lives_dropped): {(rate, name): value}.
+        self.classes = defaultdict(float)
 
     def count(self, name: str, amount: float = 1.0) -> None:
         assert name in self.counters, f"unknown counter {name}: add it to COUNTERS"
         self.counters[name] += amount
+
+    def count_class(self, rate_per_s: float, name: str, amount: float = 1.0) -> None:
+        """A count of the threads calling at rate_per_s; also the run's total
+        where the run has a counter of that name."""
+        self.classes[(rate_per_s, name)] += amount
+        if name in self.counters:
+            self.counters[name] += amount
 
     def peak(self, name: str, value: float) -> None:
         if value > self.maxima[name]:
@@ -99,6 +109,20 @@ def tidy_series(keys: dict, series) -> pd.DataFrame:
 def tidy_events(keys: dict, events) -> pd.DataFrame:
     columns = ["t_s", "domain", "victim", "victim_kind", "rss_bytes", "state_bytes", "requester"]
     frame = pd.DataFrame(events, columns=columns)
+    for i, key in enumerate(KEYS):
+        frame.insert(i, key, keys[key])
+    return frame
+
+
+CLASS_COUNTS = ("calls", "calls_zeroed", "key_lives", "key_lives_dropped")
+
+
+def tidy_classes(keys: dict, classes: dict) -> pd.DataFrame:
+    """One row per call rate with the harness's counts (zero where none came)."""
+    rates = sorted({rate for rate, _ in classes})
+    frame = pd.DataFrame({"rate_hz": rates})
+    for name in CLASS_COUNTS:
+        frame[name] = [float(classes.get((r, name), 0.0)) for r in rates]
     for i, key in enumerate(KEYS):
         frame.insert(i, key, keys[key])
     return frame

@@ -24,11 +24,11 @@ class RegionFolio(Folio):
     """A region page, read by a sweep that passes every page once per period."""
     __slots__ = ()
 
-    def _touched(self, dt: float, rng) -> bool:
+    def _touched(self, since: float, now: float, rng) -> bool:
         """The reader sweeps the region with period 1/rate_per_s, not as a
         Poisson stream: with a phase unknown to reclaim, a look dt after the
         last one finds the bit set with probability min(1, dt * rate)."""
-        return rng.random() < min(1.0, dt * self.rate_per_s)
+        return rng.random() < min(1.0, (now - since) * self.rate_per_s)
 
 
 class Region(FolioOwner):

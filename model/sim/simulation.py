@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,13 +17,15 @@ import pandas as pd
 import simpy
 
 from . import designs as designs_mod
+from .calls import PATTERNS
 from .costs import Costs
 from .lru import Lruvec
 from .memory import Domain, Kswapd, Swap, kernel_watermarks
-from .metrics import Metrics, tidy, tidy_events, tidy_series
+from .metrics import Metrics, tidy, tidy_classes, tidy_events, tidy_series
 from .placement import PLACEMENTS, RESERVED, SKIP, SWAP
 from .region import Region
 from ..scenario import Scenario, ScenarioError
+from .states import harness_layout
 from .workload import GetrandomProcess, Hog, PageCache
 
 
@@ -43,6 +46,7 @@ class Result:
     metrics: pd.DataFrame      # scenario, design, seed, replication, metric, value
     timeseries: pd.DataFrame   # scenario, design, seed, replication, t_s, series, value
     oom_events: pd.DataFrame   # one row per OOM kill
+    classes: pd.DataFrame      # one row per call rate: the harness's states.csv counts
 
 
 class Simulation:
@@ -63,6 +67,12 @@ class Simulation:
         self.vdso_call_s = costs.mean_call_ns(True, request) * 1e-9
         self.syscall_call_s = costs.mean_call_ns(False, request) * 1e-9
         self.reseed_s = costs.reseed_ns * 1e-9
+        self.calls = PATTERNS[scenario.workload.call_pattern]
+        # The harness's counts start after run.settle_s, in whole key lives.
+        self.settle_s = scenario.run.settle_s
+        self.key_life_s = scenario.state.key_life_s
+        self.key_windows = max(0, math.floor((scenario.run.duration_s - self.settle_s)
+                                             / self.key_life_s + 1e-9))
         self.domain = self._make_domain()
         self._rates = [r for r, _ in scenario.workload.calls_per_s]
         self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))
@@ -137,8 +147,12 @@ class Simulation:
         ok, stall_s = proc.heap.grow(proc.heap_pages_wanted)
         if not ok:
             return
-        for _ in range(wl.threads_per_process):
-            self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
+        if wl.layout == "glibc":
+            for _ in range(wl.threads_per_process):
+                self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
+        else:
+            for rate, index in self._harness_threads(proc):
+                self._thread(proc, rate, wl.thread_lifetime_s, state_index=index)
         if wl.fork_per_s > 0:
             env.process(self._forks(proc))
         if wl.thread_lifetime_s > 0 and wl.threads_per_process > 0:
@@ -148,8 +162,26 @@ class Simulation:
                 if proc.alive:
                     self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
 
-    def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None):
-        thread = proc.start_thread(self.env.now, rate_per_s, slot)
+    def _harness_threads(self, proc) -> list[tuple[float, int]]:
+        """(rate, state index) per thread in the harness's layouts: each rate's
+        share of the threads by its weight, placed as states_layout() does."""
+        wl = self.scenario.workload
+        total = sum(w for _, w in wl.calls_per_s)
+        counts = [wl.threads_per_process * w / total for _, w in wl.calls_per_s]
+        if any(abs(n - round(n)) > 1e-9 for n in counts):
+            raise ScenarioError(f"workload.layout = {wl.layout}: the calls_per_s weights must "
+                                f"split threads_per_process = {wl.threads_per_process} into "
+                                f"whole numbers of threads")
+        try:
+            placed = harness_layout([round(n) for n in counts], proc.allocator.per_folio,
+                                    wl.states_in_use_per_page, wl.layout == "interleaved")
+        except ValueError as e:
+            raise ScenarioError(f"workload.states_in_use_per_page: {e}") from None
+        return [(wl.calls_per_s[c][0], index) for c, index in placed]
+
+    def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None,
+                state_index: int | None = None):
+        thread = proc.start_thread(self.env.now, rate_per_s, slot, state_index)
         if thread is not None and mean_life_s > 0:
             self._after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
         return thread
@@ -215,7 +247,7 @@ class Simulation:
         try:
             if folio.rate_per_s <= 0:
                 return
-            yield env.timeout(proc.refault_rng.exponential(1 / folio.rate_per_s))
+            yield env.timeout(max(0.0, proc.next_touch_t(folio, env.now) - env.now))
             while proc.alive and not folio.resident and folio.rate_per_s > 0:
                 if proc.fault_in_state(folio, env.now):
                     proc.refaulted(folio, env.now)
@@ -283,8 +315,10 @@ class Simulation:
                 assert proc.locked_pages <= limit or proc.kind == "child", \
                     f"{proc.name}: {proc.locked_pages} locked pages over RLIMIT_MEMLOCK"
                 for thread in proc.threads.values():
-                    if thread.slot is not None and thread.slot.zeroed and not thread.paused:
-                        raise AssertionError(f"{proc.name}/{thread.tid} runs on a zeroed state")
+                    if thread.slot is not None and thread.slot.zeroed and not thread.paused \
+                            and thread.next_call_t is None:
+                        raise AssertionError(f"{proc.name}/{thread.tid} runs on a zeroed state "
+                                             f"and no call of its is to reseed it")
 
     # -- the run ---------------------------------------------------------------------
 
@@ -310,7 +344,7 @@ class Simulation:
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
                 for thread in proc.threads.values():
-                    thread.account(end)
+                    thread.close(end)
         self.metrics.probe(end, self.snapshot())
         if self.check_invariants:
             self.assert_invariants()
@@ -321,7 +355,8 @@ class Simulation:
         values = self.metrics.summary()
         values.update(self._derived(values))
         return Result(tidy(keys, values), tidy_series(keys, self.metrics.series),
-                      tidy_events(keys, self.metrics.oom_events))
+                      tidy_events(keys, self.metrics.oom_events),
+                      tidy_classes(keys, self.metrics.classes))
 
     def _derived(self, values: dict) -> dict:
         """Q4 and time-averaged figures computed from the design and the probes."""

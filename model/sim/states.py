@@ -1,16 +1,19 @@
 """glibc's vgetrandom state allocator and the folios that hold the states.
 
 Follows sysdeps/unix/sysv/linux/getrandom.c (glibc 2.41, 461cab1de747):
-states never cross a page; freed states go on a free list that is used
-last-in, first-out; state pages are never unmapped; a fork child's other
-threads' states go back on the list.  The layout is the scenario's:
-state.state_bytes apart (144 by default, 28 to a 4 KiB folio; glibc 2.41
-spaces them by the cache line, 192 B on x86_64) in blocks of
-ALIGN_PAGE(nprocs * state_bytes), as docs/sources.md says.
+each state is rounded up to the L1 data cache line (192 B apart on x86_64,
+21 to a 4 KiB page), one page is mapped at a time
+(vgetrandom_get_state_alloc()), and its states are handed out from the end
+of the free list (`states[--len]`, last in, first out); state pages are
+never unmapped; a fork child's other threads' states go back on the list.
+state.cache_line_bytes = 1 packs them (the harness: 28 to a page), and
+state.pages_per_map maps more at a time (the selftest's allocator).
+`harness_layout()` gives the harness's own layouts for validation.
 """
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 from .folio import Folio
 
@@ -35,14 +38,27 @@ class StateFolio(Folio):
     """One page of a process's state mapping, `nr_slots` states on it.
 
     `rate_per_s` is the sum of the call rates of the threads whose states sit
-    here.
+    here, `rates` those rates with their numbers of threads (periodic calls
+    touch the page at each rate's deadlines).
     """
-    __slots__ = ("slots",)
+    __slots__ = ("slots", "rates")
 
     def __init__(self, process, placement, first_index: int, nr_slots: int,
                  zeroed: str = "first"):
         super().__init__(process, placement)
         self.slots = [StateSlot(self, first_index + i, zeroed) for i in range(nr_slots)]
+        self.rates = Counter()
+
+    def add_caller(self, rate_per_s: float) -> None:
+        self.rate_per_s += rate_per_s
+        self.rates[rate_per_s] += 1
+
+    def remove_caller(self, rate_per_s: float) -> None:
+        self.rates[rate_per_s] -= 1
+        if not self.rates[rate_per_s]:
+            del self.rates[rate_per_s]
+        # Summed again, not subtracted: no rounding residue on an idle page.
+        self.rate_per_s = sum(r * n for r, n in self.rates.items())
 
     def in_use(self):
         return [s for s in self.slots if s.thread is not None]
@@ -51,10 +67,15 @@ class StateFolio(Folio):
         """States here that hold key material for a live thread."""
         return sum(1 for s in self.slots if s.thread is not None and s.zeroed is None)
 
-    def _touched(self, dt: float, rng) -> bool:
-        """Calls are a Poisson stream of rate `rate_per_s`, so the page stayed
-        untouched over dt with probability exp(-rate * dt)."""
-        return rng.random() >= math.exp(-self.rate_per_s * dt)
+    def _touched(self, since: float, now: float, rng) -> bool:
+        """A call by any of its threads in (since, now]: the call pattern says."""
+        return self.owner.sim.calls.touched(self, since, now, rng)
+
+
+def spacing_bytes(state) -> int:
+    """How far apart glibc puts states: the size rounded up to the cache line."""
+    line = state.cache_line_bytes
+    return math.ceil(state.state_bytes / line) * line
 
 
 class StateAllocator:
@@ -65,10 +86,10 @@ class StateAllocator:
     costs two states' worth of work, as in the kernel.
     """
 
-    def __init__(self, process, state_bytes: int, page_bytes: int, nprocs: int):
+    def __init__(self, process, state, page_bytes: int):
         self.process = process
-        self.per_folio = page_bytes // state_bytes
-        self.block_pages = math.ceil(nprocs * state_bytes / page_bytes)
+        self.per_folio = page_bytes // spacing_bytes(state)
+        self.block_pages = state.pages_per_map
         self.nr_folios = 0
         self._folios: dict[int, StateFolio] = {}
         # (first folio, placement, zeroed) of each run of folios mapped alike
@@ -98,10 +119,14 @@ class StateAllocator:
         self.free.extend(range(first * self.per_folio, self.nr_folios * self.per_folio))
         return block
 
-    def take(self) -> StateSlot | None:
+    def take(self, index: int | None = None) -> StateSlot | None:
+        """The next free state (glibc's `states[--len]`), or the one at `index`."""
         if not self.free:
             return None
-        index = self.free.pop()
+        if index is None:
+            index = self.free.pop()
+        else:
+            self.free.remove(index)
         return self.folio(index // self.per_folio).slots[index % self.per_folio]
 
     def give_back(self, slot: StateSlot) -> None:
@@ -127,3 +152,32 @@ class StateAllocator:
             kept = clone.folio(keep.index // self.per_folio).slots[keep.index % self.per_folio]
         return clone, kept
 
+
+def harness_layout(counts: list[int], per_folio: int, in_use_per_folio: int,
+                   interleaved: bool) -> list[tuple[int, int]]:
+    """(class, state index) for each thread, as vgetrandom-harness states
+    places them (states_layout() there): `counts[c]` threads of class c,
+    `in_use_per_folio` of a page's `per_folio` states used (0: all);
+    grouped, each class starts on a fresh page; interleaved, the classes
+    are dealt out in turn."""
+    per = in_use_per_folio or per_folio
+    if per > per_folio:
+        raise ValueError(f"{per} states in use per page: a page holds {per_folio}")
+    if interleaved:
+        left, order = list(counts), []
+        while any(left):
+            for c, n in enumerate(left):
+                if n:
+                    order.append(c)
+                    left[c] -= 1
+    else:
+        order = [c for c, n in enumerate(counts) for _ in range(n)]
+    placed, page, slot = [], 0, 0
+    for i, c in enumerate(order):
+        if not interleaved and i and order[i - 1] != c and slot:
+            page, slot = page + 1, 0
+        placed.append((c, page * per_folio + slot))
+        slot += 1
+        if slot == per:
+            page, slot = page + 1, 0
+    return placed

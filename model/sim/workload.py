@@ -2,7 +2,15 @@
 
 A thread's getrandom() calls are a rate, not events: between two changes of
 its state (start, drop, refault, exit) its calls and their CPU time are
-accounted in one step (Thread.account).  Events are the changes.
+accounted in one step (Thread.account), as the call pattern
+(model.sim.calls) counts them.  Events are the changes.
+
+A dropped state costs its own thread one reseed, on that thread's next call
+(the vDSO finds the generation zero and makes the getrandom() syscall for a
+new key): a drop draws each thread's next call, the folio's first one faults
+the page back, and each thread's is billed as one call that found its state
+zeroed when the thread is next accounted.  A state dropped again before its
+thread called costs nothing more.
 """
 from __future__ import annotations
 
@@ -30,7 +38,8 @@ class Area:
         self.resident_pages = 0
         self.swapped_pages = 0
 
-    def grow(self, pages: int, fault_s_per_page: float = 0.0) -> tuple[bool, float]:
+    def grow(self, pages: int, fault_s_per_page: float = 0.0,
+             batch_pages: int = 1) -> tuple[bool, float]:
         """Fault in `pages`; each step is on the LRU before the next one charges."""
         domain = self.sim.domain
         pool, lru_type = self.placement.pool, self.placement.lru
@@ -42,8 +51,8 @@ class Area:
             else:                       # charged, but the OOM killer took its owner
                 domain.uncharge(n, pool)
 
-        return domain.charge(pages, pool, self.process,
-                             fault_s_per_page=fault_s_per_page, placed=placed)
+        return domain.charge(pages, pool, self.process, fault_s_per_page=fault_s_per_page,
+                             placed=placed, batch_pages=batch_pages)
 
     def shrink(self, pages: int) -> None:
         """Give pages back (free(), munmap): take them off the LRU, inactive first."""
@@ -83,41 +92,95 @@ class Area:
 
 
 class Thread:
-    __slots__ = ("process", "tid", "rate_per_s", "slot", "last_t", "paused", "alive")
+    """One calling thread.  `next_call_t`: while its state is zeroed by a
+    drop, the time of its first call since (the one that finds it zeroed)."""
+    __slots__ = ("process", "tid", "rate_per_s", "slot", "born_t", "last_t", "paused", "alive",
+                 "next_call_t", "dropped_window", "dropped_windows")
 
     def __init__(self, process, tid: int, rate_per_s: float, now: float):
         self.process, self.tid, self.rate_per_s = process, tid, rate_per_s
         self.slot = None
-        self.last_t = now
+        self.born_t = self.last_t = now
         self.paused = False
         self.alive = True
+        self.next_call_t = None
+        # Key lives (windows of key_life_s from run.settle_s) with a call
+        # that found the state zeroed: the last one's index, and how many.
+        self.dropped_window = -1
+        self.dropped_windows = 0
 
     def account(self, now: float) -> None:
         """Bill the calls made since last_t: vDSO if it holds a state, else syscalls."""
         if self.paused or now <= self.last_t:
             self.last_t = max(self.last_t, now)
             return
-        sim = self.process.sim
-        calls = self.rate_per_s * (now - self.last_t)
+        sim, rate = self.process.sim, self.rate_per_s
+        start, made = self.last_t, 0.0
+        if self.next_call_t is not None:
+            if self.next_call_t > now:      # no call since its state was dropped
+                self.last_t = now
+                return
+            start, made = self.next_call_t, 1.0
+            self._zeroed_call(start)
+        counted = made if start >= sim.settle_s else 0.0
+        regular = sim.calls.count(rate, start, now)
+        made += regular
+        if now > sim.settle_s:
+            counted += regular if start >= sim.settle_s else sim.calls.count(rate, sim.settle_s,
+                                                                               now)
+        if counted:
+            sim.metrics.count_class(rate, "calls", counted)
         if self.slot is not None:
-            if self.slot.zeroed:
-                raise AssertionError(f"{self.process.name}/{self.tid}: vDSO use of a "
-                                     f"zeroed state at t={now:.3f}s without a reseed")
-            sim.metrics.count("calls_vdso", calls)
-            sim.metrics.count("cpu_getrandom_s", calls * sim.vdso_call_s)
+            sim.metrics.count("calls_vdso", made)
+            sim.metrics.count("cpu_getrandom_s", made * sim.vdso_call_s)
             # The CRNG generation moves every key_life_s; a state in use then
             # reseeds on its next call, if one comes before the next move.
-            life = sim.scenario.state.key_life_s
+            life = sim.key_life_s
             expiries = math.floor(now / life) - math.floor(self.last_t / life)
             if expiries:
-                expiries *= -math.expm1(-self.rate_per_s * life)
+                expiries *= sim.calls.p_any_window(rate, life)
                 sim.metrics.count("reseeds_expiry", expiries)
-                sim.metrics.count("key_lives", expiries)
                 sim.metrics.count("cpu_getrandom_s", expiries * sim.reseed_s)
         else:
-            sim.metrics.count("calls_syscall", calls)
-            sim.metrics.count("cpu_getrandom_s", calls * sim.syscall_call_s)
+            sim.metrics.count("calls_syscall", made)
+            sim.metrics.count("cpu_getrandom_s", made * sim.syscall_call_s)
         self.last_t = now
+
+    def _zeroed_call(self, t: float) -> None:
+        """The thread's first call since its state was dropped: it finds the
+        generation zero and reseeds (the harness's calls_zeroed)."""
+        sim = self.process.sim
+        self.next_call_t = None
+        self.process.reseed(self.slot)
+        if t < sim.settle_s:
+            return
+        sim.metrics.count_class(self.rate_per_s, "calls_zeroed")
+        window = int((t - sim.settle_s) // sim.key_life_s)
+        if window < sim.key_windows and window != self.dropped_window:
+            self.dropped_window = window
+            self.dropped_windows += 1
+            sim.metrics.count_class(self.rate_per_s, "key_lives_dropped")
+
+    def close(self, now: float) -> None:
+        """The thread is gone (or the run ends): bill what is left and count
+        its key lives as the harness does, the key_life_s windows from
+        run.settle_s that lie whole in the run, in which it called at least
+        once (a window with a call that found the state zeroed surely did)."""
+        self.account(now)
+        sim, rate = self.process.sim, self.rate_per_s
+        life, t0, calls = sim.key_life_s, sim.settle_s, sim.calls
+        lo, hi = max(self.born_t, t0), min(now, t0 + sim.key_windows * life)
+        if hi <= lo:
+            return
+        first = math.floor((lo - t0) / life)
+        last = math.ceil((hi - t0) / life) - 1
+        full = calls.p_any_window(rate, life)
+        if first == last:
+            lives = calls.p_any(rate, lo, hi)
+        else:
+            lives = (calls.p_any(rate, lo, t0 + (first + 1) * life)
+                     + calls.p_any(rate, t0 + last * life, hi) + (last - first - 1) * full)
+        sim.metrics.count_class(rate, "key_lives", lives + self.dropped_windows * (1.0 - full))
 
 
 class GetrandomProcess(FolioOwner):
@@ -135,8 +198,7 @@ class GetrandomProcess(FolioOwner):
         self.rng = sim.streams.rng("process", pid)
         self.refault_rng = sim.streams.rng("refault", pid)
         state = sim.scenario.state
-        self.allocator = StateAllocator(self, state.state_bytes, state.page_bytes,
-                                        sim.scenario.workload.nprocs)
+        self.allocator = StateAllocator(self, state, state.page_bytes)
         self.locked_pages = 0
         rss_pages = sim.scenario.workload.process_rss_bytes // self.page_bytes
         self.heap = Area(sim, ANON, hot_fraction=1.0, process=self)
@@ -193,7 +255,19 @@ class GetrandomProcess(FolioOwner):
 
     # -- threads -------------------------------------------------------------
 
-    def start_thread(self, now: float, rate_per_s: float, slot=None) -> Thread | None:
+    def _take_state(self, now: float, index: int | None):
+        """glibc's vgetrandom_get_state(): the free list's last state, mapping
+        a block when the list is empty; or (the harness's layouts) the state
+        at `index`, mapping blocks until it exists.  None: no block."""
+        alloc, design = self.allocator, self.sim.design
+        while (not alloc.free if index is None
+               else index >= alloc.nr_folios * alloc.per_folio):
+            if self._map_block(design.placement, design.charged_to_memlock, now) is None:
+                return None
+        return alloc.take(index)
+
+    def start_thread(self, now: float, rate_per_s: float, slot=None,
+                     state_index: int | None = None) -> Thread | None:
         sim = self.sim
         thread = Thread(self, self.next_tid, rate_per_s, now)
         self.next_tid += 1
@@ -202,18 +276,15 @@ class GetrandomProcess(FolioOwner):
         if not sim.design.uses_vdso:
             return thread
         if slot is None:
-            slot = self.allocator.take()
-        if slot is None:
-            design = sim.design
-            if self._map_block(design.placement, design.charged_to_memlock, now) is None:
+            slot = self._take_state(now, state_index)
+            if slot is None:
                 if self.alive:
                     sim.metrics.count("threads_syscall_fallback")
                 return thread if self.alive else None
-            slot = self.allocator.take()
         slot.thread = thread
         thread.slot = slot
         folio = slot.folio
-        folio.rate_per_s += rate_per_s
+        folio.add_caller(rate_per_s)
         if not folio.resident:
             thread.paused = True
             if not self.fault_in_state(folio, now):
@@ -230,17 +301,16 @@ class GetrandomProcess(FolioOwner):
         sim = self.sim
         sim.metrics.count(f"reseeds_{slot.zeroed}")
         slot.zeroed = None
-        sim.metrics.count("key_lives")
         sim.metrics.count("cpu_getrandom_s", sim.reseed_s)
 
     def exit_thread(self, thread: Thread, now: float) -> None:
         if not thread.alive:
             return
-        thread.account(now)
+        thread.close(now)
         thread.alive = False
         slot = thread.slot
         if slot is not None:
-            slot.folio.rate_per_s -= thread.rate_per_s
+            slot.folio.remove_caller(thread.rate_per_s)
             self.allocator.give_back(slot)
             thread.slot = None
         del self.threads[thread.tid]
@@ -248,19 +318,28 @@ class GetrandomProcess(FolioOwner):
     # -- reclaim and refault ---------------------------------------------------
 
     def _dropped(self, folio, now: float) -> None:
-        """Reclaim dropped a state folio: every state on it reads back zero."""
+        """Reclaim dropped a state folio: every state on it reads back zero.
+
+        Each thread holding a key now has a call ahead that will find it
+        zeroed: its next one (drawn here); a thread still waiting for that
+        call since an earlier drop keeps it.  No thread calls before the
+        first of these, which faults the page back.
+        """
         sim = self.sim
         sim.metrics.count("state_pages_dropped")
         for slot in folio.slots:
-            if slot.thread is not None:
-                slot.thread.account(now)
-                slot.thread.paused = True
+            thread = slot.thread
+            if thread is not None:
+                thread.account(now)
+                thread.paused = True
                 if slot.zeroed is None:
-                    sim.metrics.count("key_lives_dropped")
-                sim.metrics.count("states_dropped")
+                    thread.next_call_t = sim.calls.next_after(thread.rate_per_s, now,
+                                                              self.refault_rng)
+                    sim.metrics.count("states_dropped")
             elif slot.zeroed is None:
                 sim.metrics.count("free_states_dropped")
-            slot.zeroed = "drop"
+            if slot.zeroed is None:
+                slot.zeroed = "drop"
         self._refault_if_used(folio)
 
     def _swapped_out(self, folio, now: float) -> None:
@@ -278,11 +357,21 @@ class GetrandomProcess(FolioOwner):
         if folio.rate_per_s > 0:
             self.sim.refault_later(folio)
 
+    def next_touch_t(self, folio, now: float) -> float:
+        """When the folio's threads next call: the first of them faults it back."""
+        calls, rng = self.sim.calls, self.refault_rng
+        return min(s.thread.next_call_t if s.thread.next_call_t is not None
+                   else calls.next_after(s.thread.rate_per_s, now, rng)
+                   for s in folio.in_use())
+
     def refaulted(self, folio, now: float) -> None:
-        """The first call after a drop faulted the folio back: its users reseed."""
+        """A call faulted the folio back in: its threads call again.  A state
+        zeroed by a drop is reseeded on its own thread's next call
+        (Thread.account); one never seeded (a thread that started on this
+        page while it was out) on this one."""
         for slot in folio.in_use():
             thread = slot.thread
-            if slot.zeroed:
+            if slot.zeroed and thread.next_call_t is None:
                 self.reseed(slot)
             thread.paused = False
             thread.last_t = now
@@ -394,6 +483,7 @@ class PageCache:
         self.stream = Area(sim, PAGE_CACHE, hot_fraction=0.0)
         self.hot_pages = p.file_hot_bytes // page
         self.stream_pages_per_s = p.file_stream_bytes_per_s / page
+        self.stream_batch_pages = max(1, p.file_stream_batch_bytes // page)
         self.stream_carry = 0.0
 
     def run(self):
@@ -407,5 +497,5 @@ class PageCache:
             pages = int(self.stream_carry)
             if pages:
                 self.stream_carry -= pages
-                self.stream.grow(pages)
+                self.stream.grow(pages, batch_pages=self.stream_batch_pages)
             yield env.timeout(tick_s)
