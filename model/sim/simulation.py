@@ -191,8 +191,9 @@ class Simulation:
         while parent.alive:
             yield env.timeout(parent.rng.exponential(1 / wl.fork_per_s))
             if parent.alive and parent.threads:
-                threads = list(parent.threads.values())
-                self._fork(parent, threads[parent.rng.integers(len(threads))])
+                # The k-th thread, without a list of them all at every fork.
+                k = parent.rng.integers(len(parent.threads))
+                self._fork(parent, next(itertools.islice(parent.threads.values(), k, None)))
 
     def _fork(self, parent, forking_thread):
         """fork(): the child gets the state mapping wiped, and the design's locking."""
@@ -285,7 +286,7 @@ class Simulation:
                 unevictable += folio.placement.reclaim == SKIP
                 if folio.placement.reclaim == SWAP:
                     keyed_swappable += folio.keyed_in_use()
-            zeroed_in_use += sum(1 for s in folio.in_use() if s.zeroed)
+            zeroed_in_use += sum(1 for s in folio.slots if s.thread is not None and s.zeroed)
         servers = [p for p in self.processes if isinstance(p, GetrandomProcess)]
         return {
             "free_bytes": domain.free_pages * page,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+import numpy as np
+
 from .folio import Folio
 
 
@@ -133,6 +135,26 @@ class StateAllocator:
         slot.thread = None
         self.free.append(slot.index)
 
+    def _held_indices(self, keep: StateSlot | None) -> list[int]:
+        """Indices of the states threads hold, but `keep`'s, in address order.
+
+        A pool that only grow() built (a process's own, never a fork
+        child's, whose folios appear as touched) has all its folios, made in
+        address order, and each state is either on the free list or held: the
+        held ones are the complement of the free list.  That takes a mask, not
+        a walk over every slot, which cost a few percent of a run with
+        10,000 threads a process at every fork.
+        """
+        if (not self._blocks or self._blocks[0][2] != "first"
+                or len(self._folios) != self.nr_folios):
+            return [s.index for f in self._folios.values() for s in f.slots
+                    if s.thread is not None and s is not keep]
+        held = np.ones(self.nr_folios * self.per_folio, dtype=bool)
+        held[self.free] = False
+        if keep is not None:
+            held[keep.index] = False
+        return np.flatnonzero(held).tolist()
+
     def clone_for_child(self, child, placement, keep: StateSlot | None):
         """The child's pool after fork(): same layout, every state wiped.
 
@@ -144,9 +166,7 @@ class StateAllocator:
         clone.block_pages, clone.nr_folios = self.block_pages, self.nr_folios
         clone._folios = {}
         clone._blocks = [(0, placement, "fork")]
-        in_use = [s.index for f in self._folios.values() for s in f.slots
-                  if s.thread is not None and s is not keep]
-        clone.free = self.free + in_use
+        clone.free = self.free + self._held_indices(keep)
         kept = None
         if keep is not None:
             kept = clone.folio(keep.index // self.per_folio).slots[keep.index % self.per_folio]
