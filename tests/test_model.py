@@ -349,3 +349,23 @@ def test_run_key_hashes_the_sim_package_and_analyses_what_they_import(tmp_path, 
     analysis = {p.name for p in codehash.imported_files("model.questions")}
     assert {"questions.py", "replicated.py", "calibration.py", "lru.py"} <= analysis
     assert not {"report.py", "figures.py", "cli.py", "validate.py", "__main__.py"} & analysis
+
+
+def test_states_cases_take_every_pressure_input_from_the_measured_run():
+    """validate's states scenario for one states.csv run: the churn rate, hog,
+    spikes, caller's charge, classes and pattern are the run's own."""
+    from pathlib import Path
+    from model import validate
+    frame = pd.read_csv(Path(__file__).resolve().parent.parent / "data/host/states.csv")
+    frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    run = frame[(frame["regime"] == "spike_churn") & (frame["pattern"] == "periodic")].iloc[0]
+    sc = model.load("states", validate.states_overrides(run))
+    assert sc.pressure.file_stream_bytes_per_s == pytest.approx(run["churn_bytes_per_s"])
+    assert sc.pressure.profile == "spikes"
+    assert sc.pressure.anon_peak_bytes == int(run["spike_mib"]) << 20
+    assert sc.pressure.spike_duration_s == run["spike_hold_ms"] / 1e3
+    assert sc.workload.call_pattern == "periodic" and sc.workload.threads_per_process == 112
+    assert sc.memcg.limit_bytes == int(run["limit_mib"]) << 20
+    assert sc.run.settle_s == run["settle_s"]
+    assert validate.states_error(0.2, 0.23) == (pytest.approx(0.15), "rel", 0.15)
+    assert validate.states_error(0.004, 0.0) == (pytest.approx(0.004), "abs", 0.01)
