@@ -123,14 +123,19 @@ class Lruvec:
         return inactive * ratio < active
 
     def shrink_active(self, lru_type: str, nr_to_scan: int, now: float,
-                      s_per_page: float = 0.0) -> int:
-        """Deactivate up to nr_to_scan pages from the active tail."""
+                      s_per_page: float = 0.0, batch_pages: int = 0) -> int:
+        """Deactivate up to nr_to_scan pages from the active tail.
+
+        With `batch_pages`, as that many calls of batch_pages each at the same
+        `now` would: a folio's clock is `now` plus its place in its batch.
+        """
         active, inactive = self.lists[lru_type, True], self.lists[lru_type, False]
         moved = 0
         while moved < nr_to_scan and active.pages:
             seg = active.take_tail(nr_to_scan - moved)
             if not isinstance(seg, Run):
-                seg.clear_young(now + moved * s_per_page)
+                seg.clear_young(now + (moved % batch_pages if batch_pages else moved)
+                                * s_per_page)
                 seg.lru = (lru_type, False)
             inactive.add_head(seg)
             moved += seg.pages if isinstance(seg, Run) else 1
