@@ -52,12 +52,23 @@ class LruList:
         self.pages = 0
 
     def add_head(self, seg) -> None:
-        head = self.segments[0] if self.segments else None
-        if isinstance(seg, Run) and isinstance(head, Run) and head.owner is seg.owner:
-            head.pages += seg.pages
+        if isinstance(seg, Run):
+            self.add_run(seg.owner, seg.pages, seg)
         else:
             self.segments.appendleft(seg)
-        self.pages += seg.pages if isinstance(seg, Run) else 1
+            self.pages += 1
+
+    def add_run(self, owner, pages: int, run=None) -> None:
+        """`pages` of `owner` at the head: onto the head run if it is the
+        owner's, else as `run` (or a new Run); reclaim moves pages this way
+        in every batch, so no Run is made where one would only be merged."""
+        segments = self.segments
+        head = segments[0] if segments else None
+        if isinstance(head, Run) and head.owner is owner:
+            head.pages += pages
+        else:
+            segments.appendleft(run if run is not None else Run(owner, pages))
+        self.pages += pages
 
     def take_tail(self, limit: int):
         """Pop up to `limit` pages from the tail: a Run or a single state folio."""
@@ -170,11 +181,11 @@ class Lruvec:
         owner.ref_carry -= referenced
         cold = run.pages - referenced
         if referenced:
-            active.add_head(Run(owner, referenced))
+            active.add_run(owner, referenced)
         if owner.placement.reclaim == SWAP and cold:
             room = swap.free_pages if swap else 0
             if cold > room:
-                inactive.add_head(Run(owner, cold - room))
+                inactive.add_run(owner, cold - room)
                 cold = room
             if cold:
                 swap.store(cold)
