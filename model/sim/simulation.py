@@ -286,7 +286,7 @@ class Simulation:
                 unevictable += folio.placement.reclaim == SKIP
                 if folio.placement.reclaim == SWAP:
                     keyed_swappable += folio.keyed_in_use()
-            zeroed_in_use += sum(1 for s in folio.slots if s.thread is not None and s.zeroed)
+            zeroed_in_use += len([s for s in folio.slots if s.thread is not None and s.zeroed])
         servers = [p for p in self.processes if isinstance(p, GetrandomProcess)]
         return {
             "free_bytes": domain.free_pages * page,

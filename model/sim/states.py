@@ -56,11 +56,15 @@ class StateFolio(Folio):
         self.rates[rate_per_s] += 1
 
     def remove_caller(self, rate_per_s: float) -> None:
-        self.rates[rate_per_s] -= 1
-        if not self.rates[rate_per_s]:
-            del self.rates[rate_per_s]
+        rates = self.rates
+        left = rates[rate_per_s] - 1
+        if left:
+            rates[rate_per_s] = left
+        else:
+            del rates[rate_per_s]
         # Summed again, not subtracted: no rounding residue on an idle page.
-        self.rate_per_s = sum(r * n for r, n in self.rates.items())
+        # (A list, not a generator: every thread's exit comes here.)
+        self.rate_per_s = sum([r * n for r, n in rates.items()])
 
     def in_use(self):
         return [s for s in self.slots if s.thread is not None]
