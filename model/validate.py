@@ -448,9 +448,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   "inactive list about twice, and a hot page survives only if it was read",
                   "between its two scans.  The model has that mechanism (placement",
                   "DROPPABLE, counted=False); its gap between a page's two scans comes from",
-                  "scan_ns_per_page, the hog's whole stall per page scanned, longer than",
-                  "the walk itself, so its hot pages are found young too often.  The walk's",
-                  "own speed is not measured apart: not modelled."]
+                  "scan_ns_per_page, the hog's whole stall per page scanned, which holds",
+                  "more than the list walk (freeing, charging, retries).  If the walk is",
+                  "faster, the model finds hot pages young too often: a likely cause, not",
+                  "tested; the walk's own speed is not measured apart."]
     states_misses = [r for r in rows if r["group"] == "states"
                      and r["error"] > r.get("target", TARGET)]
     if states_misses:

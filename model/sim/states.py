@@ -177,7 +177,6 @@ class StateAllocator:
         return clone, kept
 
 
-
 def harness_layout(counts: list[int], per_folio: int, in_use_per_folio: int,
                    interleaved: bool) -> list[tuple[int, int]]:
     """(class, state index) for each thread, as vgetrandom-harness states
