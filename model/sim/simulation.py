@@ -71,8 +71,9 @@ class Simulation:
         self.calls = PATTERNS[scenario.workload.call_pattern]
         # The harness's counts start after run.settle_s, in whole key lives.
         self.settle_s = scenario.run.settle_s
+        self.key_life_s = scenario.state.key_life_s
         self.key_windows = max(0, math.floor((scenario.run.duration_s - self.settle_s)
-                                             / scenario.state.key_life_s + 1e-9))
+                                             / self.key_life_s + 1e-9))
         self.domain = self._make_domain()
         self._rates = [r for r, _ in scenario.workload.calls_per_s]
         self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))

@@ -137,7 +137,7 @@ class Thread:
             sim.metrics.count("cpu_getrandom_s", made * sim.vdso_call_s)
             # The CRNG generation moves every key_life_s; a state in use then
             # reseeds on its next call, if one comes before the next move.
-            life = sim.scenario.state.key_life_s
+            life = sim.key_life_s
             expiries = math.floor(now / life) - math.floor(self.last_t / life)
             if expiries:
                 expiries *= sim.calls.p_any_window(rate, life)
@@ -157,7 +157,7 @@ class Thread:
         if t < sim.settle_s:
             return
         sim.metrics.count_class(self.rate_per_s, "calls_zeroed")
-        window = int((t - sim.settle_s) // sim.scenario.state.key_life_s)
+        window = int((t - sim.settle_s) // sim.key_life_s)
         if window < sim.key_windows and window != self.dropped_window:
             self.dropped_window = window
             self.dropped_windows += 1
@@ -170,7 +170,7 @@ class Thread:
         once (a window with a call that found the state zeroed surely did)."""
         self.account(now)
         sim, rate = self.process.sim, self.rate_per_s
-        life, t0, calls = sim.scenario.state.key_life_s, sim.settle_s, sim.calls
+        life, t0, calls = sim.key_life_s, sim.settle_s, sim.calls
         lo, hi = max(self.born_t, t0), min(now, t0 + sim.key_windows * life)
         if hi <= lo:
             return
