@@ -52,27 +52,42 @@ class LruList:
         self.pages = 0
 
     def add_head(self, seg) -> None:
-        head = self.segments[0] if self.segments else None
-        if isinstance(seg, Run) and isinstance(head, Run) and head.owner is seg.owner:
-            head.pages += seg.pages
+        if isinstance(seg, Run):
+            self.add_run(seg.owner, seg.pages, seg)
         else:
             self.segments.appendleft(seg)
-        self.pages += seg.pages if isinstance(seg, Run) else 1
+            self.pages += 1
+
+    def add_run(self, owner, pages: int, run=None) -> None:
+        """`pages` of `owner` at the head: onto the head run if it is the
+        owner's, else as `run` (or a new Run); reclaim moves pages this way
+        in every batch, so no Run is made where one would only be merged."""
+        segments = self.segments
+        head = segments[0] if segments else None
+        if isinstance(head, Run) and head.owner is owner:
+            head.pages += pages
+        else:
+            segments.appendleft(run if run is not None else Run(owner, pages))
+        self.pages += pages
 
     def take_tail(self, limit: int):
-        """Pop up to `limit` pages from the tail: a Run or a single state folio."""
+        """Pop up to `limit` pages from the tail: (folio, None, 1) for a single
+        state folio, (None, owner, pages) for pages of a run.  No Run is made
+        for the pages taken: reclaim takes a SWAP_CLUSTER_MAX batch at a time
+        off long runs, and what it does with them needs only the owner."""
         seg = self.segments[-1]
         if isinstance(seg, Run):
-            if seg.pages <= limit:
+            pages = seg.pages
+            if pages <= limit:
                 self.segments.pop()
             else:
                 seg.pages -= limit
-                seg = Run(seg.owner, limit)
-            self.pages -= seg.pages
-            return seg
+                pages = limit
+            self.pages -= pages
+            return None, seg.owner, pages
         self.segments.pop()
         self.pages -= 1
-        return seg
+        return seg, None, 1
 
     def remove_owner(self, owner) -> int:
         """Drop every run of `owner` (it exited or was killed); returns pages."""
@@ -123,17 +138,24 @@ class Lruvec:
         return inactive * ratio < active
 
     def shrink_active(self, lru_type: str, nr_to_scan: int, now: float,
-                      s_per_page: float = 0.0) -> int:
-        """Deactivate up to nr_to_scan pages from the active tail."""
+                      s_per_page: float = 0.0, batch_pages: int = 0) -> int:
+        """Deactivate up to nr_to_scan pages from the active tail.
+
+        With `batch_pages`, as that many calls of batch_pages each at the same
+        `now` would: a folio's clock is `now` plus its place in its batch.
+        """
         active, inactive = self.lists[lru_type, True], self.lists[lru_type, False]
         moved = 0
         while moved < nr_to_scan and active.pages:
-            seg = active.take_tail(nr_to_scan - moved)
-            if not isinstance(seg, Run):
-                seg.clear_young(now + moved * s_per_page)
-                seg.lru = (lru_type, False)
-            inactive.add_head(seg)
-            moved += seg.pages if isinstance(seg, Run) else 1
+            folio, owner, pages = active.take_tail(nr_to_scan - moved)
+            if folio is None:
+                inactive.add_run(owner, pages)
+            else:
+                folio.clear_young(now + (moved % batch_pages if batch_pages else moved)
+                                  * s_per_page)
+                folio.lru = (lru_type, False)
+                inactive.add_head(folio)
+            moved += pages
         return moved
 
     def shrink_inactive(self, lru_type: str, nr_to_scan: int, now: float,
@@ -149,27 +171,29 @@ class Lruvec:
         active = self.lists[lru_type, True]
         scanned = reclaimed = 0
         while scanned < nr_to_scan and reclaimed < nr_to_reclaim and inactive.pages:
-            seg = inactive.take_tail(min(nr_to_scan - scanned, nr_to_reclaim - reclaimed))
-            if isinstance(seg, Run):
-                scanned += seg.pages
-                reclaimed += self._scan_run(seg, active, inactive, swap)
+            folio, owner, pages = inactive.take_tail(min(nr_to_scan - scanned,
+                                                         nr_to_reclaim - reclaimed))
+            if folio is None:
+                scanned += pages
+                reclaimed += self._scan_run(owner, pages, active, inactive, swap)
             else:
-                reclaimed += self._scan_folio(seg, lru_type, swap, now + scanned * s_per_page)
+                reclaimed += self._scan_folio(folio, lru_type, swap, now + scanned * s_per_page)
                 scanned += 1
         return scanned, reclaimed
 
-    def _scan_run(self, run, active, inactive, swap) -> int:
-        owner = run.owner
-        owner.ref_carry += run.pages * owner.hot_fraction
-        referenced = min(run.pages, int(owner.ref_carry))
+    def _scan_run(self, owner, pages: int, active, inactive, swap) -> int:
+        """`pages` of `owner`'s run off the inactive tail: the referenced share
+        (by its hot_fraction) is activated, the rest reclaimed."""
+        owner.ref_carry += pages * owner.hot_fraction
+        referenced = min(pages, int(owner.ref_carry))
         owner.ref_carry -= referenced
-        cold = run.pages - referenced
+        cold = pages - referenced
         if referenced:
-            active.add_head(Run(owner, referenced))
+            active.add_run(owner, referenced)
         if owner.placement.reclaim == SWAP and cold:
             room = swap.free_pages if swap else 0
             if cold > room:
-                inactive.add_head(Run(owner, cold - room))
+                inactive.add_run(owner, cold - room)
                 cold = room
             if cold:
                 swap.store(cold)

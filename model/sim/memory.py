@@ -224,12 +224,18 @@ class Domain:
                         scanned += s
                         reclaimed += r
                     if nr_active:
+                        # Once the inactive share is scanned (and the target
+                        # not met), the active batches that are left change
+                        # nothing between them (nothing is reclaimed, the
+                        # clock stands): one call does them all, batch by batch.
                         batch = min(SWAP_CLUSTER_MAX, nr_active)
+                        if not nr_inactive and reclaimed < nr_to_reclaim:
+                            batch = nr_active
                         nr_active -= batch
                         if deactivate:
                             lruvec.shrink_active(lru_type, batch,
                                                  start + scanned * self.scan_s_per_page,
-                                                 self.scan_s_per_page)
+                                                 self.scan_s_per_page, SWAP_CLUSTER_MAX)
             if reclaimed >= nr_to_reclaim or (balanced is not None and balanced()):
                 break
         self.metrics.count("nr_vmscan_immediate_reclaim",

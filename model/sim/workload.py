@@ -76,7 +76,9 @@ class Area:
 
     def release_all(self) -> None:
         domain = self.sim.domain
-        gone = domain.lruvec.remove_owner(self)
+        # Nothing resident, nothing on the LRU: no walk over every list (a
+        # fork child's heap is its parent's, and each child's exit walked them).
+        gone = domain.lruvec.remove_owner(self) if self.resident_pages else 0
         assert gone == self.resident_pages, (gone, self.resident_pages)
         domain.uncharge(gone, self.placement.pool)
         if self.swapped_pages:
