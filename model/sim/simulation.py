@@ -59,6 +59,7 @@ class Simulation:
         self.processes: list = []
         self.region = None
         self.next_pid = 1
+        self.hogs_started = 0
         request = scenario.workload.request_bytes
         self.vdso_call_s = costs.mean_call_ns(True, request) * 1e-9
         self.syscall_call_s = costs.mean_call_ns(False, request) * 1e-9
@@ -155,12 +156,18 @@ class Simulation:
         return thread
 
     def _forks(self, parent):
+        """fork() at exponential intervals, by a random thread of the parent.
+
+        The times come from a stream of their own, so that they stay the
+        same when anything else draws differently (common random numbers).
+        """
         env, wl = self.env, self.scenario.workload
+        rng = self.streams.rng("fork", parent.pid)
         while parent.alive:
-            yield env.timeout(parent.rng.exponential(1 / wl.fork_per_s))
+            yield env.timeout(rng.exponential(1 / wl.fork_per_s))
             if parent.alive and parent.threads:
                 threads = list(parent.threads.values())
-                self._fork(parent, threads[parent.rng.integers(len(threads))])
+                self._fork(parent, threads[rng.integers(len(threads))])
 
     def _fork(self, parent, forking_thread):
         """fork(): the child gets the state mapping wiped, and the design's locking."""
@@ -192,8 +199,8 @@ class Simulation:
             self._after(restart_s, self._start_hog)
 
     def _start_hog(self, now: float):
-        hog = Hog(self, self._pid())
-        hog.born_t = now
+        hog = Hog(self, self._pid(), self.streams.rng("hog", self.hogs_started), born_t=now)
+        self.hogs_started += 1
         self.processes.append(hog)
         self.env.process(hog.run())
 
