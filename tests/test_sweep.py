@@ -168,6 +168,13 @@ def test_cli_runs_a_sweep_and_prints_the_headline(tmp_path):
     # One unit for every level of a key: 0 is "0 MiB/s" beside "64 MiB/s", not 0.0.
     assert "file_stream_bytes_per_s=0 MiB/s" in proc.stdout
     assert "file_stream_bytes_per_s=64 MiB/s" in proc.stdout
+    # No pressure, no drop: droppable (and only it) gets the rare-event line,
+    # bounded by 3 replications, not by the key lives they hold.
+    rare = [l for l in proc.stdout.splitlines() if "no drop in 3 replications" in l]
+    assert len(rare) == 2 and all(l.split()[0] == "droppable" for l in rare), proc.stdout
+    assert f"P < {1 - 0.05 ** (1 / 3):.4g}" in rare[0]
+    assert f"takes {replicate.units_to_bound(1e-5):,} replications" in proc.stdout
+    assert "CPU-hours" in proc.stdout
     for name in ("runs", "summary", "paired", "points", "failures"):
         assert (tmp_path / "out" / f"{name}.csv").exists()
 
@@ -399,3 +406,27 @@ def test_unreachable_dask_scheduler_is_one_line_within_seconds(tmp_path, address
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: --dask {address}: {message}"), proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_rare_event_bounds_over_units_not_key_lives():
+    """No event in n units bounds P at 1 - 0.05^(1/n) however many key lives
+    each unit held; the units needed for 1e-5 are the least n that do."""
+    zero = replicate.rare_event([0.0] * 30, [1000.0] * 30, 1e-5)
+    many = replicate.rare_event([0.0] * 30, [1e6] * 30, 1e-5)
+    assert zero["upper95"] == many["upper95"] == pytest.approx(1 - 0.05 ** (1 / 30))
+    assert zero["verdict"] == "open" and zero["p_low"] == 0.0
+    n = zero["units_needed"]
+    assert replicate.clopper_pearson_upper(0, n) < 1e-5 <= replicate.clopper_pearson_upper(0, n - 1)
+    assert zero["key_lives_needed"] == n * 1000.0
+    assert replicate.rare_event([0.0] * 30, [10.0] * 30, 0.2)["verdict"] == "bounded"
+
+
+def test_rare_event_interval_stays_within_zero_and_one():
+    for fractions in ([0.0] * 9 + [1.0], [0.0, 0.9, 1.0, 1.0], [1e-4, 0.0, 0.0, 2e-4, 0.0]):
+        got = replicate.rare_event(fractions, [100.0] * len(fractions), 1e-5)
+        assert 0.0 <= got["p_low"] <= got["p_mean"] <= got["p_high"] <= 1.0, got
+        assert got["units_needed"] is None
+    above = replicate.rare_event([0.2, 0.3, 0.25, 0.22], [100.0] * 4, 1e-5)
+    assert above["verdict"] == "above"
+    # Clustered drops: fractions vary far more than independent key lives would.
+    assert replicate.rare_event([0.0] * 9 + [1.0], [100.0] * 10, 1e-5)["design_effect"] > 10
