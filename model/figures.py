@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import atomic, questions, replicate, replicated  # noqa: E402
+from . import atomic, questions, replicate, replicated, sensitivity  # noqa: E402
 from .calibration import load_costs, parse_what_if  # noqa: E402
 from .sim.costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
@@ -130,7 +130,8 @@ def absent(ax, what: str) -> None:
 
 
 def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5), sharey=True)
+    fig, (*axes, ref_ax) = plt.subplots(1, 3, figsize=(14, 5))
+    axes[1].sharey(axes[0])
     calls = a.measured.get("callcost")
     model = a.simulated["service_time"]
     threads = sorted(set(calls["threads"])) if calls is not None else [1]
@@ -154,13 +155,40 @@ def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             ax.set_xlabel("request size (bytes)")
             ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("time per call (ns)")
+    draw_q1_openssl(ref_ax, a)
     if calls is not None:
         # Below the panels: inside, the curves leave no corner free at every size.
         fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2,
-                   fontsize=7, bbox_to_anchor=(0.5, 0.06), frameon=False)
-        fig.subplots_adjust(bottom=0.27)
-    fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall")
+                   fontsize=7, bbox_to_anchor=(0.36, 0.06), frameon=False)
+        fig.subplots_adjust(bottom=0.27, wspace=0.3)
+    fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall, and both "
+                 "against openssl's ChaCha20")
     return save(fig, "q1_cost_per_call", a, effort, out)
+
+
+def draw_q1_openssl(ax, a: Answer) -> None:
+    """One thread's bytes/s as a fraction of openssl's ChaCha20 at each size."""
+    ref = a.measured.get("vs_openssl")
+    if ref is None:
+        absent(ax, "data/host/chacha20.csv")
+        return
+    for mode, style in (("vdso", "o-"), ("syscall", "s-")):
+        ax.plot(ref["size_bytes"], ref[f"{mode}_fraction"], style,
+                label=f"{mode} (callcost, 1 thread)")
+        for x, y in zip(ref["size_bytes"], ref[f"{mode}_fraction"]):
+            ax.annotate(f"{y:.2g}", (x, y), xytext=(0, 5), textcoords="offset points",
+                        ha="center", fontsize=6)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.text(ref["size_bytes"].iloc[-1], 1.05, "openssl's rate", ha="right", va="bottom",
+            fontsize=7)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("request size (bytes)")
+    ax.set_ylabel("bytes/s as a fraction of openssl's\n(openssl speed -evp chacha20, "
+                  "1 thread)")
+    ax.set_title(f"against {a.values.get('openssl', 'openssl')}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
 
 
 # Q2's designs lie on top of each other where they hold the same memory:
@@ -340,6 +368,48 @@ def draw_q3_measured(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     return save(fig, "q3_measured_drops", a, effort, out)
 
 
+def draw_q3_tornado(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    """model.sensitivity's one-at-a-time ends as a tornado, one panel per
+    number; nothing where the effort did not run it."""
+    result = a.simulated.get("sensitivity")
+    if result is None:
+        return []
+    oat, ranking = result.oat, result.ranking
+    fig, axes = plt.subplots(1, len(sensitivity.METRICS), figsize=(12, 1.6 + 0.45 * len(ranking)),
+                             sharey=True)
+    y = np.arange(len(ranking))[::-1]
+    # Colour, legend and where the end's value is written (below, above).
+    ends = {"low": ("#9ecae1", "low end", -10), "high": ("#e6550d", "high end", 5)}
+    for ax, (metric, name) in zip(axes, sensitivity.METRICS):
+        mine = oat[oat["metric"] == metric]
+        base = float(mine[mine["end"] == "base"]["mean"].iloc[0])
+        for yi, assumption in zip(y, ranking):
+            rows = mine[mine["assumption"] == assumption].set_index("end")
+            for end, (colour, label, dy) in ends.items():
+                r = rows.loc[end]
+                ax.barh(yi, r["mean"] - base, left=base, height=0.6, color=colour,
+                        label=label if yi == y[0] else None)
+                ax.errorbar(r["mean"], yi, xerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]],
+                            fmt="none", ecolor="k", elinewidth=0.7, capsize=2)
+                ax.annotate(r["value"], (r["mean"], yi), xytext=(0, dy),
+                            textcoords="offset points", ha="center", fontsize=6)
+        ax.axvline(base, color="k", lw=0.8)
+        ax.set_xlim(0, max(mine["high"].max() * 1.15, 1e-9))
+        ax.set_xlabel(f"{name}\n(line: the scenario's values, {base:.3g})")
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_ylim(-0.7, len(ranking) - 0.3)
+    axes[0].set_yticks(y, ranking, fontsize=8)
+    axes[0].legend(fontsize=7, loc="lower right")
+    skipped = "; ".join(f"{r.assumption} ({r.why})" for r in result.skipped.itertuples())
+    fig.suptitle(f"Q3 sensitivity: '{result.scenario.name}' at a "
+                 f"{a.values['sensitivity_peak']} spike peak (the sweep's lowest with a "
+                 f"drop), {BASELINE}; mean and 95% bootstrap CI over "
+                 f"{result.replications} replications per end", fontsize=10)
+    fig.subplots_adjust(left=0.2, wspace=0.08)
+    return save(fig, "q3_tornado", a, effort, out,
+                note=f"not varied: {skipped}" if skipped else "")
+
+
 def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     runs = a.simulated["fork"]
     panels = (("key_bytes_swappable_max", "key bytes in swappable memory, max"),
@@ -430,7 +500,7 @@ def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 
 
 DRAW = {"Q1": (draw_q1,), "Q2": (draw_q2,),
-        "Q3": (draw_q3_claim, draw_q3_scenarios, draw_q3_measured),
+        "Q3": (draw_q3_claim, draw_q3_scenarios, draw_q3_measured, draw_q3_tornado),
         "Q4": (draw_q4,), "Q5": (draw_q5,), "Q6": (draw_q6,)}
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, codehash, replicate, replicated
+from . import atomic, codehash, replicate, replicated, sensitivity
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
 from .scenario import load
@@ -45,6 +45,10 @@ class Effort:
     claim_replications: int | None = None
     claim_points: tuple | None = None           # spike peaks, as in the file
     claim_designs: tuple | None = None
+    # model.sensitivity at the claim sweep's lowest peak with a drop: its
+    # replications per point (None: not run) and the factorial's size.
+    sensitivity_replications: int | None = None
+    sensitivity_factorial: int = 3
 
     def scenario_overrides(self) -> dict:
         return {"run.duration_s": self.scenario_duration_s} if self.scenario_duration_s \
@@ -60,6 +64,9 @@ class Effort:
                 f"{self.replications} replications per scenario and design; sweep "
                 f"{CLAIM_SWEEP}: {points}, {claim}"
                 + (f", designs {', '.join(self.claim_designs)}" if self.claim_designs else "")
+                + (f"; sensitivity {self.sensitivity_replications} replications per point, "
+                   f"factorial of {self.sensitivity_factorial}"
+                   if self.sensitivity_replications else "")
                 + f"; Q2 threads {', '.join(f'{t:,}' for t in self.threads_grid)}")
 
 
@@ -78,7 +85,7 @@ EFFORTS = {
     # claim sweep exactly as model/sweeps/q3-pressure.toml says.
     "full": Effort("full", 30, (1, 10, 100, 1_000, 10_000, 100_000),
                    ("server", "spikes", "leak", "container"),
-                   workers=replicated.default_workers()),
+                   workers=replicated.default_workers(), sensitivity_replications=10),
 }
 
 
@@ -172,6 +179,12 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
         a.notes.append("data/host/selftest_agreement.csv is absent: no peer check shown.")
     else:
         a.measured["selftest_agreement"] = agree
+    openssl = a.sources.read("host/chacha20.csv", ("openssl", "size_bytes", "bytes_per_s"))
+    if openssl is None:
+        a.notes.append("data/host/chacha20.csv is absent: no openssl reference.")
+    elif "callcost" in a.measured:
+        a.measured["vs_openssl"] = _vs_openssl(a.measured["callcost"], openssl)
+        a.values["openssl"] = str(openssl["openssl"].iloc[0])
     reseed = a.sources.read("host/reseed.csv", ("state", "ns_per_call"))
     if reseed is not None:
         a.measured["reseed"] = _mean_ci(reseed, ["state"], "ns_per_call")
@@ -184,6 +197,28 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
                                         columns=["parameter", "value", "source"])
     a.notes.append("model service times: " + _costs_note(costs))
     return a
+
+
+def _vs_openssl(callcost: pd.DataFrame, openssl: pd.DataFrame) -> pd.DataFrame:
+    """Per request size: one thread's bytes/s through the vDSO and the
+    syscall (size / mean ns per call) as a fraction of openssl's ChaCha20
+    (`openssl speed -evp chacha20`, one EVP call per buffer of that size, one
+    thread): how close each gets to what this CPU can do.  openssl's rate is
+    the mean over its runs, with the runs' range."""
+    one = callcost[callcost["threads"] == callcost["threads"].min()]
+    ns = one.pivot_table(index="size_bytes", columns="mode", values="mean")
+    ref = openssl.groupby("size_bytes")["bytes_per_s"].agg(["mean", "min", "max", "count"])
+    rows = []
+    for size in sorted(set(ns.index) & set(ref.index)):
+        row = {"size_bytes": int(size), "openssl_bytes_per_s": ref.loc[size, "mean"],
+               "openssl_min": ref.loc[size, "min"], "openssl_max": ref.loc[size, "max"],
+               "openssl_runs": int(ref.loc[size, "count"])}
+        for mode in ("vdso", "syscall"):
+            rate = size / ns.loc[size, mode] * 1e9 if mode in ns else math.nan
+            row[f"{mode}_bytes_per_s"] = rate
+            row[f"{mode}_fraction"] = rate / ref.loc[size, "mean"]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # -- Q2 ---------------------------------------------------------------------
@@ -306,6 +341,8 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a.simulated["claim"] = claim_table(sweep[sweep["design"] == BASELINE])
     a.values.update(claim_crossing(a.simulated["claim"]))
     spec = claim_spec(effort)
+    if effort.sensitivity_replications:
+        _sensitivity(a, effort, spec, costs)
     a.notes.append(f"pressure level: model/sweeps/{CLAIM_SWEEP}.toml, the '{spec.scenario.name}'"
                    f" scenario ({spec.scenario.value('machine.ram_bytes') / 2**20:.0f} MiB RAM) "
                    f"with its other work's anon spike peak raised (MiB), runs of "
@@ -327,6 +364,22 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
             a.measured["holder_outcome"] = (m.groupby(keys + ["total_over_limit", "holder"])
                                             .size().rename("runs").reset_index())
     return a
+
+
+def _sensitivity(a: Answer, effort: Effort, spec, costs) -> None:
+    """model.sensitivity where drops begin: the claim sweep's scenario at its
+    lowest peak where a replication dropped a state."""
+    claim = a.simulated["claim"]
+    dropping = claim[claim["units_dropped"] > 0]["pressure"]
+    if not len(dropping):
+        a.notes.append("sensitivity not run: no peak of the claim sweep dropped a state")
+        return
+    peak = f"{dropping.min():g} MiB"
+    scenario = spec.scenario.with_overrides({CLAIM_KEY: peak})
+    a.simulated["sensitivity"] = sensitivity.run(
+        scenario, effort.sensitivity_replications, effort.sensitivity_factorial,
+        effort.workers, costs, SWEEPS)
+    a.values["sensitivity_peak"] = peak
 
 
 def claim_table(sweep: pd.DataFrame) -> pd.DataFrame:

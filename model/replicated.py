@@ -27,12 +27,12 @@ from .sweep import RESULTS, SweepSpec, run_sweep
 CONFIDENCE = replicate.CONFIDENCE
 
 
-def spec(name: str, scenario: str, designs: tuple | None = None, replications: int = 5,
+def spec(name: str, scenario, designs: tuple | None = None, replications: int = 5,
          overrides: dict | None = None, grid: dict | None = None) -> SweepSpec:
-    """A sweep: `scenario` with fixed `overrides`, a factorial `grid`, every
-    point run `replications` times per design (no stopping rule; default:
-    every design)."""
-    base = load(scenario)
+    """A sweep: `scenario` (a name, or a Scenario) with fixed `overrides`, a
+    factorial `grid`, every point run `replications` times per design (no
+    stopping rule; default: every design)."""
+    base = load(scenario) if isinstance(scenario, str) else scenario
     if overrides:
         base = base.with_overrides(overrides)
     return SweepSpec(name=name, description=f"model.questions: {name}", scenario=base,

@@ -241,6 +241,7 @@ def section_q1(r: Report, a: Answer) -> None:
             lines.append(f"{'CI95':<7}{name:<{LABEL_WIDTH - 7}}{num(sys_['ci_half'])}"
                          f"{'':10}{num(vd['ci_half'])}")
         r.table(lines)
+    openssl_section(r, a)
     agree = a.measured.get("selftest_agreement")
     if agree is not None:
         lines = ["Measured: data/host/selftest_agreement.csv: the kernel's selftest",
@@ -270,6 +271,41 @@ def section_q1(r: Report, a: Answer) -> None:
                      f"{num(row['syscall_ns'], 12)}{num(row['reseed_ns'], 12)}")
     r.table(lines)
     notes(r, a)
+
+
+def openssl_section(r: Report, a: Answer) -> None:
+    """The vDSO's and the syscall's bytes/s against openssl's ChaCha20."""
+    ref = a.measured.get("vs_openssl")
+    if ref is None or not len(ref):
+        return
+    big = ref.iloc[-1]
+    r.prose(f"Against the CPU's best: at {int(big['size_bytes']):,} B one thread gets "
+            f"{big['vdso_fraction']:.2f} of openssl's ChaCha20 rate "
+            f"({a.values['openssl']}, `openssl speed -evp chacha20`) through the vDSO and "
+            f"{big['syscall_fraction']:.2f} through the syscall. At "
+            f"{int(ref.iloc[0]['size_bytes'])} B the vDSO gets "
+            f"{ref.iloc[0]['vdso_fraction']:.2f} of it and the syscall "
+            f"{ref.iloc[0]['syscall_fraction']:.3f}"
+            + (f" (above 1: one EVP call of openssl takes {_ns(ref.iloc[0], 'openssl'):.1f} "
+               f"ns there, one vDSO call {_ns(ref.iloc[0], 'vdso'):.1f} ns)."
+               if ref.iloc[0]["vdso_fraction"] > 1 else "."))
+    lines = ["Measured: data/host/chacha20.csv against data/host/callcost.csv (1 thread),",
+             "MB/s (10^6 bytes); openssl: mean [min, max] over its runs; fraction: of",
+             "openssl's mean", "",
+             f"{'size B':>8}{'openssl':>10}{'[min':>9}{'max]':>9}{'vdso':>10}{'syscall':>10}"
+             f"{'vdso/ossl':>11}{'sys/ossl':>10}"]
+    for _, row in ref.iterrows():
+        lines.append(f"{int(row['size_bytes']):>8}{num(row['openssl_bytes_per_s'] / 1e6, 10)}"
+                     f"{num(row['openssl_min'] / 1e6, 9)}{num(row['openssl_max'] / 1e6, 9)}"
+                     f"{num(row['vdso_bytes_per_s'] / 1e6, 10)}"
+                     f"{num(row['syscall_bytes_per_s'] / 1e6, 10)}"
+                     f"{num(row['vdso_fraction'], 11)}{num(row['syscall_fraction'], 10)}")
+    r.table(lines)
+
+
+def _ns(row, who: str) -> float:
+    """ns per call from a vs_openssl row's bytes/s."""
+    return row["size_bytes"] / row[f"{who}_bytes_per_s"] * 1e9
 
 
 def welch_p(a, b) -> float:

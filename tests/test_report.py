@@ -181,6 +181,29 @@ def test_q1_keeps_harness_runs_apart_and_reports_their_spread(tmp_path):
     assert "vdso 20.5 to 30.5 ns, syscall 400.5 to 600.5 ns" in " ".join(r.render().split())
 
 
+def test_q1_against_openssl_is_bytes_per_s_over_openssls(tmp_path):
+    """vDSO and syscall bytes/s (size / ns per call) over openssl's mean
+    bytes/s at the same size, one thread; sizes openssl did not run are left out."""
+    (tmp_path / "host").mkdir()
+    calls = [{**PROVENANCE, "mode": mode, "size_bytes": size, "threads": threads, "thread": 0,
+              "sample": sample, "calls": 1000, "ns_per_call": ns * threads}
+             for mode, ns in (("vdso", 50.0), ("syscall", 500.0)) for size in (4, 4096)
+             for threads in (1, 2) for sample in (0, 1)]
+    pd.DataFrame(calls).to_csv(tmp_path / "host" / "callcost.csv", index=False)
+    openssl = [{**PROVENANCE, "openssl": "OpenSSL-test", "size_bytes": 4096, "run": run,
+                "bytes_per_s": rate} for run, rate in ((0, 4e9), (1, 6e9))]
+    pd.DataFrame(openssl).to_csv(tmp_path / "host" / "chacha20.csv", index=False)
+    a = questions.q1(TINY, Sources(data_dir=tmp_path),
+                     costs=load_costs(what_if=TEST_WHAT_IF, data_dir=tmp_path))
+    ref = a.measured["vs_openssl"].set_index("size_bytes")
+    assert list(ref.index) == [4096]
+    assert close(ref.loc[4096, "vdso_fraction"], 4096 / 50e-9 / 5e9)
+    assert close(ref.loc[4096, "syscall_fraction"], 4096 / 500e-9 / 5e9)
+    r = report.Report()
+    report.section_q1(r, a)
+    assert "4,096 B one thread gets 16.38 of openssl's" in " ".join(r.render().split())
+
+
 def test_stars_follow_the_test(built, study):
     """syscall's CPU time is far above droppable's on the same seeds: starred."""
     line = next(l for l in built.render().splitlines() if l.startswith("Amean  cpu-getrandom"))
