@@ -430,3 +430,44 @@ def test_rare_event_interval_stays_within_zero_and_one():
     assert above["verdict"] == "above"
     # Clustered drops: fractions vary far more than independent key lives would.
     assert replicate.rare_event([0.0] * 9 + [1.0], [100.0] * 10, 1e-5)["design_effect"] > 10
+
+
+def test_every_assumption_has_a_plausible_range_the_scenarios_accept():
+    from model import sensitivity
+    from model.scenario import load
+    names = sensitivity.assumptions()
+    assert "pressure.anon_hot_fraction" in names and "workload.calls_per_s" in names
+    assert set(names) <= set(sensitivity.RANGES)
+    for name in names:
+        r = sensitivity.RANGES[name]
+        for end in (r.low, r.high):
+            load("spikes").with_overrides({name: end})     # raises if out of bounds
+
+
+def test_sensitivity_varies_each_applicable_assumption_at_both_ends(tmp_path):
+    from model import sensitivity
+    from model.scenario import load
+    sc = load("spikes", {"run.duration_s": 20, "workload.processes": 1,
+                         "workload.threads_per_process": 4})
+    s = sensitivity.run(sc, replications=2, factorial=2, out_root=tmp_path)
+    skipped = set(s.skipped["assumption"])
+    assert {"pressure.leak_start_max_s", "workload.heap_hot_fraction"} <= skipped
+    varied = set(sensitivity.assumptions()) - skipped
+    assert set(s.ranking) == varied
+    assert len(s.oat) == (1 + 2 * len(varied)) * len(sensitivity.METRICS)
+    assert (s.oat["n"] == 2).all()
+    assert set(s.oat[s.oat["assumption"] != ""]["end"]) == {"low", "high"}
+    assert "not varied: pressure.leak_start_max_s: no leak" in sensitivity.text(s)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "pressure.nonsense=1"], "nonsense"),
+    (["--set", "novalue"], "expected KEY=VALUE"),
+    (["--replications", "1"], "--replications 1"),
+])
+def test_sensitivity_cli_bad_input_is_one_line(tmp_path, args, message):
+    proc = subprocess.run([sys.executable, "-m", "model", "sensitivity", "spikes", *args,
+                           "--out", str(tmp_path / "s")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
