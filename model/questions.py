@@ -80,7 +80,7 @@ EFFORTS = {
     "study": Effort("study", 5, (1, 10, 100, 1_000, 10_000, 100_000),
                     ("server", "spikes", "leak", "container"),
                     workers=replicated.default_workers(), claim_replications=5,
-                    claim_designs=(BASELINE,)),
+                    claim_designs=(BASELINE,), sensitivity_replications=5),
     # `python -m model study --full` / the notebooks with QUICK=False: the
     # claim sweep exactly as model/sweeps/q3-pressure.toml says.
     "full": Effort("full", 30, (1, 10, 100, 1_000, 10_000, 100_000),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, questions, replicated
+from . import atomic, questions, replicated, sensitivity
 from .datafiles import model_commit
 from .questions import KEY_LIFE_CLAIM, Answer
 from .sim.designs import BASELINE, DESIGNS, groups
@@ -370,6 +370,7 @@ def section_q2(r: Report, a: Answer) -> None:
 def section_q3(r: Report, a: Answer) -> None:
     r.heading("Q3 Memory pressure")
     claim_section(r, a)
+    sensitivity_section(r, a)
     sweep = a.simulated["pressure_runs"]
     if sweep["design"].nunique() > 1:
         for metric, label in questions.Q3_HEADLINES:
@@ -467,6 +468,44 @@ def claim_section(r: Report, a: Answer) -> None:
                      f"{'-' if math.isnan(needed) else f'{needed:,.0f}':>9}"
                      f"{num(row['oom_kills_mean'], 7)}")
     r.table(lines)
+
+
+def sensitivity_section(r: Report, a: Answer) -> None:
+    """model.sensitivity's one-at-a-time table, in 80 columns."""
+    s = a.simulated.get("sensitivity")
+    if s is None:
+        return
+    oat = s.oat
+    lines = [f"Simulated: sensitivity at a {a.values['sensitivity_peak']} spike peak, the "
+             "sweep's lowest with", f"a drop; {BASELINE} design, mean of {s.replications} "
+             "replications per end, the same seeds", "at every end; assumptions by how far "
+             "their plausible range", "(model.sensitivity.RANGES) moves P", ""]
+    for metric, name in sensitivity.METRICS:
+        base = oat[(oat["end"] == "base") & (oat["metric"] == metric)]["mean"].iloc[0]
+        lines += [f"{name}: {num(base, 9).strip()} at the scenario's values",
+                  f"  {'assumption':<30}{'low end':>10}{'mean':>10}{'high end':>12}"
+                  f"{'mean':>10}"]
+        for assumption in s.ranking:
+            g = oat[(oat["assumption"] == assumption)
+                    & (oat["metric"] == metric)].set_index("end")
+            lines.append(f"  {assumption:<30}{g.loc['low', 'value']:>10}"
+                         f"{num(g.loc['low', 'mean'], 10)}{g.loc['high', 'value']:>12}"
+                         f"{num(g.loc['high', 'mean'], 10)}")
+        lines.append("")
+    lines += textwrap.wrap("not varied: " + "; ".join(
+        f"{row.assumption} ({row.why})" for row in s.skipped.itertuples()), TABLE_COLUMNS) \
+        if len(s.skipped) else []
+    r.table(lines)
+    if len(s.factorial):
+        keys = list(s.factorial.columns[:s.factorial.columns.get_loc("metric")])
+        wide = s.factorial.pivot_table(index=keys, columns="metric", values="mean")
+        p = wide["p_state_dropped_in_key_life"]
+        base = oat[(oat["end"] == "base")
+                   & (oat["metric"] == "p_state_dropped_in_key_life")]["mean"].iloc[0]
+        r.prose(f"Crossed in a 2^{len(keys)} factorial ({', '.join(keys)}), their ends "
+                f"give P from {p.min():.3g} ({', '.join(p.idxmin())}) to {p.max():.3g} "
+                f"({', '.join(p.idxmax())}), against {num(base, 9).strip()} at the "
+                "scenario's values (ends in that order).")
 
 
 def section_q4(r: Report, a: Answer) -> None:
