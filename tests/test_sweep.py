@@ -471,3 +471,12 @@ def test_sensitivity_cli_bad_input_is_one_line(tmp_path, args, message):
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+def test_q3_bound_runs_what_bounds_1e5_on_q3_pressures_scenario():
+    bound, pressure = load_spec("q3-bound"), load_spec("q3-pressure")
+    assert bound.min_replications == bound.max_replications == replicate.units_to_bound(1e-5)
+    assert bound.designs == ("droppable",) and bound.base_seed == pressure.base_seed
+    assert bound.scenario == pressure.scenario
+    (key, peaks), = bound.grid
+    assert set(peaks) <= set(dict(pressure.grid)[key])
