@@ -540,9 +540,10 @@ def rare_event_text(result: SweepResult) -> str:
             hours = r.units_needed * cpu_s / 3600 if cpu_s else None
             cost = (f", about {hours:,.0f} CPU-hours" if hours and hours >= 10 else
                     f", about {hours:.2g} CPU-hours" if hours else "")
-            cost += f" at this sweep's {cpu_s:.2g} CPU-s per run" if cpu_s else ""
+            cost += (f" at this sweep's {cpu_s:.2g} s per run per worker, an upper bound "
+                     "where the CPUs were shared" if cpu_s else "")
             lines.append(head + text + f";\n{'':20}bounding it below {RARE_TARGET:g} takes "
-                         f"{r.units_needed:,} replications without a drop "
+                         f"{int(r.units_needed):,} replications without a drop "
                          f"({r.key_lives_needed:,.0f} key lives simulated{cost})")
     return "\n".join(lines)
 
