@@ -375,7 +375,9 @@ def _sensitivity(a: Answer, effort: Effort, spec, costs) -> None:
         a.notes.append("sensitivity not run: no peak of the claim sweep dropped a state")
         return
     peak = f"{dropping.min():g} MiB"
-    scenario = spec.scenario.with_overrides({CLAIM_KEY: peak})
+    # Loaded as `python -m model sensitivity NAME --set ...` loads it, so
+    # that both find each other's runs in the run cache.
+    scenario = load(spec.scenario.name, {**dict(spec.scenario.overrides), CLAIM_KEY: peak})
     a.simulated["sensitivity"] = sensitivity.run(
         scenario, effort.sensitivity_replications, effort.sensitivity_factorial,
         effort.workers, costs, SWEEPS)
