@@ -431,13 +431,14 @@ def claim_section(r: Report, a: Answer) -> None:
                     f"bound P below {KEY_LIFE_CLAIM:g}.")
     short = claim[claim["pressure"].isin(v["claim_levels_too_short"])]
     if len(short):
+        lo_n, hi_n = int(short["n"].min()), int(short["n"].max())
         verdict += (f" At {questions.stretches(short['pressure'], grid)} no drop was seen "
-                    f"in {int(short['n'].min())}-{int(short['n'].max())} replications "
-                    f"({num(short['key_lives'].min(), 12).strip()} key lives or more), "
+                    f"in {lo_n if lo_n == hi_n else f'{lo_n}-{hi_n}'} replications "
+                    f"({short['key_lives'].min():,.0f} key lives or more), "
                     f"which bounds P only below {num(short['p_upper95'].max(), 12).strip()}: "
                     f"bounding it below {KEY_LIFE_CLAIM:g} takes "
                     f"{v['claim_units_needed']:,} replications per level, none with a drop "
-                    f"(about {num(short['key_lives_needed'].max(), 12).strip()} key lives).")
+                    f"(about {short['key_lives_needed'].max():,.0f} key lives simulated).")
     deff = claim[claim["units_dropped"] > 1]["design_effect"].dropna()
     r.prose("Ingo's claim, \"99.999% of cases won't ever be dropped\", tested as the "
             "probability that a state is dropped within its 60 s key life, per pressure "
