@@ -109,7 +109,7 @@ class Sensitivity:
     oat: pd.DataFrame                  # assumption, end, value, metric, n, mean, low, high
     factorial: pd.DataFrame            # <keys>, metric, n, mean, low, high
     skipped: pd.DataFrame              # assumption, why
-    ranking: list = field(default_factory=list)     # assumptions, largest P span first
+    ranking: list = field(default_factory=list)     # assumptions, largest spread of P first
 
 
 def label(value) -> str:
@@ -192,13 +192,17 @@ def run(scenario: Scenario, replications: int = 10, factorial: int = 3, workers:
 
 
 def _spans(oat: pd.DataFrame, assumption: str) -> tuple:
-    """|mean at the high end - mean at the low end| of each metric."""
-    ends = oat[oat["assumption"] == assumption].set_index(["metric", "end"])["mean"]
-    return tuple(abs(ends[(m, "high")] - ends[(m, "low")]) for m, _ in METRICS)
+    """Per metric, how far the assumption's range moves it: the spread of
+    the means at its low end, at the scenario's value and at its high end
+    (both ends may fall on the same side: where a few MiB move the band of
+    drops, either end can leave it)."""
+    mine = oat[oat["assumption"].isin([assumption, ""])]
+    spread = mine.groupby("metric")["mean"].agg(lambda x: x.max() - x.min())
+    return tuple(float(spread[m]) for m, _ in METRICS)
 
 
 def _rank(oat: pd.DataFrame) -> list[str]:
-    """Assumptions by how far their ends move P, then the reseed cost."""
+    """Assumptions by how far they move P, then the reseed cost."""
     names = sorted(set(oat["assumption"]) - {""})
     return sorted(names, key=lambda a: tuple(-x for x in _spans(oat, a)))
 

@@ -481,3 +481,16 @@ def test_q3_bound_runs_what_bounds_1e5_on_q3_pressures_scenario():
     assert bound.scenario == pressure.scenario
     (key, peaks), = bound.grid
     assert set(peaks) <= set(dict(pressure.grid)[key])
+
+
+def test_sensitivity_ranks_by_how_far_either_end_moves_from_the_scenario():
+    """Both ends of x leave the band of drops (0.3 -> 0, 0.001): x moves P as
+    far as y does, though its ends lie close together."""
+    from model import sensitivity
+    rows = [{"assumption": a, "end": e, "metric": m, "mean": v}
+            for a, ends in (("", {"base": 0.3}), ("x", {"low": 0.0, "high": 0.001}),
+                            ("y", {"low": 0.1, "high": 0.35}), ("z", {"low": 0.3, "high": 0.31}))
+            for e, v in ends.items() for m, _ in sensitivity.METRICS]
+    oat = pd.DataFrame(rows)
+    assert sensitivity._rank(oat) == ["x", "y", "z"]
+    assert sensitivity._spans(oat, "x")[0] == pytest.approx(0.3)
