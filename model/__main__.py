@@ -8,6 +8,8 @@ COMMANDS = {
     "run": ("model.cli", "run_main", "run one scenario for some or all designs"),
     "study": ("model.cli", "study_main", "run the default study, then figures and report"),
     "sweep": ("model.sweep", "main", "a grid of scenarios x designs x replications"),
+    "sensitivity": ("model.sensitivity", "main",
+                    "vary each assumption over its plausible range: P(drop), reseed cost"),
     "validate": ("model.validate", "main", "predict held-out measurements, print the error"),
     "figures": ("model.figures", "main", "regenerate every figure"),
     "report": ("model.report", "main", "write the plain-text report"),
@@ -16,7 +18,7 @@ COMMANDS = {
 
 def usage() -> str:
     lines = ["usage: python -m model COMMAND [ARGS]", "", "commands:"]
-    lines += [f"  {name:<9} {help_}" for name, (_, _, help_) in COMMANDS.items()]
+    lines += [f"  {name:<11} {help_}" for name, (_, _, help_) in COMMANDS.items()]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import atomic, questions, replicate, replicated  # noqa: E402
+from . import atomic, questions, replicate, replicated, sensitivity  # noqa: E402
 from .calibration import load_costs, parse_what_if  # noqa: E402
 from .sim.costs import Costs  # noqa: E402
 from .datafiles import REPO, model_commit  # noqa: E402
@@ -130,7 +130,8 @@ def absent(ax, what: str) -> None:
 
 
 def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5), sharey=True)
+    fig, (*axes, ref_ax) = plt.subplots(1, 3, figsize=(14, 5))
+    axes[1].sharey(axes[0])
     calls = a.measured.get("callcost")
     model = a.simulated["service_time"]
     threads = sorted(set(calls["threads"])) if calls is not None else [1]
@@ -154,13 +155,40 @@ def draw_q1(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             ax.set_xlabel("request size (bytes)")
             ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("time per call (ns)")
+    draw_q1_openssl(ref_ax, a)
     if calls is not None:
         # Below the panels: inside, the curves leave no corner free at every size.
         fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2,
-                   fontsize=7, bbox_to_anchor=(0.5, 0.06), frameon=False)
-        fig.subplots_adjust(bottom=0.27)
-    fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall")
+                   fontsize=7, bbox_to_anchor=(0.36, 0.06), frameon=False)
+        fig.subplots_adjust(bottom=0.27, wspace=0.3)
+    fig.suptitle("Q1: getrandom() cost per call, vDSO against the syscall, and both "
+                 "against openssl's ChaCha20")
     return save(fig, "q1_cost_per_call", a, effort, out)
+
+
+def draw_q1_openssl(ax, a: Answer) -> None:
+    """One thread's bytes/s as a fraction of openssl's ChaCha20 at each size."""
+    ref = a.measured.get("vs_openssl")
+    if ref is None:
+        absent(ax, "data/host/chacha20.csv")
+        return
+    for mode, style in (("vdso", "o-"), ("syscall", "s-")):
+        ax.plot(ref["size_bytes"], ref[f"{mode}_fraction"], style,
+                label=f"{mode} (callcost, 1 thread)")
+        for x, y in zip(ref["size_bytes"], ref[f"{mode}_fraction"]):
+            ax.annotate(f"{y:.2g}", (x, y), xytext=(0, 5), textcoords="offset points",
+                        ha="center", fontsize=6)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.text(ref["size_bytes"].iloc[-1], 1.05, "openssl's rate", ha="right", va="bottom",
+            fontsize=7)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("request size (bytes)")
+    ax.set_ylabel("bytes/s as a fraction of openssl's\n(openssl speed -evp chacha20, "
+                  "1 thread)")
+    ax.set_title(f"against {a.values.get('openssl', 'openssl')}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
 
 
 # Q2's designs lie on top of each other where they hold the same memory:
@@ -214,15 +242,18 @@ def draw_q2(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     claim = a.simulated["claim"]
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    seen = claim[claim["key_lives_dropped"] > 0]
-    none = claim[claim["key_lives_dropped"] == 0]
-    low = np.maximum(seen["p_mean"] - seen["p_ci_half"], seen["p_mean"] * 1e-3)
+    seen = claim[claim["units_dropped"] > 0]
+    none = claim[claim["units_dropped"] == 0]
+    # A log axis has no 0: an interval reaching 0 is drawn to 1e-3 of its mean.
+    low = np.maximum(seen["p_low"], seen["p_mean"] * 1e-3)
     colour = DESIGNS[BASELINE].colour
     ax.errorbar(seen["pressure"], seen["p_mean"],
-                yerr=[seen["p_mean"] - low, seen["p_ci_half"]], fmt="o", color=colour,
-                capsize=3, label=f"{BASELINE}: mean over replications, 95% t-interval")
+                yerr=[seen["p_mean"] - low, seen["p_high"] - seen["p_mean"]], fmt="o",
+                color=colour, capsize=3,
+                label=f"{BASELINE}: mean over replications, 95% bootstrap interval over them")
     ax.plot(none["pressure"], none["p_upper95"], "v", color=colour, mfc="none",
-            label="no drop seen: 95% upper bound (Clopper-Pearson, pooled key lives)")
+            label="no drop in any replication: P below this (one-sided 95%, "
+                  "Clopper-Pearson over replications)")
     # One label per stretch of neighbouring levels with the same kills: a
     # label per level overlaps its neighbours where levels are dense.
     rows = list(claim.sort_values("pressure").itertuples())
@@ -232,7 +263,7 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
             continue
         first, start = rows[start], i + 1
         if row.oom_kills_mean > 0:
-            y = first.p_mean if first.key_lives_dropped > 0 else first.p_upper95
+            y = first.p_mean if first.units_dropped > 0 else first.p_upper95
             where = (f"{first.pressure:g} MiB" if first is row
                      else f"{first.pressure:g}-{row.pressure:g} MiB")
             ax.annotate(f"{row.oom_kills_mean:.2g} OOM kills/run ({where})",
@@ -241,6 +272,12 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     ax.axhline(KEY_LIFE_CLAIM, color="k", ls="--", lw=1)
     ax.text(claim["pressure"].min(), KEY_LIFE_CLAIM * 1.3,
             "Ingo: 99.999% never dropped (P = 1e-5)", fontsize=8)
+    needed = a.values.get("claim_units_needed")
+    if needed:
+        ax.text(claim["pressure"].min(), KEY_LIFE_CLAIM / 2.2,
+                f"bounding it below 1e-5 where nothing dropped takes {needed:,} "
+                "replications\nwithout a drop per level (key lives within one share "
+                "its spikes)", fontsize=7, va="top")
     ax.set_yscale("log")
     ax.set_ylim(min(1e-7, KEY_LIFE_CLAIM / 10), 1.5)
     ax.set_xlabel("pressure: spike peak of the other work's anon memory (MiB), "
@@ -252,43 +289,27 @@ def draw_q3_claim(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
     return save(fig, "q3_claim", a, effort, out)
 
 
-def crossing_text(values: dict, claim=None) -> str:
-    """Where P(drop in key life) passes 1e-5; with the claim table, at which
-    peaks its CI is above it, and whether higher peaks drop nothing because
-    the OOM killer comes first (so that the crossing is not read as "from
-    there on")."""
+def crossing_text(values: dict, claim) -> str:
+    """Where P(drop in key life) passes 1e-5, where its interval is above it,
+    where the data bound it below, and whether higher peaks drop nothing
+    because the OOM killer comes first (so that the crossing is not read as
+    "from there on")."""
     lo, hi = values["pressure_range"]
-    at, sure = values["claim_crossed_at"], values["claim_crossed_ci_at"]
-    if at is None:
-        return f"1e-5 not crossed in the range studied ({lo:g}-{hi:g} MiB)"
-    text = f"1e-5 crossed at a {at:g} MiB peak"
-    if claim is None:
-        return text + (f" (CI above it first at {sure:g} MiB)" if sure is not None
-                       else " (CI not above it)")
-    claim = claim.sort_values("pressure")
     grid = list(claim["pressure"])
-    above = claim[claim["p_mean"] - claim["p_ci_half"] > KEY_LIFE_CLAIM]["pressure"]
-    text += f", CI above it at {stretches(above, grid)}" if len(above) else \
-        ", CI not above it"
-    beyond = claim[claim["pressure"] > claim[claim["key_lives_dropped"] > 0]["pressure"].max()]
-    if len(beyond) and (beyond["key_lives_dropped"] == 0).all() \
-            and (beyond["oom_kills_mean"] > 0).all():
-        text += (f";\nat {stretches(beyond['pressure'], grid)} no state is dropped: "
-                 "the OOM killer acts first")
+    at = values["claim_crossed_at"]
+    if at is None:
+        text = f"mean P below 1e-5 at every peak ({lo:g}-{hi:g} MiB)"
+    else:
+        above = values["claim_levels_above"]
+        text = f"1e-5 crossed at a {at:g} MiB peak" + (
+            f", CI above it at {questions.stretches(above, grid)}" if above
+            else ", CI not above it")
+    if values["claim_levels_bounded"]:
+        text += f"; bounded below it at {questions.stretches(values['claim_levels_bounded'], grid)}"
+    if values["claim_levels_oom_first"]:
+        text += (f";\nat {questions.stretches(values['claim_levels_oom_first'], grid)} no "
+                 "state is dropped: the OOM killer acts first")
     return text
-
-
-def stretches(levels, grid: list) -> str:
-    """Levels as runs of neighbouring grid levels: '3040-3056, 3072 MiB'."""
-    index = sorted(grid.index(level) for level in levels)
-    runs = [[index[0], index[0]]]
-    for i in index[1:]:
-        if i == runs[-1][1] + 1:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    return ", ".join(f"{grid[a]:g}" if a == b else f"{grid[a]:g}-{grid[b]:g}"
-                     for a, b in runs) + " MiB"
 
 
 def draw_q3_scenarios(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
@@ -334,14 +355,59 @@ def draw_q3_measured(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
         keys = [c for c in ("kind", "touch", "limit_mib", "droppable_mib") if c in drops.columns]
         for key, g in drops.groupby(keys):
             label = ", ".join(f"{k}={v}" for k, v in zip(keys, key))
-            ax.errorbar(g["total_over_limit"], g["mean"], yerr=g["ci_half"], fmt="o-",
+            ax.errorbar(g["total_over_limit"], g["mean"],
+                        yerr=[g["mean"] - g["low"], g["high"] - g["mean"]], fmt="o-",
                         ms=3, capsize=2, label=label, lw=0.8)
         ax.set_xlabel("(droppable region + hog) / memcg limit")
-        ax.set_ylabel("fraction of droppable pages read back as zero")
+        ax.set_ylabel("fraction of droppable pages read back as zero\n"
+                      "(mean, 95% t-interval over runs cut to [0, 1])")
+        ax.set_ylim(-0.03, 1.03)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=6, ncol=2)
     ax.set_title("Q3 measured: droppable pages lost under memcg pressure (this kernel)")
     return save(fig, "q3_measured_drops", a, effort, out)
+
+
+def draw_q3_tornado(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
+    """model.sensitivity's one-at-a-time ends as a tornado, one panel per
+    number; nothing where the effort did not run it."""
+    result = a.simulated.get("sensitivity")
+    if result is None:
+        return []
+    oat, ranking = result.oat, result.ranking
+    fig, axes = plt.subplots(1, len(sensitivity.METRICS), figsize=(12, 1.6 + 0.45 * len(ranking)),
+                             sharey=True)
+    y = np.arange(len(ranking))[::-1]
+    # Colour, legend and where the end's value is written (below, above).
+    ends = {"low": ("#9ecae1", "low end", -10), "high": ("#e6550d", "high end", 5)}
+    for ax, (metric, name) in zip(axes, sensitivity.METRICS):
+        mine = oat[oat["metric"] == metric]
+        base = float(mine[mine["end"] == "base"]["mean"].iloc[0])
+        for yi, assumption in zip(y, ranking):
+            rows = mine[mine["assumption"] == assumption].set_index("end")
+            for end, (colour, label, dy) in ends.items():
+                r = rows.loc[end]
+                ax.barh(yi, r["mean"] - base, left=base, height=0.6, color=colour,
+                        label=label if yi == y[0] else None)
+                ax.errorbar(r["mean"], yi, xerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]],
+                            fmt="none", ecolor="k", elinewidth=0.7, capsize=2)
+                ax.annotate(r["value"], (r["mean"], yi), xytext=(0, dy),
+                            textcoords="offset points", ha="center", fontsize=6)
+        ax.axvline(base, color="k", lw=0.8)
+        ax.set_xlim(0, max(mine["high"].max() * 1.15, 1e-9))
+        ax.set_xlabel(f"{name}\n(line: the scenario's values, {base:.3g})")
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_ylim(-0.7, len(ranking) - 0.3)
+    axes[0].set_yticks(y, ranking, fontsize=8)
+    axes[0].legend(fontsize=7, loc="lower right")
+    skipped = "; ".join(f"{r.assumption} ({r.why})" for r in result.skipped.itertuples())
+    fig.suptitle(f"Q3 sensitivity: '{result.scenario.name}' at a "
+                 f"{a.values['sensitivity_peak']} spike peak (the sweep's lowest with a "
+                 f"drop), {BASELINE}; mean and 95% bootstrap CI over "
+                 f"{result.replications} replications per end", fontsize=10)
+    fig.subplots_adjust(left=0.2, wspace=0.08)
+    return save(fig, "q3_tornado", a, effort, out,
+                note=f"not varied: {skipped}" if skipped else "")
 
 
 def draw_q4(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
@@ -449,7 +515,7 @@ def draw_q6(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
 
 
 DRAW = {"Q1": (draw_q1,), "Q2": (draw_q2,),
-        "Q3": (draw_q3_claim, draw_q3_scenarios, draw_q3_measured),
+        "Q3": (draw_q3_claim, draw_q3_scenarios, draw_q3_measured, draw_q3_tornado),
         "Q4": (draw_q4,), "Q5": (draw_q5,), "Q6": (draw_q6,)}
 
 

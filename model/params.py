@@ -110,8 +110,12 @@ class Workload:
                                                                "one-byte states"))
     request_bytes: tuple = param(((4, 1.0),), "docs/sources.md: the kernel selftest's "
                                  "bench-single and Go's crypto/rand measure 4-byte calls")
-    # Memory the server process has besides getrandom states (anon, hot).
+    # Memory the server process has besides getrandom states (anon).
     process_rss_bytes: int = param(64 << 20, "assumption: a modest server process", maximum=BYTES)
+    # Fraction of that memory referenced between two LRU scans (it only
+    # matters with swap: without it the anon lists are not scanned).
+    heap_hot_fraction: float = param(1.0, "assumption: a server's own memory is its working "
+                                     "set", maximum=FRACTION)
     fork_per_s: float = param(0.0, "scenario choice",
                               maximum=(1e5, "assumption: a fork() takes tens of microseconds"))
     child_threads: int = param(1, "scenario choice", maximum=TASKS)
@@ -134,15 +138,31 @@ class Pressure:
                          choices=("none", "steady", "spikes", "leak"))
     anon_base_bytes: int = param(0, "scenario choice", maximum=BYTES)
     anon_peak_bytes: int = param(0, "scenario choice", maximum=BYTES)
+    # Spikes: the mean time from one spike's start to the next.  Each hog
+    # (a restart after an OOM kill is a new one) draws its own schedule from
+    # the run's seed: the first spike starts uniformly within one period of
+    # the hog's start, the idle gaps between spikes are gamma-distributed
+    # with mean spike_period_s - spike_duration_s and this coefficient of
+    # variation (0: clockwork).  model.sim.workload.Hog.
     spike_period_s: float = param(60.0, "scenario choice", minimum=1e-3)
     spike_duration_s: float = param(10.0, "scenario choice")
+    spike_gap_cv: float = param(0.5, "assumption: other work spikes about, not exactly, "
+                                "every period; between a timer (0) and independent "
+                                "arrivals (1)")
     leak_bytes_per_s: float = param(0.0, "scenario choice", maximum=BYTES)
+    # Leak: it starts uniformly within this long of the hog's start (each
+    # restarted hog draws again).
+    leak_start_max_s: float = param(60.0, "assumption: a leak starts within a minute of its "
+                                    "process; it only spreads the leaks' timing")
     # Fraction of the hog's pages referenced between two LRU scans.
     anon_hot_fraction: float = param(0.5, "assumption: half of a hog's memory is its working set",
                                      maximum=FRACTION)
     # Page cache: a hot working set, and used-once reads that stream through
     # the inactive list and keep it moving (the usual cause of steady reclaim).
     file_hot_bytes: int = param(512 << 20, "scenario choice", maximum=BYTES)
+    # Fraction of the hot page cache referenced between two LRU scans.
+    file_hot_fraction: float = param(1.0, "assumption: the hot page cache is read "
+                                     "between every two scans", maximum=FRACTION)
     file_stream_bytes_per_s: float = param(0.0, "scenario choice", maximum=BYTES)
     # The stream's pages past the limit are charged, and reclaimed for, this
     # many bytes at a time (0: page by page, as filemap_add_folio() charges

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, codehash, replicated
+from . import atomic, codehash, replicate, replicated, sensitivity
 from .calibration import load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources
 from .scenario import load
@@ -45,6 +45,10 @@ class Effort:
     claim_replications: int | None = None
     claim_points: tuple | None = None           # spike peaks, as in the file
     claim_designs: tuple | None = None
+    # model.sensitivity at the claim sweep's lowest peak with a drop: its
+    # replications per point (None: not run) and the factorial's size.
+    sensitivity_replications: int | None = None
+    sensitivity_factorial: int = 3
 
     def scenario_overrides(self) -> dict:
         return {"run.duration_s": self.scenario_duration_s} if self.scenario_duration_s \
@@ -60,6 +64,9 @@ class Effort:
                 f"{self.replications} replications per scenario and design; sweep "
                 f"{CLAIM_SWEEP}: {points}, {claim}"
                 + (f", designs {', '.join(self.claim_designs)}" if self.claim_designs else "")
+                + (f"; sensitivity {self.sensitivity_replications} replications per point, "
+                   f"factorial of {self.sensitivity_factorial}"
+                   if self.sensitivity_replications else "")
                 + f"; Q2 threads {', '.join(f'{t:,}' for t in self.threads_grid)}")
 
 
@@ -73,12 +80,12 @@ EFFORTS = {
     "study": Effort("study", 5, (1, 10, 100, 1_000, 10_000, 100_000),
                     ("server", "spikes", "leak", "container"),
                     workers=replicated.default_workers(), claim_replications=5,
-                    claim_designs=(BASELINE,)),
+                    claim_designs=(BASELINE,), sensitivity_replications=5),
     # `python -m model study --full` / the notebooks with QUICK=False: the
     # claim sweep exactly as model/sweeps/q3-pressure.toml says.
     "full": Effort("full", 30, (1, 10, 100, 1_000, 10_000, 100_000),
                    ("server", "spikes", "leak", "container"),
-                   workers=replicated.default_workers()),
+                   workers=replicated.default_workers(), sensitivity_replications=10),
 }
 
 
@@ -101,12 +108,18 @@ def _costs_note(costs) -> str:
     return "costs fitted to data/host (model.calibration; sources in the Q1 table)"
 
 
-def _mean_ci(frame: pd.DataFrame, keys: list, value: str) -> pd.DataFrame:
+def _mean_ci(frame: pd.DataFrame, keys: list, value: str,
+             support: tuple = (-math.inf, math.inf)) -> pd.DataFrame:
+    """Per group of `keys`: the mean of `value` and its 95% t-interval over
+    rows (low, high), cut to `support`: the true mean lies within the
+    support, so the cut interval covers it whenever the whole one does."""
     rows = []
     for key, g in frame.groupby(keys, sort=True):
         s = replicated.summarize(g[value])
         rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))),
-                     "n": s.n, "mean": s.mean, "ci_half": s.ci_half, "stddev": s.stddev,
+                     "n": s.n, "mean": s.mean, "ci_half": s.ci_half,
+                     "low": max(s.mean - s.ci_half, support[0]),
+                     "high": min(s.mean + s.ci_half, support[1]), "stddev": s.stddev,
                      "min": s.minimum, "max": s.maximum})
     return pd.DataFrame(rows)
 
@@ -166,6 +179,12 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
         a.notes.append("data/host/selftest_agreement.csv is absent: no peer check shown.")
     else:
         a.measured["selftest_agreement"] = agree
+    openssl = a.sources.read("host/chacha20.csv", ("openssl", "size_bytes", "bytes_per_s"))
+    if openssl is None:
+        a.notes.append("data/host/chacha20.csv is absent: no openssl reference.")
+    elif "callcost" in a.measured:
+        a.measured["vs_openssl"] = _vs_openssl(a.measured["callcost"], openssl)
+        a.values["openssl"] = str(openssl["openssl"].iloc[0])
     reseed = a.sources.read("host/reseed.csv", ("state", "ns_per_call"))
     if reseed is not None:
         a.measured["reseed"] = _mean_ci(reseed, ["state"], "ns_per_call")
@@ -178,6 +197,28 @@ def q1(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
                                         columns=["parameter", "value", "source"])
     a.notes.append("model service times: " + _costs_note(costs))
     return a
+
+
+def _vs_openssl(callcost: pd.DataFrame, openssl: pd.DataFrame) -> pd.DataFrame:
+    """Per request size: one thread's bytes/s through the vDSO and the
+    syscall (size / mean ns per call) as a fraction of openssl's ChaCha20
+    (`openssl speed -evp chacha20`, one EVP call per buffer of that size, one
+    thread): how close each gets to what this CPU can do.  openssl's rate is
+    the mean over its runs, with the runs' range."""
+    one = callcost[callcost["threads"] == callcost["threads"].min()]
+    ns = one.pivot_table(index="size_bytes", columns="mode", values="mean")
+    ref = openssl.groupby("size_bytes")["bytes_per_s"].agg(["mean", "min", "max", "count"])
+    rows = []
+    for size in sorted(set(ns.index) & set(ref.index)):
+        row = {"size_bytes": int(size), "openssl_bytes_per_s": ref.loc[size, "mean"],
+               "openssl_min": ref.loc[size, "min"], "openssl_max": ref.loc[size, "max"],
+               "openssl_runs": int(ref.loc[size, "count"])}
+        for mode in ("vdso", "syscall"):
+            rate = size / ns.loc[size, mode] * 1e9 if mode in ns else math.nan
+            row[f"{mode}_bytes_per_s"] = rate
+            row[f"{mode}_fraction"] = rate / ref.loc[size, "mean"]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # -- Q2 ---------------------------------------------------------------------
@@ -300,6 +341,8 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
     a.simulated["claim"] = claim_table(sweep[sweep["design"] == BASELINE])
     a.values.update(claim_crossing(a.simulated["claim"]))
     spec = claim_spec(effort)
+    if effort.sensitivity_replications:
+        _sensitivity(a, effort, spec, costs)
     a.notes.append(f"pressure level: model/sweeps/{CLAIM_SWEEP}.toml, the '{spec.scenario.name}'"
                    f" scenario ({spec.scenario.value('machine.ram_bytes') / 2**20:.0f} MiB RAM) "
                    f"with its other work's anon spike peak raised (MiB), runs of "
@@ -316,42 +359,89 @@ def q3(effort: Effort, sources: Sources | None = None, costs=None) -> Answer:
         keys = [c for c in ("kind", "touch", "limit_mib", "droppable_mib") if c in m.columns]
         m["total_over_limit"] = m["total_over_limit"].round(2)
         a.measured["drops"] = _mean_ci(m.dropna(subset=["drop_fraction"]),
-                                       keys + ["total_over_limit"], "drop_fraction")
+                                       keys + ["total_over_limit"], "drop_fraction", (0, 1))
         if "holder" in m.columns:
             a.measured["holder_outcome"] = (m.groupby(keys + ["total_over_limit", "holder"])
                                             .size().rename("runs").reset_index())
     return a
 
 
+def _sensitivity(a: Answer, effort: Effort, spec, costs) -> None:
+    """model.sensitivity where drops begin: the claim sweep's scenario at its
+    lowest peak where a replication dropped a state."""
+    claim = a.simulated["claim"]
+    dropping = claim[claim["units_dropped"] > 0]["pressure"]
+    if not len(dropping):
+        a.notes.append("sensitivity not run: no peak of the claim sweep dropped a state")
+        return
+    peak = f"{dropping.min():g} MiB"
+    # Loaded as `python -m model sensitivity NAME --set ...` loads it, so
+    # that both find each other's runs in the run cache.
+    scenario = load(spec.scenario.name, {**dict(spec.scenario.overrides), CLAIM_KEY: peak})
+    a.simulated["sensitivity"] = sensitivity.run(
+        scenario, effort.sensitivity_replications, effort.sensitivity_factorial,
+        effort.workers, costs, SWEEPS)
+    a.values["sensitivity_peak"] = peak
+
+
 def claim_table(sweep: pd.DataFrame) -> pd.DataFrame:
-    """Per pressure level: mean P(drop in key life) with its t-interval over
-    replications, and the pooled Clopper-Pearson upper bound."""
-    rows = []
-    for level, g in sweep.groupby("pressure"):
-        wide = g.pivot_table(index="replication", columns="metric", values="value")
-        p = replicated.summarize(wide["p_state_dropped_in_key_life"])
-        lives = float(wide["key_lives"].sum())
-        dropped = float(wide["key_lives_dropped"].sum())
-        oom = replicated.summarize(wide["oom_kills"])
-        rows.append({"pressure": level, "n": p.n, "p_mean": p.mean, "p_ci_half": p.ci_half,
-                     "key_lives": lives, "key_lives_dropped": dropped,
-                     "p_pooled": dropped / lives if lives else math.nan,
-                     "p_upper95": replicated.proportion_upper(dropped, lives),
-                     "oom_kills_mean": oom.mean})
-    return pd.DataFrame(rows)
+    """Per pressure level: P(drop in key life) with its intervals over
+    replications, the independent units (model.replicate.rare_event), and
+    what bounding it below 1e-5 would take."""
+    rare = replicate.rare_events(sweep, ["pressure"], "p_state_dropped_in_key_life",
+                                 "key_lives", KEY_LIFE_CLAIM)
+    totals = (sweep[sweep["metric"].isin(["key_lives_dropped", "oom_kills"])]
+              .pivot_table(index="pressure", columns="metric", values="value",
+                           aggfunc=["sum", "mean"]))
+    rare["key_lives_dropped"] = rare["pressure"].map(totals[("sum", "key_lives_dropped")])
+    rare["oom_kills_mean"] = rare["pressure"].map(totals[("mean", "oom_kills")])
+    return rare.rename(columns={"units": "n", "units_with_event": "units_dropped",
+                                "upper95": "p_upper95"}).astype(
+        {"units_needed": float, "key_lives_needed": float})
 
 
 def claim_crossing(claim: pd.DataFrame) -> dict:
-    """The lowest pressure at which P(drop) exceeds 1e-5, by the mean and by
-    the lower end of its interval; None where it is not crossed."""
+    """Where P(drop in key life) passes 1e-5 and where the data bound it:
+    the lowest level whose mean is above it, the levels whose whole interval
+    is above it, the levels bounded below it, and the levels where no drop
+    was seen yet too few replications ran to bound it."""
     above = claim[claim["p_mean"] > KEY_LIFE_CLAIM]
-    sure = claim[claim["p_mean"] - claim["p_ci_half"] > KEY_LIFE_CLAIM]
-    untestable = claim[(claim["key_lives_dropped"] == 0)
-                       & (claim["p_upper95"] > KEY_LIFE_CLAIM)]
+    sure = claim[claim["verdict"] == "above"]
+    bounded = claim[claim["verdict"] == "bounded"]
+    untestable = claim[(claim["units_dropped"] == 0) & (claim["verdict"] == "open")]
+    # Peaks above every drop where each run ends in an OOM kill: there the
+    # OOM killer frees memory before reclaim reaches the states.
+    dropping = claim[claim["units_dropped"] > 0]["pressure"]
+    beyond = claim[claim["pressure"] > dropping.max()] if len(dropping) else claim.iloc[:0]
+    oom_first = beyond if len(beyond) and (beyond["units_dropped"] == 0).all() \
+        and (beyond["oom_kills_mean"] > 0).all() else beyond.iloc[:0]
     return {"claim_crossed_at": float(above["pressure"].min()) if len(above) else None,
             "claim_crossed_ci_at": float(sure["pressure"].min()) if len(sure) else None,
+            "claim_levels_above": [float(x) for x in sure["pressure"]],
+            "claim_levels_bounded": [float(x) for x in bounded["pressure"]],
             "claim_levels_too_short": [float(x) for x in untestable["pressure"]],
+            "claim_units_needed": (int(untestable["units_needed"].max())
+                                   if len(untestable) else None),
+            "claim_key_lives_needed": (float(untestable["key_lives_needed"].max())
+                                       if len(untestable) else None),
+            "claim_levels_oom_first": [float(x) for x in oom_first["pressure"]],
             "pressure_range": (float(claim["pressure"].min()), float(claim["pressure"].max()))}
+
+
+def stretches(levels, grid) -> str:
+    """Levels as runs of neighbouring grid levels: '3040-3056, 3072 MiB'."""
+    grid = sorted(grid)
+    index = sorted(grid.index(level) for level in levels)
+    if not index:
+        return "no level"
+    runs = [[index[0], index[0]]]
+    for i in index[1:]:
+        if i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ", ".join(f"{grid[a]:g}" if a == b else f"{grid[a]:g}-{grid[b]:g}"
+                     for a, b in runs) + " MiB"
 
 
 # -- Q4 ---------------------------------------------------------------------

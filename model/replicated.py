@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import replicate
 from .scenario import load
@@ -28,12 +27,12 @@ from .sweep import RESULTS, SweepSpec, run_sweep
 CONFIDENCE = replicate.CONFIDENCE
 
 
-def spec(name: str, scenario: str, designs: tuple | None = None, replications: int = 5,
+def spec(name: str, scenario, designs: tuple | None = None, replications: int = 5,
          overrides: dict | None = None, grid: dict | None = None) -> SweepSpec:
-    """A sweep: `scenario` with fixed `overrides`, a factorial `grid`, every
-    point run `replications` times per design (no stopping rule; default:
-    every design)."""
-    base = load(scenario)
+    """A sweep: `scenario` (a name, or a Scenario) with fixed `overrides`, a
+    factorial `grid`, every point run `replications` times per design (no
+    stopping rule; default: every design)."""
+    base = load(scenario) if isinstance(scenario, str) else scenario
     if overrides:
         base = base.with_overrides(overrides)
     return SweepSpec(name=name, description=f"model.questions: {name}", scenario=base,
@@ -105,16 +104,3 @@ def p_values(frame: pd.DataFrame, reference: str = BASELINE) -> dict:
     paired = replicate.paired(frame, ["scenario"], reference)
     return {(r.design, r.metric): r.p_value for r in paired.itertuples()}
 
-
-def proportion_upper(successes: float, trials: float, confidence: float = CONFIDENCE) -> float:
-    """One-sided Clopper-Pearson upper bound on a proportion.
-
-    With no drop seen in N key lives this is about 3/N: the most that runs
-    of that length can rule out, which is what Ingo's 1e-5 is tested against.
-    """
-    k, n = int(round(successes)), int(round(trials))
-    if n <= 0:
-        return math.nan
-    if k >= n:
-        return 1.0
-    return float(stats.beta.ppf(confidence, k + 1, n - k))

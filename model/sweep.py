@@ -88,11 +88,16 @@ from .cliexit import check_out, exit_status
 from .progress import Progress
 from .calibration import load_costs
 from .sim.designs import BASELINE, DESIGNS
+from .sim.placement import DROP
 from .scenario import Scenario, ScenarioError, load, read_toml
 
 RESULTS = Path("results") / "sweeps"
 SWEEP_DIR = Path(__file__).parent / "sweeps"
 RUN_KEYS = ["point", "design", "replication", "seed"]
+# Ingo's claim, "99.999% of cases won't ever be dropped": P(a state is
+# dropped within its key life) against 1e-5, over replications.
+RARE_EVENT = ("p_state_dropped_in_key_life", "key_lives")
+RARE_TARGET = 1e-5
 
 
 class SweepError(ValueError):
@@ -367,8 +372,10 @@ def run_sweep(spec_or_path, workers: int = 1, dask_address: str | None = None,
         engine.close()
         bar.close()
 
-    return _finish(spec, points, grid_keys, outcomes, planned, stopped, out, version,
-                   counts, time.perf_counter() - started)
+    result = _finish(spec, points, grid_keys, outcomes, planned, stopped, out, version,
+                     counts, time.perf_counter() - started)
+    result.extra["workers"] = None if dask_address else workers
+    return result
 
 
 def _values(point: int, design: str, n: int, outcomes: dict, metric: str) -> list[float]:
@@ -490,6 +497,57 @@ def headline(result: SweepResult, metric: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def rare_event_text(result: SweepResult) -> str:
+    """Per grid point, each design that can drop a state: P(dropped within
+    its key life) with its interval over replications (model.replicate.
+    rare_event), and, where no replication dropped one, what bounding P
+    below 1e-5 would take in replications, key lives and CPU time (this
+    sweep's own CPU seconds per run; none where every run came from cache)."""
+    spec, runs = result.spec, result.runs
+    dropping = [d for d in spec.designs if DESIGNS[d].placement.reclaim == DROP]
+    if not dropping or not set(RARE_EVENT) <= set(runs["metric"]):
+        return ""
+    table = replicate.rare_events(runs[runs["design"].isin(dropping)], ["point", "design"],
+                                  *RARE_EVENT, RARE_TARGET)
+    workers = result.extra.get("workers")
+    cpu_s = (result.wall_s * workers / result.executed
+             if workers and result.executed else None)
+    grid_keys = [k for k, _ in spec.grid]
+    points = result.points.set_index("point")
+    labels = {k: _grid_labels(k, points[k].unique()) for k in grid_keys}
+    lines = [f"{spec.name}: P(state dropped within its key life) against {RARE_TARGET:g}, "
+             "over replications (the independent units: key lives within one share its "
+             "spikes and are never counted as trials)"]
+    for point, group in table.groupby("point", sort=True):
+        label = ", ".join(f"{k}={labels[k][points.loc[point, k]]}" for k in grid_keys)
+        lines.append(f"  point {point}: {label or 'base'}")
+        for r in group.itertuples():
+            head = f"    {r.design:<16}"
+            if r.units_with_event:
+                lines.append(head + f"P = {_num(r.p_mean)} [{_num(r.p_low)}, "
+                             f"{_num(r.p_high)}] (bootstrap over {r.units} replications, "
+                             f"{r.units_with_event} with a drop): " + {
+                                 "above": f"above {RARE_TARGET:g}",
+                                 "bounded": f"bounded below {RARE_TARGET:g}"}.get(
+                                     r.verdict, f"interval reaches {RARE_TARGET:g}"))
+                continue
+            text = (f"no drop in {r.units} replications ({r.key_lives:,.0f} key lives): "
+                    f"P < {_num(r.upper95)} (one-sided 95%, Clopper-Pearson over "
+                    "replications)")
+            if r.verdict == "bounded":
+                lines.append(head + text + f": bounded below {RARE_TARGET:g}")
+                continue
+            hours = r.units_needed * cpu_s / 3600 if cpu_s else None
+            cost = (f", about {hours:,.0f} CPU-hours" if hours and hours >= 10 else
+                    f", about {hours:.2g} CPU-hours" if hours else "")
+            cost += (f" at this sweep's {cpu_s:.2g} s per run per worker, an upper bound "
+                     "where the CPUs were shared" if cpu_s else "")
+            lines.append(head + text + f";\n{'':20}bounding it below {RARE_TARGET:g} takes "
+                         f"{int(r.units_needed):,} replications without a drop "
+                         f"({r.key_lives_needed:,.0f} key lives simulated{cost})")
+    return "\n".join(lines)
+
+
 def _grid_labels(key: str, values) -> dict:
     """Each level of one grid key as the model sees it -> its label: sizes in
     MiB when any level is a MiB or more, one unit for the whole key so that
@@ -522,6 +580,9 @@ def main(argv: list[str]) -> int:
         result = run_sweep(args.spec, workers=args.workers, dask_address=args.dask,
                            out=args.out, progress=not args.no_progress)
         print(headline(result))
+        rare = rare_event_text(result)
+        if rare:
+            print(rare)
         print(f"{result.executed} runs executed, {result.cache_hits} from cache, "
               f"{len(result.failures)} failed, in {result.wall_s:.1f} s; wrote {result.out}/")
         return 1 if len(result.failures) else 0

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import figures, questions, replicated, report
+from model import figures, questions, replicate, replicated, report
 from model.calibration import load_costs
 from model.datafiles import DataError, REPO, Sources, sha256
 from model.sim.designs import DESIGNS, Design
@@ -129,8 +129,9 @@ def test_claim_numbers_match_sweep(built, study):
     for _, row in claim.iterrows():
         line = next(l for l in text.splitlines()
                     if re.match(rf"\s+{row['pressure']:g}\s+{int(row['n'])}\s", l))
-        p_mean = float(line.split()[2])
+        p_mean = float(line.split()[3])
         assert close(p_mean, row["p_mean"]), (line, row["p_mean"])
+        assert 0.0 <= row["p_low"] <= row["p_mean"] <= row["p_high"] <= 1.0, row
         sweep = st.answers["Q3"].simulated["pressure_runs"]
         mine = sweep[(sweep["pressure"] == row["pressure"])
                      & (sweep["metric"] == "p_state_dropped_in_key_life")]
@@ -145,6 +146,18 @@ def test_measured_numbers_match_fixture(built, study):
     syscall, vdso = amean(built.render(), "2t-4096B")
     assert close(syscall, per_sample["syscall"].mean())
     assert close(vdso, per_sample["vdso"].mean())
+
+
+def test_measured_drop_intervals_stay_within_zero_and_one():
+    """The host's drop fractions vary from 0 to 1 between runs: their
+    t-intervals reach past [0, 1] and are cut to it."""
+    m = pd.read_csv(REPO / "data" / "host" / "pressure.csv").dropna(subset=["drop_fraction"])
+    keys = ["kind", "touch", "limit_mib", "droppable_mib", "hog_mib"]
+    drops = questions._mean_ci(m, keys, "drop_fraction", (0, 1))
+    assert ((drops["low"] >= 0) & (drops["low"] <= drops["mean"])
+            & (drops["mean"] <= drops["high"]) & (drops["high"] <= 1)).all()
+    uncut = (drops["mean"] - drops["ci_half"] < 0) | (drops["mean"] + drops["ci_half"] > 1)
+    assert uncut.any()
 
 
 def test_q1_keeps_harness_runs_apart_and_reports_their_spread(tmp_path):
@@ -168,24 +181,63 @@ def test_q1_keeps_harness_runs_apart_and_reports_their_spread(tmp_path):
     assert "vdso 20.5 to 30.5 ns, syscall 400.5 to 600.5 ns" in " ".join(r.render().split())
 
 
+def test_q1_against_openssl_is_bytes_per_s_over_openssls(tmp_path):
+    """vDSO and syscall bytes/s (size / ns per call) over openssl's mean
+    bytes/s at the same size, one thread; sizes openssl did not run are left out."""
+    (tmp_path / "host").mkdir()
+    calls = [{**PROVENANCE, "mode": mode, "size_bytes": size, "threads": threads, "thread": 0,
+              "sample": sample, "calls": 1000, "ns_per_call": ns * threads + sample * 1e-3}
+             for mode, ns in (("vdso", 50.0), ("syscall", 500.0)) for size in (4, 4096)
+             for threads in (1, 2) for sample in (0, 1)]
+    pd.DataFrame(calls).to_csv(tmp_path / "host" / "callcost.csv", index=False)
+    openssl = [{**PROVENANCE, "openssl": "OpenSSL-test", "size_bytes": 4096, "run": run,
+                "bytes_per_s": rate} for run, rate in ((0, 4e9), (1, 6e9))]
+    pd.DataFrame(openssl).to_csv(tmp_path / "host" / "chacha20.csv", index=False)
+    a = questions.q1(TINY, Sources(data_dir=tmp_path),
+                     costs=load_costs(what_if=TEST_WHAT_IF, data_dir=tmp_path))
+    ref = a.measured["vs_openssl"].set_index("size_bytes")
+    assert list(ref.index) == [4096]
+    assert close(ref.loc[4096, "vdso_fraction"], 4096 / 50e-9 / 5e9)
+    assert close(ref.loc[4096, "syscall_fraction"], 4096 / 500e-9 / 5e9)
+    r = report.Report()
+    report.section_q1(r, a)
+    assert "4,096 B one thread gets 16.38 of openssl's" in " ".join(r.render().split())
+
+
 def test_stars_follow_the_test(built, study):
     """syscall's CPU time is far above droppable's on the same seeds: starred."""
     line = next(l for l in built.render().splitlines() if l.startswith("Amean  cpu-getrandom"))
     assert re.search(r"\*\s*-[\d.]+%\*", line), line
 
 
+def claim_of(levels: dict) -> pd.DataFrame:
+    """A claim table from {pressure: (fractions per replication, key lives each)}."""
+    sweep = pd.DataFrame([{"pressure": level, "replication": rep, "metric": metric,
+                           "value": value}
+                          for level, (fractions, lives) in levels.items()
+                          for rep, f in enumerate(fractions)
+                          for metric, value in (("p_state_dropped_in_key_life", f),
+                                                ("key_lives", lives),
+                                                ("key_lives_dropped", f * lives),
+                                                ("oom_kills", 2.0 if level > 3 else 0.0))])
+    return questions.claim_table(sweep)
+
+
 def test_claim_crossing_rule():
-    claim = pd.DataFrame({"pressure": [0.5, 0.7, 0.9], "n": [3, 3, 3],
-                          "p_mean": [0.0, 2e-5, 0.1], "p_ci_half": [0.0, 3e-5, 0.01],
-                          "key_lives": [1e3, 1e3, 1e3], "key_lives_dropped": [0, 1, 100],
-                          "p_upper95": [3e-3, 5e-3, 0.12]})
+    claim = claim_of({1: ([0.0] * 30, 1e3), 2: ([0.0] * 29 + [1e-3], 1e3),
+                      3: ([0.2, 0.3, 0.25, 0.22, 0.31, 0.28], 1e3), 4: ([0.0] * 5, 1e3)})
     got = questions.claim_crossing(claim)
-    assert got["claim_crossed_at"] == 0.7 and got["claim_crossed_ci_at"] == 0.9
-    assert got["claim_levels_too_short"] == [0.5]
+    assert got["claim_crossed_at"] == 2 and got["claim_crossed_ci_at"] == 3
+    assert got["claim_levels_above"] == [3]
+    # 30 replications without a drop bound P only below about 3/30.
+    assert got["claim_levels_too_short"] == [1, 4] and got["claim_levels_bounded"] == []
+    assert got["claim_units_needed"] == replicate.units_to_bound(1e-5)
+    assert got["claim_levels_oom_first"] == [4]
+    row = claim.set_index("pressure").loc[1]
+    assert row["p_upper95"] == pytest.approx(1 - 0.05 ** (1 / 30))
     none = questions.claim_crossing(claim.iloc[:1])
     assert none["claim_crossed_at"] is None
-    # No drop in 3e5 key lives bounds P below about 1e-5 (rule of three).
-    assert replicated.proportion_upper(0, 3e5) == pytest.approx(1e-5, rel=0.01)
+    assert questions.stretches([1, 2, 4], [1, 2, 3, 4]) == "1-2, 4 MiB"
 
 
 def test_bad_data_file_is_one_line_error(tmp_path):
@@ -203,7 +255,9 @@ def test_figures_and_report_written_atomically(study, tmp_path):
     st, _ = study
     paths = figures.draw_all(st, tmp_path / "figures")
     assert {p.suffix for p in paths} == {".png", ".svg"}
-    assert len(paths) == 2 * sum(len(d) for d in figures.DRAW.values())
+    # The tornado only where the effort ran the sensitivity (not this one).
+    assert "sensitivity" not in st.answers["Q3"].simulated
+    assert len(paths) == 2 * (sum(len(d) for d in figures.DRAW.values()) - 1)
     out = report.write(st, tmp_path / "report.txt", "pytest")
     assert out.read_text().startswith("VM_DROPPABLE study")
     assert not list(tmp_path.glob(".*tmp"))
@@ -267,5 +321,5 @@ def test_a_new_design_is_one_entry(tmp_path, monkeypatch):
     # 1 thread: one page; 100 threads: five pages of 21 (glibc 2.41 on x86_64)
     assert re.search(r"^exempt-bounded\s+4\s+20$", text, re.M), "Q2 rows per design"
     paths = figures.draw_all(st, tmp_path / "figures")
-    assert len(paths) == 2 * sum(len(d) for d in figures.DRAW.values())
+    assert len(paths) == 2 * (sum(len(d) for d in figures.DRAW.values()) - 1)   # no tornado
     assert "exempt-bounded (test)" in (tmp_path / "figures" / "q2_memory.svg").read_text()

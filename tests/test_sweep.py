@@ -13,6 +13,7 @@ import pytest
 
 from model import replicate
 from model.sim.designs import DESIGNS
+from model.sim.placement import DROP
 from model.sweep import SweepError, load_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +169,13 @@ def test_cli_runs_a_sweep_and_prints_the_headline(tmp_path):
     # One unit for every level of a key: 0 is "0 MiB/s" beside "64 MiB/s", not 0.0.
     assert "file_stream_bytes_per_s=0 MiB/s" in proc.stdout
     assert "file_stream_bytes_per_s=64 MiB/s" in proc.stdout
+    # No pressure, no drop: droppable (and only it) gets the rare-event line,
+    # bounded by 3 replications, not by the key lives they hold.
+    rare = [l for l in proc.stdout.splitlines() if "no drop in 3 replications" in l]
+    assert len(rare) == 2 and all(l.split()[0] == "droppable" for l in rare), proc.stdout
+    assert f"P < {1 - 0.05 ** (1 / 3):.4g}" in rare[0]
+    assert f"takes {replicate.units_to_bound(1e-5):,} replications" in proc.stdout
+    assert "CPU-hours" in proc.stdout
     for name in ("runs", "summary", "paired", "points", "failures"):
         assert (tmp_path / "out" / f"{name}.csv").exists()
 
@@ -265,8 +273,8 @@ def test_q3_sweep_spans_no_drops_to_drops(tmp_path):
     past = p.index > p[p > 0].index[0]
     assert (drop.loc[past & (p == 0).to_numpy(), "oom_kills"] > 0).all(), \
         "drops stop at a higher peak without an OOM kill"
-    others = mean.drop(index="droppable", level="design")
-    assert (others["p_state_dropped_in_key_life"] == 0).all()
+    kept = [d for d in DESIGNS if DESIGNS[d].placement.reclaim != DROP]
+    assert (mean.loc[kept, "p_state_dropped_in_key_life"] == 0).all()
 
 
 def test_ctrl_c_leaves_no_half_written_file_and_resume_finishes(tmp_path):
@@ -399,3 +407,90 @@ def test_unreachable_dask_scheduler_is_one_line_within_seconds(tmp_path, address
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: --dask {address}: {message}"), proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_rare_event_bounds_over_units_not_key_lives():
+    """No event in n units bounds P at 1 - 0.05^(1/n) however many key lives
+    each unit held; the units needed for 1e-5 are the least n that do."""
+    zero = replicate.rare_event([0.0] * 30, [1000.0] * 30, 1e-5)
+    many = replicate.rare_event([0.0] * 30, [1e6] * 30, 1e-5)
+    assert zero["upper95"] == many["upper95"] == pytest.approx(1 - 0.05 ** (1 / 30))
+    assert zero["verdict"] == "open" and zero["p_low"] == 0.0
+    n = zero["units_needed"]
+    assert replicate.clopper_pearson_upper(0, n) < 1e-5 <= replicate.clopper_pearson_upper(0, n - 1)
+    assert zero["key_lives_needed"] == n * 1000.0
+    assert replicate.rare_event([0.0] * 30, [10.0] * 30, 0.2)["verdict"] == "bounded"
+
+
+def test_rare_event_interval_stays_within_zero_and_one():
+    for fractions in ([0.0] * 9 + [1.0], [0.0, 0.9, 1.0, 1.0], [1e-4, 0.0, 0.0, 2e-4, 0.0]):
+        got = replicate.rare_event(fractions, [100.0] * len(fractions), 1e-5)
+        assert 0.0 <= got["p_low"] <= got["p_mean"] <= got["p_high"] <= 1.0, got
+        assert got["units_needed"] is None
+    above = replicate.rare_event([0.2, 0.3, 0.25, 0.22], [100.0] * 4, 1e-5)
+    assert above["verdict"] == "above"
+    # Clustered drops: fractions vary far more than independent key lives would.
+    assert replicate.rare_event([0.0] * 9 + [1.0], [100.0] * 10, 1e-5)["design_effect"] > 10
+
+
+def test_every_assumption_has_a_plausible_range_the_scenarios_accept():
+    from model import sensitivity
+    from model.scenario import load
+    names = sensitivity.assumptions()
+    assert "pressure.anon_hot_fraction" in names and "workload.calls_per_s" in names
+    assert set(names) <= set(sensitivity.RANGES)
+    for name in names:
+        r = sensitivity.RANGES[name]
+        for end in (r.low, r.high):
+            load("spikes").with_overrides({name: end})     # raises if out of bounds
+
+
+def test_sensitivity_varies_each_applicable_assumption_at_both_ends(tmp_path):
+    from model import sensitivity
+    from model.scenario import load
+    sc = load("spikes", {"run.duration_s": 20, "workload.processes": 1,
+                         "workload.threads_per_process": 4})
+    s = sensitivity.run(sc, replications=2, factorial=2, out_root=tmp_path)
+    skipped = set(s.skipped["assumption"])
+    assert {"pressure.leak_start_max_s", "workload.heap_hot_fraction"} <= skipped
+    varied = set(sensitivity.assumptions()) - skipped
+    assert set(s.ranking) == varied
+    assert len(s.oat) == (1 + 2 * len(varied)) * len(sensitivity.METRICS)
+    assert (s.oat["n"] == 2).all()
+    assert set(s.oat[s.oat["assumption"] != ""]["end"]) == {"low", "high"}
+    assert "not varied: pressure.leak_start_max_s: no leak" in sensitivity.text(s)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "pressure.nonsense=1"], "nonsense"),
+    (["--set", "novalue"], "expected KEY=VALUE"),
+    (["--replications", "1"], "--replications 1"),
+])
+def test_sensitivity_cli_bad_input_is_one_line(tmp_path, args, message):
+    proc = subprocess.run([sys.executable, "-m", "model", "sensitivity", "spikes", *args,
+                           "--out", str(tmp_path / "s")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+def test_q3_bound_runs_what_bounds_1e5_on_q3_pressures_scenario():
+    bound, pressure = load_spec("q3-bound"), load_spec("q3-pressure")
+    assert bound.min_replications == bound.max_replications == replicate.units_to_bound(1e-5)
+    assert bound.designs == ("droppable",) and bound.base_seed == pressure.base_seed
+    assert bound.scenario == pressure.scenario
+    (key, peaks), = bound.grid
+    assert set(peaks) <= set(dict(pressure.grid)[key])
+
+
+def test_sensitivity_ranks_by_how_far_either_end_moves_from_the_scenario():
+    """Both ends of x leave the band of drops (0.3 -> 0, 0.001): x moves P as
+    far as y does, though its ends lie close together."""
+    from model import sensitivity
+    rows = [{"assumption": a, "end": e, "metric": m, "mean": v}
+            for a, ends in (("", {"base": 0.3}), ("x", {"low": 0.0, "high": 0.001}),
+                            ("y", {"low": 0.1, "high": 0.35}), ("z", {"low": 0.3, "high": 0.31}))
+            for e, v in ends.items() for m, _ in sensitivity.METRICS]
+    oat = pd.DataFrame(rows)
+    assert sensitivity._rank(oat) == ["x", "y", "z"]
+    assert sensitivity._spans(oat, "x")[0] == pytest.approx(0.3)

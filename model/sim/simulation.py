@@ -64,6 +64,7 @@ class Simulation:
         self.processes: list = []
         self.region = None
         self.next_pid = 1
+        self.hogs_started = 0
         request = scenario.workload.request_bytes
         self.vdso_call_s = costs.mean_call_ns(True, request) * 1e-9
         self.syscall_call_s = costs.mean_call_ns(False, request) * 1e-9
@@ -188,12 +189,18 @@ class Simulation:
         return thread
 
     def _forks(self, parent):
+        """fork() at exponential intervals, by a random thread of the parent.
+
+        The times come from a stream of their own, so that they stay the
+        same when anything else draws differently (common random numbers).
+        """
         env, wl = self.env, self.scenario.workload
+        rng = self.streams.rng("fork", parent.pid)
         while parent.alive:
-            yield env.timeout(parent.rng.exponential(1 / wl.fork_per_s))
+            yield env.timeout(rng.exponential(1 / wl.fork_per_s))
             if parent.alive and parent.threads:
                 # The k-th thread, without a list of them all at every fork.
-                k = parent.rng.integers(len(parent.threads))
+                k = rng.integers(len(parent.threads))
                 self._fork(parent, next(itertools.islice(parent.threads.values(), k, None)))
 
     def _fork(self, parent, forking_thread):
@@ -226,8 +233,8 @@ class Simulation:
             self._after(restart_s, self._start_hog)
 
     def _start_hog(self, now: float):
-        hog = Hog(self, self._pid())
-        hog.born_t = now
+        hog = Hog(self, self._pid(), self.streams.rng("hog", self.hogs_started), born_t=now)
+        self.hogs_started += 1
         self.processes.append(hog)
         self.env.process(hog.run())
 

@@ -203,7 +203,8 @@ class GetrandomProcess(FolioOwner):
         self.allocator = StateAllocator(self, state, state.page_bytes)
         self.locked_pages = 0
         rss_pages = sim.scenario.workload.process_rss_bytes // self.page_bytes
-        self.heap = Area(sim, ANON, hot_fraction=1.0, process=self)
+        self.heap = Area(sim, ANON, hot_fraction=sim.scenario.workload.heap_hot_fraction,
+                         process=self)
         # A fork child shares its parent's heap copy-on-write: it counts in
         # the child's RSS (oom_badness) but is not charged twice.
         self.shared_rss_pages = rss_pages if parent is not None else 0
@@ -399,14 +400,24 @@ class Hog:
     kind = "hog"
     oom_killable = True
 
-    def __init__(self, sim, pid: int):
+    def __init__(self, sim, pid: int, rng, born_t: float = 0.0):
+        """`rng` draws this hog's schedule (Pressure in model.params): the
+        Simulation keys it by the hog's ordinal, so the k-th hog of a run has
+        the same schedule in every design (common random numbers), and every
+        seed a schedule of its own."""
         self.sim, self.pid, self.name = sim, pid, "hog"
         self.page_bytes = sim.scenario.state.page_bytes
         self.alive = True
-        self.born_t = 0.0
+        self.born_t = born_t
         p = sim.scenario.pressure
         self.heap = Area(sim, ANON, hot_fraction=p.anon_hot_fraction, process=self)
         self.pte_pages = 0
+        self.rng = rng
+        # Times since born_t: the current (or next) spike, the leak's start.
+        self.spike_on_s = rng.uniform(0.0, p.spike_period_s) if p.profile == "spikes" else 0.0
+        self.spike_off_s = self.spike_on_s + p.spike_duration_s
+        self.leak_start_s = rng.uniform(0.0, p.leak_start_max_s) if p.profile == "leak" \
+            else 0.0
 
     def rss_pages(self) -> int:
         return self.heap.resident_pages + self.heap.swapped_pages
@@ -420,13 +431,28 @@ class Hog:
         if p.profile == "steady":
             target = p.anon_base_bytes
         elif p.profile == "spikes":
-            in_spike = (t % p.spike_period_s) >= p.spike_period_s - p.spike_duration_s
-            target = p.anon_peak_bytes if in_spike else p.anon_base_bytes
+            target = p.anon_peak_bytes if self._in_spike(t, p) else p.anon_base_bytes
         elif p.profile == "leak":
-            target = p.anon_base_bytes + p.leak_bytes_per_s * t
+            target = p.anon_base_bytes + p.leak_bytes_per_s * max(0.0, t - self.leak_start_s)
         else:
             target = 0
         return int(target) // self.page_bytes
+
+    def _in_spike(self, t: float, p) -> bool:
+        """Whether t (since born_t, never decreasing) falls in a spike.  Past
+        a spike's end the next one is drawn: an idle gap of mean
+        spike_period_s - spike_duration_s, gamma with CV spike_gap_cv."""
+        if p.spike_duration_s <= 0:
+            return False
+        mean_gap_s = max(0.0, p.spike_period_s - p.spike_duration_s)
+        while t >= self.spike_off_s:
+            gap_s = mean_gap_s
+            if mean_gap_s > 0 and p.spike_gap_cv > 0:
+                shape = p.spike_gap_cv ** -2
+                gap_s = self.rng.gamma(shape, mean_gap_s / shape)
+            self.spike_on_s = self.spike_off_s + gap_s
+            self.spike_off_s = self.spike_on_s + p.spike_duration_s
+        return t >= self.spike_on_s
 
     def run(self):
         """Allocate or free toward the profile every tick; stalls delay the hog.
@@ -481,7 +507,7 @@ class PageCache:
         self.sim = sim
         p = sim.scenario.pressure
         page = sim.scenario.state.page_bytes
-        self.hot = Area(sim, PAGE_CACHE, hot_fraction=1.0)
+        self.hot = Area(sim, PAGE_CACHE, hot_fraction=p.file_hot_fraction)
         self.stream = Area(sim, PAGE_CACHE, hot_fraction=0.0)
         self.hot_pages = p.file_hot_bytes // page
         self.stream_pages_per_s = p.file_stream_bytes_per_s / page
