@@ -120,6 +120,12 @@ def test_states_against_the_csv(built):
     busy = states[(states["rate_hz"] >= 10) & (states["regime"] != "control")]
     assert facts(r, "states.busy.key_lives") == [float(busy["key_lives"].sum())]
     assert facts(r, "states.busy.lost") == [float(busy["key_lives_dropped"].sum())]
+    runs = busy.groupby("run")["key_lives_dropped"].sum()
+    assert facts(r, "states.busy.runs") == [float(len(runs))]
+    # Nothing dropped in any run: the bound is Clopper-Pearson's 0 of n.
+    if not (runs > 0).any():
+        [bound] = facts(r, "states.busy.upper95")
+        assert math.isclose(bound, 1 - 0.05 ** (1 / len(runs)), rel_tol=1e-9)
 
 
 def test_simulated_numbers_against_the_answers(built, study):
@@ -128,7 +134,13 @@ def test_simulated_numbers_against_the_answers(built, study):
     assert facts(r, "q3.levels") == [float(len(claim))]
     above = claim[claim["p_mean"] > questions.KEY_LIFE_CLAIM]
     if len(above):
-        assert facts(r, "q3.p_max") == [above["p_mean"].max()]
+        worst = above.loc[above["p_mean"].idxmax()]
+        assert facts(r, "q3.p_max") == [worst["p_mean"]]
+        assert facts(r, "q3.p_max_low") == [worst["p_low"]]
+        assert facts(r, "q3.p_max_high") == [worst["p_high"]]
+    quiet = claim[claim["units_dropped"] == 0]
+    if len(quiet):
+        assert facts(r, "q3.upper95_max") == [quiet["p_upper95"].max()]
     q1 = study.answers["Q1"].values
     assert facts(r, "q1.syscall_4b_ns") == [q1["syscall_4b_ns"]]
 
