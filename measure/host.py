@@ -325,8 +325,8 @@ def remove_stale_cgroups(pid: int) -> list[str]:
     return removed
 
 
-def run_harness(binary: Path, args: list[str], timeout_s: float):
-    """stdout parsed into (records, taps) and the command line; cgroups always cleaned."""
+def harness_stdout(binary: Path, args: list[str], timeout_s: float):
+    """The harness's stdout, its command line and exit status; cgroups always cleaned."""
     cmd = [str(binary), *args]
     command = shlex.join([binary.name, *args])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -345,15 +345,21 @@ def run_harness(binary: Path, args: list[str], timeout_s: float):
             proc.kill()
             proc.wait()
         remove_stale_cgroups(proc.pid)
-    selfcheck_failed = args[0] == "selfcheck" and proc.returncode == 1    # reported by TAP
-    if proc.returncode and not selfcheck_failed:
-        last = (err.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    return out, err, command, proc.returncode
+
+
+def run_harness(binary: Path, args: list[str], timeout_s: float):
+    """stdout parsed into (records, taps), the command line and exit status."""
+    out, err, command, rc = harness_stdout(binary, args, timeout_s)
+    selfcheck_failed = args[0] == "selfcheck" and rc == 1    # reported by TAP
+    if rc and not selfcheck_failed:
+        last = (err.strip().splitlines() or [f"exit status {rc}"])[-1]
         raise CalibrateError(f"{command}: {last}")
     try:
         records, taps = parse(out, source=command)
     except HarnessOutputError as e:
         raise CalibrateError(str(e)) from None
-    return records, taps, command, proc.returncode
+    return records, taps, command, rc
 
 
 def median(rows: list[dict], key: str, **match) -> float | None:

@@ -1,0 +1,130 @@
+"""python -m measure.lru_trace: where a timer-locked state page sits on the LRU.
+
+The states campaign (data/host/states.csv) found 1 Hz timer-locked
+(periodic) callers under page-cache churn dropped at every call in some
+runs and never after some point in others.  This follows their page: the
+harness's states experiment with --trace-ms looks up each state page's
+place every 10 ms (/proc/PID/pagemap and /proc/kpageflags: absent, off the
+LRU, inactive, active, with PG_referenced) and prints every change.
+
+Each refault of a dropped page is one row of data/host/states_trace.csv:
+when the call faulted it back, how long the new folio stayed off the LRU
+(a folio faulted in waits in the CPU's lru_add folio_batch until the batch
+is full or drained: folio_add_lru() -> folio_batch_add_and_move(),
+mm/swap.c), when it joined the inactive list, and how it left: dropped
+again, or activated (folio_check_references() in mm/vmscan.c activates a
+folio found young with PG_referenced already set, i.e. young at two scans
+in a row).
+
+Scope: the running kernel (here 6.18, classic two-list LRU, cgroup v1, no
+swap); the trace's resolution is its period (10 ms).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import host
+from .provenance import REPO, provenance, write_csv_atomic
+
+OUT = REPO / "data" / "host" / "states_trace.csv"
+# One 1 Hz and one 10 Hz class of 28 timer-locked threads, each on a page of
+# its own, in the churn regime of the states campaign (measure.host).
+ARGS = ["states", "--classes", "10:28,1:28", "--run-s", "120", "--key-life-s", "60",
+        "--settle-s", "10", "--limit-mib", "256", "--size-bytes", "16", "--churn-mib", "512",
+        "--pattern", "periodic", "--seed", "1", "--trace-ms", "10"]
+TIMEOUT_S = 400
+TRACE = re.compile(r"# trace t_s=(\S+) page=(\d+) where=(\S+)")
+ON_LRU = ("inactive", "inactive_ref", "active", "active_ref")
+
+
+class TraceError(RuntimeError):
+    pass
+
+
+def page_places(stdout: str) -> dict[int, list[tuple[float, str]]]:
+    """Each page's changes of place, in time order: {page: [(t_s, where)]}."""
+    places: dict[int, list[tuple[float, str]]] = {}
+    for line in stdout.splitlines():
+        m = TRACE.fullmatch(line.strip())
+        if m:
+            places.setdefault(int(m[2]), []).append((float(m[1]), m[3]))
+    return places
+
+
+def refaults(changes: list[tuple[float, str]]) -> list[dict]:
+    """Every time the page came back after being absent: when, how long it
+    stayed off the LRU, and what ended its stay on the LRU (absent again,
+    activated, or the end of the trace)."""
+    rows = []
+    for i in range(1, len(changes)):
+        t, where = changes[i]
+        if changes[i - 1][1] != "absent" or where == "absent":
+            continue
+        joined = next((tj for tj, wj in changes[i:] if wj in ON_LRU), None)
+        end = next(((te, we) for te, we in changes[i + 1:]
+                    if we == "absent" or we.startswith("active")), (None, "end"))
+        rows.append({"faulted_s": t,
+                     "off_lru_s": None if joined is None else round(joined - t, 4),
+                     "joined_s": joined,
+                     "outcome": "activated" if end[1].startswith("active")
+                     else "dropped" if end[1] == "absent" else "end",
+                     "outcome_s": end[0]})
+    return rows
+
+
+def rows_of(stdout: str, command: str) -> list[dict]:
+    """The trace of one harness run as rows: one per refault of a page."""
+    # Grouped, 28 threads a class (ARGS): class i has page i to itself.
+    samples = {int(m[1]): float(m[2]) for m in re.finditer(
+        r"^sample exp=states sample=\d+ class=(\d+) rate_hz=(\S+)", stdout, re.M)}
+    prov = provenance(command=command)
+    rows = []
+    for page, changes in sorted(page_places(stdout).items()):
+        for r in refaults(changes):
+            rows.append({**prov, "page": page, "rate_hz": samples.get(page), **r})
+    if not rows:
+        raise TraceError(f"{command}: no refault in the trace (no pressure, or "
+                         "/proc/kpageflags unreadable: run as root)")
+    return rows
+
+
+def summary(rows: list[dict]) -> list[str]:
+    lines = []
+    for rate in sorted({r["rate_hz"] for r in rows}, reverse=True):
+        mine = [r for r in rows if r["rate_hz"] == rate]
+        late = [r for r in mine if r["off_lru_s"] is not None and r["off_lru_s"] >= 0.5]
+        act = [r for r in mine if r["outcome"] == "activated"]
+        stays = ", ".join(f"{r['off_lru_s']:.2f}" for r in act)
+        lines.append(f"{rate:g} Hz page: {len(mine)} refaults, {len(late)} off the LRU "
+                     f">= 0.5 s, {len(act)} activated"
+                     + (f" (after {stays} s off the LRU)" if act else ""))
+    return lines
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m measure.lru_trace", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    try:
+        binary = host.build_harness()
+        with host.cpu_lock(True):
+            out, err, command, rc = host.harness_stdout(binary, ARGS, TIMEOUT_S)
+        if rc:
+            raise TraceError(f"{command}: " + (err.strip().splitlines() or
+                                               [f"exit status {rc}"])[-1])
+        rows = rows_of(out, command)
+    except (host.CalibrateError, TraceError) as e:
+        print(f"lru_trace: {e}", file=sys.stderr)
+        return 1
+    write_csv_atomic(args.out, rows)
+    print("\n".join(summary(rows)))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
