@@ -255,6 +255,26 @@ def states_error(measured_value: float, predicted: float) -> tuple[float, str, f
     return abs(predicted - measured_value), "abs", STATES_ABSOLUTE_TARGET
 
 
+def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
+    """What data/host/states_trace.csv (python -m measure.lru_trace) shows of
+    how a timer-locked page escapes: lines for validate's explanation."""
+    path = data_dir / "host" / "states_trace.csv"
+    if not path.exists():
+        return ["What breaks the phase lock is not measured here (no",
+                f"{rel_path(path)}: python -m measure.lru_trace)."]
+    t = pd.read_csv(path)
+    act = t[t["outcome"] == "activated"]
+    late = t[t["off_lru_s"] >= 0.5]
+    return ["What breaks it is measured (" + rel_path(path) + ", one 1 Hz page",
+            f"followed every 10 ms): of {len(t)} refaults, {len(late)} stayed off the LRU",
+            "for 0.5 s or more (a new folio waits in its CPU's lru_add folio_batch,",
+            f"mm/swap.c, until that is drained); {len(act)} of them activated, after "
+            + ", ".join(f"{x:.2f}" for x in act["off_lru_s"]) + " s",
+            "off it: joining the inactive list just before a call, its first two",
+            "scans found it young and folio_check_references() activated it.  The",
+            "model puts a refaulted folio on the LRU at once: not modelled."]
+
+
 def states_cases(data_dir: Path, costs) -> list[dict]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
@@ -461,10 +481,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   "of the inactive list, it is never found referenced twice in a row.  The",
                   "kernel let such pages be activated after a random number of periods",
                   "(a 10 Hz page under hog_churn was never seen dropped; 1 Hz pages were",
-                  "dropped until 35-92 s into some runs, not at all in others).  What",
-                  "breaks the phase lock there is not measured; the Poisson 0.05 Hz",
-                  "fractions, which depend on when the page is first activated, are off",
-                  "by factors of 2-4 both ways.  Not modelled."]
+                  "dropped until 35-92 s into some runs, not at all in others).",
+                  *lru_trace_note(),
+                  "The Poisson 0.05 Hz fractions, which depend on when the page is first",
+                  "activated, are off by factors of 2-4 both ways.  Not modelled."]
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:
