@@ -171,6 +171,11 @@ def _swap_runs() -> tuple[str, ...]:
             runs.append("!study-swap zram 256")
         runs.append(_states("--pattern poisson --limit-mib 64 --hog-mib 56",
                             f"--churn-dev {RAMDISK} --churn-mib 64 --swap {swap}", run_s=40))
+    # Where state pages go when the memcg may swap: plain anonymous pages (a
+    # plain mlock design's pages in a forked child, which does not inherit
+    # the lock), mlocked ones, droppable ones; a hog 16 MiB over the limit.
+    runs += [f"pressure --kind {kind} {PRESSURE} --hog-mib 80 --swap on"
+             for kind in ("anon", "locked", "droppable")]
     return tuple(runs + ["!study-swap off", "!study-ramdisk off"])
 
 

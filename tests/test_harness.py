@@ -134,6 +134,7 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--run-s", "10", "--key-life-s", "60"], "--key-life-s"),
     (["states", "--spike-mib", "8", "--spike-period-s", "1", "--spike-hold-ms", "1000"],
      "--spike-hold-ms"),
+    (["pressure", "--swap", "yes"], "--swap"),
     (["states", "--swap", "maybe"], "--swap"),
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),

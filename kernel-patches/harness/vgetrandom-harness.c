@@ -29,6 +29,7 @@
  *              then a hog grows to --hog-mib H; count the holder's pages
  *              that read back as zero (file: are no longer resident) and
  *              who was killed.  --samples N  --hold-ms MS  --timeout-s S
+ *              --swap on: the memcg may swap (default off: memory.swap.max 0)
  *   oomtouch   a hog fills a memcg, its limit is lowered to its usage, then
  *              a toucher writes --pages N fresh droppable pages.  Who may
  *              the OOM killer take: --victims any (default scores),
@@ -1527,7 +1528,10 @@ struct holder_cfg {
 	int readers;		/* sweeping threads; more than one: pinned a CPU each */
 	bool tlb_flush;		/* flush the region's TLB entries after every sweep */
 	const char *file_dir;	/* kind=file: where its (unnamed) file lives */
+	bool swap;		/* the memcg may swap (guests with zram, issue 13) */
 };
+
+static void memcg_allow_swap(const struct memcg *cg);
 
 struct hot_arg {
 	char *p;
@@ -1702,6 +1706,8 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 		munmap(sh, page_bytes);
 		return;
 	}
+	if (cfg->swap)
+		memcg_allow_swap(&cg);
 	if (!spawn(&kids[0]))
 		holder_main(sh, &cg, cfg, deadline);
 	if (!parent_wait(&sh->holder_ready, 1, kids, 1, deadline))
@@ -1730,7 +1736,7 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 			 sh->dropped_pages, (double)sh->dropped_pages / cfg->pages);
 	else
 		snprintf(dropped, sizeof(dropped), "dropped_pages=na drop_fraction=na");
-	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s hot_ms=%ld readers=%d tlb_flush=%s sweeps=%ld write_refaults=%s%s\n",
+	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s hot_ms=%ld readers=%d tlb_flush=%s sweeps=%ld write_refaults=%s swap=%s%s\n",
 	       hold_names[cfg->kind], touch_names[cfg->touch], limit_mib,
 	       (long)(cfg->pages * page_bytes / MIB), hog_mib, sample, cfg->pages, dropped,
 	       num_or_na(swapped, sizeof(swapped), load(&sh->holder_done) && sh->holder_vmswap_kib >= 0,
@@ -1741,7 +1747,7 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	       cfg->tlb_flush ? "sweep" : "none", __atomic_load_n(&sh->sweeps, __ATOMIC_ACQUIRE),
 	       num_or_na(fresh, sizeof(fresh), cfg->touch == TOUCH_WRITE,
 			 __atomic_load_n(&sh->write_refaults, __ATOMIC_ACQUIRE)),
-	       extra);
+	       cfg->swap ? "on" : "off", extra);
 	fflush(stdout);
 	munmap(sh, page_bytes);
 }
@@ -1779,11 +1785,12 @@ static int cmd_pressure(int argc, char **argv)
 		{ "--limit-mib", "256" }, { "--droppable-mib", "32" }, { "--hog-mib", "256" },
 		{ "--kind", "droppable" }, { "--touch", "cold" }, { "--hot-ms", "10" },
 		{ "--readers", "1" }, { "--tlb-flush", "none" }, { "--file-dir", "/tmp" },
-		{ "--hold-ms", "100" }, { "--samples", "1" }, { "--timeout-s", "60" }, { NULL, NULL },
+		{ "--hold-ms", "100" }, { "--samples", "1" }, { "--timeout-s", "60" },
+		{ "--swap", "off" }, { NULL, NULL },
 	};
 	struct holder_cfg cfg = { 0 };
 	long limit_mib, hog_mib, hold_ms, nsamples, timeout_s;
-	const char *kind, *touch, *flush;
+	const char *kind, *touch, *flush, *swap;
 
 	parse_opts(argc, argv, opts);
 	limit_mib = opt_long(opts, "--limit-mib", 1, 1L << 20);
@@ -1815,6 +1822,10 @@ static int cmd_pressure(int argc, char **argv)
 	if (strcmp(flush, "none") && strcmp(flush, "sweep"))
 		usage_error("--tlb-flush", flush);
 	cfg.tlb_flush = !strcmp(flush, "sweep");
+	swap = opt_get(opts, "--swap");
+	if (strcmp(swap, "on") && strcmp(swap, "off"))
+		usage_error("--swap", swap);
+	cfg.swap = !strcmp(swap, "on");
 	if (cfg.tlb_flush && cfg.touch == TOUCH_COLD)
 		usage_error("--tlb-flush sweep needs --touch hot or write", touch);
 	if (cfg.kind == HOLD_FILE && cfg.touch == TOUCH_WRITE)
