@@ -182,7 +182,7 @@ def _swap_runs() -> tuple[str, ...]:
 def _damon_runs() -> tuple[str, ...]:
     # No memcg and no shortage: DAMON alone decides what is paged out.
     return tuple(_states("--pattern poisson --limit-mib 0", f"--damon {ops}",
-                         f"--damon-min-age-s {age}")
+                         f"--damon-min-age-s {age}", run_s=40)
                  for ops, age in (("vaddr", 5), ("fvaddr", 5), ("vaddr", 20)))
 
 
