@@ -195,6 +195,7 @@ CAMPAIGNS = {
         "classic LRU vs MGLRU, a 64 MiB memcg held at its limit by block-device churn"),
     "global": Campaign(
         ("instrumentation",),
+        # both LRUs, then (before the ramdisk goes) one run with a hog
         _lru_runs("--limit-mib 0", 1024)[:-1]
         + (_states("--pattern poisson --limit-mib 0 --hog-mib 320",
                    f"--churn-dev {RAMDISK} --churn-mib 1024", run_s=40), "!study-ramdisk off"),
@@ -349,6 +350,7 @@ def cmd_campaign(args) -> int:
     with cpu_lock(True):
         for name in args.campaigns or CAMPAIGNS:
             command = f"python -m measure.kernels campaign {name}"
+            print(f"kernels: campaign {name}: {CAMPAIGNS[name].about}", flush=True)
             for variant in select(list(CAMPAIGNS[name].variants)):
                 measure_variant(variant, harness, command, args.accel, args.timeout_s, name,
                                 lock=False)
