@@ -57,6 +57,7 @@ kernels: venv
 
 calibrate-guests: kernels
 	$(PY) -m measure.kernels measure
+	$(PY) -m measure.kernels campaign
 
 complexity: venv
 	$(PY) -m measure.complexity

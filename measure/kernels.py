@@ -2,6 +2,7 @@
 
     python -m measure.kernels build   [VARIANT...]   # make kernels
     python -m measure.kernels measure [VARIANT...]   # make calibrate-guests
+    python -m measure.kernels campaign [CAMPAIGN...] # make calibrate-guests
 
 `build` compiles each variant (see measure.variants) once into the cache;
 `measure` boots each cached kernel with a busybox initramfs holding the
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from measure.guest_output import SETUP_KEYS, GuestOutput, GuestOutputError, parse_serial
@@ -117,6 +119,102 @@ def experiments(variant: Variant) -> tuple[str, ...]:
     return tuple(runs)
 
 
+# The guest campaigns of issue 13: states (real vDSO states, 28 to a page,
+# one page per rate class) under the reclaim regimes real machines run.
+# Each boots its variants once; its data go to data/guests/<name>-<variant>.*.
+# A run of `states` lasts --settle-s + --run-s of guest time (TCG keeps
+# wall-clock time), so each campaign takes minutes.
+STATE_CLASSES = "--classes 1000:4,100:28,10:28,1:28,0.05:28"
+RAMDISK = "/dev/zram1"          # kernel-patches/guest/study-ramdisk
+
+
+@dataclass(frozen=True)
+class Campaign:
+    variants: tuple[str, ...]
+    runs: tuple[str, ...]       # lines of /experiments, as experiments() returns
+    about: str
+
+
+def _states(*opts: str, run_s: int = 60) -> str:
+    return " ".join(("states", STATE_CLASSES, f"--run-s {run_s} --key-life-s {run_s}",
+                     "--settle-s 5", *filter(None, opts)))
+
+
+def _proactive_runs() -> tuple[str, ...]:
+    # No shortage: a 256 MiB memcg holding the states and, in half the runs,
+    # 64 MiB of page cache read slowly (4 MiB/s); 4 MiB reclaimed every 5 s.
+    runs = ["!study-ramdisk 128"]
+    for pattern in ("poisson", "periodic"):
+        for cache in ("", f"--churn-dev {RAMDISK} --churn-mib 64 --churn-mib-s 4"):
+            runs.append(_states(f"--pattern {pattern} --limit-mib 256",
+                                "--reclaim-mib 4 --reclaim-period-s 5", cache))
+    return tuple(runs + ["!study-ramdisk off"])
+
+
+def _lru_runs(limit: str, churn_mib: int, extra: str = "") -> tuple[str, ...]:
+    runs = [f"!study-ramdisk {churn_mib}"]
+    for lru in ("classic", "mglru"):
+        runs.append(f"!study-lru {lru}")
+        for pattern in ("poisson", "periodic"):
+            runs.append(_states(f"--pattern {pattern} {limit}",
+                                f"--churn-dev {RAMDISK} --churn-mib {churn_mib}", extra,
+                                run_s=40))
+    return tuple(runs + ["!study-lru classic", "!study-ramdisk off"])
+
+
+def _swap_runs() -> tuple[str, ...]:
+    # A hog near a 64 MiB limit and page-cache churn: with swap the hog's
+    # anon pages compete with the file LRU the states sit on.
+    runs = ["!study-ramdisk 128"]
+    for swap in ("off", "on"):
+        if swap == "on":
+            runs.append("!study-swap zram 256")
+        runs.append(_states("--pattern poisson --limit-mib 64 --hog-mib 56",
+                            f"--churn-dev {RAMDISK} --churn-mib 64 --swap {swap}", run_s=40))
+    # Where state pages go when the memcg may swap: plain anonymous pages (a
+    # plain mlock design's pages in a forked child, which does not inherit
+    # the lock), mlocked ones, droppable ones; a hog 16 MiB over the limit.
+    runs += [f"pressure --kind {kind} {PRESSURE} --hog-mib 80 --swap on"
+             for kind in ("anon", "locked", "droppable")]
+    return tuple(runs + ["!study-swap off", "!study-ramdisk off"])
+
+
+def _damon_runs() -> tuple[str, ...]:
+    # No memcg and no shortage: DAMON alone decides what is paged out.
+    # Periodic callers leave their page idle for a whole period (20 s at
+    # 0.05 Hz); poisson ones share it, touching it 28 times as often.
+    return tuple(_states(f"--pattern {pattern} --limit-mib 0", f"--damon {ops}",
+                         "--damon-min-age-s 5", run_s=40)
+                 for pattern, ops in (("periodic", "vaddr"), ("periodic", "fvaddr"),
+                                      ("poisson", "vaddr")))
+
+
+CAMPAIGNS = {
+    "proactive": Campaign(
+        ("baseline", "fix"), _proactive_runs(),
+        "memory.reclaim of 4 MiB every 5 s on a cgroup v2 memcg with no shortage"),
+    "lru": Campaign(
+        ("instrumentation",), _lru_runs("--limit-mib 64", 128),
+        "classic LRU vs MGLRU, a 64 MiB memcg held at its limit by block-device churn"),
+    "global": Campaign(
+        ("instrumentation",),
+        # both LRUs, then (before the ramdisk goes) one run with a hog
+        _lru_runs("--limit-mib 0", 1024)[:-1]
+        + (_states("--pattern poisson --limit-mib 0 --hog-mib 320",
+                   f"--churn-dev {RAMDISK} --churn-mib 1024", run_s=40), "!study-ramdisk off"),
+        "no memcg: churn through 1 GiB of page cache in a 512 MiB guest, with and without a hog"),
+    "swap": Campaign(
+        ("instrumentation",), _swap_runs(),
+        "zram swap absent vs present, a hog and churn at a 64 MiB memcg limit"),
+    "damon": Campaign(
+        ("instrumentation",), _damon_runs(),
+        "a DAMOS pageout scheme (idle for N s) on the states' process, no memcg"),
+    "exempt": Campaign(
+        ("exempt",), ("selfcheck", f"pressure --kind vdso {PRESSURE} --hog-mib 80 --samples 2"),
+        "the exempt kernel: self-check test 4 skips, vdso pressure within the budget"),
+}
+
+
 def missing_from_build(variant: Variant, out: Path) -> list[str]:
     """What of the variant a build directory lacks (kernel, selftests)."""
     wanted = ["bzImage"] + [f"selftests/{t}" for t in variant.selftests]
@@ -186,30 +284,35 @@ def guest_rows(variant: Variant, run: GuestRun, out: GuestOutput, release: str,
 
 
 def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
-                    timeout_s: float) -> Path:
+                    timeout_s: float, campaign: str | None = None, lock: bool = True) -> Path:
+    """Boot the variant with its run list (or a campaign's) and write
+    data/guests/<variant>.csv (or <campaign>-<variant>.csv) and the log."""
     kdir = variant.build_dir()
+    tests = guest_selftests(variant) if campaign is None else {}
     missing = missing_from_build(variant, kdir) + [
-        str(path) for path in guest_selftests(variant).values() if not path.is_file()]
+        str(path) for path in tests.values() if not path.is_file()]
     if missing:
         raise FileNotFoundError(f"{kdir}: lacks {', '.join(missing)}; run `make kernels` first")
     release = (kdir / "kernelrelease").read_text().strip()
+    stem = variant.name if campaign is None else f"{campaign}-{variant.name}"
+    run_list = experiments(variant) if campaign is None else CAMPAIGNS[campaign].runs
     with tempfile.TemporaryDirectory(prefix="study-initramfs-") as tmp:
         runs = Path(tmp) / "experiments"
-        runs.write_text("\n".join(experiments(variant)) + "\n")
+        runs.write_text("\n".join(run_list) + "\n")
         selftests = Path(tmp) / "selftests"
         selftests.mkdir()
-        for name, path in guest_selftests(variant).items():
+        for name, path in tests.items():
             shutil.copy2(path, selftests / name)
         initrd = Path(tmp) / "initramfs.cpio"
         subprocess.run([str(MKINITRAMFS), str(initrd), str(harness), str(runs),
                         str(selftests)], check=True)
-        print(f"kernels: {variant.name}: booting {release}", flush=True)
+        print(f"kernels: {stem}: booting {release}", flush=True)
         # A TCG guest keeps a core busy: never beside a timing run.
-        with cpu_lock(True):
+        with cpu_lock(lock):
             run = boot(kdir / "bzImage", initrd, KERNEL_APPEND, timeout_s=timeout_s,
                        mem_mib=GUEST_MEM_MIB, accel=accel)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    log = DATA_DIR / f"{variant.name}.serial.log"
+    log = DATA_DIR / f"{stem}.serial.log"
     tmp_log = log.with_suffix(".log.tmp")
     tmp_log.write_text(run.serial)
     tmp_log.replace(log)
@@ -221,10 +324,10 @@ def measure_variant(variant: Variant, harness: Path, command: str, accel: str,
         why = "timed out" if run.timed_out else f"QEMU exit status {run.returncode}"
         raise GuestOutputError(f"{log}: guest did not finish its runs ({why}, "
                                f"{len(out.runs)} runs seen)")
-    csv = DATA_DIR / f"{variant.name}.csv"
+    csv = DATA_DIR / f"{stem}.csv"
     write_csv_atomic(csv, guest_rows(variant, run, out, release, command))
     failed = [f"{r.n}:{r.args.split()[0]}" for r in out.runs if r.rc != 0]
-    print(f"kernels: {variant.name}: {run.accelerator} guest, {len(out.runs)} runs in "
+    print(f"kernels: {stem}: {run.accelerator} guest, {len(out.runs)} runs in "
           f"{run.wall_s:.0f} s -> {csv.relative_to(REPO)}"
           + (f"; runs with non-zero status: {', '.join(failed)}" if failed else ""), flush=True)
     return csv
@@ -236,6 +339,24 @@ def cmd_measure(args) -> int:
     harness = build_harness(HARNESS_STATIC_BUILD).with_name("vgetrandom-harness-static")
     for variant in variants:
         measure_variant(variant, harness, command.strip(), args.accel, args.timeout_s)
+    return 0
+
+
+def cmd_campaign(args) -> int:
+    unknown = [n for n in args.campaigns if n not in CAMPAIGNS]
+    if unknown:
+        raise ValueError(f"unknown campaign {unknown[0]!r} (known: {', '.join(CAMPAIGNS)})")
+    harness = build_harness(HARNESS_STATIC_BUILD).with_name("vgetrandom-harness-static")
+    # One hold of the CPU lock for all the guests: a TCG guest keeps a core
+    # busy, and queueing once per guest behind others' runs would stretch a
+    # campaign of minutes over hours.
+    with cpu_lock(True):
+        for name in args.campaigns or CAMPAIGNS:
+            command = f"python -m measure.kernels campaign {name}"
+            print(f"kernels: campaign {name}: {CAMPAIGNS[name].about}", flush=True)
+            for variant in select(list(CAMPAIGNS[name].variants)):
+                measure_variant(variant, harness, command, args.accel, args.timeout_s, name,
+                                lock=False)
     return 0
 
 
@@ -253,6 +374,13 @@ SUMMARY_KEYS = {
                           "writer_exit_delta", "idle_child_exit_delta", "after_reclaim_delta",
                           "vmswap_kb"),
     "map_unevictable_budget": ("threads", "pages", "errno"),
+    # The campaigns: per rate class, what the regime did to in-use states.
+    "states": ("pressure", "scope", "pattern", "swap", "rate_hz", "calls", "calls_zeroed",
+               "key_lives", "key_lives_dropped", "reclaims", "reclaims_short",
+               "reclaim_pgsteal_mean", "class_pages_dropped_by_reclaim",
+               "damon", "damon_min_age_s", "damon_scheme_sz_applied", "failcnt",
+               "usage_at_limit_frac", "churn_bytes_per_s", "droppable_discard", "pgsteal_file",
+               "pgsteal_anon", "pswpout", "outcome"),
 }
 
 
@@ -276,12 +404,16 @@ def summary_lines(csv_path: Path) -> list[str]:
 
 
 def cmd_summary(args) -> int:
-    for variant in select(args.variants):
-        path = DATA_DIR / f"{variant.name}.csv"
+    if args.campaign and args.campaign not in CAMPAIGNS:
+        raise ValueError(f"unknown campaign {args.campaign!r} (known: {', '.join(CAMPAIGNS)})")
+    names = args.variants or (list(CAMPAIGNS[args.campaign].variants) if args.campaign else [])
+    for variant in select(names):
+        stem = f"{args.campaign}-{variant.name}" if args.campaign else variant.name
+        path = DATA_DIR / f"{stem}.csv"
         if not path.is_file():
-            print(f"== {variant.name}: {path.relative_to(REPO)} missing")
+            print(f"== {stem}: {path.relative_to(REPO)} missing")
             continue
-        print(f"== {variant.name}")
+        print(f"== {stem}")
         for line in summary_lines(path):
             print(line)
     return 0
@@ -300,8 +432,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="auto: KVM, falling back to TCG when the guest stays silent")
     p.add_argument("--timeout-s", type=float, default=600, help="hard limit per guest")
     p.set_defaults(fn=cmd_measure)
+    p = sub.add_parser("campaign", help="boot a campaign's variants (issue 13) and write "
+                       "data/guests/<campaign>-<variant>.csv")
+    p.add_argument("campaigns", nargs="*", metavar="CAMPAIGN",
+                   help=f"of {', '.join(CAMPAIGNS)}; all when none")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    p.add_argument("--timeout-s", type=float, default=900, help="hard limit per guest")
+    p.set_defaults(fn=cmd_campaign)
     p = sub.add_parser("summary", help="print what data/guests/ shows, per variant")
     p.add_argument("variants", nargs="*", metavar="VARIANT")
+    p.add_argument("--campaign", help="show data/guests/<campaign>-<variant>.csv")
     p.set_defaults(fn=cmd_summary)
     args = parser.parse_args(argv)
     exit_on_sigterm()

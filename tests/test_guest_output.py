@@ -9,7 +9,7 @@ import pytest
 from measure import qemu_guest
 from measure.guest_output import GuestOutputError, parse_serial
 from measure.harness_output import HarnessOutputError
-from measure.kernels import guest_rows
+from measure.kernels import CAMPAIGNS, RAMDISK, guest_rows
 from measure.provenance import COLUMNS
 from measure.qemu_guest import GuestRun, boot
 from measure.variants import REPO, VARIANTS
@@ -204,3 +204,52 @@ def test_run_list_restores_the_default_setup(name):
     assert len([r for r in runs if "--hog-mib 52 " in r]) == (2 if before_after else 0)
     fix_test = "kselftest droppable" if name == "fix" else "kselftest droppable-0005"
     assert runs.count(fix_test) == (2 if before_after else 0)
+
+
+# --- the campaigns of issue 13 ------------------------------------------------
+
+def _opts(run: str) -> dict:
+    words = run.split()
+    return {w: words[i + 1] for i, w in enumerate(words[:-1]) if w.startswith("--")}
+
+
+@pytest.mark.parametrize("name", sorted(CAMPAIGNS))
+def test_campaign_run_lists_set_up_what_their_runs_use_and_undo_it(name):
+    """A run that churns through the ramdisk comes after a ramdisk at least as
+    large; a run with --swap on after swap was turned on; proactive reclaim
+    has a memcg; and the guest ends as it began: classic LRU, no swap, no
+    ramdisk."""
+    campaign = CAMPAIGNS[name]
+    assert campaign.variants and all(v in VARIANTS for v in campaign.variants)
+    lru, swap_mib, ramdisk_mib = "classic", 0, 0
+    for run in campaign.runs:
+        words = run.split()
+        if words[0] == "!study-lru":
+            lru = words[1]
+        elif words[0] == "!study-swap":
+            swap_mib = 0 if words[1] == "off" else int(words[2])
+        elif words[0] == "!study-ramdisk":
+            ramdisk_mib = 0 if words[1] == "off" else int(words[1])
+        elif words[0] == "states":
+            opts = _opts(run)
+            if opts.get("--churn-dev") == RAMDISK:
+                assert 0 < int(opts["--churn-mib"]) <= ramdisk_mib, run
+            assert (opts.get("--swap", "off") == "on") <= (swap_mib > 0), run
+            if int(opts.get("--reclaim-mib", 0)):
+                assert int(opts["--limit-mib"]) > 0, run
+    assert (lru, swap_mib, ramdisk_mib) == ("classic", 0, 0)
+
+
+def test_proactive_campaign_spans_the_rates_and_patterns_of_issue_13():
+    runs = [_opts(r) for r in CAMPAIGNS["proactive"].runs if r.startswith("states ")]
+    assert {r["--pattern"] for r in runs} == {"poisson", "periodic"}
+    rates = {float(c.split(":")[0]) for r in runs for c in r["--classes"].split(",")}
+    assert min(rates) == 0.05 and max(rates) == 1000
+    assert {"baseline", "fix"} <= set(CAMPAIGNS["proactive"].variants)
+
+
+def test_unknown_campaign_is_a_one_line_error(capsys):
+    from measure.kernels import main
+    assert main(["summary", "--campaign", "nope"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: unknown campaign 'nope' (known: proactive, lru, global, swap, damon, exempt)")

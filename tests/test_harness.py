@@ -134,6 +134,11 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--run-s", "10", "--key-life-s", "60"], "--key-life-s"),
     (["states", "--spike-mib", "8", "--spike-period-s", "1", "--spike-hold-ms", "1000"],
      "--spike-hold-ms"),
+    (["pressure", "--swap", "yes"], "--swap"),
+    (["states", "--swap", "maybe"], "--swap"),
+    (["states", "--damon", "vaddr2"], "--damon"),
+    (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
+    (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
     (["nosuch"], "unknown subcommand"),
 ])
 def test_bad_options_are_one_line_errors(harness, args, complaint):
@@ -225,6 +230,15 @@ def test_states_refuses_a_churn_file_in_memory(harness, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
     assert "skip exp=states reason=churn_dir_in_memory" in result.stdout
+
+
+@needs_cc
+def test_states_refuses_a_churn_dev_that_is_not_a_block_device(harness):
+    result = subprocess.run([str(harness), "states", "--churn-mib", "4", "--churn-dev", "/dev/null",
+                             "--run-s", "1", "--key-life-s", "1"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "skip exp=states reason=churn_dev_not_a_block_device" in result.stdout
 
 
 @needs_cc

@@ -29,6 +29,7 @@
  *              then a hog grows to --hog-mib H; count the holder's pages
  *              that read back as zero (file: are no longer resident) and
  *              who was killed.  --samples N  --hold-ms MS  --timeout-s S
+ *              --swap on: the memcg may swap (default off: memory.swap.max 0)
  *   oomtouch   a hog fills a memcg, its limit is lowered to its usage, then
  *              a toucher writes --pages N fresh droppable pages.  Who may
  *              the OOM killer take: --victims any (default scores),
@@ -70,6 +71,14 @@
  *              --trace-ms MS (diagnostic, commentary lines only): every MS
  *              each state page's place on the LRU (pagemap, kpageflags)
  *              when it changes, and every zeroed call's time.
+ *              In guests (issue 13): --churn-dev DEV churns through a
+ *              block device's page cache instead of a file (a guest has
+ *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
+ *              writes M MiB to the memcg's memory.reclaim (v2) every
+ *              --reclaim-period-s S with no shortage, counting the state
+ *              pages each write takes, --damon vaddr|fvaddr|paddr runs a
+ *              DAMOS pageout scheme for regions idle --damon-min-age-s S
+ *              (only where no kdamond exists).
  *
  * Every experiment that needs a memory cgroup uses cgroup v2 when its
  * memory controller is available, else v1, else reports a skip.  Cgroups
@@ -465,6 +474,16 @@ static void **states_alloc(size_t n, size_t *map_bytes)
 	return states;
 }
 
+/*
+ * Whether the vDSO asks for droppable state memory.  MAP_DROPPABLE is a
+ * mapping type (the MAP_TYPE bits), not a flag bit: the exempt kernel's
+ * MAP_UNEVICTABLE (0x09) shares its 0x08 bit.
+ */
+static bool vdso_states_droppable(void)
+{
+	return (vdso.params.mmap_flags & MAP_TYPE) == MAP_DROPPABLE;
+}
+
 /* NULL when MAP_DROPPABLE works here, else why not (a skip reason). */
 static const char *droppable_missing(void)
 {
@@ -524,11 +543,14 @@ static void live_del_pid(pid_t pid)
 			live.pids[i] = 0;
 }
 
+static void damon_stop(void);
+
 /* Only async-signal-safe calls: this also runs from the signal handler. */
 static void cleanup_all(void)
 {
 	int64_t deadline;
 
+	damon_stop();
 	for (int i = 0; i < MAX_CHILDREN; i++)
 		if (live.pids[i] > 0)
 			kill(live.pids[i], SIGKILL);
@@ -1110,16 +1132,27 @@ static int cmd_selfcheck(int argc, char **argv)
 		munmap(p, page_bytes);
 	}
 
+	/*
+	 * Test 4 drops the state's page with MADV_DONTNEED, which madvise()
+	 * refuses on a locked mapping (can_madv_lru_vma()): on a kernel whose
+	 * vDSO asks for MAP_UNEVICTABLE states (0003) it cannot be dropped.
+	 */
 	ok = false;
-	if (!no_vdso && states) {
+	if (!no_vdso && states && !vdso_states_droppable()) {
+		tap(false, "vdso states are not MAP_DROPPABLE",
+		    "reseed: a dropped state is refilled by the next vDSO call");
+	} else if (!no_vdso && states) {
 		size_t n = vdso.params.size_of_opaque_state;
 
 		ok = !all_zero(states[0], n) &&
 		     madvise((void *)((uintptr_t)states[0] & ~(page_bytes - 1)), page_bytes, MADV_DONTNEED) == 0 &&
 		     all_zero(states[0], n) && vdso_getrandom(buf, 32, states[0]) == 32 &&
 		     !all_zero(states[0], n);
+		tap(ok, NULL, "reseed: a dropped state is refilled by the next vDSO call");
+	} else {
+		tap(false, no_vdso ? no_vdso : NULL,
+		    "reseed: a dropped state is refilled by the next vDSO call");
 	}
-	tap(ok, no_vdso, "reseed: a dropped state is refilled by the next vDSO call");
 
 	ok = false;
 	if (!no_vdso && states) {
@@ -1498,7 +1531,10 @@ struct holder_cfg {
 	int readers;		/* sweeping threads; more than one: pinned a CPU each */
 	bool tlb_flush;		/* flush the region's TLB entries after every sweep */
 	const char *file_dir;	/* kind=file: where its (unnamed) file lives */
+	bool swap;		/* the memcg may swap (guests with zram, issue 13) */
 };
+
+static void memcg_allow_swap(const struct memcg *cg);
 
 struct hot_arg {
 	char *p;
@@ -1673,6 +1709,8 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 		munmap(sh, page_bytes);
 		return;
 	}
+	if (cfg->swap)
+		memcg_allow_swap(&cg);
 	if (!spawn(&kids[0]))
 		holder_main(sh, &cg, cfg, deadline);
 	if (!parent_wait(&sh->holder_ready, 1, kids, 1, deadline))
@@ -1701,7 +1739,7 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 			 sh->dropped_pages, (double)sh->dropped_pages / cfg->pages);
 	else
 		snprintf(dropped, sizeof(dropped), "dropped_pages=na drop_fraction=na");
-	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s hot_ms=%ld readers=%d tlb_flush=%s sweeps=%ld write_refaults=%s%s\n",
+	printf("sample exp=pressure kind=%s touch=%s limit_mib=%ld droppable_mib=%ld hog_mib=%ld sample=%ld pages=%ld %s holder_vmswap_kib=%s hog_fill_ns=%s holder=%s hog=%s outcome=%s hot_ms=%ld readers=%d tlb_flush=%s sweeps=%ld write_refaults=%s swap=%s%s\n",
 	       hold_names[cfg->kind], touch_names[cfg->touch], limit_mib,
 	       (long)(cfg->pages * page_bytes / MIB), hog_mib, sample, cfg->pages, dropped,
 	       num_or_na(swapped, sizeof(swapped), load(&sh->holder_done) && sh->holder_vmswap_kib >= 0,
@@ -1712,9 +1750,36 @@ static void pressure_once(long sample, long limit_mib, long hog_mib, long hold_m
 	       cfg->tlb_flush ? "sweep" : "none", __atomic_load_n(&sh->sweeps, __ATOMIC_ACQUIRE),
 	       num_or_na(fresh, sizeof(fresh), cfg->touch == TOUCH_WRITE,
 			 __atomic_load_n(&sh->write_refaults, __ATOMIC_ACQUIRE)),
-	       extra);
+	       cfg->swap ? "on" : "off", extra);
 	fflush(stdout);
 	munmap(sh, page_bytes);
+}
+
+/*
+ * The largest region of at most `pages` that mmap() grants with the flags
+ * the vDSO reports, by bisection; 0 if not one page.  On the exempt kernel
+ * (0003) a process may keep only a few MAP_UNEVICTABLE pages (the vDSO
+ * states of its threads) and mmap() fails with ENOMEM past them.
+ */
+static long vdso_pages_within_budget(long pages)
+{
+	long fit = 0, over = pages + 1;
+
+	while (over - fit > 1) {
+		long mid = fit + (over - fit) / 2;
+		void *p = mmap(NULL, mid * page_bytes, vdso.params.mmap_prot, vdso.params.mmap_flags,
+			       -1, 0);
+
+		if (p != MAP_FAILED) {
+			munmap(p, mid * page_bytes);
+			fit = mid;
+		} else if (errno == ENOMEM) {
+			over = mid;
+		} else {
+			die("mmap of %ld vdso state pages: %s", mid, strerror(errno));
+		}
+	}
+	return fit;
 }
 
 static int cmd_pressure(int argc, char **argv)
@@ -1723,11 +1788,12 @@ static int cmd_pressure(int argc, char **argv)
 		{ "--limit-mib", "256" }, { "--droppable-mib", "32" }, { "--hog-mib", "256" },
 		{ "--kind", "droppable" }, { "--touch", "cold" }, { "--hot-ms", "10" },
 		{ "--readers", "1" }, { "--tlb-flush", "none" }, { "--file-dir", "/tmp" },
-		{ "--hold-ms", "100" }, { "--samples", "1" }, { "--timeout-s", "60" }, { NULL, NULL },
+		{ "--hold-ms", "100" }, { "--samples", "1" }, { "--timeout-s", "60" },
+		{ "--swap", "off" }, { NULL, NULL },
 	};
 	struct holder_cfg cfg = { 0 };
 	long limit_mib, hog_mib, hold_ms, nsamples, timeout_s;
-	const char *kind, *touch, *flush;
+	const char *kind, *touch, *flush, *swap;
 
 	parse_opts(argc, argv, opts);
 	limit_mib = opt_long(opts, "--limit-mib", 1, 1L << 20);
@@ -1759,6 +1825,10 @@ static int cmd_pressure(int argc, char **argv)
 	if (strcmp(flush, "none") && strcmp(flush, "sweep"))
 		usage_error("--tlb-flush", flush);
 	cfg.tlb_flush = !strcmp(flush, "sweep");
+	swap = opt_get(opts, "--swap");
+	if (strcmp(swap, "on") && strcmp(swap, "off"))
+		usage_error("--swap", swap);
+	cfg.swap = !strcmp(swap, "on");
 	if (cfg.tlb_flush && cfg.touch == TOUCH_COLD)
 		usage_error("--tlb-flush sweep needs --touch hot or write", touch);
 	if (cfg.kind == HOLD_FILE && cfg.touch == TOUCH_WRITE)
@@ -1770,6 +1840,17 @@ static int cmd_pressure(int argc, char **argv)
 	if (cfg.kind == HOLD_DROPPABLE && droppable_missing()) {
 		printf("skip exp=pressure kind=droppable reason=%s\n", droppable_missing());
 		return 0;
+	}
+	if (cfg.kind == HOLD_VDSO && !vdso_states_droppable()) {
+		long fit = vdso_pages_within_budget(cfg.pages);
+
+		printf("# pressure: kind=vdso mmap_flags=%#x pages_asked=%ld pages_within_budget=%ld\n",
+		       vdso.params.mmap_flags, cfg.pages, fit);
+		if (!fit) {
+			printf("skip exp=pressure kind=vdso reason=vdso_state_budget_exhausted\n");
+			return 0;
+		}
+		cfg.pages = fit;
 	}
 	for (long i = 0; i < nsamples; i++)
 		pressure_once(i, limit_mib, hog_mib, hold_ms, &cfg, timeout_s);
@@ -2450,6 +2531,22 @@ struct state_class {
 	int pages, pages_shared;	/* pages holding its states; of those, shared with another class */
 };
 
+/*
+ * The states options of the guest campaigns (issue 13), parsed and run by
+ * the functions under "states in guests" below: page-cache churn through a
+ * block device, swap, proactive reclaim, a DAMON pageout scheme.
+ */
+enum damon_ops { DAMON_NONE, DAMON_VADDR, DAMON_FVADDR, DAMON_PADDR };
+static const char *const damon_ops_names[] = { "none", "vaddr", "fvaddr", "paddr" };
+
+struct states_guest_cfg {
+	const char *churn_dev;		/* a block device to churn through; "": a file in churn_dir */
+	bool swap;			/* the memcg may swap (off: memory.swap.max 0) */
+	long reclaim_mib, reclaim_period_s;	/* memory.reclaim of reclaim_mib every period; 0: none */
+	enum damon_ops damon;
+	long damon_min_age_s;		/* the scheme pages out what was not accessed this long */
+};
+
 struct states_cfg {
 	struct state_class cls[MAX_CLASSES];
 	int nclasses, nthreads;
@@ -2462,6 +2559,7 @@ struct states_cfg {
 	const char *churn_dir;
 	long hog_mib, spike_mib, spike_period_s, spike_hold_ms;
 	long trace_ms;			/* 0: no trace; else the page census period */
+	struct states_guest_cfg guest;
 };
 
 enum { ZEROED_LOG = 32 };		/* --trace-ms: zeroed calls kept per thread */
@@ -3046,6 +3144,401 @@ static const char *mean_or_na(char *buf, size_t size, long n, double sum, double
 	return n ? (snprintf(buf, size, "%.0f", sum / n / scale), buf) : "na";
 }
 
+/* ------------------------------------------------------------------ */
+/* states in guests: block-device churn, swap, proactive reclaim, DAMON */
+
+/*
+ * Page-cache churn where there is no disk filesystem (a guest's files are
+ * tmpfs): buffered reads of a block device go through its page cache
+ * (blkdev_read_iter() -> filemap_read()), clean folios on the file LRU,
+ * charged to the reader's memcg as a file's are.  An fd, or -1 with a
+ * skip reason.
+ */
+static int churn_dev_open(const char *dev, long mib, const char **reason)
+{
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	*reason = "churn_dev_cannot_be_opened";
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		*reason = "churn_dev_not_a_block_device";
+	else if (lseek(fd, 0, SEEK_END) < (off_t)mib * MIB)
+		*reason = "churn_dev_smaller_than_churn_mib";
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Let the memcg swap, which memcg_create() forbids. */
+static void memcg_allow_swap(const struct memcg *cg)
+{
+	char file[PATH_MAX];
+	int err;
+
+	memcg_file(cg, "memory.swappiness", "memory.swap.max", file);
+	if ((err = write_str(file, cg->v2 ? "max" : "60")))
+		die("%s: %s", file, strerror(-err));
+}
+
+/* Which state pages are resident, by the present bit of /proc/PID/pagemap. */
+static bool state_pages_present(int pagemap_fd, uintptr_t block, int pages, bool *present)
+{
+	for (int i = 0; i < pages; i++) {
+		uint64_t entry;
+
+		if (pread(pagemap_fd, &entry, 8, (block / page_bytes + i) * 8) != 8)
+			return false;
+		present[i] = entry >> 63;
+	}
+	return true;
+}
+
+/*
+ * Proactive reclaim, as TMO/senpai-style agents do it: every
+ * reclaim_period_s, write reclaim_mib to the memcg's memory.reclaim
+ * (v2; memory_reclaim() -> try_to_free_mem_cgroup_pages()), whether or
+ * not memory is short.  A thread of the parent, outside the memcg.  Around
+ * each write it reads which state pages are resident, the memcg's
+ * pgsteal and the droppable_discard counter (0001), so that what one
+ * reclaim takes, and of which class, is counted per reclaim.  Only
+ * reclaims that start inside the counted window count.
+ */
+static struct {
+	const struct states_cfg *cfg;
+	struct states_shared *sh;
+	struct memcg cg;
+	char reclaim_file[PATH_MAX];
+	int pagemap_fd, pages;
+	uint8_t page_classes[MAX_STATE_THREADS];	/* bit c: class c has a state on the page */
+	pthread_t tid;
+	bool running;
+	int stop;
+	long reclaims, reclaims_short, reclaims_dropping, pages_dropped, last_errno;
+	long class_pages_dropped[MAX_CLASSES];
+	double write_ns_sum;
+	long long pgsteal_sum, discard_sum, discard_max;
+} proactive;
+
+static void *proactive_main(void *arg)
+{
+	const struct states_cfg *cfg = proactive.cfg;
+	struct states_shared *sh = proactive.sh;
+	int64_t period_ns = cfg->guest.reclaim_period_s * NS_PER_S, next = now_ns();
+	bool before[MAX_STATE_THREADS], after[MAX_STATE_THREADS];
+	char amount[32];
+
+	snprintf(amount, sizeof(amount), "%ldM", cfg->guest.reclaim_mib);
+	for (; next < sh->t_end_ns; next += period_ns) {
+		long long steal0, discard0, steal1, discard1;
+		bool census;
+		int64_t t, dt;
+		long dropped = 0;
+		int err;
+
+		while (now_ns() < next && !load(&proactive.stop))
+			sleep_ns(next - now_ns() < 10 * POLL_NS ? next - now_ns() : 10 * POLL_NS);
+		if (load(&proactive.stop))
+			break;
+		steal0 = memcg_stat(&proactive.cg, "pgsteal");
+		discard0 = read_keyed("/proc/vmstat", "droppable_discard");
+		census = state_pages_present(proactive.pagemap_fd, sh->states_block, proactive.pages, before);
+		t = now_ns();
+		err = write_str(proactive.reclaim_file, amount);
+		dt = now_ns() - t;
+		census &= state_pages_present(proactive.pagemap_fd, sh->states_block, proactive.pages, after);
+		steal1 = memcg_stat(&proactive.cg, "pgsteal");
+		discard1 = read_keyed("/proc/vmstat", "droppable_discard");
+		if (t < sh->t0_ns || t >= sh->t_end_ns)
+			continue;
+		proactive.reclaims++;
+		proactive.write_ns_sum += dt;
+		/* EAGAIN: memory_reclaim() gave up short of what it was asked for. */
+		proactive.reclaims_short += err == -EAGAIN;
+		if (err && err != -EAGAIN)
+			proactive.last_errno = -err;
+		proactive.pgsteal_sum += steal1 - steal0;
+		if (discard0 >= 0 && discard1 >= 0) {
+			proactive.discard_sum += discard1 - discard0;
+			if (discard1 - discard0 > proactive.discard_max)
+				proactive.discard_max = discard1 - discard0;
+		}
+		for (int i = 0; census && i < proactive.pages; i++) {
+			if (!before[i] || after[i])
+				continue;
+			dropped++;
+			for (int c = 0; c < cfg->nclasses; c++)
+				proactive.class_pages_dropped[c] += proactive.page_classes[i] >> c & 1;
+		}
+		proactive.pages_dropped += dropped;
+		proactive.reclaims_dropping += dropped > 0;
+	}
+	return NULL;
+}
+
+static const char *proactive_start(const struct states_cfg *cfg, struct states_shared *sh,
+				   const struct memcg *cg, pid_t caller, int pages)
+{
+	char path[64];
+
+	memset(&proactive, 0, sizeof(proactive));
+	if (!cfg->guest.reclaim_mib)
+		return NULL;
+	if (!cg->path[0] || !cg->v2)
+		return "proactive_needs_cgroup_v2_memcg";
+	proactive.cfg = cfg;
+	proactive.sh = sh;
+	proactive.cg = *cg;
+	proactive.pages = pages;
+	proactive.discard_max = -1;
+	snprintf(proactive.reclaim_file, sizeof(proactive.reclaim_file), "%s/memory.reclaim", cg->path);
+	if (access(proactive.reclaim_file, W_OK))
+		return "no_memory_reclaim";
+	for (int t = 0; t < cfg->nthreads; t++)
+		proactive.page_classes[sh->th[t].page] |= 1 << sh->th[t].cls;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", caller);
+	if ((proactive.pagemap_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return "no_pagemap";
+	if (pthread_create(&proactive.tid, NULL, proactive_main, NULL))
+		die("pthread_create: %s", strerror(errno));
+	proactive.running = true;
+	return NULL;
+}
+
+static void proactive_stop(void)
+{
+	if (!proactive.running)
+		return;
+	store(&proactive.stop, 1);
+	pthread_join(proactive.tid, NULL);
+	close(proactive.pagemap_fd);
+	proactive.running = false;
+}
+
+/*
+ * DAMON: one kdamond with one DAMOS scheme, "pageout what had no access
+ * for damon_min_age_s" (nr_accesses 0..0, age from min_age_s / aggr), the
+ * shape of DAMON_RECLAIM's scheme without its quotas and watermarks, on
+ *   vaddr:  the calling process's address space (regions from its mappings;
+ *           pageout is MADV_PAGEOUT, reclaim_pages() ignoring references),
+ *   fvaddr: the state pages alone, as a fixed virtual range,
+ *   paddr:  the largest System RAM range (damon_pa_pageout(): unfiltered here,
+ *           but for the young filter it adds itself).
+ * Only where no kdamond exists (nr_kdamonds 0): DAMON that someone else set
+ * up, such as a host's own daemon, is never written.
+ */
+#define DAMON_SAMPLE_US	5000
+#define DAMON_AGGR_US	100000
+#define DAMON_KD	DAMON_ADMIN "/0"
+#define DAMON_CTX	DAMON_KD "/contexts/0"
+#define DAMON_SCHEME	DAMON_CTX "/schemes/0"
+
+static bool damon_running;
+
+static bool damon_set(const char *file, const char *fmt, ...)
+{
+	char val[64];
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if ((err = write_str(file, val)))
+		printf("# damon: file=%s value=%s errno=%s\n", file, val, errname(-err));
+	return !err;
+}
+
+/* The largest "System RAM" range of /proc/iomem, [start, end). */
+static bool iomem_biggest_ram(unsigned long long *start, unsigned long long *end)
+{
+	FILE *f = fopen("/proc/iomem", "re");
+	unsigned long long s, e;
+	char line[256];
+
+	*start = *end = 0;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != ' ' && strstr(line, "System RAM") &&
+		    sscanf(line, "%llx-%llx", &s, &e) == 2 && e + 1 - s > *end - *start) {
+			*start = s;
+			*end = e + 1;
+		}
+	fclose(f);
+	return *end > *start;
+}
+
+static void damon_stop(void)
+{
+	if (!damon_running)
+		return;
+	write_str(DAMON_KD "/state", "off");
+	write_str(DAMON_ADMIN "/nr_kdamonds", "0");
+	damon_running = false;
+}
+
+static const char *damon_start(const struct states_cfg *cfg, pid_t caller, uintptr_t block, int pages)
+{
+	unsigned long long ram_start = 0, ram_end = 0;
+	bool ok;
+
+	if (cfg->guest.damon == DAMON_NONE)
+		return NULL;
+	if (read_ll(DAMON_ADMIN "/nr_kdamonds") != 0)
+		return access(DAMON_ADMIN, F_OK) ? "no_damon_sysfs" : "damon_in_use";
+	if (cfg->guest.damon == DAMON_PADDR && !iomem_biggest_ram(&ram_start, &ram_end))
+		return "no_system_ram_in_iomem";
+	if (!damon_set(DAMON_ADMIN "/nr_kdamonds", "1"))
+		return "damon_setup_failed";
+	damon_running = true;
+	ok = damon_set(DAMON_KD "/contexts/nr_contexts", "1") &&
+	     damon_set(DAMON_CTX "/operations", "%s", damon_ops_names[cfg->guest.damon]) &&
+	     damon_set(DAMON_CTX "/monitoring_attrs/intervals/sample_us", "%d", DAMON_SAMPLE_US) &&
+	     damon_set(DAMON_CTX "/monitoring_attrs/intervals/aggr_us", "%d", DAMON_AGGR_US) &&
+	     damon_set(DAMON_CTX "/monitoring_attrs/intervals/update_us", "%d", 1000000) &&
+	     damon_set(DAMON_CTX "/monitoring_attrs/nr_regions/min", "10") &&
+	     damon_set(DAMON_CTX "/monitoring_attrs/nr_regions/max", "1000") &&
+	     damon_set(DAMON_CTX "/targets/nr_targets", "1");
+	if (ok && cfg->guest.damon != DAMON_PADDR)
+		ok = damon_set(DAMON_CTX "/targets/0/pid_target", "%d", caller);
+	if (ok && cfg->guest.damon != DAMON_VADDR) {
+		unsigned long long start = block, end = block + (uintptr_t)pages * page_bytes;
+
+		if (cfg->guest.damon == DAMON_PADDR) {
+			start = ram_start;
+			end = ram_end;
+		}
+		ok = damon_set(DAMON_CTX "/targets/0/regions/nr_regions", "1") &&
+		     damon_set(DAMON_CTX "/targets/0/regions/0/end", "%llu", end) &&
+		     damon_set(DAMON_CTX "/targets/0/regions/0/start", "%llu", start);
+	}
+	ok = ok && damon_set(DAMON_CTX "/schemes/nr_schemes", "1") &&
+	     damon_set(DAMON_SCHEME "/action", "pageout") &&
+	     damon_set(DAMON_SCHEME "/access_pattern/sz/min", "0") &&
+	     damon_set(DAMON_SCHEME "/access_pattern/sz/max", "%lu", ULONG_MAX) &&
+	     damon_set(DAMON_SCHEME "/access_pattern/nr_accesses/min", "0") &&
+	     damon_set(DAMON_SCHEME "/access_pattern/nr_accesses/max", "0") &&
+	     damon_set(DAMON_SCHEME "/access_pattern/age/min", "%lld",
+		       cfg->guest.damon_min_age_s * 1000000LL / DAMON_AGGR_US) &&
+	     damon_set(DAMON_SCHEME "/access_pattern/age/max", "%u", UINT_MAX) &&
+	     damon_set(DAMON_KD "/state", "on");
+	if (!ok) {
+		damon_stop();
+		return "damon_setup_failed";
+	}
+	return NULL;
+}
+
+/* The scheme's stats now: nr_tried, sz_tried, nr_applied, sz_applied. */
+static void damon_stats(long long stats[4])
+{
+	static const char *const names[] = { "nr_tried", "sz_tried", "nr_applied", "sz_applied" };
+	char file[128];
+
+	/* The files change only when the kdamond is asked to refresh them. */
+	write_str(DAMON_KD "/state", "update_schemes_stats");
+	for (int i = 0; i < 4; i++) {
+		snprintf(file, sizeof(file), DAMON_SCHEME "/stats/%s", names[i]);
+		stats[i] = damon_running ? read_ll(file) : -1;
+	}
+}
+
+/* What the guest options add to a run: started with the pressure, stopped after the window. */
+static struct {
+	long long damon0[4], damon1[4];
+} guest_run;
+
+static const char *states_guest_start(const struct states_cfg *cfg, struct states_shared *sh,
+				      const struct memcg *cg, pid_t caller, int pages)
+{
+	const char *reason = proactive_start(cfg, sh, cg, caller, pages);
+
+	return reason ? reason : damon_start(cfg, caller, sh->states_block, pages);
+}
+
+static void states_guest_window(bool end)
+{
+	if (damon_running)
+		damon_stats(end ? guest_run.damon1 : guest_run.damon0);
+}
+
+static void states_guest_stop(void)
+{
+	proactive_stop();
+	damon_stop();
+}
+
+/* The run's guest columns, appended to its run text. */
+static void states_guest_format(char *buf, size_t size, const struct states_cfg *cfg)
+{
+	const struct states_guest_cfg *g = &cfg->guest;
+	char nb[6][32];
+	size_t n;
+
+	n = snprintf(buf, size, " churn_dev=%s swap=%s reclaim_mib=%ld reclaim_period_s=%ld",
+		     g->churn_dev[0] ? g->churn_dev : "none", g->swap ? "on" : "off", g->reclaim_mib,
+		     g->reclaim_mib ? g->reclaim_period_s : 0);
+	if (g->reclaim_mib)
+		n += snprintf(buf + n, size - n,
+			      " reclaims=%ld reclaims_short=%ld reclaim_last_errno=%s reclaim_write_ns_mean=%s reclaim_pgsteal_mean=%s reclaim_discard_mean=%s reclaim_discard_max=%s reclaims_dropping=%ld reclaim_state_pages_dropped=%ld",
+			      proactive.reclaims, proactive.reclaims_short,
+			      proactive.last_errno ? errname(proactive.last_errno) : "0",
+			      mean_or_na(nb[0], 32, proactive.reclaims, proactive.write_ns_sum, 1),
+			      mean_or_na(nb[1], 32, proactive.reclaims, proactive.pgsteal_sum, 1),
+			      proactive.discard_max < 0 ? "na" :
+			      (snprintf(nb[2], 32, "%.2f", (double)proactive.discard_sum /
+					(proactive.reclaims ? proactive.reclaims : 1)), nb[2]),
+			      num_or_na(nb[3], 32, proactive.discard_max >= 0, proactive.discard_max),
+			      proactive.reclaims_dropping, proactive.pages_dropped);
+	n += snprintf(buf + n, size - n, " damon=%s damon_min_age_s=%ld", damon_ops_names[g->damon],
+		      g->damon ? g->damon_min_age_s : 0);
+	if (g->damon) {
+		bool have = guest_run.damon0[0] >= 0 && guest_run.damon1[0] >= 0;
+
+		snprintf(buf + n, size - n,
+			 " damon_scheme_nr_tried=%s damon_scheme_sz_tried=%s damon_scheme_nr_applied=%s damon_scheme_sz_applied=%s",
+			 num_or_na(nb[0], 32, have, guest_run.damon1[0] - guest_run.damon0[0]),
+			 num_or_na(nb[1], 32, have, guest_run.damon1[1] - guest_run.damon0[1]),
+			 num_or_na(nb[2], 32, have, guest_run.damon1[2] - guest_run.damon0[2]),
+			 num_or_na(nb[3], 32, have, guest_run.damon1[3] - guest_run.damon0[3]));
+	}
+}
+
+/* Per class: the class's state pages that one of the proactive reclaims dropped. */
+static const char *states_guest_class(char *buf, size_t size, const struct states_cfg *cfg, int c)
+{
+	if (!cfg->guest.reclaim_mib)
+		return "";
+	snprintf(buf, size, " class_pages_dropped_by_reclaim=%ld", proactive.class_pages_dropped[c]);
+	return buf;
+}
+
+static void states_guest_parse(struct opt *opts, struct states_cfg *cfg)
+{
+	struct states_guest_cfg *g = &cfg->guest;
+	const char *swap = opt_get(opts, "--swap"), *damon = opt_get(opts, "--damon");
+
+	g->churn_dev = opt_get(opts, "--churn-dev");
+	if (strcmp(swap, "on") && strcmp(swap, "off"))
+		usage_error("--swap", swap);
+	g->swap = !strcmp(swap, "on");
+	g->reclaim_mib = opt_long(opts, "--reclaim-mib", 0, 1L << 20);
+	g->reclaim_period_s = opt_long(opts, "--reclaim-period-s", 1, 3600);
+	for (g->damon = DAMON_NONE; g->damon <= DAMON_PADDR; g->damon++)
+		if (!strcmp(damon, damon_ops_names[g->damon]))
+			break;
+	if (g->damon > DAMON_PADDR)
+		usage_error("--damon", damon);
+	g->damon_min_age_s = opt_long(opts, "--damon-min-age-s", 1, 3600);
+	if (g->reclaim_mib && !cfg->limit_mib)
+		usage_error("--reclaim-mib needs a memcg (--limit-mib above 0)", opt_get(opts, "--limit-mib"));
+	if (g->churn_dev[0] && !cfg->churn_mib)
+		usage_error("--churn-dev needs --churn-mib", g->churn_dev);
+}
+
 static void states_print(const struct states_cfg *cfg, const struct states_shared *sh, long sample,
 			 int pages, const char *run)
 {
@@ -3055,7 +3548,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		long calls = 0, zc = 0, za = 0, late = 0, skipped = 0, reseeds = 0, errors = 0;
 		long lives = 0, lives_dropped = 0, with_drop = 0;
 		int64_t first = -1, last = -1;
-		char q[8][32], p_drop[32];
+		char q[8][32], p_drop[32], more[64];
 
 		for (int t = 0; t < cfg->nthreads; t++) {
 			const struct state_thread *st = &sh->th[t];
@@ -3081,7 +3574,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&check, &st->zeroed_check);
 			hist_merge(&natural, &st->natural_call);
 		}
-		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s\n",
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
 		       sample, c, cls->rate_hz, cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
 		       lives ? (snprintf(p_drop, sizeof(p_drop), "%.4f", (double)lives_dropped / lives), p_drop) : "na",
@@ -3095,7 +3588,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		       cfg->poisson ? "poisson" : "periodic", cfg->interleaved ? "interleaved" : "grouped",
 		       cfg->per_page, states_per_page(), pages, vdso.params.size_of_opaque_state,
 		       cfg->size_bytes, cfg->classes, cfg->nthreads, cfg->run_s, cfg->key_life_s,
-		       cfg->settle_s, cfg->seed, run);
+		       cfg->settle_s, cfg->seed, states_guest_class(more, sizeof(more), cfg, c), run);
 	}
 	fflush(stdout);
 }
@@ -3114,13 +3607,15 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	struct page_trace tr = { .pm = -1, .kf = -1, .pages = pages };
 	struct memcg cg = { 0 };
 	const char *reason, *outcome = "ok";
-	char run[4096], extra[COUNTERS_TEXT], nb[10][32], pc[3][16], pressure[32] = "";
+	char run[8192], extra[COUNTERS_TEXT], guest[1024], nb[10][32], pc[3][16], pressure[48] = "";
 
 	if (cfg->limit_mib && !memcg_create(&cg, limit_bytes, &reason)) {
 		printf("skip exp=states reason=%s\n", reason);
 		munmap(sh, sizeof(*sh));
 		return;
 	}
+	if (cfg->guest.swap && cg.path[0])
+		memcg_allow_swap(&cg);
 	if (churn_fd >= 0)
 		posix_fadvise(churn_fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (!spawn(&kids[nkids++]))
@@ -3156,6 +3651,8 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		if (!parent_wait(&sh->hog_ready, 1, &kids[hog], 1, deadline))
 			outcome = kids[hog].reaped ? "hog_died_filling" : "timeout_hog_fill";
 	}
+	if (!strcmp(outcome, "ok") && (reason = states_guest_start(cfg, sh, &cg, kids[0].pid, pages)))
+		outcome = reason;
 	if (strcmp(outcome, "ok")) {
 		store(&sh->base.stage, STAGE_EXIT);	/* no run */
 		t0 = t_end = now_ns();
@@ -3163,6 +3660,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		outcome = "pressure_late";	/* the hog took longer than --settle-s */
 	}
 	traced_sleep_until(&tr, cfg, t0, t0);
+	states_guest_window(false);
 	counters_read(&cg, &before);
 	churn0 = __atomic_load_n(&sh->churn_bytes, __ATOMIC_ACQUIRE);
 	while (now_ns() < t_end && !child_poll(&kids[0])) {
@@ -3179,7 +3677,9 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	t_stop = now_ns() > t0 ? now_ns() : t0 + 1;
 	census = state_pages_census(kids[0].pid, sh->states_block, pages);
 	churn1 = __atomic_load_n(&sh->churn_bytes, __ATOMIC_ACQUIRE);
+	states_guest_window(true);
 	counters_read(&cg, &after);
+	states_guest_stop();
 	if (cg.path[0]) {
 		char file[PATH_MAX + 32];
 
@@ -3195,10 +3695,12 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	if (cg.path[0])
 		memcg_destroy(&cg);
 	counters_format(extra, sizeof(extra), &cg, &before, &after);
-	snprintf(pressure, sizeof(pressure), "%s%s%s", churn_fd >= 0 ? "+churn" : "",
-		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "");
+	states_guest_format(guest, sizeof(guest), cfg);
+	snprintf(pressure, sizeof(pressure), "%s%s%s%s%s", churn_fd >= 0 ? "+churn" : "",
+		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "",
+		 cfg->guest.reclaim_mib ? "+proactive" : "", cfg->guest.damon ? "+damon" : "");
 	snprintf(run, sizeof(run),
-		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s outcome=%s ncpus=%ld%s",
+		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s outcome=%s ncpus=%ld%s%s",
 		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
 		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
 		 /* the churn rate over the window: bytes read / seconds */
@@ -3218,7 +3720,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 num_or_na(pc[2], 16, census.active >= 0, census.active),
 		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
 		 hog >= 0 ? child_fate(&kids[hog]) : "none",
-		 outcome, sysconf(_SC_NPROCESSORS_ONLN), extra);
+		 outcome, sysconf(_SC_NPROCESSORS_ONLN), guest, extra);
 	zeroed_log_print(cfg, sh);
 	states_print(cfg, sh, sample, pages, run);
 	munmap(sh, sizeof(*sh));
@@ -3261,6 +3763,8 @@ static int cmd_states(int argc, char **argv)
 		{ "--limit-mib", "256" }, { "--churn-mib", "0" }, { "--churn-dir", "/tmp" },
 		{ "--churn-mib-s", "0" }, { "--hog-mib", "0" }, { "--spike-mib", "0" },
 		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { "--trace-ms", "0" },
+		{ "--churn-dev", "" }, { "--swap", "off" }, { "--reclaim-mib", "0" },
+		{ "--reclaim-period-s", "5" }, { "--damon", "none" }, { "--damon-min-age-s", "10" },
 		{ NULL, NULL },
 	};
 	static struct states_cfg cfg;
@@ -3300,6 +3804,7 @@ static int cmd_states(int argc, char **argv)
 	if (cfg.spike_mib && cfg.spike_hold_ms >= cfg.spike_period_s * 1000)
 		usage_error("--spike-hold-ms not shorter than --spike-period-s",
 			    opt_get(opts, "--spike-hold-ms"));
+	states_guest_parse(opts, &cfg);
 	if (vdso.missing) {
 		printf("skip exp=states reason=%s\n", vdso.missing);
 		return 0;
@@ -3311,7 +3816,9 @@ static int cmd_states(int argc, char **argv)
 		cfg.per_page = states_per_page();
 	if ((size_t)cfg.per_page > states_per_page())
 		usage_error("--per-page above the states a page holds", opt_get(opts, "--per-page"));
-	if (cfg.churn_mib && (churn_fd = churn_file_create(cfg.churn_dir, cfg.churn_mib, &reason)) < 0) {
+	if (cfg.churn_mib && (churn_fd = cfg.guest.churn_dev[0]
+			      ? churn_dev_open(cfg.guest.churn_dev, cfg.churn_mib, &reason)
+			      : churn_file_create(cfg.churn_dir, cfg.churn_mib, &reason)) < 0) {
 		printf("skip exp=states reason=%s\n", reason);
 		return 0;
 	}
