@@ -282,6 +282,8 @@ def test_ctrl_c_leaves_no_half_written_file_and_resume_finishes(tmp_path):
     import signal
     import time
     spec = write_spec(tmp_path, reps="min = 40\nmax = 40")
+    # Runs long enough that SIGINT lands mid-sweep, even on idle cores.
+    spec.write_text(spec.read_text().replace('"run.duration_s" = 20', '"run.duration_s" = 300'))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "model", "sweep", str(spec), "--workers", "2",
            "--no-progress", "--out", str(out)]
