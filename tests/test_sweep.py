@@ -287,8 +287,11 @@ def test_ctrl_c_leaves_no_half_written_file_and_resume_finishes(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "model", "sweep", str(spec), "--workers", "2",
            "--no-progress", "--out", str(out)]
+    # As a terminal starts it: SIGINT at its default, even where this test
+    # runs in the background of a shell without job control (which ignores it).
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while len(list(out.rglob("*.json"))) < 10:
