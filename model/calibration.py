@@ -24,6 +24,10 @@ on the host only: a TCG guest's timings are never costs):
                       shrink_lruvec() as direct reclaim; this is one CPU
                       scanning flat out.  No experiment here wakes kswapd
                       (memcg limits do not), so it is an upper bound.
+  lru_add_wait_s      states_trace.csv off_lru_s: every measured wait of a
+                      refaulted state page between its fault and its joining
+                      the LRU (python -m measure.lru_trace, 10 ms
+                      resolution); the model draws one per state fault.
 
 A parameter without rows is refused by name.  `what_if` sets parameters by
 hand; the result is flagged (Costs.what_if) and its sources say what was set.
@@ -51,9 +55,11 @@ COLUMNS = {
     "pressure.csv": ("where", "kind", "touch", "limit_mib", "droppable_mib", "hog_mib",
                      "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "holder", "hog",
                      "outcome", "pgscan_file"),
+    "states_trace.csv": ("where", "off_lru_s"),
 }
 NUMERIC = {"size_bytes", "threads", "ns_per_call", "ns_per_page", "limit_mib", "droppable_mib",
-           "hog_mib", "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "pgscan_file"}
+           "hog_mib", "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "pgscan_file",
+           "off_lru_s"}
 
 # Every parameter, the file it is measured in.
 PARAMETERS = {
@@ -62,6 +68,7 @@ PARAMETERS = {
     "fault_ns.anon": "fault.csv", "fault_ns.droppable": "fault.csv",
     "fault_ns.unevictable": "fault.csv", "mlock_ns_per_page": "fault.csv",
     "scan_ns_per_page": "pressure.csv", "kswapd_pages_per_s": "pressure.csv",
+    "lru_add_wait_s": "states_trace.csv",
 }
 FAULT_KINDS = {"fault_ns.anon": "anon", "fault_ns.droppable": "droppable",
                "fault_ns.unevictable": "mlock2_onfault", "mlock_ns_per_page": "mlock"}
@@ -86,7 +93,7 @@ class CalibrationError(ValueError):
 
 @dataclass(frozen=True)
 class Estimate:
-    value: float
+    value: float | tuple
     source: str
 
 
@@ -249,7 +256,22 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
                                            + source)}
 
 
-MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults}
+def measure_lru_add_wait(data_dir: Path) -> dict:
+    """The waits themselves, not a summary: which of them a fault meets
+    decides whether its page is scanned twice before or after a call."""
+    path = data_dir / "host" / "states_trace.csv"
+    waits = read_table(path)["off_lru_s"].dropna()
+    if waits.empty:
+        return {"lru_add_wait_s": f"{rel_path(path)} has no refaults"}
+    waits = tuple(float(w) for w in waits)
+    source = (f"{rel_path(path)}: off_lru_s of {len(waits)} refaults, median "
+              f"{np.median(waits):.3g} s, {sum(w >= 0.5 for w in waits)} of 0.5 s or more, "
+              f"max {max(waits):.3g} s ({_describe_rows(read_table(path))})")
+    return {"lru_add_wait_s": Estimate(waits, source)}
+
+
+MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults,
+            "states_trace.csv": measure_lru_add_wait}
 
 
 # -- the parameter set ---------------------------------------------------------------
@@ -314,6 +336,7 @@ def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) ->
         mlock_ns_per_page=values["mlock_ns_per_page"],
         scan_ns_per_page=values["scan_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
+        lru_add_wait_s=tuple(np.atleast_1d(values["lru_add_wait_s"]).astype(float)),
         call_by_threads=by_threads, sources=sources, what_if=what_if)
 
 
@@ -390,6 +413,9 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
         "mlock_ns_per_page": costs.mlock_ns_per_page,
         "scan_ns_per_page": costs.scan_ns_per_page,
         "kswapd_pages_per_s": costs.kswapd_pages_per_s,
+        "lru_add_wait_s": (f"{len(costs.lru_add_wait_s)} waits, median "
+                           f"{np.median(costs.lru_add_wait_s):.3g} s"
+                           if costs.lru_add_wait_s else "none"),
     }
     return [(name, v if isinstance(v, str) else f"{v:.4g}", costs.sources.get(name, ""))
             for name, v in values.items()]

@@ -38,9 +38,11 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          under memcg pressure; nothing there is ever fitted) is predicted by
          model/scenarios/states.toml with that run's classes, call pattern,
          layout and measured pressure inputs (churn_bytes_per_s, hog_mib,
-         spikes, caller_usage_bytes), one model seed per run, with the
-         parameters fitted above.  Per regime, pattern, layout and class:
-         the fraction of calls that found the state zeroed, pooled over runs.
+         spikes, caller_usage_bytes), --seeds model seeds per run, with the
+         parameters fitted above and the lru_add waits of states_trace.csv
+         (a separate run, python -m measure.lru_trace).  Per regime,
+         pattern, layout and class: the fraction of calls that found the
+         state zeroed, pooled over runs, and the model's range over seeds.
 
 Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
 against the median of the samples.  Drop fractions are already relative to the region, and
@@ -57,6 +59,8 @@ whether or not a target is met; 2 on bad data.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +78,7 @@ from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
 from .scenario import ScenarioError, load
 from .sim.simulation import simulate
+from .workers import die_with_parent
 
 TRAIN_SIZES = (4, 32, 256, 4096)
 TRAIN_LIMITS = (256,)
@@ -272,40 +277,72 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
             + ", ".join(f"{x:.2f}" for x in act["off_lru_s"]) + " s",
             "off it: joining the inactive list just before a call, its first two",
             "scans found it young and folio_check_references() activated it.  The",
-            "model puts a refaulted folio on the LRU at once: not modelled."]
+            "model draws every state fault's wait from these waits",
+            "(Costs.lru_add_wait_s), so a timer-locked page escapes in the model",
+            "the same way, when its wait puts its first two scans around a call."]
 
 
-def states_cases(data_dir: Path, costs) -> list[dict]:
+def _states_run(task) -> list[dict]:
+    """One model run of one states.csv run: calls and zeroed calls per class."""
+    run_id, overrides, seed, costs = task
+    result = simulate(load("states", overrides), BASELINE, seed=seed, costs=costs)
+    classes = result.classes
+    return [{"run": run_id, "seed": seed, "rate_hz": float(r), "calls_model": c,
+             "zeroed_model": z}
+            for r, c, z in zip(classes["rate_hz"], classes["calls"], classes["calls_zeroed"])]
+
+
+def _states_runs(tasks: list, workers: int) -> list[dict]:
+    """Every task's rows, in the tasks' order, on up to `workers` processes."""
+    if workers <= 1 or len(tasks) < 2:
+        return [row for task in tasks for row in _states_run(task)]
+    with cf.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                                initargs=(os.getpid(),)) as pool:
+        return [row for rows in pool.map(_states_run, tasks) for row in rows]
+
+
+def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1) -> list[dict]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
-    calls that found the state zeroed over all calls, pooled over runs."""
+    calls that found the state zeroed over all calls, pooled over runs.
+
+    Each run is simulated once per seed.  A case's prediction pools every
+    seed; its spread is the range, over seeds, of what the model gives for
+    the case's runs pooled as the measurement pools them: whether a page is
+    activated early or late (or not at all) in a run is as random in the
+    model as in the kernel, and one to three measured runs carry that."""
     path = data_dir / "host" / "states.csv"
     if not path.exists():
         return []
     frame = read_table(path, STATES_COLUMNS)
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
-    predicted = []
-    for seed, (_, run) in enumerate(frame.groupby("run", sort=True), 1):
-        first = run.iloc[0]
-        scenario = load("states", states_overrides(first))
-        result = simulate(scenario, BASELINE, seed=seed, costs=costs)
-        classes = result.classes.set_index("rate_hz")
-        for _, row in run.iterrows():
-            got = classes.loc[float(row["rate_hz"])]
-            predicted.append({"run": row["run"], "rate_hz": float(row["rate_hz"]),
-                              "calls_model": got["calls"],
-                              "zeroed_model": got["calls_zeroed"]})
-    frame = frame.merge(pd.DataFrame(predicted), on=["run", "rate_hz"])
+    tasks = [(run_id, states_overrides(run.iloc[0]), 1000 * seed + index, costs)
+             for index, (run_id, run) in enumerate(frame.groupby("run", sort=True), 1)
+             for seed in seeds]
+    model = pd.DataFrame(_states_runs(tasks, workers))
+    model["seed"] = model["seed"] // 1000
     rows = []
     keys = ["regime", "pattern", "layout", "per_page", "classes", "rate_hz"]
     for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
-        pred = float(g["zeroed_model"].sum() / g["calls_model"].sum())
+        mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == float(rate))]
+        per_seed = mine.groupby("seed")[["zeroed_model", "calls_model"]].sum()
+        pooled = per_seed["zeroed_model"] / per_seed["calls_model"]
+        pred = float(mine["zeroed_model"].sum() / mine["calls_model"].sum())
         error, kind, target = states_error(meas, pred)
         where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
         rows.append({**_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred,
-                            error, f"zeroed/{kind}", f"{len(g)} runs"), "target": target})
+                            error, f"zeroed/{kind}", f"{len(g)} runs x {len(seeds)} seeds"),
+                     "target": target, "model_low": float(pooled.min()),
+                     "model_high": float(pooled.max())})
     return rows
+
+
+def within_spread(row: dict) -> bool:
+    """The measured fraction lies in the model's range over seeds (within
+    the absolute target of its ends, for the runs that no seed drops)."""
+    slack = STATES_ABSOLUTE_TARGET
+    return row["model_low"] - slack <= row["measured"] <= row["model_high"] + slack
 
 
 GUEST_COLUMNS = ("where", "variant", "design", "run", "args", "record", "exp", "line", "metric",
@@ -428,8 +465,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
         fraction = r["unit"] == "of D" or r["unit"].startswith("zeroed")
         fmt = (lambda v: f"{v:9.3f}") if fraction else (lambda v: f"{v:9.4g}")
         error = (f"{r['error']:6.3f}" if r["unit"] == "zeroed/abs" else f"{r['error']:6.1%}")
+        spread = (f"  [{r['model_low']:.3f}, {r['model_high']:.3f}]"
+                  if r.get("model_low") is not None and r["group"] == "states" else "")
         lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
-                     f"{fmt(r['predicted'])} {error}")
+                     f"{fmt(r['predicted'])} {error}{spread}")
     lines.append("")
     lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
     lines.append("        drop, guest: |predicted - measured|, in % of the region D;")
@@ -450,6 +489,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
             lines.append(f"  {'':<7} {len(small):3d} of them under {STATES_RELATIVE_FROM:.0%}: "
                          f"max absolute error {max(small):.3f} (target "
                          f"{STATES_ABSOLUTE_TARGET})")
+        if "model_low" in mine[0]:
+            inside = sum(within_spread(r) for r in mine)
+            lines.append(f"  {'':<7} {inside:3d} of {len(mine)} measured within the model's "
+                         f"range over seeds (+-{STATES_ABSOLUTE_TARGET})")
     if fates:
         differ = [f for f in fates if f["measured"] != f["predicted"]]
         killed = sum(f["measured"] != "none killed" for f in fates)
@@ -475,16 +518,18 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
     states_misses = [r for r in rows if r["group"] == "states"
                      and r["error"] > r.get("target", TARGET)]
     if states_misses:
-        lines += ["", f"Not reproduced: {len(states_misses)} states cases.  The model drops a",
-                  "timer-locked (periodic) page at every call once its scans come more",
-                  "often than the period: refaulted at a deadline and scanned every cycle",
-                  "of the inactive list, it is never found referenced twice in a row.  The",
-                  "kernel let such pages be activated after a random number of periods",
-                  "(a 10 Hz page under hog_churn was never seen dropped; 1 Hz pages were",
-                  "dropped until 35-92 s into some runs, not at all in others).",
-                  *lru_trace_note(),
-                  "The Poisson 0.05 Hz fractions, which depend on when the page is first",
-                  "activated, are off by factors of 2-4 both ways.  Not modelled."]
+        outside = [r for r in states_misses if not within_spread(r)]
+        lines += ["", f"Not within 15%: {len(states_misses)} states cases, "
+                      f"{len(states_misses) - len(outside)} of them inside the model's range",
+                  "over seeds.  They are the slow classes whose page is dropped until",
+                  "reclaim happens to find it young at two scans in a row and activates it",
+                  "(folio_check_references()); after that it stays on the active list.",
+                  "When that happens is random in the kernel as in the model, so one to",
+                  "three runs of 120 s measure it roughly: the range column says what",
+                  "the model gives for the same runs over its seeds.",
+                  *lru_trace_note()]
+        lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
+                  f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:
@@ -504,7 +549,8 @@ def main(argv: list[str]) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=DATA_DIR, help="data directory (default data/)")
     p.add_argument("--seeds", type=int, default=len(SEEDS),
-                   help=f"model seeds per hot pressure case (default {len(SEEDS)})")
+                   help=f"model seeds per hot pressure case and per states run "
+                        f"(default {len(SEEDS)})")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="writes validation.csv there (default results/)")
     args = p.parse_args(argv)
@@ -526,8 +572,9 @@ def main(argv: list[str]) -> int:
             bar.doing("validate: guest pressure samples")
             guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
             bar.update()
-            bar.doing("validate: real vDSO states (states.csv), one model run per run")
-            guests += states_cases(args.data, costs)
+            bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
+                      f"seeds on {os.cpu_count() or 1} processes")
+            guests += states_cases(args.data, costs, seeds, workers=os.cpu_count() or 1)
             bar.update()
         rows += guests
         fates += guest_fates

@@ -167,7 +167,7 @@ class LocalProcesses:
         self.pool = self._pool()
 
     def _pool(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=self.workers, initializer=_die_with_parent,
+        return cf.ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent,
                                       initargs=(os.getpid(),))
 
     def close(self) -> None:
@@ -176,7 +176,7 @@ class LocalProcesses:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Worker initializer: the kernel SIGKILLs this worker when its parent dies.
 
     prctl(PR_SET_PDEATHSIG) fires when the thread that forked the worker

@@ -53,6 +53,8 @@ def synthetic(tmp_path: Path, limits=(256, 128)) -> Path:
               for k, v in (("anon", 3000.0), ("droppable", 3200.0), ("mlock2_onfault", 4000.0),
                            ("mlock", 1400.0), ("map_locked", 3900.0)) for i in range(5)]
     _write(tmp_path, "fault.csv", faults)
+    _write(tmp_path, "states_trace.csv", [{"page": 1, "rate_hz": 1.0, "off_lru_s": w}
+                                          for w in (0.0, 0.0, 0.25, 1.5)])
     # hog_fill_ns = 2800 ns per hog page + 1500 ns per page scanned, exactly.
     pressure = []
     for limit in limits:
@@ -96,6 +98,7 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
         assert costs.syscall(size) == pytest.approx(syscall_ns(size), rel=1e-9)
     assert costs.call_by_threads["vdso", 2](4) == pytest.approx(2 * vdso_ns(4))
     assert costs.reseed_ns == pytest.approx(600.0)
+    assert costs.lru_add_wait_s == (0.0, 0.0, 0.25, 1.5)
     assert costs.fault_ns == pytest.approx({"anon": 3000, "droppable": 3200,
                                             "unevictable": 4000})
     assert costs.mlock_ns_per_page == pytest.approx(1400)

@@ -68,6 +68,11 @@ class Costs:
     # machine.scan_ns_per_page / machine.kswapd_pages_per_s at 0 (measured).
     scan_ns_per_page: float = 0.0
     kswapd_pages_per_s: float = 0.0
+    # How long a newly faulted state folio stays off the LRU, in the CPU's
+    # lru_add folio_batch (mm/swap.c folio_add_lru()) until the batch fills
+    # or is drained: the measured waits, drawn from at each fault.  Empty:
+    # it joins the LRU at once.
+    lru_add_wait_s: tuple = ()
     # (mode, threads) -> SizeCurve, for every thread count measured.
     call_by_threads: dict = field(default_factory=dict)
     # Where each number came from: file and rows and fit quality, or a what-if.

@@ -93,8 +93,13 @@ class FolioOwner:
             folio.resident = True
             folio.mark_young(now)
             if placement.lru is not None:
-                domain.lruvec.add(folio, placement.lru)
+                self._lru_add(folio)
         return True, stall_s
+
+    def _lru_add(self, folio) -> None:
+        """folio_add_lru(): the faulted folio joins its LRU.  Here at once:
+        pages faulted in bulk fill their CPU's lru_add batch as they go."""
+        self.sim.domain.lruvec.add(folio, folio.placement.lru)
 
     def folio_reclaimed(self, folio, now: float) -> None:
         """shrink_folio_list() took the page: dropped or written to swap."""

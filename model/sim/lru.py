@@ -19,6 +19,10 @@ What is modelled from mm/vmscan.c:
     not counted as reclaimed (see Lruvec._scan_folio), as measured in
     data/host/pressure.csv.
 
+From mm/swap.c: a faulted folio joins the LRU through its CPU's lru_add
+folio_batch (folio_add_lru()), and until that batch is full or drained
+reclaim cannot see it (Lruvec.add_batched, LRU_ADD).
+
 Scanning takes time: the young bits a scan finds depend on how long ago the
 previous look was, so a pass reads its clock as `now + scanned * s_per_page`.
 """
@@ -28,6 +32,10 @@ import math
 from collections import deque
 
 from .placement import ANON_LRU, FILE_LRU, SWAP
+
+# A folio's `lru` while it waits in a per-CPU lru_add folio_batch: off every
+# list, young since its fault, and not yet reclaimable.
+LRU_ADD = ("lru_add", False)
 
 
 class Run:
@@ -114,6 +122,8 @@ class Lruvec:
         # Folios freed without counting as reclaimed (the kernel's
         # nr_vmscan_immediate_reclaim for them): droppable ones.
         self.freed_uncounted = 0
+        # Folios faulted in but still in an lru_add batch.
+        self.batched = 0
 
     def pages(self, lru_type: str) -> int:
         return self.lists[lru_type, False].pages + self.lists[lru_type, True].pages
@@ -123,8 +133,22 @@ class Lruvec:
         if not isinstance(seg, Run):
             seg.lru = (lru_type, active)
 
+    def add_batched(self, folio) -> None:
+        """folio_add_lru(): into the CPU's lru_add batch, not yet on a list."""
+        folio.lru = LRU_ADD
+        self.batched += 1
+
+    def drain_batched(self, folio, lru_type: str) -> None:
+        """lru_add(), when the batch is moved: onto the inactive list's head."""
+        if folio.lru is LRU_ADD:
+            self.batched -= 1
+            self.add(folio, lru_type)
+
     def remove_folio(self, folio) -> None:
-        self.lists[folio.lru].remove_folio(folio)
+        if folio.lru is LRU_ADD:
+            self.batched -= 1
+        else:
+            self.lists[folio.lru].remove_folio(folio)
         folio.lru = None
 
     def remove_owner(self, owner) -> int:

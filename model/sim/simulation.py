@@ -120,7 +120,7 @@ class Simulation:
                                 f"costs have none); set it or give the cost as a what-if")
         return value
 
-    def _after(self, delay_s: float, fn, *args) -> None:
+    def after(self, delay_s: float, fn, *args) -> None:
         """Call fn(*args, now) delay_s from now: a bare timeout, no SimPy process.
 
         The call travels as the timeout's value to one module-level callback,
@@ -185,7 +185,7 @@ class Simulation:
                 state_index: int | None = None):
         thread = proc.start_thread(self.env.now, rate_per_s, slot, state_index)
         if thread is not None and mean_life_s > 0:
-            self._after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
+            self.after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
         return thread
 
     def _forks(self, parent):
@@ -219,7 +219,7 @@ class Simulation:
             self._thread(child, self._draw_rate(child.rng), 0.0)
         life_s = child.rng.exponential(wl.child_lifetime_s) if wl.child_lifetime_s else 0
         if life_s:
-            self._after(life_s, self._reap, child)
+            self.after(life_s, self._reap, child)
 
     def _reap(self, proc, now: float):
         proc.exit(now)
@@ -230,7 +230,7 @@ class Simulation:
         self.processes.remove(hog)
         restart_s = self.scenario.pressure.restart_after_oom_s
         if restart_s > 0:
-            self._after(restart_s, self._start_hog)
+            self.after(restart_s, self._start_hog)
 
     def _start_hog(self, now: float):
         hog = Hog(self, self._pid(), self.streams.rng("hog", self.hogs_started), born_t=now)
@@ -314,7 +314,7 @@ class Simulation:
         assert all(n >= 0 for n in domain.pools.values()), domain.pools
         assert domain.free_pages >= 0, f"free pages {domain.free_pages} < 0"
         assert domain.used_pages + domain.free_pages == domain.capacity_pages
-        on_lru = sum(lst.pages for lst in domain.lruvec.lists.values())
+        on_lru = sum(lst.pages for lst in domain.lruvec.lists.values()) + domain.lruvec.batched
         off_lru = {RESERVED} | {p.pool for p in PLACEMENTS if p.lru is None}
         expected = domain.used_pages - sum(domain.pools[pool] for pool in off_lru)
         assert on_lru == expected, f"LRU holds {on_lru} pages, pools say {expected}"
@@ -342,7 +342,7 @@ class Simulation:
             hog_start_s = self.region.write(env.now)
         if sc.pressure.profile != "none":
             if hog_start_s > 0:
-                self._after(hog_start_s, self._start_hog)
+                self.after(hog_start_s, self._start_hog)
             else:
                 self._start_hog(0.0)
         if sc.pressure.file_hot_bytes or sc.pressure.file_stream_bytes_per_s:
@@ -400,7 +400,7 @@ class Simulation:
 
 
 def _call_after(event) -> None:
-    """The callback of Simulation._after's timeouts."""
+    """The callback of Simulation.after's timeouts."""
     fn, args = event.value
     fn(*args, event.env.now)
 

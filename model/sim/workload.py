@@ -199,6 +199,7 @@ class GetrandomProcess(FolioOwner):
         self.next_tid = 0
         self.rng = sim.streams.rng("process", pid)
         self.refault_rng = sim.streams.rng("refault", pid)
+        self.lru_add_rng = sim.streams.rng("lru_add", pid)
         state = sim.scenario.state
         self.allocator = StateAllocator(self, state, state.page_bytes)
         self.locked_pages = 0
@@ -237,6 +238,25 @@ class GetrandomProcess(FolioOwner):
 
     def _swapped_in(self, folio) -> None:
         self.sim.metrics.count("state_swapins")
+
+    def _lru_add(self, folio) -> None:
+        """A state page faults alone, so it waits in its CPU's lru_add
+        folio_batch (mm/swap.c) until other folios fill the batch or
+        something drains it: one of the measured waits (Costs.lru_add_wait_s,
+        data/host/states_trace.csv).  It is young from its fault on, so the
+        first scan after it joins keeps it (PG_referenced); whether the
+        second finds it young depends on a call falling between them."""
+        waits, lruvec = self.sim.costs.lru_add_wait_s, self.sim.domain.lruvec
+        wait_s = waits[self.lru_add_rng.integers(len(waits))] if waits else 0.0
+        if wait_s <= 0:
+            lruvec.add(folio, folio.placement.lru)
+            return
+        lruvec.add_batched(folio)
+        self.sim.after(wait_s, self._lru_add_drained, folio)
+
+    def _lru_add_drained(self, folio, now: float) -> None:
+        if folio.resident:
+            self.sim.domain.lruvec.drain_batched(folio, folio.placement.lru)
 
     def _map_block(self, placement, charged: bool, now: float):
         """mmap() one more block of states; with mlock(), lock and populate it."""
@@ -525,5 +545,10 @@ class PageCache:
             pages = int(self.stream_carry)
             if pages:
                 self.stream_carry -= pages
-                self.stream.grow(pages, batch_pages=self.stream_batch_pages)
+                # The reader faults its pages evenly over the tick, so the
+                # reclaim they cause looks at folios at those times, not
+                # all at the tick's start: a caller's young bit depends on
+                # when reclaim looks, and the tick is not the kernel's.
+                self.stream.grow(pages, fault_s_per_page=tick_s / pages,
+                                 batch_pages=self.stream_batch_pages)
             yield env.timeout(tick_s)
