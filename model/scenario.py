@@ -139,6 +139,9 @@ def _check(sc: Scenario, where: str) -> Scenario:
     if sc.state.state_bytes > sc.state.page_bytes:
         raise ScenarioError(f"{where}: state.state_bytes = {sc.state.state_bytes}: larger than "
                             f"state.page_bytes = {sc.state.page_bytes}")
+    if sc.pressure.profile == "proactive" and not sc.memcg.limit_bytes:
+        raise ScenarioError(f"{where}: pressure.profile = 'proactive' writes to a memcg's "
+                            f"memory.reclaim: set memcg.limit_bytes")
     units = footprint(sc)
     what, threads = units["thread"]
     tasks, why = params.TASKS
