@@ -486,7 +486,7 @@ def proactive_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[str]
                                                            sort=True):
         first = run.iloc[0]
         cache = int(first["churn_file_mib"]) if pd.notna(first["churn_file_mib"]) else 0
-        case = f"proactive {variant} {cache}M cache {first['pattern']}"
+        case = f"{variant} reclaim {cache}M cache {first['pattern']}"
         if first["hog_mib"] > 0 or first["spike_mib"] > 0:
             notes.append(f"guest, not predicted (a hog beside the agent): {case}")
             continue
@@ -509,7 +509,7 @@ def proactive_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[str]
         meas = float(first["reclaim_state_pages_dropped"] / (first["reclaims"] * pages))
         pred = float(np.mean([v["reclaim_state_pages_dropped"] / (v["reclaims"] * pages)
                               for v in values]))
-        rows.append(_row("guest", f"{case} per write", meas, pred, abs(pred - meas), "of D",
+        rows.append(_row("guest", f"{case} /write", meas, pred, abs(pred - meas), "of D",
                          f"D = the {pages:.0f} state pages; EAGAIN "
                          f"{int(first['reclaims_short'])}/{int(first['reclaims'])} measured, "
                          f"{model_short:g}/{model_writes:g} predicted"))
