@@ -145,6 +145,9 @@ def test_guest_runs_are_predicted_within_target():
 @pytest.mark.parametrize("raw, message", [
     ({"pressure": {"profile": "proactive"}},
      "pressure.profile = 'proactive' writes to a memcg's memory.reclaim: set memcg.limit_bytes"),
+    ({"memcg": {"limit_bytes": "1 GiB"},
+      "pressure": {"profile": "proactive", "anon_base_bytes": "64 MiB"}},
+     "pressure.anon_base_bytes = 67108864: pressure.profile = 'proactive' runs no hog"),
     ({"pressure": {"proactive_period_s": 0}}, "pressure.proactive_period_s = 0"),
     ({"pressure": {"proactive_reclaim_bytes": 0}}, "pressure.proactive_reclaim_bytes = 0"),
     ({"pressure": {"proactive_first_s": -1}}, "pressure.proactive_first_s = -1"),
