@@ -482,8 +482,7 @@ def proactive_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[str]
     if samples.empty:
         return [], ["guest: no proactive (memory.reclaim) states runs in data/guests/"]
     rows, notes = [], []
-    for (variant, vdesign, run_id), run in samples.groupby(["variant", "design", "run"],
-                                                           sort=True):
+    for (variant, vdesign, _), run in samples.groupby(["variant", "design", "run"], sort=True):
         first = run.iloc[0]
         cache = int(first["churn_file_mib"]) if pd.notna(first["churn_file_mib"]) else 0
         case = f"{variant} reclaim {cache}M cache {first['pattern']}"
