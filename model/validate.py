@@ -42,7 +42,9 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          reader's file and its measured rate), for each of SEEDS: per class,
          the fraction of calls that found the state zeroed (error and target
          as a states case); per run, the share of its state pages one write
-         dropped (error as a drop fraction), the -EAGAIN writes beside.
+         dropped (error as a drop fraction), the -EAGAIN writes beside; and,
+         as a pgscan diagnostic, the pages a write scanned (the memcg's
+         pgscan over the window: nothing else reclaims there).
   states Every run of data/host/states.csv (real __vdso_getrandom states
          under memcg pressure; nothing there is ever fitted) is predicted by
          model/scenarios/states.toml with that run's classes, call pattern,
@@ -412,7 +414,7 @@ PROACTIVE_NUMBERS = ("rate_hz", "call_rate_hz", "threads", "calls", "calls_zeroe
                      "hog_mib", "spike_mib", "caller_usage_bytes", "run_s", "settle_s",
                      "key_life_s", "size_bytes", "state_bytes", "states_per_page", "per_page",
                      "reclaim_mib", "reclaim_period_s", "reclaims", "reclaims_short",
-                     "reclaim_state_pages_dropped")
+                     "reclaim_state_pages_dropped", "memcg_pgscan")
 
 
 def proactive_samples(data_dir: Path) -> pd.DataFrame:
@@ -512,6 +514,14 @@ def proactive_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[str]
                          f"D = the {pages:.0f} state pages; EAGAIN "
                          f"{int(first['reclaims_short'])}/{int(first['reclaims'])} measured, "
                          f"{model_short:g}/{model_writes:g} predicted"))
+        # The mechanism: what the writes scanned (nothing else reclaims in
+        # the memcg, never near its limit), per write.
+        scanned = float(first["memcg_pgscan"] / first["reclaims"])
+        model_scan = float(np.mean([v["reclaim_pgscan"] / v["reclaims"] for v in values]))
+        if scanned > 0:
+            rows.append(_row("pgscan", f"{case} /write", scanned, model_scan,
+                             abs(model_scan / scanned - 1), "pages",
+                             "memcg pgscan over the window vs the model's writes"))
     return rows, notes
 
 
@@ -645,7 +655,7 @@ def main(argv: list[str]) -> int:
             bar.doing("validate: guest pressure samples")
             guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
             proactive, proactive_notes = proactive_cases(args.data, costs, seeds)
-            guests += proactive
+            guests += sorted(proactive, key=lambda r: r["group"] == "pgscan")
             notes += proactive_notes
             bar.update()
             bar.doing("validate: real vDSO states (states.csv), one model run per run")

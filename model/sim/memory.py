@@ -307,7 +307,8 @@ class ProactiveReclaim:
 
     The writes are counted as the harness counts them (data/guests/
     proactive-*.csv), only those from `window_s` (run.settle_s) on:
-    reclaims, reclaims_short (-EAGAIN), reclaim_pgsteal (pages reclaimed),
+    reclaims, reclaims_short (-EAGAIN), reclaim_pgscan and reclaim_pgsteal
+    (pages looked at and reclaimed: the memcg's pgscan and pgsteal there),
     reclaims_dropping and reclaim_state_pages_dropped (state pages a write
     dropped).  Its scans are also the memcg's pgscan_direct, as the kernel
     counts them (reclaimer_offset(): not kswapd).
@@ -333,12 +334,13 @@ class ProactiveReclaim:
         dropped_before = metrics.counters["state_pages_dropped"]
         retries = MAX_RECLAIM_RETRIES
         elapsed_s = 0.0
-        total = 0
+        total = scanned_total = 0
         met = True
         while total < self.request_pages:
             batch = (self.request_pages - total) // 4
             scanned, reclaimed = domain.reclaim(max(batch, SWAP_CLUSTER_MAX), elapsed_s)
             elapsed_s += scanned * domain.scan_s_per_page
+            scanned_total += scanned
             metrics.count("pgscan_direct", scanned)
             metrics.count("pgsteal_direct", reclaimed)
             if not reclaimed:
@@ -351,6 +353,7 @@ class ProactiveReclaim:
             dropped = metrics.counters["state_pages_dropped"] - dropped_before
             metrics.count("reclaims")
             metrics.count("reclaims_short", float(not met))
+            metrics.count("reclaim_pgscan", scanned_total)
             metrics.count("reclaim_pgsteal", total)
             metrics.count("reclaims_dropping", float(dropped > 0))
             metrics.count("reclaim_state_pages_dropped", dropped)

@@ -29,7 +29,7 @@ COUNTERS = (
     "region_pages", "region_pages_dropped", "region_drop_fraction", "region_killed",
     # Writes to memory.reclaim (model.sim.memory.ProactiveReclaim), named as
     # data/guests/proactive-*.csv names them; zero in other scenarios.
-    "reclaims", "reclaims_short", "reclaim_pgsteal", "reclaims_dropping",
+    "reclaims", "reclaims_short", "reclaim_pgscan", "reclaim_pgsteal", "reclaims_dropping",
     "reclaim_state_pages_dropped",
 )
 
