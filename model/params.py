@@ -133,9 +133,10 @@ class Workload:
 
 @dataclass(frozen=True)
 class Pressure:
-    """Other memory users: an anon hog following a profile and the page cache."""
+    """Other memory users: an anon hog following a profile and the page cache,
+    or (profile "proactive") no hog but an agent reclaiming from the memcg."""
     profile: str = param("none", "scenario choice",
-                         choices=("none", "steady", "spikes", "leak"))
+                         choices=("none", "steady", "spikes", "leak", "proactive"))
     anon_base_bytes: int = param(0, "scenario choice", maximum=BYTES)
     anon_peak_bytes: int = param(0, "scenario choice", maximum=BYTES)
     # Spikes: the mean time from one spike's start to the next.  Each hog
@@ -171,6 +172,26 @@ class Pressure:
     # same order, in fewer passes.
     file_stream_batch_bytes: int = param(0, "simulation step (model.sim.memory.Domain.charge)",
                                          maximum=BYTES)
+    # Proactive: a TMO/senpai-style agent outside the memcg writes
+    # proactive_reclaim_bytes to its memory.reclaim (cgroup v2) at
+    # proactive_first_s and every proactive_period_s after, whether or not
+    # memory is short (model.sim.memory.ProactiveReclaim).
+    proactive_reclaim_bytes: int = param(
+        4 << 20, "cgroup v2 memory.reclaim, Documentation/admin-guide/cgroup-v2.rst; "
+        "data/guests/proactive-*.csv (the harness's --reclaim-mib 4)", minimum=1, maximum=BYTES)
+    proactive_period_s: float = param(
+        5.0, "cgroup v2 memory.reclaim, Documentation/admin-guide/cgroup-v2.rst; "
+        "data/guests/proactive-*.csv (the harness's --reclaim-period-s 5)", minimum=1e-3)
+    proactive_first_s: float = param(
+        0.0, "data/guests/proactive-*.csv: the harness's agent writes first as it starts, "
+        "after the caller and the reader, before the calls' settle_s")
+    # The working set's pages that reclaim took come back at most this fast
+    # (0: all at the next tick): a reader cycling through file_hot_bytes at
+    # this rate reads them again as it comes round, and fills the cache from
+    # empty at the start.
+    file_hot_refault_bytes_per_s: float = param(
+        0.0, "scenario choice: the harness's --churn-mib-s (data/guests/proactive-*.csv)",
+        maximum=BYTES)
     # What happens to the hog after the OOM killer picks it.
     restart_after_oom_s: float = param(0.0, "scenario choice: 0 means it stays dead")
 

@@ -139,6 +139,15 @@ def _check(sc: Scenario, where: str) -> Scenario:
     if sc.state.state_bytes > sc.state.page_bytes:
         raise ScenarioError(f"{where}: state.state_bytes = {sc.state.state_bytes}: larger than "
                             f"state.page_bytes = {sc.state.page_bytes}")
+    if sc.pressure.profile == "proactive":
+        if not sc.memcg.limit_bytes:
+            raise ScenarioError(f"{where}: pressure.profile = 'proactive' writes to a memcg's "
+                                f"memory.reclaim: set memcg.limit_bytes")
+        hog = [k for k in ("anon_base_bytes", "anon_peak_bytes", "leak_bytes_per_s")
+               if getattr(sc.pressure, k)]
+        if hog:
+            raise ScenarioError(f"{where}: pressure.{hog[0]} = {getattr(sc.pressure, hog[0])}: "
+                                f"pressure.profile = 'proactive' runs no hog")
     units = footprint(sc)
     what, threads = units["thread"]
     tasks, why = params.TASKS

@@ -34,6 +34,17 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          Global-pressure runs (limit above the guest's RAM) are listed as not
          predicted (global): the guest kernel's own unreclaimable memory is
          not measured.
+         The proactive runs (the harness's states runs with a memory.reclaim
+         agent, data/guests/proactive-*.csv; nothing there is fitted) are
+         predicted by model/scenarios/states.toml with pressure.profile
+         "proactive" and the run's own inputs (limit, classes at the call
+         rates they reached, pattern, the agent's request and period, the
+         reader's file and its measured rate), for each of SEEDS: per class,
+         the fraction of calls that found the state zeroed (error and target
+         as a states case); per run, the share of its state pages one write
+         dropped (error as a drop fraction), the -EAGAIN writes beside; and,
+         as a pgscan diagnostic, the pages a write scanned (the memcg's
+         pgscan over the window: nothing else reclaims there).
   states Every run of data/host/states.csv (real __vdso_getrandom states
          under memcg pressure; nothing there is ever fitted) is predicted by
          model/scenarios/states.toml with that run's classes, call pattern,
@@ -434,6 +445,123 @@ def guest_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[dict], l
     return rows, fates, notes
 
 
+# The harness's states samples with a memory.reclaim agent, per class line.
+PROACTIVE_NUMBERS = ("rate_hz", "call_rate_hz", "threads", "calls", "calls_zeroed",
+                     "class_pages", "limit_mib", "churn_file_mib", "churn_bytes_per_s",
+                     "hog_mib", "spike_mib", "caller_usage_bytes", "run_s", "settle_s",
+                     "key_life_s", "size_bytes", "state_bytes", "states_per_page", "per_page",
+                     "reclaim_mib", "reclaim_period_s", "reclaims", "reclaims_short",
+                     "reclaim_state_pages_dropped", "memcg_pgscan")
+
+
+def proactive_samples(data_dir: Path) -> pd.DataFrame:
+    """Class lines of the states runs in data/guests/*.csv that had a
+    memory.reclaim agent (reclaim_mib > 0), numbers as numbers."""
+    frames = []
+    for path in sorted((data_dir / "guests").glob("*.csv")):
+        frame = read_table(path, GUEST_COLUMNS, host_only=False)
+        rows = frame[frame["where"].astype(str).str.endswith("-guest")
+                     & (frame["record"] == "sample") & (frame["exp"] == "states")]
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(index=["variant", "design", "run", "line"], columns="metric",
+                                values="value", aggfunc="first").reset_index()
+        if "reclaim_mib" not in wide.columns:
+            continue
+        wide = wide[pd.to_numeric(wide["reclaim_mib"], errors="coerce") > 0].copy()
+        if wide.empty:
+            continue
+        missing = [c for c in PROACTIVE_NUMBERS if c not in wide.columns]
+        if missing:
+            raise CalibrationError(f"{rel_path(path)}: proactive states samples without "
+                                   f"'{missing[0]}'")
+        for c in PROACTIVE_NUMBERS:
+            wide[c] = pd.to_numeric(wide[c], errors="coerce")
+        wide["file"] = rel_path(path)
+        frames.append(wide)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def proactive_overrides(run: pd.DataFrame) -> dict:
+    """The states scenario as one proactive guest run had it: the run's
+    classes at the call rates they reached (the TCG guest's 1 kHz class
+    called at about 300 Hz), its agent's request and period, and its
+    reader's file and measured rate as the page cache's working set.
+
+    The reader's pages are reclaimed whether or not it read them lately
+    (file_hot_fraction 0): an unmapped clean file folio on the inactive list
+    goes whatever its PG_referenced (folio_check_references(), mm/vmscan.c,
+    6.12).  Taken back, they return as the reader comes round, at its rate."""
+    first = run.iloc[0].copy()
+    first["class_pages_total"] = run["class_pages"].sum()
+    churn_mib = float(first["churn_file_mib"]) if pd.notna(first["churn_file_mib"]) else 0.0
+    over = states_overrides(first)
+    over.update({
+        "workload.calls_per_s": [[float(r), float(n)]
+                                 for r, n in zip(run["call_rate_hz"], run["threads"])],
+        "pressure.profile": "proactive",
+        "pressure.proactive_reclaim_bytes": f"{int(first['reclaim_mib'])} MiB",
+        "pressure.proactive_period_s": float(first["reclaim_period_s"]),
+        "pressure.file_stream_bytes_per_s": 0.0,
+        "pressure.file_hot_bytes": f"{int(churn_mib)} MiB",
+        "pressure.file_hot_fraction": 0.0,
+        "pressure.file_hot_refault_bytes_per_s":
+            float(first["churn_bytes_per_s"]) if churn_mib else 0.0,
+    })
+    return over
+
+
+def proactive_cases(data_dir: Path, costs, seeds) -> tuple[list[dict], list[str]]:
+    """Every proactive guest run, predicted from its own inputs with the
+    design of its kernel's MAP_DROPPABLE (nothing there is fitted), pooled
+    over the model seeds: per class, the calls that found the state zeroed
+    (as states cases); per run, the share of its state pages one write
+    dropped, and how many writes came back -EAGAIN."""
+    samples = proactive_samples(data_dir)
+    if samples.empty:
+        return [], ["guest: no proactive (memory.reclaim) states runs in data/guests/"]
+    rows, notes = [], []
+    for (variant, vdesign, _), run in samples.groupby(["variant", "design", "run"], sort=True):
+        first = run.iloc[0]
+        cache = int(first["churn_file_mib"]) if pd.notna(first["churn_file_mib"]) else 0
+        case = f"{variant} reclaim {cache}M cache {first['pattern']}"
+        if first["hog_mib"] > 0 or first["spike_mib"] > 0:
+            notes.append(f"guest, not predicted (a hog beside the agent): {case}")
+            continue
+        scenario = load("states", proactive_overrides(run))
+        results = [simulate(scenario, region_design(vdesign, "vdso"), seed=s, costs=costs)
+                   for s in seeds]
+        classes = pd.concat(r.classes for r in results).groupby("rate_hz").sum()
+        for _, line in run.sort_values("rate_hz", ascending=False).iterrows():
+            got = classes.loc[float(line["call_rate_hz"])]
+            meas = float(line["calls_zeroed"] / line["calls"])
+            pred = float(got["calls_zeroed"] / got["calls"])
+            error, kind, target = states_error(meas, pred)
+            rows.append({**_row("guest", f"{case} {line['rate_hz']:g} Hz", meas, pred, error,
+                                f"zeroed/{kind}", f"1 run, {len(seeds)} seeds, {first['file']}"),
+                         "target": target})
+        pages = float(run["class_pages"].sum())
+        values = [r.metrics.set_index("metric")["value"] for r in results]
+        model_writes = float(np.mean([v["reclaims"] for v in values]))
+        model_short = float(np.mean([v["reclaims_short"] for v in values]))
+        meas = float(first["reclaim_state_pages_dropped"] / (first["reclaims"] * pages))
+        pred = float(np.mean([v["reclaim_state_pages_dropped"] / (v["reclaims"] * pages)
+                              for v in values]))
+        rows.append(_row("guest", f"{case} /write", meas, pred, abs(pred - meas), "of D",
+                         f"D = the {pages:.0f} state pages; EAGAIN "
+                         f"{int(first['reclaims_short'])}/{int(first['reclaims'])} measured, "
+                         f"{model_short:g}/{model_writes:g} predicted"))
+        # The mechanism: what the writes scanned (nothing else reclaims in
+        # the memcg, never near its limit), per write.
+        scanned = float(first["memcg_pgscan"] / first["reclaims"])
+        model_scan = float(np.mean([v["reclaim_pgscan"] / v["reclaims"] for v in values]))
+        if scanned > 0:
+            rows.append(_row("pgscan", f"{case} /write", scanned, model_scan,
+                             abs(model_scan / scanned - 1), "pages",
+                             "memcg pgscan over the window vs the model's writes"))
+    return rows, notes
+
+
 def _fates(group: pd.DataFrame) -> str:
     killed = []
     for who in ("holder", "hog"):
@@ -471,7 +599,8 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                      f"{fmt(r['predicted'])} {error}{spread}")
     lines.append("")
     lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
-    lines.append("        drop, guest: |predicted - measured|, in % of the region D;")
+    lines.append("        drop, guest: |predicted - measured|, in % of the region D")
+    lines.append("        (guest proactive: D = the run's state pages; per class as states);")
     lines.append(f"        states: fraction of calls that found the state zeroed, "
                  f"|predicted/measured - 1|")
     lines.append(f"        where {STATES_RELATIVE_FROM:.0%} or more were, else |predicted - "
@@ -571,6 +700,9 @@ def main(argv: list[str]) -> int:
             bar.update()
             bar.doing("validate: guest pressure samples")
             guests, guest_fates, notes = guest_cases(args.data, costs, seeds)
+            proactive, proactive_notes = proactive_cases(args.data, costs, seeds)
+            guests += sorted(proactive, key=lambda r: r["group"] == "pgscan")
+            notes += proactive_notes
             bar.update()
             bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
                       f"seeds on {os.cpu_count() or 1} processes")

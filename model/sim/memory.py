@@ -287,3 +287,74 @@ class Kswapd:
                 break           # nothing reclaimable: kswapd gives up and sleeps
             yield self.env.timeout(self.tick_s)
         self.running = False
+
+
+class ProactiveReclaim:
+    """A TMO/senpai-style agent: writes `request_pages` worth of bytes to the
+    memcg's memory.reclaim at first_s and every period_s after, whether or
+    not memory is short (Documentation/admin-guide/cgroup-v2.rst).
+
+    One write is memory_reclaim() of mm/memcontrol.c (6.12): while less than
+    the request is reclaimed, try_to_free_mem_cgroup_pages() for a quarter
+    of what is left (its scan_control asks at least SWAP_CLUSTER_MAX), each
+    a reclaim from DEF_PRIORITY down; a call that reclaims nothing spends
+    one of MAX_RECLAIM_RETRIES retries, and with none left the write fails
+    with -EAGAIN.  Droppable folios are freed but not counted (model.sim.lru),
+    so a request that only they could meet is never met: every call scans
+    to the last priority and drops every state page it finds unreferenced.
+    (The last retry drains the per-CPU LRU caches first; the model puts a
+    folio on its list at once, so that changes nothing here.)
+
+    The writes are counted as the harness counts them (data/guests/
+    proactive-*.csv), only those from `window_s` (run.settle_s) on:
+    reclaims, reclaims_short (-EAGAIN), reclaim_pgscan and reclaim_pgsteal
+    (pages looked at and reclaimed: the memcg's pgscan and pgsteal there),
+    reclaims_dropping and reclaim_state_pages_dropped (state pages a write
+    dropped).  Its scans are also the memcg's pgscan_direct, as the kernel
+    counts them (reclaimer_offset(): not kswapd).
+    """
+
+    def __init__(self, env, domain: Domain, request_pages: int, period_s: float,
+                 first_s: float, window_s: float, metrics):
+        self.env, self.domain, self.metrics = env, domain, metrics
+        self.request_pages = request_pages
+        self.period_s, self.first_s, self.window_s = period_s, first_s, window_s
+
+    def run(self):
+        env = self.env
+        next_s = self.first_s
+        while True:
+            yield env.timeout(max(0.0, next_s - env.now))
+            self.write()
+            next_s += self.period_s
+
+    def write(self) -> bool:
+        """memory_reclaim(): True if the request was met, False for -EAGAIN."""
+        domain, metrics = self.domain, self.metrics
+        dropped_before = metrics.counters["state_pages_dropped"]
+        retries = MAX_RECLAIM_RETRIES
+        elapsed_s = 0.0
+        total = scanned_total = 0
+        met = True
+        while total < self.request_pages:
+            batch = (self.request_pages - total) // 4
+            scanned, reclaimed = domain.reclaim(max(batch, SWAP_CLUSTER_MAX), elapsed_s)
+            elapsed_s += scanned * domain.scan_s_per_page
+            scanned_total += scanned
+            metrics.count("pgscan_direct", scanned)
+            metrics.count("pgsteal_direct", reclaimed)
+            if not reclaimed:
+                if not retries:
+                    met = False
+                    break
+                retries -= 1
+            total += reclaimed
+        if self.env.now >= self.window_s:
+            dropped = metrics.counters["state_pages_dropped"] - dropped_before
+            metrics.count("reclaims")
+            metrics.count("reclaims_short", float(not met))
+            metrics.count("reclaim_pgscan", scanned_total)
+            metrics.count("reclaim_pgsteal", total)
+            metrics.count("reclaims_dropping", float(dropped > 0))
+            metrics.count("reclaim_state_pages_dropped", dropped)
+        return met

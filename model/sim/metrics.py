@@ -27,6 +27,10 @@ COUNTERS = (
     "pgscan_direct", "pgsteal_direct", "kswapd_cpu_s", "nr_vmscan_immediate_reclaim",
     # The harness's memcg experiment (model.sim.region); zero in other scenarios.
     "region_pages", "region_pages_dropped", "region_drop_fraction", "region_killed",
+    # Writes to memory.reclaim (model.sim.memory.ProactiveReclaim), named as
+    # data/guests/proactive-*.csv names them; zero in other scenarios.
+    "reclaims", "reclaims_short", "reclaim_pgscan", "reclaim_pgsteal", "reclaims_dropping",
+    "reclaim_state_pages_dropped",
 )
 
 
@@ -89,6 +93,8 @@ class Metrics:
         out["oom_kills"] = float(len(kills))
         out["oom_kills_of_state_holders"] = float(sum(1 for k in kills if k["state_bytes"]))
         out["oom_victim_state_bytes"] = float(sum(k["state_bytes"] for k in kills))
+        writes = out["reclaims"]
+        out["reclaim_pgsteal_mean"] = out["reclaim_pgsteal"] / writes if writes else 0.0
         lives = out.get("key_lives", 0.0)
         out["p_state_dropped_in_key_life"] = (out.get("key_lives_dropped", 0.0) / lives
                                               if lives else 0.0)

@@ -21,7 +21,7 @@ from . import designs as designs_mod
 from .calls import PATTERNS
 from .costs import Costs
 from .lru import Lruvec
-from .memory import Domain, Kswapd, Swap, kernel_watermarks
+from .memory import Domain, Kswapd, ProactiveReclaim, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_classes, tidy_events, tidy_series
 from .placement import PLACEMENTS, RESERVED, SKIP, SWAP
 from .region import Region
@@ -340,7 +340,12 @@ class Simulation:
             self.region = Region(self, self._pid())
             self.processes.append(self.region)
             hog_start_s = self.region.write(env.now)
-        if sc.pressure.profile != "none":
+        if sc.pressure.profile == "proactive":
+            p, page = sc.pressure, sc.state.page_bytes
+            env.process(ProactiveReclaim(env, self.domain, p.proactive_reclaim_bytes // page,
+                                         p.proactive_period_s, p.proactive_first_s,
+                                         self.settle_s, self.metrics).run())
+        elif sc.pressure.profile != "none":
             if hog_start_s > 0:
                 self.after(hog_start_s, self._start_hog)
             else:

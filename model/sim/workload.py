@@ -530,6 +530,8 @@ class PageCache:
         self.hot = Area(sim, PAGE_CACHE, hot_fraction=p.file_hot_fraction)
         self.stream = Area(sim, PAGE_CACHE, hot_fraction=0.0)
         self.hot_pages = p.file_hot_bytes // page
+        self.hot_refault_pages_per_s = p.file_hot_refault_bytes_per_s / page
+        self.hot_carry = 0.0
         self.stream_pages_per_s = p.file_stream_bytes_per_s / page
         self.stream_batch_pages = max(1, p.file_stream_batch_bytes // page)
         self.stream_carry = 0.0
@@ -538,6 +540,12 @@ class PageCache:
         env, tick_s = self.sim.env, self.sim.scenario.run.tick_s
         while True:
             missing = self.hot_pages - self.hot.resident_pages
+            if missing > 0 and self.hot_refault_pages_per_s:
+                # A reader going round at its rate: what it reads back per tick.
+                self.hot_carry = min(self.hot_carry + self.hot_refault_pages_per_s * tick_s,
+                                     missing)
+                missing = int(self.hot_carry)
+                self.hot_carry -= missing
             if missing > 0:
                 self.sim.metrics.count("file_refaults", missing)
                 self.hot.grow(missing)
