@@ -30,10 +30,11 @@ from . import host
 from .provenance import REPO, provenance, write_csv_atomic
 
 OUT = REPO / "data" / "host" / "states_trace.csv"
-# A 1 Hz and a 0.05 Hz class of 28 threads, each class on a page of its own,
-# under the states campaign's page-cache churn (measure.host), with and
-# without its 192 MiB hog (a shorter inactive list), both call patterns.
-CLASSES = "1:28,0.05:28"
+# The states campaign's runs (measure.host: its four classes of 28 threads,
+# each class on a page of its own, its page-cache churn, with and without
+# its 192 MiB hog), traced: how long a page waits off the LRU depends on
+# what else runs on its CPU, so the traces run what the campaign ran.
+CLASSES = host.STATE_CLASSES
 TRACES = [("churn", "periodic", 1), ("hog_churn", "periodic", 1),
           ("churn", "poisson", 1), ("hog_churn", "poisson", 1),
           ("churn", "periodic", 2), ("hog_churn", "periodic", 2)]
