@@ -44,8 +44,8 @@ TRACES = [("churn", "periodic", 1), ("hog_churn", "periodic", 1),
 QUIET_WAIT_S = 120
 
 
-def trace_args(regime: str, pattern: str, seed: int) -> list[str]:
-    return host.dedupe_options(["--classes", CLASSES, *host.STATE_COMMON,
+def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES) -> list[str]:
+    return host.dedupe_options(["--classes", classes, *host.STATE_COMMON,
                                 *host.STATE_REGIMES[regime], "--pattern", pattern,
                                 "--seed", str(seed), "--trace-ms", "10"])
 
@@ -125,6 +125,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m measure.lru_trace", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--classes", default=CLASSES,
+                    help=f"the harness's --classes (default the campaign's, {CLASSES}); "
+                         "data/host/states_trace_2class.csv was taken with 1:28,0.05:28")
     args = ap.parse_args(argv)
     rows = []
     try:
@@ -134,7 +137,8 @@ def main(argv=None) -> int:
                 busy = host.wait_for_quiet_cpu(QUIET_WAIT_S)
                 with host.others_busy() as others:
                     out, err, command, rc = host.harness_stdout(
-                        binary, ["states", *trace_args(regime, pattern, seed)], TIMEOUT_S)
+                        binary, ["states", *trace_args(regime, pattern, seed, args.classes)],
+                        TIMEOUT_S)
             if rc:
                 raise TraceError(f"{command}: " + (err.strip().splitlines() or
                                                    [f"exit status {rc}"])[-1])
