@@ -215,6 +215,15 @@ class Domain:
                 if not deactivate:
                     nr_active = 0   # nothing to interleave: one pass is the same scan
                 while (nr_inactive or nr_active) and reclaimed < nr_to_reclaim:
+                    if nr_active:
+                        # Batch pairs between long runs, in one call.
+                        nr_inactive, nr_active, s, r = lruvec.shrink_runs(
+                            lru_type, nr_inactive, nr_active, SWAP_CLUSTER_MAX,
+                            nr_to_reclaim - reclaimed)
+                        scanned += s
+                        reclaimed += r
+                        if s:
+                            continue
                     if nr_inactive:
                         batch = min(SWAP_CLUSTER_MAX if nr_active else nr_inactive, nr_inactive)
                         nr_inactive -= batch
