@@ -75,6 +75,9 @@ class Simulation:
         self.key_life_s = scenario.state.key_life_s
         self.key_windows = max(0, math.floor((scenario.run.duration_s - self.settle_s)
                                              / self.key_life_s + 1e-9))
+        self.key_windows_end_s = self.settle_s + self.key_windows * self.key_life_s
+        # P(a call in a key life) by call rate: every thread's bill and exit asks.
+        self._p_call_in_key_life: dict[float, float] = {}
         self.domain = self._make_domain()
         self._rates = [r for r, _ in scenario.workload.calls_per_s]
         self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))
@@ -134,6 +137,13 @@ class Simulation:
         self.next_pid += 1
         return pid
 
+    def p_call_in_key_life(self, rate_per_s: float) -> float:
+        p = self._p_call_in_key_life.get(rate_per_s)
+        if p is None:
+            p = self._p_call_in_key_life[rate_per_s] = self.calls.p_any_window(
+                rate_per_s, self.key_life_s)
+        return p
+
     def _draw_rate(self, rng) -> float:
         """A thread's call rate, from the scenario's (rate, weight) mix."""
         u = rng.random() * self._rate_cdf[-1]
@@ -159,10 +169,24 @@ class Simulation:
             env.process(self._forks(proc))
         if wl.thread_lifetime_s > 0 and wl.threads_per_process > 0:
             arrival_per_s = wl.threads_per_process / wl.thread_lifetime_s
-            while proc.alive:
-                yield env.timeout(proc.rng.exponential(1 / arrival_per_s))
-                if proc.alive:
-                    self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
+            self._arrivals(proc, 1 / arrival_per_s)
+        # A SimPy process all the same: the servers start in order with the
+        # hog and the page cache, as Simulation.run starts them.
+        yield from ()
+
+    def _arrivals(self, proc, mean_gap_s: float) -> None:
+        """The process's next thread arrives an exponential gap from now.
+
+        A chain of bare timeouts (Simulation.after), not a SimPy process
+        looping: resuming a generator for each of a million arrivals cost
+        more than the arrivals' own work."""
+        if proc.alive:
+            self.after(proc.rng.exponential(mean_gap_s), self._arrive, proc, mean_gap_s)
+
+    def _arrive(self, proc, mean_gap_s: float, now: float) -> None:
+        if proc.alive:
+            self._thread(proc, self._draw_rate(proc.rng), self.scenario.workload.thread_lifetime_s)
+            self._arrivals(proc, mean_gap_s)
 
     def _harness_threads(self, proc) -> list[tuple[float, int]]:
         """(rate, state index) per thread in the harness's layouts: each rate's

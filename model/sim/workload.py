@@ -132,20 +132,23 @@ class Thread:
                                                                                now)
         if counted:
             sim.metrics.count_class(rate, "calls", counted)
+        # The counters themselves, not Metrics.count(): every thread's every
+        # bill comes here, and these names are the module's own.
+        counters = sim.metrics.counters
         if self.slot is not None:
-            sim.metrics.count("calls_vdso", made)
-            sim.metrics.count("cpu_getrandom_s", made * sim.vdso_call_s)
+            counters["calls_vdso"] += made
+            counters["cpu_getrandom_s"] += made * sim.vdso_call_s
             # The CRNG generation moves every key_life_s; a state in use then
             # reseeds on its next call, if one comes before the next move.
             life = sim.key_life_s
             expiries = math.floor(now / life) - math.floor(self.last_t / life)
             if expiries:
-                expiries *= sim.calls.p_any_window(rate, life)
-                sim.metrics.count("reseeds_expiry", expiries)
-                sim.metrics.count("cpu_getrandom_s", expiries * sim.reseed_s)
+                expiries *= sim.p_call_in_key_life(rate)
+                counters["reseeds_expiry"] += expiries
+                counters["cpu_getrandom_s"] += expiries * sim.reseed_s
         else:
-            sim.metrics.count("calls_syscall", made)
-            sim.metrics.count("cpu_getrandom_s", made * sim.syscall_call_s)
+            counters["calls_syscall"] += made
+            counters["cpu_getrandom_s"] += made * sim.syscall_call_s
         self.last_t = now
 
     def _zeroed_call(self, t: float) -> None:
@@ -171,12 +174,12 @@ class Thread:
         self.account(now)
         sim, rate = self.process.sim, self.rate_per_s
         life, t0, calls = sim.key_life_s, sim.settle_s, sim.calls
-        lo, hi = max(self.born_t, t0), min(now, t0 + sim.key_windows * life)
+        lo, hi = max(self.born_t, t0), min(now, sim.key_windows_end_s)
         if hi <= lo:
             return
         first = math.floor((lo - t0) / life)
         last = math.ceil((hi - t0) / life) - 1
-        full = calls.p_any_window(rate, life)
+        full = sim.p_call_in_key_life(rate)
         if first == last:
             lives = calls.p_any(rate, lo, hi)
         else:
