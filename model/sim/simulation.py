@@ -132,6 +132,17 @@ class Simulation:
         """
         self.env.timeout(delay_s, (fn, args)).callbacks.append(_call_after)
 
+    def at(self, t_s: float, fn, *args) -> None:
+        """after(), at the time t_s to the bit: now + (t_s - now) may round
+        off it, and a thread's exit time is billed to the bit."""
+        now = self.env.now
+        delay_s = t_s - now
+        while now + delay_s < t_s:
+            delay_s = math.nextafter(delay_s, math.inf)
+        while now + delay_s > t_s:
+            delay_s = math.nextafter(delay_s, -math.inf)
+        self.after(delay_s, fn, *args)
+
     def _pid(self) -> int:
         pid = self.next_pid
         self.next_pid += 1
@@ -207,10 +218,31 @@ class Simulation:
 
     def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None,
                 state_index: int | None = None):
-        thread = proc.start_thread(self.env.now, rate_per_s, slot, state_index)
+        now = self.env.now
+        thread = proc.start_thread(now, rate_per_s, slot, state_index)
         if thread is not None and mean_life_s > 0:
-            self.after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
+            self._exit_at(proc, thread, now + proc.rng.exponential(mean_life_s))
         return thread
+
+    def _exit_at(self, proc, thread, t_s: float) -> None:
+        """The thread exits at t_s.  The process keeps its threads' exit
+        times in a heap and one wake-up is pending, for the earliest: with
+        one timeout per thread, a run of 100,000 threads spent a fifth of its
+        time popping them off SimPy's queue, 100,000 entries deep."""
+        proc.exits.push(t_s, thread.tid, thread)
+        if t_s < proc.exit_wake_s:
+            proc.exit_wake_s = t_s
+            self.at(t_s, self._exits_due, proc, t_s)
+
+    def _exits_due(self, proc, t_s: float, now: float) -> None:
+        if t_s != proc.exit_wake_s:
+            return              # an earlier exit came in after this wake-up was set
+        exits = proc.exits
+        while exits.earliest_s() <= now:
+            proc.exit_thread(exits.pop(), now)
+        proc.exit_wake_s = exits.earliest_s()
+        if proc.exit_wake_s < math.inf:
+            self.at(proc.exit_wake_s, self._exits_due, proc, proc.exit_wake_s)
 
     def _forks(self, parent):
         """fork() at exponential intervals, by a random thread of the parent.
@@ -406,6 +438,7 @@ class Simulation:
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
                 proc.threads.clear()
+                proc.exits.clear()
         self.processes.clear()
 
     def _derived(self, values: dict) -> dict:

@@ -14,6 +14,8 @@ thread called costs nothing more.
 """
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 
 from .folio import FolioOwner
@@ -188,6 +190,59 @@ class Thread:
         sim.metrics.count_class(rate, "key_lives", lives + self.dropped_windows * (1.0 - full))
 
 
+class ExitTimes:
+    """A process's threads' exit times, earliest first: a calendar queue.
+
+    Exits wait in buckets of BUCKET_S by time; only the earliest bucket is
+    sorted, and it is the only one searched.  A heap of them all (SimPy's
+    event queue with a timeout per thread, or a heap per process) cost a
+    run of 100,000 threads a seventh of its time, in cache misses on
+    entries spread over 100,000 objects.  Entries are (-t_s, -tid, thread),
+    so that the sorted bucket's last entry is the earliest exit (ties: the
+    lower tid).
+    """
+    BUCKET_S = 1.0
+
+    def __init__(self):
+        self.buckets: dict[int, list] = {}  # bucket -> its entries, unsorted
+        self.keys: list[int] = []           # heap of the buckets' numbers
+        self.due: list = []                 # the earliest bucket, sorted
+        self.due_key: int | None = None
+
+    def push(self, t_s: float, tid: int, thread) -> None:
+        key, entry = int(t_s // self.BUCKET_S), (-t_s, -tid, thread)
+        if key == self.due_key:
+            bisect.insort(self.due, entry)
+        elif self.due_key is None or key < self.due_key:
+            if self.due_key is not None:        # the earlier bucket goes back
+                self.buckets[self.due_key] = self.due
+                heapq.heappush(self.keys, self.due_key)
+            self.due, self.due_key = [entry], key
+        elif key in self.buckets:
+            self.buckets[key].append(entry)
+        else:
+            self.buckets[key] = [entry]
+            heapq.heappush(self.keys, key)
+
+    def earliest_s(self) -> float:
+        return -self.due[-1][0] if self.due else math.inf
+
+    def pop(self):
+        """The earliest exit's thread, off the queue."""
+        thread = self.due.pop()[2]
+        if not self.due:
+            if self.keys:
+                self.due_key = heapq.heappop(self.keys)
+                self.due = self.buckets.pop(self.due_key)
+                self.due.sort()
+            else:
+                self.due_key = None
+        return thread
+
+    def clear(self) -> None:
+        self.__init__()
+
+
 class GetrandomProcess(FolioOwner):
     """A server (or a fork child) whose threads call getrandom().
 
@@ -199,6 +254,10 @@ class GetrandomProcess(FolioOwner):
         super().__init__(sim, pid, name)
         self.kind = kind
         self.threads: dict[int, Thread] = {}
+        # When its threads exit on their own, and when the pending wake-up
+        # for them is (Simulation._exit_at).
+        self.exits = ExitTimes()
+        self.exit_wake_s = math.inf
         self.next_tid = 0
         self.rng = sim.streams.rng("process", pid)
         self.refault_rng = sim.streams.rng("refault", pid)
@@ -412,6 +471,7 @@ class GetrandomProcess(FolioOwner):
             return
         for thread in list(self.threads.values()):
             self.exit_thread(thread, now)
+        self.exits.clear()
         self.alive = False
         self.unmap(self.allocator.folios)
         self.heap.release_all()
