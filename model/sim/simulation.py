@@ -110,7 +110,7 @@ class Simulation:
                 raise ScenarioError(f"machine.reserved_bytes = {sc.machine.reserved_bytes}: "
                                     f"leaves no memory above the high watermark")
             domain = Domain(self.env, ram_pages, marks, kind="machine", **common)
-            domain.pools[RESERVED] = reserved
+            domain.reserve(reserved)
             Kswapd(self.env, domain, self._measured("kswapd_pages_per_s"), sc.run.tick_s,
                    self.metrics)
         return domain
@@ -369,11 +369,12 @@ class Simulation:
         domain = self.domain
         assert all(n >= 0 for n in domain.pools.values()), domain.pools
         assert domain.free_pages >= 0, f"free pages {domain.free_pages} < 0"
-        assert domain.used_pages + domain.free_pages == domain.capacity_pages
+        used = sum(domain.pools.values())
         on_lru = sum(lst.pages for lst in domain.lruvec.lists.values()) + domain.lruvec.batched
         off_lru = {RESERVED} | {p.pool for p in PLACEMENTS if p.lru is None}
-        expected = domain.used_pages - sum(domain.pools[pool] for pool in off_lru)
+        expected = used - sum(domain.pools[pool] for pool in off_lru)
         assert on_lru == expected, f"LRU holds {on_lru} pages, pools say {expected}"
+        assert domain.used_pages == used, f"used_pages {domain.used_pages}, pools sum to {used}"
         limit = self.scenario.state.memlock_limit_bytes // self.scenario.state.page_bytes
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
