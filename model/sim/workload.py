@@ -44,12 +44,16 @@ class Area:
              batch_pages: int = 1) -> tuple[bool, float]:
         """Fault in `pages`; each step is on the LRU before the next one charges."""
         domain = self.sim.domain
-        pool, lru_type = self.placement.pool, self.placement.lru
+        pool = self.placement.pool
+        # The inactive list's head, where faulted pages go; add_run() makes a
+        # Run only where the head is not already this area's: a charge past
+        # the limit places its pages a few at a time, between reclaims.
+        inactive = domain.lruvec.lists[self.placement.lru, False]
 
         def placed(n: int) -> None:
             if self.process is None or self.process.alive:
                 self.resident_pages += n
-                domain.lruvec.add(Run(self, n), lru_type)
+                inactive.add_run(self, n)
             else:                       # charged, but the OOM killer took its owner
                 domain.uncharge(n, pool)
 
