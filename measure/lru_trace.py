@@ -30,11 +30,25 @@ from . import host
 from .provenance import REPO, provenance, write_csv_atomic
 
 OUT = REPO / "data" / "host" / "states_trace.csv"
-# One 1 Hz and one 10 Hz class of 28 timer-locked threads, each on a page of
-# its own, in the churn regime of the states campaign (measure.host).
-ARGS = ["states", "--classes", "10:28,1:28", "--run-s", "120", "--key-life-s", "60",
-        "--settle-s", "10", "--limit-mib", "256", "--size-bytes", "16", "--churn-mib", "512",
-        "--pattern", "periodic", "--seed", "1", "--trace-ms", "10"]
+# A 1 Hz and a 0.05 Hz class of 28 threads, each class on a page of its own,
+# under the states campaign's page-cache churn (measure.host), with and
+# without its 192 MiB hog (a shorter inactive list), both call patterns.
+CLASSES = "1:28,0.05:28"
+TRACES = [("churn", "periodic", 1), ("hog_churn", "periodic", 1),
+          ("churn", "poisson", 1), ("hog_churn", "poisson", 1),
+          ("churn", "periodic", 2), ("hog_churn", "periodic", 2)]
+# How long to wait for the other CPU users to go quiet before a trace: what
+# else runs decides which CPU drains a caller's lru_add batch, so each row
+# records how busy the machine was (cpu_busy_before, cpu_busy_others_during).
+QUIET_WAIT_S = 120
+
+
+def trace_args(regime: str, pattern: str, seed: int) -> list[str]:
+    return host.dedupe_options(["--classes", CLASSES, *host.STATE_COMMON,
+                                *host.STATE_REGIMES[regime], "--pattern", pattern,
+                                "--seed", str(seed), "--trace-ms", "10"])
+
+
 TIMEOUT_S = 400
 TRACE = re.compile(r"# trace t_s=(\S+) page=(\d+) where=(\S+)")
 ON_LRU = ("inactive", "inactive_ref", "active", "active_ref")
@@ -75,16 +89,16 @@ def refaults(changes: list[tuple[float, str]]) -> list[dict]:
     return rows
 
 
-def rows_of(stdout: str, command: str) -> list[dict]:
+def rows_of(stdout: str, command: str, extra: dict) -> list[dict]:
     """The trace of one harness run as rows: one per refault of a page."""
-    # Grouped, 28 threads a class (ARGS): class i has page i to itself.
+    # Grouped, 28 threads a class (CLASSES): class i has page i to itself.
     samples = {int(m[1]): float(m[2]) for m in re.finditer(
         r"^sample exp=states sample=\d+ class=(\d+) rate_hz=(\S+)", stdout, re.M)}
     prov = provenance(command=command)
     rows = []
     for page, changes in sorted(page_places(stdout).items()):
         for r in refaults(changes):
-            rows.append({**prov, "page": page, "rate_hz": samples.get(page), **r})
+            rows.append({**prov, **extra, "page": page, "rate_hz": samples.get(page), **r})
     if not rows:
         raise TraceError(f"{command}: no refault in the trace (no pressure, or "
                          "/proc/kpageflags unreadable: run as root)")
@@ -93,13 +107,15 @@ def rows_of(stdout: str, command: str) -> list[dict]:
 
 def summary(rows: list[dict]) -> list[str]:
     lines = []
-    for rate in sorted({r["rate_hz"] for r in rows}, reverse=True):
-        mine = [r for r in rows if r["rate_hz"] == rate]
+    keys = sorted({(r["regime"], r["pattern"], r["rate_hz"]) for r in rows})
+    for regime, pattern, rate in keys:
+        mine = [r for r in rows if (r["regime"], r["pattern"], r["rate_hz"])
+                == (regime, pattern, rate)]
         late = [r for r in mine if r["off_lru_s"] is not None and r["off_lru_s"] >= 0.5]
         act = [r for r in mine if r["outcome"] == "activated"]
         stays = ", ".join(f"{r['off_lru_s']:.2f}" for r in act)
-        lines.append(f"{rate:g} Hz page: {len(mine)} refaults, {len(late)} off the LRU "
-                     f">= 0.5 s, {len(act)} activated"
+        lines.append(f"{regime} {pattern} {rate:g} Hz page: {len(mine)} refaults, {len(late)} "
+                     f"off the LRU >= 0.5 s, {len(act)} activated"
                      + (f" (after {stays} s off the LRU)" if act else ""))
     return lines
 
@@ -109,14 +125,21 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    rows = []
     try:
         binary = host.build_harness()
-        with host.cpu_lock(True):
-            out, err, command, rc = host.harness_stdout(binary, ARGS, TIMEOUT_S)
-        if rc:
-            raise TraceError(f"{command}: " + (err.strip().splitlines() or
-                                               [f"exit status {rc}"])[-1])
-        rows = rows_of(out, command)
+        for regime, pattern, seed in TRACES:
+            with host.cpu_lock(True):
+                busy = host.wait_for_quiet_cpu(QUIET_WAIT_S)
+                with host.others_busy() as others:
+                    out, err, command, rc = host.harness_stdout(
+                        binary, ["states", *trace_args(regime, pattern, seed)], TIMEOUT_S)
+            if rc:
+                raise TraceError(f"{command}: " + (err.strip().splitlines() or
+                                                   [f"exit status {rc}"])[-1])
+            rows += rows_of(out, command, {"regime": regime, "pattern": pattern,
+                                           "seed": seed, "cpu_busy_before": busy, **others})
+            print(f"lru_trace: {regime} {pattern} seed {seed}: done", file=sys.stderr)
     except (host.CalibrateError, TraceError) as e:
         print(f"lru_trace: {e}", file=sys.stderr)
         return 1

@@ -227,6 +227,13 @@ class State:
         choices=("oom-kill", "retry"))
     droppable_retry_s: float = param(0.01, "assumption: one retry per scheduler tick",
                                      minimum=1e-6)
+    # A faulted state page waits off the LRU in its CPU's lru_add batch for
+    # one of the measured waits (Costs.lru_add_wait_s) times this.  How long
+    # depends on what else the CPU runs, which a scenario does not say.
+    lru_add_wait_scale: float = param(
+        1.0, "assumption: the waits measured on a 2-vCPU VM under page-cache churn "
+        "(data/host/states_trace.csv) hold for the scenario's machine",
+        maximum=(100.0, "a hundred times the measured waits"))
 
 
 SECTIONS = {"run": Run, "machine": Machine, "memcg": Memcg, "workload": Workload,

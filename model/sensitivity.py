@@ -88,6 +88,8 @@ RANGES = {
                                         "work's memory in its working set"),
     "pressure.file_hot_fraction": Range(0.25, 1.0, "a quarter to all of the hot page cache "
                                         "read between two scans"),
+    "state.lru_add_wait_scale": Range(0.0, 3.0, "no wait (a busy CPU drains its lru_add "
+                                      "batch at once) to three times the waits measured"),
     "state.droppable_retry_s": Range(0.001, 0.1, "a retry per ms to one per 100 ms",
                                      (lambda sc: sc.value("state.droppable_fault_at_oom")
                                       == "retry", "faults at OOM kill, never retry")),

@@ -31,8 +31,17 @@ def test_refaults_their_stay_off_the_lru_and_outcome():
 
 
 def test_rows_carry_the_rate_and_a_trace_without_refaults_is_an_error():
-    rows = lru_trace.rows_of(TRACE, "vgetrandom-harness states ...")
+    rows = lru_trace.rows_of(TRACE, "vgetrandom-harness states ...", {"regime": "churn"})
     assert {r["rate_hz"] for r in rows} == {1.0}
+    assert {r["regime"] for r in rows} == {"churn"}
     assert all(r["command"] == "vgetrandom-harness states ..." for r in rows)
     with pytest.raises(lru_trace.TraceError, match="no refault"):
-        lru_trace.rows_of("sample exp=states sample=0 class=0 rate_hz=1\n", "x")
+        lru_trace.rows_of("sample exp=states sample=0 class=0 rate_hz=1\n", "x", {})
+
+
+def test_every_trace_runs_the_campaigns_own_regime():
+    for regime, pattern, seed in lru_trace.TRACES:
+        args = lru_trace.trace_args(regime, pattern, seed)
+        assert args[args.index("--pattern") + 1] == pattern
+        assert "--trace-ms" in args and "--churn-mib" in args
+        assert ("--hog-mib" in args) == (regime == "hog_churn")

@@ -313,7 +313,8 @@ class GetrandomProcess(FolioOwner):
         first scan after it joins keeps it (PG_referenced); whether the
         second finds it young depends on a call falling between them."""
         waits, lruvec = self.sim.costs.lru_add_wait_s, self.sim.domain.lruvec
-        wait_s = waits[self.lru_add_rng.integers(len(waits))] if waits else 0.0
+        wait_s = (waits[self.lru_add_rng.integers(len(waits))]
+                  * self.sim.scenario.state.lru_add_wait_scale if waits else 0.0)
         if wait_s <= 0:
             lruvec.add(folio, folio.placement.lru)
             return
