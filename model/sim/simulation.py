@@ -226,9 +226,8 @@ class Simulation:
 
     def _exit_at(self, proc, thread, t_s: float) -> None:
         """The thread exits at t_s.  The process keeps its threads' exit
-        times in a heap and one wake-up is pending, for the earliest: with
-        one timeout per thread, a run of 100,000 threads spent a fifth of its
-        time popping them off SimPy's queue, 100,000 entries deep."""
+        times (workload.ExitTimes) and one wake-up is pending, for the
+        earliest, instead of a timeout per thread in SimPy's queue."""
         proc.exits.push(t_s, thread.tid, thread)
         if t_s < proc.exit_wake_s:
             proc.exit_wake_s = t_s
