@@ -30,10 +30,11 @@ from . import host
 from .provenance import REPO, provenance, write_csv_atomic
 
 OUT = REPO / "data" / "host" / "states_trace.csv"
-# A 1 Hz and a 0.05 Hz class of 28 threads, each class on a page of its own,
-# under the states campaign's page-cache churn (measure.host), with and
-# without its 192 MiB hog (a shorter inactive list), both call patterns.
-CLASSES = "1:28,0.05:28"
+# The states campaign's runs (measure.host: its four classes of 28 threads,
+# each class on a page of its own, its page-cache churn, with and without
+# its 192 MiB hog), traced: how long a page waits off the LRU depends on
+# what else runs on its CPU, so the traces run what the campaign ran.
+CLASSES = host.STATE_CLASSES
 TRACES = [("churn", "periodic", 1), ("hog_churn", "periodic", 1),
           ("churn", "poisson", 1), ("hog_churn", "poisson", 1),
           ("churn", "periodic", 2), ("hog_churn", "periodic", 2)]
@@ -43,8 +44,8 @@ TRACES = [("churn", "periodic", 1), ("hog_churn", "periodic", 1),
 QUIET_WAIT_S = 120
 
 
-def trace_args(regime: str, pattern: str, seed: int) -> list[str]:
-    return host.dedupe_options(["--classes", CLASSES, *host.STATE_COMMON,
+def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES) -> list[str]:
+    return host.dedupe_options(["--classes", classes, *host.STATE_COMMON,
                                 *host.STATE_REGIMES[regime], "--pattern", pattern,
                                 "--seed", str(seed), "--trace-ms", "10"])
 
@@ -124,6 +125,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m measure.lru_trace", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--classes", default=CLASSES,
+                    help=f"the harness's --classes (default the campaign's, {CLASSES}); "
+                         "data/host/states_trace_2class.csv was taken with 1:28,0.05:28")
     args = ap.parse_args(argv)
     rows = []
     try:
@@ -133,7 +137,8 @@ def main(argv=None) -> int:
                 busy = host.wait_for_quiet_cpu(QUIET_WAIT_S)
                 with host.others_busy() as others:
                     out, err, command, rc = host.harness_stdout(
-                        binary, ["states", *trace_args(regime, pattern, seed)], TIMEOUT_S)
+                        binary, ["states", *trace_args(regime, pattern, seed, args.classes)],
+                        TIMEOUT_S)
             if rc:
                 raise TraceError(f"{command}: " + (err.strip().splitlines() or
                                                    [f"exit status {rc}"])[-1])
