@@ -201,9 +201,9 @@ class ExitTimes:
     sorted, and it is the only one searched.  A heap of them all (SimPy's
     event queue with a timeout per thread, or a heap per process) cost a
     run of 100,000 threads about a sixth of its time (py-spy), in cache
-    misses on entries spread over 100,000 objects.  Entries are (-t_s, -tid, thread),
-    so that the sorted bucket's last entry is the earliest exit (ties: the
-    lower tid).
+    misses on entries spread over 100,000 objects.  Entries are (-t_s,
+    -tid, thread), so that the sorted bucket's last entry is the earliest
+    exit (ties: the lower tid).
     """
     BUCKET_S = 1.0
 
