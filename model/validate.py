@@ -288,7 +288,7 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
             + ", ".join(f"{x:.2f}" for x in act["off_lru_s"]) + " s",
             "off it: joining the inactive list just before a call, its first two",
             "scans found it young and folio_check_references() activated it.  The",
-            "model draws every state fault's wait from these waits",
+            "model draws every refault's wait from these waits",
             "(Costs.lru_add_wait_s), so a timer-locked page escapes in the model",
             "the same way, when its wait puts its first two scans around a call."]
 

@@ -148,22 +148,24 @@ def test_a_drop_costs_each_thread_one_reseed_on_its_own_next_call(pattern):
 
 @pytest.mark.parametrize("pattern", ["poisson", "periodic"])
 def test_a_state_page_in_the_lru_add_batch_is_out_of_reclaims_reach(pattern):
-    """A faulted state page waits in its CPU's lru_add batch before it joins
-    the LRU: while it waits, no churn can drop it; with no wait (the same
-    run otherwise) the churn drops it; with a short wait it joins and is
-    dropped again."""
+    """A refaulted state page waits in its CPU's lru_add batch before it
+    joins the LRU: while it waits, no churn can drop it (the page's first
+    touch joins at once, so it is dropped once); with no wait (the same run
+    otherwise) the churn drops it again and again; with a short wait too."""
     from dataclasses import replace
+    # One thread calling every 5 s, alone on its page: rarely young at two
+    # scans in a row, so dropped at most calls unless out of reach.
     over = {**STATES, "workload.call_pattern": pattern,
-            "workload.calls_per_s": [[0.05, 1.0]], "workload.threads_per_process": 28}
+            "workload.calls_per_s": [[0.2, 1.0]], "workload.threads_per_process": 1}
 
     def dropped(waits):
         sim = Simulation(model.load("states", over), "droppable", 3,
                          replace(COSTS, lru_add_wait_s=waits), check_invariants=True)
         return values(sim.run())["state_pages_dropped"]
 
-    assert dropped(()) > 0
-    assert dropped((1000.0,)) == 0
-    assert dropped((0.0, 0.5)) > 0
+    assert dropped(()) > 1
+    assert dropped((1000.0,)) == 1
+    assert dropped((0.0, 0.5)) > 1
 
 
 def test_periodic_page_is_young_only_if_a_deadline_fell_since_the_last_look():

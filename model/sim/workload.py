@@ -306,15 +306,18 @@ class GetrandomProcess(FolioOwner):
         self.sim.metrics.count("state_swapins")
 
     def _lru_add(self, folio) -> None:
-        """A state page faults alone, so it waits in its CPU's lru_add
-        folio_batch (mm/swap.c) until other folios fill the batch or
-        something drains it: one of the measured waits (Costs.lru_add_wait_s,
-        data/host/states_trace.csv).  It is young from its fault on, so the
-        first scan after it joins keeps it (PG_referenced); whether the
-        second finds it young depends on a call falling between them."""
+        """A state page refaulted by its threads' next call faults alone,
+        so it waits in its CPU's lru_add folio_batch (mm/swap.c) until
+        other folios fill the batch or something drains it: one of the
+        measured waits (Costs.lru_add_wait_s, data/host/states_trace.csv,
+        refaults all).  It is young from its fault on, so the first scan
+        after it joins keeps it (PG_referenced); whether the second finds it
+        young depends on a call falling between them.  A page's first touch,
+        as threads start, joins at once: no wait of one was measured."""
         waits, lruvec = self.sim.costs.lru_add_wait_s, self.sim.domain.lruvec
         wait_s = (waits[self.lru_add_rng.integers(len(waits))]
-                  * self.sim.scenario.state.lru_add_wait_scale if waits else 0.0)
+                  * self.sim.scenario.state.lru_add_wait_scale
+                  if waits and folio.refault_pending else 0.0)
         if wait_s <= 0:
             lruvec.add(folio, folio.placement.lru)
             return
