@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from .lru import Lruvec
-from .placement import ANON_LRU, FILE_LRU, POOLS
+from .placement import ANON_LRU, FILE_LRU, POOLS, RESERVED
 
 SWAP_CLUSTER_MAX = 32        # include/linux/swap.h
 DEF_PRIORITY = 12            # mm/vmscan.c
@@ -77,11 +77,15 @@ class Domain:
         self.processes = processes
         self.kind = kind
         self.pools = dict.fromkeys(POOLS, 0)
+        # The pools' sum, kept as they change: every charge step and every
+        # reclaim's progress checks asks for it.
+        self.used_pages = 0
         self.kswapd = None
 
-    @property
-    def used_pages(self) -> int:
-        return sum(self.pools.values())
+    def reserve(self, pages: int) -> None:
+        """Memory the kernel holds from boot (machine.reserved_bytes)."""
+        self.pools[RESERVED] += pages
+        self.used_pages += pages
 
     @property
     def free_pages(self) -> int:
@@ -91,7 +95,7 @@ class Domain:
         """Pages a charge can take now without reclaim."""
         if self.watermarks is None:
             return self.capacity_pages - self.used_pages
-        return self.free_pages - self.watermarks[0]
+        return self.capacity_pages - self.used_pages - self.watermarks[0]
 
     def _fits(self, pages: int) -> bool:
         """Would this charge succeed without reclaim?"""
@@ -138,6 +142,7 @@ class Domain:
                 self._record_stall(stall_s, True)
                 return False, stall_s
             self.pools[pool] += chunk
+            self.used_pages += chunk
             done += chunk
             if placed is not None:
                 placed(chunk)
@@ -154,8 +159,9 @@ class Domain:
             scanned, reclaimed = self.reclaim(max(pages, SWAP_CLUSTER_MAX),
                                               elapsed_s + stall_s)
             stall_s += scanned * self.scan_s_per_page
-            self.metrics.count("pgscan_direct", scanned)
-            self.metrics.count("pgsteal_direct", reclaimed)
+            counters = self.metrics.counters        # Metrics.count() less a call
+            counters["pgscan_direct"] += scanned
+            counters["pgsteal_direct"] += reclaimed
             if reclaimed:
                 failures = 0
                 continue
@@ -170,6 +176,7 @@ class Domain:
 
     def uncharge(self, pages: int, pool: str) -> None:
         self.pools[pool] -= pages
+        self.used_pages -= pages
         assert self.pools[pool] >= 0, (pool, self.pools[pool])
 
     def _record_stall(self, stall_s: float, stalled: bool) -> None:
@@ -215,6 +222,15 @@ class Domain:
                 if not deactivate:
                     nr_active = 0   # nothing to interleave: one pass is the same scan
                 while (nr_inactive or nr_active) and reclaimed < nr_to_reclaim:
+                    if nr_active:
+                        # Batch pairs between long runs, in one call.
+                        nr_inactive, nr_active, s, r = lruvec.shrink_runs(
+                            lru_type, nr_inactive, nr_active, SWAP_CLUSTER_MAX,
+                            nr_to_reclaim - reclaimed)
+                        scanned += s
+                        reclaimed += r
+                        if s:
+                            continue
                     if nr_inactive:
                         batch = min(SWAP_CLUSTER_MAX if nr_active else nr_inactive, nr_inactive)
                         nr_inactive -= batch

@@ -75,6 +75,9 @@ class Simulation:
         self.key_life_s = scenario.state.key_life_s
         self.key_windows = max(0, math.floor((scenario.run.duration_s - self.settle_s)
                                              / self.key_life_s + 1e-9))
+        self.key_windows_end_s = self.settle_s + self.key_windows * self.key_life_s
+        # P(a call in a key life) by call rate: every thread's bill and exit asks.
+        self._p_call_in_key_life: dict[float, float] = {}
         self.domain = self._make_domain()
         self._rates = [r for r, _ in scenario.workload.calls_per_s]
         self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))
@@ -107,7 +110,7 @@ class Simulation:
                 raise ScenarioError(f"machine.reserved_bytes = {sc.machine.reserved_bytes}: "
                                     f"leaves no memory above the high watermark")
             domain = Domain(self.env, ram_pages, marks, kind="machine", **common)
-            domain.pools[RESERVED] = reserved
+            domain.reserve(reserved)
             Kswapd(self.env, domain, self._measured("kswapd_pages_per_s"), sc.run.tick_s,
                    self.metrics)
         return domain
@@ -129,10 +132,28 @@ class Simulation:
         """
         self.env.timeout(delay_s, (fn, args)).callbacks.append(_call_after)
 
+    def at(self, t_s: float, fn, *args) -> None:
+        """after(), at the time t_s to the bit: now + (t_s - now) may round
+        off it, and a thread's exit time is billed to the bit."""
+        now = self.env.now
+        delay_s = t_s - now
+        while now + delay_s < t_s:
+            delay_s = math.nextafter(delay_s, math.inf)
+        while now + delay_s > t_s:
+            delay_s = math.nextafter(delay_s, -math.inf)
+        self.after(delay_s, fn, *args)
+
     def _pid(self) -> int:
         pid = self.next_pid
         self.next_pid += 1
         return pid
+
+    def p_call_in_key_life(self, rate_per_s: float) -> float:
+        p = self._p_call_in_key_life.get(rate_per_s)
+        if p is None:
+            p = self._p_call_in_key_life[rate_per_s] = self.calls.p_any_window(
+                rate_per_s, self.key_life_s)
+        return p
 
     def _draw_rate(self, rng) -> float:
         """A thread's call rate, from the scenario's (rate, weight) mix."""
@@ -159,10 +180,24 @@ class Simulation:
             env.process(self._forks(proc))
         if wl.thread_lifetime_s > 0 and wl.threads_per_process > 0:
             arrival_per_s = wl.threads_per_process / wl.thread_lifetime_s
-            while proc.alive:
-                yield env.timeout(proc.rng.exponential(1 / arrival_per_s))
-                if proc.alive:
-                    self._thread(proc, self._draw_rate(proc.rng), wl.thread_lifetime_s)
+            self._arrivals(proc, 1 / arrival_per_s)
+        # A SimPy process all the same: the servers start in order with the
+        # hog and the page cache, as Simulation.run starts them.
+        yield from ()
+
+    def _arrivals(self, proc, mean_gap_s: float) -> None:
+        """The process's next thread arrives an exponential gap from now.
+
+        A chain of bare timeouts (Simulation.after), not a SimPy process
+        looping: resuming a generator for each of a million arrivals cost
+        more than the arrivals' own work."""
+        if proc.alive:
+            self.after(proc.rng.exponential(mean_gap_s), self._arrive, proc, mean_gap_s)
+
+    def _arrive(self, proc, mean_gap_s: float, now: float) -> None:
+        if proc.alive:
+            self._thread(proc, self._draw_rate(proc.rng), self.scenario.workload.thread_lifetime_s)
+            self._arrivals(proc, mean_gap_s)
 
     def _harness_threads(self, proc) -> list[tuple[float, int]]:
         """(rate, state index) per thread in the harness's layouts: each rate's
@@ -183,10 +218,30 @@ class Simulation:
 
     def _thread(self, proc, rate_per_s: float, mean_life_s: float, slot=None,
                 state_index: int | None = None):
-        thread = proc.start_thread(self.env.now, rate_per_s, slot, state_index)
+        now = self.env.now
+        thread = proc.start_thread(now, rate_per_s, slot, state_index)
         if thread is not None and mean_life_s > 0:
-            self.after(proc.rng.exponential(mean_life_s), proc.exit_thread, thread)
+            self._exit_at(proc, thread, now + proc.rng.exponential(mean_life_s))
         return thread
+
+    def _exit_at(self, proc, thread, t_s: float) -> None:
+        """The thread exits at t_s.  The process keeps its threads' exit
+        times (workload.ExitTimes) and one wake-up is pending, for the
+        earliest, instead of a timeout per thread in SimPy's queue."""
+        proc.exits.push(t_s, thread.tid, thread)
+        if t_s < proc.exit_wake_s:
+            proc.exit_wake_s = t_s
+            self.at(t_s, self._exits_due, proc, t_s)
+
+    def _exits_due(self, proc, t_s: float, now: float) -> None:
+        if t_s != proc.exit_wake_s:
+            return              # an earlier exit came in after this wake-up was set
+        exits = proc.exits
+        while exits.earliest_s() <= now:
+            proc.exit_thread(exits.pop(), now)
+        proc.exit_wake_s = exits.earliest_s()
+        if proc.exit_wake_s < math.inf:
+            self.at(proc.exit_wake_s, self._exits_due, proc, proc.exit_wake_s)
 
     def _forks(self, parent):
         """fork() at exponential intervals, by a random thread of the parent.
@@ -313,11 +368,12 @@ class Simulation:
         domain = self.domain
         assert all(n >= 0 for n in domain.pools.values()), domain.pools
         assert domain.free_pages >= 0, f"free pages {domain.free_pages} < 0"
-        assert domain.used_pages + domain.free_pages == domain.capacity_pages
+        used = sum(domain.pools.values())
         on_lru = sum(lst.pages for lst in domain.lruvec.lists.values()) + domain.lruvec.batched
         off_lru = {RESERVED} | {p.pool for p in PLACEMENTS if p.lru is None}
-        expected = domain.used_pages - sum(domain.pools[pool] for pool in off_lru)
+        expected = used - sum(domain.pools[pool] for pool in off_lru)
         assert on_lru == expected, f"LRU holds {on_lru} pages, pools say {expected}"
+        assert domain.used_pages == used, f"used_pages {domain.used_pages}, pools sum to {used}"
         limit = self.scenario.state.memlock_limit_bytes // self.scenario.state.page_bytes
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
@@ -382,6 +438,7 @@ class Simulation:
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
                 proc.threads.clear()
+                proc.exits.clear()
         self.processes.clear()
 
     def _derived(self, values: dict) -> dict:
