@@ -260,13 +260,14 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
     """The waits themselves, not a summary: which of them a fault meets
     decides whether its page is scanned twice before or after a call."""
     path = data_dir / "host" / "states_trace.csv"
-    waits = read_table(path)["off_lru_s"].dropna()
+    frame = read_table(path)
+    waits = frame["off_lru_s"].dropna()
     if waits.empty:
         return {"lru_add_wait_s": f"{rel_path(path)} has no refaults"}
     waits = tuple(float(w) for w in waits)
     source = (f"{rel_path(path)}: off_lru_s of {len(waits)} refaults, median "
               f"{np.median(waits):.3g} s, {sum(w >= 0.5 for w in waits)} of 0.5 s or more, "
-              f"max {max(waits):.3g} s ({_describe_rows(read_table(path))})")
+              f"max {max(waits):.3g} s ({_describe_rows(frame)})")
     return {"lru_add_wait_s": Estimate(waits, source)}
 
 

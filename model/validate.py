@@ -281,13 +281,14 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
     t = pd.read_csv(path)
     act = t[t["outcome"] == "activated"]
     late = t[t["off_lru_s"] >= 0.5]
-    return ["What breaks it is measured (" + rel_path(path) + ", one 1 Hz page",
-            f"followed every 10 ms): of {len(t)} refaults, {len(late)} stayed off the LRU",
-            "for 0.5 s or more (a new folio waits in its CPU's lru_add folio_batch,",
-            f"mm/swap.c, until that is drained); {len(act)} of them activated, after "
-            + ", ".join(f"{x:.2f}" for x in act["off_lru_s"]) + " s",
-            "off it: joining the inactive list just before a call, its first two",
-            "scans found it young and folio_check_references() activated it.  The",
+    return ["What breaks it is measured (" + rel_path(path) + ", the campaign's",
+            f"state pages followed every 10 ms): of {len(t)} refaults, {len(late)} stayed off",
+            "the LRU for 0.5 s or more (a new folio waits in its CPU's lru_add",
+            f"folio_batch, mm/swap.c, until that is drained); {len(act)} ended in an",
+            "activation, after waits of " + ", ".join(f"{x:.2f}" for x in act["off_lru_s"])
+            + " s: a page that joins",
+            "the inactive list just before a call is found young at its first two",
+            "scans, and folio_check_references() activates it.  The",
             "model draws every refault's wait from these waits",
             "(Costs.lru_add_wait_s), so a timer-locked page escapes in the model",
             "the same way, when its wait puts its first two scans around a call."]
@@ -295,8 +296,8 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
 
 def _states_run(task) -> list[dict]:
     """One model run of one states.csv run: calls and zeroed calls per class."""
-    run_id, overrides, seed, costs = task
-    result = simulate(load("states", overrides), BASELINE, seed=seed, costs=costs)
+    run_id, overrides, seed, sim_seed, costs = task
+    result = simulate(load("states", overrides), BASELINE, seed=sim_seed, costs=costs)
     classes = result.classes
     return [{"run": run_id, "seed": seed, "rate_hz": float(r), "calls_model": c,
              "zeroed_model": z}
@@ -327,11 +328,11 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1) -> list[di
         return []
     frame = read_table(path, STATES_COLUMNS)
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
-    tasks = [(run_id, states_overrides(run.iloc[0]), 1000 * seed + index, costs)
+    # Every (run, seed) gets a simulation seed of its own.
+    tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index, costs)
              for index, (run_id, run) in enumerate(frame.groupby("run", sort=True), 1)
              for seed in seeds]
     model = pd.DataFrame(_states_runs(tasks, workers))
-    model["seed"] = model["seed"] // 1000
     rows = []
     keys = ["regime", "pattern", "layout", "per_page", "classes", "rate_hz"]
     for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
