@@ -1,7 +1,7 @@
 """`make calibrate`: measure the running kernel with the C harness.
 
     python -m measure.host [--quick] [--out DIR] [--only EXP,...] [--no-lock] [--no-selftest]
-                           [--quiet-wait-s S]
+                           [--quiet-wait-s S] [--resume]
 
 Builds kernel-patches/harness, runs its self-check and every experiment with
 repeated samples, and writes one CSV per experiment to data/host/ (atomically,
@@ -10,11 +10,17 @@ same sizes (chacha20.csv).  Then builds the kernel's vdso_test_getrandom
 selftest, runs bench-single, and prints its 4-byte vDSO and syscall cost
 beside the harness's.  Timing runs hold /tmp/study-cpu.lock so that they do
 not overlap kernel builds.
+
+With --resume, a run whose exact harness command already has rows in the
+experiment's CSV is not run again: its rows are kept, and the CSV is
+rewritten after every new run, so an interrupted campaign, or one given more
+repetitions, picks up where the file ends.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import fcntl
 import glob
 import os
@@ -97,10 +103,18 @@ STATE_REGIMES = {
 # (regime, patterns, repetitions, extra options); runs take turns, repetition-major.
 STATE_CAMPAIGN = [
     ("control", ("poisson", "periodic"), 1, []),
-    ("churn", ("poisson", "periodic"), 3, []),
+    # One run of a regime is one draw of when (whether) reclaim activates a
+    # page: a timer-locked 1 Hz page is either activated before the window
+    # or dropped throughout it.  Where three runs disagreed, more were taken
+    # (--resume adds them to the same file): 10 of churn and spike_churn
+    # periodic, 6 of the Poisson 0.05 Hz pages' regimes.
+    ("churn", ("poisson",), 6, []),
+    ("churn", ("periodic",), 10, []),
     ("churn_slow", ("poisson", "periodic"), 3, []),
-    ("hog_churn", ("poisson", "periodic"), 3, []),
-    ("spike_churn", ("poisson", "periodic"), 3, []),
+    ("hog_churn", ("poisson",), 6, []),
+    ("hog_churn", ("periodic",), 3, []),
+    ("spike_churn", ("poisson",), 6, []),
+    ("spike_churn", ("periodic",), 10, []),
     ("hog_alone", ("poisson", "periodic"), 1, []),
     # Busy and idle threads sharing pages, and idle threads alone on theirs.
     ("churn", ("poisson",), 1, ["--classes", "1000:28,0.05:28", "--layout", "interleaved"]),
@@ -325,10 +339,15 @@ def remove_stale_cgroups(pid: int) -> list[str]:
     return removed
 
 
+def harness_command(binary: Path, args: list[str]) -> str:
+    """The command line a row's provenance names (and --resume matches on)."""
+    return shlex.join([binary.name, *args])
+
+
 def harness_stdout(binary: Path, args: list[str], timeout_s: float):
     """The harness's stdout, its command line and exit status; cgroups always cleaned."""
     cmd = [str(binary), *args]
-    command = shlex.join([binary.name, *args])
+    command = harness_command(binary, args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = proc.communicate(timeout=timeout_s)
@@ -437,10 +456,29 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
     return lines
 
 
-def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
-    rows, skips = [], []
+def rows_by_command(path: Path) -> dict[str, list[dict]]:
+    """An experiment's CSV rows grouped by their harness command line."""
+    if not path.exists():
+        return {}
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(row["command"], []).append(row)
+    return grouped
+
+
+def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
+                   resume: bool = False):
+    rows, skips, kept_runs = [], [], 0
+    done = rows_by_command(out / f"{exp}.csv") if resume else {}
     for run, entry in enumerate(arg_lists):
         columns, args = entry if isinstance(entry, tuple) else ({}, entry)
+        kept = done.get(harness_command(binary, [SUBCOMMAND.get(exp, exp), *args]))
+        if kept:
+            rows += kept
+            kept_runs += 1
+            continue
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         with others_busy() as others:
             records, _, command, _ = run_harness(binary, [SUBCOMMAND.get(exp, exp), *args],
@@ -451,6 +489,10 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path):
             prov |= {"cpu_busy_before": busy, **others, "run": run}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
+        if resume and rows:
+            write_csv_atomic(out / f"{exp}.csv", rows)
+    if kept_runs:
+        print(f"calibrate: {exp}: kept the rows of {kept_runs} runs already in {exp}.csv")
     for s in skips:
         print(f"calibrate: {exp}: skipped: {s.get('reason')} "
               f"({' '.join(f'{k}={v}' for k, v in s.items() if k in ('kind', 'mode', 'check', 'victims'))})")
@@ -565,6 +607,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-selftest", action="store_true", help="skip the kernel selftest peer")
     ap.add_argument("--quiet-wait-s", type=float,
                     help="longest wait for idle CPUs before each timing run")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the rows of runs already in the CSVs; run only the others")
     args = ap.parse_args(argv)
     plan = quick_plan() if args.quick else full_plan()
     if args.quiet_wait_s is not None:
@@ -587,7 +631,7 @@ def main(argv=None) -> int:
                 if exp in only:
                     started = time.monotonic()
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
-                    run_experiment(binary, exp, arg_lists, plan, args.out)
+                    run_experiment(binary, exp, arg_lists, plan, args.out, args.resume)
                     print(f"calibrate: {exp} took {time.monotonic() - started:.1f} s")
                 if exp == "callcost" and "chacha20" in only:
                     run_chacha20(plan, args.out)
