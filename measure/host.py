@@ -24,6 +24,7 @@ import csv
 import fcntl
 import glob
 import os
+import re
 import shlex
 import signal
 import statistics
@@ -402,7 +403,7 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                 lines.append(f"callcost threads={threads} size={size:>4} B: vdso {fmt(v, ' ns')}"
                              f"  syscall {fmt(s, ' ns')}")
     elif exp == "reseed":
-        for state in ("clock", "warm", "zeroed", "dropped"):
+        for state in ("clock", "warm", "zeroed", "dropped", "dropped_unread"):
             lines.append(f"reseed {state:>7}: {fmt(median(rows, 'ns_per_call', state=state), ' ns')}"
                          " per call (median, clock included)")
     elif exp == "fault":
@@ -456,12 +457,29 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
     return lines
 
 
+INTEGER = re.compile(r"-?[0-9]+")
+REAL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|nan|-?inf")
+
+
+def csv_value(text: str):
+    """A CSV cell as the harness parser gave it: int, float, None or text,
+    so that kept rows sort and summarize with new ones and write back the same."""
+    if text == "":
+        return None
+    if INTEGER.fullmatch(text):
+        return int(text)
+    if REAL.fullmatch(text):
+        return float(text)
+    return text
+
+
 def rows_by_command(path: Path) -> dict[str, list[dict]]:
     """An experiment's CSV rows grouped by their harness command line."""
     if not path.exists():
         return {}
     with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = [{k: v if k in COLUMNS else csv_value(v) for k, v in row.items()}
+                for row in csv.DictReader(f)]
     grouped = {}
     for row in rows:
         grouped.setdefault(row["command"], []).append(row)

@@ -15,6 +15,12 @@ on the host only: a TCG guest's timings are never costs):
   fault_ns.anon       fault.csv kind=anon           (first touch, per page)
   fault_ns.droppable  fault.csv kind=droppable
   fault_ns.unevictable fault.csv kind=mlock2_onfault (touch of a locked page)
+  state_fault_ns.*    fault.csv kind=anon_rw, droppable_rw, mlock2_onfault_rw:
+                      each page read, then written, as the vDSO touches a
+                      state (it reads state->in_use, then writes it,
+                      lib/vdso/getrandom.c): on an absent page the read maps
+                      the shared zero page and the write replaces it, two
+                      faults (do_anonymous_page(), do_wp_page(), mm/memory.c)
   mlock_ns_per_page   fault.csv kind=mlock          (mlock of resident pages)
   scan_ns_per_page    pressure.csv, kind=droppable, outcome=ok, hog exited:
                       the hog's fill time less its fault time (ns per page
@@ -67,11 +73,15 @@ PARAMETERS = {
     "reseed_ns": "reseed.csv",
     "fault_ns.anon": "fault.csv", "fault_ns.droppable": "fault.csv",
     "fault_ns.unevictable": "fault.csv", "mlock_ns_per_page": "fault.csv",
+    "state_fault_ns.anon": "fault.csv", "state_fault_ns.droppable": "fault.csv",
+    "state_fault_ns.unevictable": "fault.csv",
     "scan_ns_per_page": "pressure.csv", "kswapd_pages_per_s": "pressure.csv",
     "lru_add_wait_s": "states_trace.csv",
 }
 FAULT_KINDS = {"fault_ns.anon": "anon", "fault_ns.droppable": "droppable",
-               "fault_ns.unevictable": "mlock2_onfault", "mlock_ns_per_page": "mlock"}
+               "fault_ns.unevictable": "mlock2_onfault", "mlock_ns_per_page": "mlock",
+               "state_fault_ns.anon": "anon_rw", "state_fault_ns.droppable": "droppable_rw",
+               "state_fault_ns.unevictable": "mlock2_onfault_rw"}
 PAGE_BYTES = 4096
 MIB = 1 << 20
 # What a what-if may set: a per-call line replaces the measured curve.
@@ -334,6 +344,8 @@ def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) ->
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
         fault_ns={name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
                   if name.startswith("fault_ns.")},
+        state_fault_ns={name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
+                        if name.startswith("state_fault_ns.")},
         mlock_ns_per_page=values["mlock_ns_per_page"],
         scan_ns_per_page=values["scan_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
@@ -411,6 +423,7 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
         "vdso": call(costs.vdso), "syscall": call(costs.syscall),
         "reseed_ns": costs.reseed_ns,
         **{f"fault_ns.{mapping}": ns for mapping, ns in costs.fault_ns.items()},
+        **{f"state_fault_ns.{mapping}": ns for mapping, ns in costs.state_fault_ns.items()},
         "mlock_ns_per_page": costs.mlock_ns_per_page,
         "scan_ns_per_page": costs.scan_ns_per_page,
         "kswapd_pages_per_s": costs.kswapd_pages_per_s,

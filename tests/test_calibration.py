@@ -47,11 +47,15 @@ def synthetic(tmp_path: Path, limits=(256, 128)) -> Path:
     _write(tmp_path, "callcost.csv", calls)
     reseed = [{"state": st, "size_bytes": 4, "sample": i, "rounds": 100, "ns_per_call": v + i}
               for st, v in (("warm", 40.0), ("zeroed", 640.0), ("dropped", 3840.0),
+                            ("dropped_unread", 4640.0),
                             ("clock", 20.0)) for i in range(5)]
     _write(tmp_path, "reseed.csv", reseed)
     faults = [{"kind": k, "pages": 256, "sample": i, "ns_per_page": v + i - 2}
               for k, v in (("anon", 3000.0), ("droppable", 3200.0), ("mlock2_onfault", 4000.0),
-                           ("mlock", 1400.0), ("map_locked", 3900.0)) for i in range(5)]
+                           ("mlock", 1400.0), ("map_locked", 3900.0),
+                           ("anon_rw", 3800.0), ("droppable_rw", 4000.0),
+                           ("mlock2_onfault_rw", 4800.0), ("droppable_read", 800.0))
+              for i in range(5)]
     _write(tmp_path, "fault.csv", faults)
     _write(tmp_path, "states_trace.csv", [{"page": 1, "rate_hz": 1.0, "off_lru_s": w}
                                           for w in (0.0, 0.0, 0.25, 1.5)])
@@ -101,11 +105,25 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
     assert costs.lru_add_wait_s == (0.0, 0.0, 0.25, 1.5)
     assert costs.fault_ns == pytest.approx({"anon": 3000, "droppable": 3200,
                                             "unevictable": 4000})
+    assert costs.state_fault_ns == pytest.approx({"anon": 3800, "droppable": 4000,
+                                                  "unevictable": 4800})
     assert costs.mlock_ns_per_page == pytest.approx(1400)
     assert costs.scan_ns_per_page == pytest.approx(1500, rel=1e-6)
     assert costs.kswapd_pages_per_s == pytest.approx(1e9 / 1500, rel=1e-6)
     assert "callcost.csv mode=vdso threads=1" in costs.sources["vdso"]
     assert "kind=mlock2_onfault" in costs.sources["fault_ns.unevictable"]
+    assert "kind=droppable_rw" in costs.sources["state_fault_ns.droppable"]
+
+
+def test_a_dropped_state_call_is_predicted_with_the_vdso_s_two_faults(tmp_path):
+    """reseed (600) + read-then-write fault (4000) against dropped_unread - warm
+    (4600); the read-first call against reseed + the write fault alone."""
+    rows = {r["case"]: r for r in validate.reseed_cases(synthetic(tmp_path))}
+    unread = rows["call on a dropped state, 4 B"]
+    assert unread["measured"] == pytest.approx(4600) and unread["predicted"] == pytest.approx(4600)
+    first = rows["call on a dropped state read first, 4 B"]
+    assert first["measured"] == pytest.approx(3800)
+    assert first["predicted"] == pytest.approx(600 + 4000 - 800)
 
 
 @pytest.mark.skipif(not all((HOST / f).exists() for f in calibration.COLUMNS),

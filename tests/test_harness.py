@@ -333,6 +333,41 @@ def test_quick_run_reseed_costs_more_than_a_warm_call(quick_run):
                 for s in ("clock", "warm", "zeroed", "dropped")}
     assert min(by_state["zeroed"]) > max(by_state["warm"]) > 0
     assert min(by_state["dropped"]) > max(by_state["warm"])
+    # What the vDSO meets: the page absent, its own read and write fault.
+    unread = [float(r["ns_per_call"]) for r in rows if r["state"] == "dropped_unread"]
+    assert unread and min(unread) > max(by_state["warm"])
+
+
+@needs_cc
+def test_quick_run_measures_the_vdso_s_read_then_write_faults(quick_run):
+    rows = read(quick_run, "fault")
+    kinds = {r["kind"] for r in rows}
+    assert {"droppable_read", "anon_rw", "droppable_rw"} <= kinds
+    assert all(float(r["ns_per_page"]) > 0 for r in rows)
+
+
+@needs_cc
+def test_resume_keeps_runs_already_measured_and_measures_the_rest(quick_run, tmp_path):
+    """An interrupted campaign: only the first callcost run's rows are in the
+    file.  --resume measures the second and leaves the first as it was."""
+    rows = read(quick_run, "callcost")
+    first = [r for r in rows if r["run"] == "0"]
+    out = tmp_path / "host"
+    out.mkdir()
+    with (out / "callcost.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(first)
+    assert host.main(["--quick", "--no-lock", "--only", "callcost", "--resume",
+                      "--out", str(out)]) == 0
+    again = list(csv.DictReader((out / "callcost.csv").open()))
+    assert [r for r in again if r["run"] == "0"] == first
+    assert {r["run"] for r in again} == {"0", "1"}
+    # Everything there: a second resume measures nothing and changes nothing.
+    before = (out / "callcost.csv").read_bytes()
+    assert host.main(["--quick", "--no-lock", "--only", "callcost", "--resume",
+                      "--out", str(out)]) == 0
+    assert (out / "callcost.csv").read_bytes() == before
 
 
 @needs_cc

@@ -15,6 +15,7 @@ from model.sim.simulation import Simulation, simulate
 # Costs pinned here so that new data/ files cannot change what these tests see.
 COSTS = Costs(vdso=Linear(20.0, 0.1), syscall=Linear(480.0, 1.0), reseed_ns=500.0,
               fault_ns={"anon": 200.0, "droppable": 200.0, "unevictable": 250.0},
+              state_fault_ns={"anon": 200.0, "droppable": 200.0, "unevictable": 250.0},
               mlock_ns_per_page=100.0, scan_ns_per_page=200.0, kswapd_pages_per_s=200_000.0,
               sources={"all": "pinned by tests"}, what_if=True)
 

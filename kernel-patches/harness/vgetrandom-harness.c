@@ -12,11 +12,19 @@
  *              --sizes 4,16,...  --threads N (0: one per online CPU)
  *              --samples N  --sample-ms MS  --modes vdso,syscall
  *   reseed     one vDSO call on a warm state, on a state whose page was
- *              dropped (MADV_DONTNEED), and on a state zeroed in place;
- *              also the clock's own cost.
+ *              dropped (MADV_DONTNEED) and then read by the harness (so the
+ *              shared zero page is mapped when the call writes), on a state
+ *              zeroed in place, and on a dropped state nobody read first
+ *              (dropped_unread: what the vDSO meets, its own read of
+ *              state->in_use faulting in the zero page, its write replacing
+ *              it); also the clock's own cost.
  *              --samples N  --rounds N  --size-bytes B
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
- *              MAP_LOCKED, and mlock/munlock of resident pages.
+ *              MAP_LOCKED, and mlock/munlock of resident pages; a read
+ *              first touch of droppable pages (droppable_read: the shared
+ *              zero page is mapped); and a read then a write of each page
+ *              (anon_rw, droppable_rw, mlock2_onfault_rw), as the vDSO
+ *              touches a state: two faults.
  *              --pages N  --samples N
  *   pressure   a memcg of --limit-mib L; a holder maps --droppable-mib D
  *              (--kind droppable|locked|anon|vdso|file: file is clean page
@@ -504,6 +512,17 @@ static bool all_zero(const void *p, size_t len)
 			return false;
 	return true;
 }
+
+/* mincore(): is the page mapped in, without touching (faulting) it? */
+static bool page_resident(void *page)
+{
+	unsigned char vec = 0;
+
+	return !mincore(page, page_bytes, &vec) && (vec & 1);
+}
+
+/* Reads the compiler must not drop go here. */
+static volatile char sink;
 
 /* ------------------------------------------------------------------ */
 /* Memory cgroups, v1 or v2, and the children that live in them        */
@@ -1341,8 +1360,8 @@ static int cmd_callcost(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* reseed                                                              */
 
-enum reseed_state { WARM, DROPPED, ZEROED };
-static const char *const reseed_names[] = { "warm", "dropped", "zeroed" };
+enum reseed_state { WARM, DROPPED, ZEROED, DROPPED_UNREAD };
+static const char *const reseed_names[] = { "warm", "dropped", "zeroed", "dropped_unread" };
 
 static int cmd_reseed(int argc, char **argv)
 {
@@ -1381,7 +1400,7 @@ static int cmd_reseed(int argc, char **argv)
 		       i, rounds, (double)sum / rounds);
 	}
 	for (long i = 0; i < nsamples; i++) {
-		for (int st = WARM; st <= ZEROED; st++) {
+		for (int st = WARM; st <= DROPPED_UNREAD; st++) {
 			int64_t sum = 0;
 
 			for (long r = 0; r < rounds; r++) {
@@ -1390,12 +1409,15 @@ static int cmd_reseed(int argc, char **argv)
 
 				if (vdso_getrandom(buf, size, states[0]) != size)
 					die("vdso getrandom failed");
-				if (st == DROPPED && madvise(page, page_bytes, MADV_DONTNEED))
+				if ((st == DROPPED || st == DROPPED_UNREAD) &&
+				    madvise(page, page_bytes, MADV_DONTNEED))
 					die("madvise(MADV_DONTNEED): %s", strerror(errno));
 				if (st == ZEROED)
 					memset(states[0], 0, state_bytes);
-				if (st != WARM && !all_zero(states[0], state_bytes))
+				if ((st == DROPPED || st == ZEROED) && !all_zero(states[0], state_bytes))
 					die("state not zero after %s", reseed_names[st]);
+				if (st == DROPPED_UNREAD && page_resident(page))
+					die("state page still resident after MADV_DONTNEED");
 				t0 = now_ns();
 				ret = vdso_getrandom(buf, size, states[0]);
 				sum += now_ns() - t0;
@@ -1414,9 +1436,13 @@ static int cmd_reseed(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* fault: first touch, MAP_LOCKED, mlock, munlock                      */
 
-enum fault_kind { F_ANON, F_DROPPABLE, F_MLOCK2_ONFAULT, F_MAP_LOCKED, F_MLOCK, F_MUNLOCK, F_NKINDS };
+enum fault_kind {
+	F_ANON, F_DROPPABLE, F_MLOCK2_ONFAULT, F_MAP_LOCKED, F_MLOCK, F_MUNLOCK,
+	F_DROPPABLE_READ, F_ANON_RW, F_DROPPABLE_RW, F_MLOCK2_ONFAULT_RW, F_NKINDS
+};
 static const char *const fault_names[] = {
 	"anon", "droppable", "mlock2_onfault", "map_locked", "mlock", "munlock",
+	"droppable_read", "anon_rw", "droppable_rw", "mlock2_onfault_rw",
 };
 
 static void touch_pages(volatile char *p, long pages)
@@ -1425,11 +1451,36 @@ static void touch_pages(volatile char *p, long pages)
 		p[i * page_bytes] = 1;
 }
 
+static char read_pages(volatile char *p, long pages)
+{
+	char sum = 0;
+
+	for (long i = 0; i < pages; i++)
+		sum += p[i * page_bytes];
+	return sum;
+}
+
+/*
+ * The vDSO's first access to a state is a read (of state->in_use,
+ * lib/vdso/getrandom.c), then a write: on a page that is not there the read
+ * maps the shared zero page (do_anonymous_page()) and the write replaces it
+ * (do_wp_page()): two faults, not one.
+ */
+static void read_then_write_pages(volatile char *p, long pages)
+{
+	for (long i = 0; i < pages; i++) {
+		char c = p[i * page_bytes];
+
+		p[i * page_bytes] = c + 1;
+	}
+}
+
 /* ns per page for one kind, or -errno when the kernel refuses it. */
 static double fault_once(enum fault_kind kind, long pages)
 {
 	size_t len = pages * page_bytes;
-	int flags = kind == F_DROPPABLE ? MAP_DROPPABLE | MAP_ANONYMOUS : MAP_PRIVATE | MAP_ANONYMOUS;
+	bool droppable = kind == F_DROPPABLE || kind == F_DROPPABLE_READ || kind == F_DROPPABLE_RW;
+	int flags = droppable ? MAP_DROPPABLE | MAP_ANONYMOUS : MAP_PRIVATE | MAP_ANONYMOUS;
 	int64_t t0, t = 0;
 	char *p;
 
@@ -1448,17 +1499,30 @@ static double fault_once(enum fault_kind kind, long pages)
 		return -errno;
 	/* States are single pages: time 4 KiB faults, not THP ones. */
 	madvise(p, len, MADV_NOHUGEPAGE);
+	if ((kind == F_MLOCK2_ONFAULT || kind == F_MLOCK2_ONFAULT_RW) &&
+	    syscall(SYS_mlock2, p, len, MLOCK_ONFAULT)) {
+		t = -errno;
+		munmap(p, len);
+		return t;
+	}
 	switch (kind) {
 	case F_MLOCK2_ONFAULT:
-		if (syscall(SYS_mlock2, p, len, MLOCK_ONFAULT)) {
-			t = -errno;
-			break;
-		}
-		/* fallthrough */
 	case F_ANON:
 	case F_DROPPABLE:
 		t0 = now_ns();
 		touch_pages(p, pages);
+		t = now_ns() - t0;
+		break;
+	case F_DROPPABLE_READ:
+		t0 = now_ns();
+		sink += read_pages(p, pages);
+		t = now_ns() - t0;
+		break;
+	case F_MLOCK2_ONFAULT_RW:
+	case F_ANON_RW:
+	case F_DROPPABLE_RW:
+		t0 = now_ns();
+		read_then_write_pages(p, pages);
 		t = now_ns() - t0;
 		break;
 	case F_MLOCK:

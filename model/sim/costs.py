@@ -62,6 +62,11 @@ class Costs:
     # First touch of one page, by kind of mapping (Placement.mapping: "anon",
     # "droppable", "unevictable").
     fault_ns: dict
+    # The vDSO's first touch of a state page that is not there, by mapping:
+    # it reads state->in_use before writing it (lib/vdso/getrandom.c), so
+    # the read maps the shared zero page and the write replaces it, two
+    # faults (mm/memory.c do_anonymous_page(), do_wp_page()).
+    state_fault_ns: dict
     mlock_ns_per_page: float
     # Reclaim: CPU per page scanned by shrink_folio_list(), and what kswapd
     # manages flat out on one CPU.  Used where a scenario leaves

@@ -299,7 +299,8 @@ class GetrandomProcess(FolioOwner):
         sim.metrics.count("state_fault_stall_s", stall_s)
         if ok:
             sim.metrics.count("state_faults")
-            sim.metrics.count("cpu_fault_s", sim.costs.fault_ns[folio.placement.mapping] * 1e-9)
+            sim.metrics.count("cpu_fault_s",
+                              sim.costs.state_fault_ns[folio.placement.mapping] * 1e-9)
         return ok
 
     def _swapped_in(self, folio) -> None:
