@@ -57,6 +57,12 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          (a separate run, python -m measure.lru_trace).  Per regime,
          pattern, layout and class: the fraction of calls that found the
          state zeroed, pooled over runs, and the model's range over seeds.
+  trace  (a diagnostic) The kernel's refaults of those state pages, traced
+         every 10 ms by python -m measure.lru_trace (states_trace.csv),
+         against the model's refaults in its states runs of the same regime,
+         pattern and classes: per class, the share of refaults that ended
+         in an activation, and the median time from joining the LRU to
+         being dropped again.
 
 Errors: per-call and reseed costs and pgscan, |predicted / measured - 1|
 against the median of the samples.  Drop fractions are already relative to the region, and
@@ -92,7 +98,7 @@ from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
 from .scenario import ScenarioError, load
-from .sim.simulation import simulate
+from .sim.simulation import TRACE_COLUMNS, simulate
 from .workers import die_with_parent
 
 TRAIN_SIZES = (4, 32, 256, 4096)
@@ -316,26 +322,34 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
             "the same way, when its wait puts its first two scans around a call."]
 
 
-def _states_run(task) -> list[dict]:
-    """One model run of one states.csv run: calls and zeroed calls per class."""
+def _states_run(task) -> tuple[list[dict], list[dict]]:
+    """One model run of one states.csv run: calls and zeroed calls per
+    class, and its state pages' refaults as measure.lru_trace records them."""
     run_id, overrides, seed, sim_seed, costs = task
-    result = simulate(load("states", overrides), BASELINE, seed=sim_seed, costs=costs)
+    result = simulate(load("states", overrides), BASELINE, seed=sim_seed, costs=costs,
+                      trace_folios=True)
     classes = result.classes
-    return [{"run": run_id, "seed": seed, "rate_hz": float(r), "calls_model": c,
-             "zeroed_model": z}
-            for r, c, z in zip(classes["rate_hz"], classes["calls"], classes["calls_zeroed"])]
+    counts = [{"run": run_id, "seed": seed, "rate_hz": float(r), "calls_model": c,
+               "zeroed_model": z}
+              for r, c, z in zip(classes["rate_hz"], classes["calls"], classes["calls_zeroed"])]
+    trace = [{"run": run_id, "seed": seed, **r} for r in result.folio_trace.to_dict("records")]
+    return counts, trace
 
 
-def _states_runs(tasks: list, workers: int) -> list[dict]:
+def _states_runs(tasks: list, workers: int) -> tuple[list[dict], list[dict]]:
     """Every task's rows, in the tasks' order, on up to `workers` processes."""
     if workers <= 1 or len(tasks) < 2:
-        return [row for task in tasks for row in _states_run(task)]
-    with cf.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
-                                initargs=(os.getpid(),)) as pool:
-        return [row for rows in pool.map(_states_run, tasks) for row in rows]
+        done = [_states_run(task) for task in tasks]
+    else:
+        with cf.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                                    initargs=(os.getpid(),)) as pool:
+            done = list(pool.map(_states_run, tasks))
+    return ([row for counts, _ in done for row in counts],
+            [row for _, trace in done for row in trace])
 
 
-def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1) -> list[dict]:
+def states_cases(data_dir: Path, costs, seeds=(1,),
+                 workers: int = 1) -> tuple[list[dict], pd.DataFrame]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
     calls that found the state zeroed over all calls, pooled over runs.
@@ -354,7 +368,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1) -> list[di
     tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index, costs)
              for index, (run_id, run) in enumerate(frame.groupby("run", sort=True), 1)
              for seed in seeds]
-    model = pd.DataFrame(_states_runs(tasks, workers))
+    counts, trace = _states_runs(tasks, workers)
+    model = pd.DataFrame(counts)
     rows = []
     keys = ["regime", "pattern", "layout", "per_page", "classes", "rate_hz"]
     for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
@@ -373,6 +388,58 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1) -> list[di
                      "model_high": float(pooled.max()),
                      "measured_low": max(0.0, meas_low), "measured_high": min(1.0, meas_high),
                      "runs": len(g), "runs_for_target": runs_for_target(per_run)})
+    runs = frame.drop_duplicates("run").set_index("run")
+    trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])
+    trace["regime"] = trace["run"].map(runs["regime"])
+    trace["pattern"] = trace["run"].map(runs["pattern"])
+    trace["classes"] = trace["run"].map(runs["classes"])
+    return rows, trace
+
+
+def refault_fates(trace: pd.DataFrame) -> pd.DataFrame:
+    """Per regime, pattern and class rate: refaults, how many ended activated
+    (the page kept from then on) and dropped, and the median time from
+    joining the LRU to the drop (two scans of the inactive list)."""
+    trace = trace.assign(life_s=trace["outcome_s"] - trace["joined_s"])
+    keys = ["regime", "pattern", "rate_hz"]
+    out = trace.groupby(keys).agg(
+        refaults=("outcome", "size"),
+        activated=("outcome", lambda o: int((o == "activated").sum())),
+        dropped=("outcome", lambda o: int((o == "dropped").sum())))
+    out["life_s_p50"] = trace[trace["outcome"] == "dropped"].groupby(keys)["life_s"].median()
+    return out.reset_index()
+
+
+def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
+    """The kernel's refaults (data/host/states_trace.csv, python -m
+    measure.lru_trace) against the model's for the states.csv runs of the same
+    regime, pattern and classes: per class, activations per refault, and
+    the median time from joining the LRU to being dropped again.  A
+    diagnostic of the mechanism (no target): a handful of activations on
+    each side."""
+    path = data_dir / "host" / "states_trace.csv"
+    if not path.exists() or model_trace.empty:
+        return []
+    kernel = read_table(path, ("where", "regime", "pattern", "rate_hz", "joined_s",
+                               "outcome", "outcome_s"))
+    classes = set(kernel["command"].str.extract(r"--classes (\S+)")[0])
+    model = model_trace[model_trace["classes"].isin(classes)]
+    measured_fates, model_fates = refault_fates(kernel), refault_fates(model)
+    both = measured_fates.merge(model_fates, on=["regime", "pattern", "rate_hz"],
+                                suffixes=("", "_model"))
+    rows = []
+    for r in both.itertuples():
+        what = f"{r.regime} {r.pattern} {r.rate_hz:g} Hz"
+        meas = r.activated / r.refaults
+        pred = r.activated_model / r.refaults_model
+        rows.append(_row("trace", f"{what}: activated/refault", meas, pred,
+                         abs(pred - meas), "of refaults",
+                         f"kernel {r.activated}/{r.refaults}, model "
+                         f"{r.activated_model}/{r.refaults_model}"))
+        if np.isfinite(r.life_s_p50) and np.isfinite(r.life_s_p50_model):
+            rows.append(_row("trace", f"{what}: join to drop, p50", r.life_s_p50,
+                             r.life_s_p50_model, abs(r.life_s_p50_model / r.life_s_p50 - 1),
+                             "s", f"kernel {r.dropped} drops, model {r.dropped_model}"))
     return rows
 
 
@@ -656,6 +723,8 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                  f"measured| (target {STATES_ABSOLUTE_TARGET}); beside it the model's")
     lines.append("        range over seeds, and (2+ runs) the 95% t-interval of the measured")
     lines.append("        runs' own fractions: what the measurement can tell apart")
+    lines.append("        trace: activated/refault |predicted - measured|, join to drop")
+    lines.append("        |predicted/measured - 1| (the kernel's traced refaults)")
     for group in dict.fromkeys(r["group"] for r in rows):
         mine = [r for r in rows if r["group"] == group]
         worst = max((r["error"] for r in mine if r["unit"] != "zeroed/abs"), default=0.0)
@@ -768,7 +837,9 @@ def main(argv: list[str]) -> int:
             bar.update()
             bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
                       f"seeds on {os.cpu_count() or 1} processes")
-            guests += states_cases(args.data, costs, seeds, workers=os.cpu_count() or 1)
+            states, model_trace = states_cases(args.data, costs, seeds,
+                                               workers=os.cpu_count() or 1)
+            guests += states + trace_cases(args.data, model_trace)
             bar.update()
         rows += guests
         fates += guest_fates

@@ -169,6 +169,31 @@ def test_a_state_page_in_the_lru_add_batch_is_out_of_reclaims_reach(pattern):
     assert dropped((0.0, 0.5)) > 1
 
 
+def test_refault_trace_follows_each_refault_to_its_end_and_changes_nothing():
+    """trace_folios records what measure.lru_trace records of the kernel: per
+    refault its wait, when it joined the LRU, and whether it was dropped
+    again or activated; it draws nothing, so the run is the same."""
+    from dataclasses import replace
+    over = {**STATES, "workload.call_pattern": "periodic",
+            "workload.calls_per_s": [[1.0, 28.0]], "workload.threads_per_process": 28}
+    costs = replace(COSTS, lru_add_wait_s=(0.0, 0.02, 0.3, 0.85))
+    traced = simulate(model.load("states", over), "droppable", seed=2, costs=costs,
+                      trace_folios=True)
+    plain = simulate(model.load("states", over), "droppable", seed=2, costs=costs)
+    assert traced.metrics.equals(plain.metrics) and traced.classes.equals(plain.classes)
+    assert plain.folio_trace is None
+    trace = traced.folio_trace
+    v = values(traced)
+    # A traced refault ends in a drop at most once; the first touch's drop
+    # (and one after an activation wears off) is no refault's end.
+    assert 1 <= (trace["outcome"] == "dropped").sum() <= v["state_pages_dropped"] - 1
+    assert set(trace["outcome"]) <= {"dropped", "activated", "end"}
+    assert (trace["joined_s"] == trace["faulted_s"] + trace["off_lru_s"]).all()
+    ended = trace[trace["outcome"] != "end"]
+    assert (ended["outcome_s"] >= ended["joined_s"]).all() and len(ended) > 1
+    assert set(trace["off_lru_s"]) <= set(costs.lru_add_wait_s)
+
+
 def test_periodic_page_is_young_only_if_a_deadline_fell_since_the_last_look():
     from model.sim.calls import Periodic, Poisson
 

@@ -21,7 +21,7 @@ class Folio:
     the young bit is set when reclaim looks.
     """
     __slots__ = ("owner", "placement", "resident", "swapped", "lru", "pg_referenced",
-                 "young_t", "young_forced", "rate_per_s", "refault_pending")
+                 "young_t", "young_forced", "rate_per_s", "refault_pending", "trace")
 
     def __init__(self, owner, placement):
         self.owner, self.placement = owner, placement
@@ -31,6 +31,8 @@ class Folio:
         self.pg_referenced = self.young_forced = False
         self.young_t = self.rate_per_s = 0.0
         self.refault_pending = False
+        # While traced (simulate(trace_folios=True)): this refault's record.
+        self.trace = None
 
     def mark_young(self, now: float) -> None:
         """The faulting access sets the PTE young bit."""

@@ -291,6 +291,8 @@ class Lruvec:
         if young:
             if swap_backed or folio.pg_referenced:
                 self.add(folio, lru_type, active=True)
+                if folio.trace is not None:
+                    folio.owner.trace_outcome(folio, "activated", now)
             else:
                 folio.pg_referenced = True
                 self.add(folio, lru_type)

@@ -48,12 +48,16 @@ class Result:
     timeseries: pd.DataFrame   # scenario, design, seed, replication, t_s, series, value
     oom_events: pd.DataFrame   # one row per OOM kill
     classes: pd.DataFrame      # one row per call rate: the harness's states.csv counts
+    # With trace_folios: one row per state-page refault, as measure.lru_trace
+    # records the kernel's (data/host/states_trace.csv).
+    folio_trace: pd.DataFrame | None = None
 
 
 class Simulation:
     def __init__(self, scenario: Scenario, design: str, seed: int, costs: Costs,
-                 check_invariants: bool = False):
+                 check_invariants: bool = False, trace_folios: bool = False):
         self.scenario = scenario
+        self.folio_trace = [] if trace_folios else None
         self.design = designs_mod.get(design)
         self.seed = seed
         self.costs = costs
@@ -424,9 +428,15 @@ class Simulation:
             self.region.report(self.metrics)
         values = self.metrics.summary()
         values.update(self._derived(values))
+        trace = None
+        if self.folio_trace is not None:
+            for proc in self.processes:
+                if isinstance(proc, GetrandomProcess):
+                    proc.trace_close()
+            trace = pd.DataFrame(self.folio_trace, columns=TRACE_COLUMNS)
         return Result(tidy(keys, values), tidy_series(keys, self.metrics.series),
                       tidy_events(keys, self.metrics.oom_events),
-                      tidy_classes(keys, self.metrics.classes))
+                      tidy_classes(keys, self.metrics.classes), trace)
 
     def dismantle(self) -> None:
         """Drop the finished run's own references, so that reference counting
@@ -467,9 +477,17 @@ def _call_after(event) -> None:
     fn(*args, event.env.now)
 
 
+TRACE_COLUMNS = ["page", "rate_hz", "faulted_s", "off_lru_s", "joined_s", "outcome",
+                 "outcome_s"]
+
+
 def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,
-             costs: Costs | None = None, check_invariants: bool = False) -> Result:
-    """Run one scenario for one design; the same arguments give the same frames."""
+             costs: Costs | None = None, check_invariants: bool = False,
+             trace_folios: bool = False) -> Result:
+    """Run one scenario for one design; the same arguments give the same frames.
+
+    `trace_folios`: also record every state-page refault (Result.folio_trace);
+    it draws no random number, so the other frames are the same."""
     if costs is None:
         from ..calibration import load_costs
         costs = load_costs()
@@ -484,7 +502,7 @@ def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 
     # the collector to be back on.
     enabled = gc.isenabled()
     gc.disable()
-    sim = Simulation(scenario, design, int(seed), costs, check_invariants)
+    sim = Simulation(scenario, design, int(seed), costs, check_invariants, trace_folios)
     try:
         return sim.run(replication)
     finally:

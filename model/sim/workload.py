@@ -315,19 +315,46 @@ class GetrandomProcess(FolioOwner):
         after it joins keeps it (PG_referenced); whether the second finds it
         young depends on a call falling between them.  A page's first touch,
         as threads start, joins at once: no wait of one was measured."""
-        waits, lruvec = self.sim.costs.lru_add_wait_s, self.sim.domain.lruvec
+        sim = self.sim
+        waits, lruvec = sim.costs.lru_add_wait_s, sim.domain.lruvec
         wait_s = (waits[self.lru_add_rng.integers(len(waits))]
-                  * self.sim.scenario.state.lru_add_wait_scale
+                  * sim.scenario.state.lru_add_wait_scale
                   if waits and folio.refault_pending else 0.0)
+        if sim.folio_trace is not None and folio.refault_pending:
+            self._trace_refault(folio, wait_s)
         if wait_s <= 0:
             lruvec.add(folio, folio.placement.lru)
             return
         lruvec.add_batched(folio)
-        self.sim.after(wait_s, self._lru_add_drained, folio)
+        sim.after(wait_s, self._lru_add_drained, folio)
 
     def _lru_add_drained(self, folio, now: float) -> None:
         if folio.resident:
             self.sim.domain.lruvec.drain_batched(folio, folio.placement.lru)
+
+    # -- the trace measure.lru_trace takes of the kernel, taken of the model --
+
+    def _trace_refault(self, folio, wait_s: float) -> None:
+        """A refault's record, as data/host/states_trace.csv has it: times
+        from the start of the counted window, the page's class rate."""
+        now = self.sim.env.now - self.sim.settle_s
+        folio.trace = {"page": self.allocator.folios.index(folio),
+                       "rate_hz": max(folio.rates) if folio.rates else 0.0,
+                       "faulted_s": now, "off_lru_s": wait_s, "joined_s": now + wait_s,
+                       "outcome": "end", "outcome_s": float("nan")}
+
+    def trace_outcome(self, folio, outcome: str, now: float) -> None:
+        """The traced refault ends: dropped again, or activated."""
+        record, folio.trace = folio.trace, None
+        record.update(outcome=outcome, outcome_s=now - self.sim.settle_s)
+        self.sim.folio_trace.append(record)
+
+    def trace_close(self) -> None:
+        """Refaults still open when the run ends."""
+        for folio in self.allocator.folios:
+            if folio.trace is not None:
+                self.sim.folio_trace.append(folio.trace)
+                folio.trace = None
 
     def _map_block(self, placement, charged: bool, now: float):
         """mmap() one more block of states; with mlock(), lock and populate it."""
@@ -420,6 +447,8 @@ class GetrandomProcess(FolioOwner):
         first of these, which faults the page back.
         """
         sim = self.sim
+        if folio.trace is not None:
+            self.trace_outcome(folio, "dropped", now)
         sim.metrics.count("state_pages_dropped")
         for slot in folio.slots:
             thread = slot.thread
