@@ -15,12 +15,17 @@ on the host only: a TCG guest's timings are never costs):
   fault_ns.anon       fault.csv kind=anon           (first touch, per page)
   fault_ns.droppable  fault.csv kind=droppable
   fault_ns.unevictable fault.csv kind=mlock2_onfault (touch of a locked page)
-  state_fault_ns.*    fault.csv kind=anon_rw, droppable_rw, mlock2_onfault_rw:
-                      each page read, then written, as the vDSO touches a
-                      state (it reads state->in_use, then writes it,
-                      lib/vdso/getrandom.c): on an absent page the read maps
-                      the shared zero page and the write replaces it, two
-                      faults (do_anonymous_page(), do_wp_page(), mm/memory.c)
+  state_fault_ns.*    fault.csv kind=anon_refault_rw, droppable_refault_rw:
+                      a page just dropped (MADV_DONTNEED) read, then
+                      written, alone, as the vDSO touches a state (it reads
+                      state->in_use, then writes it, lib/vdso/getrandom.c):
+                      the read maps the shared zero page and the write
+                      replaces it, two faults (do_anonymous_page(),
+                      do_wp_page(), mm/memory.c); each timed by itself,
+                      since a state page faults back alone.  unevictable:
+                      kind=mlock2_onfault_rw, the same pair on a fresh
+                      locked page (its pages are never dropped, so only a
+                      first touch, in bulk: no single-page kind for it)
   mlock_ns_per_page   fault.csv kind=mlock          (mlock of resident pages)
   scan_ns_per_page    pressure.csv, kind=droppable, outcome=ok, hog exited:
                       the hog's fill time less its fault time (ns per page
@@ -80,7 +85,8 @@ PARAMETERS = {
 }
 FAULT_KINDS = {"fault_ns.anon": "anon", "fault_ns.droppable": "droppable",
                "fault_ns.unevictable": "mlock2_onfault", "mlock_ns_per_page": "mlock",
-               "state_fault_ns.anon": "anon_rw", "state_fault_ns.droppable": "droppable_rw",
+               "state_fault_ns.anon": "anon_refault_rw",
+               "state_fault_ns.droppable": "droppable_refault_rw",
                "state_fault_ns.unevictable": "mlock2_onfault_rw"}
 PAGE_BYTES = 4096
 MIB = 1 << 20

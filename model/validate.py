@@ -10,11 +10,12 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          from the curve fitted on all sizes; no selftest row is ever fitted.
   reseed The cost of a call whose state page was dropped (reseed.csv
          state=dropped_unread, minus warm) is predicted as reseed_ns (zeroed
-         minus warm) plus state_fault_ns.droppable (fault.csv droppable_rw:
-         the vDSO's read of state->in_use maps the zero page, its write
-         replaces it); the same call on a state the harness read first
-         (state=dropped: the zero page already mapped) as that less a read
-         fault (fault.csv droppable_read); dropped rows are not fitted.
+         minus warm) plus state_fault_ns.droppable (fault.csv
+         droppable_refault_rw: the vDSO's read of state->in_use maps the
+         zero page, its write replaces it); the same call on a state the
+         harness read first (state=dropped: the zero page already mapped) as
+         that less a read fault (fault.csv droppable_refault_read); dropped
+         rows are not fitted.
   drop   (and pgscan: the pages reclaim looked at, measured as the
          system-wide pgscan_file delta on an otherwise idle machine)
          The model's one reclaim parameter fitted on pressure data,
@@ -153,14 +154,15 @@ def reseed_cases(data_dir: Path) -> list[dict]:
     harness's `dropped_unread` rows are that call.  Its `dropped` rows read
     the state first (to check it is zero), so the call meets the zero page
     already mapped: one fault, predicted as state_fault_ns less a read
-    fault (fault.csv kind=droppable_read, a number no model path uses).
+    fault (fault.csv kind=droppable_refault_read, a number no model path
+    uses).
     """
     path = data_dir / "host" / "reseed.csv"
     frame = read_table(path)
     costs = load_costs(data_dir=data_dir, what_if=_what_if_all_but(
         "reseed_ns", "state_fault_ns.droppable"))
     faults = read_table(data_dir / "host" / "fault.csv")
-    reads = faults.loc[faults["kind"] == "droppable_read", "ns_per_page"]
+    reads = faults.loc[faults["kind"] == "droppable_refault_read", "ns_per_page"]
     both = costs.state_fault_ns[DROPPABLE.mapping]
     cases = {"dropped_unread": ("call on a dropped state", both, "as the vDSO meets it")}
     if len(reads):
@@ -361,7 +363,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     model as in the kernel, and one to three measured runs carry that."""
     path = data_dir / "host" / "states.csv"
     if not path.exists():
-        return []
+        return [], pd.DataFrame()
     frame = read_table(path, STATES_COLUMNS)
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
     # Every (run, seed) gets a simulation seed of its own.

@@ -53,8 +53,8 @@ def synthetic(tmp_path: Path, limits=(256, 128)) -> Path:
     faults = [{"kind": k, "pages": 256, "sample": i, "ns_per_page": v + i - 2}
               for k, v in (("anon", 3000.0), ("droppable", 3200.0), ("mlock2_onfault", 4000.0),
                            ("mlock", 1400.0), ("map_locked", 3900.0),
-                           ("anon_rw", 3800.0), ("droppable_rw", 4000.0),
-                           ("mlock2_onfault_rw", 4800.0), ("droppable_read", 800.0))
+                           ("anon_refault_rw", 3800.0), ("droppable_refault_rw", 4000.0),
+                           ("mlock2_onfault_rw", 4800.0), ("droppable_refault_read", 800.0))
               for i in range(5)]
     _write(tmp_path, "fault.csv", faults)
     _write(tmp_path, "states_trace.csv", [{"page": 1, "rate_hz": 1.0, "off_lru_s": w}
@@ -112,7 +112,7 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
     assert costs.kswapd_pages_per_s == pytest.approx(1e9 / 1500, rel=1e-6)
     assert "callcost.csv mode=vdso threads=1" in costs.sources["vdso"]
     assert "kind=mlock2_onfault" in costs.sources["fault_ns.unevictable"]
-    assert "kind=droppable_rw" in costs.sources["state_fault_ns.droppable"]
+    assert "kind=droppable_refault_rw" in costs.sources["state_fault_ns.droppable"]
 
 
 def test_a_dropped_state_call_is_predicted_with_the_vdso_s_two_faults(tmp_path):

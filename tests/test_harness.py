@@ -342,7 +342,8 @@ def test_quick_run_reseed_costs_more_than_a_warm_call(quick_run):
 def test_quick_run_measures_the_vdso_s_read_then_write_faults(quick_run):
     rows = read(quick_run, "fault")
     kinds = {r["kind"] for r in rows}
-    assert {"droppable_read", "anon_rw", "droppable_rw"} <= kinds
+    assert {"droppable_read", "anon_rw", "droppable_rw", "anon_refault_rw",
+            "droppable_refault_rw", "droppable_refault_read"} <= kinds
     assert all(float(r["ns_per_page"]) > 0 for r in rows)
 
 

@@ -24,7 +24,10 @@
  *              first touch of droppable pages (droppable_read: the shared
  *              zero page is mapped); and a read then a write of each page
  *              (anon_rw, droppable_rw, mlock2_onfault_rw), as the vDSO
- *              touches a state: two faults.
+ *              touches a state: two faults; and the same on one page at a
+ *              time just dropped by MADV_DONTNEED, each timed alone, as a
+ *              state page faults back (anon_refault_rw, droppable_refault_rw,
+ *              droppable_refault_read).
  *              --pages N  --samples N
  *   pressure   a memcg of --limit-mib L; a holder maps --droppable-mib D
  *              (--kind droppable|locked|anon|vdso|file: file is clean page
@@ -1438,11 +1441,13 @@ static int cmd_reseed(int argc, char **argv)
 
 enum fault_kind {
 	F_ANON, F_DROPPABLE, F_MLOCK2_ONFAULT, F_MAP_LOCKED, F_MLOCK, F_MUNLOCK,
-	F_DROPPABLE_READ, F_ANON_RW, F_DROPPABLE_RW, F_MLOCK2_ONFAULT_RW, F_NKINDS
+	F_DROPPABLE_READ, F_ANON_RW, F_DROPPABLE_RW, F_MLOCK2_ONFAULT_RW,
+	F_ANON_REFAULT_RW, F_DROPPABLE_REFAULT_RW, F_DROPPABLE_REFAULT_READ, F_NKINDS
 };
 static const char *const fault_names[] = {
 	"anon", "droppable", "mlock2_onfault", "map_locked", "mlock", "munlock",
 	"droppable_read", "anon_rw", "droppable_rw", "mlock2_onfault_rw",
+	"anon_refault_rw", "droppable_refault_rw", "droppable_refault_read",
 };
 
 static void touch_pages(volatile char *p, long pages)
@@ -1479,7 +1484,8 @@ static void read_then_write_pages(volatile char *p, long pages)
 static double fault_once(enum fault_kind kind, long pages)
 {
 	size_t len = pages * page_bytes;
-	bool droppable = kind == F_DROPPABLE || kind == F_DROPPABLE_READ || kind == F_DROPPABLE_RW;
+	bool droppable = kind == F_DROPPABLE || kind == F_DROPPABLE_READ || kind == F_DROPPABLE_RW ||
+			 kind == F_DROPPABLE_REFAULT_RW || kind == F_DROPPABLE_REFAULT_READ;
 	int flags = droppable ? MAP_DROPPABLE | MAP_ANONYMOUS : MAP_PRIVATE | MAP_ANONYMOUS;
 	int64_t t0, t = 0;
 	char *p;
@@ -1524,6 +1530,34 @@ static double fault_once(enum fault_kind kind, long pages)
 		t0 = now_ns();
 		read_then_write_pages(p, pages);
 		t = now_ns() - t0;
+		break;
+	case F_ANON_REFAULT_RW:
+	case F_DROPPABLE_REFAULT_RW:
+	case F_DROPPABLE_REFAULT_READ:
+		/*
+		 * A state page faulting back alone: its page table is there,
+		 * the page was just dropped (MADV_DONTNEED, as reclaim would),
+		 * and each fault is timed by itself (one clock pair each, about
+		 * 23 ns, included), not pipelined with its neighbours'.
+		 */
+		touch_pages(p, pages);
+		for (long i = 0; i < pages; i++) {
+			volatile char *q = p + i * page_bytes;
+
+			if (madvise(p + i * page_bytes, page_bytes, MADV_DONTNEED)) {
+				t = -errno;
+				break;
+			}
+			t0 = now_ns();
+			if (kind == F_DROPPABLE_REFAULT_READ) {
+				sink += q[0];
+			} else {
+				char c = q[0];
+
+				q[0] = c + 1;
+			}
+			t += now_ns() - t0;
+		}
 		break;
 	case F_MLOCK:
 	case F_MUNLOCK:
