@@ -388,7 +388,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
                             error, f"zeroed/{kind}", f"{len(g)} runs x {len(seeds)} seeds"),
                      "target": target, "model_low": float(pooled.min()),
                      "model_high": float(pooled.max()),
-                     "measured_low": max(0.0, meas_low), "measured_high": min(1.0, meas_high),
+                     "measured_low": float(np.clip(meas_low, 0.0, 1.0)),
+                     "measured_high": float(np.clip(meas_high, 0.0, 1.0)),
                      "runs": len(g), "runs_for_target": runs_for_target(per_run)})
     runs = frame.drop_duplicates("run").set_index("run")
     trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])

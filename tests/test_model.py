@@ -417,3 +417,19 @@ def test_states_cases_take_every_pressure_input_from_the_measured_run():
     assert sc.run.settle_s == run["settle_s"]
     assert validate.states_error(0.2, 0.23) == (pytest.approx(0.15), "rel", 0.15)
     assert validate.states_error(0.004, 0.0) == (pytest.approx(0.004), "abs", 0.01)
+
+
+def test_a_states_case_is_judged_against_its_runs_spread():
+    """The measured runs' 95% t-interval (none from one run) decides whether
+    the measurement can tell the prediction apart; runs_for_target says how
+    many runs a 15% answer needs at the spread the runs show."""
+    import math
+    from model import validate
+    row = {"predicted": 0.7, "measured_low": 0.13, "measured_high": 0.65}
+    assert validate.within_measured(row) is False
+    assert validate.within_measured({**row, "predicted": 0.6}) is True
+    assert validate.within_measured({**row, "measured_low": math.nan}) is None
+    assert math.isnan(validate.runs_for_target([0.4]))
+    assert math.isnan(validate.runs_for_target([0.0, 0.0]))
+    # Mean 0.4, sd 0.2: (1.96 * 0.2 / (0.15 * 0.4))^2 = 42.7 -> 43 runs.
+    assert validate.runs_for_target([0.2, 0.6]) == 43
