@@ -360,7 +360,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     seed; its spread is the range, over seeds, of what the model gives for
     the case's runs pooled as the measurement pools them: whether a page is
     activated early or late (or not at all) in a run is as random in the
-    model as in the kernel, and one to three measured runs carry that."""
+    model as in the kernel, and a few measured runs carry that."""
     path = data_dir / "host" / "states.csv"
     if not path.exists():
         return [], pd.DataFrame()
