@@ -42,6 +42,11 @@ class Streams:
                                                                           spawn_key=key)))
 
 
+# Result.folio_trace's columns: those of data/host/states_trace.csv's refaults.
+TRACE_COLUMNS = ["page", "rate_hz", "faulted_s", "off_lru_s", "joined_s", "outcome",
+                 "outcome_s"]
+
+
 @dataclass
 class Result:
     metrics: pd.DataFrame      # scenario, design, seed, replication, metric, value
@@ -475,10 +480,6 @@ def _call_after(event) -> None:
     """The callback of Simulation.after's timeouts."""
     fn, args = event.value
     fn(*args, event.env.now)
-
-
-TRACE_COLUMNS = ["page", "rate_hz", "faulted_s", "off_lru_s", "joined_s", "outcome",
-                 "outcome_s"]
 
 
 def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,
