@@ -287,6 +287,22 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
     return {"lru_add_wait_s": Estimate(waits, source)}
 
 
+def lru_add_waits_by_regime(data_dir: Path) -> dict:
+    """{regime: its refaults' waits} from states_trace.csv: how long a
+    refaulted page waits depends on what else the CPUs run (the reader, the
+    hog, the other classes), so a run of the states campaign is best
+    predicted with the waits traced under its own regime.  Empty without a
+    `regime` column (or the file)."""
+    path = data_dir / "host" / "states_trace.csv"
+    if not path.exists():
+        return {}
+    frame = read_table(path)
+    if "regime" not in frame.columns:
+        return {}
+    return {str(regime): tuple(float(w) for w in g.dropna())
+            for regime, g in frame.groupby("regime")["off_lru_s"] if g.notna().any()}
+
+
 MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults,
             "states_trace.csv": measure_lru_add_wait}
 

@@ -55,7 +55,11 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          layout and measured pressure inputs (churn_bytes_per_s, hog_mib,
          spikes, caller_usage_bytes), --seeds model seeds per run, with the
          parameters fitted above and the lru_add waits of states_trace.csv
-         (a separate run, python -m measure.lru_trace).  Per regime,
+         (separate runs, python -m measure.lru_trace): those traced under
+         the run's own regime where there are any (churn, hog_churn: a
+         pressure input like the churn rate, since how long a refaulted
+         page waits depends on what else the CPUs run), else all of them,
+         as the model's other scenarios use them.  Per regime,
          pattern, layout and class: the fraction of calls that found the
          state zeroed, pooled over runs, and the model's range over seeds.
   trace  (a diagnostic) The kernel's refaults of those state pages, traced
@@ -93,8 +97,8 @@ from . import atomic
 from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
-from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs, measured,
-                          provenance_table, read_table)
+from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
+                          lru_add_waits_by_regime, measured, provenance_table, read_table)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -319,9 +323,10 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
             + " s: a page that joins",
             "the inactive list just before a call is found young at its first two",
             "scans, and folio_check_references() activates it.  The",
-            "model draws every refault's wait from these waits",
-            "(Costs.lru_add_wait_s), so a timer-locked page escapes in the model",
-            "the same way, when its wait puts its first two scans around a call."]
+            "model draws every refault's wait from these waits (those of the",
+            "run's own regime where traced), so a timer-locked page escapes in",
+            "the model the same way, when its wait puts its first two scans",
+            "around a call."]
 
 
 def _states_run(task) -> tuple[list[dict], list[dict]]:
@@ -366,8 +371,12 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         return [], pd.DataFrame()
     frame = read_table(path, STATES_COLUMNS)
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    traced = lru_add_waits_by_regime(data_dir)
+    run_costs = {regime: replace(costs, lru_add_wait_s=traced[regime]) if regime in traced
+                 else costs for regime in frame["regime"].unique()}
     # Every (run, seed) gets a simulation seed of its own.
-    tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index, costs)
+    tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index,
+              run_costs[run["regime"].iloc[0]])
              for index, (run_id, run) in enumerate(frame.groupby("run", sort=True), 1)
              for seed in seeds]
     counts, trace = _states_runs(tasks, workers)
@@ -384,8 +393,10 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         _, meas_low, meas_high = t_interval(per_run)
         error, kind, target = states_error(meas, pred)
         where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
+        waits = f"{regime}'s waits" if regime in traced else "all waits"
         rows.append({**_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred,
-                            error, f"zeroed/{kind}", f"{len(g)} runs x {len(seeds)} seeds"),
+                            error, f"zeroed/{kind}",
+                            f"{len(g)} runs x {len(seeds)} seeds, {waits}"),
                      "target": target, "model_low": float(pooled.min()),
                      "model_high": float(pooled.max()),
                      "measured_low": float(np.clip(meas_low, 0.0, 1.0)),

@@ -357,3 +357,13 @@ def test_guest_samples_are_predicted_with_their_variants_design(tmp_path):
     assert by_case["baseline droppable cold L=64 D=16 H=80 swap"]["predicted"] == pytest.approx(
         1, abs=1e-3)                     # the harness's memcg has no swap
     assert any("not predicted (global)" in n for n in notes)
+
+
+def test_lru_add_waits_are_kept_by_the_regime_they_were_traced_under(tmp_path):
+    """validate predicts a states run with the waits of its own regime: the
+    committed traces are of churn and hog_churn, every refault in one."""
+    traced = calibration.lru_add_waits_by_regime(REPO / "data")
+    trace = pd.read_csv(HOST / "states_trace.csv")
+    assert set(traced) == set(trace["regime"])
+    assert sum(len(w) for w in traced.values()) == trace["off_lru_s"].notna().sum()
+    assert calibration.lru_add_waits_by_regime(synthetic(tmp_path)) == {}
