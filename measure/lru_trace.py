@@ -37,7 +37,10 @@ OUT = REPO / "data" / "host" / "states_trace.csv"
 CLASSES = host.STATE_CLASSES
 TRACES = [("churn", "periodic", 1), ("hog_churn", "periodic", 1),
           ("churn", "poisson", 1), ("hog_churn", "poisson", 1),
-          ("churn", "periodic", 2), ("hog_churn", "periodic", 2)]
+          ("churn", "periodic", 2), ("hog_churn", "periodic", 2),
+          # The campaign's spikes on top of the churn: the one regime whose
+          # timer-locked page validate had no waits of its own for.
+          ("spike_churn", "periodic", 1), ("spike_churn", "periodic", 2)]
 # How long to wait for the other CPU users to go quiet before a trace: what
 # else runs decides which CPU drains a caller's lru_add batch, so each row
 # records how busy the machine was (cpu_busy_before, cpu_busy_others_during).
@@ -128,11 +131,19 @@ def main(argv=None) -> int:
     ap.add_argument("--classes", default=CLASSES,
                     help=f"the harness's --classes (default the campaign's, {CLASSES}); "
                          "data/host/states_trace_2class.csv was taken with 1:28,0.05:28")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the rows of traces already in --out; run only the others")
     args = ap.parse_args(argv)
     rows = []
+    done = host.rows_by_command(args.out) if args.resume else {}
     try:
         binary = host.build_harness()
         for regime, pattern, seed in TRACES:
+            kept = done.get(host.harness_command(
+                binary, ["states", *trace_args(regime, pattern, seed, args.classes)]))
+            if kept:
+                rows += kept
+                continue
             with host.cpu_lock(True):
                 busy = host.wait_for_quiet_cpu(QUIET_WAIT_S)
                 with host.others_busy() as others:
@@ -145,6 +156,8 @@ def main(argv=None) -> int:
             rows += rows_of(out, command, {"regime": regime, "pattern": pattern,
                                            "seed": seed, "cpu_busy_before": busy, **others})
             print(f"lru_trace: {regime} {pattern} seed {seed}: done", file=sys.stderr)
+            if args.resume:
+                write_csv_atomic(args.out, rows)
     except (host.CalibrateError, TraceError) as e:
         print(f"lru_trace: {e}", file=sys.stderr)
         return 1
