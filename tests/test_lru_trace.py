@@ -40,7 +40,7 @@ def test_rows_carry_the_rate_and_a_trace_without_refaults_is_an_error():
 
 
 def test_every_trace_runs_the_campaigns_own_regime():
-    for regime, pattern, seed in lru_trace.TRACES:
+    for regime, pattern, seed in lru_trace.TRACES["campaign"]:
         args = lru_trace.trace_args(regime, pattern, seed)
         assert args[args.index("--pattern") + 1] == pattern
         assert "--trace-ms" in args and "--churn-mib" in args
