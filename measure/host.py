@@ -492,15 +492,15 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
     done = rows_by_command(out / f"{exp}.csv") if resume else {}
     for run, entry in enumerate(arg_lists):
         columns, args = entry if isinstance(entry, tuple) else ({}, entry)
-        kept = done.get(harness_command(binary, [SUBCOMMAND.get(exp, exp), *args]))
+        argv = [SUBCOMMAND.get(exp, exp), *args]
+        kept = done.get(harness_command(binary, argv))
         if kept:
             rows += kept
             kept_runs += 1
             continue
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         with others_busy() as others:
-            records, _, command, _ = run_harness(binary, [SUBCOMMAND.get(exp, exp), *args],
-                                                 plan.timeout_s)
+            records, _, command, _ = run_harness(binary, argv, plan.timeout_s)
         prov = provenance(command=command) | columns
         if busy is not None:
             # run: which harness invocation, so repeated ones stay apart.

@@ -145,17 +145,15 @@ def main(argv=None) -> int:
     try:
         binary = host.build_harness()
         for regime, pattern, seed in TRACES[args.traces]:
-            kept = done.get(host.harness_command(
-                binary, ["states", *trace_args(regime, pattern, seed, args.classes)]))
+            argv = ["states", *trace_args(regime, pattern, seed, args.classes)]
+            kept = done.get(host.harness_command(binary, argv))
             if kept:
                 rows += kept
                 continue
             with host.cpu_lock(True):
                 busy = host.wait_for_quiet_cpu(QUIET_WAIT_S)
                 with host.others_busy() as others:
-                    out, err, command, rc = host.harness_stdout(
-                        binary, ["states", *trace_args(regime, pattern, seed, args.classes)],
-                        TIMEOUT_S)
+                    out, err, command, rc = host.harness_stdout(binary, argv, TIMEOUT_S)
             if rc:
                 raise TraceError(f"{command}: " + (err.strip().splitlines() or
                                                    [f"exit status {rc}"])[-1])

@@ -361,13 +361,17 @@ def measured(data_dir: Path | None = None, skip=(), sizes=None, limits=None):
     return out, by_threads
 
 
+def _per_mapping(values: dict, prefix: str) -> dict:
+    """{mapping: ns} of the FAULT_KINDS parameters named PREFIX.mapping."""
+    return {name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
+            if name.startswith(prefix + ".")}
+
+
 def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
     return Costs(
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
-        fault_ns={name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
-                  if name.startswith("fault_ns.")},
-        state_fault_ns={name.split(".", 1)[1]: values[name] for name in FAULT_KINDS
-                        if name.startswith("state_fault_ns.")},
+        fault_ns=_per_mapping(values, "fault_ns"),
+        state_fault_ns=_per_mapping(values, "state_fault_ns"),
         mlock_ns_per_page=values["mlock_ns_per_page"],
         scan_ns_per_page=values["scan_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
