@@ -44,9 +44,9 @@ CPU_LOCK = Path("/tmp/study-cpu.lock")
 TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
-TIMING = ("callcost", "reseed", "fault", "states")
+TIMING = ("callcost", "reseed", "fault", "states", "states_tracer")
 # Plan entries that run another harness subcommand than their name.
-SUBCOMMAND = {"pressure_tlb": "pressure"}
+SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states"}
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -136,6 +136,25 @@ def states_runs(campaign=STATE_CAMPAIGN, common=STATE_COMMON):
     return runs
 
 
+# Does tracing a run change it?  The lru_add waits the model draws come from
+# runs traced every 10 ms (measure.lru_trace: a thread of the harness reads
+# /proc/PID/pagemap and /proc/kpageflags every period), and the two traced
+# spike_churn runs dropped their 1 Hz page at 75% and 97% of calls, the
+# campaign's untraced runs at 25% on average.  The same run untraced, traced
+# every 10 ms and every 100 ms, taking turns, seeds of its own.
+TRACER_ARMS_MS = (0, 10, 100)
+TRACER_SEEDS = range(21, 27)
+
+
+def tracer_runs(regime="spike_churn", arms=TRACER_ARMS_MS, seeds=TRACER_SEEDS):
+    """(extra columns, harness options) per run of the tracer test."""
+    return [({"regime": regime, "trace_ms": ms},
+             dedupe_options(["--classes", STATE_CLASSES, *STATE_COMMON, *STATE_REGIMES[regime],
+                             "--pattern", "periodic", "--seed", str(seed),
+                             *(["--trace-ms", str(ms)] if ms else [])]))
+            for seed in seeds for ms in arms]
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
     pairs = dict(zip(opts[::2], opts[1::2]))
@@ -211,6 +230,7 @@ def full_plan() -> Plan:
         "memlock": [["--limit-bytes", "8388608,65536,0"]],
         "states": states_runs(),
         "pressure_tlb": tlb_runs(),
+        "states_tracer": tracer_runs(),
     })
 
 
