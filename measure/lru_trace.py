@@ -51,10 +51,11 @@ TRACES = {
 QUIET_WAIT_S = 120
 
 
-def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES) -> list[str]:
+def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES,
+               trace_ms: int = 10) -> list[str]:
     return host.dedupe_options(["--classes", classes, *host.STATE_COMMON,
                                 *host.STATE_REGIMES[regime], "--pattern", pattern,
-                                "--seed", str(seed), "--trace-ms", "10"])
+                                "--seed", str(seed), "--trace-ms", str(trace_ms)])
 
 
 TIMEOUT_S = 400
@@ -137,6 +138,9 @@ def main(argv=None) -> int:
                          "data/host/states_trace_2class.csv was taken with 1:28,0.05:28")
     ap.add_argument("--traces", choices=sorted(TRACES), default="campaign",
                     help="which traces: the campaign's (default) or spike_churn's")
+    ap.add_argument("--trace-ms", type=int, default=10, choices=range(1, 1001), metavar="MS",
+                    help="the census period, 1-1000 ms (default 10; data/host/states_tracer.csv "
+                         "says how much a 10 ms census changes the run it follows)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of traces already in --out; run only the others")
     args = ap.parse_args(argv)
@@ -145,7 +149,7 @@ def main(argv=None) -> int:
     try:
         binary = host.build_harness()
         for regime, pattern, seed in TRACES[args.traces]:
-            argv = ["states", *trace_args(regime, pattern, seed, args.classes)]
+            argv = ["states", *trace_args(regime, pattern, seed, args.classes, args.trace_ms)]
             kept = done.get(host.harness_command(binary, argv))
             if kept:
                 rows += kept
@@ -157,8 +161,9 @@ def main(argv=None) -> int:
             if rc:
                 raise TraceError(f"{command}: " + (err.strip().splitlines() or
                                                    [f"exit status {rc}"])[-1])
-            rows += rows_of(out, command, {"regime": regime, "pattern": pattern,
-                                           "seed": seed, "cpu_busy_before": busy, **others})
+            rows += rows_of(out, command, {"regime": regime, "pattern": pattern, "seed": seed,
+                                           "trace_ms": args.trace_ms,
+                                           "cpu_busy_before": busy, **others})
             print(f"lru_trace: {regime} {pattern} seed {seed}: done", file=sys.stderr)
             if args.resume:
                 write_csv_atomic(args.out, rows)
