@@ -252,11 +252,22 @@ STATES_COLUMNS = ("where", "regime", "run", "pattern", "layout", "per_page", "cl
                   "rate_hz", "calls", "calls_zeroed", "limit_mib", "churn_bytes_per_s",
                   "hog_mib", "spike_mib", "spike_period_s", "spike_hold_ms",
                   "caller_usage_bytes", "class_pages", "run_s", "settle_s", "key_life_s",
-                  "size_bytes", "state_bytes", "states_per_page")
+                  "size_bytes", "state_bytes", "states_per_page", "git_commit")
 # A states case is the fraction of calls that found the state zeroed; its
 # target: 15% relative where 5% or more of the calls were, else 0.01 absolute.
 STATES_RELATIVE_FROM = 0.05
 STATES_ABSOLUTE_TARGET = 0.01
+
+
+def batch_fractions(g: pd.DataFrame) -> str:
+    """A case's zeroed fraction per batch of runs, a batch being the runs
+    taken at one commit of the campaign (one sitting): runs of the same
+    case taken hours apart can differ more than runs of one sitting."""
+    batch = g["git_commit"].astype(str).str[:7]
+    per = g.groupby(batch, sort=False)[["calls_zeroed", "calls"]].sum()
+    counts = batch.value_counts()
+    return ", ".join(f"{b} {r.calls_zeroed / r.calls:.3f} ({counts[b]} run"
+                     f"{'s' if counts[b] > 1 else ''})" for b, r in per.iterrows())
 
 
 def states_overrides(run: pd.Series) -> dict:
@@ -401,7 +412,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
                      "model_high": float(pooled.max()),
                      "measured_low": float(np.clip(meas_low, 0.0, 1.0)),
                      "measured_high": float(np.clip(meas_high, 0.0, 1.0)),
-                     "runs": len(g), "runs_for_target": runs_for_target(per_run)})
+                     "runs": len(g), "runs_for_target": runs_for_target(per_run),
+                     "batches": batch_fractions(g)})
     runs = frame.drop_duplicates("run").set_index("run")
     trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])
     trace["regime"] = trace["run"].map(runs["regime"])
@@ -797,6 +809,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   *lru_trace_note()]
         lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
                   f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
+        split = [r for r in states_misses if "," in r.get("batches", "")]
+        if split:
+            lines += ["  by batch (the runs taken at one campaign commit, one sitting):"]
+            lines += [f"    {r['case']}: {r['batches']}" for r in split]
         need = [r for r in states_misses if np.isfinite(r.get("runs_for_target", np.nan))]
         if need:
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",

@@ -433,3 +433,12 @@ def test_a_states_case_is_judged_against_its_runs_spread():
     assert math.isnan(validate.runs_for_target([0.0, 0.0]))
     # Mean 0.4, sd 0.283: (1.96 * 0.283 / (0.15 * 0.4))^2 = 85.4 -> 86 runs.
     assert validate.runs_for_target([0.2, 0.6]) == 86
+
+
+def test_a_states_case_shows_each_batch_of_its_runs_pooled():
+    """Runs taken at one campaign commit are one batch; each batch's fraction
+    pools its calls, so a batch of two runs is not the mean of its runs'."""
+    from model import validate
+    g = pd.DataFrame({"git_commit": ["aaaaaaa1", "aaaaaaa1", "bbbbbbb2-dirty"],
+                      "calls_zeroed": [0, 30, 90], "calls": [100, 20, 100]})
+    assert validate.batch_fractions(g) == "aaaaaaa 0.250 (2 runs), bbbbbbb 0.900 (1 run)"
