@@ -272,11 +272,20 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
                                            + source)}
 
 
+# python -m measure.lru_trace's refaults: one row per refault of a state page.
+LRU_TRACE = Path("host") / "states_trace.csv"
+
+
+def read_lru_trace(data_dir: Path, columns=None) -> pd.DataFrame:
+    """data_dir's states_trace.csv, checked (CalibrationError without it)."""
+    return read_table(data_dir / LRU_TRACE, columns)
+
+
 def measure_lru_add_wait(data_dir: Path) -> dict:
     """The waits themselves, not a summary: which of them a fault meets
     decides whether its page is scanned twice before or after a call."""
-    path = data_dir / "host" / "states_trace.csv"
-    frame = read_table(path)
+    path = data_dir / LRU_TRACE
+    frame = read_lru_trace(data_dir)
     waits = frame["off_lru_s"].dropna()
     if waits.empty:
         return {"lru_add_wait_s": f"{rel_path(path)} has no refaults"}
@@ -293,10 +302,9 @@ def lru_add_waits_by_regime(data_dir: Path) -> dict:
     hog, the other classes), so a run of the states campaign is best
     predicted with the waits traced under its own regime.  Empty without a
     `regime` column (or the file)."""
-    path = data_dir / "host" / "states_trace.csv"
-    if not path.exists():
+    if not (data_dir / LRU_TRACE).exists():
         return {}
-    frame = read_table(path)
+    frame = read_lru_trace(data_dir)
     if "regime" not in frame.columns:
         return {}
     return {str(regime): tuple(float(w) for w in g.dropna())

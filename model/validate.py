@@ -98,7 +98,8 @@ from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
-                          lru_add_waits_by_regime, measured, provenance_table, read_table)
+                          LRU_TRACE, lru_add_waits_by_regime, measured, provenance_table,
+                          read_lru_trace, read_table)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -319,11 +320,11 @@ def states_error(measured_value: float, predicted: float) -> tuple[float, str, f
 def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
     """What data/host/states_trace.csv (python -m measure.lru_trace) shows of
     how a timer-locked page escapes: lines for validate's explanation."""
-    path = data_dir / "host" / "states_trace.csv"
+    path = data_dir / LRU_TRACE
     if not path.exists():
         return ["What breaks the phase lock is not measured here (no",
                 f"{rel_path(path)}: python -m measure.lru_trace)."]
-    t = pd.read_csv(path)
+    t = read_lru_trace(data_dir, ("where", "off_lru_s", "outcome"))
     act = t[t["outcome"] == "activated"]
     late = t[t["off_lru_s"] >= 0.5]
     return ["What breaks it is measured (" + rel_path(path) + ", the campaign's",
@@ -443,11 +444,10 @@ def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
     the median time from joining the LRU to being dropped again.  A
     diagnostic of the mechanism (no target): a handful of activations on
     each side."""
-    path = data_dir / "host" / "states_trace.csv"
-    if not path.exists() or model_trace.empty:
+    if not (data_dir / LRU_TRACE).exists() or model_trace.empty:
         return []
-    kernel = read_table(path, ("where", "regime", "pattern", "rate_hz", "joined_s",
-                               "outcome", "outcome_s"))
+    kernel = read_lru_trace(data_dir, ("where", "regime", "pattern", "rate_hz", "joined_s",
+                                       "outcome", "outcome_s"))
     classes = set(kernel["command"].str.extract(r"--classes (\S+)")[0])
     model = model_trace[model_trace["classes"].isin(classes)]
     measured_fates, model_fates = refault_fates(kernel), refault_fates(model)
