@@ -253,22 +253,31 @@ STATES_COLUMNS = ("where", "regime", "run", "pattern", "layout", "per_page", "cl
                   "rate_hz", "calls", "calls_zeroed", "limit_mib", "churn_bytes_per_s",
                   "hog_mib", "spike_mib", "spike_period_s", "spike_hold_ms",
                   "caller_usage_bytes", "class_pages", "run_s", "settle_s", "key_life_s",
-                  "size_bytes", "state_bytes", "states_per_page", "git_commit")
+                  "size_bytes", "state_bytes", "states_per_page", "date_utc")
 # A states case is the fraction of calls that found the state zeroed; its
 # target: 15% relative where 5% or more of the calls were, else 0.01 absolute.
 STATES_RELATIVE_FROM = 0.05
 STATES_ABSOLUTE_TARGET = 0.01
 
 
-def batch_fractions(g: pd.DataFrame) -> str:
-    """A case's zeroed fraction per batch of runs, a batch being the runs
-    taken at one commit of the campaign (one sitting): runs of the same
+# Runs more than an hour apart belong to different sittings.
+SITTING_GAP_S = 3600
+
+
+def sitting_fractions(g: pd.DataFrame) -> str:
+    """A case's zeroed fraction per sitting (runs with no gap of over an
+    hour between them), labelled by its first run's start: runs of the same
     case taken hours apart can differ more than runs of one sitting."""
-    batch = g["git_commit"].astype(str).str[:7]
-    per = g.groupby(batch, sort=False)[["calls_zeroed", "calls"]].sum()
-    counts = batch.value_counts()
-    return ", ".join(f"{b} {r.calls_zeroed / r.calls:.3f} ({counts[b]} run"
-                     f"{'s' if counts[b] > 1 else ''})" for b, r in per.iterrows())
+    start = pd.to_datetime(g["date_utc"])
+    order = start.sort_values()
+    sitting = (order.diff().dt.total_seconds() > SITTING_GAP_S).cumsum().reindex(g.index)
+    parts = []
+    for _, runs in g.groupby(sitting, sort=True):
+        first = start[runs.index].min().strftime("%Y-%m-%d %H:%M")
+        n = len(runs)
+        parts.append(f"{first} {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f} "
+                     f"({n} run{'s' if n > 1 else ''})")
+    return ", ".join(parts)
 
 
 def states_overrides(run: pd.Series) -> dict:
@@ -414,7 +423,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
                      "measured_low": float(np.clip(meas_low, 0.0, 1.0)),
                      "measured_high": float(np.clip(meas_high, 0.0, 1.0)),
                      "runs": len(g), "runs_for_target": runs_for_target(per_run),
-                     "batches": batch_fractions(g)})
+                     "sittings": sitting_fractions(g)})
     runs = frame.drop_duplicates("run").set_index("run")
     trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])
     trace["regime"] = trace["run"].map(runs["regime"])
@@ -809,10 +818,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   *lru_trace_note()]
         lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
                   f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
-        split = [r for r in states_misses if "," in r.get("batches", "")]
+        split = [r for r in states_misses if "," in r.get("sittings", "")]
         if split:
-            lines += ["  by batch (the runs taken at one campaign commit, one sitting):"]
-            lines += [f"    {r['case']}: {r['batches']}" for r in split]
+            lines += ["  by sitting (runs with no gap of over an hour between them, UTC):"]
+            lines += [f"    {r['case']}: {r['sittings']}" for r in split]
         need = [r for r in states_misses if np.isfinite(r.get("runs_for_target", np.nan))]
         if need:
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",

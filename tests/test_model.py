@@ -435,10 +435,13 @@ def test_a_states_case_is_judged_against_its_runs_spread():
     assert validate.runs_for_target([0.2, 0.6]) == 86
 
 
-def test_a_states_case_shows_each_batch_of_its_runs_pooled():
-    """Runs taken at one campaign commit are one batch; each batch's fraction
-    pools its calls, so a batch of two runs is not the mean of its runs'."""
+def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
+    """Runs with no gap of over an hour between them are one sitting; each
+    sitting's fraction pools its calls, so a sitting of two runs is not the
+    mean of its runs' fractions."""
     from model import validate
-    g = pd.DataFrame({"git_commit": ["aaaaaaa1", "aaaaaaa1", "bbbbbbb2-dirty"],
-                      "calls_zeroed": [0, 30, 90], "calls": [100, 20, 100]})
-    assert validate.batch_fractions(g) == "aaaaaaa 0.250 (2 runs), bbbbbbb 0.900 (1 run)"
+    g = pd.DataFrame({"date_utc": ["2026-11-30T02:20:00Z", "2026-11-30T11:00:00Z",
+                                   "2026-11-30T02:40:00Z"],
+                      "calls_zeroed": [0, 90, 30], "calls": [100, 100, 20]})
+    assert validate.sitting_fractions(g) == ("2026-11-30 02:20 0.250 (2 runs), "
+                                             "2026-11-30 11:00 0.900 (1 run)")
