@@ -17,7 +17,8 @@ folio found young with PG_referenced already set, i.e. young at two scans
 in a row).
 
 Scope: the running kernel (here 6.18, classic two-list LRU, cgroup v1, no
-swap); the trace's resolution is its period (10 ms).
+swap); the trace's resolution is its period (10 ms, or --trace-ms; rows
+record it as trace_ms).
 """
 from __future__ import annotations
 
