@@ -257,10 +257,11 @@ class Simulation:
     def _exits_due(self, proc, t_s: float, now: float) -> None:
         if t_s != proc.exit_wake_s:
             return              # an earlier exit came in after this wake-up was set
-        exits = proc.exits
-        while exits.earliest_s() <= now:
-            proc.exit_thread(exits.pop(), now)
-        proc.exit_wake_s = exits.earliest_s()
+        # A thread's exit changes no other thread's exit time: the due ones
+        # can leave the queue together.
+        for thread in proc.exits.pop_due(now):
+            proc.exit_thread(thread, now)
+        proc.exit_wake_s = proc.exits.earliest_s()
         if proc.exit_wake_s < math.inf:
             self.at(proc.exit_wake_s, self._exits_due, proc, proc.exit_wake_s)
 
@@ -367,10 +368,13 @@ class Simulation:
         for folio in self.state_folios():
             if folio.resident:
                 resident += 1
-                unevictable += folio.placement.reclaim == SKIP
-                if folio.placement.reclaim == SWAP:
+                reclaim = folio.placement.reclaim
+                unevictable += reclaim == SKIP
+                if reclaim == SWAP:
                     keyed_swappable += folio.keyed_in_use()
-            zeroed_in_use += len([s for s in folio.slots if s.thread is not None and s.zeroed])
+            # zeroed first: most states are keyed, or free.
+            zeroed_in_use += len([s for s in folio.slots
+                                  if s.zeroed is not None and s.thread is not None])
         servers = [p for p in self.processes if isinstance(p, GetrandomProcess)]
         return {
             "free_bytes": domain.free_pages * page,
