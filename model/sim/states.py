@@ -141,7 +141,7 @@ class StateAllocator:
         else:
             self.free.remove(index)
         n, i = divmod(index, self.per_folio)
-        folio = self._folios.get(n)
+        folio = self._folios.get(n)         # folio()'s lookup, less a call
         if folio is None:
             folio = self.folio(n)
         return folio.slots[i]
