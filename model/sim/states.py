@@ -13,7 +13,8 @@ state.pages_per_map maps more at a time (the selftest's allocator).
 from __future__ import annotations
 
 import math
-from collections import Counter
+from array import array
+from operator import mul
 
 import numpy as np
 
@@ -49,11 +50,14 @@ class StateFolio(Folio):
                  zeroed: str = "first"):
         super().__init__(process, placement)
         self.slots = [StateSlot(self, first_index + i, zeroed) for i in range(nr_slots)]
-        self.rates = Counter()
+        # {rate: threads}, in the order the rates came (a dict, not a
+        # Counter: Counter.__missing__ is a Python call at every new rate).
+        self.rates: dict[float, int] = {}
 
     def add_caller(self, rate_per_s: float) -> None:
         self.rate_per_s += rate_per_s
-        self.rates[rate_per_s] += 1
+        rates = self.rates
+        rates[rate_per_s] = rates.get(rate_per_s, 0) + 1
 
     def remove_caller(self, rate_per_s: float) -> None:
         rates = self.rates
@@ -63,8 +67,8 @@ class StateFolio(Folio):
         else:
             del rates[rate_per_s]
         # Summed again, not subtracted: no rounding residue on an idle page.
-        # (A list, not a generator: every thread's exit comes here.)
-        self.rate_per_s = sum([r * n for r, n in rates.items()])
+        # (The products by map(), no Python frame: every thread's exit comes here.)
+        self.rate_per_s = sum(map(mul, rates.keys(), rates.values()))
 
     def in_use(self):
         return [s for s in self.slots if s.thread is not None]
@@ -100,7 +104,10 @@ class StateAllocator:
         self._folios: dict[int, StateFolio] = {}
         # (first folio, placement, zeroed) of each run of folios mapped alike
         self._blocks: list[tuple] = []
-        self.free: list[int] = []
+        # State indices as C longs: numpy reads them in place and a fork
+        # copies them whole, where a list of ints took a Python int made for
+        # each of a pool's 10,000 states at every fork.
+        self.free = array("q")
 
     @property
     def folios(self) -> list[StateFolio]:
@@ -133,13 +140,17 @@ class StateAllocator:
             index = self.free.pop()
         else:
             self.free.remove(index)
-        return self.folio(index // self.per_folio).slots[index % self.per_folio]
+        n, i = divmod(index, self.per_folio)
+        folio = self._folios.get(n)         # folio()'s lookup, less a call
+        if folio is None:
+            folio = self.folio(n)
+        return folio.slots[i]
 
     def give_back(self, slot: StateSlot) -> None:
         slot.thread = None
         self.free.append(slot.index)
 
-    def _held_indices(self, keep: StateSlot | None) -> list[int]:
+    def _held_indices(self, keep: StateSlot | None) -> array:
         """Indices of the states threads hold, but `keep`'s, in address order.
 
         A pool that only grow() built (a process's own, never a fork
@@ -151,13 +162,13 @@ class StateAllocator:
         """
         if (not self._blocks or self._blocks[0][2] != "first"
                 or len(self._folios) != self.nr_folios):
-            return [s.index for f in self._folios.values() for s in f.slots
-                    if s.thread is not None and s is not keep]
+            return array("q", [s.index for f in self._folios.values() for s in f.slots
+                               if s.thread is not None and s is not keep])
         held = np.ones(self.nr_folios * self.per_folio, dtype=bool)
-        held[self.free] = False
+        held[np.frombuffer(self.free, dtype=np.int64)] = False
         if keep is not None:
             held[keep.index] = False
-        return np.flatnonzero(held).tolist()
+        return array("q", np.flatnonzero(held).astype(np.int64, copy=False).tobytes())
 
     def clone_for_child(self, child, placement, keep: StateSlot | None):
         """The child's pool after fork(): same layout, every state wiped.

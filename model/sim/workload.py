@@ -102,11 +102,12 @@ class Area:
 class Thread:
     """One calling thread.  `next_call_t`: while its state is zeroed by a
     drop, the time of its first call since (the one that finds it zeroed)."""
-    __slots__ = ("process", "tid", "rate_per_s", "slot", "born_t", "last_t", "paused", "alive",
-                 "next_call_t", "dropped_window", "dropped_windows")
+    __slots__ = ("process", "sim", "tid", "rate_per_s", "slot", "born_t", "last_t", "paused",
+                 "alive", "next_call_t", "dropped_window", "dropped_windows")
 
     def __init__(self, process, tid: int, rate_per_s: float, now: float):
         self.process, self.tid, self.rate_per_s = process, tid, rate_per_s
+        self.sim = process.sim
         self.slot = None
         self.born_t = self.last_t = now
         self.paused = False
@@ -119,23 +120,25 @@ class Thread:
 
     def account(self, now: float) -> None:
         """Bill the calls made since last_t: vDSO if it holds a state, else syscalls."""
-        if self.paused or now <= self.last_t:
-            self.last_t = max(self.last_t, now)
+        last_t = self.last_t
+        if self.paused or now <= last_t:
+            if now > last_t:
+                self.last_t = now
             return
-        sim, rate = self.process.sim, self.rate_per_s
-        start, made = self.last_t, 0.0
+        sim, rate = self.sim, self.rate_per_s
+        start, made = last_t, 0.0
         if self.next_call_t is not None:
             if self.next_call_t > now:      # no call since its state was dropped
                 self.last_t = now
                 return
             start, made = self.next_call_t, 1.0
             self._zeroed_call(start)
-        counted = made if start >= sim.settle_s else 0.0
-        regular = sim.calls.count(rate, start, now)
+        settle_s, count = sim.settle_s, sim.calls.count
+        counted = made if start >= settle_s else 0.0
+        regular = count(rate, start, now)
         made += regular
-        if now > sim.settle_s:
-            counted += regular if start >= sim.settle_s else sim.calls.count(rate, sim.settle_s,
-                                                                               now)
+        if now > settle_s:
+            counted += regular if start >= settle_s else count(rate, settle_s, now)
         if counted:
             sim.metrics.count_class(rate, "calls", counted)
         # The counters themselves, not Metrics.count(): every thread's every
@@ -147,7 +150,7 @@ class Thread:
             # The CRNG generation moves every key_life_s; a state in use then
             # reseeds on its next call, if one comes before the next move.
             life = sim.key_life_s
-            expiries = math.floor(now / life) - math.floor(self.last_t / life)
+            expiries = math.floor(now / life) - math.floor(last_t / life)
             if expiries:
                 expiries *= sim.p_call_in_key_life(rate)
                 counters["reseeds_expiry"] += expiries
@@ -160,7 +163,7 @@ class Thread:
     def _zeroed_call(self, t: float) -> None:
         """The thread's first call since its state was dropped: it finds the
         generation zero and reseeds (the harness's calls_zeroed)."""
-        sim = self.process.sim
+        sim = self.sim
         self.next_call_t = None
         self.process.reseed(self.slot)
         if t < sim.settle_s:
@@ -178,19 +181,23 @@ class Thread:
         run.settle_s that lie whole in the run, in which it called at least
         once (a window with a call that found the state zeroed surely did)."""
         self.account(now)
-        sim, rate = self.process.sim, self.rate_per_s
-        life, t0, calls = sim.key_life_s, sim.settle_s, sim.calls
-        lo, hi = max(self.born_t, t0), min(now, sim.key_windows_end_s)
+        sim, rate = self.sim, self.rate_per_s
+        life, t0 = sim.key_life_s, sim.settle_s
+        # max() and min() as comparisons: every thread's exit comes here.
+        lo = t0 if t0 > self.born_t else self.born_t
+        end_s = sim.key_windows_end_s
+        hi = end_s if end_s < now else now
         if hi <= lo:
             return
         first = math.floor((lo - t0) / life)
         last = math.ceil((hi - t0) / life) - 1
         full = sim.p_call_in_key_life(rate)
+        p_any = sim.calls.p_any
         if first == last:
-            lives = calls.p_any(rate, lo, hi)
+            lives = p_any(rate, lo, hi)
         else:
-            lives = (calls.p_any(rate, lo, t0 + (first + 1) * life)
-                     + calls.p_any(rate, t0 + last * life, hi) + (last - first - 1) * full)
+            lives = (p_any(rate, lo, t0 + (first + 1) * life)
+                     + p_any(rate, t0 + last * life, hi) + (last - first - 1) * full)
         sim.metrics.count_class(rate, "key_lives", lives + self.dropped_windows * (1.0 - full))
 
 
@@ -222,26 +229,30 @@ class ExitTimes:
                 self.buckets[self.due_key] = self.due
                 heapq.heappush(self.keys, self.due_key)
             self.due, self.due_key = [entry], key
-        elif key in self.buckets:
-            self.buckets[key].append(entry)
         else:
-            self.buckets[key] = [entry]
-            heapq.heappush(self.keys, key)
+            bucket = self.buckets.get(key)
+            if bucket is not None:
+                bucket.append(entry)
+            else:
+                self.buckets[key] = [entry]
+                heapq.heappush(self.keys, key)
 
     def earliest_s(self) -> float:
         return -self.due[-1][0] if self.due else math.inf
 
-    def pop(self):
-        """The earliest exit's thread, off the queue."""
-        thread = self.due.pop()[2]
-        if not self.due:
-            if self.keys:
-                self.due_key = heapq.heappop(self.keys)
-                self.due = self.buckets.pop(self.due_key)
-                self.due.sort()
-            else:
-                self.due_key = None
-        return thread
+    def pop_due(self, now: float) -> list:
+        """The threads whose exits are due by `now`, earliest first, off the queue."""
+        due, threads = self.due, []
+        while due and -due[-1][0] <= now:
+            threads.append(due.pop()[2])
+            if not due:
+                if self.keys:
+                    self.due_key = heapq.heappop(self.keys)
+                    due = self.due = self.buckets.pop(self.due_key)
+                    due.sort()
+                else:
+                    self.due_key = None
+        return threads
 
     def clear(self) -> None:
         self.__init__()
@@ -264,8 +275,6 @@ class GetrandomProcess(FolioOwner):
         self.exit_wake_s = math.inf
         self.next_tid = 0
         self.rng = sim.streams.rng("process", pid)
-        self.refault_rng = sim.streams.rng("refault", pid)
-        self.lru_add_rng = sim.streams.rng("lru_add", pid)
         state = sim.scenario.state
         self.allocator = StateAllocator(self, state, state.page_bytes)
         self.locked_pages = 0
@@ -276,6 +285,20 @@ class GetrandomProcess(FolioOwner):
         # the child's RSS (oom_badness) but is not charged twice.
         self.shared_rss_pages = rss_pages if parent is not None else 0
         self.heap_pages_wanted = 0 if parent is not None else rss_pages
+
+    # Streams most fork children never draw from (a child seldom faults a
+    # page back), made at their first use by __getattr__: each is keyed by
+    # its purpose and the pid, so it draws the same numbers whenever it is
+    # made.  Making them at every fork was 1% of a 100,000-thread run.
+    LAZY_STREAMS = {"refault_rng": "refault", "lru_add_rng": "lru_add"}
+
+    def __getattr__(self, name: str):
+        purpose = GetrandomProcess.LAZY_STREAMS.get(name)
+        if purpose is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        rng = self.sim.streams.rng(purpose, self.pid)
+        setattr(self, name, rng)
+        return rng
 
     # -- memory --------------------------------------------------------------
 
@@ -393,7 +416,7 @@ class GetrandomProcess(FolioOwner):
         thread = Thread(self, self.next_tid, rate_per_s, now)
         self.next_tid += 1
         self.threads[thread.tid] = thread
-        sim.metrics.count("threads_started")
+        sim.metrics.counters["threads_started"] += 1    # Metrics.count() less a call
         if not sim.design.uses_vdso:
             return thread
         if slot is None:
