@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import heapq
 import itertools
 import math
 from dataclasses import dataclass
@@ -138,20 +137,19 @@ class Simulation:
     def after(self, delay_s: float, fn, *args) -> None:
         """Call fn(*args, now) delay_s from now: a bare timeout, no SimPy process.
 
-        It goes into SimPy's queue as simpy.Timeout would put it, at the same
-        (time, priority, id), but as a _Wakeup: a million arrivals and exits
-        an hour at 100,000 threads each paid for a Timeout's construction
-        and its callbacks list, which the wake-up does not need.
+        It goes into SimPy's queue through Environment.schedule(), as
+        simpy.Timeout puts itself, at the same (time, priority, id), but as a
+        _Wakeup: a million arrivals and exits an hour at 100,000 threads each
+        paid for a Timeout's construction and its callbacks list, which the
+        wake-up does not need.
         """
         if delay_s < 0:
             raise ValueError(f"negative delay {delay_s}")
-        env = self.env
-        heapq.heappush(env._queue, (env._now + delay_s, NORMAL, next(env._eid),
-                                    _Wakeup(self._wakeup_callbacks, fn, args)))
+        self.env.schedule(_Wakeup(self._wakeup_callbacks, fn, args), NORMAL, delay_s)
 
     def _wake(self, event) -> None:
         """A _Wakeup's callback: fn(*args, now)."""
-        event.fn(*event.args, self.env._now)
+        event.fn(*event.args, self.env.now)
 
     def at(self, t_s: float, fn, *args) -> None:
         """after(), at the time t_s to the bit: now + (t_s - now) may round
