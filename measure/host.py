@@ -126,6 +126,15 @@ STATE_CAMPAIGN = [
 ]
 
 
+def state_args(regime: str, pattern: str, seed: int, *extra: str, classes: str = STATE_CLASSES,
+               common=STATE_COMMON) -> list[str]:
+    """A states run's harness options: classes, the common options, the
+    regime's pressure, the call pattern and seed, then `extra` (a later
+    option replacing an earlier one).  --resume matches runs on these."""
+    return dedupe_options(["--classes", classes, *common, *STATE_REGIMES[regime],
+                           "--pattern", pattern, "--seed", str(seed), *extra])
+
+
 def states_runs(campaign=STATE_CAMPAIGN, common=STATE_COMMON):
     """(extra columns, harness options) per run: independent runs, own seeds, taking turns."""
     runs = []
@@ -133,9 +142,8 @@ def states_runs(campaign=STATE_CAMPAIGN, common=STATE_COMMON):
         for regime, patterns, reps, extra in campaign:
             for pattern in patterns:
                 if rep < reps:
-                    opts = ["--classes", STATE_CLASSES, *common, *STATE_REGIMES[regime],
-                            "--pattern", pattern, "--seed", str(rep + 1), *extra]
-                    runs.append(({"regime": regime}, dedupe_options(opts)))
+                    runs.append(({"regime": regime},
+                                 state_args(regime, pattern, rep + 1, *extra, common=common)))
     return runs
 
 
@@ -152,9 +160,7 @@ TRACER_SEEDS = range(21, 27)
 def tracer_runs(regime="spike_churn", arms=TRACER_ARMS_MS, seeds=TRACER_SEEDS):
     """(extra columns, harness options) per run of the tracer test."""
     return [({"regime": regime, "trace_ms": ms},
-             dedupe_options(["--classes", STATE_CLASSES, *STATE_COMMON, *STATE_REGIMES[regime],
-                             "--pattern", "periodic", "--seed", str(seed),
-                             *(["--trace-ms", str(ms)] if ms else [])]))
+             state_args(regime, "periodic", seed, *(["--trace-ms", str(ms)] if ms else [])))
             for seed in seeds for ms in arms]
 
 

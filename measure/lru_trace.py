@@ -54,9 +54,7 @@ QUIET_WAIT_S = 120
 
 def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES,
                trace_ms: int = 10) -> list[str]:
-    return host.dedupe_options(["--classes", classes, *host.STATE_COMMON,
-                                *host.STATE_REGIMES[regime], "--pattern", pattern,
-                                "--seed", str(seed), "--trace-ms", str(trace_ms)])
+    return host.state_args(regime, pattern, seed, "--trace-ms", str(trace_ms), classes=classes)
 
 
 TIMEOUT_S = 400
