@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from functools import cached_property
 
 from .folio import FolioOwner
 from .lru import Run
@@ -287,18 +288,16 @@ class GetrandomProcess(FolioOwner):
         self.heap_pages_wanted = 0 if parent is not None else rss_pages
 
     # Streams most fork children never draw from (a child seldom faults a
-    # page back), made at their first use by __getattr__: each is keyed by
-    # its purpose and the pid, so it draws the same numbers whenever it is
-    # made.  Making them at every fork was 1% of a 100,000-thread run.
-    LAZY_STREAMS = {"refault_rng": "refault", "lru_add_rng": "lru_add"}
+    # page back), made at their first use: each is keyed by its purpose and
+    # the pid, so it draws the same numbers whenever it is made.  Making them
+    # at every fork was 1% of a 100,000-thread run.
+    @cached_property
+    def refault_rng(self):
+        return self.sim.streams.rng("refault", self.pid)
 
-    def __getattr__(self, name: str):
-        purpose = GetrandomProcess.LAZY_STREAMS.get(name)
-        if purpose is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        rng = self.sim.streams.rng(purpose, self.pid)
-        setattr(self, name, rng)
-        return rng
+    @cached_property
+    def lru_add_rng(self):
+        return self.sim.streams.rng("lru_add", self.pid)
 
     # -- memory --------------------------------------------------------------
 
