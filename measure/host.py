@@ -44,9 +44,9 @@ CPU_LOCK = Path("/tmp/study-cpu.lock")
 TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
-TIMING = ("callcost", "reseed", "fault", "states", "states_tracer")
+TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement")
 # Plan entries that run another harness subcommand than their name.
-SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states"}
+SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states", "states_placement": "states"}
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -164,6 +164,25 @@ def tracer_runs(regime="spike_churn", arms=TRACER_ARMS_MS, seeds=TRACER_SEEDS):
             for seed in seeds for ms in arms]
 
 
+# Does it matter which CPU the callers share with the pressure?  A refaulted
+# state folio waits in its CPU's lru_add batch until that CPU adds a batch's
+# worth of folios; the churn reader fills its CPU's batch at once.  Nothing
+# the campaign records differed between its sittings, so the test pins: the
+# scheduler's choice (any), callers and pressure on one CPU (same), on two
+# (split), taking turns, seeds of their own, in the two regimes whose
+# timer-locked 1 Hz page moved between sittings.
+PLACEMENT_ARMS = ("any", "same", "split")
+PLACEMENT_SEEDS = range(31, 35)
+PLACEMENT_REGIMES = ("spike_churn", "churn")
+
+
+def placement_runs(regimes=PLACEMENT_REGIMES, arms=PLACEMENT_ARMS, seeds=PLACEMENT_SEEDS):
+    """(extra columns, harness options) per run of the placement test."""
+    return [({"regime": regime},
+             state_args(regime, "periodic", seed, "--placement", arm))
+            for seed in seeds for regime in regimes for arm in arms]
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
     pairs = dict(zip(opts[::2], opts[1::2]))
@@ -240,6 +259,7 @@ def full_plan() -> Plan:
         "states": states_runs(),
         "pressure_tlb": tlb_runs(),
         "states_tracer": tracer_runs(),
+        "states_placement": placement_runs(),
     })
 
 
@@ -468,14 +488,14 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          f"{fmt((r['churn_bytes_per_s'] or 0) / 2**20, ' MiB/s', 0)} "
                          f"failcnt={r['failcnt']} at_limit={r['usage_at_limit_frac']} "
                          f"oom={r['memcg_oom_kills']}")
-    elif exp == "states_tracer":
-        for ms in sorted({r["trace_ms"] for r in rows}):
-            for rate in sorted({r["rate_hz"] for r in rows}):
-                fracs = [r["calls_zeroed"] / r["calls"] for r in rows
-                         if (r["trace_ms"], r["rate_hz"]) == (ms, rate) and r["calls"]]
-                lines.append(f"states_tracer trace_ms={ms:>3} {rate:>7} Hz: zeroed fraction "
-                             f"mean {statistics.fmean(fracs):.3f} over {len(fracs)} runs ("
-                             + " ".join(f"{f:.2f}" for f in fracs) + ")")
+    elif exp in ARMS:
+        arm = ARMS[exp]
+        for regime, value, rate in sorted({(r["regime"], r[arm], r["rate_hz"]) for r in rows}):
+            fracs = [r["calls_zeroed"] / r["calls"] for r in rows
+                     if (r["regime"], r[arm], r["rate_hz"]) == (regime, value, rate) and r["calls"]]
+            lines.append(f"{exp} {regime} {arm}={value:>5} {rate:>7} Hz: zeroed fraction "
+                         f"mean {statistics.fmean(fracs):.3f} over {len(fracs)} runs ("
+                         + " ".join(f"{f:.2f}" for f in fracs) + ")")
     elif exp == "oomtouch":
         groups = {}
         for r in rows:
@@ -493,6 +513,9 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                                                if k not in COLUMNS))
     return lines
 
+
+# The column each test of arms compares its runs by.
+ARMS = {"states_tracer": "trace_ms", "states_placement": "placement"}
 
 INTEGER = re.compile(r"-?[0-9]+")
 REAL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|nan|-?inf")

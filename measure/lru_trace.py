@@ -53,8 +53,12 @@ QUIET_WAIT_S = 120
 
 
 def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES,
-               trace_ms: int = 10) -> list[str]:
-    return host.state_args(regime, pattern, seed, "--trace-ms", str(trace_ms), classes=classes)
+               trace_ms: int = 10, placement: str = "any") -> list[str]:
+    # --placement only when pinned, so that the unpinned traces' commands
+    # (what --resume matches) stay as they were taken.
+    pinned = ["--placement", placement] if placement != "any" else []
+    return host.state_args(regime, pattern, seed, "--trace-ms", str(trace_ms), *pinned,
+                           classes=classes)
 
 
 TIMEOUT_S = 400
@@ -140,6 +144,10 @@ def main(argv=None) -> int:
     ap.add_argument("--trace-ms", type=int, default=10, choices=range(1, 1001), metavar="MS",
                     help="the census period, 1-1000 ms (default 10; data/host/states_tracer.csv "
                          "says how much a 10 ms census changes the run it follows)")
+    ap.add_argument("--placement", choices=host.PLACEMENT_ARMS, default="any",
+                    help="the harness's --placement: the scheduler places the callers and the "
+                         "pressure (any, default), or all on CPU 0 (same), or the callers on "
+                         "CPU 1 and the pressure on CPU 0 (split)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of traces already in --out; run only the others")
     args = ap.parse_args(argv)
@@ -148,7 +156,8 @@ def main(argv=None) -> int:
     try:
         binary = host.build_harness()
         for regime, pattern, seed in TRACES[args.traces]:
-            argv = ["states", *trace_args(regime, pattern, seed, args.classes, args.trace_ms)]
+            argv = ["states", *trace_args(regime, pattern, seed, args.classes, args.trace_ms,
+                                          args.placement)]
             kept = done.get(host.harness_command(binary, argv))
             if kept:
                 rows += kept
@@ -162,6 +171,7 @@ def main(argv=None) -> int:
                                                    [f"exit status {rc}"])[-1])
             rows += rows_of(out, command, {"regime": regime, "pattern": pattern, "seed": seed,
                                            "trace_ms": args.trace_ms,
+                                           "placement": args.placement,
                                            "cpu_busy_before": busy, **others})
             print(f"lru_trace: {regime} {pattern} seed {seed}: done", file=sys.stderr)
             if args.resume:

@@ -136,6 +136,7 @@ def test_static_build_runs_the_selfcheck(harness):
      "--spike-hold-ms"),
     (["pressure", "--swap", "yes"], "--swap"),
     (["states", "--swap", "maybe"], "--swap"),
+    (["states", "--placement", "cpu1"], "--placement"),
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
     (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
@@ -218,6 +219,29 @@ def test_states_periodic_threads_share_their_deadlines(harness):
     rows = run_states(harness, "--classes", "20:4", "--pattern", "periodic", "--run-s", "2",
                       "--key-life-s", "1", "--settle-s", "0", "--limit-mib", "0")
     assert rows[0]["calls"] == 4 * 40 and rows[0]["deadlines_skipped"] == 0
+
+
+@needs_cc
+@pytest.mark.parametrize("placement, on_reader", [("same", "all"), ("split", "none")])
+def test_states_placement_pins_the_callers_beside_or_away_from_the_reader(harness, placement,
+                                                                           on_reader):
+    """--placement same: every call is made on the CPU the churn reader reads
+    on; split: none is.  (The count is what an unpinned run records.)"""
+    rows = run_states(harness, "--classes", "100:4,1:4", "--run-s", "2", "--key-life-s", "1",
+                      "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96",
+                      "--placement", placement)
+    assert all(r["placement"] == placement and r["reader"] == "exited" for r in rows)
+    busy = rows[0]
+    assert busy["calls"] > 100
+    assert busy["calls_on_reader_cpu"] == (busy["calls"] if on_reader == "all" else 0)
+    assert all(r["calls_zeroed_on_reader_cpu"] <= r["calls_zeroed"] for r in rows)
+
+
+@needs_cc
+def test_states_without_a_reader_counts_no_call_beside_it(harness):
+    rows = run_states(harness, "--classes", "20:2", "--run-s", "1", "--key-life-s", "1",
+                      "--settle-s", "0", "--limit-mib", "0")
+    assert rows[0]["calls_on_reader_cpu"] is None and rows[0]["placement"] == "any"
 
 
 @needs_cc
@@ -423,6 +447,21 @@ def test_full_plan_states_campaign_covers_the_issue():
     assert len({(o["--pattern"], o["--seed"]) for o in churn}) == len(churn) >= 6
     assert all(len(args) == len(set(args[::2])) * 2 for _, args in runs)   # no option twice
     assert "states" in host.TIMING
+
+
+def test_full_plan_placement_test_takes_every_arm_in_turn():
+    """Each seed and regime runs every placement, so a sitting's drift falls
+    on all arms alike; the runs differ from the campaign's only by --placement."""
+    runs = host.full_plan().runs["states_placement"]
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    for i in range(0, len(opts), len(host.PLACEMENT_ARMS)):
+        turn = opts[i:i + len(host.PLACEMENT_ARMS)]
+        assert [o["--placement"] for o in turn] == list(host.PLACEMENT_ARMS)
+        assert len({(o["--seed"], o["--spike-mib"] if "--spike-mib" in o else "") for o in turn}) == 1
+    cols, args = runs[0]
+    same = host.state_args(cols["regime"], "periodic", int(opts[0]["--seed"]))
+    assert args == same + ["--placement", "any"]
+    assert "states_placement" in host.TIMING
 
 
 @needs_cc

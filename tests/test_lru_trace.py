@@ -45,3 +45,12 @@ def test_every_trace_runs_the_campaigns_own_regime():
         assert args[args.index("--pattern") + 1] == pattern
         assert "--trace-ms" in args and "--churn-mib" in args
         assert ("--hog-mib" in args) == (regime == "hog_churn")
+
+
+def test_a_pinned_trace_differs_from_the_unpinned_one_only_by_its_placement():
+    """Unpinned traces keep the commands they were taken with (--resume
+    matches on them); a pinned one adds --placement and nothing else."""
+    any_ = lru_trace.trace_args("spike_churn", "periodic", 1)
+    split = lru_trace.trace_args("spike_churn", "periodic", 1, placement="split")
+    assert "--placement" not in any_
+    assert split == any_ + ["--placement", "split"]

@@ -82,6 +82,10 @@
  *              --trace-ms MS (diagnostic, commentary lines only): every MS
  *              each state page's place on the LRU (pagemap, kpageflags)
  *              when it changes, and every zeroed call's time.
+ *              --placement any|same|split: the scheduler places the caller
+ *              and the pressure, or all on CPU 0, or the caller on CPU 1
+ *              and the reader and hog on CPU 0.  Every run counts the calls
+ *              made on the CPU the reader last read on.
  *              In guests (issue 13): --churn-dev DEV churns through a
  *              block device's page cache instead of a file (a guest has
  *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
@@ -2657,8 +2661,21 @@ struct states_cfg {
 	const char *churn_dir;
 	long hog_mib, spike_mib, spike_period_s, spike_hold_ms;
 	long trace_ms;			/* 0: no trace; else the page census period */
+	int placement;			/* PLACE_*: which CPUs the caller and the pressure run on */
 	struct states_guest_cfg guest;
 };
+
+/*
+ * --placement: a refaulted state folio waits in its CPU's lru_add batch
+ * (mm/swap.c folio_add_lru()) until that CPU adds a batch's worth of
+ * folios or drains it; the churn reader fills its CPU's batch at once.  So
+ * whether the callers share the reader's CPU may decide when reclaim first
+ * sees a refaulted page.  any: the scheduler places everyone; same: the
+ * caller, the reader and the hog all on CPU 0; split: the caller on CPU 1,
+ * the reader and the hog on CPU 0.
+ */
+enum { PLACE_ANY, PLACE_SAME, PLACE_SPLIT };
+static const char *const placement_names[] = { "any", "same", "split" };
 
 enum { ZEROED_LOG = 32 };		/* --trace-ms: zeroed calls kept per thread */
 
@@ -2669,6 +2686,7 @@ struct state_thread {
 	int64_t log_ns[ZEROED_LOG];	/* since t0, negative while settling */
 	uint32_t log_absent;		/* bit i: zeroed call i found its page absent */
 	long calls, zeroed, zeroed_absent, late, skipped, natural_reseeds, errors;
+	long calls_reader_cpu, zeroed_reader_cpu;	/* made on the CPU the reader last read on */
 	long lives, lives_dropped;	/* key lives (windows of key_life_s) with a call; with a drop */
 	int64_t first_zeroed_ns, last_zeroed_ns;	/* since t0; -1: none */
 	struct hist warm_call, zeroed_call, zeroed_check, natural_call;
@@ -2684,6 +2702,7 @@ struct states_shared {
 	 */
 	int64_t t_start_ns, t0_ns, t_end_ns;
 	long long churn_bytes;		/* read by the churn reader so far */
+	int reader_cpu;			/* the CPU of the reader's last read; -1: no reader */
 	int64_t spike_fill_ns;		/* summed over spikes */
 	struct state_thread th[MAX_STATE_THREADS];
 };
@@ -2847,6 +2866,10 @@ static void *state_thread_main(void *arg)
 		st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
 		t3 = now_ns();
 		st->calls++;
+		if (sched_getcpu() == load(&a->sh->reader_cpu)) {	/* -1 never matches */
+			st->calls_reader_cpu++;
+			st->zeroed_reader_cpu += !gen;
+		}
 		if (!gen) {
 			if (!st->zeroed)
 				st->first_zeroed_ns = start - t0;
@@ -2884,6 +2907,43 @@ schedule:
 	return NULL;
 }
 
+/* May this process run on each of CPUs 0 .. n-1? */
+static bool cpus_allowed(int n)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return false;
+	for (int cpu = 0; cpu < n; cpu++)
+		if (!CPU_ISSET(cpu, &set))
+			return false;
+	return true;
+}
+
+/* Child: run on `cpu` alone (threads made later inherit it); -1: anywhere. */
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		_exit(93);
+}
+
+/* --placement: the caller's CPU, and the reader's and hog's. */
+static int caller_cpu(const struct states_cfg *cfg)
+{
+	return cfg->placement == PLACE_ANY ? -1 : cfg->placement == PLACE_SPLIT ? 1 : 0;
+}
+
+static int pressure_cpu(const struct states_cfg *cfg)
+{
+	return cfg->placement == PLACE_ANY ? -1 : 0;
+}
+
 /* The process whose threads call the vDSO, inside the memcg. */
 static void __attribute__((noreturn)) caller_main(struct states_shared *sh, const struct memcg *cg,
 						  const struct states_cfg *cfg, int pages, long sample,
@@ -2897,6 +2957,7 @@ static void __attribute__((noreturn)) caller_main(struct states_shared *sh, cons
 
 	if (cg->path[0])
 		memcg_enter(cg);
+	pin_to_cpu(caller_cpu(cfg));
 	block = mmap(NULL, pages * page_bytes, vdso.params.mmap_prot, vdso.params.mmap_flags, -1, 0);
 	if (block == MAP_FAILED)
 		_exit(97);
@@ -2950,7 +3011,7 @@ static bool child_sleep_until(struct shared *sh, int64_t when, int64_t deadline)
  */
 static void __attribute__((noreturn)) reader_main(struct states_shared *sh, const struct memcg *cg,
 						  int fd, long long file_bytes, long long bytes_per_s,
-						  int64_t deadline)
+						  int cpu, int64_t deadline)
 {
 	long long off = 0, done = 0;
 	int64_t t_start;
@@ -2958,6 +3019,7 @@ static void __attribute__((noreturn)) reader_main(struct states_shared *sh, cons
 
 	if (cg->path[0])
 		memcg_enter(cg);
+	pin_to_cpu(cpu);
 	buf = mmap(NULL, CHURN_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		_exit(97);
@@ -2980,6 +3042,7 @@ static void __attribute__((noreturn)) reader_main(struct states_shared *sh, cons
 		off = n == 0 || off + n >= file_bytes ? 0 : off + n;
 		done += n;
 		__atomic_add_fetch(&sh->churn_bytes, n, __ATOMIC_RELAXED);
+		store(&sh->reader_cpu, sched_getcpu());
 	}
 	_exit(0);
 }
@@ -2999,6 +3062,7 @@ static void __attribute__((noreturn)) states_hog_main(struct states_shared *sh, 
 
 	if (cg->path[0])
 		memcg_enter(cg);
+	pin_to_cpu(pressure_cpu(cfg));
 	p = mmap(NULL, (base + spike) * page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		_exit(97);
@@ -3644,9 +3708,9 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		const struct state_class *cls = &cfg->cls[c];
 		struct hist warm = { 0 }, zeroed = { 0 }, check = { 0 }, natural = { 0 };
 		long calls = 0, zc = 0, za = 0, late = 0, skipped = 0, reseeds = 0, errors = 0;
-		long lives = 0, lives_dropped = 0, with_drop = 0;
+		long lives = 0, lives_dropped = 0, with_drop = 0, on_reader = 0, zeroed_on_reader = 0;
 		int64_t first = -1, last = -1;
-		char q[8][32], p_drop[32], more[64];
+		char q[8][32], p_drop[32], more[64], nr[2][24];
 
 		for (int t = 0; t < cfg->nthreads; t++) {
 			const struct state_thread *st = &sh->th[t];
@@ -3662,6 +3726,8 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			errors += st->errors;
 			lives += st->lives;
 			lives_dropped += st->lives_dropped;
+			on_reader += st->calls_reader_cpu;
+			zeroed_on_reader += st->zeroed_reader_cpu;
 			with_drop += st->zeroed > 0;
 			if (st->zeroed && (first < 0 || st->first_zeroed_ns < first))
 				first = st->first_zeroed_ns;
@@ -3672,7 +3738,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&check, &st->zeroed_check);
 			hist_merge(&natural, &st->natural_call);
 		}
-		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
 		       sample, c, cls->rate_hz, cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
 		       lives ? (snprintf(p_drop, sizeof(p_drop), "%.4f", (double)lives_dropped / lives), p_drop) : "na",
@@ -3683,6 +3749,8 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		       hist_quantile(q[0], 32, &warm, 0.5), hist_mean(q[1], 32, &warm),
 		       hist_quantile(q[2], 32, &zeroed, 0.5), hist_mean(q[3], 32, &zeroed),
 		       hist_quantile(q[4], 32, &check, 0.5), hist_quantile(q[5], 32, &natural, 0.5),
+		       num_or_na(nr[0], sizeof(nr[0]), cfg->churn_mib, on_reader),
+		       num_or_na(nr[1], sizeof(nr[1]), cfg->churn_mib, zeroed_on_reader),
 		       cfg->poisson ? "poisson" : "periodic", cfg->interleaved ? "interleaved" : "grouped",
 		       cfg->per_page, states_per_page(), pages, vdso.params.size_of_opaque_state,
 		       cfg->size_bytes, cfg->classes, cfg->nthreads, cfg->run_s, cfg->key_life_s,
@@ -3707,6 +3775,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	const char *reason, *outcome = "ok";
 	char run[8192], extra[COUNTERS_TEXT], guest[1024], nb[10][32], pc[3][16], pressure[48] = "";
 
+	sh->reader_cpu = -1;
 	if (cfg->limit_mib && !memcg_create(&cg, limit_bytes, &reason)) {
 		printf("skip exp=states reason=%s\n", reason);
 		munmap(sh, sizeof(*sh));
@@ -3739,7 +3808,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	if (churn_fd >= 0 && !strcmp(outcome, "ok")) {
 		if (!spawn(&kids[reader = nkids++]))
 			reader_main(sh, &cg, churn_fd, (long long)cfg->churn_mib * MIB,
-				    (long long)cfg->churn_mib_s * MIB, deadline);
+				    (long long)cfg->churn_mib_s * MIB, pressure_cpu(cfg), deadline);
 		if (!parent_wait(&sh->reader_ready, 1, &kids[reader], 1, deadline))
 			outcome = "reader_did_not_start";
 	}
@@ -3798,7 +3867,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "",
 		 cfg->guest.reclaim_mib ? "+proactive" : "", cfg->guest.damon ? "+damon" : "");
 	snprintf(run, sizeof(run),
-		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s outcome=%s ncpus=%ld%s%s",
+		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s outcome=%s ncpus=%ld%s%s",
 		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
 		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
 		 /* the churn rate over the window: bytes read / seconds */
@@ -3817,7 +3886,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 num_or_na(pc[1], 16, census.lru >= 0, census.lru),
 		 num_or_na(pc[2], 16, census.active >= 0, census.active),
 		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
-		 hog >= 0 ? child_fate(&kids[hog]) : "none",
+		 hog >= 0 ? child_fate(&kids[hog]) : "none", placement_names[cfg->placement],
 		 outcome, sysconf(_SC_NPROCESSORS_ONLN), guest, extra);
 	zeroed_log_print(cfg, sh);
 	states_print(cfg, sh, sample, pages, run);
@@ -3863,10 +3932,10 @@ static int cmd_states(int argc, char **argv)
 		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { "--trace-ms", "0" },
 		{ "--churn-dev", "" }, { "--swap", "off" }, { "--reclaim-mib", "0" },
 		{ "--reclaim-period-s", "5" }, { "--damon", "none" }, { "--damon-min-age-s", "10" },
-		{ NULL, NULL },
+		{ "--placement", "any" }, { NULL, NULL },
 	};
 	static struct states_cfg cfg;
-	const char *pattern, *layout, *reason;
+	const char *pattern, *layout, *placement, *reason;
 	long nsamples;
 	int churn_fd = -1;
 
@@ -3880,6 +3949,12 @@ static int cmd_states(int argc, char **argv)
 	if (strcmp(layout, "grouped") && strcmp(layout, "interleaved"))
 		usage_error("--layout", layout);
 	cfg.interleaved = !strcmp(layout, "interleaved");
+	placement = opt_get(opts, "--placement");
+	for (cfg.placement = PLACE_SPLIT; cfg.placement > PLACE_ANY; cfg.placement--)
+		if (!strcmp(placement, placement_names[cfg.placement]))
+			break;
+	if (cfg.placement == PLACE_ANY && strcmp(placement, "any"))
+		usage_error("--placement (any, same or split)", placement);
 	cfg.per_page = opt_long(opts, "--per-page", 0, 4096);
 	cfg.run_s = opt_long(opts, "--run-s", 1, 86400);
 	cfg.key_life_s = opt_long(opts, "--key-life-s", 1, 86400);
@@ -3905,6 +3980,11 @@ static int cmd_states(int argc, char **argv)
 	states_guest_parse(opts, &cfg);
 	if (vdso.missing) {
 		printf("skip exp=states reason=%s\n", vdso.missing);
+		return 0;
+	}
+	if (!cpus_allowed(cfg.placement == PLACE_SPLIT ? 2 : cfg.placement == PLACE_SAME)) {
+		printf("skip exp=states reason=placement_%s_needs_cpus_0_to_%d\n", placement,
+		       cfg.placement == PLACE_SPLIT);
 		return 0;
 	}
 	if (vdso.params.size_of_opaque_state < GENERATION_OFFSET + sizeof(uint64_t))
