@@ -45,7 +45,14 @@ TRACES = {
     # page validate misses most (data/host/states_trace_spike.csv, a
     # diagnostic the model does not read yet).
     "spike_churn": [("spike_churn", "periodic", 1), ("spike_churn", "periodic", 2)],
+    # The placement test's pinned arms (data/host/states_placement.csv,
+    # measure.host): the callers on the churn reader's CPU or on the other
+    # (data/host/states_trace_placement.csv).
+    "placement": [(regime, "periodic", seed, placement) for seed in (1, 2)
+                  for regime in host.PLACEMENT_REGIMES for placement in ("same", "split")],
 }
+OUTS = {"spike_churn": OUT.with_name("states_trace_spike.csv"),
+        "placement": OUT.with_name("states_trace_placement.csv")}
 # How long to wait for the other CPU users to go quiet before a trace: what
 # else runs decides which CPU drains a caller's lru_add batch, so each row
 # records how busy the machine was (cpu_busy_before, cpu_busy_others_during).
@@ -119,15 +126,17 @@ def rows_of(stdout: str, command: str, extra: dict) -> list[dict]:
 
 def summary(rows: list[dict]) -> list[str]:
     lines = []
-    keys = sorted({(r["regime"], r["pattern"], r["rate_hz"]) for r in rows})
-    for regime, pattern, rate in keys:
-        mine = [r for r in rows if (r["regime"], r["pattern"], r["rate_hz"])
-                == (regime, pattern, rate)]
+
+    def key(r):     # rows taken before --placement existed ran unpinned
+        return r["regime"], r.get("placement") or "any", r["pattern"], r["rate_hz"]
+
+    for regime, placement, pattern, rate in sorted({key(r) for r in rows}):
+        mine = [r for r in rows if key(r) == (regime, placement, pattern, rate)]
         late = [r for r in mine if r["off_lru_s"] is not None and r["off_lru_s"] >= 0.5]
         act = [r for r in mine if r["outcome"] == "activated"]
         stays = ", ".join(f"{r['off_lru_s']:.2f}" for r in act)
-        lines.append(f"{regime} {pattern} {rate:g} Hz page: {len(mine)} refaults, {len(late)} "
-                     f"off the LRU >= 0.5 s, {len(act)} activated"
+        lines.append(f"{regime} {pattern} placement={placement} {rate:g} Hz page: {len(mine)} "
+                     f"refaults, {len(late)} off the LRU >= 0.5 s, {len(act)} activated"
                      + (f" (after {stays} s off the LRU)" if act else ""))
     return lines
 
@@ -135,29 +144,30 @@ def summary(rows: list[dict]) -> list[str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m measure.lru_trace", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--out", type=Path,
+                    help=f"default {OUT.name}, or the trace set's own file: "
+                         + ", ".join(f"{k}: {v.name}" for k, v in OUTS.items()))
     ap.add_argument("--classes", default=CLASSES,
                     help=f"the harness's --classes (default the campaign's, {CLASSES}); "
                          "data/host/states_trace_2class.csv was taken with 1:28,0.05:28")
     ap.add_argument("--traces", choices=sorted(TRACES), default="campaign",
-                    help="which traces: the campaign's (default) or spike_churn's")
+                    help="which traces: the campaign's (default), spike_churn's, or the "
+                         "placement test's pinned arms")
     ap.add_argument("--trace-ms", type=int, default=10, choices=range(1, 1001), metavar="MS",
                     help="the census period, 1-1000 ms (default 10; data/host/states_tracer.csv "
                          "says how much a 10 ms census changes the run it follows)")
-    ap.add_argument("--placement", choices=host.PLACEMENT_ARMS, default="any",
-                    help="the harness's --placement: the scheduler places the callers and the "
-                         "pressure (any, default), or all on CPU 0 (same), or the callers on "
-                         "CPU 1 and the pressure on CPU 0 (split)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of traces already in --out; run only the others")
     args = ap.parse_args(argv)
+    args.out = args.out or OUTS.get(args.traces, OUT)
     rows = []
     done = host.rows_by_command(args.out) if args.resume else {}
     try:
         binary = host.build_harness()
-        for regime, pattern, seed in TRACES[args.traces]:
+        for regime, pattern, seed, *pinned in TRACES[args.traces]:
+            placement = pinned[0] if pinned else "any"
             argv = ["states", *trace_args(regime, pattern, seed, args.classes, args.trace_ms,
-                                          args.placement)]
+                                          placement)]
             kept = done.get(host.harness_command(binary, argv))
             if kept:
                 rows += kept
@@ -171,9 +181,10 @@ def main(argv=None) -> int:
                                                    [f"exit status {rc}"])[-1])
             rows += rows_of(out, command, {"regime": regime, "pattern": pattern, "seed": seed,
                                            "trace_ms": args.trace_ms,
-                                           "placement": args.placement,
+                                           "placement": placement,
                                            "cpu_busy_before": busy, **others})
-            print(f"lru_trace: {regime} {pattern} seed {seed}: done", file=sys.stderr)
+            print(f"lru_trace: {regime} {pattern} seed {seed} placement {placement}: done",
+                  file=sys.stderr)
             if args.resume:
                 write_csv_atomic(args.out, rows)
     except (host.CalibrateError, TraceError) as e:

@@ -54,3 +54,9 @@ def test_a_pinned_trace_differs_from_the_unpinned_one_only_by_its_placement():
     split = lru_trace.trace_args("spike_churn", "periodic", 1, placement="split")
     assert "--placement" not in any_
     assert split == any_ + ["--placement", "split"]
+
+
+def test_the_placement_traces_pin_each_regime_both_ways():
+    sets = {(regime, placement) for regime, _, _, placement in lru_trace.TRACES["placement"]}
+    assert sets == {(r, p) for r in ("spike_churn", "churn") for p in ("same", "split")}
+    assert lru_trace.OUTS["placement"].name == "states_trace_placement.csv"
