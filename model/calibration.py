@@ -281,12 +281,26 @@ def read_lru_trace(data_dir: Path, columns=None) -> pd.DataFrame:
     return read_table(data_dir / LRU_TRACE, columns)
 
 
+def traced_waits(frame: pd.DataFrame) -> pd.Series:
+    """Each refault's wait off the LRU.  A page still off the LRU when its
+    trace ended (outcome "end", no off_lru_s) waited at least until then,
+    the run's end (--run-s, in its command) less when it faulted: that
+    lower bound, not nothing, or the longest waits (a caller away from the
+    reader waits up to a minute) would be the ones left out."""
+    waits = frame["off_lru_s"].astype(float)
+    open_ = waits.isna() & (frame.get("outcome") == "end")
+    if open_.any():
+        run_s = frame.loc[open_, "command"].str.extract(r"--run-s (\d+)")[0].astype(float)
+        waits[open_] = run_s - frame.loc[open_, "faulted_s"].astype(float)
+    return waits.dropna()
+
+
 def measure_lru_add_wait(data_dir: Path) -> dict:
     """The waits themselves, not a summary: which of them a fault meets
     decides whether its page is scanned twice before or after a call."""
     path = data_dir / LRU_TRACE
     frame = read_lru_trace(data_dir)
-    waits = frame["off_lru_s"].dropna()
+    waits = traced_waits(frame)
     if waits.empty:
         return {"lru_add_wait_s": f"{rel_path(path)} has no refaults"}
     waits = tuple(float(w) for w in waits)
@@ -296,19 +310,32 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
     return {"lru_add_wait_s": Estimate(waits, source)}
 
 
+# Every trace validate draws a states run's waits from: the campaign's
+# (the model's own waits, above), spike_churn's, and the placement test's
+# pinned arms (python -m measure.lru_trace --traces spike_churn|placement).
+LRU_TRACES = (LRU_TRACE, Path("host") / "states_trace_spike.csv",
+              Path("host") / "states_trace_placement.csv")
+
+
 def lru_add_waits_by_regime(data_dir: Path) -> dict:
-    """{regime: its refaults' waits} from states_trace.csv: how long a
-    refaulted page waits depends on what else the CPUs run (the reader, the
-    hog, the other classes), so a run of the states campaign is best
-    predicted with the waits traced under its own regime.  Empty without a
-    `regime` column (or the file)."""
-    if not (data_dir / LRU_TRACE).exists():
+    """{(regime, placement): its refaults' waits} over LRU_TRACES: how long
+    a refaulted page waits depends on what else its CPU runs (the reader,
+    the hog, the other classes), and whether the callers share the churn
+    reader's CPU (placement: any, unpinned; same; split), so a states run is
+    best predicted with the waits traced under its own regime and placement.
+    Files without a `regime` column are left out; rows without a
+    `placement` ran unpinned.  Empty without any trace."""
+    frames = [read_table(data_dir / path, ("where", "off_lru_s")) for path in LRU_TRACES
+              if (data_dir / path).exists()]
+    frames = [f.assign(placement=f["placement"].fillna("any") if "placement" in f else "any",
+                       wait_s=traced_waits(f))
+              for f in frames if "regime" in f.columns]
+    if not frames:
         return {}
-    frame = read_lru_trace(data_dir)
-    if "regime" not in frame.columns:
-        return {}
-    return {str(regime): tuple(float(w) for w in g.dropna())
-            for regime, g in frame.groupby("regime")["off_lru_s"] if g.notna().any()}
+    frame = pd.concat(frames, ignore_index=True)
+    return {(str(regime), str(placement)): tuple(float(w) for w in g.dropna())
+            for (regime, placement), g in frame.groupby(["regime", "placement"])["wait_s"]
+            if g.notna().any()}
 
 
 MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults,

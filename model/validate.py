@@ -49,19 +49,21 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          dropped (error as a drop fraction), the -EAGAIN writes beside; and,
          as a pgscan diagnostic, the pages a write scanned (the memcg's
          pgscan over the window: nothing else reclaims there).
-  states Every run of data/host/states.csv (real __vdso_getrandom states
-         under memcg pressure; nothing there is ever fitted) is predicted by
-         model/scenarios/states.toml with that run's classes, call pattern,
-         layout and measured pressure inputs (churn_bytes_per_s, hog_mib,
-         spikes, caller_usage_bytes), --seeds model seeds per run, with the
-         parameters fitted above and the lru_add waits of states_trace.csv
-         (separate runs, python -m measure.lru_trace): those traced under
-         the run's own regime where there are any (churn, hog_churn: a
-         pressure input like the churn rate, since how long a refaulted
-         page waits depends on what else the CPUs run), else all of them,
-         as the model's other scenarios use them.  Per regime,
-         pattern, layout and class: the fraction of calls that found the
-         state zeroed, pooled over runs, and the model's range over seeds.
+  states Every run of data/host/states.csv and states_placement.csv (real
+         __vdso_getrandom states under memcg pressure; nothing there is
+         ever fitted) is predicted by model/scenarios/states.toml with that
+         run's classes, call pattern, layout and measured pressure inputs
+         (churn_bytes_per_s, hog_mib, spikes, caller_usage_bytes), --seeds
+         model seeds per run, with the parameters fitted above and the
+         lru_add waits traced in separate runs (python -m measure.lru_trace,
+         calibration.LRU_TRACES): those traced under the run's own regime
+         and placement where there are any (a pressure input like the churn
+         rate: how long a refaulted page waits depends on what else its CPU
+         runs, and whether the callers share the churn reader's CPU), else
+         all of states_trace.csv's, as the model's other scenarios use
+         them.  Per regime, placement, pattern, layout and class: the
+         fraction of calls that found the state zeroed, pooled over runs,
+         and the model's range over seeds.
   trace  (a diagnostic) The kernel's refaults of those state pages, traced
          every 10 ms by python -m measure.lru_trace (states_trace.csv),
          against the model's refaults in its states runs of the same regime,
@@ -260,6 +262,31 @@ STATES_RELATIVE_FROM = 0.05
 STATES_ABSOLUTE_TARGET = 0.01
 
 
+# The states runs: the campaign's, then the placement test's (its unpinned
+# arm is the campaign's run; its pinned arms put the callers on the churn
+# reader's CPU or away from it).  A later file's runs are numbered after
+# the earlier's, so that adding one leaves the earlier runs' model seeds.
+STATES_FILES = ("states.csv", "states_placement.csv")
+RUNS_PER_FILE = 100_000
+
+
+def read_states(data_dir: Path) -> pd.DataFrame:
+    """Every states run of STATES_FILES there is, one frame; `placement`
+    any for runs taken before the harness had --placement."""
+    frames = []
+    for i, name in enumerate(STATES_FILES):
+        path = data_dir / "host" / name
+        if not path.exists():
+            continue
+        frame = read_table(path, STATES_COLUMNS)
+        if (frame["run"] >= RUNS_PER_FILE).any():
+            raise CalibrationError(f"{rel_path(path)}: a run number of {RUNS_PER_FILE} or more")
+        frame["placement"] = (frame["placement"].fillna("any") if "placement" in frame
+                              else "any")
+        frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 # Runs more than an hour apart belong to different sittings.
 SITTING_GAP_S = 3600
 
@@ -387,24 +414,25 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     the case's runs pooled as the measurement pools them: whether a page is
     activated early or late (or not at all) in a run is as random in the
     model as in the kernel, and a few measured runs carry that."""
-    path = data_dir / "host" / "states.csv"
-    if not path.exists():
+    frame = read_states(data_dir)
+    if frame.empty:
         return [], pd.DataFrame()
-    frame = read_table(path, STATES_COLUMNS)
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
     traced = lru_add_waits_by_regime(data_dir)
-    run_costs = {regime: replace(costs, lru_add_wait_s=traced[regime]) if regime in traced
-                 else costs for regime in frame["regime"].unique()}
+    arms = frame[["regime", "placement"]].drop_duplicates().itertuples(index=False)
+    run_costs = {arm: replace(costs, lru_add_wait_s=traced[arm]) if arm in traced else costs
+                 for arm in map(tuple, arms)}
     # Every (run, seed) gets a simulation seed of its own.
     tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index,
-              run_costs[run["regime"].iloc[0]])
+              run_costs[(run["regime"].iloc[0], run["placement"].iloc[0])])
              for index, (run_id, run) in enumerate(frame.groupby("run", sort=True), 1)
              for seed in seeds]
     counts, trace = _states_runs(tasks, workers)
     model = pd.DataFrame(counts)
     rows = []
-    keys = ["regime", "pattern", "layout", "per_page", "classes", "rate_hz"]
-    for (regime, pattern, layout, per_page, classes, rate), g in frame.groupby(keys, sort=False):
+    keys = ["regime", "placement", "pattern", "layout", "per_page", "classes", "rate_hz"]
+    for (regime, placement, pattern, layout, per_page, classes, rate), g in \
+            frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == float(rate))]
         per_seed = mine.groupby("seed")[["zeroed_model", "calls_model"]].sum()
@@ -414,8 +442,11 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         _, meas_low, meas_high = t_interval(per_run)
         error, kind, target = states_error(meas, pred)
         where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
-        waits = f"{regime}'s waits" if regime in traced else "all waits"
-        rows.append({**_row("states", f"{regime} {pattern}{where} {rate:g} Hz", meas, pred,
+        pinned = "" if placement == "any" else f" pinned {placement}"
+        arm = (regime, placement)
+        waits = (f"{regime}{pinned}'s waits" if arm in traced else "all waits")
+        rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
+                            pred,
                             error, f"zeroed/{kind}",
                             f"{len(g)} runs x {len(seeds)} seeds, {waits}"),
                      "target": target, "model_low": float(pooled.min()),

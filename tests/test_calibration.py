@@ -359,11 +359,25 @@ def test_guest_samples_are_predicted_with_their_variants_design(tmp_path):
     assert any("not predicted (global)" in n for n in notes)
 
 
-def test_lru_add_waits_are_kept_by_the_regime_they_were_traced_under(tmp_path):
-    """validate predicts a states run with the waits of its own regime: the
-    committed traces are of churn and hog_churn, every refault in one."""
+def test_a_page_still_off_the_lru_when_its_trace_ends_counts_its_wait_so_far():
+    """A right-censored wait enters at its lower bound (the run's end less
+    when the page faulted), not left out; one that joined keeps its own."""
+    frame = pd.DataFrame({
+        "command": ["vgetrandom-harness states --run-s 120 --seed 1"] * 3,
+        "faulted_s": [20.0, 32.0, 50.0], "off_lru_s": [11.5, None, None],
+        "outcome": ["dropped", "end", "dropped"]})
+    assert list(calibration.traced_waits(frame)) == [11.5, 88.0]
+
+
+def test_lru_add_waits_are_kept_by_the_regime_and_placement_they_were_traced_under(tmp_path):
+    """validate predicts a states run with the waits of its own regime and
+    placement: every refault of every committed trace in exactly one."""
     traced = calibration.lru_add_waits_by_regime(REPO / "data")
-    trace = pd.read_csv(HOST / "states_trace.csv")
-    assert set(traced) == set(trace["regime"])
-    assert sum(len(w) for w in traced.values()) == trace["off_lru_s"].notna().sum()
+    traces = pd.concat([pd.read_csv(REPO / "data" / p) for p in calibration.LRU_TRACES
+                        if (REPO / "data" / p).exists()], ignore_index=True)
+    placement = traces.get("placement", pd.Series("any", index=traces.index)).fillna("any")
+    assert set(traced) == set(zip(traces["regime"], placement))
+    assert ("churn", "any") in traced and ("hog_churn", "any") in traced
+    still_off = traces["off_lru_s"].isna() & (traces["outcome"] == "end")
+    assert sum(len(w) for w in traced.values()) == traces["off_lru_s"].notna().sum() + still_off.sum()
     assert calibration.lru_add_waits_by_regime(synthetic(tmp_path)) == {}
