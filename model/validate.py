@@ -377,6 +377,31 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
             "around a call."]
 
 
+def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
+    """What the placement test (states_placement.csv) shows of the CPU the
+    callers share: lines for validate's explanation of the missed cases."""
+    frame = read_states(data_dir)
+    test = frame[frame["placement"].isin(("same", "split"))] if not frame.empty else frame
+    if test.empty:
+        return []
+    slow = frame[(frame["run"] >= RUNS_PER_FILE) & (frame["pattern"] == "periodic")
+                 & (frame["rate_hz"] == 1.0)]
+    share = {arm: g["calls_zeroed"].sum() / g["calls"].sum()
+             for arm, g in slow.groupby("placement")}
+    return ["Which CPU the callers share decides a timer-locked 1 Hz page (the",
+            "placement test, data/host/states_placement.csv, runs taking turns):",
+            "pinned beside the page-cache reader "
+            f"{share.get('same', np.nan):.3f} of its calls found the state zeroed,",
+            f"pinned away from it {share.get('split', np.nan):.3f}, unpinned "
+            f"{share.get('any', np.nan):.3f}.  A refault beside",
+            "the reader joins the LRU at once (its CPU's lru_add batch fills at",
+            "once); away from it, it waits in the batch for seconds to a minute",
+            "(states_trace_placement.csv).  Unpinned runs mix the two as the",
+            "scheduler moves the threads, which no run records over time: their",
+            "waits come from other runs' traces, and their outcome moves run by",
+            "run and sitting by sitting."]
+
+
 def _states_run(task) -> tuple[list[dict], list[dict]]:
     """One model run of one states.csv run: calls and zeroed calls per
     class, and its state pages' refaults as measure.lru_trace records them."""
@@ -460,6 +485,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     trace["regime"] = trace["run"].map(runs["regime"])
     trace["pattern"] = trace["run"].map(runs["pattern"])
     trace["classes"] = trace["run"].map(runs["classes"])
+    trace["placement"] = trace["run"].map(runs["placement"])
     return rows, trace
 
 
@@ -480,16 +506,17 @@ def refault_fates(trace: pd.DataFrame) -> pd.DataFrame:
 def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
     """The kernel's refaults (data/host/states_trace.csv, python -m
     measure.lru_trace) against the model's for the states.csv runs of the same
-    regime, pattern and classes: per class, activations per refault, and
-    the median time from joining the LRU to being dropped again.  A
-    diagnostic of the mechanism (no target): a handful of activations on
-    each side."""
+    regime, pattern and classes, unpinned as the traces were: per class,
+    activations per refault, and the median time from joining the LRU to
+    being dropped again.  A diagnostic of the mechanism (no target): a
+    handful of activations on each side."""
     if not (data_dir / LRU_TRACE).exists() or model_trace.empty:
         return []
     kernel = read_lru_trace(data_dir, ("where", "regime", "pattern", "rate_hz", "joined_s",
                                        "outcome", "outcome_s"))
     classes = set(kernel["command"].str.extract(r"--classes (\S+)")[0])
-    model = model_trace[model_trace["classes"].isin(classes)]
+    model = model_trace[model_trace["classes"].isin(classes)
+                        & (model_trace["placement"] == "any")]
     measured_fates, model_fates = refault_fates(kernel), refault_fates(model)
     both = measured_fates.merge(model_fates, on=["regime", "pattern", "rate_hz"],
                                 suffixes=("", "_model"))
@@ -846,7 +873,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   "runs of 120 s measure it roughly: the ranges say what the model gives",
                   "for the same runs over its seeds, and how far the runs themselves",
                   "spread.",
-                  *lru_trace_note()]
+                  *lru_trace_note(), *placement_note()]
         lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
                   f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
         split = [r for r in states_misses if "," in r.get("sittings", "")]
