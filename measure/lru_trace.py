@@ -42,8 +42,9 @@ TRACES = {
                  ("churn", "poisson", 1), ("hog_churn", "poisson", 1),
                  ("churn", "periodic", 2), ("hog_churn", "periodic", 2)],
     # The campaign's spikes on top of the churn, the regime whose timer-locked
-    # page validate misses most (data/host/states_trace_spike.csv, a
-    # diagnostic the model does not read yet).
+    # page validate misses most (data/host/states_trace_spike.csv: validate
+    # predicts spike_churn runs with these waits, the model's own scenarios
+    # keep the campaign's).
     "spike_churn": [("spike_churn", "periodic", 1), ("spike_churn", "periodic", 2)],
     # The placement test's pinned arms (data/host/states_placement.csv,
     # measure.host): the callers on the churn reader's CPU or on the other
