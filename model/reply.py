@@ -304,7 +304,8 @@ def swap_answer(r: Reply, q4, guests: dict, states: pd.DataFrame) -> None:
     r.para(*text)
 
 
-def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str) -> None:
+def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
+                 placement: str = "") -> None:
     r.quote("a quirky type that in 99.999% of cases won't ever be 'dropped'")
     claim = q3.simulated.get("claim")
     if claim is not None and len(claim):
@@ -355,7 +356,7 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str) -> None:
                f" runs, every pressure regime).  So \"{r.n((1 - KEY_LIFE_CLAIM) * 100, 'claim.pct', '{:g}')}%\""
                " is untested for busy "
                "states at this length and false for idle ones on a memcg at its "
-               "limit.")
+               "limit.", placement)
         dropped = (pd.to_numeric(host["zeroed_call_ns_p50"], errors="coerce").dropna()
                    if "zeroed_call_ns_p50" in host else [])
         if len(dropped) and "syscall_4b_ns" in q1.values:
@@ -367,6 +368,25 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str) -> None:
                    "the syscall and "
                    f"{r.n(q1.values['vdso_4b_ns'], 'q1.vdso_4b_ns', '{:.1f}')} ns warm "
                    f"[{r.src('data/host/states.csv, callcost.csv')}].")
+
+
+def placement_sentence(r: Reply, sources: Sources) -> str:
+    """Timer-locked states and the CPU their threads share: the placement
+    test's pinned arms (data/host/states_placement.csv); "" without it."""
+    test = sources.read("host/states_placement.csv", ("placement", "pattern", "rate_hz",
+                                                      "calls", "calls_zeroed", "run"))
+    if test is None:
+        return ""
+    slow = test[(test["pattern"] == "periodic") & (test["rate_hz"] == 1.0)]
+    arms = {arm: g for arm, g in slow.groupby("placement") if arm in ("same", "split")}
+    if len(arms) < 2:
+        return ""
+    said = {arm: (f"{r.n(g['calls_zeroed'].sum(), f'placement.{arm}.zeroed')} of "
+                  f"{r.n(g['calls'].sum(), f'placement.{arm}.calls')}")
+            for arm, g in arms.items()}
+    return (f"Timer threads lost their state at {said['same']} calls beside a "
+            f"page-cache reader, {said['split']} on their own CPU "
+            f"[{r.src('data/host/states_placement.csv')}].")
 
 
 def bitrot_answer(r: Reply, q5, guests: dict) -> None:
@@ -392,8 +412,7 @@ def bitrot_answer(r: Reply, q5, guests: dict) -> None:
                         f"{r.n(len(tap), 'baseline.droppable.n')} results "
                         f"[{r.src('data/guests/baseline.csv runs ' + ', '.join(map(str, sorted(set(tap['run'])))))}]).")
     r.para(*text)
-    r.cite(r.src("data/complexity.csv, droppable's fix_pre_merge and fix_post_merge "
-                 "rows: each fix's Message-ID or commit"))
+    r.cite(r.src("data/complexity.csv: each fix's Message-ID or commit"))
 
 
 def mlock_answer(r: Reply, q2, q5, guests: dict, sources: Sources) -> None:
@@ -506,7 +525,8 @@ def build(study) -> Reply:
     complexity_answer(r, a["Q5"])
     tested_answer(r, states, guests)
     swap_answer(r, a["Q4"], guests, states)
-    claim_answer(r, a["Q3"], a["Q1"], states, study.effort.name)
+    claim_answer(r, a["Q3"], a["Q1"], states, study.effort.name,
+                 placement_sentence(r, sources))
     bitrot_answer(r, a["Q5"], guests)
     mlock_answer(r, a["Q2"], a["Q5"], guests, sources)
     tradeoff_answer(r, a["Q5"], states, guests)

@@ -128,6 +128,17 @@ def test_states_against_the_csv(built):
         assert math.isclose(bound, 1 - 0.05 ** (1 / len(runs)), rel_tol=1e-9)
 
 
+def test_placement_numbers_against_the_csv(built):
+    """The timer-locked 1 Hz page's zeroed calls per pinned arm."""
+    r, _ = built
+    test = pd.read_csv(DATA / "host" / "states_placement.csv")
+    slow = test[(test["pattern"] == "periodic") & (test["rate_hz"] == 1.0)]
+    for arm in ("same", "split"):
+        g = slow[slow["placement"] == arm]
+        assert facts(r, f"placement.{arm}.zeroed") == [float(g["calls_zeroed"].sum())]
+        assert facts(r, f"placement.{arm}.calls") == [float(g["calls"].sum())]
+
+
 def test_simulated_numbers_against_the_answers(built, study):
     r, _ = built
     claim = study.answers["Q3"].simulated["claim"]
