@@ -222,8 +222,8 @@ def host_table(r: Reply, host: pd.DataFrame) -> None:
     r.table(table)
     r.cite("churn: page cache re-read at the limit; hog: anon held or "
            "spiking; " + r.src(
-               f"data/host/states.csv, host {release(host['kernel_release'].iloc[0])}, "
-               f"two-list LRU, memcg v1, {host['limit_mib'].iloc[0]:g} MiB, no swap"))
+               f"data/host/states.csv, {release(host['kernel_release'].iloc[0])}, "
+               f"classic LRU, memcg v1 {host['limit_mib'].iloc[0]:g} MiB, no swap"))
 
 
 def guest_label(row) -> str:
