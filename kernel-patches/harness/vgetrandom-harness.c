@@ -2837,6 +2837,7 @@ static void *state_thread_main(void *arg)
 		bool resident;
 		uint64_t gen;
 		long w;
+		int cpu;
 
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
@@ -2866,7 +2867,8 @@ static void *state_thread_main(void *arg)
 		st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
 		t3 = now_ns();
 		st->calls++;
-		if (sched_getcpu() == load(&a->sh->reader_cpu)) {	/* -1 never matches */
+		cpu = sched_getcpu();
+		if (cpu >= 0 && cpu == load(&a->sh->reader_cpu)) {	/* -1: no reader yet */
 			st->calls_reader_cpu++;
 			st->zeroed_reader_cpu += !gen;
 		}
