@@ -294,6 +294,24 @@ static long opt_long(struct opt *opts, const char *name, long min, long max)
 	return parse_long(name, opt_get(opts, name), min, max);
 }
 
+/* The index of the option's value in names[0 .. n-1]; else a usage error naming them. */
+static int opt_choice(struct opt *opts, const char *name, const char *const names[], int n)
+{
+	const char *arg = opt_get(opts, name);
+	char what[256];
+	int len;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	len = snprintf(what, sizeof(what), "%s (one of", name);
+	for (int i = 0; i < n && len < (int)sizeof(what); i++)
+		len += snprintf(what + len, sizeof(what) - len, " %s", names[i]);
+	if (len < (int)sizeof(what))
+		snprintf(what + len, sizeof(what) - len, ")");
+	usage_error(what, arg);
+}
+
 /* ------------------------------------------------------------------ */
 /* Small file helpers for /proc and cgroupfs                          */
 
@@ -3683,7 +3701,7 @@ static const char *states_guest_class(char *buf, size_t size, const struct state
 static void states_guest_parse(struct opt *opts, struct states_cfg *cfg)
 {
 	struct states_guest_cfg *g = &cfg->guest;
-	const char *swap = opt_get(opts, "--swap"), *damon = opt_get(opts, "--damon");
+	const char *swap = opt_get(opts, "--swap");
 
 	g->churn_dev = opt_get(opts, "--churn-dev");
 	if (strcmp(swap, "on") && strcmp(swap, "off"))
@@ -3691,11 +3709,7 @@ static void states_guest_parse(struct opt *opts, struct states_cfg *cfg)
 	g->swap = !strcmp(swap, "on");
 	g->reclaim_mib = opt_long(opts, "--reclaim-mib", 0, 1L << 20);
 	g->reclaim_period_s = opt_long(opts, "--reclaim-period-s", 1, 3600);
-	for (g->damon = DAMON_NONE; g->damon <= DAMON_PADDR; g->damon++)
-		if (!strcmp(damon, damon_ops_names[g->damon]))
-			break;
-	if (g->damon > DAMON_PADDR)
-		usage_error("--damon", damon);
+	g->damon = opt_choice(opts, "--damon", damon_ops_names, DAMON_PADDR + 1);
 	g->damon_min_age_s = opt_long(opts, "--damon-min-age-s", 1, 3600);
 	if (g->reclaim_mib && !cfg->limit_mib)
 		usage_error("--reclaim-mib needs a memcg (--limit-mib above 0)", opt_get(opts, "--limit-mib"));
@@ -3937,7 +3951,7 @@ static int cmd_states(int argc, char **argv)
 		{ "--placement", "any" }, { NULL, NULL },
 	};
 	static struct states_cfg cfg;
-	const char *pattern, *layout, *placement, *reason;
+	const char *pattern, *layout, *reason;
 	long nsamples;
 	int churn_fd = -1;
 
@@ -3951,12 +3965,7 @@ static int cmd_states(int argc, char **argv)
 	if (strcmp(layout, "grouped") && strcmp(layout, "interleaved"))
 		usage_error("--layout", layout);
 	cfg.interleaved = !strcmp(layout, "interleaved");
-	placement = opt_get(opts, "--placement");
-	for (cfg.placement = PLACE_SPLIT; cfg.placement > PLACE_ANY; cfg.placement--)
-		if (!strcmp(placement, placement_names[cfg.placement]))
-			break;
-	if (cfg.placement == PLACE_ANY && strcmp(placement, "any"))
-		usage_error("--placement (any, same or split)", placement);
+	cfg.placement = opt_choice(opts, "--placement", placement_names, PLACE_SPLIT + 1);
 	cfg.per_page = opt_long(opts, "--per-page", 0, 4096);
 	cfg.run_s = opt_long(opts, "--run-s", 1, 86400);
 	cfg.key_life_s = opt_long(opts, "--key-life-s", 1, 86400);
@@ -3984,9 +3993,10 @@ static int cmd_states(int argc, char **argv)
 		printf("skip exp=states reason=%s\n", vdso.missing);
 		return 0;
 	}
-	if (!cpus_allowed(cfg.placement == PLACE_SPLIT ? 2 : cfg.placement == PLACE_SAME)) {
-		printf("skip exp=states reason=placement_%s_needs_cpus_0_to_%d\n", placement,
-		       cfg.placement == PLACE_SPLIT);
+	/* The caller's CPU is the highest a placement pins anyone to. */
+	if (!cpus_allowed(caller_cpu(&cfg) + 1)) {
+		printf("skip exp=states reason=placement_%s_needs_cpus_0_to_%d\n",
+		       placement_names[cfg.placement], caller_cpu(&cfg));
 		return 0;
 	}
 	if (vdso.params.size_of_opaque_state < GENERATION_OFFSET + sizeof(uint64_t))
