@@ -310,6 +310,14 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
     return {"lru_add_wait_s": Estimate(waits, source)}
 
 
+def placement_of(frame: pd.DataFrame) -> pd.Series:
+    """Each row's --placement (any, same, split); rows taken before the
+    harness had the option ran unpinned, as "any" does."""
+    if "placement" not in frame:
+        return pd.Series("any", index=frame.index)
+    return frame["placement"].fillna("any")
+
+
 # Every trace validate draws a states run's waits from: the campaign's
 # (the model's own waits, above), spike_churn's, and the placement test's
 # pinned arms (python -m measure.lru_trace --traces spike_churn|placement).
@@ -327,8 +335,7 @@ def lru_add_waits_by_regime(data_dir: Path) -> dict:
     `placement` ran unpinned.  Empty without any trace."""
     frames = [read_table(data_dir / path, ("where", "off_lru_s")) for path in LRU_TRACES
               if (data_dir / path).exists()]
-    frames = [f.assign(placement=f["placement"].fillna("any") if "placement" in f else "any",
-                       wait_s=traced_waits(f))
+    frames = [f.assign(placement=placement_of(f), wait_s=traced_waits(f))
               for f in frames if "regime" in f.columns]
     if not frames:
         return {}

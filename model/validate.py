@@ -100,7 +100,8 @@ from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
-                          LRU_TRACE, lru_add_waits_by_regime, measured, provenance_table,
+                          LRU_TRACE, lru_add_waits_by_regime, measured, placement_of,
+                          provenance_table,
                           read_lru_trace, read_table)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
@@ -281,8 +282,7 @@ def read_states(data_dir: Path) -> pd.DataFrame:
         frame = read_table(path, STATES_COLUMNS)
         if (frame["run"] >= RUNS_PER_FILE).any():
             raise CalibrationError(f"{rel_path(path)}: a run number of {RUNS_PER_FILE} or more")
-        frame["placement"] = (frame["placement"].fillna("any") if "placement" in frame
-                              else "any")
+        frame["placement"] = placement_of(frame)
         frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -789,7 +789,8 @@ def format_parameters(costs) -> list[str]:
     return lines + [""]
 
 
-def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
+def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
+                  data_dir: Path = DATA_DIR) -> str:
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
     lines += format_parameters(costs)
@@ -872,7 +873,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=()) -> str:
                   "runs of 120 s measure it roughly: the ranges say what the model gives",
                   "for the same runs over its seeds, and how far the runs themselves",
                   "spread.",
-                  *lru_trace_note(), *placement_note()]
+                  *lru_trace_note(data_dir), *placement_note(data_dir)]
         lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
                   f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
         split = [r for r in states_misses if "," in r.get("sittings", "")]
@@ -943,7 +944,7 @@ def main(argv: list[str]) -> int:
             raise CalibrationError("no held-out measurement to predict in "
                                    + rel_path(args.data))
         atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
-        report = format_report(rows, fates, costs, notes).split("\n")
+        report = format_report(rows, fates, costs, notes, args.data).split("\n")
         report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
                           f"{args.out / 'validation.csv'})")
         print("\n".join(report))
