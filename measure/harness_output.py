@@ -110,6 +110,16 @@ def parse_line(line: str, where: str = "line"):
     return Record(kind, exp, fields)
 
 
+READER_MOVE = re.compile(r"# reader t_s=(-?[0-9.]+) cpu=(-?[0-9]+)")
+
+
+def reader_moves(text: str) -> list[dict]:
+    """The states experiment's commentary on its churn reader: every change
+    of the CPU it reads on, {t_s (since the window's start), cpu}."""
+    return [{"t_s": float(m.group(1)), "cpu": int(m.group(2))}
+            for m in map(READER_MOVE.fullmatch, text.splitlines()) if m]
+
+
 def parse(text: str, source: str = "harness") -> tuple[list[Record], list[TapResult]]:
     """All records and TAP results of one run's stdout."""
     records, taps = [], []

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from measure import openssl_speed, selftest
-from measure.harness_output import HarnessOutputError, parse
+from measure.harness_output import HarnessOutputError, parse, reader_moves
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -44,9 +44,11 @@ CPU_LOCK = Path("/tmp/study-cpu.lock")
 TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
-TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement")
+TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
+          "states_reader")
 # Plan entries that run another harness subcommand than their name.
-SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states", "states_placement": "states"}
+SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states", "states_placement": "states",
+              "states_reader": "states"}
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -183,6 +185,24 @@ def placement_runs(regimes=PLACEMENT_REGIMES, arms=PLACEMENT_ARMS, seeds=PLACEME
             for seed in seeds for regime in regimes for arm in arms]
 
 
+# Where the reader ran, and when a refault joins the LRU.  The placement
+# test's pinned arms bracket the timer-locked page (every call dropped
+# beside the reader, almost none away from it); unpinned runs fall anywhere
+# between.  Traced, an unpinned run's refaults away from the reader joined
+# the LRU when the reader next read on their CPU.  These runs are the
+# campaign's unpinned timer-locked runs again, with the reader's every move
+# kept (states_reader_moves.csv) and each refault's CPU counted, so that the
+# model can be given the reader's moves as measured, seeds of their own.
+READER_SEEDS = range(41, 45)
+READER_REGIMES = ("churn", "spike_churn", "hog_churn")
+
+
+def reader_runs(regimes=READER_REGIMES, seeds=READER_SEEDS):
+    """(extra columns, harness options) per run of the reader test."""
+    return [({"regime": regime}, state_args(regime, "periodic", seed))
+            for seed in seeds for regime in regimes]
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
     pairs = dict(zip(opts[::2], opts[1::2]))
@@ -260,6 +280,7 @@ def full_plan() -> Plan:
         "pressure_tlb": tlb_runs(),
         "states_tracer": tracer_runs(),
         "states_placement": placement_runs(),
+        "states_reader": reader_runs(),
     })
 
 
@@ -428,7 +449,7 @@ def run_harness(binary: Path, args: list[str], timeout_s: float):
         records, taps = parse(out, source=command)
     except HarnessOutputError as e:
         raise CalibrateError(str(e)) from None
-    return records, taps, command, rc
+    return records, taps, command, rc, reader_moves(out)
 
 
 def median(rows: list[dict], key: str, **match) -> float | None:
@@ -496,6 +517,12 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             lines.append(f"{exp} {regime} {arm}={value:>5} {rate:>7} Hz: zeroed fraction "
                          f"mean {statistics.fmean(fracs):.3f} over {len(fracs)} runs ("
                          + " ".join(f"{f:.2f}" for f in fracs) + ")")
+    elif exp == "states_reader":
+        for r in rows:
+            if r["rate_hz"] <= 1 and r["calls"]:
+                lines.append(f"states_reader {r['regime']:>11} seed={r['seed']} {r['rate_hz']:>5} Hz: "
+                             f"zeroed {r['calls_zeroed'] / r['calls']:.3f} of calls, refaults "
+                             f"{r['refaults']} ({r['refaults_on_reader_cpu']} on the reader's CPU)")
     elif exp == "oomtouch":
         groups = {}
         for r in rows:
@@ -546,28 +573,37 @@ def rows_by_command(path: Path) -> dict[str, list[dict]]:
     return grouped
 
 
+def moves_path(out: Path, exp: str) -> Path:
+    """Where a states experiment's reader moves go, one row per move."""
+    return out / f"{exp}_reader_moves.csv"
+
+
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
                    resume: bool = False):
-    rows, skips, kept_runs = [], [], 0
+    rows, skips, moves, kept_runs = [], [], [], 0
     done = rows_by_command(out / f"{exp}.csv") if resume else {}
+    done_moves = rows_by_command(moves_path(out, exp)) if resume else {}
     for run, entry in enumerate(arg_lists):
         columns, args = entry if isinstance(entry, tuple) else ({}, entry)
         argv = [SUBCOMMAND.get(exp, exp), *args]
         kept = done.get(harness_command(binary, argv))
         if kept:
             rows += kept
+            moves += done_moves.get(harness_command(binary, argv), [])
             kept_runs += 1
             continue
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         with others_busy() as others:
-            records, _, command, _ = run_harness(binary, argv, plan.timeout_s)
+            records, _, command, _, run_moves = run_harness(binary, argv, plan.timeout_s)
         prov = provenance(command=command) | columns
         if busy is not None:
             # run: which harness invocation, so repeated ones stay apart.
             prov |= {"cpu_busy_before": busy, **others, "run": run}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
+        moves += [{**prov, **move} for move in run_moves]
         if resume and rows:
+            write_moves(out, exp, moves)
             write_csv_atomic(out / f"{exp}.csv", rows)
     if kept_runs:
         print(f"calibrate: {exp}: kept the rows of {kept_runs} runs already in {exp}.csv")
@@ -575,14 +611,22 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
         print(f"calibrate: {exp}: skipped: {s.get('reason')} "
               f"({' '.join(f'{k}={v}' for k, v in s.items() if k in ('kind', 'mode', 'check', 'victims'))})")
     if rows:
+        write_moves(out, exp, moves)
         write_csv_atomic(out / f"{exp}.csv", rows)
         for line in summarize(exp, rows):
             print(f"  {line}")
     return rows, skips
 
 
+def write_moves(out: Path, exp: str, moves: list[dict]) -> None:
+    """The reader moves beside the runs (before them: a run's rows never
+    name moves that are not written)."""
+    if moves:
+        write_csv_atomic(moves_path(out, exp), moves)
+
+
 def run_selfcheck(binary: Path, out: Path):
-    records, taps, command, rc = run_harness(binary, ["selfcheck"], 60)
+    records, taps, command, rc, _ = run_harness(binary, ["selfcheck"], 60)
     prov = provenance(command=command)
     failed = [t for t in taps if not t.ok and not t.skip]
     for t in taps:
@@ -647,7 +691,7 @@ def run_selftest(binary: Path, plan: Plan, out: Path) -> bool:
         rows += [{**prov, "source": "selftest", "mode": mode, "run": i, **v}
                  for mode, v in bench.items()]
         with others_busy() as others:
-            records, _, command, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
+            records, _, command, _, _ = run_harness(binary, PAIRED_CALLCOST, plan.timeout_s)
         prov = provenance(command=command) | {"cpu_busy_before": busy, **others}
         rows += [{**prov, "source": "harness", "mode": r.fields["mode"], "run": i,
                   "calls": r.fields["calls"], "ns_per_call": r.fields["ns_per_call"]}

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from measure import host
-from measure.harness_output import HarnessOutputError, Record, TapResult, parse, parse_line
+from measure.harness_output import (HarnessOutputError, Record, TapResult, parse, parse_line,
+                                    reader_moves)
 from measure.provenance import COLUMNS, write_csv_atomic
 
 HAVE_CC = shutil.which("gcc") is not None and shutil.which("make") is not None
@@ -182,11 +183,15 @@ def test_interrupted_pressure_run_removes_its_cgroup(harness, sig):
     assert not our_cgroups(proc.pid)
 
 
-def run_states(harness, *args, timeout=30):
+def states_stdout(harness, *args, timeout=30) -> str:
     result = subprocess.run([str(harness), "states", *args], capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, result.stderr
-    records, _ = parse(result.stdout)
+    return result.stdout
+
+
+def run_states(harness, *args, timeout=30, stdout=None):
+    records, _ = parse(stdout or states_stdout(harness, *args, timeout=timeout))
     if records and records[0].kind == "skip":
         pytest.skip(f"states: {records[0].fields['reason']}")
     return [r.fields for r in records]
@@ -225,16 +230,25 @@ def test_states_periodic_threads_share_their_deadlines(harness):
 @pytest.mark.parametrize("placement, on_reader", [("same", "all"), ("split", "none")])
 def test_states_placement_pins_the_callers_beside_or_away_from_the_reader(harness, placement,
                                                                            on_reader):
-    """--placement same: every call is made on the CPU the churn reader reads
-    on; split: none is.  (The count is what an unpinned run records.)"""
-    rows = run_states(harness, "--classes", "100:4,1:4", "--run-s", "2", "--key-life-s", "1",
-                      "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96",
-                      "--placement", placement)
+    """--placement same: every call (and every refault) is made on the CPU
+    the churn reader reads on; split: none is.  (The counts are what an
+    unpinned run records.)  The pinned reader never moves off CPU 0."""
+    out = states_stdout(harness, "--classes", "100:4,1:4", "--run-s", "2", "--key-life-s", "1",
+                        "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96",
+                        "--placement", placement)
+    rows = run_states(harness, stdout=out)
     assert all(r["placement"] == placement and r["reader"] == "exited" for r in rows)
     busy = rows[0]
     assert busy["calls"] > 100
     assert busy["calls_on_reader_cpu"] == (busy["calls"] if on_reader == "all" else 0)
     assert all(r["calls_zeroed_on_reader_cpu"] <= r["calls_zeroed"] for r in rows)
+    for r in rows:
+        assert 0 <= r["refaults_on_reader_cpu"] <= r["refaults"]
+        # a refault is the first of its page-mates' zeroed calls on an absent page
+        assert r["refaults"] <= r["calls_zeroed_absent"]
+        assert (r["refaults"] > 0) == (r["calls_zeroed_absent"] > 0)
+        assert r["refaults_on_reader_cpu"] == (r["refaults"] if on_reader == "all" else 0)
+    assert [m["cpu"] for m in reader_moves(out)] == [0]
 
 
 @needs_cc
@@ -423,6 +437,19 @@ def test_quick_run_states_under_churn(quick_run):
 
 
 @needs_cc
+def test_quick_run_states_keeps_the_reader_s_moves(quick_run):
+    """Every states run's reader moves, in time order, tied to the run's rows."""
+    runs = {r["run"] for r in read(quick_run, "states")}
+    moves = read(quick_run, "states_reader_moves")
+    assert moves and {m["run"] for m in moves} == runs
+    assert all(m["command"] and int(m["cpu"]) < os.cpu_count() for m in moves)
+    times = [float(m["t_s"]) for m in moves]
+    assert times == sorted(times) and times[0] < 0     # the first read is before the window
+    cpus = [m["cpu"] for m in moves]
+    assert all(a != b for a, b in zip(cpus, cpus[1:]))  # a move is a change of CPU
+
+
+@needs_cc
 def test_quick_run_pressure_tlb_variants(quick_run):
     rows = read(quick_run, "pressure_tlb")
     by_touch = {r["touch"]: r for r in rows}
@@ -462,6 +489,19 @@ def test_full_plan_placement_test_takes_every_arm_in_turn():
     same = host.state_args(cols["regime"], "periodic", int(opts[0]["--seed"]))
     assert args == same + ["--placement", "any"]
     assert "states_placement" in host.TIMING
+
+
+def test_full_plan_reader_test_reruns_the_campaign_s_unpinned_timer_locked_runs():
+    """The reader test's runs are the campaign's periodic runs, unpinned,
+    seeds of their own: only the seed differs."""
+    runs = host.full_plan().runs["states_reader"]
+    assert len(runs) == len(host.READER_SEEDS) * len(host.READER_REGIMES)
+    for columns, args in runs:
+        opts = dict(zip(args[::2], args[1::2]))
+        assert "--placement" not in opts and opts["--pattern"] == "periodic"
+        assert int(opts["--seed"]) in host.READER_SEEDS
+        assert args == host.state_args(columns["regime"], "periodic", int(opts["--seed"]))
+    assert "states_reader" in host.TIMING
 
 
 @needs_cc

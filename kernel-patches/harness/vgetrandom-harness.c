@@ -85,7 +85,10 @@
  *              --placement any|same|split: the scheduler places the caller
  *              and the pressure, or all on CPU 0, or the caller on CPU 1
  *              and the reader and hog on CPU 0.  Every run counts the calls
- *              made on the CPU the reader last read on.
+ *              made on the CPU the reader last read on, and the refaults
+ *              (the first page-mate's zeroed call on an absent page) made
+ *              there, and prints each move of the reader as commentary:
+ *              # reader t_s=T cpu=C.
  *              In guests (issue 13): --churn-dev DEV churns through a
  *              block device's page cache instead of a file (a guest has
  *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
@@ -2696,15 +2699,25 @@ enum { PLACE_ANY, PLACE_SAME, PLACE_SPLIT };
 static const char *const placement_names[] = { "any", "same", "split" };
 
 enum { ZEROED_LOG = 32 };		/* --trace-ms: zeroed calls kept per thread */
+/*
+ * The churn reader's CPU moves kept per run.  A folio faulted in waits in
+ * its CPU's lru_add batch until that CPU adds a batch's worth of folios
+ * (folio_batch_add_and_move(), mm/swap.c); the unpaced reader adds
+ * thousands a second wherever it runs, so where it ran, and when it moved,
+ * says when a refaulted state page can join the LRU.
+ */
+enum { READER_LOG = 8192 };
 
 /* One calling thread's counts, written by it alone, read by the parent at the end. */
 struct state_thread {
 	int cls, page, slot;
 	int nlog;			/* --trace-ms: zeroed calls logged (settle included) */
 	int64_t log_ns[ZEROED_LOG];	/* since t0, negative while settling */
+	int8_t log_cpu[ZEROED_LOG];	/* the CPU the zeroed call ran on */
 	uint32_t log_absent;		/* bit i: zeroed call i found its page absent */
 	long calls, zeroed, zeroed_absent, late, skipped, natural_reseeds, errors;
 	long calls_reader_cpu, zeroed_reader_cpu;	/* made on the CPU the reader last read on */
+	long refaults, refaults_reader_cpu;	/* refaults this thread made (see refault_claim) */
 	long lives, lives_dropped;	/* key lives (windows of key_life_s) with a call; with a drop */
 	int64_t first_zeroed_ns, last_zeroed_ns;	/* since t0; -1: none */
 	struct hist warm_call, zeroed_call, zeroed_check, natural_call;
@@ -2721,6 +2734,9 @@ struct states_shared {
 	int64_t t_start_ns, t0_ns, t_end_ns;
 	long long churn_bytes;		/* read by the churn reader so far */
 	int reader_cpu;			/* the CPU of the reader's last read; -1: no reader */
+	int reader_moves;		/* reader_log entries written (at most READER_LOG) */
+	struct { int64_t t_ns; int cpu; } reader_log[READER_LOG];	/* each change of reader_cpu */
+	int64_t refault_ns[MAX_STATE_THREADS];	/* per page: its last refault's zeroed call */
 	int64_t spike_fill_ns;		/* summed over spikes */
 	struct state_thread th[MAX_STATE_THREADS];
 };
@@ -2732,6 +2748,24 @@ struct state_arg {
 	char *state, *page;
 	uint64_t rng;
 };
+
+/*
+ * Which call faulted a dropped page back: the page-mates that find it
+ * absent call within microseconds of each other (timer-locked) or rarely
+ * together (Poisson), so the first of them to claim the page, REFAULT_GAP_NS
+ * after its last claim, stands for the refault.  Its CPU is the CPU whose
+ * lru_add batch the new folio waits in.  Approximate: a page-mate that
+ * claimed first may have called second.
+ */
+enum { REFAULT_GAP_NS = 5000000 };
+
+static bool refault_claim(int64_t *last_ns, int64_t now)
+{
+	int64_t last = __atomic_load_n(last_ns, __ATOMIC_ACQUIRE);
+
+	return (last == 0 || now - last > REFAULT_GAP_NS) &&
+	       __atomic_compare_exchange_n(last_ns, &last, now, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -2864,6 +2898,7 @@ static void *state_thread_main(void *arg)
 			if (cfg->trace_ms && !*generation && st->nlog < ZEROED_LOG) {
 				resident = !mincore(a->page, page_bytes, &vec) && (vec & 1);
 				st->log_absent |= (uint32_t)!resident << st->nlog;
+				st->log_cpu[st->nlog] = (int8_t)sched_getcpu();
 				st->log_ns[st->nlog++] = start - t0;
 			}
 			st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
@@ -2890,6 +2925,10 @@ static void *state_thread_main(void *arg)
 			st->calls_reader_cpu++;
 			st->zeroed_reader_cpu += !gen;
 		}
+		if (!gen && !resident && refault_claim(&a->sh->refault_ns[st->page], start)) {
+			st->refaults++;
+			st->refaults_reader_cpu += cpu >= 0 && cpu == load(&a->sh->reader_cpu);
+		}
 		if (!gen) {
 			if (!st->zeroed)
 				st->first_zeroed_ns = start - t0;
@@ -2898,6 +2937,7 @@ static void *state_thread_main(void *arg)
 			st->zeroed_absent += !resident;
 			if (cfg->trace_ms && st->nlog < ZEROED_LOG) {
 				st->log_absent |= (uint32_t)!resident << st->nlog;
+				st->log_cpu[st->nlog] = (int8_t)cpu;
 				st->log_ns[st->nlog++] = start - t0;
 			}
 			window_dropped = true;
@@ -3023,6 +3063,21 @@ static bool child_sleep_until(struct shared *sh, int64_t when, int64_t deadline)
 	return load(&sh->stage) < STAGE_EXIT;
 }
 
+/* The reader read on `cpu`: note it, and log it when it moved. */
+static void reader_moved(struct states_shared *sh, int cpu)
+{
+	int n = sh->reader_moves;
+
+	if (cpu == load(&sh->reader_cpu))
+		return;
+	if (n < READER_LOG) {
+		sh->reader_log[n].t_ns = now_ns();
+		sh->reader_log[n].cpu = cpu;
+		__atomic_store_n(&sh->reader_moves, n + 1, __ATOMIC_RELEASE);
+	}
+	store(&sh->reader_cpu, cpu);
+}
+
 /*
  * Page-cache churn: re-read a file larger than the limit, in order, as
  * a process streaming through its data would; every read charges the
@@ -3062,7 +3117,7 @@ static void __attribute__((noreturn)) reader_main(struct states_shared *sh, cons
 		off = n == 0 || off + n >= file_bytes ? 0 : off + n;
 		done += n;
 		__atomic_add_fetch(&sh->churn_bytes, n, __ATOMIC_RELAXED);
-		store(&sh->reader_cpu, sched_getcpu());
+		reader_moved(sh, sched_getcpu());
 	}
 	_exit(0);
 }
@@ -3241,7 +3296,7 @@ static struct page_census state_pages_census(pid_t pid, uintptr_t block, int pag
  * calls' start to the end, printed as commentary when it changes:
  *   # trace t_s=T page=P where=absent|off_lru|inactive|inactive_ref|active|active_ref
  * (T in seconds since t0, negative while settling).  Then every zeroed
- * call the threads logged:  # zeroed t_s=T thread=N page=P absent=0|1
+ * call the threads logged:  # zeroed t_s=T thread=N page=P absent=0|1 cpu=C
  */
 struct page_trace {
 	int pm, kf, pages;
@@ -3284,9 +3339,21 @@ static void zeroed_log_print(const struct states_cfg *cfg, const struct states_s
 {
 	for (int t = 0; cfg->trace_ms && t < cfg->nthreads; t++)
 		for (int i = 0; i < sh->th[t].nlog; i++)
-			printf("# zeroed t_s=%.4f thread=%d page=%d absent=%d\n",
+			printf("# zeroed t_s=%.4f thread=%d page=%d absent=%d cpu=%d\n",
 			       sh->th[t].log_ns[i] / 1e9, t, sh->th[t].page,
-			       (int)(sh->th[t].log_absent >> i & 1));
+			       (int)(sh->th[t].log_absent >> i & 1), sh->th[t].log_cpu[i]);
+}
+
+/* Every move of the churn reader:  # reader t_s=T cpu=C  (T since t0). */
+static void reader_log_print(const struct states_shared *sh, int64_t t0)
+{
+	int n = load(&sh->reader_moves);
+
+	for (int i = 0; i < n; i++)
+		printf("# reader t_s=%.4f cpu=%d\n", (sh->reader_log[i].t_ns - t0) / 1e9,
+		       sh->reader_log[i].cpu);
+	if (n == READER_LOG)
+		printf("# reader: log full, later moves not kept\n");
 }
 
 static long long memcg_stat(const struct memcg *cg, const char *key)
@@ -3725,8 +3792,9 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		struct hist warm = { 0 }, zeroed = { 0 }, check = { 0 }, natural = { 0 };
 		long calls = 0, zc = 0, za = 0, late = 0, skipped = 0, reseeds = 0, errors = 0;
 		long lives = 0, lives_dropped = 0, with_drop = 0, on_reader = 0, zeroed_on_reader = 0;
+		long refaults = 0, refaults_on_reader = 0;
 		int64_t first = -1, last = -1;
-		char q[8][32], p_drop[32], more[64], nr[2][24];
+		char q[8][32], p_drop[32], more[64], nr[3][24];
 
 		for (int t = 0; t < cfg->nthreads; t++) {
 			const struct state_thread *st = &sh->th[t];
@@ -3744,6 +3812,8 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			lives_dropped += st->lives_dropped;
 			on_reader += st->calls_reader_cpu;
 			zeroed_on_reader += st->zeroed_reader_cpu;
+			refaults += st->refaults;
+			refaults_on_reader += st->refaults_reader_cpu;
 			with_drop += st->zeroed > 0;
 			if (st->zeroed && (first < 0 || st->first_zeroed_ns < first))
 				first = st->first_zeroed_ns;
@@ -3754,7 +3824,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&check, &st->zeroed_check);
 			hist_merge(&natural, &st->natural_call);
 		}
-		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
 		       sample, c, cls->rate_hz, cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
 		       lives ? (snprintf(p_drop, sizeof(p_drop), "%.4f", (double)lives_dropped / lives), p_drop) : "na",
@@ -3766,7 +3836,8 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		       hist_quantile(q[2], 32, &zeroed, 0.5), hist_mean(q[3], 32, &zeroed),
 		       hist_quantile(q[4], 32, &check, 0.5), hist_quantile(q[5], 32, &natural, 0.5),
 		       num_or_na(nr[0], sizeof(nr[0]), cfg->churn_mib, on_reader),
-		       num_or_na(nr[1], sizeof(nr[1]), cfg->churn_mib, zeroed_on_reader),
+		       num_or_na(nr[1], sizeof(nr[1]), cfg->churn_mib, zeroed_on_reader), refaults,
+		       num_or_na(nr[2], sizeof(nr[2]), cfg->churn_mib, refaults_on_reader),
 		       cfg->poisson ? "poisson" : "periodic", cfg->interleaved ? "interleaved" : "grouped",
 		       cfg->per_page, states_per_page(), pages, vdso.params.size_of_opaque_state,
 		       cfg->size_bytes, cfg->classes, cfg->nthreads, cfg->run_s, cfg->key_life_s,
@@ -3905,6 +3976,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 hog >= 0 ? child_fate(&kids[hog]) : "none", placement_names[cfg->placement],
 		 outcome, sysconf(_SC_NPROCESSORS_ONLN), guest, extra);
 	zeroed_log_print(cfg, sh);
+	reader_log_print(sh, t0);
 	states_print(cfg, sh, sample, pages, run);
 	munmap(sh, sizeof(*sh));
 }
