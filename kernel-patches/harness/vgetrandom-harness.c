@@ -2698,7 +2698,7 @@ struct states_cfg {
 enum { PLACE_ANY, PLACE_SAME, PLACE_SPLIT };
 static const char *const placement_names[] = { "any", "same", "split" };
 
-enum { ZEROED_LOG = 32 };		/* --trace-ms: zeroed calls kept per thread */
+enum { ZEROED_LOG = 256 };		/* --trace-ms: zeroed calls kept per thread */
 /*
  * The churn reader's CPU moves kept per run.  A folio faulted in waits in
  * its CPU's lru_add batch until that CPU adds a batch's worth of folios
@@ -2714,7 +2714,7 @@ struct state_thread {
 	int nlog;			/* --trace-ms: zeroed calls logged (settle included) */
 	int64_t log_ns[ZEROED_LOG];	/* since t0, negative while settling */
 	int8_t log_cpu[ZEROED_LOG];	/* the CPU the zeroed call ran on */
-	uint32_t log_absent;		/* bit i: zeroed call i found its page absent */
+	bool log_absent[ZEROED_LOG];	/* zeroed call i found its page absent */
 	long calls, zeroed, zeroed_absent, late, skipped, natural_reseeds, errors;
 	long calls_reader_cpu, zeroed_reader_cpu;	/* made on the CPU the reader last read on */
 	long refaults, refaults_reader_cpu;	/* refaults this thread made (see refault_claim) */
@@ -2895,9 +2895,10 @@ static void *state_thread_main(void *arg)
 			;
 		start = now_ns();
 		if (next < t0) {	/* settling: call, count nothing (but the trace) */
+			/* mincore() first: reading the word maps the zero page */
+			resident = cfg->trace_ms && !mincore(a->page, page_bytes, &vec) && (vec & 1);
 			if (cfg->trace_ms && !*generation && st->nlog < ZEROED_LOG) {
-				resident = !mincore(a->page, page_bytes, &vec) && (vec & 1);
-				st->log_absent |= (uint32_t)!resident << st->nlog;
+				st->log_absent[st->nlog] = !resident;
 				st->log_cpu[st->nlog] = (int8_t)sched_getcpu();
 				st->log_ns[st->nlog++] = start - t0;
 			}
@@ -2936,7 +2937,7 @@ static void *state_thread_main(void *arg)
 			st->zeroed++;
 			st->zeroed_absent += !resident;
 			if (cfg->trace_ms && st->nlog < ZEROED_LOG) {
-				st->log_absent |= (uint32_t)!resident << st->nlog;
+				st->log_absent[st->nlog] = !resident;
 				st->log_cpu[st->nlog] = (int8_t)cpu;
 				st->log_ns[st->nlog++] = start - t0;
 			}
@@ -3341,7 +3342,7 @@ static void zeroed_log_print(const struct states_cfg *cfg, const struct states_s
 		for (int i = 0; i < sh->th[t].nlog; i++)
 			printf("# zeroed t_s=%.4f thread=%d page=%d absent=%d cpu=%d\n",
 			       sh->th[t].log_ns[i] / 1e9, t, sh->th[t].page,
-			       (int)(sh->th[t].log_absent >> i & 1), sh->th[t].log_cpu[i]);
+			       (int)sh->th[t].log_absent[i], sh->th[t].log_cpu[i]);
 }
 
 /* Every move of the churn reader:  # reader t_s=T cpu=C  (T since t0). */
