@@ -575,7 +575,7 @@ def rows_by_command(path: Path) -> dict[str, list[dict]]:
 
 def moves_path(out: Path, exp: str) -> Path:
     """Where a states experiment's reader moves go, one row per move."""
-    return out / f"{exp}_reader_moves.csv"
+    return out / f"{exp}_moves.csv"
 
 
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,

@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from . import host
+from .harness_output import reader_moves
 from .provenance import REPO, provenance, write_csv_atomic
 
 OUT = REPO / "data" / "host" / "states_trace.csv"
@@ -51,9 +52,14 @@ TRACES = {
     # (data/host/states_trace_placement.csv).
     "placement": [(regime, "periodic", seed, placement) for seed in (1, 2)
                   for regime in host.PLACEMENT_REGIMES for placement in ("same", "split")],
+    # Unpinned again, now that the harness says where each refault and the
+    # reader ran: does a refault away from the reader join the LRU when the
+    # reader next reads on its CPU (data/host/states_trace_reader.csv)?
+    "reader": [(regime, "periodic", seed) for seed in (3, 4) for regime in host.PLACEMENT_REGIMES],
 }
 OUTS = {"spike_churn": OUT.with_name("states_trace_spike.csv"),
-        "placement": OUT.with_name("states_trace_placement.csv")}
+        "placement": OUT.with_name("states_trace_placement.csv"),
+        "reader": OUT.with_name("states_trace_reader.csv")}
 # How long to wait for the other CPU users to go quiet before a trace: what
 # else runs decides which CPU drains a caller's lru_add batch, so each row
 # records how busy the machine was (cpu_busy_before, cpu_busy_others_during).
@@ -71,6 +77,7 @@ def trace_args(regime: str, pattern: str, seed: int, classes: str = CLASSES,
 
 TIMEOUT_S = 400
 TRACE = re.compile(r"# trace t_s=(\S+) page=(\d+) where=(\S+)")
+ZEROED = re.compile(r"# zeroed t_s=(\S+) thread=\d+ page=(\d+) absent=([01]) cpu=(-?\d+)")
 ON_LRU = ("inactive", "inactive_ref", "active", "active_ref")
 
 
@@ -100,7 +107,7 @@ def refaults(changes: list[tuple[float, str]]) -> list[dict]:
         joined = next((tj for tj, wj in changes[i:] if wj in ON_LRU), None)
         end = next(((te, we) for te, we in changes[i + 1:]
                     if we == "absent" or we.startswith("active")), (None, "end"))
-        rows.append({"faulted_s": t,
+        rows.append({"absent_s": changes[i - 1][0], "faulted_s": t,
                      "off_lru_s": None if joined is None else round(joined - t, 4),
                      "joined_s": joined,
                      "outcome": "activated" if end[1].startswith("active")
@@ -109,16 +116,61 @@ def refaults(changes: list[tuple[float, str]]) -> list[dict]:
     return rows
 
 
+def refaulting_calls(stdout: str) -> dict[int, list[tuple[float, int]]]:
+    """Each page's zeroed calls that found it absent, in time order:
+    {page: [(t_s, cpu)]}.  (Harnesses before the cpu= field print none.)"""
+    calls: dict[int, list[tuple[float, int]]] = {}
+    for m in map(ZEROED.fullmatch, stdout.splitlines()):
+        if m and m[3] == "1":
+            calls.setdefault(int(m[2]), []).append((float(m[1]), int(m[4])))
+    return {page: sorted(c) for page, c in calls.items()}
+
+
+def reader_cpu_at(moves: list[dict], t: float) -> int | None:
+    """The CPU the reader last read on at t (None: before its first read)."""
+    cpu = None
+    for m in moves:
+        if m["t_s"] > t:
+            break
+        cpu = m["cpu"]
+    return cpu
+
+
+def placement_of_refault(refault: dict, calls: list[tuple[float, int]], moves: list[dict],
+                         trace_s: float) -> dict:
+    """Where a refault ran and how long until the reader read on its CPU.
+
+    The refault is the first zeroed call on the absent page between the
+    census that saw it absent and the one that saw it back (a census
+    period's slack each side); reader_back_s counts from that call: 0 when
+    the reader was on its CPU, None when the reader never came back to it.
+    """
+    call = next(((t, cpu) for t, cpu in calls
+                 if refault["absent_s"] - trace_s <= t <= refault["faulted_s"] + trace_s), None)
+    if call is None or not moves:
+        return {"refault_cpu": None, "reader_cpu": None, "reader_back_s": None}
+    t, cpu = call
+    on = reader_cpu_at(moves, t)
+    back = 0.0 if on == cpu else next((m["t_s"] - t for m in moves
+                                       if m["t_s"] > t and m["cpu"] == cpu), None)
+    return {"refault_cpu": cpu, "reader_cpu": on,
+            "reader_back_s": None if back is None else round(back, 4)}
+
+
 def rows_of(stdout: str, command: str, extra: dict) -> list[dict]:
     """The trace of one harness run as rows: one per refault of a page."""
     # Grouped, 28 threads a class (CLASSES): class i has page i to itself.
     samples = {int(m[1]): float(m[2]) for m in re.finditer(
         r"^sample exp=states sample=\d+ class=(\d+) rate_hz=(\S+)", stdout, re.M)}
     prov = provenance(command=command)
+    calls, moves = refaulting_calls(stdout), reader_moves(stdout)
+    trace_s = extra["trace_ms"] / 1000
     rows = []
     for page, changes in sorted(page_places(stdout).items()):
         for r in refaults(changes):
-            rows.append({**prov, **extra, "page": page, "rate_hz": samples.get(page), **r})
+            where = placement_of_refault(r, calls.get(page, []), moves, trace_s)
+            rows.append({**prov, **extra, "page": page, "rate_hz": samples.get(page), **r,
+                         **where})
     if not rows:
         raise TraceError(f"{command}: no refault in the trace (no pressure, or "
                          "/proc/kpageflags unreadable: run as root)")
@@ -139,7 +191,25 @@ def summary(rows: list[dict]) -> list[str]:
         lines.append(f"{regime} {pattern} placement={placement} {rate:g} Hz page: {len(mine)} "
                      f"refaults, {len(late)} off the LRU >= 0.5 s, {len(act)} activated"
                      + (f" (after {stays} s off the LRU)" if act else ""))
+        placed = [r for r in mine if r.get("refault_cpu") is not None]
+        if placed:
+            lines.append("  " + reader_back_line(placed))
     return lines
+
+
+def reader_back_line(rows: list[dict]) -> str:
+    """How the refaults' stays off the LRU compare with the reader's return."""
+    slack = 2 * max(r["trace_ms"] for r in rows) / 1000
+    away = [r for r in rows if r["refault_cpu"] != r["reader_cpu"]]
+    joined = [r for r in away if r["off_lru_s"] is not None]
+    at_return = [r for r in joined if r["reader_back_s"] is not None
+                 and abs(r["off_lru_s"] - r["reader_back_s"]) <= slack]
+    before = [r for r in joined if r["reader_back_s"] is None
+              or r["off_lru_s"] < r["reader_back_s"] - slack]
+    return (f"{len(rows)} refaults placed, {len(away)} away from the reader; of those that "
+            f"joined, {len(at_return)} joined when the reader came back to their CPU "
+            f"(within {slack * 1000:.0f} ms), {len(before)} before it, "
+            f"{len(joined) - len(at_return) - len(before)} after it")
 
 
 def main(argv=None) -> int:

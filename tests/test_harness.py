@@ -440,7 +440,7 @@ def test_quick_run_states_under_churn(quick_run):
 def test_quick_run_states_keeps_the_reader_s_moves(quick_run):
     """Every states run's reader moves, in time order, tied to the run's rows."""
     runs = {r["run"] for r in read(quick_run, "states")}
-    moves = read(quick_run, "states_reader_moves")
+    moves = read(quick_run, "states_moves")
     assert moves and {m["run"] for m in moves} == runs
     assert all(m["command"] and int(m["cpu"]) < os.cpu_count() for m in moves)
     times = [float(m["t_s"]) for m in moves]

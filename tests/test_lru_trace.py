@@ -31,12 +31,13 @@ def test_refaults_their_stay_off_the_lru_and_outcome():
 
 
 def test_rows_carry_the_rate_and_a_trace_without_refaults_is_an_error():
-    rows = lru_trace.rows_of(TRACE, "vgetrandom-harness states ...", {"regime": "churn"})
+    rows = lru_trace.rows_of(TRACE, "vgetrandom-harness states ...",
+                             {"regime": "churn", "trace_ms": 10})
     assert {r["rate_hz"] for r in rows} == {1.0}
     assert {r["regime"] for r in rows} == {"churn"}
     assert all(r["command"] == "vgetrandom-harness states ..." for r in rows)
     with pytest.raises(lru_trace.TraceError, match="no refault"):
-        lru_trace.rows_of("sample exp=states sample=0 class=0 rate_hz=1\n", "x", {})
+        lru_trace.rows_of("sample exp=states sample=0 class=0 rate_hz=1\n", "x", {"trace_ms": 10})
 
 
 def test_every_trace_runs_the_campaigns_own_regime():
@@ -60,3 +61,31 @@ def test_the_placement_traces_pin_each_regime_both_ways():
     sets = {(regime, placement) for regime, _, _, placement in lru_trace.TRACES["placement"]}
     assert sets == {(r, p) for r in ("spike_churn", "churn") for p in ("same", "split")}
     assert lru_trace.OUTS["placement"].name == "states_trace_placement.csv"
+
+
+def test_a_refault_is_placed_on_its_first_zeroed_call_and_timed_to_the_reader_s_return():
+    """The first page-mate's zeroed call on the absent page is the refault;
+    away from the reader, reader_back_s runs to the reader's next read on
+    that CPU, to compare with the page's stay off the LRU."""
+    stdout = TRACE + "\n".join([
+        "# zeroed t_s=0.0040 thread=3 page=0 absent=1 cpu=0",
+        "# zeroed t_s=0.0041 thread=4 page=0 absent=1 cpu=1",
+        "# zeroed t_s=1.0030 thread=5 page=0 absent=1 cpu=1",
+        "# zeroed t_s=1.0031 thread=3 page=0 absent=0 cpu=0",
+        "# reader t_s=-1.0000 cpu=1",
+        "# reader t_s=0.0130 cpu=0",
+        "# reader t_s=0.5000 cpu=1"]) + "\n"
+    rows = lru_trace.rows_of(stdout, "x", {"regime": "churn", "trace_ms": 10})
+    assert [(r["refault_cpu"], r["reader_cpu"], r["reader_back_s"]) for r in rows] == [
+        (0, 1, 0.009),          # joined 0.01 s after: when the reader came to CPU 0
+        (1, 1, 0.0)]            # beside the reader
+    line = lru_trace.reader_back_line(rows)
+    assert "2 refaults placed, 1 away from the reader" in line and "1 joined when" in line
+    # a harness without cpu= fields places nothing
+    bare = lru_trace.rows_of(TRACE, "x", {"regime": "churn", "trace_ms": 10})
+    assert {r["refault_cpu"] for r in bare} == {None}
+
+
+def test_the_reader_traces_are_unpinned():
+    assert all(len(t) == 3 for t in lru_trace.TRACES["reader"])
+    assert lru_trace.OUTS["reader"].name == "states_trace_reader.csv"
