@@ -345,6 +345,71 @@ def lru_add_waits_by_regime(data_dir: Path) -> dict:
             if g.notna().any()}
 
 
+# -- the waits of an unpinned run, from where its churn reader ran ----------------
+
+def moves_file(states_file: Path) -> Path:
+    """Where measure.host keeps a states experiment's reader moves."""
+    return states_file.with_name(states_file.stem + "_moves.csv")
+
+
+def read_reader_moves(path: Path) -> dict[int, pd.DataFrame]:
+    """{run: its reader's moves, t_s (since the window's start) and cpu, in
+    time order}; empty without the file (runs taken before the harness
+    logged its reader)."""
+    if not path.exists():
+        return {}
+    frame = read_table(path, ("where", "run", "t_s", "cpu"))
+    return {int(run): g.sort_values("t_s", kind="stable")[["t_s", "cpu"]].reset_index(drop=True)
+            for run, g in frame.groupby("run")}
+
+
+def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
+                  step_s: float = 0.05) -> np.ndarray:
+    """For a refault at any time (every step_s from the reader's first read
+    to end_s) on any CPU but the reader's: how long until the reader next
+    reads on that CPU.  That is when the refault's lru_add batch fills (the
+    unpaced reader adds thousands of folios a second wherever it runs:
+    states_trace_reader.csv).  A CPU the reader never comes back to waits
+    until end_s at least (the lower bound, as traced_waits() takes it)."""
+    t_move, cpu_move = moves["t_s"].to_numpy(float), moves["cpu"].to_numpy(int)
+    grid = np.arange(t_move[0], end_s, step_s)
+    reader = cpu_move[np.searchsorted(t_move, grid, side="right") - 1]
+    backs = []
+    for cpu in range(ncpus):
+        to_cpu = t_move[cpu_move == cpu]
+        nxt = np.searchsorted(to_cpu, grid, side="right")
+        back = np.where(nxt < len(to_cpu), to_cpu[np.minimum(nxt, len(to_cpu) - 1)], end_s) - grid
+        backs.append(back[reader != cpu])
+    return np.concatenate(backs)
+
+
+# How many waits a run's mixture is drawn as (the model draws one of them
+# uniformly per refault, workload._lru_add()).
+MIXED_WAITS = 4000
+
+
+def waits_from_moves(moves: pd.DataFrame, ncpus: int, end_s: float, away_share: float,
+                     beside: tuple, elsewhere: tuple) -> tuple:
+    """The waits of one unpinned run's refaults: a share away_share of them
+    away from the reader, each waiting for the reader to come back to its
+    CPU or for its CPU to drain otherwise (the waits traced with the reader
+    pinned elsewhere, `elsewhere`), whichever comes first; the others
+    beside the reader, waiting as traced there (`beside`).  Drawn as
+    MIXED_WAITS quantiles, the two parts in proportion."""
+    back = reader_back_s(moves, ncpus, end_s)
+    away = np.minimum.outer(back, np.asarray(elsewhere, float)).ravel() if elsewhere else back
+    n_away = int(round(float(np.clip(away_share, 0.0, 1.0)) * MIXED_WAITS))
+
+    def quantiles(values, n):
+        if n == 0:
+            return np.empty(0)
+        return np.quantile(np.asarray(values, float), (np.arange(n) + 0.5) / n,
+                           method="inverted_cdf")
+
+    return tuple(float(w) for w in np.concatenate([quantiles(away, n_away),
+                                                   quantiles(beside, MIXED_WAITS - n_away)]))
+
+
 MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults,
             "states_trace.csv": measure_lru_add_wait}
 

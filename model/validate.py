@@ -100,9 +100,9 @@ from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
-                          LRU_TRACE, lru_add_waits_by_regime, measured, placement_of,
-                          provenance_table,
-                          read_lru_trace, read_table)
+                          LRU_TRACE, lru_add_waits_by_regime, measured, moves_file,
+                          placement_of, provenance_table, read_lru_trace, read_reader_moves,
+                          read_table, waits_from_moves)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -265,9 +265,11 @@ STATES_ABSOLUTE_TARGET = 0.01
 
 # The states runs: the campaign's, then the placement test's (its unpinned
 # arm is the campaign's run; its pinned arms put the callers on the churn
-# reader's CPU or away from it).  A later file's runs are numbered after
-# the earlier's, so that adding one leaves the earlier runs' model seeds.
-STATES_FILES = ("states.csv", "states_placement.csv")
+# reader's CPU or away from it), then the reader test's (unpinned, with the
+# reader's moves and each refault's CPU kept).  A later file's runs are
+# numbered after the earlier's, so that adding one leaves the earlier runs'
+# model seeds.
+STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv")
 RUNS_PER_FILE = 100_000
 
 
@@ -285,6 +287,14 @@ def read_states(data_dir: Path) -> pd.DataFrame:
         frame["placement"] = placement_of(frame)
         frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def read_states_moves(data_dir: Path) -> dict[int, pd.DataFrame]:
+    """The reader moves of the states runs that kept them, by read_states()'
+    run number."""
+    return {run + i * RUNS_PER_FILE: moves
+            for i, name in enumerate(STATES_FILES)
+            for run, moves in read_reader_moves(moves_file(data_dir / "host" / name)).items()}
 
 
 # Runs more than an hour apart belong to different sittings.
@@ -444,18 +454,27 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
     traced = lru_add_waits_by_regime(data_dir)
     arms = frame[["regime", "placement"]].drop_duplicates().itertuples(index=False)
-    run_costs = {arm: replace(costs, lru_add_wait_s=traced[arm]) if arm in traced else costs
+    arm_costs = {arm: replace(costs, lru_add_wait_s=traced[arm]) if arm in traced else costs
                  for arm in map(tuple, arms)}
+    moves = read_states_moves(data_dir)
+    run_costs, from_moves = {}, set()
+    for run_id, run in frame.groupby("run", sort=True):
+        waits = moves_waits(run, moves.get(run_id), traced)
+        run_costs[run_id] = (arm_costs[(run["regime"].iloc[0], run["placement"].iloc[0])]
+                             if waits is None else replace(costs, lru_add_wait_s=waits))
+        from_moves |= set() if waits is None else {run_id}
+    frame["waits"] = np.where(frame["run"].isin(from_moves), "moves", "traces")
     # Every (run, seed) gets a simulation seed of its own.
     tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index,
-              run_costs[(run["regime"].iloc[0], run["placement"].iloc[0])])
+              run_costs[run_id])
              for index, (run_id, run) in enumerate(frame.groupby("run", sort=True), 1)
              for seed in seeds]
     counts, trace = _states_runs(tasks, workers)
     model = pd.DataFrame(counts)
     rows = []
-    keys = ["regime", "placement", "pattern", "layout", "per_page", "classes", "rate_hz"]
-    for (regime, placement, pattern, layout, per_page, classes, rate), g in \
+    keys = ["regime", "placement", "waits", "pattern", "layout", "per_page", "classes",
+            "rate_hz"]
+    for (regime, placement, source, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == float(rate))]
@@ -468,7 +487,9 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
         pinned = "" if placement == "any" else f" pinned {placement}"
         arm = (regime, placement)
-        waits = (f"{regime}{pinned}'s waits" if arm in traced else "all waits")
+        waits = ("waits from each run's reader moves" if source == "moves"
+                 else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
+        pinned += " (reader's moves)" if source == "moves" else ""
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,
                             error, f"zeroed/{kind}",
@@ -486,6 +507,35 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     trace["classes"] = trace["run"].map(runs["classes"])
     trace["placement"] = trace["run"].map(runs["placement"])
     return rows, trace
+
+
+def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
+    """The waits traced under a pinned placement: the regime's own, else
+    every regime's pooled (the pinned traces cover churn and spike_churn)."""
+    if (regime, placement) in traced:
+        return traced[(regime, placement)]
+    return tuple(w for (_, arm), waits in sorted(traced.items()) if arm == placement
+                 for w in waits)
+
+
+def moves_waits(run: pd.DataFrame, moves: pd.DataFrame | None, traced: dict) -> tuple | None:
+    """The waits of an unpinned run whose reader moves were kept
+    (calibration.waits_from_moves): its refaults' share away from the
+    reader as the run counted it (its calls' share where no page was
+    refaulted), each away waiting for the reader's return or as traced
+    pinned away from it, the others as traced beside it.  None for a run
+    without moves, pinned, or without pinned traces to draw on."""
+    if moves is None or moves.empty or run["placement"].iloc[0] != "any":
+        return None
+    beside, elsewhere = (pinned_waits(traced, run["regime"].iloc[0], arm)
+                         for arm in ("same", "split"))
+    if not beside or not elsewhere:
+        return None
+    refaults = run["refaults"].sum()
+    on_reader = (run["refaults_on_reader_cpu"].sum() / refaults if refaults > 0
+                 else run["calls_on_reader_cpu"].sum() / run["calls"].sum())
+    return waits_from_moves(moves, int(run["ncpus"].iloc[0]), float(run["run_s"].iloc[0]),
+                            1.0 - on_reader, beside, elsewhere)
 
 
 def refault_fates(trace: pd.DataFrame) -> pd.DataFrame:

@@ -381,3 +381,46 @@ def test_lru_add_waits_are_kept_by_the_regime_and_placement_they_were_traced_und
     still_off = traces["off_lru_s"].isna() & (traces["outcome"] == "end")
     assert sum(len(w) for w in traced.values()) == traces["off_lru_s"].notna().sum() + still_off.sum()
     assert calibration.lru_add_waits_by_regime(synthetic(tmp_path)) == {}
+
+
+# The reader on CPU 1 until 2 s, on CPU 0 until 2.5 s, then on CPU 1 again.
+MOVES = pd.DataFrame({"t_s": [-1.0, 2.0, 2.5], "cpu": [1, 0, 1]})
+
+
+def test_a_refault_away_from_the_reader_waits_for_its_return():
+    """A refault on CPU 0 while the reader reads on CPU 1 joins when the
+    reader next reads on CPU 0; on a CPU it never returns to, at least
+    until the end.  None is beside the reader: those join at once."""
+    back = calibration.reader_back_s(MOVES, ncpus=2, end_s=4.0, step_s=0.5)
+    # grid -1.0 .. 3.5: CPU 0 is away at -1..1.5 and 2.5..3.5, CPU 1 at 2.0
+    assert list(back) == pytest.approx([3.0, 2.5, 2.0, 1.5, 1.0, 0.5,      # CPU 0 back at 2.0
+                                        1.5, 1.0, 0.5,                     # never again: end
+                                        0.5])                              # CPU 1 back at 2.5
+
+
+def test_an_unpinned_run_s_waits_mix_away_and_beside_in_the_run_s_share():
+    """A quarter of the refaults away: a quarter of the waits are the
+    reader's return capped by the other drains, the rest the waits beside."""
+    waits = calibration.waits_from_moves(MOVES, 2, 4.0, away_share=0.25,
+                                         beside=(0.0, 0.01), elsewhere=(0.2, 9.0))
+    assert len(waits) == calibration.MIXED_WAITS
+    away, beside = waits[:1000], waits[1000:]
+    assert set(beside) == {0.0, 0.01}
+    assert max(away) <= 3.0 and min(away) > 0.01 and 0.2 in away
+    assert calibration.waits_from_moves(MOVES, 2, 4.0, 1.0, (0.0,), (9.0,))[-1] == \
+        pytest.approx(3.0)                # the longest return, the drains never sooner
+
+
+def test_states_runs_with_reader_moves_draw_their_own_waits(tmp_path):
+    """validate: an unpinned run whose reader moves were kept gets waits of
+    its own; one without keeps its regime's traced waits; a pinned one too."""
+    traced = {("churn", "same"): (0.0,), ("churn", "split"): (5.0,), ("churn", "any"): (1.0,)}
+    run = pd.DataFrame({"regime": ["churn"] * 2, "placement": ["any"] * 2, "refaults": [3, 1],
+                        "refaults_on_reader_cpu": [1, 1], "calls": [10, 10],
+                        "calls_on_reader_cpu": [5, 5], "ncpus": [2, 2], "run_s": [4, 4]})
+    waits = validate.moves_waits(run, MOVES, traced)
+    assert sum(w > 0 for w in waits) == calibration.MIXED_WAITS // 2    # 2 of 4 refaults away
+    assert validate.moves_waits(run, None, traced) is None
+    assert validate.moves_waits(run.assign(placement="split"), MOVES, traced) is None
+    # a regime never traced pinned draws on every regime's pinned waits
+    assert validate.moves_waits(run.assign(regime="hog_churn"), MOVES, traced) == waits
