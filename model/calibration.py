@@ -319,10 +319,12 @@ def placement_of(frame: pd.DataFrame) -> pd.Series:
 
 
 # Every trace validate draws a states run's waits from: the campaign's
-# (the model's own waits, above), spike_churn's, and the placement test's
-# pinned arms (python -m measure.lru_trace --traces spike_churn|placement).
+# (the model's own waits, above), spike_churn's, the placement test's
+# pinned arms and the reader test's unpinned traces (python -m
+# measure.lru_trace --traces spike_churn|placement|reader).
 LRU_TRACES = (LRU_TRACE, Path("host") / "states_trace_spike.csv",
-              Path("host") / "states_trace_placement.csv")
+              Path("host") / "states_trace_placement.csv",
+              Path("host") / "states_trace_reader.csv")
 
 
 def lru_add_waits_by_regime(data_dir: Path) -> dict:

@@ -102,7 +102,7 @@ from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
                           LRU_TRACE, lru_add_waits_by_regime, measured, moves_file,
                           placement_of, provenance_table, read_lru_trace, read_reader_moves,
-                          read_table, waits_from_moves)
+                          read_table, reader_back_s, waits_from_moves)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -409,6 +409,49 @@ def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
             "scheduler moves the threads, which no run records over time: their",
             "waits come from other runs' traces, and their outcome moves run by",
             "run and sitting by sitting."]
+
+
+READER_TRACE = Path("host") / "states_trace_reader.csv"
+
+
+def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
+    """What the reader test (states_reader.csv, its moves, and its traces)
+    shows of unpinned runs: lines for validate's explanation."""
+    moves = read_states_moves(data_dir)
+    if not moves:
+        return []
+    runs = read_states(data_dir).drop_duplicates("run").set_index("run")
+    rates, longest = [], []
+    for run, m in moves.items():
+        run_s = float(runs.loc[run, "run_s"])
+        rates.append(int((m["t_s"] >= 0).sum()) / run_s)
+        longest.append(reader_back_s(m, int(runs.loc[run, "ncpus"]), run_s).max())
+    lines = ["Unpinned, the reader itself moves (the reader test, data/host/",
+             f"states_reader.csv, {len(moves)} runs with its every move kept): "
+             f"{min(rates):.0f}-{max(rates):.0f} moves",
+             f"a second, back on either CPU within {max(longest):.1f} s at most."]
+    trace_path = data_dir / READER_TRACE
+    if trace_path.exists():
+        t = read_table(trace_path, ("where", "refault_cpu", "reader_cpu", "reader_back_s",
+                                    "off_lru_s", "trace_ms"))
+        away = t[t["refault_cpu"].notna() & (t["refault_cpu"] != t["reader_cpu"])
+                 & t["off_lru_s"].notna()]
+        slack = 2 * t["trace_ms"].max() / 1000
+        back = away["reader_back_s"]
+        at = ((away["off_lru_s"] - back).abs() <= slack) & back.notna()
+        before = back.isna() | (away["off_lru_s"] < back - slack)
+        lines += [f"Traced ({rel_path(trace_path)}), {int(at.sum())} of {len(away)} refaults away",
+                  "from it joined the LRU when it next read on their CPU (within "
+                  f"{slack * 1000:.0f} ms),",
+                  f"{int(before.sum())} sooner (another drain), "
+                  f"{len(away) - int(at.sum()) - int(before.sum())} later."]
+    lines += ["So each of these runs is predicted with waits drawn from its own",
+              "moves (calibration.waits_from_moves()): its refaults' measured share",
+              "away from the reader wait for its return (or the drains traced with",
+              "the reader pinned elsewhere), the rest join as traced beside it.",
+              "The campaign's and the placement test's unpinned runs kept no moves:",
+              "they are predicted with the waits of other runs' traces."]
+    return lines
 
 
 def _states_run(task) -> tuple[list[dict], list[dict]]:
@@ -923,7 +966,8 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                   "runs of 120 s measure it roughly: the ranges say what the model gives",
                   "for the same runs over its seeds, and how far the runs themselves",
                   "spread.",
-                  *lru_trace_note(data_dir), *placement_note(data_dir)]
+                  *lru_trace_note(data_dir), *placement_note(data_dir),
+                  *reader_note(data_dir)]
         lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
                   f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
         split = [r for r in states_misses if "," in r.get("sittings", "")]
