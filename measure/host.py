@@ -193,7 +193,10 @@ def placement_runs(regimes=PLACEMENT_REGIMES, arms=PLACEMENT_ARMS, seeds=PLACEME
 # campaign's unpinned timer-locked runs again, with the reader's every move
 # kept (states_reader_moves.csv) and each refault's CPU counted, so that the
 # model can be given the reader's moves as measured, seeds of their own.
-READER_SEEDS = range(41, 45)
+# Seeds 41-44 first; 45-48 in a second sitting, since a run's 1 Hz page is
+# decided by one random event (its first activation) and four runs a
+# regime measured that poorly.
+READER_SEEDS = range(41, 49)
 READER_REGIMES = ("churn", "spike_churn", "hog_churn")
 
 
