@@ -424,3 +424,20 @@ def test_states_runs_with_reader_moves_draw_their_own_waits(tmp_path):
     assert validate.moves_waits(run.assign(placement="split"), MOVES, traced) is None
     # a regime never traced pinned draws on every regime's pinned waits
     assert validate.moves_waits(run.assign(regime="hog_churn"), MOVES, traced) == waits
+
+
+def test_the_report_says_how_the_cases_with_the_callers_cpu_recorded_fare():
+    """Pinned runs and runs that kept the reader's moves are summed apart:
+    the cases whose outcome's input was recorded."""
+    def case(name, measured, predicted, known):
+        error, kind, target = validate.states_error(measured, predicted)
+        return {**validate._row("states", name, measured, predicted, error, f"zeroed/{kind}"),
+                "target": target, "placement_known": known, "model_low": predicted,
+                "model_high": predicted, "measured_low": measured, "measured_high": measured}
+    rows = [case("churn periodic 1 Hz", 0.4, 0.8, False),
+            case("churn periodic pinned same 1 Hz", 1.0, 1.0, True),
+            case("churn periodic (reader's moves) 1 Hz", 0.6, 0.66, True)]
+    text = validate.format_report(rows, [], calibration.load_costs(), data_dir=REPO / "data")
+    assert "2 with the callers' CPU recorded" in text
+    assert "max error 10.0%, 2/2 within target" in text
+    assert text.rstrip().endswith("max relative error: 100.0%")   # every case counts there
