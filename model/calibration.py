@@ -378,9 +378,8 @@ def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
     reader = cpu_move[np.searchsorted(t_move, grid, side="right") - 1]
     backs = []
     for cpu in range(ncpus):
-        to_cpu = t_move[cpu_move == cpu]
-        nxt = np.searchsorted(to_cpu, grid, side="right")
-        back = np.where(nxt < len(to_cpu), to_cpu[np.minimum(nxt, len(to_cpu) - 1)], end_s) - grid
+        to_cpu = np.append(t_move[cpu_move == cpu], end_s)   # never again: until the end
+        back = to_cpu[np.searchsorted(to_cpu[:-1], grid, side="right")] - grid
         backs.append(back[reader != cpu])
     return np.concatenate(backs)
 

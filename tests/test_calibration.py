@@ -441,3 +441,9 @@ def test_the_report_says_how_the_cases_with_the_callers_cpu_recorded_fare():
     assert "2 with the callers' CPU recorded" in text
     assert "max error 10.0%, 2/2 within target" in text
     assert text.rstrip().endswith("max relative error: 100.0%")   # every case counts there
+
+
+def test_a_cpu_the_reader_never_reads_on_waits_until_the_end():
+    back = calibration.reader_back_s(pd.DataFrame({"t_s": [0.0], "cpu": [0]}), ncpus=2,
+                                     end_s=1.0, step_s=0.25)
+    assert list(back) == [1.0, 0.75, 0.5, 0.25]
