@@ -360,19 +360,21 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
         dropped = (pd.to_numeric(host["zeroed_call_ns_p50"], errors="coerce").dropna()
                    if "zeroed_call_ns_p50" in host else [])
         if len(dropped) and "syscall_4b_ns" in q1.values:
-            r.para(f"A dropped state costs the next call "
+            r.para(f"A dropped state's next call takes "
                    f"{r.n(dropped.min() / 1000, 'states.zeroed_ns_min', '{:.1f}')}-"
                    f"{r.n(dropped.max() / 1000, 'states.zeroed_ns_max', '{:.1f}')} us "
-                   "(class medians), against "
-                   f"{r.n(q1.values['syscall_4b_ns'], 'q1.syscall_4b_ns', '{:.0f}')} ns for "
-                   "the syscall and "
-                   f"{r.n(q1.values['vdso_4b_ns'], 'q1.vdso_4b_ns', '{:.1f}')} ns warm "
+                   "(medians), the syscall "
+                   f"{r.n(q1.values['syscall_4b_ns'], 'q1.syscall_4b_ns', '{:.0f}')} ns, "
+                   "a warm call "
+                   f"{r.n(q1.values['vdso_4b_ns'], 'q1.vdso_4b_ns', '{:.1f}')} ns "
                    f"[{r.src('data/host/states.csv, callcost.csv')}].")
 
 
 def placement_sentence(r: Reply, sources: Sources) -> str:
     """Timer-locked states and the CPU their threads share: the placement
-    test's pinned arms (data/host/states_placement.csv); "" without it."""
+    test's pinned arms (data/host/states_placement.csv) and, where taken,
+    the reader test's unpinned runs (states_reader.csv); "" without the
+    first."""
     test = sources.read("host/states_placement.csv", ("placement", "pattern", "rate_hz",
                                                       "calls", "calls_zeroed", "run"))
     if test is None:
@@ -384,9 +386,16 @@ def placement_sentence(r: Reply, sources: Sources) -> str:
     said = {arm: (f"{r.n(g['calls_zeroed'].sum(), f'placement.{arm}.zeroed')} of "
                   f"{r.n(g['calls'].sum(), f'placement.{arm}.calls')}")
             for arm, g in arms.items()}
-    return (f"Timer threads lost their state at {said['same']} calls beside a "
-            f"page-cache reader, {said['split']} on their own CPU "
-            f"[{r.src('data/host/states_placement.csv')}].")
+    text = (f"Timer threads lost their state at {said['same']} calls beside a "
+            f"page-cache reader, {said['split']} on their own CPU")
+    reader = sources.read("host/states_reader.csv", ("pattern", "rate_hz", "calls",
+                                                     "calls_zeroed"))
+    if reader is None:
+        return text + f" [{r.src('data/host/states_placement.csv')}]."
+    free = reader[(reader["pattern"] == "periodic") & (reader["rate_hz"] == 1.0)]
+    return (text + f", {r.n(free['calls_zeroed'].sum(), 'reader.zeroed')} of "
+            f"{r.n(free['calls'].sum(), 'reader.calls')} unpinned as the reader moved "
+            f"[{r.src('data/host/states_placement.csv, states_reader.csv')}].")
 
 
 def bitrot_answer(r: Reply, q5, guests: dict) -> None:

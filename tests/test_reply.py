@@ -137,6 +137,10 @@ def test_placement_numbers_against_the_csv(built):
         g = slow[slow["placement"] == arm]
         assert facts(r, f"placement.{arm}.zeroed") == [float(g["calls_zeroed"].sum())]
         assert facts(r, f"placement.{arm}.calls") == [float(g["calls"].sum())]
+    free = pd.read_csv(DATA / "host" / "states_reader.csv")
+    free = free[(free["pattern"] == "periodic") & (free["rate_hz"] == 1.0)]
+    assert facts(r, "reader.zeroed") == [float(free["calls_zeroed"].sum())]
+    assert facts(r, "reader.calls") == [float(free["calls"].sum())]
 
 
 def test_simulated_numbers_against_the_answers(built, study):
