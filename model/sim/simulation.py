@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import simpy
-from simpy.events import NORMAL
 
 from . import designs as designs_mod
 from .calls import PATTERNS
 from .costs import Costs
+from .environment import Environment
 from .lru import Lruvec
 from .memory import Domain, Kswapd, ProactiveReclaim, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_classes, tidy_events, tidy_series
@@ -68,8 +67,7 @@ class Simulation:
         self.seed = seed
         self.costs = costs
         self.check_invariants = check_invariants
-        self.env = simpy.Environment()
-        self._wakeup_callbacks = (self._wake,)
+        self.env = Environment()
         self.streams = Streams(seed)
         self.metrics = Metrics()
         self.processes: list = []
@@ -135,21 +133,12 @@ class Simulation:
         return value
 
     def after(self, delay_s: float, fn, *args) -> None:
-        """Call fn(*args, now) delay_s from now: a bare timeout, no SimPy process.
-
-        It goes into SimPy's queue through Environment.schedule(), as
-        simpy.Timeout puts itself, at the same (time, priority, id), but as a
-        _Wakeup: a million arrivals and exits an hour at 100,000 threads each
-        paid for a Timeout's construction and its callbacks list, which the
-        wake-up does not need.
-        """
+        """Call fn(*args, now) delay_s from now: a wake-up (Environment.wake_after),
+        no SimPy event or process: a million thread arrivals and exits an
+        hour at 100,000 threads are only calls at a time."""
         if delay_s < 0:
             raise ValueError(f"negative delay {delay_s}")
-        self.env.schedule(_Wakeup(self._wakeup_callbacks, fn, args), NORMAL, delay_s)
-
-    def _wake(self, event) -> None:
-        """A _Wakeup's callback: fn(*args, now)."""
-        event.fn(*event.args, self.env.now)
+        self.env.wake_after(delay_s, fn, args)
 
     def at(self, t_s: float, fn, *args) -> None:
         """after(), at the time t_s to the bit: now + (t_s - now) may round
@@ -463,7 +452,7 @@ class Simulation:
         event refers to the environment that queues it, and every thread to
         its process that lists it.  At 100,000 threads that collection took
         about 2 s; this leaves a tenth of the objects to it."""
-        self.env._queue.clear()
+        self.env.clear()
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
                 proc.threads.clear()
@@ -488,16 +477,6 @@ class Simulation:
                 "forks", 0.0),
             "what_if_costs": float(self.costs.what_if),
         }
-
-
-class _Wakeup:
-    """What Environment.step() asks of an event it pops: its callbacks (the
-    simulation's one, Simulation._wake), and whether it failed."""
-    __slots__ = ("callbacks", "fn", "args")
-    _ok = True
-
-    def __init__(self, callbacks, fn, args):
-        self.callbacks, self.fn, self.args = callbacks, fn, args
 
 
 def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,
