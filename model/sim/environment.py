@@ -15,6 +15,7 @@ bit for bit, only fewer steps.
 """
 from __future__ import annotations
 
+import math
 from heapq import heappop, heappush
 
 import simpy
@@ -35,6 +36,19 @@ class Environment(simpy.Environment):
         """Call fn(*args, now) delay_s from now, where a Timeout made now
         would fire (same time, priority and id)."""
         heappush(self._wakeups, (self._now + delay_s, NORMAL, next(self._eid), fn, args))
+
+    def wake_at(self, t_s: float, fn, args: tuple) -> None:
+        """wake_after(), at the time t_s to the bit: now + (t_s - now) may
+        round off it, and a thread's exit time is billed to the bit."""
+        now = self._now
+        delay_s = t_s - now
+        if delay_s < 0:
+            raise ValueError(f"wake-up at {t_s} before now ({now})")
+        while now + delay_s < t_s:
+            delay_s = math.nextafter(delay_s, math.inf)
+        while now + delay_s > t_s:
+            delay_s = math.nextafter(delay_s, -math.inf)
+        heappush(self._wakeups, (now + delay_s, NORMAL, next(self._eid), fn, args))
 
     def step(self) -> None:
         """The wake-ups due before SimPy's next event, then that event."""

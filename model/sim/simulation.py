@@ -85,8 +85,10 @@ class Simulation:
         self.key_windows = max(0, math.floor((scenario.run.duration_s - self.settle_s)
                                              / self.key_life_s + 1e-9))
         self.key_windows_end_s = self.settle_s + self.key_windows * self.key_life_s
-        # P(a call in a key life) by call rate: every thread's bill and exit asks.
-        self._p_call_in_key_life: dict[float, float] = {}
+        # P(a call in a key life) by call rate, for every rate a thread may
+        # have: every thread's bill and exit asks.
+        self.p_call_in_key_life = {rate: self.calls.p_any_window(rate, self.key_life_s)
+                                   for rate, _ in scenario.workload.calls_per_s}
         self.domain = self._make_domain()
         self._rates = [r for r, _ in scenario.workload.calls_per_s]
         self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))
@@ -140,28 +142,10 @@ class Simulation:
             raise ValueError(f"negative delay {delay_s}")
         self.env.wake_after(delay_s, fn, args)
 
-    def at(self, t_s: float, fn, *args) -> None:
-        """after(), at the time t_s to the bit: now + (t_s - now) may round
-        off it, and a thread's exit time is billed to the bit."""
-        now = self.env.now
-        delay_s = t_s - now
-        while now + delay_s < t_s:
-            delay_s = math.nextafter(delay_s, math.inf)
-        while now + delay_s > t_s:
-            delay_s = math.nextafter(delay_s, -math.inf)
-        self.after(delay_s, fn, *args)
-
     def _pid(self) -> int:
         pid = self.next_pid
         self.next_pid += 1
         return pid
-
-    def p_call_in_key_life(self, rate_per_s: float) -> float:
-        p = self._p_call_in_key_life.get(rate_per_s)
-        if p is None:
-            p = self._p_call_in_key_life[rate_per_s] = self.calls.p_any_window(
-                rate_per_s, self.key_life_s)
-        return p
 
     def _draw_rate(self, rng) -> float:
         """A thread's call rate, from the scenario's (rate, weight) mix."""
@@ -196,11 +180,12 @@ class Simulation:
     def _arrivals(self, proc, mean_gap_s: float) -> None:
         """The process's next thread arrives an exponential gap from now.
 
-        A chain of bare timeouts (Simulation.after), not a SimPy process
+        A chain of wake-ups (Environment.wake_after), not a SimPy process
         looping: resuming a generator for each of a million arrivals cost
         more than the arrivals' own work."""
         if proc.alive:
-            self.after(proc.rng.exponential(mean_gap_s), self._arrive, proc, mean_gap_s)
+            self.env.wake_after(proc.rng.exponential(mean_gap_s), self._arrive,
+                                (proc, mean_gap_s))
 
     def _arrive(self, proc, mean_gap_s: float, now: float) -> None:
         if proc.alive:
@@ -239,7 +224,7 @@ class Simulation:
         proc.exits.push(t_s, thread.tid, thread)
         if t_s < proc.exit_wake_s:
             proc.exit_wake_s = t_s
-            self.at(t_s, self._exits_due, proc, t_s)
+            self.env.wake_at(t_s, self._exits_due, (proc, t_s))
 
     def _exits_due(self, proc, t_s: float, now: float) -> None:
         if t_s != proc.exit_wake_s:
@@ -250,7 +235,7 @@ class Simulation:
             proc.exit_thread(thread, now)
         proc.exit_wake_s = proc.exits.earliest_s()
         if proc.exit_wake_s < math.inf:
-            self.at(proc.exit_wake_s, self._exits_due, proc, proc.exit_wake_s)
+            self.env.wake_at(proc.exit_wake_s, self._exits_due, (proc, proc.exit_wake_s))
 
     def _forks(self, parent):
         """fork() at exponential intervals, by a random thread of the parent.

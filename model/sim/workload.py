@@ -153,7 +153,7 @@ class Thread:
             life = sim.key_life_s
             expiries = math.floor(now / life) - math.floor(last_t / life)
             if expiries:
-                expiries *= sim.p_call_in_key_life(rate)
+                expiries *= sim.p_call_in_key_life[rate]
                 counters["reseeds_expiry"] += expiries
                 counters["cpu_getrandom_s"] += expiries * sim.reseed_s
         else:
@@ -192,7 +192,7 @@ class Thread:
             return
         first = math.floor((lo - t0) / life)
         last = math.ceil((hi - t0) / life) - 1
-        full = sim.p_call_in_key_life(rate)
+        full = sim.p_call_in_key_life[rate]
         p_any = sim.calls.p_any
         if first == last:
             lives = p_any(rate, lo, hi)
