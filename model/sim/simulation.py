@@ -221,7 +221,7 @@ class Simulation:
         """The thread exits at t_s.  The process keeps its threads' exit
         times (workload.ExitTimes) and one wake-up is pending, for the
         earliest, instead of a timeout per thread in SimPy's queue."""
-        proc.exits.push(t_s, thread.tid, thread)
+        proc.exits.push(t_s, thread)
         if t_s < proc.exit_wake_s:
             proc.exit_wake_s = t_s
             self.env.wake_at(t_s, self._exits_due, (proc, t_s))
