@@ -38,8 +38,11 @@ class Environment(simpy.Environment):
         heappush(self._wakeups, (self._now + delay_s, NORMAL, next(self._eid), fn, args))
 
     def wake_at(self, t_s: float, fn, args: tuple) -> None:
-        """wake_after(), at the time t_s to the bit: now + (t_s - now) may
-        round off it, and a thread's exit time is billed to the bit."""
+        """wake_after(), at the time t_s to the bit where a delay from now
+        reaches it: now + (t_s - now) may round off it, and a thread's exit
+        time is billed to the bit.  Where none does (now + delay rounds
+        past it both ways) it fires at the float below, never after;
+        Simulation._exits_due finds the exit not yet due and sets it again."""
         now = self._now
         delay_s = t_s - now
         if delay_s < 0:
