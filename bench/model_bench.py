@@ -109,23 +109,29 @@ def previous_tree(ref: str, into: Path) -> str:
                           capture_output=True, text=True, check=True).stdout.strip()[:72]
 
 
-def target(names: list[str]) -> None:
-    """Every design at TARGET_THREADS, WORKERS at a time: the wall time of the lot."""
+def target(names: list[str], old: Path | None) -> None:
+    """Every design at TARGET_THREADS, WORKERS at a time: the wall time of the
+    lot, this tree's and then (if given) the old tree's, and their ratio."""
     case = Case.bench(TARGET_THREADS)
-    print(f"{case.label} x {len(names)} designs, {WORKERS} workers "
-          f"(load average {os.getloadavg()[0]:.1f}):", flush=True)
-    started = time.perf_counter()
-    with cf.ThreadPoolExecutor(WORKERS) as pool:
-        runs = dict(zip(names, pool.map(lambda d: run_one(ROOT, case, d), names)))
-    wall = time.perf_counter() - started
-    for design, run in runs.items():
-        print(f"  {design:<16} " + (run["error"] if "error" in run else
-                                    f"simulate() {run['wall_s']:6.1f} s wall, "
-                                    f"{run['cpu_s']:6.1f} s CPU"))
-    ok = wall < TARGET_S and not any("error" in r for r in runs.values())
-    print(f"  all {len(names)}: {wall:.1f} s wall (with each worker's interpreter start "
-          f"and calibration); target < {TARGET_S} s on {WORKERS} cores: "
-          f"{'met' if ok else 'MISSED'}", flush=True)
+    walls = {}
+    for which, tree in [("new", ROOT)] + ([("old", old)] if old is not None else []):
+        print(f"{case.label} x {len(names)} designs, {WORKERS} workers, {which} "
+              f"(load average {os.getloadavg()[0]:.1f}):", flush=True)
+        started = time.perf_counter()
+        with cf.ThreadPoolExecutor(WORKERS) as pool:
+            runs = dict(zip(names, pool.map(lambda d: run_one(tree, case, d), names)))
+        wall = time.perf_counter() - started
+        for design, run in runs.items():
+            print(f"  {design:<16} " + (run["error"] if "error" in run else
+                                        f"simulate() {run['wall_s']:6.1f} s wall, "
+                                        f"{run['cpu_s']:6.1f} s CPU"))
+        ok = wall < TARGET_S and not any("error" in r for r in runs.values())
+        print(f"  all {len(names)}: {wall:.1f} s wall (with each worker's interpreter start "
+              f"and calibration); target < {TARGET_S} s on {WORKERS} cores: "
+              f"{'met' if ok else 'MISSED'}", flush=True)
+        walls[which] = wall
+    if len(walls) == 2:
+        print(f"  all {len(names)} wall, new/old: {walls['new'] / walls['old']:.2f}")
 
 
 def compare(old: Path, case: Case, names: list[str]) -> None:
@@ -159,18 +165,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--q3", nargs="*", default=["3056 MiB"],
                     help="Q3 sweep points (spike peaks) against it (3056 MiB)")
     ap.add_argument("--skip-target", action="store_true",
-                    help=f"leave out the {TARGET_THREADS:,}-thread target run")
+                    help=f"leave out the {TARGET_THREADS:,}-thread target runs")
     args = ap.parse_args(argv if argv is not None else [])
     names = designs()
-    if not args.skip_target:
-        target(names)
     with tempfile.TemporaryDirectory(prefix="model-bench.") as tmp:
         try:
             what = previous_tree(args.against, Path(tmp))
         except subprocess.CalledProcessError as e:
             print(f"no comparison: cannot unpack {args.against} ({e})")
+            if not args.skip_target:
+                target(names, None)
             return
         print(f"old = {args.against} = {what}")
+        if not args.skip_target:
+            target(names, Path(tmp))
         for case in [Case.bench(n) for n in args.threads] + [Case.q3(p) for p in args.q3]:
             compare(Path(tmp), case, names)
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import simpy
-from simpy.events import NORMAL
 
 from . import designs as designs_mod
 from .calls import PATTERNS
 from .costs import Costs
+from .environment import Environment
 from .lru import Lruvec
 from .memory import Domain, Kswapd, ProactiveReclaim, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_classes, tidy_events, tidy_series
@@ -68,8 +67,7 @@ class Simulation:
         self.seed = seed
         self.costs = costs
         self.check_invariants = check_invariants
-        self.env = simpy.Environment()
-        self._wakeup_callbacks = (self._wake,)
+        self.env = Environment()
         self.streams = Streams(seed)
         self.metrics = Metrics()
         self.processes: list = []
@@ -87,8 +85,10 @@ class Simulation:
         self.key_windows = max(0, math.floor((scenario.run.duration_s - self.settle_s)
                                              / self.key_life_s + 1e-9))
         self.key_windows_end_s = self.settle_s + self.key_windows * self.key_life_s
-        # P(a call in a key life) by call rate: every thread's bill and exit asks.
-        self._p_call_in_key_life: dict[float, float] = {}
+        # P(a call in a key life) by call rate, for every rate a thread may
+        # have: every thread's bill and exit asks.
+        self.p_call_in_key_life = {rate: self.calls.p_any_window(rate, self.key_life_s)
+                                   for rate, _ in scenario.workload.calls_per_s}
         self.domain = self._make_domain()
         self._rates = [r for r, _ in scenario.workload.calls_per_s]
         self._rate_cdf = list(itertools.accumulate(w for _, w in scenario.workload.calls_per_s))
@@ -135,44 +135,17 @@ class Simulation:
         return value
 
     def after(self, delay_s: float, fn, *args) -> None:
-        """Call fn(*args, now) delay_s from now: a bare timeout, no SimPy process.
-
-        It goes into SimPy's queue through Environment.schedule(), as
-        simpy.Timeout puts itself, at the same (time, priority, id), but as a
-        _Wakeup: a million arrivals and exits an hour at 100,000 threads each
-        paid for a Timeout's construction and its callbacks list, which the
-        wake-up does not need.
-        """
+        """Call fn(*args, now) delay_s from now: a wake-up (Environment.wake_after),
+        no SimPy event or process: a million thread arrivals and exits an
+        hour at 100,000 threads are only calls at a time."""
         if delay_s < 0:
             raise ValueError(f"negative delay {delay_s}")
-        self.env.schedule(_Wakeup(self._wakeup_callbacks, fn, args), NORMAL, delay_s)
-
-    def _wake(self, event) -> None:
-        """A _Wakeup's callback: fn(*args, now)."""
-        event.fn(*event.args, self.env.now)
-
-    def at(self, t_s: float, fn, *args) -> None:
-        """after(), at the time t_s to the bit: now + (t_s - now) may round
-        off it, and a thread's exit time is billed to the bit."""
-        now = self.env.now
-        delay_s = t_s - now
-        while now + delay_s < t_s:
-            delay_s = math.nextafter(delay_s, math.inf)
-        while now + delay_s > t_s:
-            delay_s = math.nextafter(delay_s, -math.inf)
-        self.after(delay_s, fn, *args)
+        self.env.wake_after(delay_s, fn, args)
 
     def _pid(self) -> int:
         pid = self.next_pid
         self.next_pid += 1
         return pid
-
-    def p_call_in_key_life(self, rate_per_s: float) -> float:
-        p = self._p_call_in_key_life.get(rate_per_s)
-        if p is None:
-            p = self._p_call_in_key_life[rate_per_s] = self.calls.p_any_window(
-                rate_per_s, self.key_life_s)
-        return p
 
     def _draw_rate(self, rng) -> float:
         """A thread's call rate, from the scenario's (rate, weight) mix."""
@@ -207,11 +180,12 @@ class Simulation:
     def _arrivals(self, proc, mean_gap_s: float) -> None:
         """The process's next thread arrives an exponential gap from now.
 
-        A chain of bare timeouts (Simulation.after), not a SimPy process
+        A chain of wake-ups (Environment.wake_after), not a SimPy process
         looping: resuming a generator for each of a million arrivals cost
         more than the arrivals' own work."""
         if proc.alive:
-            self.after(proc.rng.exponential(mean_gap_s), self._arrive, proc, mean_gap_s)
+            self.env.wake_after(proc.rng.exponential(mean_gap_s), self._arrive,
+                                (proc, mean_gap_s))
 
     def _arrive(self, proc, mean_gap_s: float, now: float) -> None:
         if proc.alive:
@@ -247,10 +221,10 @@ class Simulation:
         """The thread exits at t_s.  The process keeps its threads' exit
         times (workload.ExitTimes) and one wake-up is pending, for the
         earliest, instead of a timeout per thread in SimPy's queue."""
-        proc.exits.push(t_s, thread.tid, thread)
+        proc.exits.push(t_s, thread)
         if t_s < proc.exit_wake_s:
             proc.exit_wake_s = t_s
-            self.at(t_s, self._exits_due, proc, t_s)
+            self.env.wake_at(t_s, self._exits_due, (proc, t_s))
 
     def _exits_due(self, proc, t_s: float, now: float) -> None:
         if t_s != proc.exit_wake_s:
@@ -261,7 +235,7 @@ class Simulation:
             proc.exit_thread(thread, now)
         proc.exit_wake_s = proc.exits.earliest_s()
         if proc.exit_wake_s < math.inf:
-            self.at(proc.exit_wake_s, self._exits_due, proc, proc.exit_wake_s)
+            self.env.wake_at(proc.exit_wake_s, self._exits_due, (proc, proc.exit_wake_s))
 
     def _forks(self, parent):
         """fork() at exponential intervals, by a random thread of the parent.
@@ -463,7 +437,7 @@ class Simulation:
         event refers to the environment that queues it, and every thread to
         its process that lists it.  At 100,000 threads that collection took
         about 2 s; this leaves a tenth of the objects to it."""
-        self.env._queue.clear()
+        self.env.clear()
         for proc in self.processes:
             if isinstance(proc, GetrandomProcess):
                 proc.threads.clear()
@@ -488,16 +462,6 @@ class Simulation:
                 "forks", 0.0),
             "what_if_costs": float(self.costs.what_if),
         }
-
-
-class _Wakeup:
-    """What Environment.step() asks of an event it pops: its callbacks (the
-    simulation's one, Simulation._wake), and whether it failed."""
-    __slots__ = ("callbacks", "fn", "args")
-    _ok = True
-
-    def __init__(self, callbacks, fn, args):
-        self.callbacks, self.fn, self.args = callbacks, fn, args
 
 
 def simulate(scenario: Scenario, design: str, seed: int = 0, replication: int = 0,

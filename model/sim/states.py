@@ -44,7 +44,7 @@ class StateFolio(Folio):
     here, `rates` those rates with their numbers of threads (periodic calls
     touch the page at each rate's deadlines).
     """
-    __slots__ = ("slots", "rates")
+    __slots__ = ("slots", "rates", "_rate", "_adds")
 
     def __init__(self, process, placement, first_index: int, nr_slots: int,
                  zeroed: str = "first"):
@@ -54,8 +54,28 @@ class StateFolio(Folio):
         # Counter: Counter.__missing__ is a Python call at every new rate).
         self.rates: dict[float, int] = {}
 
+    # rate_per_s is added to as callers come, and summed again from `rates`
+    # when one leaves (no rounding residue on an idle page).  Callers come
+    # and go at every thread's start and exit, and reclaim asks for the sum
+    # far less often: the sum is done when asked, as it would have been at
+    # the last leaving, with the rates that came since added in turn.
+    # `_adds` is None while `_rate` is the sum, else those rates.
+
+    @property
+    def rate_per_s(self) -> float:
+        if self._adds is not None:
+            self._sum_rates()
+        return self._rate
+
+    @rate_per_s.setter
+    def rate_per_s(self, value: float) -> None:
+        self._rate, self._adds = value, None
+
     def add_caller(self, rate_per_s: float) -> None:
-        self.rate_per_s += rate_per_s
+        if self._adds is None:
+            self._rate += rate_per_s
+        else:
+            self._adds.append(rate_per_s)
         rates = self.rates
         rates[rate_per_s] = rates.get(rate_per_s, 0) + 1
 
@@ -66,9 +86,28 @@ class StateFolio(Folio):
             rates[rate_per_s] = left
         else:
             del rates[rate_per_s]
-        # Summed again, not subtracted: no rounding residue on an idle page.
-        # (The products by map(), no Python frame: every thread's exit comes here.)
-        self.rate_per_s = sum(map(mul, rates.keys(), rates.values()))
+        self._adds = []
+
+    def _sum_rates(self) -> None:
+        """rate_per_s as remove_caller() and add_caller() would have left it:
+        `rates` summed as they were at the last leaving (less the threads
+        that came since: a rate new since then is at the dict's end), then
+        the rates that came since added one by one."""
+        adds, rates = self._adds, self.rates
+        if adds:
+            came: dict[float, int] = {}
+            for rate in adds:
+                came[rate] = came.get(rate, 0) + 1
+            total = 0
+            for rate, n in rates.items():
+                n -= came.get(rate, 0)
+                if n:
+                    total += rate * n
+            for rate in adds:
+                total += rate
+        else:
+            total = sum(map(mul, rates.keys(), rates.values()))
+        self._rate, self._adds = total, None
 
     def in_use(self):
         return [s for s in self.slots if s.thread is not None]

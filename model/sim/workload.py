@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import operator
 from functools import cached_property
 
 from .folio import FolioOwner
@@ -104,7 +105,7 @@ class Thread:
     """One calling thread.  `next_call_t`: while its state is zeroed by a
     drop, the time of its first call since (the one that finds it zeroed)."""
     __slots__ = ("process", "sim", "tid", "rate_per_s", "slot", "born_t", "last_t", "paused",
-                 "alive", "next_call_t", "dropped_window", "dropped_windows")
+                 "alive", "next_call_t", "dropped_window", "dropped_windows", "exit_t")
 
     def __init__(self, process, tid: int, rate_per_s: float, now: float):
         self.process, self.tid, self.rate_per_s = process, tid, rate_per_s
@@ -153,7 +154,7 @@ class Thread:
             life = sim.key_life_s
             expiries = math.floor(now / life) - math.floor(last_t / life)
             if expiries:
-                expiries *= sim.p_call_in_key_life(rate)
+                expiries *= sim.p_call_in_key_life[rate]
                 counters["reseeds_expiry"] += expiries
                 counters["cpu_getrandom_s"] += expiries * sim.reseed_s
         else:
@@ -192,7 +193,7 @@ class Thread:
             return
         first = math.floor((lo - t0) / life)
         last = math.ceil((hi - t0) / life) - 1
-        full = sim.p_call_in_key_life(rate)
+        full = sim.p_call_in_key_life[rate]
         p_any = sim.calls.p_any
         if first == last:
             lives = p_any(rate, lo, hi)
@@ -205,58 +206,70 @@ class Thread:
 class ExitTimes:
     """A process's threads' exit times, earliest first: a calendar queue.
 
-    Exits wait in buckets of BUCKET_S by time; only the earliest bucket is
-    sorted, and it is the only one searched.  A heap of them all (SimPy's
-    event queue with a timeout per thread, or a heap per process) cost a
-    run of 100,000 threads about a sixth of its time (py-spy), in cache
-    misses on entries spread over 100,000 objects.  Entries are (-t_s,
-    -tid, thread), so that the sorted bucket's last entry is the earliest
-    exit (ties: the lower tid).
+    Threads wait in buckets of BUCKET_S by exit time (Thread.exit_t); only
+    the earliest bucket is sorted, and it is the only one searched.  A heap
+    of them all (SimPy's event queue with a timeout per thread, or a heap
+    per process) cost a run of 100,000 threads about a sixth of its time
+    (py-spy), in cache misses on entries spread over 100,000 objects.  For
+    the same reason the entries are the threads themselves, not a tuple of
+    each one's time and tid: those were three objects more per thread, each
+    a cache miss at its exit.  Ties go to the lower tid, as they went with
+    the tuples: a process pushes its threads in tid order, and sort() and
+    insort() keep the order of equal keys.
     """
     BUCKET_S = 1.0
 
     def __init__(self):
-        self.buckets: dict[int, list] = {}  # bucket -> its entries, unsorted
+        self.buckets: dict[int, list] = {}  # bucket -> its threads, unsorted
         self.keys: list[int] = []           # heap of the buckets' numbers
-        self.due: list = []                 # the earliest bucket, sorted
+        self.due: list = []                 # the earliest bucket, sorted: due[head:] wait
+        self.head = 0
         self.due_key: int | None = None
 
-    def push(self, t_s: float, tid: int, thread) -> None:
-        key, entry = int(t_s // self.BUCKET_S), (-t_s, -tid, thread)
+    def push(self, t_s: float, thread) -> None:
+        thread.exit_t = t_s
+        key = int(t_s // self.BUCKET_S)
         if key == self.due_key:
-            bisect.insort(self.due, entry)
+            bisect.insort(self.due, thread, self.head, key=_EXIT_T)
         elif self.due_key is None or key < self.due_key:
             if self.due_key is not None:        # the earlier bucket goes back
-                self.buckets[self.due_key] = self.due
+                self.buckets[self.due_key] = self.due[self.head:]
                 heapq.heappush(self.keys, self.due_key)
-            self.due, self.due_key = [entry], key
+            self.due, self.head, self.due_key = [thread], 0, key
         else:
             bucket = self.buckets.get(key)
             if bucket is not None:
-                bucket.append(entry)
+                bucket.append(thread)
             else:
-                self.buckets[key] = [entry]
+                self.buckets[key] = [thread]
                 heapq.heappush(self.keys, key)
 
     def earliest_s(self) -> float:
-        return -self.due[-1][0] if self.due else math.inf
+        return self.due[self.head].exit_t if self.due_key is not None else math.inf
 
     def pop_due(self, now: float) -> list:
         """The threads whose exits are due by `now`, earliest first, off the queue."""
-        due, threads = self.due, []
-        while due and -due[-1][0] <= now:
-            threads.append(due.pop()[2])
-            if not due:
+        due, head, threads = self.due, self.head, []
+        while self.due_key is not None and due[head].exit_t <= now:
+            threads.append(due[head])
+            head += 1
+            if head == len(due):
+                head = 0
                 if self.keys:
                     self.due_key = heapq.heappop(self.keys)
                     due = self.due = self.buckets.pop(self.due_key)
-                    due.sort()
+                    due.sort(key=_EXIT_T)
                 else:
+                    due = self.due = []
                     self.due_key = None
+        self.head = head
         return threads
 
     def clear(self) -> None:
         self.__init__()
+
+
+_EXIT_T = operator.attrgetter("exit_t")
 
 
 class GetrandomProcess(FolioOwner):
