@@ -447,3 +447,13 @@ def test_a_cpu_the_reader_never_reads_on_waits_until_the_end():
     back = calibration.reader_back_s(pd.DataFrame({"t_s": [0.0], "cpu": [0]}), ncpus=2,
                                      end_s=1.0, step_s=0.25)
     assert list(back) == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_the_placement_note_reads_the_placement_test_s_unpinned_arm_only():
+    """The reader test's unpinned runs come after it in STATES_FILES: the
+    note's 'unpinned' is the placement test's own arm."""
+    test = pd.read_csv(REPO / "data" / "host" / "states_placement.csv")
+    arm = test[(test["placement"] == "any") & (test["pattern"] == "periodic")
+               & (test["rate_hz"] == 1.0)]
+    text = " ".join(validate.placement_note(REPO / "data"))
+    assert f"unpinned {arm['calls_zeroed'].sum() / arm['calls'].sum():.3f}" in text
