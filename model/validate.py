@@ -49,7 +49,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          dropped (error as a drop fraction), the -EAGAIN writes beside; and,
          as a pgscan diagnostic, the pages a write scanned (the memcg's
          pgscan over the window: nothing else reclaims there).
-  states Every run of data/host/states.csv and states_placement.csv (real
+  states Every run of data/host/states.csv, states_placement.csv and
+         states_reader.csv (real
          __vdso_getrandom states under memcg pressure; nothing there is
          ever fitted) is predicted by model/scenarios/states.toml with that
          run's classes, call pattern, layout and measured pressure inputs
@@ -61,9 +62,12 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          rate: how long a refaulted page waits depends on what else its CPU
          runs, and whether the callers share the churn reader's CPU), else
          all of states_trace.csv's, as the model's other scenarios use
-         them.  Per regime, placement, pattern, layout and class: the
-         fraction of calls that found the state zeroed, pooled over runs,
-         and the model's range over seeds.
+         them.  An unpinned run that kept its reader's moves
+         (states_reader_moves.csv) draws waits of its own from them
+         (calibration.waits_from_moves).  Per regime, placement, source of
+         the waits, pattern, layout and class: the fraction of calls that
+         found the state zeroed, pooled over runs, and the model's range
+         over seeds.
   trace  (a diagnostic) The kernel's refaults of those state pages, traced
          every 10 ms by python -m measure.lru_trace (states_trace.csv),
          against the model's refaults in its states runs of the same regime,
