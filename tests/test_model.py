@@ -419,21 +419,27 @@ def test_states_cases_take_every_pressure_input_from_the_measured_run():
     assert validate.states_error(0.004, 0.0) == (pytest.approx(0.004), "abs", 0.01)
 
 
-def test_the_placement_test_runs_join_the_campaigns_without_renumbering_them():
-    """validate reads states.csv, then states_placement.csv numbered after
-    it: the campaign's runs keep their numbers (so their model seeds), and
-    runs from before --placement existed ran unpinned."""
+def test_later_states_files_join_the_campaigns_without_renumbering_them():
+    """validate reads states.csv, then states_placement.csv and
+    states_reader.csv, each numbered after the one before: every file's runs
+    keep their numbers (so their model seeds), and runs from before
+    --placement existed ran unpinned."""
     from pathlib import Path
     from model import validate
     data = Path(__file__).resolve().parent.parent / "data"
     frame = validate.read_states(data)
-    campaign = pd.read_csv(data / "host/states.csv")
-    first = frame[frame["run"] < validate.RUNS_PER_FILE]
-    assert sorted(first["run"].unique()) == sorted(campaign["run"].unique())
-    assert set(first["placement"]) == {"any"}
-    test = frame[frame["run"] >= validate.RUNS_PER_FILE]
-    assert set(test["placement"]) == {"any", "same", "split"}
-    assert test["run"].nunique() == pd.read_csv(data / "host/states_placement.csv")["run"].nunique()
+    block = frame["run"] // validate.RUNS_PER_FILE
+    for i, name in enumerate(validate.STATES_FILES):
+        own = pd.read_csv(data / "host" / name)
+        mine = frame[block == i]
+        assert sorted((mine["run"] - i * validate.RUNS_PER_FILE).unique()) == \
+            sorted(own["run"].unique()), name
+    assert set(frame.loc[block == 0, "placement"]) == {"any"}
+    assert set(frame.loc[block == 1, "placement"]) == {"any", "same", "split"}
+    assert set(frame.loc[block == 2, "placement"]) == {"any"}
+    # and the reader test's moves are read under the same numbers
+    moves = validate.read_states_moves(data)
+    assert set(moves) == set(frame.loc[block == 2, "run"])
 
 
 def test_a_states_case_is_judged_against_its_runs_spread():
