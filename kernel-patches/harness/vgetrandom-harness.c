@@ -2886,7 +2886,7 @@ static void *state_thread_main(void *arg)
 		struct timespec ts = { .tv_sec = next / NS_PER_S, .tv_nsec = next % NS_PER_S };
 		int64_t start, t1, t2, t3;
 		unsigned char vec = 0;
-		bool resident;
+		bool resident, beside;
 		uint64_t gen;
 		long w;
 		int cpu;
@@ -2922,13 +2922,12 @@ static void *state_thread_main(void *arg)
 		t3 = now_ns();
 		st->calls++;
 		cpu = sched_getcpu();
-		if (cpu >= 0 && cpu == load(&a->sh->reader_cpu)) {	/* -1: no reader yet */
-			st->calls_reader_cpu++;
-			st->zeroed_reader_cpu += !gen;
-		}
+		beside = cpu >= 0 && cpu == load(&a->sh->reader_cpu);	/* -1: no reader yet */
+		st->calls_reader_cpu += beside;
+		st->zeroed_reader_cpu += beside && !gen;
 		if (!gen && !resident && refault_claim(&a->sh->refault_ns[st->page], start)) {
 			st->refaults++;
-			st->refaults_reader_cpu += cpu >= 0 && cpu == load(&a->sh->reader_cpu);
+			st->refaults_reader_cpu += beside;
 		}
 		if (!gen) {
 			if (!st->zeroed)
