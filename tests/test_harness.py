@@ -495,11 +495,14 @@ def test_full_plan_reader_test_reruns_the_campaign_s_unpinned_timer_locked_runs(
     """The reader test's runs are the campaign's periodic runs, unpinned,
     seeds of their own: only the seed differs."""
     runs = host.full_plan().runs["states_reader"]
-    assert len(runs) == len(host.READER_SEEDS) * len(host.READER_REGIMES)
+    assert len(runs) == sum(len(seeds) * len(regimes) for regimes, seeds in host.READER_SITTINGS)
+    seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
+    assert len(set(zip(seeds, (c["regime"] for c, _ in runs)))) == len(runs)
     for columns, args in runs:
         opts = dict(zip(args[::2], args[1::2]))
         assert "--placement" not in opts and opts["--pattern"] == "periodic"
-        assert int(opts["--seed"]) in host.READER_SEEDS
+        assert any(int(opts["--seed"]) in seeds and columns["regime"] in regimes
+                   for regimes, seeds in host.READER_SITTINGS)
         assert args == host.state_args(columns["regime"], "periodic", int(opts["--seed"]))
     assert "states_reader" in host.TIMING
 
