@@ -468,3 +468,29 @@ def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
                       "calls_zeroed": [0, 90, 30], "calls": [100, 100, 20]})
     assert validate.sitting_fractions(g) == ("2026-11-30 02:20 0.250 (2 runs), "
                                              "2026-11-30 11:00 0.900 (1 run)")
+
+
+def test_an_activation_is_counted_once_per_run_against_its_refaults():
+    """A timer-locked page's refaults are its zeroed calls over its page-mates
+    where the harness did not count them (it agrees where it did); a page
+    found zeroed and then intact for its last two calls or more was
+    activated, one found zeroed up to the end was not, and a page never
+    found zeroed in the window neither refaulted nor was activated there."""
+    from model import validate
+    runs = pd.DataFrame({"calls_zeroed": [3304, 1568, 0, 28 * 119],
+                         "per_page": [28] * 4, "rate_hz": [1.0] * 4, "run_s": [120] * 4,
+                         "last_zeroed_s": [119.001, 55.0, None, 117.0],
+                         "refaults": [118.0, None, None, 119.0]})
+    refaults, activated = validate.kernel_activations(runs)
+    assert refaults.tolist() == [118.0, 56.0, 0.0, 119.0]
+    assert activated.tolist() == [False, True, False, True]
+
+
+def test_the_activation_rate_s_interval_holds_its_count():
+    """The exact Poisson interval: none seen still allows some, and the
+    interval holds the observed rate."""
+    from model import validate
+    low, high = validate.poisson_interval(0, 1000)
+    assert low == 0.0 and 0.003 < high < 0.004        # 3.69 / 1000
+    low, high = validate.poisson_interval(22, 2222)
+    assert low < 22 / 2222 < high and 0.006 < low and high < 0.016
