@@ -484,7 +484,7 @@ def _states_runs(tasks: list, workers: int) -> tuple[list[dict], list[dict]]:
 
 
 def states_cases(data_dir: Path, costs, seeds=(1,),
-                 workers: int = 1) -> tuple[list[dict], pd.DataFrame]:
+                 workers: int = 1) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
     calls that found the state zeroed over all calls, pooled over runs.
@@ -493,10 +493,11 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     seed; its spread is the range, over seeds, of what the model gives for
     the case's runs pooled as the measurement pools them: whether a page is
     activated early or late (or not at all) in a run is as random in the
-    model as in the kernel, and a few measured runs carry that."""
+    model as in the kernel, and a few measured runs carry that.  Returns the
+    rows, the model's refault trace and its counts per run, seed and class."""
     frame = read_states(data_dir)
     if frame.empty:
-        return [], pd.DataFrame()
+        return [], pd.DataFrame(), pd.DataFrame()
     frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
     traced = lru_add_waits_by_regime(data_dir)
     arms = frame[["regime", "placement"]].drop_duplicates().itertuples(index=False)
@@ -554,7 +555,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     trace["pattern"] = trace["run"].map(runs["pattern"])
     trace["classes"] = trace["run"].map(runs["classes"])
     trace["placement"] = trace["run"].map(runs["placement"])
-    return rows, trace
+    return rows, trace, model
 
 
 def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
@@ -631,6 +632,42 @@ def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
                              r.life_s_p50_model, abs(r.life_s_p50_model / r.life_s_p50 - 1),
                              "s", f"kernel {r.dropped} drops, model {r.dropped_model}"))
     return rows
+
+
+def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
+    """Does how often the reader moved order the runs that kept its moves?
+    Per timer-locked class that was activated in some of them: the rank
+    correlation of the reader's moves a second with the run's zeroed
+    fraction, the kernel's and the model's (its mean over seeds, given the
+    run's moves), and the runs whose reader moved least."""
+    moves = read_states_moves(data_dir)
+    if not moves or model_counts.empty:
+        return []
+    frame = read_states(data_dir)
+    runs = frame[frame["run"].isin(moves) & (frame["pattern"] == "periodic")].copy()
+    runs["activated"] = kernel_activations(runs)[1]
+    mine = runs.groupby(["regime", "rate_hz"])["activated"].transform("any")
+    runs = runs[mine]
+    if len(runs) < 3:
+        return []
+    model = (model_counts.assign(f=model_counts["zeroed_model"] / model_counts["calls_model"])
+             .groupby(["run", "rate_hz"])["f"].mean())
+    runs["moves_per_s"] = [int((moves[r]["t_s"] >= 0).sum()) / s
+                           for r, s in zip(runs["run"], runs["run_s"])]
+    runs["kernel"] = runs["calls_zeroed"] / runs["calls"]
+    runs["model"] = [model.get((r, rate), np.nan) for r, rate in zip(runs["run"], runs["rate_hz"])]
+    kernel, model_rho = (stats.spearmanr(runs["moves_per_s"], runs[c]) for c in ("kernel", "model"))
+    slow = runs.nsmallest(3, "moves_per_s")
+    what = ", ".join(sorted(f"{reg} {rate:g} Hz" for reg, rate in
+                            runs[["regime", "rate_hz"]].drop_duplicates().itertuples(index=False)))
+    return ["How often the reader moved orders the runs that kept its moves",
+            f"({what}; {len(runs)} runs): Spearman between its moves",
+            f"a second and the zeroed fraction {kernel.statistic:.2f} in the kernel "
+            f"(p {kernel.pvalue:.2g}),",
+            f"{model_rho.statistic:.2f} in the model given each run's moves "
+            f"(p {model_rho.pvalue:.2g}).  Its slowest readers:",
+            *(f"  {r.regime} seed {r.seed}: {r.moves_per_s:.1f} moves/s, zeroed "
+              f"{r.kernel:.3f}, model {r.model:.3f}" for r in slow.itertuples())]
 
 
 def poisson_interval(count: int, exposure: float) -> tuple[float, float]:
@@ -1110,8 +1147,9 @@ def main(argv: list[str]) -> int:
             bar.update()
             bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
                       f"seeds on {os.cpu_count() or 1} processes")
-            states, model_trace = states_cases(args.data, costs, seeds,
-                                               workers=os.cpu_count() or 1)
+            states, model_trace, model_counts = states_cases(args.data, costs, seeds,
+                                                             workers=os.cpu_count() or 1)
+            notes += mobility_note(args.data, model_counts)
             guests += (states + trace_cases(args.data, model_trace)
                        + refault_cases(args.data, model_trace))
             bar.update()

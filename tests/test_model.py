@@ -1,6 +1,8 @@
 """The model's invariants, determinism and the behaviour of each design."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -494,3 +496,24 @@ def test_the_activation_rate_s_interval_holds_its_count():
     assert low == 0.0 and 0.003 < high < 0.004        # 3.69 / 1000
     low, high = validate.poisson_interval(22, 2222)
     assert low < 22 / 2222 < high and 0.006 < low and high < 0.016
+
+
+def test_the_mobility_note_ranks_the_runs_that_kept_the_reader_s_moves():
+    """Given model counts that copy the kernel's, the model's rank
+    correlation is the kernel's; the slowest readers are listed slowest
+    first, and a class never activated (the 0.05 Hz page) is left out."""
+    from model import validate
+    data = validate.DATA_DIR
+    frame = validate.read_states(data)
+    moves = validate.read_states_moves(data)
+    if not moves:
+        pytest.skip("no reader moves in data/host")
+    kept = frame[frame["run"].isin(moves)]
+    copy = pd.DataFrame({"run": kept["run"], "seed": 1, "rate_hz": kept["rate_hz"],
+                         "calls_model": kept["calls"], "zeroed_model": kept["calls_zeroed"]})
+    note = "\n".join(validate.mobility_note(data, copy))
+    kernel = re.search(r"fraction (-?[\d.]+) in the kernel", note).group(1)
+    assert re.search(rf"\n{re.escape(kernel)} in the model", note)
+    assert "0.05 Hz" not in note.split("Its slowest")[0]
+    speeds = [float(x) for x in re.findall(r"([\d.]+) moves/s", note)]
+    assert speeds == sorted(speeds) and len(speeds) == 3
