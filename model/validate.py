@@ -1041,6 +1041,12 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
             runs = [within_measured(r) for r in mine if within_measured(r) is not None]
             lines.append(f"  {'':<7} {sum(runs):3d} of {len(runs)} with 2+ runs predicted within "
                          f"the measured runs' 95% t-interval (+-{STATES_ABSOLUTE_TARGET})")
+        counted = [r for r in mine if group == "refault"]
+        if counted:
+            inside = sum(r["measured_low"] <= r["predicted"] <= r["measured_high"]
+                         for r in counted)
+            lines.append(f"  {'':<7} {inside:3d} of {len(counted)} predicted within the "
+                         "kernel's 95% Poisson interval")
         known = [r for r in mine if r.get("placement_known")]
         if known:
             worst_known = max((r["error"] for r in known if r["unit"] != "zeroed/abs"),

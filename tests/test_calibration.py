@@ -457,3 +457,17 @@ def test_the_placement_note_reads_the_placement_test_s_unpinned_arm_only():
                & (test["rate_hz"] == 1.0)]
     text = " ".join(validate.placement_note(REPO / "data"))
     assert f"unpinned {arm['calls_zeroed'].sum() / arm['calls'].sum():.3f}" in text
+
+
+def test_the_report_says_how_many_activation_rates_fall_in_the_kernel_s_interval():
+    """The refault rows carry the kernel's Poisson interval; the summary
+    counts the predictions inside it, and they stay out of the target line."""
+    def case(name, measured, predicted, low, high):
+        return {**validate._row("refault", name, measured, predicted,
+                                abs(predicted - measured), "of refaults"),
+                "measured_low": low, "measured_high": high}
+    rows = [case("churn 1 Hz unpinned: activated/refault", 0.0087, 0.011, 0.0054, 0.0134),
+            case("spike_churn 1 Hz unpinned: activated/refault", 0.0099, 0.02, 0.0062, 0.015)]
+    text = validate.format_report(rows, [], calibration.load_costs(), data_dir=REPO / "data")
+    assert "1 of 2 predicted within the kernel's 95% Poisson interval" in text
+    assert "no target (diagnostic)" in text
