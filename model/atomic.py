@@ -2,24 +2,28 @@
 
 Everything the study writes (CSVs, the report, figures, cached analyses, the
 harness's data/ files) goes through replacing(): a temporary file in the
-same directory, renamed over the target only when it is complete.  The
-temporary file is created 0600 by mkstemp; it is given the mode any new file
-gets (0666 less the umask) before the rename, because results are data to
-share, not secrets.
+same directory, renamed over the target only when it is complete.  It gets
+the mode any new file gets (0666 less the umask), because results are data
+to share, not secrets.
+
+The temporary name is chosen before the file exists and the file is made
+inside the block that removes it on any exception: a Ctrl-C that lands
+just after the file is created (as it can, between a call's return and the
+next statement) still finds its name.  With tempfile.mkstemp() that window
+left a .tmp behind (seen once in tests/test_sweep.py's Ctrl-C test).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _scratch_name(path: Path) -> Path:
+    """A name beside `path` that nothing else uses (64 random bits)."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
 
 
 @contextmanager
@@ -28,14 +32,15 @@ def replacing(path: str | Path, mode: str = "w", **open_args):
     the block succeeds; `mode` and `open_args` are open()'s."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _scratch_name(path)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         with os.fdopen(fd, mode, **open_args) as f:
             yield f
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 
@@ -58,9 +63,9 @@ def directory(path: str | Path):
     """Yield a scratch directory that replaces `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = _scratch_name(path)
     try:
-        tmp.chmod(0o777 & ~_umask())
+        tmp.mkdir(0o777)
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
