@@ -352,9 +352,11 @@ def states_overrides(run: pd.Series) -> dict:
         "pressure.anon_base_bytes": f"{int(run['hog_mib'])} MiB",
     }
     if spike:
-        # The harness's first spike starts 15 s into the window (settle_s
-        # after the start), then one every period: the model's spike is the
-        # last spike_duration_s of each period.
+        # The harness's spikes are clockwork, the first half a period after
+        # the window's start, in phase with the timer-locked calls; the
+        # model's hog (workload.Hog) draws its first within a period and
+        # its gaps with pressure.spike_gap_cv: the same load, in no fixed
+        # phase with the calls.
         over.update({"pressure.anon_peak_bytes": f"{int(run['spike_mib'])} MiB",
                      "pressure.spike_period_s": float(run["spike_period_s"]),
                      "pressure.spike_duration_s": float(run["spike_hold_ms"]) / 1e3})
