@@ -198,7 +198,7 @@ def placement_runs(regimes=PLACEMENT_REGIMES, arms=PLACEMENT_ARMS, seeds=PLACEME
 # regime measured that poorly.  Then 49-56 of churn and spike_churn in a
 # third: the two sittings' spike_churn runs found the page zeroed at 0.76
 # of calls, the campaign's at 0.37 (a permutation test over runs: p 0.012),
-# and the model, given the moves, 0.50.
+# and the model, given the moves, 0.50 (validate before this sitting).
 READER_REGIMES = ("churn", "spike_churn", "hog_churn")
 READER_SITTINGS = ((READER_REGIMES, range(41, 49)),
                    (("churn", "spike_churn"), range(49, 57)))

@@ -365,6 +365,13 @@ def read_reader_moves(path: Path) -> dict[int, pd.DataFrame]:
             for run, g in frame.groupby("run")}
 
 
+def reader_moves_per_s(moves: pd.DataFrame, run_s: float) -> float:
+    """How often the reader changed CPU in the counted window: its first
+    row (its first read, before the window) and any settle-time move are
+    not moves of the window."""
+    return int((moves["t_s"] >= 0).sum()) / run_s
+
+
 def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
                   step_s: float = 0.05) -> np.ndarray:
     """For a refault at any time (every step_s from the reader's first read

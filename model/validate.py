@@ -107,7 +107,8 @@ from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
                           LRU_TRACE, lru_add_waits_by_regime, measured, moves_file,
                           placement_of, provenance_table, read_lru_trace, read_reader_moves,
-                          read_table, reader_back_s, waits_from_moves)
+                          read_table, reader_back_s, reader_moves_per_s,
+                          waits_from_moves)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -431,7 +432,7 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
     rates, longest = [], []
     for run, m in moves.items():
         run_s = float(runs.loc[run, "run_s"])
-        rates.append(int((m["t_s"] >= 0).sum()) / run_s)
+        rates.append(reader_moves_per_s(m, run_s))
         longest.append(reader_back_s(m, int(runs.loc[run, "ncpus"]), run_s).max())
     lines = ["Unpinned, the reader itself moves (the reader test, data/host/",
              f"states_reader.csv, {len(moves)} runs with its every move kept): "
@@ -654,7 +655,7 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
         return []
     model = (model_counts.assign(f=model_counts["zeroed_model"] / model_counts["calls_model"])
              .groupby(["run", "rate_hz"])["f"].mean())
-    runs["moves_per_s"] = [int((moves[r]["t_s"] >= 0).sum()) / s
+    runs["moves_per_s"] = [reader_moves_per_s(moves[r], s)
                            for r, s in zip(runs["run"], runs["run_s"])]
     runs["kernel"] = runs["calls_zeroed"] / runs["calls"]
     runs["model"] = [model.get((r, rate), np.nan) for r, rate in zip(runs["run"], runs["rate_hz"])]
@@ -721,8 +722,7 @@ def refault_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
     for (regime, rate), g in mine.groupby(["regime", "rate_hz"], sort=False):
         count, exposure = int(g["activated"].sum()), float(g["refaults_counted"].sum())
         low, high = poisson_interval(count, exposure)
-        of = trace["rate_hz"] == rate
-        of &= trace["run"].map(runs["regime"]) == regime
+        of = (trace["rate_hz"] == rate) & (trace["regime"] == regime)
         acts, refaults = int((model_act & of).sum()), int((window & of).sum())
         pred = acts / refaults if refaults else float("nan")
         by_test = ", ".join(
@@ -1043,11 +1043,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
             runs = [within_measured(r) for r in mine if within_measured(r) is not None]
             lines.append(f"  {'':<7} {sum(runs):3d} of {len(runs)} with 2+ runs predicted within "
                          f"the measured runs' 95% t-interval (+-{STATES_ABSOLUTE_TARGET})")
-        counted = [r for r in mine if group == "refault"]
-        if counted:
+        if group == "refault":
             inside = sum(r["measured_low"] <= r["predicted"] <= r["measured_high"]
-                         for r in counted)
-            lines.append(f"  {'':<7} {inside:3d} of {len(counted)} predicted within the "
+                         for r in mine)
+            lines.append(f"  {'':<7} {inside:3d} of {len(mine)} predicted within the "
                          "kernel's 95% Poisson interval")
         known = [r for r in mine if r.get("placement_known")]
         if known:

@@ -471,3 +471,10 @@ def test_the_report_says_how_many_activation_rates_fall_in_the_kernel_s_interval
     text = validate.format_report(rows, [], calibration.load_costs(), data_dir=REPO / "data")
     assert "1 of 2 predicted within the kernel's 95% Poisson interval" in text
     assert "no target (diagnostic)" in text
+
+
+def test_the_reader_s_moves_a_second_count_the_window_only():
+    """Its first row is its first read, before the window; moves while
+    settling are not the window's either."""
+    moves = pd.DataFrame({"t_s": [-10.2, -3.0, 0.0, 0.4, 1.9], "cpu": [0, 1, 0, 1, 0]})
+    assert calibration.reader_moves_per_s(moves, 2.0) == 1.5
