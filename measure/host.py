@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from measure import openssl_speed, selftest
+from measure.burner import burning
 from measure.harness_output import HarnessOutputError, parse, reader_moves
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
 
@@ -45,10 +46,10 @@ TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
-          "states_reader")
+          "states_reader", "states_mobility")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states", "states_placement": "states",
-              "states_reader": "states"}
+              "states_reader": "states", "states_mobility": "states"}
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -210,6 +211,25 @@ def reader_runs(sittings=READER_SITTINGS):
             for regimes, seeds in sittings for seed in seeds for regime in regimes]
 
 
+# Does the reader's mobility decide the timer-locked page?  Over the reader
+# test's runs, the fewer times the reader moved a second, the less often
+# the 1 Hz page was found zeroed (Spearman 0.54), and the two runs that
+# others' CPU use disturbed moved least and never dropped it.  Here the
+# load is set: a burner (measure/burner.py) at each duty of one CPU,
+# unpinned, outside the memcg, beside the reader test's spike_churn run,
+# arms taking turns, each run a seed of its own (--resume matches on it),
+# the moves kept, the burner's real CPU use recorded (burn_cpu).
+MOBILITY_DUTIES = (0.0, 0.25, 0.5)
+MOBILITY_SEEDS = range(57, 72)
+
+
+def mobility_runs(duties=MOBILITY_DUTIES, seeds=MOBILITY_SEEDS):
+    """(extra columns, harness options) per run of the mobility test."""
+    return [({"regime": "spike_churn", "burn_duty": duties[i % len(duties)]},
+             state_args("spike_churn", "periodic", seed))
+            for i, seed in enumerate(seeds)]
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
     pairs = dict(zip(opts[::2], opts[1::2]))
@@ -288,6 +308,7 @@ def full_plan() -> Plan:
         "states_tracer": tracer_runs(),
         "states_placement": placement_runs(),
         "states_reader": reader_runs(),
+        "states_mobility": mobility_runs(),
     })
 
 
@@ -549,7 +570,8 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 
 
 # The column each test of arms compares its runs by.
-ARMS = {"states_tracer": "trace_ms", "states_placement": "placement"}
+ARMS = {"states_tracer": "trace_ms", "states_placement": "placement",
+        "states_mobility": "burn_duty"}
 
 INTEGER = re.compile(r"-?[0-9]+")
 REAL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|nan|-?inf")
@@ -600,9 +622,13 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
             kept_runs += 1
             continue
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
-        with others_busy() as others:
+        # The burner stops (and is reaped) before others_busy() counts: its
+        # CPU is ours, recorded as burn_cpu, not a disturbance.
+        with others_busy() as others, burning(columns.get("burn_duty", 0.0)) as burn:
             records, _, command, _, run_moves = run_harness(binary, argv, plan.timeout_s)
         prov = provenance(command=command) | columns
+        if "burn_duty" in columns:
+            prov["burn_cpu"] = burn["burn_cpu"]
         if busy is not None:
             # run: which harness invocation, so repeated ones stay apart.
             prov |= {"cpu_busy_before": busy, **others, "run": run}

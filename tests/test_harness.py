@@ -4,12 +4,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from measure import host
+from measure.burner import burning
 from measure.harness_output import (HarnessOutputError, Record, TapResult, parse, parse_line,
                                     reader_moves)
 from measure.provenance import COLUMNS, write_csv_atomic
@@ -505,6 +507,42 @@ def test_full_plan_reader_test_reruns_the_campaign_s_unpinned_timer_locked_runs(
                    for regimes, seeds in host.READER_SITTINGS)
         assert args == host.state_args(columns["regime"], "periodic", int(opts["--seed"]))
     assert "states_reader" in host.TIMING
+
+
+def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
+    """The mobility test's runs are the reader test's spike_churn run with
+    a burner beside it: arms take turns, every seed once and none of the
+    reader test's, so --resume (which matches the harness command) tells
+    the arms apart."""
+    runs = host.full_plan().runs["states_mobility"]
+    duties = [c["burn_duty"] for c, _ in runs]
+    assert duties[:len(host.MOBILITY_DUTIES)] == list(host.MOBILITY_DUTIES)
+    assert {duties.count(d) for d in host.MOBILITY_DUTIES} == {len(runs) // len(host.MOBILITY_DUTIES)}
+    seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
+    reader = {s for _, ss in host.READER_SITTINGS for s in ss}
+    assert len(set(seeds)) == len(runs) and not reader & set(seeds)
+    for (columns, args), seed in zip(runs, seeds):
+        assert args == host.state_args("spike_churn", "periodic", seed)
+    assert "states_mobility" in host.TIMING
+
+
+def test_burner_uses_the_cpu_it_is_given_and_leaves_no_process():
+    with burning(0.0) as idle:
+        pass
+    assert idle == {"burn_duty": 0.0, "burn_cpu": 0.0}
+    with burning(0.5) as half:
+        time.sleep(1.5)
+    # Measured by rusage, so a busy machine can only lower it.
+    assert 0.2 < half["burn_cpu"] <= 0.55
+    assert subprocess.run(["pgrep", "-f", "measure.burner"], capture_output=True).returncode == 1
+
+
+@pytest.mark.parametrize("duty", ["1.5", "-0.1", "nan", "x"])
+def test_burner_rejects_a_duty_that_is_not_a_fraction(duty):
+    r = subprocess.run([sys.executable, "-m", "measure.burner", duty], capture_output=True,
+                       text=True, cwd=host.REPO)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("error: ")
 
 
 @needs_cc
