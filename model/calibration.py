@@ -318,6 +318,14 @@ def placement_of(frame: pd.DataFrame) -> pd.Series:
     return frame["placement"].fillna("any")
 
 
+def burn_duty_of(frame: pd.DataFrame) -> pd.Series:
+    """Each row's burner duty (the mobility test's load beside the run, a
+    fraction of one CPU); 0 for runs taken without a burner."""
+    if "burn_duty" not in frame:
+        return pd.Series(0.0, index=frame.index)
+    return pd.to_numeric(frame["burn_duty"], errors="raise").fillna(0.0)
+
+
 # Every trace validate draws a states run's waits from: the campaign's
 # (the model's own waits, above), spike_churn's, the placement test's
 # pinned arms and the reader test's unpinned traces (python -m

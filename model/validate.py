@@ -49,8 +49,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          dropped (error as a drop fraction), the -EAGAIN writes beside; and,
          as a pgscan diagnostic, the pages a write scanned (the memcg's
          pgscan over the window: nothing else reclaims there).
-  states Every run of data/host/states.csv, states_placement.csv and
-         states_reader.csv (real
+  states Every run of data/host/states.csv, states_placement.csv,
+         states_reader.csv and states_mobility.csv (real
          __vdso_getrandom states under memcg pressure; nothing there is
          ever fitted) is predicted by model/scenarios/states.toml with that
          run's classes, call pattern, layout and measured pressure inputs
@@ -63,11 +63,11 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          runs, and whether the callers share the churn reader's CPU), else
          all of states_trace.csv's, as the model's other scenarios use
          them.  An unpinned run that kept its reader's moves
-         (states_reader_moves.csv) draws waits of its own from them
-         (calibration.waits_from_moves).  Per regime, placement, source of
-         the waits, pattern, layout and class: the fraction of calls that
-         found the state zeroed, pooled over runs, and the model's range
-         over seeds.
+         (states_reader_moves.csv, states_mobility_moves.csv) draws waits
+         of its own from them (calibration.waits_from_moves).  Per regime,
+         placement, source of the waits, burner, pattern, layout and class:
+         the fraction of calls that found the state zeroed, pooled over
+         runs, and the model's range over seeds.
   trace  (a diagnostic) The kernel's refaults of those state pages, traced
          every 10 ms by python -m measure.lru_trace (states_trace.csv),
          against the model's refaults in its states runs of the same regime,
@@ -105,9 +105,9 @@ from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
-                          LRU_TRACE, lru_add_waits_by_regime, measured, moves_file,
-                          placement_of, provenance_table, read_lru_trace, read_reader_moves,
-                          read_table, reader_back_s, reader_moves_per_s,
+                          LRU_TRACE, burn_duty_of, lru_add_waits_by_regime, measured,
+                          moves_file, placement_of, provenance_table, read_lru_trace,
+                          read_reader_moves, read_table, reader_back_s, reader_moves_per_s,
                           waits_from_moves)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
@@ -272,16 +272,19 @@ STATES_ABSOLUTE_TARGET = 0.01
 # The states runs: the campaign's, then the placement test's (its unpinned
 # arm is the campaign's run; its pinned arms put the callers on the churn
 # reader's CPU or away from it), then the reader test's (unpinned, with the
-# reader's moves and each refault's CPU kept).  A later file's runs are
-# numbered after the earlier's, so that adding one leaves the earlier runs'
-# model seeds.
-STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv")
+# reader's moves and each refault's CPU kept), then the mobility test's (the
+# reader test's spike_churn run beside a burner, measure/burner.py).  A
+# later file's runs are numbered after the earlier's, so that adding one
+# leaves the earlier runs' model seeds.
+STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
+                "states_mobility.csv")
 RUNS_PER_FILE = 100_000
 
 
 def read_states(data_dir: Path) -> pd.DataFrame:
     """Every states run of STATES_FILES there is, one frame; `placement`
-    any for runs taken before the harness had --placement."""
+    any for runs taken before the harness had --placement, `burn_duty` 0
+    for runs without a burner."""
     frames = []
     for i, name in enumerate(STATES_FILES):
         path = data_dir / "host" / name
@@ -291,6 +294,7 @@ def read_states(data_dir: Path) -> pd.DataFrame:
         if (frame["run"] >= RUNS_PER_FILE).any():
             raise CalibrationError(f"{rel_path(path)}: a run number of {RUNS_PER_FILE} or more")
         frame["placement"] = placement_of(frame)
+        frame["burn_duty"] = burn_duty_of(frame)
         frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -307,20 +311,37 @@ def read_states_moves(data_dir: Path) -> dict[int, pd.DataFrame]:
 SITTING_GAP_S = 3600
 
 
+def sittings(g: pd.DataFrame) -> pd.Series:
+    """Each run's sitting (0, 1, ... in time order): runs with no gap of
+    over an hour between them."""
+    order = pd.to_datetime(g["date_utc"]).sort_values()
+    return (order.diff().dt.total_seconds() > SITTING_GAP_S).cumsum().reindex(g.index)
+
+
 def sitting_fractions(g: pd.DataFrame) -> str:
-    """A case's zeroed fraction per sitting (runs with no gap of over an
-    hour between them), labelled by its first run's start: runs of the same
-    case taken hours apart can differ more than runs of one sitting."""
+    """A case's zeroed fraction per sitting, labelled by its first run's
+    start: runs of the same case taken hours apart can differ more than
+    runs of one sitting."""
     start = pd.to_datetime(g["date_utc"])
-    order = start.sort_values()
-    sitting = (order.diff().dt.total_seconds() > SITTING_GAP_S).cumsum().reindex(g.index)
     parts = []
-    for _, runs in g.groupby(sitting, sort=True):
+    for _, runs in g.groupby(sittings(g), sort=True):
         first = start[runs.index].min().strftime("%Y-%m-%d %H:%M")
         n = len(runs)
         parts.append(f"{first} {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f} "
                      f"({n} run{'s' if n > 1 else ''})")
     return ", ".join(parts)
+
+
+def sittings_differ(g: pd.DataFrame) -> float:
+    """Do the sittings of a case differ more than its runs within them?  The
+    Kruskal-Wallis p over the runs' zeroed fractions grouped by sitting
+    (sittings of two runs or more); NaN with fewer than two such sittings
+    or no spread at all."""
+    frac = g["calls_zeroed"] / g["calls"]
+    groups = [f.to_numpy() for _, f in frac.groupby(sittings(g)) if len(f) >= 2]
+    if len(groups) < 2 or frac.nunique() < 2:
+        return float("nan")
+    return float(stats.kruskal(*groups).pvalue)
 
 
 def states_overrides(run: pd.Series) -> dict:
@@ -423,8 +444,9 @@ READER_TRACE = Path("host") / "states_trace_reader.csv"
 
 
 def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
-    """What the reader test (states_reader.csv, its moves, and its traces)
-    shows of unpinned runs: lines for validate's explanation."""
+    """What the reader and mobility tests (states_reader.csv,
+    states_mobility.csv, their moves, and the reader test's traces) show of
+    unpinned runs: lines for validate's explanation."""
     moves = read_states_moves(data_dir)
     if not moves:
         return []
@@ -434,8 +456,9 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
         run_s = float(runs.loc[run, "run_s"])
         rates.append(reader_moves_per_s(m, run_s))
         longest.append(reader_back_s(m, int(runs.loc[run, "ncpus"]), run_s).max())
-    lines = ["Unpinned, the reader itself moves (the reader test, data/host/",
-             f"states_reader.csv, {len(moves)} runs with its every move kept): "
+    lines = ["Unpinned, the reader itself moves (the reader and mobility tests,",
+             f"data/host/states_reader.csv and states_mobility.csv, {len(moves)} runs with its "
+             "every move kept): "
              f"{min(rates):.0f}-{max(rates):.0f} moves",
              f"a second, back on either CPU within {max(longest):.1f} s at most."]
     trace_path = data_dir / READER_TRACE
@@ -522,9 +545,9 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     counts, trace = _states_runs(tasks, workers)
     model = pd.DataFrame(counts)
     rows = []
-    keys = ["regime", "placement", "waits", "pattern", "layout", "per_page", "classes",
-            "rate_hz"]
-    for (regime, placement, source, pattern, layout, per_page, classes, rate), g in \
+    keys = ["regime", "placement", "waits", "burn_duty", "pattern", "layout", "per_page",
+            "classes", "rate_hz"]
+    for (regime, placement, source, burn, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == float(rate))]
@@ -540,6 +563,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         waits = ("waits from each run's reader moves" if source == "moves"
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
         pinned += " (reader's moves)" if source == "moves" else ""
+        pinned += f" burner {burn:g}" if burn else ""
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,
                             error, f"zeroed/{kind}",
@@ -551,7 +575,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
                      "runs": len(g), "runs_for_target": runs_for_target(per_run),
                      # the input an unpinned run's outcome hangs on, recorded
                      "placement_known": placement != "any" or source == "moves",
-                     "sittings": sitting_fractions(g)})
+                     "sittings": sitting_fractions(g), "sittings_p": sittings_differ(g)})
     runs = frame.drop_duplicates("run").set_index("run")
     trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])
     trace["regime"] = trace["run"].map(runs["regime"])
@@ -671,6 +695,33 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
             f"(p {model_rho.pvalue:.2g}).  Its slowest readers:",
             *(f"  {r.regime} seed {r.seed}: {r.moves_per_s:.1f} moves/s, zeroed "
               f"{r.kernel:.3f}, model {r.model:.3f}" for r in slow.itertuples())]
+
+
+def burner_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
+    """The mobility test (states_mobility.csv): per burner duty, what the
+    burner really used, how often the reader moved, and the timer-locked
+    1 Hz page's zeroed fraction, the kernel's and the model's (given each
+    run's moves, every seed pooled)."""
+    frame = read_states(data_dir)
+    test = frame[(frame["run"] // RUNS_PER_FILE == STATES_FILES.index("states_mobility.csv"))
+                 & (frame["rate_hz"] == 1.0)]
+    if test.empty or model_counts.empty:
+        return []
+    moves = read_states_moves(data_dir)
+    model = model_counts[model_counts["rate_hz"] == 1.0].groupby("run")[
+        ["zeroed_model", "calls_model"]].sum()
+    lines = ["The mobility test (data/host/states_mobility.csv: spike_churn, timer-locked,",
+             "a burner beside it, unpinned, outside the memcg), the 1 Hz page:"]
+    for duty, g in test.groupby("burn_duty"):
+        rate = [reader_moves_per_s(moves[r], s) for r, s in zip(g["run"], g["run_s"])
+                if r in moves]
+        mine = model.loc[model.index.intersection(g["run"])]
+        lines.append(f"  burner {duty:g} of a CPU (used {g['burn_cpu'].median():.2f}): "
+                     f"{len(g)} runs, reader {np.median(rate):.1f} moves/s "
+                     f"({min(rate):.1f}-{max(rate):.1f}), zeroed "
+                     f"{g['calls_zeroed'].sum() / g['calls'].sum():.3f}, model "
+                     f"{mine['zeroed_model'].sum() / mine['calls_model'].sum():.3f}")
+    return lines
 
 
 def poisson_interval(count: int, exposure: float) -> tuple[float, float]:
@@ -1099,7 +1150,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
         split = [r for r in states_misses if "," in r.get("sittings", "")]
         if split:
             lines += ["  by sitting (runs with no gap of over an hour between them, UTC):"]
-            lines += [f"    {r['case']}: {r['sittings']}" for r in split]
+            lines += [f"    {r['case']}: {r['sittings']}"
+                      + ("" if not np.isfinite(r.get("sittings_p", np.nan)) else
+                         f"; sittings differ, Kruskal-Wallis p {r['sittings_p']:.2g}")
+                      for r in split]
         need = [r for r in states_misses if np.isfinite(r.get("runs_for_target", np.nan))]
         if need:
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",
@@ -1156,7 +1210,8 @@ def main(argv: list[str]) -> int:
                       f"seeds on {os.cpu_count() or 1} processes")
             states, model_trace, model_counts = states_cases(args.data, costs, seeds,
                                                              workers=os.cpu_count() or 1)
-            notes += mobility_note(args.data, model_counts)
+            notes += (mobility_note(args.data, model_counts)
+                      + burner_note(args.data, model_counts))
             guests += (states + trace_cases(args.data, model_trace)
                        + refault_cases(args.data, model_trace))
             bar.update()

@@ -459,6 +459,24 @@ def test_the_placement_note_reads_the_placement_test_s_unpinned_arm_only():
     assert f"unpinned {arm['calls_zeroed'].sum() / arm['calls'].sum():.3f}" in text
 
 
+def test_the_burner_note_gives_each_duty_s_own_runs():
+    """Per burner duty, the mobility test's 1 Hz page as measured, and the
+    model's pooled over the same runs (here a model that says what the
+    kernel measured, so the two must read alike)."""
+    one = pd.read_csv(REPO / "data" / "host" / "states_mobility.csv")
+    one = one[one["rate_hz"] == 1.0]
+    frame = validate.read_states(REPO / "data")
+    block = validate.STATES_FILES.index("states_mobility.csv")
+    mine = frame[(frame["run"] // validate.RUNS_PER_FILE == block) & (frame["rate_hz"] == 1.0)]
+    counts = pd.DataFrame({"run": mine["run"], "rate_hz": 1.0, "seed": 1,
+                           "zeroed_model": mine["calls_zeroed"], "calls_model": mine["calls"]})
+    text = "\n".join(validate.burner_note(REPO / "data", counts))
+    for duty, g in one.groupby("burn_duty"):
+        frac = g["calls_zeroed"].sum() / g["calls"].sum()
+        assert f"burner {duty:g} of a CPU (used {g['burn_cpu'].median():.2f}): {len(g)} runs" in text
+        assert f"zeroed {frac:.3f}, model {frac:.3f}" in text
+
+
 def test_the_report_says_how_many_activation_rates_fall_in_the_kernel_s_interval():
     """The refault rows carry the kernel's Poisson interval; the summary
     counts the predictions inside it, and they stay out of the target line."""

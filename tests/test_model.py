@@ -422,10 +422,12 @@ def test_states_cases_take_every_pressure_input_from_the_measured_run():
 
 
 def test_later_states_files_join_the_campaigns_without_renumbering_them():
-    """validate reads states.csv, then states_placement.csv and
-    states_reader.csv, each numbered after the one before: every file's runs
-    keep their numbers (so their model seeds), and runs from before
-    --placement existed ran unpinned."""
+    """validate reads states.csv, then states_placement.csv,
+    states_reader.csv and states_mobility.csv, each numbered after the one
+    before: every file's runs keep their numbers (so their model seeds),
+    runs from before --placement existed ran unpinned, and only the
+    mobility test's had a burner beside them."""
+    from measure import host
     from pathlib import Path
     from model import validate
     data = Path(__file__).resolve().parent.parent / "data"
@@ -438,10 +440,12 @@ def test_later_states_files_join_the_campaigns_without_renumbering_them():
             sorted(own["run"].unique()), name
     assert set(frame.loc[block == 0, "placement"]) == {"any"}
     assert set(frame.loc[block == 1, "placement"]) == {"any", "same", "split"}
-    assert set(frame.loc[block == 2, "placement"]) == {"any"}
-    # and the reader test's moves are read under the same numbers
+    assert set(frame.loc[block >= 2, "placement"]) == {"any"}
+    assert set(frame.loc[block < 3, "burn_duty"]) == {0.0}
+    assert set(frame.loc[block == 3, "burn_duty"]) == set(host.MOBILITY_DUTIES)
+    # and the reader and mobility tests' moves are read under the same numbers
     moves = validate.read_states_moves(data)
-    assert set(moves) == set(frame.loc[block == 2, "run"])
+    assert set(moves) == set(frame.loc[block >= 2, "run"])
 
 
 def test_a_states_case_is_judged_against_its_runs_spread():
@@ -470,6 +474,25 @@ def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
                       "calls_zeroed": [0, 90, 30], "calls": [100, 100, 20]})
     assert validate.sitting_fractions(g) == ("2026-11-30 02:20 0.250 (2 runs), "
                                              "2026-11-30 11:00 0.900 (1 run)")
+
+
+def test_sittings_differ_only_when_runs_of_a_sitting_agree_more_than_sittings():
+    """Kruskal-Wallis over runs grouped by sitting: two sittings that found
+    0.0-0.1 and 0.9-1.0 differ; the same runs interleaved in time do not;
+    a sitting of one run is no group."""
+    import math
+    from model import validate
+
+    def case(times, fracs):
+        return pd.DataFrame({"date_utc": [f"2026-11-30T{t}:00Z" for t in times],
+                             "calls_zeroed": [int(100 * f) for f in fracs], "calls": 100})
+    apart = case(["02:00", "02:05", "02:10", "02:15", "09:00", "09:05", "09:10", "09:15"],
+                 [0.0, 0.1, 0.05, 0.0, 0.9, 1.0, 0.95, 1.0])
+    assert validate.sittings_differ(apart) < 0.05
+    mixed = case(["02:00", "02:05", "02:10", "02:15", "09:00", "09:05", "09:10", "09:15"],
+                 [0.0, 0.9, 0.05, 1.0, 0.1, 0.95, 0.0, 1.0])
+    assert validate.sittings_differ(mixed) > 0.5
+    assert math.isnan(validate.sittings_differ(case(["02:00", "09:00", "09:05"], [0.0, 1.0, 0.9])))
 
 
 def test_an_activation_is_counted_once_per_run_against_its_refaults():
