@@ -562,8 +562,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         arm = (regime, placement)
         waits = ("waits from each run's reader moves" if source == "moves"
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
-        pinned += " (reader's moves)" if source == "moves" else ""
-        pinned += f" burner {burn:g}" if burn else ""
+        pinned += (f" (reader's moves, burner {burn:g})" if burn
+                   else " (reader's moves)" if source == "moves" else "")
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,
                             error, f"zeroed/{kind}",
@@ -703,9 +703,11 @@ def burner_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     1 Hz page's zeroed fraction, the kernel's and the model's (given each
     run's moves, every seed pooled)."""
     frame = read_states(data_dir)
+    if frame.empty or model_counts.empty:
+        return []
     test = frame[(frame["run"] // RUNS_PER_FILE == STATES_FILES.index("states_mobility.csv"))
                  & (frame["rate_hz"] == 1.0)]
-    if test.empty or model_counts.empty:
+    if test.empty:
         return []
     moves = read_states_moves(data_dir)
     model = model_counts[model_counts["rate_hz"] == 1.0].groupby("run")[
@@ -1047,7 +1049,9 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
     lines += format_parameters(costs)
-    header = f"{'group':<7} {'case':<44} {'measured':>9} {'predicted':>9} {'error':>6}"
+    # As wide as the longest case, so that no two cases read alike.
+    width = max([44, *(len(r["case"]) for r in rows)])
+    header = f"{'group':<7} {'case':<{width}} {'measured':>9} {'predicted':>9} {'error':>6}"
     lines += [header, "-" * len(header)]
     for r in rows:
         fraction = r["unit"] == "of D" or r["unit"].startswith("zeroed")
@@ -1057,7 +1061,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                   if r.get("model_low") is not None and r["group"] == "states" else "")
         if spread and within_measured(r) is not None:
             spread += f" runs [{r['measured_low']:.3f}, {r['measured_high']:.3f}]"
-        lines.append(f"{r['group']:<7} {r['case'][:44]:<44} {fmt(r['measured'])} "
+        lines.append(f"{r['group']:<7} {r['case']:<{width}} {fmt(r['measured'])} "
                      f"{fmt(r['predicted'])} {error}{spread}")
     lines.append("")
     lines.append("errors: call, reseed, pgscan: |predicted/measured - 1|;")
@@ -1152,7 +1156,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
             lines += ["  by sitting (runs with no gap of over an hour between them, UTC):"]
             lines += [f"    {r['case']}: {r['sittings']}"
                       + ("" if not np.isfinite(r.get("sittings_p", np.nan)) else
-                         f"; sittings differ, Kruskal-Wallis p {r['sittings_p']:.2g}")
+                         f"; between sittings, Kruskal-Wallis p {r['sittings_p']:.2g}")
                       for r in split]
         need = [r for r in states_misses if np.isfinite(r.get("runs_for_target", np.nan))]
         if need:
