@@ -46,10 +46,10 @@ TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
-          "states_reader", "states_mobility")
+          "states_reader", "states_mobility", "states_hop")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states", "states_placement": "states",
-              "states_reader": "states", "states_mobility": "states"}
+              "states_reader": "states", "states_mobility": "states", "states_hop": "states"}
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -230,6 +230,25 @@ def mobility_runs(duties=MOBILITY_DUTIES, seeds=MOBILITY_SEEDS):
             for i, seed in enumerate(seeds)]
 
 
+# The burner did not set how often the reader moved (median 11-14 moves a
+# second at every duty), so the mobility test could not say whether the
+# moves decide the timer-locked page or only go with what does.  Here the
+# reader sets its own moves: --reader-hop-ms H moves it to the other CPU
+# every H ms (sched_setaffinity between its reads), 1, 10 and 100 moves a
+# second, beside the scheduler's choice (0), arms taking turns, seeds of
+# their own, the moves kept.  The callers stay unpinned.
+HOP_ARMS_MS = (0, 1000, 100, 10)
+HOP_SEEDS = range(81, 101)
+
+
+def hop_runs(arms=HOP_ARMS_MS, seeds=HOP_SEEDS):
+    """(extra columns, harness options) per run of the hop test."""
+    return [({"regime": "spike_churn"},
+             state_args("spike_churn", "periodic", seed,
+                        *(["--reader-hop-ms", str(arms[i % len(arms)])] if arms[i % len(arms)] else [])))
+            for i, seed in enumerate(seeds)]
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
     pairs = dict(zip(opts[::2], opts[1::2]))
@@ -309,6 +328,7 @@ def full_plan() -> Plan:
         "states_placement": placement_runs(),
         "states_reader": reader_runs(),
         "states_mobility": mobility_runs(),
+        "states_hop": hop_runs(),
     })
 
 
@@ -571,7 +591,7 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 
 # The column each test of arms compares its runs by.
 ARMS = {"states_tracer": "trace_ms", "states_placement": "placement",
-        "states_mobility": "burn_duty"}
+        "states_mobility": "burn_duty", "states_hop": "reader_hop_ms"}
 
 INTEGER = re.compile(r"-?[0-9]+")
 REAL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|nan|-?inf")

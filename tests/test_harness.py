@@ -140,6 +140,8 @@ def test_static_build_runs_the_selfcheck(harness):
     (["pressure", "--swap", "yes"], "--swap"),
     (["states", "--swap", "maybe"], "--swap"),
     (["states", "--placement", "cpu1"], "--placement"),
+    (["states", "--placement", "same", "--reader-hop-ms", "10"], "--reader-hop-ms needs"),
+    (["states", "--reader-hop-ms", "-1"], "--reader-hop-ms"),
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
     (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
@@ -251,6 +253,25 @@ def test_states_placement_pins_the_callers_beside_or_away_from_the_reader(harnes
         assert (r["refaults"] > 0) == (r["calls_zeroed_absent"] > 0)
         assert r["refaults_on_reader_cpu"] == (r["refaults"] if on_reader == "all" else 0)
     assert [m["cpu"] for m in reader_moves(out)] == [0]
+
+
+@needs_cc
+def test_states_reader_hop_sets_how_often_the_reader_moves(harness):
+    """--reader-hop-ms 100: the reader moves to the next CPU every 100 ms
+    (about 10 moves a second on any CPU count), and the run says so."""
+    if os.cpu_count() < 2:
+        pytest.skip("one CPU: nowhere to hop to")
+    out = states_stdout(harness, "--classes", "10:4", "--run-s", "2", "--key-life-s", "1",
+                        "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96",
+                        "--reader-hop-ms", "100")
+    rows = run_states(harness, stdout=out)
+    assert rows[0]["reader_hop_ms"] == 100 and rows[0]["reader"] == "exited"
+    moves = reader_moves(out)
+    cpus = [m["cpu"] for m in moves]
+    assert all(a != b for a, b in zip(cpus, cpus[1:]))     # a move is a change of CPU
+    # 3 s from the reader's start to the end of the window: 30 hops, give or take
+    # the reads in flight at each deadline.
+    assert 20 <= len(moves) <= 40
 
 
 @needs_cc
@@ -524,6 +545,24 @@ def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
     for (columns, args), seed in zip(runs, seeds):
         assert args == host.state_args("spike_churn", "periodic", seed)
     assert "states_mobility" in host.TIMING
+
+
+def test_full_plan_hop_test_takes_turns_with_seeds_of_its_own():
+    """The hop test's runs are the mobility test's spike_churn run with the
+    reader hopping every 1000, 100, 10 ms or not at all: arms take turns,
+    every seed once and none of an earlier test's."""
+    runs = host.full_plan().runs["states_hop"]
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    hops = [int(o.get("--reader-hop-ms", 0)) for o in opts]
+    assert hops[:len(host.HOP_ARMS_MS)] == list(host.HOP_ARMS_MS)
+    assert {hops.count(h) for h in host.HOP_ARMS_MS} == {len(runs) // len(host.HOP_ARMS_MS)}
+    seeds = [int(o["--seed"]) for o in opts]
+    earlier = {s for _, ss in host.READER_SITTINGS for s in ss} | set(host.MOBILITY_SEEDS)
+    assert len(set(seeds)) == len(runs) and not earlier & set(seeds)
+    for (columns, args), seed, hop in zip(runs, seeds, hops):
+        extra = ["--reader-hop-ms", str(hop)] if hop else []
+        assert args == host.state_args("spike_churn", "periodic", seed, *extra)
+    assert "states_hop" in host.TIMING and host.ARMS["states_hop"] == "reader_hop_ms"
 
 
 def test_burner_uses_the_cpu_it_is_given_and_leaves_no_process():

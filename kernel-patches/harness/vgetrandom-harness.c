@@ -88,7 +88,10 @@
  *              made on the CPU the reader last read on, and the refaults
  *              (the first page-mate's zeroed call on an absent page) made
  *              there, and prints each move of the reader as commentary:
- *              # reader t_s=T cpu=C.
+ *              # reader t_s=T cpu=C.  --reader-hop-ms MS (with --placement
+ *              any): the reader moves itself to the next CPU every MS
+ *              (sched_setaffinity), setting how often it moves; 0: the
+ *              scheduler moves it.
  *              In guests (issue 13): --churn-dev DEV churns through a
  *              block device's page cache instead of a file (a guest has
  *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
@@ -2683,6 +2686,7 @@ struct states_cfg {
 	long hog_mib, spike_mib, spike_period_s, spike_hold_ms;
 	long trace_ms;			/* 0: no trace; else the page census period */
 	int placement;			/* PLACE_*: which CPUs the caller and the pressure run on */
+	long reader_hop_ms;		/* 0: the scheduler moves the reader; else it hops every MS */
 	struct states_guest_cfg guest;
 };
 
@@ -3086,20 +3090,22 @@ static void reader_moved(struct states_shared *sh, int cpu)
  */
 static void __attribute__((noreturn)) reader_main(struct states_shared *sh, const struct memcg *cg,
 						  int fd, long long file_bytes, long long bytes_per_s,
-						  int cpu, int64_t deadline)
+						  int cpu, long hop_ms, int64_t deadline)
 {
 	long long off = 0, done = 0;
-	int64_t t_start;
+	int64_t t_start, next_hop;
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), hop_cpu = 0;
 	char *buf;
 
 	if (cg->path[0])
 		memcg_enter(cg);
-	pin_to_cpu(cpu);
+	pin_to_cpu(hop_ms ? hop_cpu : cpu);
 	buf = mmap(NULL, CHURN_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		_exit(97);
 	store(&sh->reader_ready, 1);
 	t_start = now_ns();
+	next_hop = t_start + hop_ms * 1000000LL;
 	for (;;) {
 		ssize_t n;
 
@@ -3111,6 +3117,11 @@ static void __attribute__((noreturn)) reader_main(struct states_shared *sh, cons
 			break;
 		if (now_ns() >= deadline || getppid() != harness_pid)
 			_exit(98);
+		/* --reader-hop-ms: between reads, so a hop never splits one. */
+		if (hop_ms && now_ns() >= next_hop) {
+			next_hop = now_ns() + hop_ms * 1000000LL;
+			pin_to_cpu(hop_cpu = (hop_cpu + 1) % ncpus);
+		}
 		n = pread(fd, buf, CHURN_CHUNK, off);
 		if (n < 0)
 			_exit(96);
@@ -3895,7 +3906,8 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	if (churn_fd >= 0 && !strcmp(outcome, "ok")) {
 		if (!spawn(&kids[reader = nkids++]))
 			reader_main(sh, &cg, churn_fd, (long long)cfg->churn_mib * MIB,
-				    (long long)cfg->churn_mib_s * MIB, pressure_cpu(cfg), deadline);
+				    (long long)cfg->churn_mib_s * MIB, pressure_cpu(cfg), cfg->reader_hop_ms,
+				    deadline);
 		if (!parent_wait(&sh->reader_ready, 1, &kids[reader], 1, deadline))
 			outcome = "reader_did_not_start";
 	}
@@ -3954,7 +3966,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "",
 		 cfg->guest.reclaim_mib ? "+proactive" : "", cfg->guest.damon ? "+damon" : "");
 	snprintf(run, sizeof(run),
-		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s outcome=%s ncpus=%ld%s%s",
+		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s reader_hop_ms=%ld outcome=%s ncpus=%ld%s%s",
 		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
 		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
 		 /* the churn rate over the window: bytes read / seconds */
@@ -3974,7 +3986,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 num_or_na(pc[2], 16, census.active >= 0, census.active),
 		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
 		 hog >= 0 ? child_fate(&kids[hog]) : "none", placement_names[cfg->placement],
-		 outcome, sysconf(_SC_NPROCESSORS_ONLN), guest, extra);
+		 cfg->reader_hop_ms, outcome, sysconf(_SC_NPROCESSORS_ONLN), guest, extra);
 	zeroed_log_print(cfg, sh);
 	reader_log_print(sh, t0);
 	states_print(cfg, sh, sample, pages, run);
@@ -4020,7 +4032,7 @@ static int cmd_states(int argc, char **argv)
 		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { "--trace-ms", "0" },
 		{ "--churn-dev", "" }, { "--swap", "off" }, { "--reclaim-mib", "0" },
 		{ "--reclaim-period-s", "5" }, { "--damon", "none" }, { "--damon-min-age-s", "10" },
-		{ "--placement", "any" }, { NULL, NULL },
+		{ "--placement", "any" }, { "--reader-hop-ms", "0" }, { NULL, NULL },
 	};
 	static struct states_cfg cfg;
 	const char *pattern, *layout, *reason;
@@ -4038,6 +4050,9 @@ static int cmd_states(int argc, char **argv)
 		usage_error("--layout", layout);
 	cfg.interleaved = !strcmp(layout, "interleaved");
 	cfg.placement = opt_choice(opts, "--placement", placement_names, PLACE_SPLIT + 1);
+	cfg.reader_hop_ms = opt_long(opts, "--reader-hop-ms", 0, 60000);
+	if (cfg.reader_hop_ms && cfg.placement != PLACE_ANY)
+		usage_error("--reader-hop-ms needs --placement any", opt_get(opts, "--reader-hop-ms"));
 	cfg.per_page = opt_long(opts, "--per-page", 0, 4096);
 	cfg.run_s = opt_long(opts, "--run-s", 1, 86400);
 	cfg.key_life_s = opt_long(opts, "--key-life-s", 1, 86400);
@@ -4066,6 +4081,10 @@ static int cmd_states(int argc, char **argv)
 		return 0;
 	}
 	/* The caller's CPU is the highest a placement pins anyone to. */
+	if (cfg.reader_hop_ms && !cpus_allowed(sysconf(_SC_NPROCESSORS_ONLN))) {
+		printf("skip exp=states reason=reader_hop_needs_every_cpu\n");
+		return 0;
+	}
 	if (!cpus_allowed(caller_cpu(&cfg) + 1)) {
 		printf("skip exp=states reason=placement_%s_needs_cpus_0_to_%d\n",
 		       placement_names[cfg.placement], caller_cpu(&cfg));
