@@ -310,20 +310,21 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
     return {"lru_add_wait_s": Estimate(waits, source)}
 
 
-def placement_of(frame: pd.DataFrame) -> pd.Series:
-    """Each row's --placement (any, same, split); rows taken before the
-    harness had the option ran unpinned, as "any" does."""
-    if "placement" not in frame:
-        return pd.Series("any", index=frame.index)
-    return frame["placement"].fillna("any")
+# The arms later tests added to a states run, and what a run taken before
+# the harness (or calibrate) had each ran as: the scheduler's placement
+# (--placement any), no burner beside it (the mobility test's burn_duty, a
+# fraction of one CPU), the scheduler moving the reader (--reader-hop-ms 0).
+ARM_DEFAULTS = {"placement": "any", "burn_duty": 0.0, "reader_hop_ms": 0}
 
 
-def burn_duty_of(frame: pd.DataFrame) -> pd.Series:
-    """Each row's burner duty (the mobility test's load beside the run, a
-    fraction of one CPU); 0 for runs taken without a burner."""
-    if "burn_duty" not in frame:
-        return pd.Series(0.0, index=frame.index)
-    return pd.to_numeric(frame["burn_duty"], errors="raise").fillna(0.0)
+def arm_of(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Each row's `column` of ARM_DEFAULTS, its default where not recorded."""
+    default = ARM_DEFAULTS[column]
+    if column not in frame:
+        return pd.Series(default, index=frame.index)
+    if isinstance(default, str):
+        return frame[column].fillna(default)
+    return pd.to_numeric(frame[column], errors="raise").fillna(default).astype(type(default))
 
 
 # Every trace validate draws a states run's waits from: the campaign's
@@ -345,7 +346,7 @@ def lru_add_waits_by_regime(data_dir: Path) -> dict:
     `placement` ran unpinned.  Empty without any trace."""
     frames = [read_table(data_dir / path, ("where", "off_lru_s")) for path in LRU_TRACES
               if (data_dir / path).exists()]
-    frames = [f.assign(placement=placement_of(f), wait_s=traced_waits(f))
+    frames = [f.assign(placement=arm_of(f, "placement"), wait_s=traced_waits(f))
               for f in frames if "regime" in f.columns]
     if not frames:
         return {}
@@ -373,11 +374,26 @@ def read_reader_moves(path: Path) -> dict[int, pd.DataFrame]:
             for run, g in frame.groupby("run")}
 
 
+# The harness keeps a run's first READER_LOG moves (reader_log in
+# kernel-patches/harness/vgetrandom-harness.c, "# reader: log full" after
+# them): a reader hopping every 10 ms fills it 80 s into its 130 s run.
+READER_LOG = 8192
+
+
+def moves_end_s(moves: pd.DataFrame, end_s: float) -> float:
+    """Up to when a run's moves say where its reader was: its end, or the
+    last move of a full log (nothing is known of the reader after it)."""
+    if len(moves) >= READER_LOG:
+        return min(end_s, float(moves["t_s"].iloc[-1]))
+    return end_s
+
+
 def reader_moves_per_s(moves: pd.DataFrame, run_s: float) -> float:
-    """How often the reader changed CPU in the counted window: its first
-    row (its first read, before the window) and any settle-time move are
-    not moves of the window."""
-    return int((moves["t_s"] >= 0).sum()) / run_s
+    """How often the reader changed CPU in the counted window, as far as
+    its moves cover it: its first row (its first read, before the window)
+    and any settle-time move are not moves of the window."""
+    covered = moves_end_s(moves, run_s)
+    return int(((moves["t_s"] >= 0) & (moves["t_s"] <= covered)).sum()) / covered
 
 
 def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
@@ -387,7 +403,9 @@ def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
     reads on that CPU.  That is when the refault's lru_add batch fills (the
     unpaced reader adds thousands of folios a second wherever it runs:
     states_trace_reader.csv).  A CPU the reader never comes back to waits
-    until end_s at least (the lower bound, as traced_waits() takes it)."""
+    until end_s at least (the lower bound, as traced_waits() takes it).  A
+    full log ends the grid at its last move (moves_end_s)."""
+    end_s = moves_end_s(moves, end_s)
     t_move, cpu_move = moves["t_s"].to_numpy(float), moves["cpu"].to_numpy(int)
     grid = np.arange(t_move[0], end_s, step_s)
     reader = cpu_move[np.searchsorted(t_move, grid, side="right") - 1]

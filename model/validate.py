@@ -105,8 +105,8 @@ from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
 from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
-                          LRU_TRACE, burn_duty_of, lru_add_waits_by_regime, measured,
-                          moves_file, placement_of, provenance_table, read_lru_trace,
+                          ARM_DEFAULTS, LRU_TRACE, arm_of, lru_add_waits_by_regime, measured,
+                          moves_file, provenance_table, read_lru_trace,
                           read_reader_moves, read_table, reader_back_s, reader_moves_per_s,
                           waits_from_moves)
 from .datafiles import rel_path
@@ -273,18 +273,19 @@ STATES_ABSOLUTE_TARGET = 0.01
 # arm is the campaign's run; its pinned arms put the callers on the churn
 # reader's CPU or away from it), then the reader test's (unpinned, with the
 # reader's moves and each refault's CPU kept), then the mobility test's (the
-# reader test's spike_churn run beside a burner, measure/burner.py).  A
+# reader test's spike_churn run beside a burner, measure/burner.py), then
+# the hop test's (the same run, the reader moving itself every H ms).  A
 # later file's runs are numbered after the earlier's, so that adding one
 # leaves the earlier runs' model seeds.
 STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
-                "states_mobility.csv")
+                "states_mobility.csv", "states_hop.csv")
 RUNS_PER_FILE = 100_000
 
 
 def read_states(data_dir: Path) -> pd.DataFrame:
-    """Every states run of STATES_FILES there is, one frame; `placement`
-    any for runs taken before the harness had --placement, `burn_duty` 0
-    for runs without a burner."""
+    """Every states run of STATES_FILES there is, one frame; each arm of
+    calibration.ARM_DEFAULTS (placement, burner, reader hop) at its default
+    for runs taken before it existed."""
     frames = []
     for i, name in enumerate(STATES_FILES):
         path = data_dir / "host" / name
@@ -293,10 +294,15 @@ def read_states(data_dir: Path) -> pd.DataFrame:
         frame = read_table(path, STATES_COLUMNS)
         if (frame["run"] >= RUNS_PER_FILE).any():
             raise CalibrationError(f"{rel_path(path)}: a run number of {RUNS_PER_FILE} or more")
-        frame["placement"] = placement_of(frame)
-        frame["burn_duty"] = burn_duty_of(frame)
+        for column in ARM_DEFAULTS:
+            frame[column] = arm_of(frame, column)
         frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def from_file(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Which of read_states()' rows came from STATES_FILES' `name`."""
+    return frame["run"] // RUNS_PER_FILE == STATES_FILES.index(name)
 
 
 def read_states_moves(data_dir: Path) -> dict[int, pd.DataFrame]:
@@ -422,7 +428,7 @@ def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
     frame = read_states(data_dir)
     if frame.empty or not frame["placement"].isin(("same", "split")).any():
         return []
-    test = frame["run"] // RUNS_PER_FILE == STATES_FILES.index("states_placement.csv")
+    test = from_file(frame, "states_placement.csv")
     slow = frame[test & (frame["pattern"] == "periodic") & (frame["rate_hz"] == 1.0)]
     share = {arm: g["calls_zeroed"].sum() / g["calls"].sum()
              for arm, g in slow.groupby("placement")}
@@ -545,9 +551,9 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     counts, trace = _states_runs(tasks, workers)
     model = pd.DataFrame(counts)
     rows = []
-    keys = ["regime", "placement", "waits", "burn_duty", "pattern", "layout", "per_page",
-            "classes", "rate_hz"]
-    for (regime, placement, source, burn, pattern, layout, per_page, classes, rate), g in \
+    keys = ["regime", "placement", "waits", "burn_duty", "reader_hop_ms", "pattern", "layout",
+            "per_page", "classes", "rate_hz"]
+    for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == float(rate))]
@@ -562,8 +568,10 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         arm = (regime, placement)
         waits = ("waits from each run's reader moves" if source == "moves"
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
-        pinned += (f" (reader's moves, burner {burn:g})" if burn
-                   else " (reader's moves)" if source == "moves" else "")
+        how = ((["reader's moves"] if source == "moves" else [])
+               + ([f"burner {burn:g}"] if burn else [])
+               + ([f"reader hops every {hop} ms"] if hop else []))
+        pinned += f" ({', '.join(how)})" if how else ""
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,
                             error, f"zeroed/{kind}",
@@ -697,32 +705,40 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
               f"{r.kernel:.3f}, model {r.model:.3f}" for r in slow.itertuples())]
 
 
-def burner_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
-    """The mobility test (states_mobility.csv): per burner duty, what the
-    burner really used, how often the reader moved, and the timer-locked
-    1 Hz page's zeroed fraction, the kernel's and the model's (given each
-    run's moves, every seed pooled)."""
+# The tests that set one thing beside the reader test's spike_churn run:
+# (file, arm column, its arm as a line says it).
+ARM_TESTS = (("states_mobility.csv", "burn_duty",
+              lambda g, duty: f"burner {duty:g} of a CPU (used {g['burn_cpu'].median():.2f})"),
+             ("states_hop.csv", "reader_hop_ms",
+              lambda g, hop: f"reader hops every {hop} ms" if hop else "scheduler moves the reader"))
+
+
+def arms_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
+    """The mobility and hop tests (ARM_TESTS): per arm, how often the
+    reader moved and the timer-locked 1 Hz page's zeroed fraction, the
+    kernel's and the model's (given each run's moves, every seed pooled)."""
     frame = read_states(data_dir)
     if frame.empty or model_counts.empty:
-        return []
-    test = frame[(frame["run"] // RUNS_PER_FILE == STATES_FILES.index("states_mobility.csv"))
-                 & (frame["rate_hz"] == 1.0)]
-    if test.empty:
         return []
     moves = read_states_moves(data_dir)
     model = model_counts[model_counts["rate_hz"] == 1.0].groupby("run")[
         ["zeroed_model", "calls_model"]].sum()
-    lines = ["The mobility test (data/host/states_mobility.csv: spike_churn, timer-locked,",
-             "a burner beside it, unpinned, outside the memcg), the 1 Hz page:"]
-    for duty, g in test.groupby("burn_duty"):
-        rate = [reader_moves_per_s(moves[r], s) for r, s in zip(g["run"], g["run_s"])
-                if r in moves]
-        mine = model.loc[model.index.intersection(g["run"])]
-        lines.append(f"  burner {duty:g} of a CPU (used {g['burn_cpu'].median():.2f}): "
-                     f"{len(g)} runs, reader {np.median(rate):.1f} moves/s "
-                     f"({min(rate):.1f}-{max(rate):.1f}), zeroed "
-                     f"{g['calls_zeroed'].sum() / g['calls'].sum():.3f}, model "
-                     f"{mine['zeroed_model'].sum() / mine['calls_model'].sum():.3f}")
+    lines = []
+    for name, column, say in ARM_TESTS:
+        test = frame[from_file(frame, name) & (frame["rate_hz"] == 1.0)]
+        if test.empty:
+            continue
+        lines.append(f"data/host/{name} (spike_churn, timer-locked, unpinned), the 1 Hz page:")
+        for arm, g in test.groupby(column):
+            rate = [reader_moves_per_s(moves[r], s) for r, s in zip(g["run"], g["run_s"])
+                    if r in moves]
+            moved = (f"reader {np.median(rate):.1f} moves/s ({min(rate):.1f}-{max(rate):.1f})"
+                     if rate else "reader's moves not kept")
+            mine = model.loc[model.index.intersection(g["run"])].sum()
+            pred = (f"{mine['zeroed_model'] / mine['calls_model']:.3f}" if mine["calls_model"]
+                    else "not run")
+            lines.append(f"  {say(g, arm)}: {len(g)} runs, {moved}, zeroed "
+                         f"{g['calls_zeroed'].sum() / g['calls'].sum():.3f}, model {pred}")
     return lines
 
 
@@ -1214,8 +1230,7 @@ def main(argv: list[str]) -> int:
                       f"seeds on {os.cpu_count() or 1} processes")
             states, model_trace, model_counts = states_cases(args.data, costs, seeds,
                                                              workers=os.cpu_count() or 1)
-            notes += (mobility_note(args.data, model_counts)
-                      + burner_note(args.data, model_counts))
+            notes += mobility_note(args.data, model_counts) + arms_note(args.data, model_counts)
             guests += (states + trace_cases(args.data, model_trace)
                        + refault_cases(args.data, model_trace))
             bar.update()

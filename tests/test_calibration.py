@@ -4,6 +4,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -459,22 +460,29 @@ def test_the_placement_note_reads_the_placement_test_s_unpinned_arm_only():
     assert f"unpinned {arm['calls_zeroed'].sum() / arm['calls'].sum():.3f}" in text
 
 
-def test_the_burner_note_gives_each_duty_s_own_runs():
-    """Per burner duty, the mobility test's 1 Hz page as measured, and the
-    model's pooled over the same runs (here a model that says what the
-    kernel measured, so the two must read alike)."""
-    one = pd.read_csv(REPO / "data" / "host" / "states_mobility.csv")
+@pytest.mark.parametrize("name, arm, label", [
+    ("states_mobility.csv", "burn_duty",
+     lambda g, duty: f"burner {duty:g} of a CPU (used {g['burn_cpu'].median():.2f})"),
+    ("states_hop.csv", "reader_hop_ms",
+     lambda g, hop: f"reader hops every {hop} ms" if hop else "scheduler moves the reader"),
+])
+def test_the_arms_note_gives_each_arm_its_own_runs(name, arm, label):
+    """Per arm of the mobility and hop tests, the 1 Hz page as measured, and
+    the model's pooled over the same runs (here a model that says what the
+    kernel measured, so the two must read alike); the other test's runs,
+    not simulated here, say so."""
+    one = pd.read_csv(REPO / "data" / "host" / name)
     one = one[one["rate_hz"] == 1.0]
     frame = validate.read_states(REPO / "data")
-    block = validate.STATES_FILES.index("states_mobility.csv")
-    mine = frame[(frame["run"] // validate.RUNS_PER_FILE == block) & (frame["rate_hz"] == 1.0)]
+    mine = frame[validate.from_file(frame, name) & (frame["rate_hz"] == 1.0)]
     counts = pd.DataFrame({"run": mine["run"], "rate_hz": 1.0, "seed": 1,
                            "zeroed_model": mine["calls_zeroed"], "calls_model": mine["calls"]})
-    text = "\n".join(validate.burner_note(REPO / "data", counts))
-    for duty, g in one.groupby("burn_duty"):
+    text = "\n".join(validate.arms_note(REPO / "data", counts))
+    for value, g in one.groupby(arm):
         frac = g["calls_zeroed"].sum() / g["calls"].sum()
-        assert f"burner {duty:g} of a CPU (used {g['burn_cpu'].median():.2f}): {len(g)} runs" in text
+        assert f"{label(g, value)}: {len(g)} runs, reader " in text
         assert f"zeroed {frac:.3f}, model {frac:.3f}" in text
+    assert "model not run" in text
 
 
 def test_the_report_says_how_many_activation_rates_fall_in_the_kernel_s_interval():
@@ -496,3 +504,19 @@ def test_the_reader_s_moves_a_second_count_the_window_only():
     settling are not the window's either."""
     moves = pd.DataFrame({"t_s": [-10.2, -3.0, 0.0, 0.4, 1.9], "cpu": [0, 1, 0, 1, 0]})
     assert calibration.reader_moves_per_s(moves, 2.0) == 1.5
+
+
+def test_a_full_moves_log_covers_only_its_own_time():
+    """A reader hopping every 10 ms fills the harness's log before its run
+    ends: its moves a second and its returns come from the time the log
+    covers, not the silence after it (which reads as a reader that never
+    moved again)."""
+    n = calibration.READER_LOG
+    moves = pd.DataFrame({"t_s": np.arange(n) * 0.01, "cpu": np.arange(n) % 2})
+    assert calibration.moves_end_s(moves, 120.0) == pytest.approx((n - 1) * 0.01)
+    assert calibration.reader_moves_per_s(moves, 120.0) == pytest.approx(100, rel=0.01)
+    back = calibration.reader_back_s(moves, ncpus=2, end_s=120.0, step_s=0.005)
+    assert back.max() <= 0.01 + 1e-9
+    short = moves.iloc[:100]
+    assert calibration.moves_end_s(short, 120.0) == 120.0
+    assert calibration.reader_back_s(short, ncpus=2, end_s=120.0).max() > 100
