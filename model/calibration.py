@@ -433,15 +433,17 @@ def waits_from_moves(moves: pd.DataFrame, ncpus: int, end_s: float, away_share: 
     back = reader_back_s(moves, ncpus, end_s)
     away = np.minimum.outer(back, np.asarray(elsewhere, float)).ravel() if elsewhere else back
     n_away = int(round(float(np.clip(away_share, 0.0, 1.0)) * MIXED_WAITS))
+    return tuple(float(w) for w in np.concatenate([wait_quantiles(away, n_away),
+                                                   wait_quantiles(beside, MIXED_WAITS - n_away)]))
 
-    def quantiles(values, n):
-        if n == 0:
-            return np.empty(0)
-        return np.quantile(np.asarray(values, float), (np.arange(n) + 0.5) / n,
-                           method="inverted_cdf")
 
-    return tuple(float(w) for w in np.concatenate([quantiles(away, n_away),
-                                                   quantiles(beside, MIXED_WAITS - n_away)]))
+def wait_quantiles(values, n: int = MIXED_WAITS) -> np.ndarray:
+    """n waits standing for `values`: their quantiles at the middles of n
+    equal slices (so a mixture of equal-length draws stays a mixture)."""
+    if n == 0:
+        return np.empty(0)
+    return np.quantile(np.asarray(values, float), (np.arange(n) + 0.5) / n,
+                       method="inverted_cdf")
 
 
 MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults,

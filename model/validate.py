@@ -50,7 +50,7 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          as a pgscan diagnostic, the pages a write scanned (the memcg's
          pgscan over the window: nothing else reclaims there).
   states Every run of data/host/states.csv, states_placement.csv,
-         states_reader.csv and states_mobility.csv (real
+         states_reader.csv, states_mobility.csv and states_hop.csv (real
          __vdso_getrandom states under memcg pressure; nothing there is
          ever fitted) is predicted by model/scenarios/states.toml with that
          run's classes, call pattern, layout and measured pressure inputs
@@ -63,9 +63,12 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          runs, and whether the callers share the churn reader's CPU), else
          all of states_trace.csv's, as the model's other scenarios use
          them.  An unpinned run that kept its reader's moves
-         (states_reader_moves.csv, states_mobility_moves.csv) draws waits
-         of its own from them (calibration.waits_from_moves).  Per regime,
-         placement, source of the waits, burner, pattern, layout and class:
+         (states_*_moves.csv) draws waits of its own from them
+         (calibration.waits_from_moves); one that kept none, from the moves
+         of its regime's runs that kept theirs with nothing set beside the
+         reader (regime_moves_waits), since where its reader ran is an
+         input it did not record.  Per regime, placement, source of the
+         waits, burner, reader hop, pattern, layout and class:
          the fraction of calls that found the state zeroed, pooled over
          runs, and the model's range over seeds.
   trace  (a diagnostic) The kernel's refaults of those state pages, traced
@@ -108,7 +111,7 @@ from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
                           ARM_DEFAULTS, LRU_TRACE, arm_of, lru_add_waits_by_regime, measured,
                           moves_file, provenance_table, read_lru_trace,
                           read_reader_moves, read_table, reader_back_s, reader_moves_per_s,
-                          waits_from_moves)
+                          wait_quantiles, waits_from_moves)
 from .datafiles import rel_path
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -536,13 +539,21 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     arm_costs = {arm: replace(costs, lru_add_wait_s=traced[arm]) if arm in traced else costs
                  for arm in map(tuple, arms)}
     moves = read_states_moves(data_dir)
-    run_costs, from_moves = {}, set()
+    own = {run_id: moves_waits(run, moves.get(run_id), traced)
+           for run_id, run in frame.groupby("run", sort=True)}
+    others = regime_moves_waits(frame, own)
+    run_costs, source = {}, {}
     for run_id, run in frame.groupby("run", sort=True):
-        waits = moves_waits(run, moves.get(run_id), traced)
-        run_costs[run_id] = (arm_costs[(run["regime"].iloc[0], run["placement"].iloc[0])]
-                             if waits is None else replace(costs, lru_add_wait_s=waits))
-        from_moves |= set() if waits is None else {run_id}
-    frame["waits"] = np.where(frame["run"].isin(from_moves), "moves", "traces")
+        regime, placement = run["regime"].iloc[0], run["placement"].iloc[0]
+        if own[run_id] is not None:
+            waits, source[run_id] = own[run_id], "moves"
+        elif placement == "any" and regime in others:
+            waits, source[run_id] = others[regime], "others' moves"
+        else:
+            waits, source[run_id] = None, "traces"
+        run_costs[run_id] = (arm_costs[(regime, placement)] if waits is None
+                             else replace(costs, lru_add_wait_s=waits))
+    frame["waits"] = frame["run"].map(source)
     # Every (run, seed) gets a simulation seed of its own.
     tasks = [(run_id, states_overrides(run.iloc[0]), seed, 1000 * seed + index,
               run_costs[run_id])
@@ -567,6 +578,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         pinned = "" if placement == "any" else f" pinned {placement}"
         arm = (regime, placement)
         waits = ("waits from each run's reader moves" if source == "moves"
+                 else f"waits from {regime}'s runs' reader moves" if source == "others' moves"
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
         how = ((["reader's moves"] if source == "moves" else [])
                + ([f"burner {burn:g}"] if burn else [])
@@ -600,6 +612,23 @@ def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
         return traced[(regime, placement)]
     return tuple(w for (_, arm), waits in sorted(traced.items()) if arm == placement
                  for w in waits)
+
+
+def regime_moves_waits(frame: pd.DataFrame, own: dict) -> dict[str, tuple]:
+    """Per regime, the waits of its unpinned runs that kept their reader's
+    moves with nothing set beside the reader (no burner, no hop), each
+    run's mixture (moves_waits) pooled as MIXED_WAITS quantiles.  An
+    unpinned run that kept no moves is predicted with them: where its
+    reader ran is an input it did not record, and the regime's runs that
+    recorded it say how the scheduler moves the reader there."""
+    runs = frame.drop_duplicates("run").set_index("run")
+    plain = runs[(runs["burn_duty"] == 0) & (runs["reader_hop_ms"] == 0)]
+    pooled = {}
+    for regime, g in plain.groupby("regime"):
+        waits = [own[r] for r in g.index if own.get(r) is not None]
+        if waits:
+            pooled[regime] = tuple(float(w) for w in wait_quantiles(np.concatenate(waits)))
+    return pooled
 
 
 def moves_waits(run: pd.DataFrame, moves: pd.DataFrame | None, traced: dict) -> tuple | None:
@@ -670,8 +699,8 @@ def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
 
 
 def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
-    """Does how often the reader moved order the runs that kept its moves?
-    Per timer-locked class that was activated in some of them: the rank
+    """Does how often the scheduler moved the reader order the runs that
+    kept its moves?  Per timer-locked class that was activated in some of them: the rank
     correlation of the reader's moves a second with the run's zeroed
     fraction, the kernel's and the model's (its mean over seeds, given the
     run's moves), and the runs whose reader moved least."""
@@ -679,7 +708,9 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     if not moves or model_counts.empty:
         return []
     frame = read_states(data_dir)
-    runs = frame[frame["run"].isin(moves) & (frame["pattern"] == "periodic")].copy()
+    # The scheduler's moves only: a hopping reader's are set (arms_note).
+    runs = frame[frame["run"].isin(moves) & (frame["pattern"] == "periodic")
+                 & (frame["reader_hop_ms"] == 0)].copy()
     runs["activated"] = kernel_activations(runs)[1]
     mine = runs.groupby(["regime", "rate_hz"])["activated"].transform("any")
     runs = runs[mine]
@@ -1179,8 +1210,11 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",
                       "  spread their runs show (each run is one draw of when the page is",
                       "  activated, and a slow class sees 0 to 2 drops a run):"]
-            lines += [f"    {r['case']}: {int(r['runs_for_target'])} runs (measured "
-                      f"{r['runs']})" for r in need]
+            lines += [f"    {r['case']}: " + (f"{int(r['runs_for_target'])} runs (measured "
+                                                    f"{r['runs']})" if r["runs_for_target"]
+                                                    else f"its {r['runs']} runs agree exactly: "
+                                                         "more would not move it")
+                      for r in need]
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:

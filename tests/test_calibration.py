@@ -520,3 +520,18 @@ def test_a_full_moves_log_covers_only_its_own_time():
     short = moves.iloc[:100]
     assert calibration.moves_end_s(short, 120.0) == 120.0
     assert calibration.reader_back_s(short, ncpus=2, end_s=120.0).max() > 100
+
+
+def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
+    """An unpinned run that kept no moves draws its waits from the runs of
+    its regime that kept theirs, each run weighing alike, and never from a
+    run with a burner or a hopping reader beside it (those set the reader)."""
+    n = calibration.MIXED_WAITS
+    frame = pd.DataFrame({"run": [1, 1, 2, 3, 4, 5], "regime": ["churn"] * 5 + ["spike_churn"],
+                          "burn_duty": [0, 0, 0, 0.5, 0, 0], "reader_hop_ms": [0, 0, 0, 0, 10, 0]})
+    own = {1: (0.0,) * n, 2: (2.0,) * n, 3: (50.0,) * n, 4: (50.0,) * n, 5: None}
+    pooled = validate.regime_moves_waits(frame, own)
+    assert set(pooled) == {"churn"}
+    assert len(pooled["churn"]) == n
+    assert sorted(set(pooled["churn"])) == [0.0, 2.0]
+    assert pooled["churn"].count(0.0) == n // 2
