@@ -445,8 +445,8 @@ def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
             "once); away from it, it waits in the batch for seconds to a minute",
             "(states_trace_placement.csv).  Unpinned runs mix the two as the",
             "scheduler moves the threads and the reader; where a run did not keep",
-            "the reader's moves, its waits come from other runs' traces, and its",
-            "outcome moves run by run and sitting by sitting."]
+            "the reader's moves, its waits come from the moves its regime's runs",
+            "kept, and its outcome moves run by run and sitting by sitting."]
 
 
 READER_TRACE = Path("host") / "states_trace_reader.csv"
