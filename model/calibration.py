@@ -397,9 +397,10 @@ def reader_moves_per_s(moves: pd.DataFrame, run_s: float) -> float:
 
 
 def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
-                  step_s: float = 0.05) -> np.ndarray:
+                  step_s: float = 0.05, at: np.ndarray | None = None) -> np.ndarray:
     """For a refault at any time (every step_s from the reader's first read
-    to end_s) on any CPU but the reader's: how long until the reader next
+    to end_s, or at the instants `at` only) on any CPU but the reader's:
+    how long until the reader next
     reads on that CPU.  That is when the refault's lru_add batch fills (the
     unpaced reader adds thousands of folios a second wherever it runs:
     states_trace_reader.csv).  A CPU the reader never comes back to waits
@@ -407,7 +408,8 @@ def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
     full log ends the grid at its last move (moves_end_s)."""
     end_s = moves_end_s(moves, end_s)
     t_move, cpu_move = moves["t_s"].to_numpy(float), moves["cpu"].to_numpy(int)
-    grid = np.arange(t_move[0], end_s, step_s)
+    grid = np.arange(t_move[0], end_s, step_s) if at is None else \
+        np.asarray(at, float)[(at >= t_move[0]) & (at < end_s)]
     reader = cpu_move[np.searchsorted(t_move, grid, side="right") - 1]
     backs = []
     for cpu in range(ncpus):
@@ -423,14 +425,16 @@ MIXED_WAITS = 4000
 
 
 def waits_from_moves(moves: pd.DataFrame, ncpus: int, end_s: float, away_share: float,
-                     beside: tuple, elsewhere: tuple) -> tuple:
+                     beside: tuple, elsewhere: tuple, at: np.ndarray | None = None) -> tuple:
     """The waits of one unpinned run's refaults: a share away_share of them
     away from the reader, each waiting for the reader to come back to its
     CPU or for its CPU to drain otherwise (the waits traced with the reader
     pinned elsewhere, `elsewhere`), whichever comes first; the others
     beside the reader, waiting as traced there (`beside`).  Drawn as
-    MIXED_WAITS quantiles, the two parts in proportion."""
-    back = reader_back_s(moves, ncpus, end_s)
+    MIXED_WAITS quantiles, the two parts in proportion.  `at`: the only
+    instants a refault can happen (reader_back_s), where the calls are
+    timer-locked."""
+    back = reader_back_s(moves, ncpus, end_s, at=at)
     away = np.minimum.outer(back, np.asarray(elsewhere, float)).ravel() if elsewhere else back
     n_away = int(round(float(np.clip(away_share, 0.0, 1.0)) * MIXED_WAITS))
     return tuple(float(w) for w in np.concatenate([wait_quantiles(away, n_away),

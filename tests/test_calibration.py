@@ -535,3 +535,20 @@ def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
     assert len(pooled["churn"]) == n
     assert sorted(set(pooled["churn"])) == [0.0, 2.0]
     assert pooled["churn"].count(0.0) == n // 2
+
+
+def test_timer_locked_refaults_meet_the_reader_at_their_calls_only():
+    """A reader hopping every second in step with 1 Hz calls is back on the
+    callers' CPU the same time after every call (here 0.2 s): the waits at
+    the calls are that, where a uniform grid would spread them over 0-1 s."""
+    t = np.arange(-10, 120) + 0.2
+    moves = pd.DataFrame({"t_s": t, "cpu": np.arange(len(t)) % 2})
+    run = pd.DataFrame({"pattern": "periodic", "settle_s": 10.0, "run_s": 120.0,
+                        "rate_hz": [1000.0, 1.0, 0.05]})
+    at = validate.refault_instants(run)
+    assert at[0] == -10.0 and at[-1] == 119.0 and np.allclose(np.diff(at), 1.0)
+    back = calibration.reader_back_s(moves, ncpus=2, end_s=120.0, at=at)
+    assert np.allclose(back, 0.2)
+    uniform = calibration.reader_back_s(moves, ncpus=2, end_s=120.0)
+    assert uniform.max() > 0.9
+    assert validate.refault_instants(run.assign(pattern="poisson")) is None
