@@ -64,7 +64,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          all of states_trace.csv's, as the model's other scenarios use
          them.  An unpinned run that kept its reader's moves
          (states_*_moves.csv) draws waits of its own from them
-         (calibration.waits_from_moves); one that kept none, from the moves
+         (calibration.waits_from_moves, met at its calls where they are
+         timer-locked: refault_instants); one that kept none, from the moves
          of its regime's runs that kept theirs with nothing set beside the
          reader (regime_moves_waits), since where its reader ran is an
          input it did not record.  Per regime, placement, source of the
