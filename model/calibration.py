@@ -376,7 +376,8 @@ def read_reader_moves(path: Path) -> dict[int, pd.DataFrame]:
 
 # The harness keeps a run's first READER_LOG moves (reader_log in
 # kernel-patches/harness/vgetrandom-harness.c, "# reader: log full" after
-# them): a reader hopping every 10 ms fills it 80 s into its 130 s run.
+# them): a reader hopping every 10 ms fills it about 100 s into its 130 s
+# run (the hop test).
 READER_LOG = 8192
 
 
@@ -400,8 +401,7 @@ def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
                   step_s: float = 0.05, at: np.ndarray | None = None) -> np.ndarray:
     """For a refault at any time (every step_s from the reader's first read
     to end_s, or at the instants `at` only) on any CPU but the reader's:
-    how long until the reader next
-    reads on that CPU.  That is when the refault's lru_add batch fills (the
+    how long until the reader next reads on that CPU.  That is when the refault's lru_add batch fills (the
     unpaced reader adds thousands of folios a second wherever it runs:
     states_trace_reader.csv).  A CPU the reader never comes back to waits
     until end_s at least (the lower bound, as traced_waits() takes it).  A

@@ -725,10 +725,10 @@ def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
 
 def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     """Does how often the scheduler moved the reader order the runs that
-    kept its moves?  Per timer-locked class that was activated in some of them: the rank
-    correlation of the reader's moves a second with the run's zeroed
-    fraction, the kernel's and the model's (its mean over seeds, given the
-    run's moves), and the runs whose reader moved least."""
+    kept its moves?  Per timer-locked class that was activated in some of
+    them: the rank correlation of the reader's moves a second with the
+    run's zeroed fraction, the kernel's and the model's (its mean over
+    seeds, given the run's moves), and the runs whose reader moved least."""
     moves = read_states_moves(data_dir)
     if not moves or model_counts.empty:
         return []
