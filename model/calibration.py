@@ -401,11 +401,12 @@ def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
                   step_s: float = 0.05, at: np.ndarray | None = None) -> np.ndarray:
     """For a refault at any time (every step_s from the reader's first read
     to end_s, or at the instants `at` only) on any CPU but the reader's:
-    how long until the reader next reads on that CPU.  That is when the refault's lru_add batch fills (the
-    unpaced reader adds thousands of folios a second wherever it runs:
-    states_trace_reader.csv).  A CPU the reader never comes back to waits
-    until end_s at least (the lower bound, as traced_waits() takes it).  A
-    full log ends the grid at its last move (moves_end_s)."""
+    how long until the reader next reads on that CPU.  That is when the
+    refault's lru_add batch fills (the unpaced reader adds thousands of
+    folios a second wherever it runs: states_trace_reader.csv).  A CPU the
+    reader never comes back to waits until end_s at least (the lower bound,
+    as traced_waits() takes it).  A full log ends the grid at its last move
+    (moves_end_s)."""
     end_s = moves_end_s(moves, end_s)
     t_move, cpu_move = moves["t_s"].to_numpy(float), moves["cpu"].to_numpy(int)
     grid = np.arange(t_move[0], end_s, step_s) if at is None else \
