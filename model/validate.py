@@ -542,14 +542,14 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     moves = read_states_moves(data_dir)
     own = {run_id: moves_waits(run, moves.get(run_id), traced)
            for run_id, run in frame.groupby("run", sort=True)}
-    others = regime_moves_waits(frame, own)
+    others = regime_moves_waits(frame, moves, traced)
     run_costs, source = {}, {}
     for run_id, run in frame.groupby("run", sort=True):
         regime, placement = run["regime"].iloc[0], run["placement"].iloc[0]
         if own[run_id] is not None:
             waits, source[run_id] = own[run_id], "moves"
-        elif placement == "any" and regime in others:
-            waits, source[run_id] = others[regime], "others' moves"
+        elif placement == "any" and (regime, run["pattern"].iloc[0]) in others:
+            waits, source[run_id] = others[(regime, run["pattern"].iloc[0])], "others' moves"
         else:
             waits, source[run_id] = None, "traces"
         run_costs[run_id] = (arm_costs[(regime, placement)] if waits is None
@@ -615,20 +615,27 @@ def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
                  for w in waits)
 
 
-def regime_moves_waits(frame: pd.DataFrame, own: dict) -> dict[str, tuple]:
-    """Per regime, the waits of its unpinned runs that kept their reader's
-    moves with nothing set beside the reader (no burner, no hop), each
-    run's mixture (moves_waits) pooled as MIXED_WAITS quantiles.  An
-    unpinned run that kept no moves is predicted with them: where its
-    reader ran is an input it did not record, and the regime's runs that
-    recorded it say how the scheduler moves the reader there."""
-    runs = frame.drop_duplicates("run").set_index("run")
-    plain = runs[(runs["burn_duty"] == 0) & (runs["reader_hop_ms"] == 0)]
+def regime_moves_waits(frame: pd.DataFrame, moves: dict,
+                       traced: dict) -> dict[tuple[str, str], tuple]:
+    """Per regime and call pattern, the waits of the regime's unpinned runs
+    that kept their reader's moves with nothing set beside the reader (no
+    burner, no hop), each run's mixture (moves_waits) pooled as MIXED_WAITS
+    quantiles.  An unpinned run that kept no moves is predicted with them:
+    where its reader ran is an input it did not record, and the regime's
+    runs that recorded it say how the scheduler moves the reader there.
+    Timer-locked, a refault meets those moves at the measured runs' own
+    calls; Poisson, at any time (refault_instants)."""
+    plain = frame[(frame["burn_duty"] == 0) & (frame["reader_hop_ms"] == 0)
+                  & frame["run"].isin(moves)]
     pooled = {}
-    for regime, g in plain.groupby("regime"):
-        waits = [own[r] for r in g.index if own.get(r) is not None]
-        if waits:
-            pooled[regime] = tuple(float(w) for w in wait_quantiles(np.concatenate(waits)))
+    for regime, runs in plain.groupby("regime"):
+        for pattern in ("poisson", "periodic"):
+            waits = [moves_waits(run.assign(pattern=pattern), moves[r], traced)
+                     for r, run in runs.groupby("run", sort=True)]
+            waits = [w for w in waits if w is not None]
+            if waits:
+                pooled[(regime, pattern)] = tuple(float(w) for w in
+                                                  wait_quantiles(np.concatenate(waits)))
     return pooled
 
 

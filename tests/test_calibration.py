@@ -524,17 +524,29 @@ def test_a_full_moves_log_covers_only_its_own_time():
 
 def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
     """An unpinned run that kept no moves draws its waits from the runs of
-    its regime that kept theirs, each run weighing alike, and never from a
-    run with a burner or a hopping reader beside it (those set the reader)."""
-    n = calibration.MIXED_WAITS
-    frame = pd.DataFrame({"run": [1, 1, 2, 3, 4, 5], "regime": ["churn"] * 5 + ["spike_churn"],
-                          "burn_duty": [0, 0, 0, 0.5, 0, 0], "reader_hop_ms": [0, 0, 0, 0, 10, 0]})
-    own = {1: (0.0,) * n, 2: (2.0,) * n, 3: (50.0,) * n, 4: (50.0,) * n, 5: None}
-    pooled = validate.regime_moves_waits(frame, own)
-    assert set(pooled) == {"churn"}
-    assert len(pooled["churn"]) == n
-    assert sorted(set(pooled["churn"])) == [0.0, 2.0]
-    assert pooled["churn"].count(0.0) == n // 2
+    its regime that kept theirs, never from a run with a burner or a
+    hopping reader beside it (those set the reader); a timer-locked one
+    meets those moves at their runs' calls, a Poisson one at any time."""
+    t = np.arange(-10, 120) + 0.2          # back on the other CPU 0.2 s after each call
+    hop = pd.DataFrame({"t_s": t, "cpu": np.arange(len(t)) % 2})
+    still = pd.DataFrame({"t_s": [-10.0], "cpu": [0]})      # never moves
+    base = {"regime": "churn", "placement": "any", "pattern": "periodic", "settle_s": 10.0,
+            "run_s": 120.0, "rate_hz": 1.0, "ncpus": 2, "refaults": 10,
+            "refaults_on_reader_cpu": 0, "calls": 120, "calls_on_reader_cpu": 0,
+            "burn_duty": 0.0, "reader_hop_ms": 0}
+    frame = pd.DataFrame([{**base, "run": 1}, {**base, "run": 2, "burn_duty": 0.5},
+                          {**base, "run": 3, "regime": "spike_churn"}])
+    traced = {("churn", "same"): (0.0,), ("churn", "split"): (60.0,),
+              ("spike_churn", "same"): (0.0,), ("spike_churn", "split"): (60.0,)}
+    pooled = validate.regime_moves_waits(frame, {1: hop, 2: still, 3: still}, traced)
+    assert set(pooled) == {(r, p) for r in ("churn", "spike_churn")
+                           for p in ("poisson", "periodic")}
+    assert len(pooled["churn", "periodic"]) == calibration.MIXED_WAITS
+    assert np.allclose(pooled["churn", "periodic"], 0.2)          # run 2's still reader left out
+    assert max(pooled["churn", "poisson"]) > 0.9                  # any phase
+    # a reader that never comes back: the drains traced away from it, or the run's end
+    assert max(pooled["spike_churn", "periodic"]) == 60.0
+    assert np.median(pooled["spike_churn", "periodic"]) == 60.0
 
 
 def test_timer_locked_refaults_meet_the_reader_at_their_calls_only():
