@@ -418,7 +418,8 @@ def test_states_runs_with_reader_moves_draw_their_own_waits(tmp_path):
     traced = {("churn", "same"): (0.0,), ("churn", "split"): (5.0,), ("churn", "any"): (1.0,)}
     run = pd.DataFrame({"regime": ["churn"] * 2, "placement": ["any"] * 2, "refaults": [3, 1],
                         "refaults_on_reader_cpu": [1, 1], "calls": [10, 10],
-                        "calls_on_reader_cpu": [5, 5], "ncpus": [2, 2], "run_s": [4, 4]})
+                        "calls_on_reader_cpu": [5, 5], "ncpus": [2, 2], "run_s": [4, 4],
+                        "pattern": ["poisson"] * 2})
     waits = validate.moves_waits(run, MOVES, traced)
     assert sum(w > 0 for w in waits) == calibration.MIXED_WAITS // 2    # 2 of 4 refaults away
     assert validate.moves_waits(run, None, traced) is None
