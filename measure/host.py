@@ -234,9 +234,10 @@ def mobility_runs(duties=MOBILITY_DUTIES, seeds=MOBILITY_SEEDS):
 # second at every duty), so the mobility test could not say whether the
 # moves decide the timer-locked page or only go with what does.  Here the
 # reader sets its own moves: --reader-hop-ms H moves it to the other CPU
-# every H ms (sched_setaffinity between its reads), 1, 10 and 100 moves a
-# second, beside the scheduler's choice (0), arms taking turns, seeds of
-# their own, the moves kept.  The callers stay unpinned.
+# every H ms (sched_setaffinity between its reads): 1, 10 and about 80
+# moves a second (a hop waits for the read in flight), beside the
+# scheduler's choice (0), arms taking turns, seeds of their own, the moves
+# kept.  The callers stay unpinned.
 HOP_ARMS_MS = (0, 1000, 100, 10)
 HOP_SEEDS = range(81, 101)
 

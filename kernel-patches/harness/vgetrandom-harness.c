@@ -4080,11 +4080,11 @@ static int cmd_states(int argc, char **argv)
 		printf("skip exp=states reason=%s\n", vdso.missing);
 		return 0;
 	}
-	/* The caller's CPU is the highest a placement pins anyone to. */
 	if (cfg.reader_hop_ms && !cpus_allowed(sysconf(_SC_NPROCESSORS_ONLN))) {
 		printf("skip exp=states reason=reader_hop_needs_every_cpu\n");
 		return 0;
 	}
+	/* The caller's CPU is the highest a placement pins anyone to. */
 	if (!cpus_allowed(caller_cpu(&cfg) + 1)) {
 		printf("skip exp=states reason=placement_%s_needs_cpus_0_to_%d\n",
 		       placement_names[cfg.placement], caller_cpu(&cfg));
