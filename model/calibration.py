@@ -409,8 +409,11 @@ def reader_back_s(moves: pd.DataFrame, ncpus: int, end_s: float,
     (moves_end_s)."""
     end_s = moves_end_s(moves, end_s)
     t_move, cpu_move = moves["t_s"].to_numpy(float), moves["cpu"].to_numpy(int)
-    grid = np.arange(t_move[0], end_s, step_s) if at is None else \
-        np.asarray(at, float)[(at >= t_move[0]) & (at < end_s)]
+    if at is None:
+        grid = np.arange(t_move[0], end_s, step_s)
+    else:
+        at = np.asarray(at, float)
+        grid = at[(at >= t_move[0]) & (at < end_s)]
     reader = cpu_move[np.searchsorted(t_move, grid, side="right") - 1]
     backs = []
     for cpu in range(ncpus):

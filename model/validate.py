@@ -542,7 +542,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     moves = read_states_moves(data_dir)
     own = {run_id: moves_waits(run, moves.get(run_id), traced)
            for run_id, run in frame.groupby("run", sort=True)}
-    others = regime_moves_waits(frame, moves, traced)
+    others = regime_moves_waits(frame, moves, traced, own)
     run_costs, source = {}, {}
     for run_id, run in frame.groupby("run", sort=True):
         regime, placement = run["regime"].iloc[0], run["placement"].iloc[0]
@@ -615,8 +615,8 @@ def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
                  for w in waits)
 
 
-def regime_moves_waits(frame: pd.DataFrame, moves: dict,
-                       traced: dict) -> dict[tuple[str, str], tuple]:
+def regime_moves_waits(frame: pd.DataFrame, moves: dict, traced: dict,
+                       own: dict) -> dict[tuple[str, str], tuple]:
     """Per regime and call pattern, the waits of the regime's unpinned runs
     that kept their reader's moves with nothing set beside the reader (no
     burner, no hop), each run's mixture (moves_waits) pooled as MIXED_WAITS
@@ -624,13 +624,15 @@ def regime_moves_waits(frame: pd.DataFrame, moves: dict,
     where its reader ran is an input it did not record, and the regime's
     runs that recorded it say how the scheduler moves the reader there.
     Timer-locked, a refault meets those moves at the measured runs' own
-    calls; Poisson, at any time (refault_instants)."""
+    calls; Poisson, at any time (refault_instants).  `own`: each run's
+    waits as its own pattern meets them, already drawn (states_cases)."""
     plain = frame[(frame["burn_duty"] == 0) & (frame["reader_hop_ms"] == 0)
                   & frame["run"].isin(moves)]
     pooled = {}
     for regime, runs in plain.groupby("regime"):
         for pattern in ("poisson", "periodic"):
-            waits = [moves_waits(run.assign(pattern=pattern), moves[r], traced)
+            waits = [own[r] if run["pattern"].iloc[0] == pattern
+                     else moves_waits(run.assign(pattern=pattern), moves[r], traced)
                      for r, run in runs.groupby("run", sort=True)]
             waits = [w for w in waits if w is not None]
             if waits:
@@ -1242,11 +1244,11 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",
                       "  spread their runs show (each run is one draw of when the page is",
                       "  activated, and a slow class sees 0 to 2 drops a run):"]
-            lines += [f"    {r['case']}: " + (f"{int(r['runs_for_target'])} runs (measured "
-                                                    f"{r['runs']})" if r["runs_for_target"]
-                                                    else f"its {r['runs']} runs agree exactly: "
-                                                         "more would not move it")
-                      for r in need]
+            for r in need:
+                runs = (f"{int(r['runs_for_target'])} runs (measured {r['runs']})"
+                        if r["runs_for_target"]
+                        else f"its {r['runs']} runs agree exactly: more would not move it")
+                lines.append(f"    {r['case']}: {runs}")
     if notes:
         lines += [""] + list(notes)
     if costs.what_if:

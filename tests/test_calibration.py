@@ -539,7 +539,9 @@ def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
                           {**base, "run": 3, "regime": "spike_churn"}])
     traced = {("churn", "same"): (0.0,), ("churn", "split"): (60.0,),
               ("spike_churn", "same"): (0.0,), ("spike_churn", "split"): (60.0,)}
-    pooled = validate.regime_moves_waits(frame, {1: hop, 2: still, 3: still}, traced)
+    moves = {1: hop, 2: still, 3: still}
+    own = {r: validate.moves_waits(run, moves[r], traced) for r, run in frame.groupby("run")}
+    pooled = validate.regime_moves_waits(frame, moves, traced, own)
     assert set(pooled) == {(r, p) for r in ("churn", "spike_churn")
                            for p in ("poisson", "periodic")}
     assert len(pooled["churn", "periodic"]) == calibration.MIXED_WAITS
