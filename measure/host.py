@@ -23,6 +23,7 @@ import contextlib
 import csv
 import fcntl
 import glob
+import itertools
 import os
 import re
 import shlex
@@ -243,11 +244,12 @@ HOP_SEEDS = range(81, 101)
 
 
 def hop_runs(arms=HOP_ARMS_MS, seeds=HOP_SEEDS):
-    """(extra columns, harness options) per run of the hop test."""
+    """(extra columns, harness options) per run of the hop test; arm 0
+    passes no --reader-hop-ms (the harness's default)."""
     return [({"regime": "spike_churn"},
              state_args("spike_churn", "periodic", seed,
-                        *(["--reader-hop-ms", str(arms[i % len(arms)])] if arms[i % len(arms)] else [])))
-            for i, seed in enumerate(seeds)]
+                        *(["--reader-hop-ms", str(hop)] if hop else [])))
+            for hop, seed in zip(itertools.cycle(arms), seeds)]
 
 
 def dedupe_options(opts: list[str]) -> list[str]:
