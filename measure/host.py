@@ -38,6 +38,7 @@ from pathlib import Path
 from measure import openssl_speed, selftest
 from measure.burner import burning
 from measure.harness_output import HarnessOutputError, parse, reader_moves
+from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -47,10 +48,13 @@ TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
-          "states_reader", "states_mobility", "states_hop")
+          "states_reader", "states_mobility", "states_hop", "pressure_walk")
 # Plan entries that run another harness subcommand than their name.
-SUBCOMMAND = {"pressure_tlb": "pressure", "states_tracer": "states", "states_placement": "states",
+SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure", "states_tracer": "states", "states_placement": "states",
               "states_reader": "states", "states_mobility": "states", "states_hop": "states"}
+# Experiments whose runs are traced (measure.reclaim_walk): their memcg
+# reclaim calls go to <exp>_reclaim.csv.
+TRACED = ("pressure_walk",)
 QUIET_BUSY = 0.10       # busy fraction of all CPUs we accept as idle
 # Whole callcost runs, one and all threads taking turns.  On this VM the same
 # 4-byte vDSO call takes 13 ns, then 19 ns for a stretch of 0.1-1.5 s, then 13
@@ -295,6 +299,21 @@ def tlb_runs(samples=5):
     return runs
 
 
+def walk_runs(samples=3):
+    """The reclaim walk, traced: every hot and cold grid point just over the
+    limit (D + H = 1.05 and 1.2 L, where a hot region loses part of its
+    pages), and the hot-region test's sweep periods (1 and 100 ms beside the
+    grid's 10) at its two points that lost part."""
+    common = ["--hold-ms", "100", "--timeout-s", "60", "--samples", str(samples)]
+    runs = [r + common for r in pressure_grid((128, 256, 512), (8, 32, 128), (1.05, 1.2),
+                                              ("cold", "hot"))]
+    for limit, region, hog in [(128, 32, 102), (512, 32, 506)]:
+        for hot_ms in ("1", "100"):
+            runs.append(["--touch", "hot", "--limit-mib", str(limit), "--droppable-mib",
+                         str(region), "--hog-mib", str(hog), "--hot-ms", hot_ms, *common])
+    return runs
+
+
 @dataclass
 class Plan:
     """Harness invocations per experiment (its CSV's name -> list of option
@@ -332,6 +351,7 @@ def full_plan() -> Plan:
         "states_reader": reader_runs(),
         "states_mobility": mobility_runs(),
         "states_hop": hop_runs(),
+        "pressure_walk": walk_runs(),
     })
 
 
@@ -353,6 +373,8 @@ def quick_plan() -> Plan:
         "pressure_tlb": [["--limit-mib", "64", "--droppable-mib", "8", "--hog-mib", "60",
                           "--touch", t, "--tlb-flush", "sweep", "--hold-ms", "20",
                           "--timeout-s", "20"] for t in ("hot", "write")],
+        "pressure_walk": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", "56",
+                           "--touch", "hot", "--hold-ms", "20", "--timeout-s", "20"]],
     }, timeout_s=60, selftest_runs=1, quiet_wait_s=0, chacha20_runs=1)
 
 
@@ -538,7 +560,7 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                              f"D={r['droppable_mib']:>3} H={r['hog_mib']:>3} MiB: drop "
                              f"{fmt(r['drop_fraction'], '', 3)} holder={r['holder']} "
                              f"hog={r['hog']} oom_kills={r['memcg_oom_kills']}")
-    elif exp == "pressure_tlb":
+    elif exp in ("pressure_tlb", "pressure_walk"):
         groups = {}
         for r in rows:
             key = (r["kind"], r["touch"], r["hot_ms"], r["readers"], r["tlb_flush"], r["limit_mib"],
@@ -625,41 +647,54 @@ def rows_by_command(path: Path) -> dict[str, list[dict]]:
     return grouped
 
 
-def moves_path(out: Path, exp: str) -> Path:
-    """Where a states experiment's reader moves go, one row per move."""
-    return out / f"{exp}_moves.csv"
+# Rows a run writes beside its samples, before them (a run's rows never name
+# side rows that are not written): a states run's reader moves, one row per
+# move; a traced pressure run's memcg reclaim calls (measure.reclaim_walk).
+SIDES = ("moves", "reclaim")
+
+
+def side_path(out: Path, exp: str, side: str) -> Path:
+    return out / f"{exp}_{side}.csv"
 
 
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
                    resume: bool = False):
-    rows, skips, moves, kept_runs = [], [], [], 0
+    rows, skips, kept_runs = [], [], 0
+    sides = {side: [] for side in SIDES}
     done = rows_by_command(out / f"{exp}.csv") if resume else {}
-    done_moves = rows_by_command(moves_path(out, exp)) if resume else {}
+    done_sides = {side: rows_by_command(side_path(out, exp, side)) if resume else {}
+                  for side in SIDES}
     for run, entry in enumerate(arg_lists):
         columns, args = entry if isinstance(entry, tuple) else ({}, entry)
         argv = [SUBCOMMAND.get(exp, exp), *args]
-        kept = done.get(harness_command(binary, argv))
+        command = harness_command(binary, argv)
+        kept = done.get(command)
         if kept:
             rows += kept
-            moves += done_moves.get(harness_command(binary, argv), [])
+            for side in SIDES:
+                sides[side] += done_sides[side].get(command, [])
             kept_runs += 1
             continue
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         # The burner stops (and is reaped) before others_busy() counts: its
         # CPU is ours, recorded as burn_cpu, not a disturbance.
-        with others_busy() as others, burning(columns.get("burn_duty", 0.0)) as burn:
+        with others_busy() as others, burning(columns.get("burn_duty", 0.0)) as burn, \
+                vmscan_trace(exp in TRACED) as trace:
             records, _, command, _, run_moves = run_harness(binary, argv, plan.timeout_s)
         prov = provenance(command=command) | columns
         if "burn_duty" in columns:
             prov["burn_cpu"] = burn["burn_cpu"]
+        if exp in TRACED:
+            prov["trace_lost"] = trace["trace_lost"]
         if busy is not None:
             # run: which harness invocation, so repeated ones stay apart.
             prov |= {"cpu_busy_before": busy, **others, "run": run}
         for rec in records:
             (rows if rec.kind == "sample" else skips).append({**prov, **rec.fields})
-        moves += [{**prov, **move} for move in run_moves]
+        sides["moves"] += [{**prov, **move} for move in run_moves]
+        sides["reclaim"] += [{**prov, **call} for call in trace["calls"]]
         if resume and rows:
-            write_moves(out, exp, moves)
+            write_sides(out, exp, sides)
             write_csv_atomic(out / f"{exp}.csv", rows)
     if kept_runs:
         print(f"calibrate: {exp}: kept the rows of {kept_runs} runs already in {exp}.csv")
@@ -667,18 +702,22 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
         print(f"calibrate: {exp}: skipped: {s.get('reason')} "
               f"({' '.join(f'{k}={v}' for k, v in s.items() if k in ('kind', 'mode', 'check', 'victims'))})")
     if rows:
-        write_moves(out, exp, moves)
+        write_sides(out, exp, sides)
         write_csv_atomic(out / f"{exp}.csv", rows)
         for line in summarize(exp, rows):
             print(f"  {line}")
+    if sides["reclaim"]:
+        calls = [c for c in sides["reclaim"] if c["nr_scanned"]]
+        walk = statistics.median(c["duration_ns"] / c["nr_scanned"] for c in calls)
+        print(f"  {len(calls)} memcg reclaim calls that scanned: median {walk:.0f} ns "
+              f"per page scanned")
     return rows, skips
 
 
-def write_moves(out: Path, exp: str, moves: list[dict]) -> None:
-    """The reader moves beside the runs (before them: a run's rows never
-    name moves that are not written)."""
-    if moves:
-        write_csv_atomic(moves_path(out, exp), moves)
+def write_sides(out: Path, exp: str, sides: dict[str, list[dict]]) -> None:
+    for side, rows in sides.items():
+        if rows:
+            write_csv_atomic(side_path(out, exp, side), rows)
 
 
 def run_selfcheck(binary: Path, out: Path):
@@ -806,7 +845,9 @@ def main(argv=None) -> int:
         with cpu_lock(not args.no_lock):
             run_selfcheck(binary, args.out)
             for exp, arg_lists in plan.runs.items():
-                if exp in only:
+                if exp in only and exp in TRACED and unavailable():
+                    print(f"calibrate: {exp}: skipped: {unavailable()}")
+                elif exp in only:
                     started = time.monotonic()
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)
                     run_experiment(binary, exp, arg_lists, plan, args.out, args.resume)
@@ -816,8 +857,8 @@ def main(argv=None) -> int:
             agree = True
             if "selftest" in only:
                 agree = run_selftest(binary, plan, args.out)
-    except (CalibrateError, selftest.SelftestError, openssl_speed.OpensslError, ValueError,
-            OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+    except (CalibrateError, TraceError, selftest.SelftestError, openssl_speed.OpensslError,
+            ValueError, OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

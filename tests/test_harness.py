@@ -666,3 +666,19 @@ def test_selftest_builds_from_the_debian_tree_and_runs():
     from measure import selftest
     bench = selftest.bench_single(selftest.build_selftest(), timeout_s=300)
     assert 0 < bench["vdso"]["ns_per_call"] < bench["syscall"]["ns_per_call"]
+
+
+def test_quick_run_pressure_walk_traces_the_memcg_s_reclaim_calls(quick_run):
+    rows, calls = read(quick_run, "pressure_walk"), read(quick_run, "pressure_walk_reclaim")
+    assert {r["command"] for r in calls} <= {r["command"] for r in rows}
+    assert all(r["trace_lost"] == "0" for r in rows + calls)
+    scanned = [c for c in calls if int(c["nr_scanned"])]
+    assert scanned, "a region over the limit was reclaimed without a traced call"
+    for c in scanned:
+        # shrink_inactive_list()'s batches happen inside their call.
+        assert 0 < int(c["batch_ns"]) <= int(c["duration_ns"])
+        assert int(c["nr_ref_keep"]) + int(c["nr_activate_file"]) \
+            + int(c["nr_reclaimed"]) <= int(c["nr_scanned"])
+    # Tracing leaves the events as it found them.
+    enable = Path("/sys/kernel/tracing/events/vmscan/mm_vmscan_lru_isolate/enable")
+    assert not enable.exists() or enable.read_text().strip() == "0"
