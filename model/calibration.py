@@ -31,6 +31,15 @@ on the host only: a TCG guest's timings are never costs):
                       the hog's fill time less its fault time (ns per page
                       from the runs without reclaim), against pgscan_file
                       (Theil-Sen slope).
+  walk_ns_per_page    pressure_walk_reclaim.csv: every memcg reclaim call
+                      traced while the pressure grid ran (python -m
+                      measure.host --only pressure_walk: the vmscan
+                      tracepoints, measure.reclaim_walk), the calls' time
+                      over the pages they scanned.  How fast reclaim's clock
+                      runs while it walks the lists: a folio looked at twice
+                      is looked at again after the pages between (the
+                      model's young-bit reads), where scan_ns_per_page is
+                      what a page scanned costs the task that waits.
   kswapd_pages_per_s  derived: 1e9 / scan_ns_per_page.  kswapd runs the same
                       shrink_lruvec() as direct reclaim; this is one CPU
                       scanning flat out.  No experiment here wakes kswapd
@@ -67,10 +76,11 @@ COLUMNS = {
                      "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "holder", "hog",
                      "outcome", "pgscan_file"),
     "states_trace.csv": ("where", "off_lru_s"),
+    "pressure_walk_reclaim.csv": ("where", "command", "nr_scanned", "duration_ns"),
 }
 NUMERIC = {"size_bytes", "threads", "ns_per_call", "ns_per_page", "limit_mib", "droppable_mib",
            "hog_mib", "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "pgscan_file",
-           "off_lru_s"}
+           "off_lru_s", "nr_scanned", "duration_ns"}
 
 # Every parameter, the file it is measured in.
 PARAMETERS = {
@@ -81,6 +91,7 @@ PARAMETERS = {
     "state_fault_ns.anon": "fault.csv", "state_fault_ns.droppable": "fault.csv",
     "state_fault_ns.unevictable": "fault.csv",
     "scan_ns_per_page": "pressure.csv", "kswapd_pages_per_s": "pressure.csv",
+    "walk_ns_per_page": "pressure_walk_reclaim.csv",
     "lru_add_wait_s": "states_trace.csv",
 }
 FAULT_KINDS = {"fault_ns.anon": "anon", "fault_ns.droppable": "droppable",
@@ -270,6 +281,28 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
             "kswapd_pages_per_s": Estimate(1e9 / slope, "derived: 1e9 / scan_ns_per_page, "
                                            "one CPU scanning flat out (upper bound); "
                                            + source)}
+
+
+def measure_walk(data_dir: Path, limits=None) -> dict:
+    path = data_dir / "host" / "pressure_walk_reclaim.csv"
+    calls = read_table(path)
+    limit = calls["command"].str.extract(r"--limit-mib (\d+)", expand=False).astype(float)
+    if limits is not None:
+        calls = calls[limit.isin(limits)]
+    calls = calls[calls["nr_scanned"] > 0]
+    if len(calls) < 2:
+        return {"walk_ns_per_page": f"{rel_path(path)} needs traced reclaim calls that "
+                                    f"scanned pages"}
+    walk = calls["duration_ns"].sum() / calls["nr_scanned"].sum()
+    per_call = calls["duration_ns"] / calls["nr_scanned"]
+    what = ("all limits" if limits is None
+            else "limit_mib in " + ",".join(str(int(x)) for x in sorted(limits)))
+    source = (f"{rel_path(path)}, {what}: {len(calls)} memcg reclaim calls, "
+              f"{calls['duration_ns'].sum() / 1e6:.4g} ms over {int(calls['nr_scanned'].sum())} "
+              f"pages scanned (per call: median {per_call.median():.4g} ns, quartiles "
+              f"{per_call.quantile(0.25):.4g}-{per_call.quantile(0.75):.4g}) "
+              f"({_describe_rows(calls)})")
+    return {"walk_ns_per_page": Estimate(walk, source)}
 
 
 # python -m measure.lru_trace's refaults: one row per refault of a state page.
@@ -506,6 +539,8 @@ def measured(data_dir: Path | None = None, skip=(), sizes=None, limits=None):
             found, by_threads = measure_calls(data_dir, sizes)
         elif name == "pressure.csv":
             found = measure_reclaim(data_dir, limits)
+        elif name == "pressure_walk_reclaim.csv":
+            found = measure_walk(data_dir, limits)
         else:
             found = MEASURES[name](data_dir)
         out.update(found)
@@ -525,6 +560,7 @@ def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) ->
         state_fault_ns=_per_mapping(values, "state_fault_ns"),
         mlock_ns_per_page=values["mlock_ns_per_page"],
         scan_ns_per_page=values["scan_ns_per_page"],
+        walk_ns_per_page=values["walk_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
         lru_add_wait_s=tuple(np.atleast_1d(values["lru_add_wait_s"]).astype(float)),
         call_by_threads=by_threads, sources=sources, what_if=what_if)
@@ -603,6 +639,7 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
         **{f"state_fault_ns.{mapping}": ns for mapping, ns in costs.state_fault_ns.items()},
         "mlock_ns_per_page": costs.mlock_ns_per_page,
         "scan_ns_per_page": costs.scan_ns_per_page,
+        "walk_ns_per_page": costs.walk_ns_per_page,
         "kswapd_pages_per_s": costs.kswapd_pages_per_s,
         "lru_add_wait_s": (f"{len(costs.lru_add_wait_s)} waits, median "
                            f"{np.median(costs.lru_add_wait_s):.3g} s"

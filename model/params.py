@@ -72,6 +72,8 @@ class Machine:
         0.0, "0 = measured: Costs.kswapd_pages_per_s (data/host/pressure.csv, derived)")
     scan_ns_per_page: float = param(
         0.0, "0 = measured: Costs.scan_ns_per_page (data/host/pressure.csv)")
+    walk_ns_per_page: float = param(
+        0.0, "0 = measured: Costs.walk_ns_per_page (data/host/pressure_walk_reclaim.csv)")
 
 
 @dataclass(frozen=True)

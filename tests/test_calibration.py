@@ -76,6 +76,13 @@ def synthetic(tmp_path: Path, limits=(256, 128)) -> Path:
                               "pgscan_file": scanned + 512 * i * over}
                              for i in range(2)]
     _write(tmp_path, "pressure.csv", pressure)
+    # Traced reclaim calls: 600 ns a page at one limit, 900 at the other,
+    # weighted by the pages each call scanned; a call that scanned nothing
+    # takes time but walks nothing.
+    _write(tmp_path, "pressure_walk_reclaim.csv", [
+        {"command": f"vgetrandom-harness pressure --limit-mib {limit} --hog-mib 9",
+         "nr_scanned": pages, "duration_ns": ns * pages or 5000}
+        for limit, ns in zip(limits, (600, 900)) for pages in (1000, 3000, 0)])
     return tmp_path
 
 
@@ -111,9 +118,18 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
     assert costs.mlock_ns_per_page == pytest.approx(1400)
     assert costs.scan_ns_per_page == pytest.approx(1500, rel=1e-6)
     assert costs.kswapd_pages_per_s == pytest.approx(1e9 / 1500, rel=1e-6)
+    assert costs.walk_ns_per_page == pytest.approx(750)
     assert "callcost.csv mode=vdso threads=1" in costs.sources["vdso"]
     assert "kind=mlock2_onfault" in costs.sources["fault_ns.unevictable"]
     assert "kind=droppable_refault_rw" in costs.sources["state_fault_ns.droppable"]
+
+
+def test_the_walk_is_measured_on_the_limits_asked_for(tmp_path):
+    data = synthetic(tmp_path)
+    found, _ = calibration.measured(data, skip=[p for p in calibration.PARAMETERS
+                                                if p != "walk_ns_per_page"], limits=(128,))
+    assert found["walk_ns_per_page"].value == pytest.approx(900)
+    assert "limit_mib in 128" in found["walk_ns_per_page"].source
 
 
 def test_a_dropped_state_call_is_predicted_with_the_vdso_s_two_faults(tmp_path):

@@ -73,6 +73,10 @@ class Costs:
     # machine.scan_ns_per_page / machine.kswapd_pages_per_s at 0 (measured).
     scan_ns_per_page: float = 0.0
     kswapd_pages_per_s: float = 0.0
+    # How fast a reclaim call walks the lists (traced: the calls' time over
+    # the pages they scanned): its young-bit reads are this far apart per
+    # page.  Used where a scenario leaves machine.walk_ns_per_page at 0.
+    walk_ns_per_page: float = 0.0
     # How long a newly faulted state folio stays off the LRU, in the CPU's
     # lru_add folio_batch (mm/swap.c folio_add_lru()) until the batch fills
     # or is drained: the measured waits, drawn from at each fault.  Empty:

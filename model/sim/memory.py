@@ -64,14 +64,15 @@ class Domain:
     """
 
     def __init__(self, env, capacity_pages: int, watermarks, swap: Swap | None,
-                 lruvec: Lruvec, scan_ns_per_page: float, swappiness: int,
-                 metrics, processes, kind: str):
+                 lruvec: Lruvec, scan_ns_per_page: float, walk_ns_per_page: float,
+                 swappiness: int, metrics, processes, kind: str):
         self.env = env
         self.capacity_pages = capacity_pages
         self.watermarks = watermarks
         self.swap = swap
         self.lruvec = lruvec
         self.scan_s_per_page = scan_ns_per_page * 1e-9
+        self.walk_s_per_page = walk_ns_per_page * 1e-9
         self.swappiness = swappiness
         self.metrics = metrics
         self.processes = processes
@@ -189,20 +190,57 @@ class Domain:
 
     def reclaim(self, nr_to_reclaim: int, elapsed_s: float = 0.0,
                 balanced=None) -> tuple[int, int]:
-        """shrink_lruvec() over falling priorities: returns (scanned, reclaimed).
+        """One reclaim call over falling priorities: returns (scanned, reclaimed).
 
         Without free swap only the file lists are scanned (get_scan_count());
-        with it, anon and file share the scan by swappiness.  The pass starts
-        `elapsed_s` after the present (the caller's earlier work) and takes
-        scan_ns_per_page for each page it looks at.  Direct reclaim stops on
-        its target alone (do_try_to_free_pages()); kswapd passes `balanced`,
-        checked between priorities as balance_pgdat() checks pgdat_balanced(),
-        because the droppable folios it frees never count toward the target.
+        with it, anon and file share the scan by swappiness.  The call starts
+        `elapsed_s` after the present (the caller's earlier work) and its
+        walk takes walk_ns_per_page for each page it looks at (measured by
+        tracing the kernel's reclaim calls); what it costs its caller is
+        scan_ns_per_page per page (the caller's own code, Domain.charge).
+        Direct reclaim stops on its target alone (do_try_to_free_pages());
+        kswapd passes `balanced`, checked between priorities as
+        balance_pgdat() checks pgdat_balanced(), because the droppable
+        folios it frees never count toward the target.
+
+        A direct call that counted nothing reclaimed walks every priority
+        again, as do_try_to_free_pages() retries (mm/vmscan.c, 6.12): once
+        as a full walk of the memcg tree (memcg_full_walk: one memcg here,
+        so the same walk), then, if a walk left an active list alone because
+        its inactive list was not low (shrink_list(): skipped_deactivate),
+        once more deactivating by force.  A droppable region's walk counts
+        nothing, so each of its calls is such a retried call: the folios its
+        first walk activated (found young twice) are deactivated by the
+        second, and looked at a third time soon after.  Seen in
+        data/host/pressure_walk_reclaim.csv as calls that scan more than
+        twice the region and deactivate (nr_deactivated) within the call.
         """
         start = self.env.now + elapsed_s
         freed_before = self.lruvec.freed_uncounted
-        lruvec = self.lruvec
         scanned = reclaimed = 0
+        skipped = False
+        walks = ("first", "memcg_full_walk", "force_deactivate")
+        for walk in walks if balanced is None else walks[:1]:
+            if walk == "force_deactivate" and not skipped:
+                break
+            s, r, skip = self._walk_priorities(nr_to_reclaim - reclaimed,
+                                               start + scanned * self.walk_s_per_page,
+                                               walk == "force_deactivate", balanced)
+            scanned, reclaimed, skipped = scanned + s, reclaimed + r, skipped or skip
+            if reclaimed:
+                break
+        self.metrics.count("nr_vmscan_immediate_reclaim",
+                           self.lruvec.freed_uncounted - freed_before)
+        return scanned, reclaimed
+
+    def _walk_priorities(self, nr_to_reclaim: int, start: float, force_deactivate: bool,
+                         balanced) -> tuple[int, int, bool]:
+        """do_try_to_free_pages()'s loop from DEF_PRIORITY to 0, starting at
+        `start`: returns (scanned, reclaimed, skipped_deactivate)."""
+        lruvec = self.lruvec
+        walk = self.walk_s_per_page
+        scanned = reclaimed = 0
+        skipped = False
         can_swap = self.swap is not None and self.swap.free_pages > 0
         share = {FILE_LRU: 1.0}
         if can_swap:
@@ -218,8 +256,9 @@ class Domain:
                 # pass (prepare_scan_control(): may_deactivate).
                 nr_inactive = int((lruvec.lists[lru_type, False].pages >> priority) * fraction)
                 nr_active = int((lruvec.lists[lru_type, True].pages >> priority) * fraction)
-                deactivate = lruvec.inactive_is_low(lru_type)
+                deactivate = force_deactivate or lruvec.inactive_is_low(lru_type)
                 if not deactivate:
+                    skipped |= nr_active > 0
                     nr_active = 0   # nothing to interleave: one pass is the same scan
                 while (nr_inactive or nr_active) and reclaimed < nr_to_reclaim:
                     if nr_active:
@@ -235,8 +274,8 @@ class Domain:
                         batch = min(SWAP_CLUSTER_MAX if nr_active else nr_inactive, nr_inactive)
                         nr_inactive -= batch
                         s, r = lruvec.shrink_inactive(
-                            lru_type, batch, start + scanned * self.scan_s_per_page,
-                            self.swap, nr_to_reclaim - reclaimed, self.scan_s_per_page)
+                            lru_type, batch, start + scanned * walk,
+                            self.swap, nr_to_reclaim - reclaimed, walk)
                         scanned += s
                         reclaimed += r
                     if nr_active:
@@ -250,13 +289,11 @@ class Domain:
                         nr_active -= batch
                         if deactivate:
                             lruvec.shrink_active(lru_type, batch,
-                                                 start + scanned * self.scan_s_per_page,
-                                                 self.scan_s_per_page, SWAP_CLUSTER_MAX)
+                                                 start + scanned * walk, walk,
+                                                 SWAP_CLUSTER_MAX)
             if reclaimed >= nr_to_reclaim or (balanced is not None and balanced()):
                 break
-        self.metrics.count("nr_vmscan_immediate_reclaim",
-                           self.lruvec.freed_uncounted - freed_before)
-        return scanned, reclaimed
+        return scanned, reclaimed, skipped
 
     def oom_kill(self, requester=None):
         """out_of_memory(): kill the live process with the largest RSS."""

@@ -103,6 +103,7 @@ class Simulation:
         lruvec = Lruvec(self.streams.rng("reclaim"))
         common = dict(swap=swap, lruvec=lruvec,
                       scan_ns_per_page=self._measured("scan_ns_per_page"),
+                      walk_ns_per_page=self._measured("walk_ns_per_page"),
                       swappiness=sc.machine.swappiness, metrics=self.metrics,
                       processes=lambda: self.processes)
         reserved = sc.machine.reserved_bytes // page

@@ -26,7 +26,7 @@ PINNED_COSTS = Costs(
     # As pinned before the read-then-write faults were measured: the
     # back-test's numbers stay those of its CSVs.
     state_fault_ns={"anon": 3312.0, "droppable": 3180.0, "unevictable": 4356.0},
-    mlock_ns_per_page=1432.0, scan_ns_per_page=1363.0, kswapd_pages_per_s=733_500.0,
+    mlock_ns_per_page=1432.0, scan_ns_per_page=1363.0, walk_ns_per_page=1363.0, kswapd_pages_per_s=733_500.0,
     sources={"all": "what-if: pinned for the back-test in tests/backtest/backtest.py"},
     what_if=True)
 
