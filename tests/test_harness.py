@@ -503,8 +503,9 @@ def test_full_plan_placement_test_takes_every_arm_in_turn():
     """Each seed and regime runs every placement, so a sitting's drift falls
     on all arms alike; the runs differ from the campaign's only by --placement."""
     runs = host.full_plan().runs["states_placement"]
+    first = len(host.PLACEMENT_REGIMES) * len(host.PLACEMENT_ARMS) * 4
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
-    for i in range(0, len(opts), len(host.PLACEMENT_ARMS)):
+    for i in range(0, first, len(host.PLACEMENT_ARMS)):
         turn = opts[i:i + len(host.PLACEMENT_ARMS)]
         assert [o["--placement"] for o in turn] == list(host.PLACEMENT_ARMS)
         assert len({(o["--seed"], o["--spike-mib"] if "--spike-mib" in o else "") for o in turn}) == 1
@@ -512,6 +513,12 @@ def test_full_plan_placement_test_takes_every_arm_in_turn():
     same = host.state_args(cols["regime"], "periodic", int(opts[0]["--seed"]))
     assert args == same + ["--placement", "any"]
     assert "states_placement" in host.TIMING
+    # The second sitting: spike_churn split alone, seeds of its own.
+    later = [(cols["regime"], o["--placement"], o["--seed"])
+             for (cols, _), o in zip(runs[first:], opts[first:])]
+    assert {(r, a) for r, a, _ in later} == {("spike_churn", "split")}
+    assert len({seed for *_, seed in later}) == len(later) == 28
+    assert not {seed for *_, seed in later} & {o["--seed"] for o in opts[:first]}
 
 
 def test_full_plan_reader_test_reruns_the_campaign_s_unpinned_timer_locked_runs():
