@@ -38,8 +38,8 @@ from pathlib import Path
 from measure import openssl_speed, selftest
 from measure.burner import burning
 from measure.harness_output import HarnessOutputError, parse, reader_moves
-from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
 from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
+from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
 HARNESS_BUILD = REPO / "build" / "harness"
@@ -50,8 +50,9 @@ TERM_GRACE_S = 10
 TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "pressure_walk")
 # Plan entries that run another harness subcommand than their name.
-SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure", "states_tracer": "states", "states_placement": "states",
-              "states_reader": "states", "states_mobility": "states", "states_hop": "states"}
+SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
+              "states_tracer": "states", "states_placement": "states", "states_reader": "states",
+              "states_mobility": "states", "states_hop": "states"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -851,8 +852,9 @@ def main(argv=None) -> int:
         with cpu_lock(not args.no_lock):
             run_selfcheck(binary, args.out)
             for exp, arg_lists in plan.runs.items():
-                if exp in only and exp in TRACED and unavailable():
-                    print(f"calibrate: {exp}: skipped: {unavailable()}")
+                why_not = unavailable() if exp in TRACED else None
+                if exp in only and why_not:
+                    print(f"calibrate: {exp}: skipped: {why_not}")
                 elif exp in only:
                     started = time.monotonic()
                     print(f"calibrate: {exp} ({len(arg_lists)} runs)", flush=True)

@@ -284,6 +284,8 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
 
 
 def measure_walk(data_dir: Path, limits=None) -> dict:
+    """walk_ns_per_page: the traced calls' time over the pages they scanned
+    (a call that scanned nothing walked nothing), at `limits` if given."""
     path = data_dir / "host" / "pressure_walk_reclaim.csv"
     calls = read_table(path)
     limit = calls["command"].str.extract(r"--limit-mib (\d+)", expand=False).astype(float)
