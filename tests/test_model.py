@@ -541,3 +541,19 @@ def test_the_mobility_note_ranks_the_runs_that_kept_the_reader_s_moves():
     assert "0.05 Hz" not in note.split("Its slowest")[0]
     speeds = [float(x) for x in re.findall(r"([\d.]+) moves/s", note)]
     assert speeds == sorted(speeds) and len(speeds) == 3
+
+
+def test_a_call_that_counts_nothing_walks_again_over_what_it_activated():
+    """do_try_to_free_pages() walks every priority again when it counted
+    nothing: a cold droppable region is looked at twice (kept, then
+    dropped), a hot one more, as the pages its first walk found young are
+    deactivated and looked at again (data/host/pressure_walk_reclaim.csv)."""
+    point = {"memcg.limit_bytes": "128 MiB", "workload.region_bytes": "32 MiB",
+             "pressure.anon_base_bytes": "102 MiB"}
+    pages = 32 << 8
+    cold = values(run("memcg-drop", "droppable", **point))
+    hot = values(run("memcg-drop", "droppable", **point, **{"workload.region_touch_per_s": 100.0}))
+    assert cold["pgscan_direct"] == 2 * pages and cold["region_pages_dropped"] == pages
+    assert hot["pgscan_direct"] > 2 * pages
+    assert 0 < hot["region_pages_dropped"] < pages
+    assert cold["pgsteal_direct"] == hot["pgsteal_direct"] == 0
