@@ -250,6 +250,12 @@ def reclaim_rows(frame: pd.DataFrame) -> pd.DataFrame:
                  & (frame["hog"] == "exited") & frame["hog_fill_ns"].notna()]
 
 
+def _limits_said(limits) -> str:
+    """The rows a reclaim parameter was taken from, as its source says it."""
+    return ("all limits" if limits is None
+            else "limit_mib in " + ",".join(str(int(x)) for x in sorted(limits)))
+
+
 def measure_reclaim(data_dir: Path, limits=None) -> dict:
     path = data_dir / "host" / "pressure.csv"
     rows = reclaim_rows(read_table(path))
@@ -270,8 +276,7 @@ def measure_reclaim(data_dir: Path, limits=None) -> dict:
         why = (f"{rel_path(path)}: the hog's fill time does not grow with pages scanned "
                f"(Theil-Sen slope {slope:.3g} ns/page)")
         return {"scan_ns_per_page": why, "kswapd_pages_per_s": why}
-    what = ("all limits" if limits is None
-            else "limit_mib in " + ",".join(str(int(x)) for x in sorted(limits)))
+    what = _limits_said(limits)
     source = (f"{rel_path(path)} kind=droppable outcome=ok hog=exited, {what}: hog fill "
               f"{fill} ns/page from {int(calm.sum())} runs without reclaim; fill time "
               f"beyond that against pgscan_file over {int(scanned.sum())} runs: Theil-Sen "
@@ -297,8 +302,7 @@ def measure_walk(data_dir: Path, limits=None) -> dict:
                                     f"scanned pages"}
     walk = calls["duration_ns"].sum() / calls["nr_scanned"].sum()
     per_call = calls["duration_ns"] / calls["nr_scanned"]
-    what = ("all limits" if limits is None
-            else "limit_mib in " + ",".join(str(int(x)) for x in sorted(limits)))
+    what = _limits_said(limits)
     source = (f"{rel_path(path)}, {what}: {len(calls)} memcg reclaim calls, "
               f"{calls['duration_ns'].sum() / 1e6:.4g} ms over {int(calls['nr_scanned'].sum())} "
               f"pages scanned (per call: median {per_call.median():.4g} ns, quartiles "
