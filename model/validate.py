@@ -217,19 +217,13 @@ def drop_cases(data_dir: Path, seeds) -> tuple[list[dict], list[dict]]:
     path = data_dir / "host" / "pressure.csv"
     frame = read_table(path)
     costs = load_costs(data_dir=data_dir)
-    trained, _ = measured(data_dir, skip=_all_but("scan_ns_per_page", "kswapd_pages_per_s",
-                                                  "walk_ns_per_page"),
-                          limits=TRAIN_LIMITS)
-    scan = trained["scan_ns_per_page"]
-    if not isinstance(scan, Estimate):
-        raise CalibrationError(f"validation needs scan_ns_per_page from limits {TRAIN_LIMITS}: "
-                               f"{scan}")
-    walk = trained["walk_ns_per_page"]
-    if not isinstance(walk, Estimate):
-        raise CalibrationError(f"validation needs walk_ns_per_page from limits {TRAIN_LIMITS}: "
-                               f"{walk}")
-    costs = replace(costs, scan_ns_per_page=scan.value, walk_ns_per_page=walk.value,
-                    kswapd_pages_per_s=trained["kswapd_pages_per_s"].value)
+    reclaim = ("scan_ns_per_page", "kswapd_pages_per_s", "walk_ns_per_page")
+    trained, _ = measured(data_dir, skip=_all_but(*reclaim), limits=TRAIN_LIMITS)
+    for name in ("scan_ns_per_page", "walk_ns_per_page"):   # kswapd's is derived
+        if not isinstance(trained[name], Estimate):
+            raise CalibrationError(f"validation needs {name} from limits {TRAIN_LIMITS}: "
+                                   f"{trained[name]}")
+    costs = replace(costs, **{name: trained[name].value for name in reclaim})
     rows, fates = [], []
     keys = ["kind", "touch", "limit_mib", "droppable_mib", "hog_mib"]
     for (kind, touch, limit, region, hog), group in frame.groupby(keys, sort=True):

@@ -220,12 +220,12 @@ class Domain:
         scanned = reclaimed = 0
         skipped = False
         walks = ("first", "memcg_full_walk", "force_deactivate")
-        for walk in walks if balanced is None else walks[:1]:
-            if walk == "force_deactivate" and not skipped:
+        for retry in walks if balanced is None else walks[:1]:
+            if retry == "force_deactivate" and not skipped:
                 break
             s, r, skip = self._walk_priorities(nr_to_reclaim - reclaimed,
                                                start + scanned * self.walk_s_per_page,
-                                               walk == "force_deactivate", balanced)
+                                               retry == "force_deactivate", balanced)
             scanned, reclaimed, skipped = scanned + s, reclaimed + r, skipped or skip
             if reclaimed:
                 break
