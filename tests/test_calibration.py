@@ -461,6 +461,25 @@ def test_the_report_says_how_the_cases_with_the_callers_cpu_recorded_fare():
     assert text.rstrip().endswith("max relative error: 100.0%")   # every case counts there
 
 
+def test_the_report_names_the_misses_the_model_s_own_noise_could_make():
+    """A case whose seeds leave the prediction's standard error over a
+    third of its target is counted, and listed among the misses with the
+    seeds that would bring it under; a quiet case is not."""
+    def case(name, measured, predicted, se, need):
+        error, kind, target = validate.states_error(measured, predicted)
+        return {**validate._row("states", name, measured, predicted, error, f"zeroed/{kind}"),
+                "target": target, "model_low": predicted - se, "model_high": predicted + se,
+                "measured_low": measured, "measured_high": measured, "seeds": 3,
+                "model_se": se, "seeds_for_target": need}
+    rows = [case("spike_churn periodic (burner 0.5) 1 Hz", 0.42, 0.72, 0.092, 58.0),
+            case("churn periodic 1 Hz", 0.52, 0.50, 0.010, 3.0)]
+    text = validate.format_report(rows, [], calibration.load_costs(), data_dir=REPO / "data")
+    assert "1 of 2 with the model's own noise over 0.33 of their target" in text
+    assert "they would need 58 seeds; 1 of them missed" in text
+    assert "(burner 0.5) 1 Hz: +-0.092 over 3 seeds, 58 seeds to bring it under" in text
+    assert "churn periodic 1 Hz: +-" not in text
+
+
 def test_a_cpu_the_reader_never_reads_on_waits_until_the_end():
     back = calibration.reader_back_s(pd.DataFrame({"t_s": [0.0], "cpu": [0]}), ncpus=2,
                                      end_s=1.0, step_s=0.25)

@@ -425,7 +425,8 @@ def test_states_cases_take_every_pressure_input_from_the_measured_run():
 def test_later_states_files_join_the_campaigns_without_renumbering_them():
     """validate reads states.csv, then states_placement.csv,
     states_reader.csv and states_mobility.csv, each numbered after the one
-    before: every file's runs keep their numbers (so their model seeds),
+    before: every file's runs keep their numbers (their model seeds are
+    keyed by them),
     runs from before --placement existed ran unpinned, and only the
     mobility test's had a burner beside them."""
     from measure import host
@@ -463,6 +464,38 @@ def test_a_states_case_is_judged_against_its_runs_spread():
     assert math.isnan(validate.runs_for_target([0.0, 0.0]))
     # Mean 0.4, sd 0.283: (1.96 * 0.283 / (0.15 * 0.4))^2 = 85.4 -> 86 runs.
     assert validate.runs_for_target([0.2, 0.6]) == 86
+
+
+def test_a_states_runs_model_seeds_are_its_own_whatever_is_added_beside_it():
+    """A model seed is keyed by the run's id, so that runs appended to an
+    earlier states file (a second sitting) leave every later file's runs
+    their seeds: once they shifted, and three cases moved by 0.07-0.26."""
+    from pathlib import Path
+    from model import validate
+    data = Path(__file__).resolve().parent.parent / "data"
+    frame = validate.read_states(data)
+    ids = frame["run"].unique()
+    seeds = {validate.states_sim_seed(r, s) for r in ids for s in (1, 2, 3)}
+    assert len(seeds) == 3 * len(ids)
+    assert validate.states_sim_seed(200_004, 2) == validate.states_sim_seed(200_004, 2)
+    # the reader test's first run, whatever states_placement.csv holds
+    assert validate.states_sim_seed(200_000, 1) == 700_000
+
+
+def test_the_models_own_noise_is_judged_against_the_cases_target():
+    """seeds_for_target: the seeds whose mean has a standard error of a
+    third of the case's target, at the spread over the seeds run."""
+    import math
+    from model import validate
+    # measured 0.5 (relative: target 0.075, a third of it 0.025); seeds
+    # spread with sd 0.1: (0.1 / 0.025)^2 = 16 seeds.
+    pooled = pd.Series([0.4, 0.5, 0.6])
+    assert validate.seeds_for_target(pooled, 0.5) == 16
+    # the same spread under an absolute target of 0.01: (0.1 / 0.00333)^2 = 900.
+    assert validate.seeds_for_target(pooled, 0.02) == 900
+    # seeds that agree need no more than they have
+    assert validate.seeds_for_target(pd.Series([0.5, 0.5, 0.5]), 0.5) == 3
+    assert math.isnan(validate.seeds_for_target(pd.Series([0.5]), 0.5))
 
 
 def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
