@@ -57,7 +57,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          ever fitted) is predicted by model/scenarios/states.toml with that
          run's classes, call pattern, layout and measured pressure inputs
          (churn_bytes_per_s, hog_mib, spikes, caller_usage_bytes), --seeds
-         model seeds per run, with the parameters fitted above and the
+         model seeds per run (up to --max-seeds for a case whose seeds
+         spread too much to judge it), with the parameters fitted above and the
          lru_add waits traced in separate runs (python -m measure.lru_trace,
          calibration.LRU_TRACES): those traced under the run's own regime
          and placement where there are any (a pressure input like the churn
@@ -524,13 +525,16 @@ def _states_runs(tasks: list, workers: int) -> tuple[list[dict], list[dict]]:
             [row for _, trace in done for row in trace])
 
 
-def states_cases(data_dir: Path, costs, seeds=(1,),
-                 workers: int = 1) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
+                 max_seeds: int = 0) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
     calls that found the state zeroed over all calls, pooled over runs.
 
-    Each run is simulated once per seed.  A case's prediction pools every
+    Each run is simulated once per seed, and a case whose seeds leave the
+    model's own noise over MC_SHARE_OF_TARGET of its target gets, for each
+    of its runs, the seeds they say it needs, up to max_seeds (more_seeds).
+    A case's prediction pools every
     seed; its spread is the range, over seeds, of what the model gives for
     the case's runs pooled as the measurement pools them: whether a page is
     activated early or late (or not at all) in a run is as random in the
@@ -569,6 +573,15 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
     rows = []
     keys = ["regime", "placement", "waits", "burn_duty", "reader_hop_ms", "pattern", "layout",
             "per_page", "classes", "rate_hz"]
+    more = more_seeds(frame, model, keys, len(seeds), max_seeds)
+    if more:
+        runs = dict(list(frame.groupby("run", sort=True)))
+        extra, extra_trace = _states_runs(
+            [(run_id, states_overrides(runs[run_id].iloc[0]), seed,
+              states_sim_seed(run_id, seed), run_costs[run_id])
+             for run_id, added in more.items() for seed in added], workers)
+        model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
+        trace += extra_trace
     for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
@@ -591,7 +604,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,),
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,
                             error, f"zeroed/{kind}",
-                            f"{len(g)} runs x {len(seeds)} seeds, {waits}"),
+                            f"{len(g)} runs x {len(pooled)} seeds, {waits}"),
                      "target": target, "model_low": float(pooled.min()),
                      "model_high": float(pooled.max()),
                      "measured_low": float(np.clip(meas_low, 0.0, 1.0)),
@@ -631,8 +644,11 @@ def pooled_by_seed(model: pd.DataFrame) -> pd.Series:
 # standard error of its own.  Under a third of the case's target, a pass or
 # a miss is the model's and not its dice.  A timer-locked page is dropped
 # at every call until it is activated and then never, so a case of a few
-# such runs can swing by tenths from seed to seed.
+# such runs can swing by tenths from seed to seed.  Such a case gets more
+# seeds, up to MAX_STATES_SEEDS (each a model run of each of its runs:
+# 8 seeds add about 25 minutes on 2 cores).
 MC_SHARE_OF_TARGET = 1 / 3
+MAX_STATES_SEEDS = 8
 
 
 def seeds_for_target(pooled: pd.Series, measured_value: float) -> float:
@@ -644,6 +660,23 @@ def seeds_for_target(pooled: pd.Series, measured_value: float) -> float:
     _, kind, target = states_error(measured_value, float(pooled.mean()))
     allowed = MC_SHARE_OF_TARGET * target * (measured_value if kind == "rel" else 1.0)
     return float(max(len(pooled), math.ceil((pooled.std(ddof=1) / allowed) ** 2)))
+
+
+def more_seeds(frame: pd.DataFrame, model: pd.DataFrame, keys: list[str], had: int,
+               max_seeds: int) -> dict[int, range]:
+    """The seeds to add to each run, after the first `had`: per case, as
+    many as seeds_for_target() asks at the spread of those, up to
+    max_seeds.  The cases of one run (its classes) share its seeds."""
+    need: dict[int, int] = {}
+    for _, g in frame.groupby(keys, sort=False):
+        rate = float(g["rate_hz"].iloc[0])
+        mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == rate)]
+        wanted = seeds_for_target(pooled_by_seed(mine),
+                                  float(g["calls_zeroed"].sum() / g["calls"].sum()))
+        if wanted == wanted:    # not NaN
+            for run_id in g["run"].unique():
+                need[run_id] = max(need.get(run_id, had), min(int(wanted), max_seeds))
+    return {run_id: range(had + 1, n + 1) for run_id, n in sorted(need.items()) if n > had}
 
 
 def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
@@ -1336,6 +1369,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seeds", type=int, default=len(SEEDS),
                    help=f"model seeds per hot pressure case and per states run "
                         f"(default {len(SEEDS)})")
+    p.add_argument("--max-seeds", type=int, default=MAX_STATES_SEEDS,
+                   help="model seeds a states case may get when its first --seeds leave the "
+                        "model's standard error over a third of its target (default "
+                        f"{MAX_STATES_SEEDS}; --seeds turns it off)")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="writes validation.csv there (default results/)")
     args = p.parse_args(argv)
@@ -1344,6 +1381,9 @@ def main(argv: list[str]) -> int:
     def validate():
         if args.seeds < 1:
             raise CalibrationError(f"--seeds {args.seeds}: must be >= 1")
+        if args.max_seeds < args.seeds:
+            raise CalibrationError(f"--max-seeds {args.max_seeds}: must be >= --seeds "
+                                   f"({args.seeds})")
         check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
         with Progress(4, "validate: call and reseed costs", "steps") as bar:
@@ -1361,9 +1401,10 @@ def main(argv: list[str]) -> int:
             notes += proactive_notes
             bar.update()
             bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
-                      f"seeds on {os.cpu_count() or 1} processes")
+                      f"seeds (up to {args.max_seeds}) on {os.cpu_count() or 1} processes")
             states, model_trace, model_counts = states_cases(args.data, costs, seeds,
-                                                             workers=os.cpu_count() or 1)
+                                                             workers=os.cpu_count() or 1,
+                                                             max_seeds=args.max_seeds)
             notes += mobility_note(args.data, model_counts) + arms_note(args.data, model_counts)
             guests += (states + trace_cases(args.data, model_trace)
                        + refault_cases(args.data, model_trace))

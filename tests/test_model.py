@@ -498,6 +498,20 @@ def test_the_models_own_noise_is_judged_against_the_cases_target():
     assert math.isnan(validate.seeds_for_target(pd.Series([0.5]), 0.5))
 
 
+def test_a_case_the_seeds_cannot_judge_gets_more_for_each_of_its_runs():
+    """more_seeds(): runs 1 and 2 are one case whose three seeds spread
+    (0.4, 0.5, 0.6 pooled: 16 wanted, capped at 12); run 3's agree."""
+    from model import validate
+    keys = ["regime", "rate_hz"]
+    frame = pd.DataFrame({"run": [1, 2, 3], "regime": ["churn", "churn", "control"],
+                          "rate_hz": 1.0, "calls_zeroed": [50, 50, 0], "calls": 100})
+    model = pd.DataFrame({"run": [1, 1, 1, 2, 2, 2, 3, 3, 3], "seed": [1, 2, 3] * 3,
+                          "rate_hz": 1.0, "calls_model": 100,
+                          "zeroed_model": [40, 50, 60, 40, 50, 60, 0, 0, 0]})
+    assert validate.more_seeds(frame, model, keys, 3, 12) == {1: range(4, 13), 2: range(4, 13)}
+    assert validate.more_seeds(frame, model, keys, 3, 3) == {}
+
+
 def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
     """Runs with no gap of over an hour between them are one sitting; each
     sitting's fraction pools its calls, so a sitting of two runs is not the
