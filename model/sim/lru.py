@@ -13,7 +13,8 @@ What is modelled from mm/vmscan.c:
     no longer does (docs/sources.md);
   - shrink_active_list(): the active tail is deactivated (young bits are
     cleared on the way, PG_referenced is left alone);
-  - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB);
+  - inactive_is_low(): the inactive:active ratio int_sqrt(10 * GiB), of a
+    memcg's list sizes as its stats were last flushed (Lruvec.flush_stats());
   - get_scan_count(): without free swap the anon lists are not scanned;
   - a folio whose placement is not counted (a droppable folio) is freed but
     not counted as reclaimed (see Lruvec._scan_folio), as measured in
@@ -124,6 +125,14 @@ class Lruvec:
         self.freed_uncounted = 0
         # Folios faulted in but still in an lru_add batch.
         self.batched = 0
+        # The list sizes inactive_is_low() reads: None for the live ones
+        # (a machine's node counters), a memcg's as of its last stats flush.
+        self.flushed = None
+
+    def flush_stats(self) -> None:
+        """A memcg's lruvec stats, as rstat last flushed them: what
+        lruvec_page_state() returns (mm/memcontrol.c) until the next flush."""
+        self.flushed = {key: lst.pages for key, lst in self.lists.items()}
 
     def pages(self, lru_type: str) -> int:
         return self.lists[lru_type, False].pages + self.lists[lru_type, True].pages
@@ -155,8 +164,11 @@ class Lruvec:
         return sum(lst.remove_owner(owner) for lst in self.lists.values())
 
     def inactive_is_low(self, lru_type: str) -> bool:
-        inactive = self.lists[lru_type, False].pages
-        active = self.lists[lru_type, True].pages
+        if self.flushed is None:
+            inactive = self.lists[lru_type, False].pages
+            active = self.lists[lru_type, True].pages
+        else:
+            inactive, active = self.flushed[lru_type, False], self.flushed[lru_type, True]
         gib = (inactive + active) >> (30 - 12)
         ratio = math.isqrt(10 * gib) if gib else 1
         return inactive * ratio < active
