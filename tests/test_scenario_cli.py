@@ -143,9 +143,15 @@ def test_interrupted_run_leaves_no_partial_results(tmp_path):
     import signal
     import time
     out = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, "-m", "model", "run", "bench", "--out", str(out)],
+    # `python -m model`, with word once its imports are done: on a loaded
+    # machine they alone can outlast a fixed wait, and a SIGINT there is
+    # Python's, not the command's.
+    start = ("import sys; import model.cli; from model.__main__ import main; "
+             "print('imported', flush=True); sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.Popen([sys.executable, "-c", start, "run", "bench", "--out", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    assert proc.stdout.readline().strip() == "imported"
+    time.sleep(2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
