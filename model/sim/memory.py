@@ -98,7 +98,9 @@ class Domain:
         the active list to do_try_to_free_pages()'s forced retry, whose walk
         scans only what it deactivated before priority 0 (traced:
         data/host/pressure_walk_reclaim.csv).  The flusher's phase against
-        the workload is unknown; here it runs at 0, 2, 4 s."""
+        the workload is unknown; here it runs at 0, 2, 4 s.  Global reclaim
+        reads the root memcg's stats the same way; the machine's lists are
+        still read live here (docs/sources.md)."""
         while True:
             yield self.env.timeout(MEMCG_FLUSH_TIME_S)
             self.lruvec.flush_stats()
