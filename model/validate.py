@@ -99,8 +99,8 @@ whether or not a target is met; 2 on bad data.
 from __future__ import annotations
 
 import argparse
-import math
 import concurrent.futures as cf
+import math
 import os
 import time
 from dataclasses import replace
@@ -564,22 +564,21 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         run_costs[run_id] = (arm_costs[(regime, placement)] if waits is None
                              else replace(costs, lru_add_wait_s=waits))
     frame["waits"] = frame["run"].map(source)
-    # Every (run, seed) gets a simulation seed of its own (states_sim_seed).
-    tasks = [(run_id, states_overrides(run.iloc[0]), seed, states_sim_seed(run_id, seed),
-              run_costs[run_id])
-             for run_id, run in frame.groupby("run", sort=True) for seed in seeds]
-    counts, trace = _states_runs(tasks, workers)
+    first = frame.groupby("run", sort=True).head(1).set_index("run")
+
+    def tasks(seeds_of: dict) -> list:
+        # Every (run, seed) gets a simulation seed of its own (states_sim_seed).
+        return [(run_id, states_overrides(first.loc[run_id]), seed,
+                 states_sim_seed(run_id, seed), run_costs[run_id])
+                for run_id, run_seeds in seeds_of.items() for seed in run_seeds]
+    counts, trace = _states_runs(tasks(dict.fromkeys(first.index, seeds)), workers)
     model = pd.DataFrame(counts)
     rows = []
     keys = ["regime", "placement", "waits", "burn_duty", "reader_hop_ms", "pattern", "layout",
             "per_page", "classes", "rate_hz"]
     more = more_seeds(frame, model, keys, len(seeds), max_seeds)
     if more:
-        runs = dict(list(frame.groupby("run", sort=True)))
-        extra, extra_trace = _states_runs(
-            [(run_id, states_overrides(runs[run_id].iloc[0]), seed,
-              states_sim_seed(run_id, seed), run_costs[run_id])
-             for run_id, added in more.items() for seed in added], workers)
+        extra, extra_trace = _states_runs(tasks(more), workers)
         model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
         trace += extra_trace
     for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
@@ -1298,14 +1297,13 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                       " (data/host/pressure_walk_reclaim.csv),",
                   "a kernel call that finds only droppable folios counts nothing reclaimed and",
                   "walks every priority two or three times (do_try_to_free_pages(): memcg_full_walk,",
-                  "force_deactivate): the first walk looks at each page twice, the later ones",
-                  "deactivate what it found young and look at it again.  The model does both, at",
-                  "the traced walk's pace (walk_ns_per_page), and its scans agree with",
-                  "pgscan_file; it reads each page's young bit as a draw of its own (a sweep",
-                  "every 1/rate of unknown phase).  The harness's reader sweeps in address",
-                  "order, the order reclaim walks in, so neighbours share their fate and one",
-                  "sample loses 0.71 where the next loses 0.96 at 128/32/102 (pressure_walk.csv).",
-                  "That shared fate is what the model lacks: a likely cause, not tested."]
+                  "force_deactivate); only the forced walk deactivates what the first found",
+                  "young, since inactive_is_low() reads the memcg's stats as last flushed.  The",
+                  "model does all three, at the traced walk's pace (walk_ns_per_page); it reads",
+                  "each page's young bit as a draw of its own (a sweep every 1/rate of unknown",
+                  "phase), where the harness's reader touches every page within a millisecond,",
+                  "so that one call finds all of them young or none (pressure_walk.csv: one",
+                  "sample loses 0.71 where the next loses 0.96 at 128/32/102)."]
     states_misses = [r for r in rows if r["group"] == "states"
                      and r["error"] > r.get("target", TARGET)]
     if states_misses:

@@ -125,8 +125,8 @@ class Lruvec:
         self.freed_uncounted = 0
         # Folios faulted in but still in an lru_add batch.
         self.batched = 0
-        # The list sizes inactive_is_low() reads: None for the live ones
-        # (a machine's node counters), a memcg's as of its last stats flush.
+        # The list sizes inactive_is_low() reads: a memcg's as of its last
+        # stats flush; None: the lists' own (the machine's, here).
         self.flushed = None
 
     def flush_stats(self) -> None:
