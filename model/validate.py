@@ -584,7 +584,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
-        mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == float(rate))]
+        mine = case_model(model, g)
         pooled = pooled_by_seed(mine)
         pred = float(mine["zeroed_model"].sum() / mine["calls_model"].sum())
         per_run = g["calls_zeroed"] / g["calls"]
@@ -632,6 +632,12 @@ def states_sim_seed(run_id: int, seed: int) -> int:
     return seed * len(STATES_FILES) * RUNS_PER_FILE + int(run_id)
 
 
+def case_model(model: pd.DataFrame, case: pd.DataFrame) -> pd.DataFrame:
+    """The model's counts for a states case: its runs, its class's rate."""
+    return model[model["run"].isin(case["run"])
+                 & (model["rate_hz"] == float(case["rate_hz"].iloc[0]))]
+
+
 def pooled_by_seed(model: pd.DataFrame) -> pd.Series:
     """Per seed, a case's model runs pooled as its measured runs are: the
     zeroed calls over the calls."""
@@ -668,11 +674,9 @@ def more_seeds(frame: pd.DataFrame, model: pd.DataFrame, keys: list[str], had: i
     max_seeds.  The cases of one run (its classes) share its seeds."""
     need: dict[int, int] = {}
     for _, g in frame.groupby(keys, sort=False):
-        rate = float(g["rate_hz"].iloc[0])
-        mine = model[model["run"].isin(g["run"]) & (model["rate_hz"] == rate)]
-        wanted = seeds_for_target(pooled_by_seed(mine),
+        wanted = seeds_for_target(pooled_by_seed(case_model(model, g)),
                                   float(g["calls_zeroed"].sum() / g["calls"].sum()))
-        if wanted == wanted:    # not NaN
+        if not math.isnan(wanted):
             for run_id in g["run"].unique():
                 need[run_id] = max(need.get(run_id, had), min(int(wanted), max_seeds))
     return {run_id: range(had + 1, n + 1) for run_id, n in sorted(need.items()) if n > had}
