@@ -544,8 +544,14 @@ def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
     the arms apart."""
     runs = host.full_plan().runs["states_mobility"]
     duties = [c["burn_duty"] for c, _ in runs]
-    assert duties[:len(host.MOBILITY_DUTIES)] == list(host.MOBILITY_DUTIES)
-    assert {duties.count(d) for d in host.MOBILITY_DUTIES} == {len(runs) // len(host.MOBILITY_DUTIES)}
+    n = len(host.MOBILITY_DUTIES)
+    first = 0
+    for sitting in host.MOBILITY_SITTINGS:
+        mine = duties[first:first + len(sitting)]
+        assert mine[:n] == list(host.MOBILITY_DUTIES)
+        assert {mine.count(d) for d in host.MOBILITY_DUTIES} == {len(sitting) // n}
+        first += len(sitting)
+    assert first == len(runs)
     seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
     reader = {s for _, ss in host.READER_SITTINGS for s in ss}
     assert len(set(seeds)) == len(runs) and not reader & set(seeds)
@@ -564,7 +570,8 @@ def test_full_plan_hop_test_takes_turns_with_seeds_of_its_own():
     assert hops[:len(host.HOP_ARMS_MS)] == list(host.HOP_ARMS_MS)
     assert {hops.count(h) for h in host.HOP_ARMS_MS} == {len(runs) // len(host.HOP_ARMS_MS)}
     seeds = [int(o["--seed"]) for o in opts]
-    earlier = {s for _, ss in host.READER_SITTINGS for s in ss} | set(host.MOBILITY_SEEDS)
+    earlier = {s for _, ss in host.READER_SITTINGS for s in ss} | \
+        {s for ss in host.MOBILITY_SITTINGS for s in ss}
     assert len(set(seeds)) == len(runs) and not earlier & set(seeds)
     for (columns, args), seed, hop in zip(runs, seeds, hops):
         extra = ["--reader-hop-ms", str(hop)] if hop else []
