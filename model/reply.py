@@ -461,7 +461,8 @@ def mlock_answer(r: Reply, q2, q5, guests: dict, sources: Sources) -> None:
         if "exempt" in guests else pd.DataFrame()
     if not budget.empty:
         parts = [f"{r.n(row['pages'], 'exempt.budget_pages')} pages for "
-                 f"{r.n(row['threads'], 'exempt.budget_threads')} threads"
+                 f"{r.n(row['threads'], 'exempt.budget_threads')} "
+                 f"thread{'' if row['threads'] == 1 else 's'}"
                  for _, row in budget.iterrows()]
         text.append("Their budget: " + ", ".join(parts)
                     + f", then mmap() fails [{r.src(f'data/guests/exempt.csv run {budget.run.iloc[0]}')}].")
