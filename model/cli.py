@@ -20,7 +20,7 @@ RESULTS = Path("results")
 # How long `study` takes on a 2-core machine, as the README's table of
 # times measures it (tests/test_scenario_cli.py keeps the two in step).
 STUDY_TIME = "about 10 min on shared cores"
-FULL_TIME = "about 20 min on shared cores"
+FULL_TIME = "about 20-40 min"
 # `study` draws its figures here: figures/ is what `make figures` commits.
 STUDY_FIGURES = "figures"
 PARTS = ("metrics", "timeseries", "oom_events")
