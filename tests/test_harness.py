@@ -585,10 +585,9 @@ def test_burner_uses_the_cpu_it_is_given_and_leaves_no_process():
     assert idle == {"burn_cpu": 0.0}
     with burning(0.5) as half:
         time.sleep(1.5)
-    # Measured by rusage, so a busy machine can only lower it (to 0.096 of a
-    # CPU beside two busy workers, niced); what it used in each run of the
-    # mobility test is in that run's row (burn_cpu: 0.21-0.47).
-    assert 0.0 < half["burn_cpu"] <= 0.55
+    # Measured by rusage, so a busy machine can only lower it: beside two
+    # busy workers, niced, it got 0.096 of a CPU; run this test on idle CPUs.
+    assert 0.2 < half["burn_cpu"] <= 0.55
     assert subprocess.run(["pgrep", "-f", "measure.burner"], capture_output=True).returncode == 1
 
 
