@@ -95,6 +95,13 @@ target is 15% for each group of call, reseed, drop, guest and states, and
 the last line, `max relative error: X%`, is the largest of their errors;
 pgscan is shown as a diagnostic of the mechanism.  The exit status is 0
 whether or not a target is met; 2 on bad data.
+
+--runs KEY=VALUE (repeatable) predicts only the states runs that match,
+as a full run predicts them (a run's model seeds are keyed by the run, and
+the waits it borrows are drawn from its regime's runs, all of them), for a
+rerun after new runs of one test: `--runs file=states_mobility.csv`.  The
+other groups are left out, the table goes to validation-runs.csv, and the
+last line names the runs its error is of.
 """
 from __future__ import annotations
 
@@ -308,6 +315,49 @@ def read_states(data_dir: Path) -> pd.DataFrame:
             frame[column] = arm_of(frame, column)
         frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def parse_runs(terms: list[str]) -> dict[str, str]:
+    """--runs KEY=VALUE terms as {KEY: VALUE}; a bad term is a one-line error."""
+    where = {}
+    for term in terms:
+        key, eq, value = term.partition("=")
+        if not eq or not key or not value:
+            raise CalibrationError(f"--runs {term!r}: not KEY=VALUE")
+        if key != "file" and key not in (*STATES_COLUMNS, *ARM_DEFAULTS):
+            raise CalibrationError(f"--runs {key}: not a column of the states files "
+                                   f"(file, {', '.join((*STATES_COLUMNS, *ARM_DEFAULTS))})")
+        if key in where:
+            raise CalibrationError(f"--runs {key}: given twice")
+        where[key] = value
+    return where
+
+
+def matching_runs(frame: pd.DataFrame, where: dict[str, str]) -> set[int]:
+    """read_states()' runs with a row whose columns match every KEY=VALUE:
+    `file` is the states file's name, `run` a run's number in its own file,
+    numbers compare as numbers.  A case is one set of run-level columns, so
+    a match takes every class of a run and every run of its case."""
+    mask = pd.Series(True, index=frame.index)
+    for key, value in where.items():
+        if key == "file":
+            column = (frame["run"] // RUNS_PER_FILE).map(dict(enumerate(STATES_FILES)))
+        elif key == "run":
+            column = frame["run"] % RUNS_PER_FILE
+        else:
+            column = frame[key]
+        if pd.api.types.is_numeric_dtype(column):
+            try:
+                mask &= column == float(value)
+            except ValueError:
+                raise CalibrationError(f"--runs {key}={value}: {key} is a number") from None
+        else:
+            mask &= column.astype(str) == value
+    runs = set(frame.loc[mask, "run"])
+    if not runs:
+        raise CalibrationError("--runs " + " ".join(f"{k}={v}" for k, v in where.items())
+                               + ": no states run matches")
+    return runs
 
 
 def from_file(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -526,7 +576,8 @@ def _states_runs(tasks: list, workers: int) -> tuple[list[dict], list[dict]]:
 
 
 def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
-                 max_seeds: int = 0) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
+                 max_seeds: int = 0, where: dict[str, str] | None = None,
+                 ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
     calls that found the state zeroed over all calls, pooled over runs.
@@ -539,7 +590,11 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     the case's runs pooled as the measurement pools them: whether a page is
     activated early or late (or not at all) in a run is as random in the
     model as in the kernel, and a few measured runs carry that.  Returns the
-    rows, the model's refault trace and its counts per run, seed and class."""
+    rows, the model's refault trace and its counts per run, seed and class.
+
+    `where` (--runs) predicts only the runs matching_runs() picks; what
+    other runs lend them (their regime's reader moves) is taken from every
+    run as before, so that their rows are the ones a full run gives."""
     frame = read_states(data_dir)
     if frame.empty:
         return [], pd.DataFrame(), pd.DataFrame()
@@ -564,6 +619,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         run_costs[run_id] = (arm_costs[(regime, placement)] if waits is None
                              else replace(costs, lru_add_wait_s=waits))
     frame["waits"] = frame["run"].map(source)
+    if where:
+        frame = frame[frame["run"].isin(matching_runs(frame, where))]
     first = frame.groupby("run", sort=True).head(1).set_index("run")
 
     def tasks(seeds_of: dict) -> list:
@@ -1214,7 +1271,9 @@ def format_parameters(costs) -> list[str]:
 
 
 def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
-                  data_dir: Path = DATA_DIR) -> str:
+                  data_dir: Path = DATA_DIR, scope: str = "") -> str:
+    """The table, each group's verdict and the notes; the last line is
+    `max relative error{scope}: X%`."""
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
     lines += format_parameters(costs)
@@ -1357,9 +1416,32 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
     worst = max((r["error"] for r in rows
                  if r["group"] in TARGET_GROUPS and r["unit"] != "zeroed/abs"),
                 default=float("nan"))
+    worst = f"{worst * 100:.1f}%" if np.isfinite(worst) else "none (no case of 5% or more)"
     lines += ["", f"(below: the largest error of {', '.join(TARGET_GROUPS)})",
-              f"max relative error: {worst * 100:.1f}%"]
+              f"max relative error{scope}: {worst}"]
     return "\n".join(lines)
+
+
+def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> None:
+    """--runs: the states cases of the matching runs alone, as a full run
+    predicts them (the same seeds, waits and extra seeds), for a rerun after
+    new runs of one test; the other groups and the diagnostics that pool
+    every run (trace, refault, the notes) are left out, and the last line
+    says which runs its error is of."""
+    costs = load_costs(data_dir=args.data)
+    picked = " ".join(f"{k}={v}" for k, v in where.items())
+    with Progress(1, f"validate: the states runs with {picked}, each x {len(seeds)} seeds "
+                     f"(up to {args.max_seeds}) on {os.cpu_count() or 1} processes",
+                  "steps") as bar:
+        rows, _, _ = states_cases(args.data, costs, seeds, workers=os.cpu_count() or 1,
+                                  max_seeds=args.max_seeds, where=where)
+        bar.update()
+    atomic.write_csv(args.out / "validation-runs.csv", pd.DataFrame(rows))
+    report = format_report(rows, [], costs, (), args.data,
+                           scope=f" of the runs with {picked} alone").split("\n")
+    report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
+                      f"{args.out / 'validation-runs.csv'})")
+    print("\n".join(report))
 
 
 def main(argv: list[str]) -> int:
@@ -1377,6 +1459,11 @@ def main(argv: list[str]) -> int:
                         f"{MAX_STATES_SEEDS}; --seeds turns it off)")
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="writes validation.csv there (default results/)")
+    p.add_argument("--runs", action="append", default=[], metavar="KEY=VALUE",
+                   help="predict only the states runs whose KEY (a column of the states "
+                        "files, `file` for the file's name, `run` for the run's number in "
+                        "it) is VALUE, repeatable; nothing else is predicted, and the "
+                        "table goes to validation-runs.csv")
     args = p.parse_args(argv)
     started = time.perf_counter()
 
@@ -1386,8 +1473,11 @@ def main(argv: list[str]) -> int:
         if args.max_seeds < args.seeds:
             raise CalibrationError(f"--max-seeds {args.max_seeds}: must be >= --seeds "
                                    f"({args.seeds})")
+        where = parse_runs(args.runs)
         check_out(args.out)
         seeds = tuple(range(1, args.seeds + 1))
+        if where:
+            return validate_runs(args, where, seeds, started)
         with Progress(4, "validate: call and reseed costs", "steps") as bar:
             rows = call_cases(args.data) + reseed_cases(args.data)
             bar.update()

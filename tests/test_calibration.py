@@ -602,3 +602,40 @@ def test_timer_locked_refaults_meet_the_reader_at_their_calls_only():
     uniform = calibration.reader_back_s(moves, ncpus=2, end_s=120.0)
     assert uniform.max() > 0.9
     assert validate.refault_instants(run.assign(pattern="poisson")) is None
+
+
+def test_validate_runs_predicts_the_picked_runs_alone(tmp_path, capsys):
+    """--runs KEY=VALUE: only the matching states runs, every class of each,
+    and a last line that says whose error it is; no full validation.csv."""
+    status = validate.main(["--runs", "regime=control", "--runs", "pattern=poisson",
+                            "--seeds", "1", "--max-seeds", "1", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0
+    cases = pd.read_csv(tmp_path / "validation-runs.csv")
+    assert set(cases["group"]) == {"states"}
+    assert list(cases["case"]) == [f"control poisson {r} Hz" for r in ("1000", "10", "1", "0.05")]
+    assert out.rstrip("\n").split("\n")[-1].startswith(
+        "max relative error of the runs with regime=control pattern=poisson alone: ")
+    assert not (tmp_path / "validation.csv").exists()
+
+
+def test_validate_runs_picks_whole_runs_by_file_and_number():
+    frame = validate.read_states(REPO / "data")
+    picked = validate.matching_runs(frame, {"file": "states_placement.csv", "run": "0"})
+    assert picked == {validate.RUNS_PER_FILE}
+    # a class's rate picks the runs that have one (every churn run has a
+    # 0.05 Hz class), not its rows: the runs' other classes come along
+    churn = set(frame.loc[frame["regime"] == "churn", "run"])
+    assert validate.matching_runs(frame, {"rate_hz": "0.05", "regime": "churn"}) == churn
+    with pytest.raises(CalibrationError, match="no states run matches"):
+        validate.matching_runs(frame, {"rate_hz": "10", "classes": "1000:28,0.05:28"})
+
+
+@pytest.mark.parametrize("term, says", [
+    ("regim=churn", "--runs regim: not a column"), ("churn", "not KEY=VALUE"),
+    ("limit_mib=big", "limit_mib is a number"), ("regime=nothing", "no states run matches")])
+def test_validate_runs_refuses_a_bad_term_in_one_line(tmp_path, capsys, term, says):
+    assert validate.main(["--runs", term, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and says in err and "\n" not in err
+    assert not any(tmp_path.iterdir())
