@@ -96,10 +96,11 @@ the last line, `max relative error: X%`, is the largest of their errors;
 pgscan is shown as a diagnostic of the mechanism.  The exit status is 0
 whether or not a target is met; 2 on bad data.
 
---runs KEY=VALUE (repeatable) predicts only the states runs that match,
-as a full run predicts them (a run's model seeds are keyed by the run, and
-the waits it borrows are drawn from its regime's runs, all of them), for a
-rerun after new runs of one test: `--runs file=states_mobility.csv`.  The
+--runs KEY=VALUE (repeatable) predicts only the states cases of the runs
+that match, each with all its runs, as a full run predicts them (a run's
+model seeds are keyed by the run, and the waits it borrows are drawn from
+its regime's runs, all of them), for a rerun after new runs of one test:
+`--runs file=states_mobility.csv`.  The
 other groups are left out, the table goes to validation-runs.csv, and the
 last line names the runs its error is of.
 """
@@ -336,8 +337,7 @@ def parse_runs(terms: list[str]) -> dict[str, str]:
 def matching_runs(frame: pd.DataFrame, where: dict[str, str]) -> set[int]:
     """read_states()' runs with a row whose columns match every KEY=VALUE:
     `file` is the states file's name, `run` a run's number in its own file,
-    numbers compare as numbers.  A case is one set of run-level columns, so
-    a match takes every class of a run and every run of its case."""
+    numbers compare as numbers.  A row that matches picks its whole run."""
     mask = pd.Series(True, index=frame.index)
     for key, value in where.items():
         if key == "file":
@@ -358,6 +358,20 @@ def matching_runs(frame: pd.DataFrame, where: dict[str, str]) -> set[int]:
         raise CalibrationError("--runs " + " ".join(f"{k}={v}" for k, v in where.items())
                                + ": no states run matches")
     return runs
+
+
+# What makes a states case: the runs it pools are alike in all of these
+# (waits: where their lru_add waits come from, states_cases()).
+STATES_CASE_KEYS = ("regime", "placement", "waits", "burn_duty", "reader_hop_ms", "pattern",
+                    "layout", "per_page", "classes", "rate_hz")
+
+
+def case_runs(frame: pd.DataFrame, where: dict[str, str], keys: list[str]) -> set[int]:
+    """Every run of every case (rows alike in `keys`) that has a run
+    matching_runs() picks: a case pools its runs, whatever file they are in."""
+    case = frame.groupby(keys, sort=False).ngroup()
+    picked = case[frame["run"].isin(matching_runs(frame, where))]
+    return set(frame.loc[case.isin(picked), "run"])
 
 
 def from_file(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -592,9 +606,10 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     model as in the kernel, and a few measured runs carry that.  Returns the
     rows, the model's refault trace and its counts per run, seed and class.
 
-    `where` (--runs) predicts only the runs matching_runs() picks; what
-    other runs lend them (their regime's reader moves) is taken from every
-    run as before, so that their rows are the ones a full run gives."""
+    `where` (--runs) predicts only the cases of the runs matching_runs()
+    picks, each with all its runs (a case can pool runs of several files),
+    and what other runs lend them (their regime's reader moves) is taken
+    from every run as before: their rows are the ones a full run gives."""
     frame = read_states(data_dir)
     if frame.empty:
         return [], pd.DataFrame(), pd.DataFrame()
@@ -619,8 +634,9 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         run_costs[run_id] = (arm_costs[(regime, placement)] if waits is None
                              else replace(costs, lru_add_wait_s=waits))
     frame["waits"] = frame["run"].map(source)
+    keys = list(STATES_CASE_KEYS)
     if where:
-        frame = frame[frame["run"].isin(matching_runs(frame, where))]
+        frame = frame[frame["run"].isin(case_runs(frame, where, keys))]
     first = frame.groupby("run", sort=True).head(1).set_index("run")
 
     def tasks(seeds_of: dict) -> list:
@@ -631,8 +647,6 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     counts, trace = _states_runs(tasks(dict.fromkeys(first.index, seeds)), workers)
     model = pd.DataFrame(counts)
     rows = []
-    keys = ["regime", "placement", "waits", "burn_duty", "reader_hop_ms", "pattern", "layout",
-            "per_page", "classes", "rate_hz"]
     more = more_seeds(frame, model, keys, len(seeds), max_seeds)
     if more:
         extra, extra_trace = _states_runs(tasks(more), workers)
@@ -1460,10 +1474,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="writes validation.csv there (default results/)")
     p.add_argument("--runs", action="append", default=[], metavar="KEY=VALUE",
-                   help="predict only the states runs whose KEY (a column of the states "
-                        "files, `file` for the file's name, `run` for the run's number in "
-                        "it) is VALUE, repeatable; nothing else is predicted, and the "
-                        "table goes to validation-runs.csv")
+                   help="predict only the states cases of the runs whose KEY (a column of "
+                        "the states files, `file` for the file's name, `run` for the run's "
+                        "number in it) is VALUE, repeatable; nothing else is predicted, and "
+                        "the table goes to validation-runs.csv")
     args = p.parse_args(argv)
     started = time.perf_counter()
 

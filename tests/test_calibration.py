@@ -629,6 +629,16 @@ def test_validate_runs_picks_whole_runs_by_file_and_number():
     assert validate.matching_runs(frame, {"rate_hz": "0.05", "regime": "churn"}) == churn
     with pytest.raises(CalibrationError, match="no states run matches"):
         validate.matching_runs(frame, {"rate_hz": "10", "classes": "1000:28,0.05:28"})
+    # the mobility test's burner-0 runs share their case with the reader
+    # test's: the case comes whole, so its row is the one a full run gives
+    moves = validate.read_states_moves(REPO / "data")
+    frame["waits"] = np.where(frame["run"].isin(moves) & (frame["placement"] == "any"),
+                              "moves", "regime's")
+    mobility = validate.case_runs(frame, {"file": "states_mobility.csv", "burn_duty": "0"},
+                                  list(validate.STATES_CASE_KEYS))
+    files = {validate.STATES_FILES[r // validate.RUNS_PER_FILE] for r in mobility}
+    assert files == {"states_mobility.csv", "states_reader.csv", "states_hop.csv"}
+    assert set(frame.loc[frame["run"].isin(mobility), "burn_duty"]) == {0.0}
 
 
 @pytest.mark.parametrize("term, says", [
