@@ -38,7 +38,7 @@ from pathlib import Path
 from measure import openssl_speed, selftest
 from measure.burner import burning
 from measure.harness_output import HarnessOutputError, parse, reader_moves
-from measure.provenance import COLUMNS, REPO, provenance, write_csv_atomic
+from measure.provenance import COLUMNS, REPO, memory_setup, provenance, write_csv_atomic
 from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -694,7 +694,7 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
         with others_busy() as others, burning(columns.get("burn_duty", 0.0)) as burn, \
                 vmscan_trace(exp in TRACED) as trace:
             records, _, command, _, run_moves = run_harness(binary, argv, plan.timeout_s)
-        prov = provenance(command=command) | columns
+        prov = provenance(command=command) | memory_setup() | columns
         if "burn_duty" in columns:
             prov["burn_cpu"] = burn["burn_cpu"]
         if exp in TRACED:

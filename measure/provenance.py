@@ -6,6 +6,7 @@ import csv
 import datetime
 import os
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -67,6 +68,30 @@ def provenance(where: str = "host", variant: str = "none", kernel_release: str |
         "git_commit": git_commit(),
         "command": command,
     }
+
+
+def memory_setup(root: Path = Path("/")) -> dict:
+    """What a memory measurement's scope hangs on and `uname -r` does not
+    say, as the guests' init records it (kernel-patches/guest/init): the
+    LRU kind (MGLRU only where /sys/kernel/mm/lru_gen/enabled is set, as
+    CONFIG_LRU_GEN can be built in and off), the memory cgroup's version,
+    and the machine's swap (the harness keeps its own memcg from swapping
+    either way)."""
+    def read(path: str) -> str:
+        try:
+            return (root / path).read_text()
+        except OSError:
+            return ""
+    lru = read("sys/kernel/mm/lru_gen/enabled").strip()
+    if "memory" in read("sys/fs/cgroup/cgroup.controllers").split():
+        cgroup = "v2"
+    elif (root / "sys/fs/cgroup/memory/memory.limit_in_bytes").exists():
+        cgroup = "v1"
+    else:
+        cgroup = "none"
+    swap = re.search(r"^SwapTotal:\s+(\d+)", read("proc/meminfo"), re.M)
+    return {"lru": "classic" if lru in ("", "0x0000") else "mglru", "cgroup": cgroup,
+            "swap_kib": int(swap.group(1)) if swap else ""}
 
 
 def write_csv_atomic(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:

@@ -90,6 +90,27 @@ def test_csv_writer_is_atomic_and_demands_provenance(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
 
 
+@pytest.mark.parametrize("files, setup", [
+    ({"sys/kernel/mm/lru_gen/enabled": "0x0007\n", "sys/fs/cgroup/cgroup.controllers":
+      "cpu io memory pids\n", "proc/meminfo": "MemTotal: 8 kB\nSwapTotal:     1024 kB\n"},
+     {"lru": "mglru", "cgroup": "v2", "swap_kib": 1024}),
+    ({"sys/kernel/mm/lru_gen/enabled": "0x0000\n", "sys/fs/cgroup/memory/memory.limit_in_bytes":
+      "9223372036854771712\n", "proc/meminfo": "SwapTotal:           0 kB\n"},
+     {"lru": "classic", "cgroup": "v1", "swap_kib": 0}),
+    ({"sys/fs/cgroup/cgroup.controllers": "cpu pids\n"},
+     {"lru": "classic", "cgroup": "none", "swap_kib": ""}),
+])
+def test_host_rows_say_which_lru_cgroup_and_swap_they_ran_on(tmp_path, files, setup):
+    """MGLRU only where lru_gen is enabled (built in but 0x0000 is the
+    classic LRU), as the guests' init decides; v2 only with its memory
+    controller; no CONFIG_LRU_GEN at all reads as classic."""
+    from measure.provenance import memory_setup
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert memory_setup(tmp_path) == setup
+
+
 # --- the C harness ------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -362,6 +383,8 @@ def test_quick_run_writes_provenance_on_every_row(quick_run):
                 assert row["where"] == "host" and row["kernel_release"] == os.uname().release
                 assert row["date_utc"].endswith("Z") and row["command"]
                 assert row["git_commit"] and row["cpu_model"] and row["glibc"]
+                if name in ("callcost.csv", "fault.csv", "fork.csv", "memlock.csv"):
+                    assert row["lru"] in ("classic", "mglru") and row["cgroup"], name
 
 
 @needs_cc
