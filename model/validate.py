@@ -100,9 +100,9 @@ whether or not a target is met; 2 on bad data.
 that match, each with all its runs, as a full run predicts them (a run's
 model seeds are keyed by the run, and the waits it borrows are drawn from
 its regime's runs, all of them), for a rerun after new runs of one test:
-`--runs file=states_mobility.csv`.  The
-other groups are left out, the table goes to validation-runs.csv, and the
-last line names the runs its error is of.
+`--runs file=states_mobility.csv`.  The other groups are left out, the
+table goes to validation-runs.csv, and the last line names the runs its
+error is of.
 """
 from __future__ import annotations
 
