@@ -1436,6 +1436,16 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
     return "\n".join(lines)
 
 
+def publish(rows: list[dict], fates: list[dict], costs, notes, data_dir: Path, path: Path,
+            started: float, scope: str = "") -> None:
+    """Every case to `path` (atomically), and the report on stdout, the
+    time taken and where the cases went just above its last line."""
+    atomic.write_csv(path, pd.DataFrame(rows))
+    report = format_report(rows, fates, costs, notes, data_dir, scope).split("\n")
+    report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in {path})")
+    print("\n".join(report))
+
+
 def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> None:
     """--runs: the states cases of the matching runs alone, as a full run
     predicts them (the same seeds, waits and extra seeds), for a rerun after
@@ -1450,12 +1460,8 @@ def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> 
         rows, _, _ = states_cases(args.data, costs, seeds, workers=os.cpu_count() or 1,
                                   max_seeds=args.max_seeds, where=where)
         bar.update()
-    atomic.write_csv(args.out / "validation-runs.csv", pd.DataFrame(rows))
-    report = format_report(rows, [], costs, (), args.data,
-                           scope=f" of the runs with {picked} alone").split("\n")
-    report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
-                      f"{args.out / 'validation-runs.csv'})")
-    print("\n".join(report))
+    publish(rows, [], costs, (), args.data, args.out / "validation-runs.csv", started,
+            scope=f" of the runs with {picked} alone")
 
 
 def main(argv: list[str]) -> int:
@@ -1520,9 +1526,5 @@ def main(argv: list[str]) -> int:
         if not rows:
             raise CalibrationError("no held-out measurement to predict in "
                                    + rel_path(args.data))
-        atomic.write_csv(args.out / "validation.csv", pd.DataFrame(rows))
-        report = format_report(rows, fates, costs, notes, args.data).split("\n")
-        report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in "
-                          f"{args.out / 'validation.csv'})")
-        print("\n".join(report))
+        publish(rows, fates, costs, notes, args.data, args.out / "validation.csv", started)
     return exit_status(validate, (CalibrationError, ScenarioError))
