@@ -320,18 +320,60 @@ def read_lru_trace(data_dir: Path, columns=None) -> pd.DataFrame:
     return read_table(data_dir / LRU_TRACE, columns)
 
 
+def still_off_lru(frame: pd.DataFrame) -> pd.Series:
+    """The refaults whose page was still off the LRU when their trace
+    ended (outcome "end", no off_lru_s): their wait is right-censored."""
+    return frame["off_lru_s"].isna() & (frame.get("outcome") == "end")
+
+
 def traced_waits(frame: pd.DataFrame) -> pd.Series:
     """Each refault's wait off the LRU.  A page still off the LRU when its
-    trace ended (outcome "end", no off_lru_s) waited at least until then,
-    the run's end (--run-s, in its command) less when it faulted: that
-    lower bound, not nothing, or the longest waits (a caller away from the
-    reader waits up to a minute) would be the ones left out."""
+    trace ended waited at least until then, the run's end (--run-s, in its
+    command) less when it faulted: that lower bound, not nothing, or the
+    longest waits (a caller away from the reader waits up to a minute)
+    would be the ones left out.  waits_drawn() reads the bounds as such."""
     waits = frame["off_lru_s"].astype(float)
-    open_ = waits.isna() & (frame.get("outcome") == "end")
+    open_ = still_off_lru(frame)
     if open_.any():
         run_s = frame.loc[open_, "command"].str.extract(r"--run-s (\d+)")[0].astype(float)
         waits[open_] = run_s - frame.loc[open_, "faulted_s"].astype(float)
     return waits.dropna()
+
+
+def kaplan_meier_waits(waits, censored) -> tuple[float, ...]:
+    """The waits the model draws from (uniformly, one per refault) when some
+    of them are only lower bounds (`censored`): as many quantiles, at the
+    middles of equal slices, of their Kaplan-Meier estimate.  A censored
+    wait's share goes to the longer waits that ended (Efron's
+    redistribution to the right), so that a 120 s trace's open 88 s wait
+    takes the length of the waits a longer trace saw end beyond 88 s, not
+    88 s; what outlasted every ended wait keeps its own bound (nothing is
+    known beyond it: the lower-bound reading, for that share only).
+    Without censored waits, the waits themselves, in their order."""
+    waits, censored = np.asarray(waits, float), np.asarray(censored, bool)
+    if not censored.any():
+        return tuple(float(w) for w in waits)
+    order = np.lexsort((censored, waits))   # an ended wait before an open one of its length
+    waits, censored = waits[order], censored[order]
+    at_risk = len(waits) - np.arange(len(waits))
+    survival = np.cumprod(np.where(censored, 1.0, 1.0 - 1.0 / at_risk))
+    before = np.concatenate([[1.0], survival[:-1]])
+    share = np.where(censored, 0.0, before - survival)
+    ended = np.flatnonzero(~censored)
+    beyond = np.arange(len(waits)) > (ended[-1] if len(ended) else -1)
+    share[beyond] = (survival[ended[-1]] if len(ended) else 1.0) / beyond.sum() \
+        if beyond.any() else 0.0
+    cdf = np.cumsum(share)
+    levels = (np.arange(len(waits)) + 0.5) / len(waits)
+    picked = np.minimum(np.searchsorted(cdf, levels, side="left"), len(waits) - 1)
+    return tuple(float(w) for w in waits[picked])
+
+
+def waits_drawn(frame: pd.DataFrame) -> tuple[float, ...]:
+    """A trace's refaults' waits as the model draws them (kaplan_meier_waits
+    of traced_waits, the open ones censored)."""
+    waits = traced_waits(frame)
+    return kaplan_meier_waits(waits, still_off_lru(frame)[waits.index])
 
 
 def measure_lru_add_wait(data_dir: Path) -> dict:
@@ -339,10 +381,9 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
     decides whether its page is scanned twice before or after a call."""
     path = data_dir / LRU_TRACE
     frame = read_lru_trace(data_dir)
-    waits = traced_waits(frame)
-    if waits.empty:
+    waits = waits_drawn(frame)
+    if not waits:
         return {"lru_add_wait_s": f"{rel_path(path)} has no refaults"}
-    waits = tuple(float(w) for w in waits)
     source = (f"{rel_path(path)}: off_lru_s of {len(waits)} refaults, median "
               f"{np.median(waits):.3g} s, {sum(w >= 0.5 for w in waits)} of 0.5 s or more, "
               f"max {max(waits):.3g} s ({_describe_rows(frame)})")
@@ -369,10 +410,11 @@ def arm_of(frame: pd.DataFrame, column: str) -> pd.Series:
 # Every trace validate draws a states run's waits from: the campaign's
 # (the model's own waits, above), spike_churn's, the placement test's
 # pinned arms and the reader test's unpinned traces (python -m
-# measure.lru_trace --traces spike_churn|placement|reader).
+# measure.lru_trace --traces spike_churn|placement|reader|split_long).
 LRU_TRACES = (LRU_TRACE, Path("host") / "states_trace_spike.csv",
               Path("host") / "states_trace_placement.csv",
-              Path("host") / "states_trace_reader.csv")
+              Path("host") / "states_trace_reader.csv",
+              Path("host") / "states_trace_split_long.csv")
 
 
 def lru_add_waits_by_regime(data_dir: Path) -> dict:
@@ -385,14 +427,13 @@ def lru_add_waits_by_regime(data_dir: Path) -> dict:
     `placement` ran unpinned.  Empty without any trace."""
     frames = [read_table(data_dir / path, ("where", "off_lru_s")) for path in LRU_TRACES
               if (data_dir / path).exists()]
-    frames = [f.assign(placement=arm_of(f, "placement"), wait_s=traced_waits(f))
-              for f in frames if "regime" in f.columns]
+    frames = [f.assign(placement=arm_of(f, "placement")) for f in frames if "regime" in f.columns]
     if not frames:
         return {}
     frame = pd.concat(frames, ignore_index=True)
-    return {(str(regime), str(placement)): tuple(float(w) for w in g.dropna())
-            for (regime, placement), g in frame.groupby(["regime", "placement"])["wait_s"]
-            if g.notna().any()}
+    pools = {(str(regime), str(placement)): waits_drawn(g)
+             for (regime, placement), g in frame.groupby(["regime", "placement"])}
+    return {arm: waits for arm, waits in pools.items() if waits}
 
 
 # -- the waits of an unpinned run, from where its churn reader ran ----------------

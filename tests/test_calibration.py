@@ -386,6 +386,26 @@ def test_a_page_still_off_the_lru_when_its_trace_ends_counts_its_wait_so_far():
     assert list(calibration.traced_waits(frame)) == [11.5, 88.0]
 
 
+def test_a_censored_wait_takes_the_length_of_the_longer_waits_that_ended():
+    """Kaplan-Meier: the open 2 s wait's share goes to the ended 3, 4 and 5 s
+    waits (the lower-bound reading would draw 2 s a fifth of the time)."""
+    drawn = calibration.kaplan_meier_waits([1.0, 2.0, 3.0, 4.0, 5.0],
+                                           [False, True, False, False, False])
+    assert drawn == (1.0, 3.0, 4.0, 4.0, 5.0)
+
+
+def test_a_wait_open_beyond_every_ended_wait_keeps_its_lower_bound():
+    """Nothing is known beyond the longest ended wait: what outlasted it is
+    drawn at its own bound, as before."""
+    assert calibration.kaplan_meier_waits([20.0, 1.0, 10.0, 2.0],
+                                          [True, False, True, False]) == (1.0, 2.0, 10.0, 20.0)
+
+
+def test_without_censored_waits_the_pool_is_the_waits_in_their_order():
+    """The pools that had no open wait draw as before, bit for bit."""
+    assert calibration.kaplan_meier_waits([3.0, 1.0, 2.0], [False] * 3) == (3.0, 1.0, 2.0)
+
+
 def test_lru_add_waits_are_kept_by_the_regime_and_placement_they_were_traced_under(tmp_path):
     """validate predicts a states run with the waits of its own regime and
     placement: every refault of every committed trace in exactly one."""
