@@ -330,7 +330,7 @@ def traced_waits(frame: pd.DataFrame) -> pd.Series:
     """Each refault's wait off the LRU.  A page still off the LRU when its
     trace ended waited at least until then, the run's end (--run-s, in its
     command) less when it faulted: that lower bound, not nothing, or the
-    longest waits (a caller away from the reader waits up to a minute)
+    longest waits (a caller away from the reader can wait minutes)
     would be the ones left out.  waits_drawn() reads the bounds as such."""
     waits = frame["off_lru_s"].astype(float)
     open_ = still_off_lru(frame)
