@@ -340,6 +340,9 @@ def traced_waits(frame: pd.DataFrame) -> pd.Series:
     return waits.dropna()
 
 
+KM_SLACK = 1e-9     # far below 1 / (pool size)^2, far above a float sum's error
+
+
 def kaplan_meier_waits(waits, censored) -> tuple[float, ...]:
     """The waits the model draws from (uniformly, one per refault) when some
     of them are only lower bounds (`censored`): as many quantiles, at the
@@ -365,7 +368,9 @@ def kaplan_meier_waits(waits, censored) -> tuple[float, ...]:
         if beyond.any() else 0.0
     cdf = np.cumsum(share)
     levels = (np.arange(len(waits)) + 0.5) / len(waits)
-    picked = np.minimum(np.searchsorted(cdf, levels, side="left"), len(waits) - 1)
+    # A level the estimate reaches exactly (7/12 of [1,2+,3,4,4+,5]) picks
+    # that wait, not the next one, whatever the cumulative sum's last bit.
+    picked = np.minimum(np.searchsorted(cdf, levels - KM_SLACK, side="left"), len(waits) - 1)
     return tuple(float(w) for w in waits[picked])
 
 

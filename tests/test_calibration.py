@@ -401,6 +401,35 @@ def test_a_wait_open_beyond_every_ended_wait_keeps_its_lower_bound():
                                           [True, False, True, False]) == (1.0, 2.0, 10.0, 20.0)
 
 
+def test_an_open_wait_as_long_as_an_ended_one_is_counted_after_it():
+    """At a tie the ended wait leaves the risk set first: the open 2 s wait
+    then gives its share to the 3 s one, and a level the estimate reaches
+    exactly (7/12 below) picks the wait that reaches it."""
+    assert calibration.kaplan_meier_waits([1.0, 2.0, 2.0, 3.0],
+                                          [False, True, False, False]) == (1.0, 2.0, 3.0, 3.0)
+    assert calibration.kaplan_meier_waits([1, 2, 3, 4, 4, 5],
+                                          [0, 1, 0, 0, 1, 0]) == (1.0, 3.0, 4.0, 4.0, 5.0, 5.0)
+
+
+def test_the_pools_validate_draws_from_read_open_waits_as_censored(tmp_path):
+    """lru_add_waits_by_regime() pools a placement's traces and draws an
+    open wait from the longer ended ones: the 120 s trace's page still off
+    the LRU 88 s after its fault takes the 300 s trace's 139 s wait."""
+    host = tmp_path / "host"
+    host.mkdir()
+    rows = {"where": "host", "regime": "churn", "placement": "split", "outcome": "dropped"}
+    pd.DataFrame([{**rows, "command": "vgetrandom-harness states --run-s 120",
+                   "faulted_s": 32.0, "off_lru_s": None, "outcome": "end"},
+                  {**rows, "command": "vgetrandom-harness states --run-s 120",
+                   "faulted_s": 10.0, "off_lru_s": 12.0}]).to_csv(
+        host / "states_trace_placement.csv", index=False)
+    pd.DataFrame([{**rows, "command": "vgetrandom-harness states --run-s 300",
+                   "faulted_s": 30.0, "off_lru_s": 139.0}]).to_csv(
+        host / "states_trace_split_long.csv", index=False)
+    assert calibration.lru_add_waits_by_regime(tmp_path) == {("churn", "split"): (12.0, 139.0,
+                                                                                   139.0)}
+
+
 def test_without_censored_waits_the_pool_is_the_waits_in_their_order():
     """The pools that had no open wait draw as before, bit for bit."""
     assert calibration.kaplan_meier_waits([3.0, 1.0, 2.0], [False] * 3) == (3.0, 1.0, 2.0)
