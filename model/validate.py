@@ -513,11 +513,12 @@ def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
             f"pinned away from it {share.get('split', np.nan):.3f}, unpinned "
             f"{share.get('any', np.nan):.3f}.  A refault beside",
             "the reader joins the LRU at once (its CPU's lru_add batch fills at",
-            "once); away from it, it waits in the batch for seconds to a minute",
-            "(states_trace_placement.csv).  Unpinned runs mix the two as the",
-            "scheduler moves the threads and the reader; where a run did not keep",
-            "the reader's moves, its waits come from the moves its regime's runs",
-            "kept, and its outcome moves run by run and sitting by sitting."]
+            "once); away from it, it waits in the batch for seconds to minutes",
+            "(states_trace_placement.csv, states_trace_split_long.csv).  Unpinned",
+            "runs mix the two as the scheduler moves the threads and the reader;",
+            "where a run did not keep the reader's moves, its waits come from the",
+            "moves its regime's runs kept, and its outcome moves run by run and",
+            "sitting by sitting."]
 
 
 READER_TRACE = Path("host") / "states_trace_reader.csv"
