@@ -363,9 +363,10 @@ def kaplan_meier_waits(waits, censored) -> tuple[float, ...]:
     before = np.concatenate([[1.0], survival[:-1]])
     share = np.where(censored, 0.0, before - survival)
     ended = np.flatnonzero(~censored)
-    beyond = np.arange(len(waits)) > (ended[-1] if len(ended) else -1)
-    share[beyond] = (survival[ended[-1]] if len(ended) else 1.0) / beyond.sum() \
-        if beyond.any() else 0.0
+    last = ended[-1] if len(ended) else -1
+    beyond = np.arange(len(waits)) > last       # outlasted every ended wait
+    if beyond.any():
+        share[beyond] = (survival[last] if len(ended) else 1.0) / beyond.sum()
     cdf = np.cumsum(share)
     levels = (np.arange(len(waits)) + 0.5) / len(waits)
     # A level the estimate reaches exactly (7/12 of [1,2+,3,4,4+,5]) picks
