@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import host
 from .harness_output import reader_moves
-from .provenance import REPO, provenance, write_csv_atomic
+from .provenance import REPO, memory_setup, provenance, write_csv_atomic
 
 OUT = REPO / "data" / "host" / "states_trace.csv"
 # The states campaign's runs (measure.host: its four classes of 28 threads,
@@ -174,7 +174,9 @@ def rows_of(stdout: str, command: str, extra: dict) -> list[dict]:
     # Grouped, 28 threads a class (CLASSES): class i has page i to itself.
     samples = {int(m[1]): float(m[2]) for m in re.finditer(
         r"^sample exp=states sample=\d+ class=(\d+) rate_hz=(\S+)", stdout, re.M)}
-    prov = provenance(command=command)
+    # The LRU kind, memcg version and swap the trace ran under, as
+    # measure.host's rows record them (the committed traces' rows do not).
+    prov = provenance(command=command) | memory_setup()
     calls, moves = refaulting_calls(stdout), reader_moves(stdout)
     trace_s = extra["trace_ms"] / 1000
     rows = []

@@ -36,6 +36,8 @@ def test_rows_carry_the_rate_and_a_trace_without_refaults_is_an_error():
     assert {r["rate_hz"] for r in rows} == {1.0}
     assert {r["regime"] for r in rows} == {"churn"}
     assert all(r["command"] == "vgetrandom-harness states ..." for r in rows)
+    # the scope a trace's waits hang on, as measure.host's rows record it
+    assert all({"lru", "cgroup", "swap_kib"} <= r.keys() for r in rows)
     with pytest.raises(lru_trace.TraceError, match="no refault"):
         lru_trace.rows_of("sample exp=states sample=0 class=0 rate_hz=1\n", "x", {"trace_ms": 10})
 
