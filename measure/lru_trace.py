@@ -250,9 +250,9 @@ def main(argv=None) -> int:
     done = host.rows_by_command(args.out) if args.resume else {}
     try:
         binary = host.build_harness()
+        run_s = RUN_S.get(args.traces)
         for regime, pattern, seed, *pinned in TRACES[args.traces]:
             placement = pinned[0] if pinned else "any"
-            run_s = RUN_S.get(args.traces)
             argv = ["states", *trace_args(regime, pattern, seed, args.classes, args.trace_ms,
                                           placement, run_s)]
             kept = done.get(host.harness_command(binary, argv))
