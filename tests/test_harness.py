@@ -522,6 +522,24 @@ def test_full_plan_states_campaign_covers_the_issue():
     assert "states" in host.TIMING
 
 
+def test_committed_states_runs_keep_their_numbers_as_sittings_are_added():
+    """A run's number is its place in the plan (validate keys the model's
+    seeds by it), so later sittings go after the campaign: every committed
+    row's command is still the plan's run of that number, and the later
+    sittings' seeds are new ones of their case."""
+    runs = host.full_plan().runs["states"]
+    with open(Path(host.REPO) / "data" / "host" / "states.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows
+    for row in rows:
+        _, args = runs[int(row["run"])]
+        assert row["command"].endswith(" ".join(args)), row["run"]
+    campaign = host.states_runs(more=[])
+    later = runs[len(campaign):]
+    assert len(later) == sum(len(seeds) for *_, seeds in host.STATE_MORE_SEEDS)
+    assert not {tuple(args) for _, args in later} & {tuple(args) for _, args in campaign}
+
+
 def test_full_plan_placement_test_takes_every_arm_in_turn():
     """Each seed and regime runs every placement, so a sitting's drift falls
     on all arms alike; the runs differ from the campaign's only by --placement."""
