@@ -70,8 +70,9 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          (calibration.waits_from_moves, met at its calls where they are
          timer-locked: refault_instants); one that kept none, from the moves
          of its regime's runs that kept theirs with nothing set beside the
-         reader (regime_moves_waits), since where its reader ran is an
-         input it did not record.  Per regime, placement, source of the
+         reader, those of its call pattern where any did
+         (regime_moves_waits), since where its reader ran is an input it
+         did not record.  Per regime, placement, source of the
          waits, burner, reader hop, pattern, layout and class:
          the fraction of calls that found the state zeroed, pooled over
          runs, and the model's range over seeds.
@@ -771,18 +772,25 @@ def regime_moves_waits(frame: pd.DataFrame, moves: dict, traced: dict,
     quantiles.  An unpinned run that kept no moves is predicted with them:
     where its reader ran is an input it did not record, and the regime's
     runs that recorded it say how the scheduler moves the reader there.
-    Timer-locked, a refault meets those moves at the measured runs' own
-    calls; Poisson, at any time (refault_instants).  `own`: each run's
-    waits as its own pattern meets them, already drawn (states_cases)."""
+    The callers' pattern is part of what moves the reader (churn's reader
+    moved 21-29 times a second beside the 40 Poisson runs of states.csv,
+    2.7-10 beside the reader test's 16 timer-locked ones), so the runs of
+    the same pattern are taken where any kept moves; else every run of
+    the regime, met as the pattern would meet it: timer-locked, a refault
+    meets those moves at the measured runs' own calls; Poisson, at any
+    time (refault_instants).  `own`: each run's waits as its own pattern
+    meets them, already drawn (states_cases)."""
     plain = frame[(frame["burn_duty"] == 0) & (frame["reader_hop_ms"] == 0)
                   & frame["run"].isin(moves)]
     pooled = {}
     for regime, runs in plain.groupby("regime"):
         for pattern in ("poisson", "periodic"):
-            waits = [own[r] if run["pattern"].iloc[0] == pattern
-                     else moves_waits(run.assign(pattern=pattern), moves[r], traced)
-                     for r, run in runs.groupby("run", sort=True)]
-            waits = [w for w in waits if w is not None]
+            same = runs.loc[runs["pattern"] == pattern, "run"].unique()
+            waits = [own[r] for r in sorted(same) if own[r] is not None]
+            if not waits:
+                waits = [moves_waits(run.assign(pattern=pattern), moves[r], traced)
+                         for r, run in runs.groupby("run", sort=True)]
+                waits = [w for w in waits if w is not None]
             if waits:
                 pooled[(regime, pattern)] = tuple(float(w) for w in
                                                   wait_quantiles(np.concatenate(waits)))

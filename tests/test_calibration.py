@@ -636,6 +636,31 @@ def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
     assert np.median(pooled["spike_churn", "periodic"]) == 60.0
 
 
+def test_a_run_without_moves_takes_the_moves_of_its_own_call_pattern_where_kept():
+    """The callers' pattern moves the reader too: once a Poisson run of the
+    regime kept its moves, a Poisson run without them is given those alone,
+    and the timer-locked pool stays what the timer-locked runs make it."""
+    t = np.arange(-10, 120) + 0.2
+    hop = pd.DataFrame({"t_s": t, "cpu": np.arange(len(t)) % 2})
+    still = pd.DataFrame({"t_s": [-10.0], "cpu": [0]})      # never comes back
+    base = {"regime": "churn", "placement": "any", "pattern": "periodic", "settle_s": 10.0,
+            "run_s": 120.0, "rate_hz": 1.0, "ncpus": 2, "refaults": 10,
+            "refaults_on_reader_cpu": 0, "calls": 120, "calls_on_reader_cpu": 0,
+            "burn_duty": 0.0, "reader_hop_ms": 0}
+    traced = {("churn", "same"): (0.0,), ("churn", "split"): (60.0,)}
+    periodic = pd.DataFrame([{**base, "run": 1}])
+    both = pd.DataFrame([{**base, "run": 1}, {**base, "run": 2, "pattern": "poisson"}])
+    moves = {1: hop, 2: still}
+
+    def pools(frame):
+        own = {r: validate.moves_waits(run, moves[r], traced) for r, run in frame.groupby("run")}
+        return validate.regime_moves_waits(frame, moves, traced, own)
+    alone, mixed = pools(periodic), pools(both)
+    assert max(alone["churn", "poisson"]) <= 1.0 + 1e-9         # run 1's hops, at any phase
+    assert np.median(mixed["churn", "poisson"]) == 60.0         # run 2's reader alone
+    assert mixed["churn", "periodic"] == alone["churn", "periodic"]
+
+
 def test_timer_locked_refaults_meet_the_reader_at_their_calls_only():
     """A reader hopping every second in step with 1 Hz calls is back on the
     callers' CPU the same time after every call (here 0.2 s): the waits at
