@@ -526,9 +526,9 @@ READER_TRACE = Path("host") / "states_trace_reader.csv"
 
 
 def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
-    """What the reader and mobility tests (states_reader.csv,
-    states_mobility.csv, their moves, and the reader test's traces) show of
-    unpinned runs: lines for validate's explanation."""
+    """What the runs that kept the reader's moves (states_*_moves.csv) and
+    the reader test's traces show of unpinned runs: lines for validate's
+    explanation."""
     moves = read_states_moves(data_dir)
     if not moves:
         return []
@@ -538,9 +538,10 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
         run_s = float(runs.loc[run, "run_s"])
         rates.append(reader_moves_per_s(m, run_s))
         longest.append(reader_back_s(m, int(runs.loc[run, "ncpus"]), run_s).max())
-    lines = ["Unpinned, the reader itself moves (the reader and mobility tests,",
-             f"data/host/states_reader.csv and states_mobility.csv, {len(moves)} runs with its "
-             "every move kept): "
+    files = ", ".join(name for i, name in enumerate(STATES_FILES)
+                      if any(run // RUNS_PER_FILE == i for run in moves))
+    lines = [f"Unpinned, the reader itself moves (data/host/{files}:",
+             f"{len(moves)} runs with its every move kept): "
              f"{min(rates):.0f}-{max(rates):.0f} moves",
              f"a second, back on either CPU within {max(longest):.1f} s at most."]
     trace_path = data_dir / READER_TRACE
