@@ -538,8 +538,8 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
         run_s = float(runs.loc[run, "run_s"])
         rates.append(reader_moves_per_s(m, run_s))
         longest.append(reader_back_s(m, int(runs.loc[run, "ncpus"]), run_s).max())
-    files = ", ".join(name for i, name in enumerate(STATES_FILES)
-                      if any(run // RUNS_PER_FILE == i for run in moves))
+    kept = {run // RUNS_PER_FILE for run in moves}
+    files = ", ".join(name for i, name in enumerate(STATES_FILES) if i in kept)
     lines = [f"Unpinned, the reader itself moves (data/host/{files}:",
              f"{len(moves)} runs with its every move kept): "
              f"{min(rates):.0f}-{max(rates):.0f} moves",

@@ -607,25 +607,34 @@ def test_a_full_moves_log_covers_only_its_own_time():
     assert calibration.reader_back_s(short, ncpus=2, end_s=120.0).max() > 100
 
 
+# Readers of unpinned 1 Hz runs: one back on the other CPU 0.2 s after each
+# call, one that never moves; the run they were kept in, and the waits
+# traced pinned beside (same) and away from (split) the reader.
+_T = np.arange(-10, 120) + 0.2
+HOPPING = pd.DataFrame({"t_s": _T, "cpu": np.arange(len(_T)) % 2})
+STILL = pd.DataFrame({"t_s": [-10.0], "cpu": [0]})
+MOVES_RUN = {"regime": "churn", "placement": "any", "pattern": "periodic", "settle_s": 10.0,
+             "run_s": 120.0, "rate_hz": 1.0, "ncpus": 2, "refaults": 10,
+             "refaults_on_reader_cpu": 0, "calls": 120, "calls_on_reader_cpu": 0,
+             "burn_duty": 0.0, "reader_hop_ms": 0}
+TRACED = {(regime, arm): (wait,) for regime in ("churn", "spike_churn")
+          for arm, wait in (("same", 0.0), ("split", 60.0))}
+
+
+def regime_pools(frame: pd.DataFrame, moves: dict) -> dict:
+    """regime_moves_waits() as states_cases calls it: each run's own waits first."""
+    own = {r: validate.moves_waits(run, moves[r], TRACED) for r, run in frame.groupby("run")}
+    return validate.regime_moves_waits(frame, moves, TRACED, own)
+
+
 def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
     """An unpinned run that kept no moves draws its waits from the runs of
     its regime that kept theirs, never from a run with a burner or a
     hopping reader beside it (those set the reader); a timer-locked one
     meets those moves at their runs' calls, a Poisson one at any time."""
-    t = np.arange(-10, 120) + 0.2          # back on the other CPU 0.2 s after each call
-    hop = pd.DataFrame({"t_s": t, "cpu": np.arange(len(t)) % 2})
-    still = pd.DataFrame({"t_s": [-10.0], "cpu": [0]})      # never moves
-    base = {"regime": "churn", "placement": "any", "pattern": "periodic", "settle_s": 10.0,
-            "run_s": 120.0, "rate_hz": 1.0, "ncpus": 2, "refaults": 10,
-            "refaults_on_reader_cpu": 0, "calls": 120, "calls_on_reader_cpu": 0,
-            "burn_duty": 0.0, "reader_hop_ms": 0}
-    frame = pd.DataFrame([{**base, "run": 1}, {**base, "run": 2, "burn_duty": 0.5},
-                          {**base, "run": 3, "regime": "spike_churn"}])
-    traced = {("churn", "same"): (0.0,), ("churn", "split"): (60.0,),
-              ("spike_churn", "same"): (0.0,), ("spike_churn", "split"): (60.0,)}
-    moves = {1: hop, 2: still, 3: still}
-    own = {r: validate.moves_waits(run, moves[r], traced) for r, run in frame.groupby("run")}
-    pooled = validate.regime_moves_waits(frame, moves, traced, own)
+    frame = pd.DataFrame([{**MOVES_RUN, "run": 1}, {**MOVES_RUN, "run": 2, "burn_duty": 0.5},
+                          {**MOVES_RUN, "run": 3, "regime": "spike_churn"}])
+    pooled = regime_pools(frame, {1: HOPPING, 2: STILL, 3: STILL})
     assert set(pooled) == {(r, p) for r in ("churn", "spike_churn")
                            for p in ("poisson", "periodic")}
     assert len(pooled["churn", "periodic"]) == calibration.MIXED_WAITS
@@ -640,22 +649,10 @@ def test_a_run_without_moves_takes_the_moves_of_its_own_call_pattern_where_kept(
     """The callers' pattern moves the reader too: once a Poisson run of the
     regime kept its moves, a Poisson run without them is given those alone,
     and the timer-locked pool stays what the timer-locked runs make it."""
-    t = np.arange(-10, 120) + 0.2
-    hop = pd.DataFrame({"t_s": t, "cpu": np.arange(len(t)) % 2})
-    still = pd.DataFrame({"t_s": [-10.0], "cpu": [0]})      # never comes back
-    base = {"regime": "churn", "placement": "any", "pattern": "periodic", "settle_s": 10.0,
-            "run_s": 120.0, "rate_hz": 1.0, "ncpus": 2, "refaults": 10,
-            "refaults_on_reader_cpu": 0, "calls": 120, "calls_on_reader_cpu": 0,
-            "burn_duty": 0.0, "reader_hop_ms": 0}
-    traced = {("churn", "same"): (0.0,), ("churn", "split"): (60.0,)}
-    periodic = pd.DataFrame([{**base, "run": 1}])
-    both = pd.DataFrame([{**base, "run": 1}, {**base, "run": 2, "pattern": "poisson"}])
-    moves = {1: hop, 2: still}
-
-    def pools(frame):
-        own = {r: validate.moves_waits(run, moves[r], traced) for r, run in frame.groupby("run")}
-        return validate.regime_moves_waits(frame, moves, traced, own)
-    alone, mixed = pools(periodic), pools(both)
+    moves = {1: HOPPING, 2: STILL}
+    alone = regime_pools(pd.DataFrame([{**MOVES_RUN, "run": 1}]), moves)
+    mixed = regime_pools(pd.DataFrame([{**MOVES_RUN, "run": 1},
+                                       {**MOVES_RUN, "run": 2, "pattern": "poisson"}]), moves)
     assert max(alone["churn", "poisson"]) <= 1.0 + 1e-9         # run 1's hops, at any phase
     assert np.median(mixed["churn", "poisson"]) == 60.0         # run 2's reader alone
     assert mixed["churn", "periodic"] == alone["churn", "periodic"]
