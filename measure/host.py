@@ -148,9 +148,14 @@ def state_args(regime: str, pattern: str, seed: int, *extra: str, classes: str =
 # campaign so that the campaign's run numbers stay what they were.  The
 # Poisson 0.05 Hz page sees 0 to 2 drops a run, and six runs of churn left
 # its fraction between 0.06 and 0.30 (validate asked for 69 runs); 40 more
-# were taken on 2026-12-01 (the sitting was stopped there for time).
+# were taken on 2026-12-01 (the sitting was stopped there for time).  Then
+# 20 each of hog_churn and spike_churn on 2026-12-02 (validate asked for
+# 150 and 61; twenty each is what one session's time held), their readers'
+# moves kept as the churn sitting's were.
 STATE_MORE_SEEDS = [
     ("churn", "poisson", range(7, 47)),
+    ("hog_churn", "poisson", range(7, 27)),
+    ("spike_churn", "poisson", range(7, 27)),
 ]
 
 
