@@ -786,11 +786,14 @@ def regime_moves_waits(frame: pd.DataFrame, moves: dict, traced: dict,
     pooled = {}
     for regime, runs in plain.groupby("regime"):
         for pattern in ("poisson", "periodic"):
-            same = runs.loc[runs["pattern"] == pattern, "run"].unique()
-            waits = [own[r] for r in sorted(same) if own[r] is not None]
+            same = runs["pattern"] == pattern
+            waits = [own[r] for r in sorted(runs.loc[same, "run"].unique())
+                     if own[r] is not None]
             if not waits:
+                # None of this pattern's runs drew waits: the other
+                # pattern's runs, met as this one would meet their moves.
                 waits = [moves_waits(run.assign(pattern=pattern), moves[r], traced)
-                         for r, run in runs.groupby("run", sort=True)]
+                         for r, run in runs[~same].groupby("run", sort=True)]
                 waits = [w for w in waits if w is not None]
             if waits:
                 pooled[(regime, pattern)] = tuple(float(w) for w in
@@ -819,8 +822,8 @@ def moves_waits(run: pd.DataFrame, moves: pd.DataFrame | None, traced: dict) -> 
 
 
 # The slowest call rate whose pages reclaim took from a busy state: none
-# called 10 times a second or more lost one in states.csv's 61 pressure
-# runs (README, Q3), so the refaults are the slow classes' calls.
+# called 10 times a second or more lost one in states.csv's pressure runs
+# (README, Q3), so the refaults are the slow classes' calls.
 REFAULT_RATE_HZ = 1.0
 
 
