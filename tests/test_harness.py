@@ -554,11 +554,12 @@ def test_full_plan_placement_test_takes_every_arm_in_turn():
     same = host.state_args(cols["regime"], "periodic", int(opts[0]["--seed"]))
     assert args == same + ["--placement", "any"]
     assert "states_placement" in host.TIMING
-    # The second sitting: spike_churn split alone, seeds of its own.
+    # The later sittings: one regime's split arm each, seeds of their own.
     later = [(cols["regime"], o["--placement"], o["--seed"])
              for (cols, _), o in zip(runs[first:], opts[first:])]
-    assert {(r, a) for r, a, _ in later} == {("spike_churn", "split")}
-    assert len({seed for *_, seed in later}) == len(later) == 28
+    assert [(r, a) for r, a, _ in later] == [("spike_churn", "split")] * 28 \
+        + [("churn", "split")] * 24
+    assert len({seed for *_, seed in later}) == len(later)
     assert not {seed for *_, seed in later} & {o["--seed"] for o in opts[:first]}
 
 
