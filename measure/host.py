@@ -38,7 +38,8 @@ from pathlib import Path
 from measure import openssl_speed, selftest
 from measure.burner import burning
 from measure.harness_output import HarnessOutputError, parse, reader_moves
-from measure.provenance import COLUMNS, REPO, memory_setup, provenance, write_csv_atomic
+from measure.provenance import (COLUMNS, REPO, memory_setup, open_csv, provenance, side_file,
+                                write_csv_atomic)
 from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -227,8 +228,8 @@ def placement_runs(sittings=PLACEMENT_SITTINGS):
 # between.  Traced, an unpinned run's refaults away from the reader joined
 # the LRU when the reader next read on their CPU.  These runs are the
 # campaign's unpinned timer-locked runs again, with the reader's every move
-# kept (states_reader_moves.csv) and each refault's CPU counted, so that the
-# model can be given the reader's moves as measured, seeds of their own.
+# kept (states_reader_moves.csv.gz) and each refault's CPU counted, so that
+# the model can be given the reader's moves as measured, seeds of their own.
 # Seeds 41-44 first; 45-48 in a second sitting, since a run's 1 Hz page is
 # decided by one random event (its first activation) and four runs a
 # regime measured that poorly.  Then 49-56 of churn and spike_churn in a
@@ -674,7 +675,7 @@ def rows_by_command(path: Path) -> dict[str, list[dict]]:
     """An experiment's CSV rows grouped by their harness command line."""
     if not path.exists():
         return {}
-    with path.open(newline="") as f:
+    with open_csv(path) as f:
         rows = [{k: v if k in COLUMNS else csv_value(v) for k, v in row.items()}
                 for row in csv.DictReader(f)]
     grouped = {}
@@ -690,7 +691,7 @@ SIDES = ("moves", "reclaim")
 
 
 def side_path(out: Path, exp: str, side: str) -> Path:
-    return out / f"{exp}_{side}.csv"
+    return side_file(out / f"{exp}.csv", side)
 
 
 def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,

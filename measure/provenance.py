@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gzip
+import io
 import os
 import platform
 import re
@@ -110,8 +112,36 @@ def write_csv_atomic(path: Path, rows: list[dict], columns: list[str] | None = N
         columns = list(COLUMNS)
         for row in rows:
             columns += [k for k in row if k not in columns]
-    with atomic.replacing(path, newline="") as f:
+    with atomic.replacing(path, "wb") as raw, _csv_text(raw, path) as f:
         writer = csv.DictWriter(f, fieldnames=columns, extrasaction="raise")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+# A table's side rows (measure.host): a states run's reader moves are tens
+# of thousands of rows a run, so they are kept gzip-compressed; GitHub
+# refuses a file over 100 MB, and states_moves.csv reached 94 MB as CSV.
+SIDE_SUFFIX = {"moves": ".csv.gz", "reclaim": ".csv"}
+
+
+def side_file(table: Path, side: str) -> Path:
+    """Where the side rows of a data/ table are kept: states.csv's moves in
+    states_moves.csv.gz."""
+    return table.with_name(f"{table.name.removesuffix('.csv')}_{side}{SIDE_SUFFIX[side]}")
+
+
+def _csv_text(raw, path: Path):
+    """A text stream for CSV over the binary file `raw`: gzip where the
+    name ends in .gz, with no time stamp or name in its header, so that the
+    same rows give the same bytes."""
+    if path.suffix == ".gz":
+        raw = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def open_csv(path: Path):
+    """A data/ CSV open for csv.reader, gzip-compressed or not (its name)."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open(newline="", encoding="utf-8")

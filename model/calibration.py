@@ -63,6 +63,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from measure.provenance import side_file
+
 from . import fits
 from .datafiles import DATA as DATA_DIR, rel_path
 from .sim.costs import Costs, Linear, SizeCurve
@@ -446,7 +448,7 @@ def lru_add_waits_by_regime(data_dir: Path) -> dict:
 
 def moves_file(states_file: Path) -> Path:
     """Where measure.host keeps a states experiment's reader moves."""
-    return states_file.with_name(states_file.stem + "_moves.csv")
+    return side_file(states_file, "moves")
 
 
 def read_reader_moves(path: Path) -> dict[int, pd.DataFrame]:

@@ -659,7 +659,7 @@ def _inputs_key(effort: Effort, what_if: dict | None) -> str:
     package = Path(__file__).parent
     files = sorted(package.rglob("*.toml"))
     if DATA.exists():
-        files += sorted(DATA.rglob("*.csv"))
+        files += sorted([*DATA.rglob("*.csv"), *DATA.rglob("*.csv.gz")])
     for path in files:
         h.update(str(path.relative_to(path.parents[1])).encode())
         h.update(path.read_bytes())

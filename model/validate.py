@@ -66,7 +66,7 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          runs, and whether the callers share the churn reader's CPU), else
          all of states_trace.csv's, as the model's other scenarios use
          them.  An unpinned run that kept its reader's moves
-         (states_*_moves.csv) draws waits of its own from them
+         (states_*_moves.csv.gz) draws waits of its own from them
          (calibration.waits_from_moves, met at its calls where they are
          timer-locked: refault_instants); one that kept none, from the moves
          of its regime's runs that kept theirs with nothing set beside the
@@ -381,11 +381,15 @@ def from_file(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def read_states_moves(data_dir: Path) -> dict[int, pd.DataFrame]:
-    """The reader moves of the states runs that kept them, by read_states()'
-    run number."""
-    return {run + i * RUNS_PER_FILE: moves
-            for i, name in enumerate(STATES_FILES)
-            for run, moves in read_reader_moves(moves_file(data_dir / "host" / name)).items()}
+    """The reader moves of the unpinned states runs that kept them, by
+    read_states()' run number.  A pinned run's reader stays on its CPU (its
+    one row says which); where its refaults wait is the placement's."""
+    frame = read_states(data_dir)
+    unpinned = set(frame.loc[frame["placement"] == "any", "run"]) if not frame.empty else set()
+    moves = {run + i * RUNS_PER_FILE: moves
+             for i, name in enumerate(STATES_FILES)
+             for run, moves in read_reader_moves(moves_file(data_dir / "host" / name)).items()}
+    return {run: m for run, m in moves.items() if run in unpinned}
 
 
 # Runs more than an hour apart belong to different sittings.
@@ -526,7 +530,7 @@ READER_TRACE = Path("host") / "states_trace_reader.csv"
 
 
 def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
-    """What the runs that kept the reader's moves (states_*_moves.csv) and
+    """What the runs that kept the reader's moves (states_*_moves.csv.gz) and
     the reader test's traces show of unpinned runs: lines for validate's
     explanation."""
     moves = read_states_moves(data_dir)

@@ -14,7 +14,7 @@ from measure import host
 from measure.burner import burning
 from measure.harness_output import (HarnessOutputError, Record, TapResult, parse, parse_line,
                                     reader_moves)
-from measure.provenance import COLUMNS, write_csv_atomic
+from measure.provenance import COLUMNS, open_csv, write_csv_atomic
 
 HAVE_CC = shutil.which("gcc") is not None and shutil.which("make") is not None
 needs_cc = pytest.mark.skipif(not HAVE_CC, reason="needs gcc and make")
@@ -88,6 +88,27 @@ def test_csv_writer_is_atomic_and_demands_provenance(tmp_path):
     write_csv_atomic(target, [row])
     assert list(csv.DictReader(target.open()))[0]["ns_per_call"] == "1.5"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_side_rows_of_moves_are_kept_compressed_and_read_back_as_written(tmp_path):
+    """A states run's reader moves go to a gzip file (GitHub refuses files
+    over 100 MB); the same rows give the same bytes (no time stamp in the
+    gzip header), read back as the plain CSV's rows, by the csv module and
+    by pandas; other side rows stay plain."""
+    path = host.side_path(tmp_path, "states", "moves")
+    assert path.name == "states_moves.csv.gz"
+    assert host.side_path(tmp_path, "pressure_walk", "reclaim").name == "pressure_walk_reclaim.csv"
+    rows = [dict.fromkeys(COLUMNS, "v") | {"run": 0, "t_s": t, "cpu": t % 2} for t in range(5)]
+    write_csv_atomic(path, rows)
+    first = path.read_bytes()
+    assert first[:2] == b"\x1f\x8b"
+    write_csv_atomic(path, rows)
+    assert path.read_bytes() == first
+    write_csv_atomic(tmp_path / "plain.csv", rows)
+    with open_csv(path) as f, open_csv(tmp_path / "plain.csv") as g:
+        assert f.read() == g.read()
+    assert host.rows_by_command(path)["v"][4]["cpu"] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.csv", "states_moves.csv.gz"]
 
 
 @pytest.mark.parametrize("files, setup", [
@@ -364,19 +385,21 @@ def quick_run(tmp_path_factory):
     return out
 
 
-def read(out, name):
-    path = out / f"{name}.csv"
+def read(out, name, side=None):
+    """An experiment's rows, or its side rows (host.side_path)."""
+    path = out / f"{name}.csv" if side is None else host.side_path(out, name, side)
     if not path.exists():
-        pytest.skip(f"{name}: not measured here (skipped by the harness)")
-    return list(csv.DictReader(path.open()))
+        pytest.skip(f"{path.name}: not measured here (skipped by the harness)")
+    with open_csv(path) as f:
+        return list(csv.DictReader(f))
 
 
 @needs_cc
 def test_quick_run_writes_provenance_on_every_row(quick_run):
-    files = sorted(p.name for p in quick_run.glob("*.csv"))
+    files = sorted(p.name for p in [*quick_run.glob("*.csv"), *quick_run.glob("*.csv.gz")])
     assert {"callcost.csv", "fault.csv", "fork.csv", "memlock.csv", "selfcheck.csv"} <= set(files)
     for name in files:
-        with (quick_run / name).open() as f:
+        with open_csv(quick_run / name) as f:
             reader = csv.DictReader(f)
             assert tuple(reader.fieldnames[:len(COLUMNS)]) == COLUMNS, name
             for row in reader:
@@ -486,7 +509,7 @@ def test_quick_run_states_under_churn(quick_run):
 def test_quick_run_states_keeps_the_reader_s_moves(quick_run):
     """Every states run's reader moves, in time order, tied to the run's rows."""
     runs = {r["run"] for r in read(quick_run, "states")}
-    moves = read(quick_run, "states_moves")
+    moves = read(quick_run, "states", "moves")
     assert moves and {m["run"] for m in moves} == runs
     assert all(m["command"] and int(m["cpu"]) < os.cpu_count() for m in moves)
     times = [float(m["t_s"]) for m in moves]
