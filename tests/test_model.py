@@ -452,6 +452,12 @@ def test_later_states_files_join_the_campaigns_without_renumbering_them():
     assert set(frame.loc[block >= 2, "run"]) <= set(moves) <= set(frame["run"])
     kept = {run for run in moves if run < validate.RUNS_PER_FILE}
     assert kept == set(range(len(host.states_runs(more=[])), len(host.states_runs())))
+    # the placement test's later pinned runs kept their reader's one CPU,
+    # which says nothing of where refaults wait: not read as moves
+    from model.calibration import moves_file, read_reader_moves
+    pinned = read_reader_moves(moves_file(data / "host" / "states_placement.csv"))
+    assert pinned and not {run + validate.RUNS_PER_FILE for run in pinned} & set(moves)
+    assert all(len(m) == 1 for m in pinned.values())
 
 
 def test_a_states_case_is_judged_against_its_runs_spread():
