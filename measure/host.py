@@ -38,8 +38,8 @@ from pathlib import Path
 from measure import openssl_speed, selftest
 from measure.burner import burning
 from measure.harness_output import HarnessOutputError, parse, reader_moves
-from measure.provenance import (COLUMNS, REPO, memory_setup, open_csv, provenance, side_file,
-                                write_csv_atomic)
+from measure.provenance import (COLUMNS, REPO, SIDE_SUFFIX, memory_setup, open_csv, provenance,
+                                side_file, write_csv_atomic)
 from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -204,9 +204,9 @@ def tracer_runs(regime="spike_churn", arms=TRACER_ARMS_MS, seeds=TRACER_SEEDS):
 # largest states miss, 0.458 measured over the first four runs against
 # 0.625-0.667 predicted, and validate put the runs needed at 36.
 # Then a third sitting of churn split alone, seeds 161-184: its 0.05 Hz
-# page, 0.625 measured over its four runs (a 95% interval of 0.23-1.00)
-# against 0.505 predicted, was a miss no model change could test; validate
-# put the runs needed at 28.
+# page, 0.625 measured over its four runs against 0.505 predicted, had a
+# 95% interval of 0.23-1.00, too wide to tell a miss of the model from the
+# runs' spread; validate put the runs needed at 28.
 PLACEMENT_ARMS = ("any", "same", "split")
 PLACEMENT_REGIMES = ("spike_churn", "churn")
 PLACEMENT_SITTINGS = ((PLACEMENT_REGIMES, PLACEMENT_ARMS, range(31, 35)),
@@ -687,7 +687,7 @@ def rows_by_command(path: Path) -> dict[str, list[dict]]:
 # Rows a run writes beside its samples, before them (a run's rows never name
 # side rows that are not written): a states run's reader moves, one row per
 # move; a traced pressure run's memcg reclaim calls (measure.reclaim_walk).
-SIDES = ("moves", "reclaim")
+SIDES = tuple(SIDE_SUFFIX)
 
 
 def side_path(out: Path, exp: str, side: str) -> Path:

@@ -108,6 +108,8 @@ def test_side_rows_of_moves_are_kept_compressed_and_read_back_as_written(tmp_pat
     with open_csv(path) as f, open_csv(tmp_path / "plain.csv") as g:
         assert f.read() == g.read()
     assert host.rows_by_command(path)["v"][4]["cpu"] == 0
+    import pandas as pd
+    assert pd.read_csv(path)["t_s"].tolist() == list(range(5))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.csv", "states_moves.csv.gz"]
 
 
