@@ -380,11 +380,10 @@ def from_file(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame["run"] // RUNS_PER_FILE == STATES_FILES.index(name)
 
 
-def read_states_moves(data_dir: Path) -> dict[int, pd.DataFrame]:
-    """The reader moves of the unpinned states runs that kept them, by
-    read_states()' run number.  A pinned run's reader stays on its CPU (its
-    one row says which); where its refaults wait is the placement's."""
-    frame = read_states(data_dir)
+def read_states_moves(data_dir: Path, frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """The reader moves of the unpinned runs of `frame` (read_states()) that
+    kept them, by its run number.  A pinned run's reader stays on its CPU
+    (its one row says which); where its refaults wait is the placement's."""
     unpinned = set(frame.loc[frame["placement"] == "any", "run"]) if not frame.empty else set()
     moves = {run + i * RUNS_PER_FILE: moves
              for i, name in enumerate(STATES_FILES)
@@ -533,10 +532,11 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
     """What the runs that kept the reader's moves (states_*_moves.csv.gz) and
     the reader test's traces show of unpinned runs: lines for validate's
     explanation."""
-    moves = read_states_moves(data_dir)
+    frame = read_states(data_dir)
+    moves = read_states_moves(data_dir, frame)
     if not moves:
         return []
-    runs = read_states(data_dir).drop_duplicates("run").set_index("run")
+    runs = frame.drop_duplicates("run").set_index("run")
     rates, longest = [], []
     for run, m in moves.items():
         run_s = float(runs.loc[run, "run_s"])
@@ -625,7 +625,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     arms = frame[["regime", "placement"]].drop_duplicates().itertuples(index=False)
     arm_costs = {arm: replace(costs, lru_add_wait_s=traced[arm]) if arm in traced else costs
                  for arm in map(tuple, arms)}
-    moves = read_states_moves(data_dir)
+    moves = read_states_moves(data_dir, frame)
     own = {run_id: moves_waits(run, moves.get(run_id), traced)
            for run_id, run in frame.groupby("run", sort=True)}
     others = regime_moves_waits(frame, moves, traced, own)
@@ -902,10 +902,10 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     them: the rank correlation of the reader's moves a second with the
     run's zeroed fraction, the kernel's and the model's (its mean over
     seeds, given the run's moves), and the runs whose reader moved least."""
-    moves = read_states_moves(data_dir)
+    frame = read_states(data_dir)
+    moves = read_states_moves(data_dir, frame)
     if not moves or model_counts.empty:
         return []
-    frame = read_states(data_dir)
     # The scheduler's moves only: a hopping reader's are set (arms_note).
     runs = frame[frame["run"].isin(moves) & (frame["pattern"] == "periodic")
                  & (frame["reader_hop_ms"] == 0)].copy()
@@ -949,7 +949,7 @@ def arms_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     frame = read_states(data_dir)
     if frame.empty or model_counts.empty:
         return []
-    moves = read_states_moves(data_dir)
+    moves = read_states_moves(data_dir, frame)
     model = model_counts[model_counts["rate_hz"] == 1.0].groupby("run")[
         ["zeroed_model", "calls_model"]].sum()
     lines = []

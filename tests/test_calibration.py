@@ -702,7 +702,7 @@ def test_validate_runs_picks_whole_runs_by_file_and_number():
         validate.matching_runs(frame, {"rate_hz": "10", "classes": "1000:28,0.05:28"})
     # the mobility test's burner-0 runs share their case with the reader
     # test's: the case comes whole, so its row is the one a full run gives
-    moves = validate.read_states_moves(REPO / "data")
+    moves = validate.read_states_moves(REPO / "data", frame)
     frame["waits"] = np.where(frame["run"].isin(moves) & (frame["placement"] == "any"),
                               "moves", "regime's")
     mobility = validate.case_runs(frame, {"file": "states_mobility.csv", "burn_duty": "0"},

@@ -448,7 +448,7 @@ def test_later_states_files_join_the_campaigns_without_renumbering_them():
     # and the moves are read under the same numbers: every run of the
     # reader test on, and of states.csv the later sittings' (the campaign's
     # harness did not keep them)
-    moves = validate.read_states_moves(data)
+    moves = validate.read_states_moves(data, frame)
     assert set(frame.loc[block >= 2, "run"]) <= set(moves) <= set(frame["run"])
     kept = {run for run in moves if run < validate.RUNS_PER_FILE}
     assert kept == set(range(len(host.states_runs(more=[])), len(host.states_runs())))
@@ -586,7 +586,7 @@ def test_the_mobility_note_ranks_the_runs_that_kept_the_reader_s_moves():
     from model import validate
     data = validate.DATA_DIR
     frame = validate.read_states(data)
-    moves = validate.read_states_moves(data)
+    moves = validate.read_states_moves(data, frame)
     if not moves:
         pytest.skip("no reader moves in data/host")
     kept = frame[frame["run"].isin(moves)]
