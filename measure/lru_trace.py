@@ -67,10 +67,10 @@ TRACES = {
     # page is found zeroed at 0.637 of calls over 28 runs, the model given
     # these four traces' 45 waits says 0.537, and 22 of those 45 (0.49)
     # were back on the LRU within the page's 20 s period (spike_churn's 0.68).
-    # Are there so few quick waits, or were they undersampled?  Not read by
-    # the model (calibration.LRU_TRACES): given to it, they would move every
-    # unpinned churn and hog_churn case too, so a full validate must follow
-    # (data/host/states_trace_split_churn.csv).
+    # Are there so few quick waits, or were they undersampled?  Taken after
+    # that miss; the model reads them like the other sets
+    # (calibration.LRU_TRACES), which moves every unpinned churn and
+    # hog_churn case too (data/host/states_trace_split_churn.csv).
     "split_churn": [("churn", "periodic", seed, "split") for seed in (5, 6, 7, 8)],
 }
 SPLIT_LONG_RUN_S = 300
@@ -249,7 +249,7 @@ def main(argv=None) -> int:
                     help="which traces: the campaign's (default), spike_churn's, or the "
                          "placement test's pinned arms, the reader test's unpinned traces, or "
                          f"the split arm for {SPLIT_LONG_RUN_S} s (split_long; churn's "
-                         "again, not read by the model: split_churn)")
+                         "again: split_churn)")
     ap.add_argument("--trace-ms", type=int, default=10, choices=range(1, 1001), metavar="MS",
                     help="the census period, 1-1000 ms (default 10; data/host/states_tracer.csv "
                          "says how much a 10 ms census changes the run it follows)")

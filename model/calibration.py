@@ -417,12 +417,16 @@ def arm_of(frame: pd.DataFrame, column: str) -> pd.Series:
 
 # Every trace validate draws a states run's waits from: the campaign's
 # (the model's own waits, above), spike_churn's, the placement test's
-# pinned arms and the reader test's unpinned traces (python -m
-# measure.lru_trace --traces spike_churn|placement|reader|split_long).
+# pinned arms, the reader test's unpinned traces and the split arm's long
+# traces (python -m measure.lru_trace --traces
+# spike_churn|placement|reader|split_long|split_churn).  split_churn's
+# four were taken after churn's split 0.05 Hz case had missed, to see
+# whether its 45 waits were undersampled; they are inputs like the rest.
 LRU_TRACES = (LRU_TRACE, Path("host") / "states_trace_spike.csv",
               Path("host") / "states_trace_placement.csv",
               Path("host") / "states_trace_reader.csv",
-              Path("host") / "states_trace_split_long.csv")
+              Path("host") / "states_trace_split_long.csv",
+              Path("host") / "states_trace_split_churn.csv")
 
 
 def lru_add_waits_by_regime(data_dir: Path) -> dict:
