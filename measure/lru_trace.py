@@ -65,7 +65,7 @@ TRACES = {
                    for regime in host.PLACEMENT_REGIMES],
     # churn's split arm again, as split_long, seeds of its own: its 0.05 Hz
     # page is found zeroed at 0.637 of calls over 28 runs, the model given
-    # these four traces' 45 waits says 0.537, and 22 of those 45 (0.49)
+    # split_long's and placement's four traces' 45 waits said 0.537, and 22 of those 45 (0.49)
     # were back on the LRU within the page's 20 s period (spike_churn's 0.68).
     # Are there so few quick waits, or were they undersampled?  Taken after
     # that miss; the model reads them like the other sets
