@@ -65,8 +65,9 @@ TRACES = {
                    for regime in host.PLACEMENT_REGIMES],
     # churn's split arm again, as split_long, seeds of its own: its 0.05 Hz
     # page is found zeroed at 0.637 of calls over 28 runs, the model given
-    # split_long's and placement's four traces' 45 waits said 0.537, and 22 of those 45 (0.49)
-    # were back on the LRU within the page's 20 s period (spike_churn's 0.68).
+    # the 45 waits of split_long's and placement's four churn split traces
+    # said 0.537, and 22 of those 45 (0.49) were back on the LRU within the
+    # page's 20 s period (spike_churn's 0.68).
     # Are there so few quick waits, or were they undersampled?  Taken after
     # that miss; the model reads them like the other sets
     # (calibration.LRU_TRACES), which moves every unpinned churn and
