@@ -49,11 +49,11 @@ TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
-          "states_reader", "states_mobility", "states_hop", "pressure_walk")
+          "states_reader", "states_mobility", "states_hop", "states_churn", "pressure_walk")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
-              "states_mobility": "states", "states_hop": "states"}
+              "states_mobility": "states", "states_hop": "states", "states_churn": "states"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -110,6 +110,9 @@ STATE_REGIMES = {
     "spike_churn": CHURN + ["--spike-mib", "200", "--spike-period-s", "30",
                             "--spike-hold-ms", "5000"],
     "hog_alone": ["--hog-mib", "240"],
+    # the churn-rate test's paced arms (states_churn below)
+    "churn_768": CHURN + ["--churn-mib-s", "768"],
+    "churn_384": CHURN + ["--churn-mib-s", "384"],
 }
 # (regime, patterns, repetitions, extra options); runs take turns, repetition-major.
 STATE_CAMPAIGN = [
@@ -293,6 +296,25 @@ def hop_runs(arms=HOP_ARMS_MS, seeds=HOP_SEEDS):
             for hop, seed in zip(itertools.cycle(arms), seeds)]
 
 
+# Does the churn rate set the Poisson 0.05 Hz page?  The campaign's churn
+# Poisson runs (2026-11-30, unpaced churn of 2.1-2.5 GiB/s) found that page
+# zeroed at 0.180 of calls, three of six runs with a second round of drops;
+# the later sitting's forty (2026-12-01, 1.2-1.6 GiB/s), 0.109, three of
+# forty.  The model, given each run's churn rate, predicts 0.089 and 0.102:
+# flat above about 1.5 GiB/s and falling below it (0.09 at 0.75 GiB/s, 0.03
+# at 0.375, one run's inputs, 8 seeds).  So the rate is set here, in one
+# sitting: unpaced (the campaign's churn run), 768 and 384 MiB/s
+# (--churn-mib-s), arms taking turns, seeds of their own, the moves kept.
+CHURN_RATE_ARMS = ("churn", "churn_768", "churn_384")
+CHURN_RATE_SEEDS = range(201, 225)
+
+
+def churn_rate_runs(arms=CHURN_RATE_ARMS, seeds=CHURN_RATE_SEEDS):
+    """(extra columns, harness options) per run of the churn-rate test."""
+    return [({"regime": regime}, state_args(regime, "poisson", seed))
+            for regime, seed in zip(itertools.cycle(arms), seeds)]
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
     pairs = dict(zip(opts[::2], opts[1::2]))
@@ -388,6 +410,7 @@ def full_plan() -> Plan:
         "states_reader": reader_runs(),
         "states_mobility": mobility_runs(),
         "states_hop": hop_runs(),
+        "states_churn": churn_rate_runs(),
         "pressure_walk": walk_runs(),
     })
 
@@ -653,7 +676,8 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 
 # The column each test of arms compares its runs by.
 ARMS = {"states_tracer": "trace_ms", "states_placement": "placement",
-        "states_mobility": "burn_duty", "states_hop": "reader_hop_ms"}
+        "states_mobility": "burn_duty", "states_hop": "reader_hop_ms",
+        "states_churn": "churn_mib_s"}
 
 INTEGER = re.compile(r"-?[0-9]+")
 REAL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|nan|-?inf")

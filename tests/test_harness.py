@@ -646,6 +646,28 @@ def test_full_plan_hop_test_takes_turns_with_seeds_of_its_own():
     assert "states_hop" in host.TIMING and host.ARMS["states_hop"] == "reader_hop_ms"
 
 
+def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
+    """The churn-rate test's runs are the campaign's churn Poisson run,
+    unpaced or paced at 768 or 384 MiB/s: arms take turns, every seed once
+    and none of an earlier states test's."""
+    runs = host.full_plan().runs["states_churn"]
+    regimes = [columns["regime"] for columns, _ in runs]
+    assert regimes[:len(host.CHURN_RATE_ARMS)] == list(host.CHURN_RATE_ARMS)
+    assert {regimes.count(r) for r in host.CHURN_RATE_ARMS} == \
+        {len(runs) // len(host.CHURN_RATE_ARMS)}
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
+    seeds = [int(o["--seed"]) for o in opts]
+    earlier = ({s for _, ss in host.READER_SITTINGS for s in ss}
+               | {s for ss in host.MOBILITY_SITTINGS for s in ss} | set(host.HOP_SEEDS)
+               | {s for _, _, ss in host.PLACEMENT_SITTINGS for s in ss}
+               | set(host.TRACER_SEEDS) | {s for _, _, ss in host.STATE_MORE_SEEDS for s in ss})
+    assert len(set(seeds)) == len(runs) and not earlier & set(seeds)
+    for (columns, args), seed in zip(runs, seeds):
+        assert args == host.state_args(columns["regime"], "poisson", seed)
+    assert "states_churn" in host.TIMING and host.ARMS["states_churn"] == "churn_mib_s"
+
+
 def test_burner_uses_the_cpu_it_is_given_and_leaves_no_process():
     with burning(0.0) as idle:
         pass
