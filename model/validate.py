@@ -52,10 +52,11 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          as a pgscan diagnostic, the pages a write scanned (the memcg's
          pgscan over the window: nothing else reclaims there).
   states Every run of data/host/states.csv, states_placement.csv,
-         states_reader.csv, states_mobility.csv and states_hop.csv (real
-         __vdso_getrandom states under memcg pressure; nothing there is
-         ever fitted) is predicted by model/scenarios/states.toml with that
-         run's classes, call pattern, layout and measured pressure inputs
+         states_reader.csv, states_mobility.csv, states_hop.csv and
+         states_churn.csv (real __vdso_getrandom states under memcg
+         pressure; nothing there is ever fitted) is predicted by
+         model/scenarios/states.toml with that run's classes, call
+         pattern, layout and measured pressure inputs
          (churn_bytes_per_s, hog_mib, spikes, caller_usage_bytes), --seeds
          model seeds per run (up to --max-seeds for a case whose seeds
          spread too much to judge it), with the parameters fitted above and the
@@ -292,12 +293,14 @@ STATES_ABSOLUTE_TARGET = 0.01
 # reader's CPU or away from it), then the reader test's (unpinned, with the
 # reader's moves and each refault's CPU kept), then the mobility test's (the
 # reader test's spike_churn run beside a burner, measure/burner.py), then
-# the hop test's (the same run, the reader moving itself every H ms).  A
-# later file's runs are numbered after the earlier's, so that a run's id,
-# and the model seeds keyed by it (states_sim_seed), stay what they were
-# when runs are added to any file.
+# the hop test's (the same run, the reader moving itself every H ms), then
+# the churn-rate test's (the campaign's churn Poisson run, unpaced and with
+# its reader paced; the paced arms are regimes of their own).  A later
+# file's runs are numbered after the earlier's, so that a run's id, and the
+# model seeds keyed by it (states_sim_seed), stay what they were when runs
+# are added to any file.
 STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
-                "states_mobility.csv", "states_hop.csv")
+                "states_mobility.csv", "states_hop.csv", "states_churn.csv")
 RUNS_PER_FILE = 100_000
 
 
