@@ -706,11 +706,24 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     return rows, trace, model
 
 
+# The simulation seeds of the first five states files' runs were
+# seed * 5 * RUNS_PER_FILE + run id, which takes every integer from
+# 5 * RUNS_PER_FILE up; a later file's runs get a range of their own above
+# 2**48 (clear of those for any seed under 5.6e8), so that adding a file
+# leaves every earlier run's seeds, and the rows they give, alone.
+FIRST_FILES = 5
+LATER_FILES_BASE = 1 << 48
+
+
 def states_sim_seed(run_id: int, seed: int) -> int:
     """The simulation seed of one model run of a states run: keyed by the
     run's id (its file and its place there, both fixed once taken), so
-    that runs added to any file leave every other run's seeds alone."""
-    return seed * len(STATES_FILES) * RUNS_PER_FILE + int(run_id)
+    that runs added to any file, or files added, leave every other run's
+    seeds alone."""
+    file, run = divmod(int(run_id), RUNS_PER_FILE)
+    if file < FIRST_FILES:
+        return seed * FIRST_FILES * RUNS_PER_FILE + int(run_id)
+    return file * LATER_FILES_BASE + seed * RUNS_PER_FILE + run
 
 
 def case_model(model: pd.DataFrame, case: pd.DataFrame) -> pd.DataFrame:

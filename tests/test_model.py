@@ -478,8 +478,9 @@ def test_a_states_case_is_judged_against_its_runs_spread():
 
 def test_a_states_runs_model_seeds_are_its_own_whatever_is_added_beside_it():
     """A model seed is keyed by the run's id, so that runs appended to an
-    earlier states file (a second sitting) leave every later file's runs
-    their seeds: once they shifted, and three cases moved by 0.07-0.26."""
+    earlier states file (a second sitting), or a file added, leave every
+    other run its seeds: once they shifted, and three cases moved by
+    0.07-0.26."""
     from pathlib import Path
     from model import validate
     data = Path(__file__).resolve().parent.parent / "data"
@@ -488,8 +489,15 @@ def test_a_states_runs_model_seeds_are_its_own_whatever_is_added_beside_it():
     seeds = {validate.states_sim_seed(r, s) for r in ids for s in (1, 2, 3)}
     assert len(seeds) == 3 * len(ids)
     assert validate.states_sim_seed(200_004, 2) == validate.states_sim_seed(200_004, 2)
-    # the reader test's first run, whatever states_placement.csv holds
+    # the reader test's first run, whatever states_placement.csv holds or
+    # whatever files come after the first five (a sixth once moved them all)
     assert validate.states_sim_seed(200_000, 1) == 700_000
+    # a later file's runs clear of every earlier run's seeds, at any seed
+    first = ids[ids < validate.FIRST_FILES * validate.RUNS_PER_FILE]
+    later = ids[ids >= validate.FIRST_FILES * validate.RUNS_PER_FILE]
+    assert len(later)
+    ceiling = validate.states_sim_seed(int(first.max()), 10_000)
+    assert min(validate.states_sim_seed(r, 1) for r in later) > ceiling
 
 
 def test_the_models_own_noise_is_judged_against_the_cases_target():
