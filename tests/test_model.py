@@ -492,7 +492,7 @@ def test_a_states_runs_model_seeds_are_its_own_whatever_is_added_beside_it():
     # the reader test's first run, whatever states_placement.csv holds or
     # whatever files come after the first five (a sixth once moved them all)
     assert validate.states_sim_seed(200_000, 1) == 700_000
-    # a later file's runs clear of every earlier run's seeds, at any seed
+    # a later file's runs clear of every earlier run's seeds, up to 10,000 seeds a run
     first = ids[ids < validate.FIRST_FILES * validate.RUNS_PER_FILE]
     later = ids[ids >= validate.FIRST_FILES * validate.RUNS_PER_FILE]
     assert len(later)
