@@ -604,6 +604,15 @@ def test_full_plan_reader_test_reruns_the_campaign_s_unpinned_timer_locked_runs(
     assert "states_reader" in host.TIMING
 
 
+def earlier_states_seeds(name):
+    """The seeds of every states test the full plan lists before `name`
+    (the plan lists them in the order they were taken)."""
+    runs = host.full_plan().runs
+    tests = [t for t in runs if t.startswith("states")]
+    return {int(dict(zip(args[::2], args[1::2]))["--seed"])
+            for t in tests[:tests.index(name)] for _, args in runs[t]}
+
+
 def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
     """The mobility test's runs are the reader test's spike_churn run with
     a burner beside it: arms take turns, every seed once and none of the
@@ -620,8 +629,7 @@ def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
         first += len(sitting)
     assert first == len(runs)
     seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
-    reader = {s for _, ss in host.READER_SITTINGS for s in ss}
-    assert len(set(seeds)) == len(runs) and not reader & set(seeds)
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_mobility") & set(seeds)
     for (columns, args), seed in zip(runs, seeds):
         assert args == host.state_args("spike_churn", "periodic", seed)
     assert "states_mobility" in host.TIMING
@@ -637,9 +645,7 @@ def test_full_plan_hop_test_takes_turns_with_seeds_of_its_own():
     assert hops[:len(host.HOP_ARMS_MS)] == list(host.HOP_ARMS_MS)
     assert {hops.count(h) for h in host.HOP_ARMS_MS} == {len(runs) // len(host.HOP_ARMS_MS)}
     seeds = [int(o["--seed"]) for o in opts]
-    earlier = {s for _, ss in host.READER_SITTINGS for s in ss} | \
-        {s for ss in host.MOBILITY_SITTINGS for s in ss}
-    assert len(set(seeds)) == len(runs) and not earlier & set(seeds)
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_hop") & set(seeds)
     for (columns, args), seed, hop in zip(runs, seeds, hops):
         extra = ["--reader-hop-ms", str(hop)] if hop else []
         assert args == host.state_args("spike_churn", "periodic", seed, *extra)
@@ -658,11 +664,7 @@ def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
     seeds = [int(o["--seed"]) for o in opts]
-    earlier = ({s for _, ss in host.READER_SITTINGS for s in ss}
-               | {s for ss in host.MOBILITY_SITTINGS for s in ss} | set(host.HOP_SEEDS)
-               | {s for _, _, ss in host.PLACEMENT_SITTINGS for s in ss}
-               | set(host.TRACER_SEEDS) | {s for _, _, ss in host.STATE_MORE_SEEDS for s in ss})
-    assert len(set(seeds)) == len(runs) and not earlier & set(seeds)
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_churn") & set(seeds)
     for (columns, args), seed in zip(runs, seeds):
         assert args == host.state_args(columns["regime"], "poisson", seed)
     assert "states_churn" in host.TIMING and host.ARMS["states_churn"] == "churn_mib_s"
