@@ -606,7 +606,7 @@ def test_full_plan_reader_test_reruns_the_campaign_s_unpinned_timer_locked_runs(
 
 def earlier_states_seeds(name):
     """The seeds of every states test the full plan lists before `name`
-    (the plan lists them in the order they were taken)."""
+    (in the order the tests were added; some took later sittings since)."""
     runs = host.full_plan().runs
     tests = [t for t in runs if t.startswith("states")]
     return {int(dict(zip(args[::2], args[1::2]))["--seed"])
