@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from measure import host
+from measure import fastdisk, host
 from measure.burner import burning
 from measure.harness_output import (HarnessOutputError, Record, TapResult, parse, parse_line,
                                     reader_moves)
@@ -668,6 +668,59 @@ def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     for (columns, args), seed in zip(runs, seeds):
         assert args == host.state_args(columns["regime"], "poisson", seed)
     assert "states_churn" in host.TIMING and host.ARMS["states_churn"] == "churn_mib_s"
+
+
+def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
+    """The fast-churn test's runs are the campaign's churn Poisson run
+    churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take
+    turns, every seed once and none of an earlier states test's, and every
+    run both asks for the fast disk (its column) and reads from it."""
+    runs = host.full_plan().runs["states_fastchurn"]
+    regimes = [columns["regime"] for columns, _ in runs]
+    assert regimes[:len(host.FAST_CHURN_ARMS)] == list(host.FAST_CHURN_ARMS)
+    assert {regimes.count(r) for r in host.FAST_CHURN_ARMS} == \
+        {len(runs) // len(host.FAST_CHURN_ARMS)}
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
+    seeds = [int(o["--seed"]) for o in opts]
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_fastchurn") & set(seeds)
+    for (columns, args), o, seed in zip(runs, opts, seeds):
+        assert columns["churn_disk"] == host.FAST_DISK
+        assert o["--churn-dir"] == str(fastdisk.MOUNT)
+        assert args == host.state_args(columns["regime"], "poisson", seed)
+    assert "states_fastchurn" in host.TIMING and host.ARMS["states_fastchurn"] == "churn_mib_s"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/dev/loop-control").exists()
+                    or not shutil.which("mkfs.ext4"),
+                    reason="needs root, loop devices and mkfs.ext4")
+def test_fast_disk_is_a_disk_file_system_and_leaves_nothing_behind(tmp_path):
+    """The harness refuses a churn directory in memory (tmpfs): the fast
+    disk must be a real ext4 mount, and unmounted, detached and removed
+    afterwards, also when the block fails."""
+    mount = tmp_path / "fastdisk"
+    before = subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
+    with fastdisk.fast_disk(True, mount=mount, image_mib=64) as where:
+        assert where == mount and os.path.ismount(mount)
+        assert os.statvfs(mount).f_blocks > 0
+        fs = subprocess.run(["findmnt", "-no", "FSTYPE", str(mount)],
+                            capture_output=True, text=True).stdout.strip()
+        assert fs == "ext4"
+    with pytest.raises(RuntimeError, match="boom"):
+        with fastdisk.fast_disk(True, mount=mount, image_mib=64):
+            raise RuntimeError("boom")
+    assert not mount.exists()
+    assert subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout == before
+    assert not list(Path("/dev/shm").glob("study-fastdisk.*"))
+    with fastdisk.fast_disk(False) as nothing:
+        assert nothing is None
+
+
+def test_fast_disk_refuses_a_mount_point_in_use(tmp_path):
+    """A mount point already mounted (another run's, or not ours) is a one-line error."""
+    with pytest.raises(fastdisk.FastDiskError, match="already mounted"):
+        with fastdisk.fast_disk(True, mount=Path("/proc")):
+            pass
 
 
 def test_burner_uses_the_cpu_it_is_given_and_leaves_no_process():
