@@ -52,9 +52,10 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          as a pgscan diagnostic, the pages a write scanned (the memcg's
          pgscan over the window: nothing else reclaims there).
   states Every run of data/host/states.csv, states_placement.csv,
-         states_reader.csv, states_mobility.csv, states_hop.csv and
-         states_churn.csv (real __vdso_getrandom states under memcg
-         pressure; nothing there is ever fitted) is predicted by
+         states_reader.csv, states_mobility.csv, states_hop.csv,
+         states_churn.csv and states_fastchurn.csv (real __vdso_getrandom
+         states under memcg pressure; nothing there is ever fitted) is
+         predicted by
          model/scenarios/states.toml with that run's classes, call
          pattern, layout and measured pressure inputs
          (churn_bytes_per_s, hog_mib, spikes, caller_usage_bytes), --seeds
@@ -295,12 +296,15 @@ STATES_ABSOLUTE_TARGET = 0.01
 # reader test's spike_churn run beside a burner, measure/burner.py), then
 # the hop test's (the same run, the reader moving itself every H ms), then
 # the churn-rate test's (the campaign's churn Poisson run, unpaced and with
-# its reader paced; the paced arms are regimes of their own).  A later
+# its reader paced; the paced arms are regimes of their own), then the
+# fast-churn test's (the same run churning a tmpfs-backed disk, paced at
+# 2304 and 1472 MiB/s, regimes of their own).  A later
 # file's runs are numbered after the earlier's, so that a run's id, and the
 # model seeds keyed by it (states_sim_seed), stay what they were when runs
 # are added to any file.
 STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
-                "states_mobility.csv", "states_hop.csv", "states_churn.csv")
+                "states_mobility.csv", "states_hop.csv", "states_churn.csv",
+                "states_fastchurn.csv")
 RUNS_PER_FILE = 100_000
 
 
