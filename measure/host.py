@@ -105,6 +105,7 @@ STATE_CLASSES = "1000:28,10:28,1:28,0.05:28"
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
+FAST_CHURN = CHURN + ["--churn-dir", str(FAST_DISK_MOUNT)]     # a tmpfs-backed ext4 disk
 STATE_REGIMES = {
     "control": [],
     "churn": CHURN,
@@ -117,8 +118,8 @@ STATE_REGIMES = {
     "churn_768": CHURN + ["--churn-mib-s", "768"],
     "churn_384": CHURN + ["--churn-mib-s", "384"],
     # the fast-churn test's arms (states_fastchurn below): a tmpfs-backed disk, paced
-    "churn_fast_2304": CHURN + ["--churn-dir", str(FAST_DISK_MOUNT), "--churn-mib-s", "2304"],
-    "churn_fast_1472": CHURN + ["--churn-dir", str(FAST_DISK_MOUNT), "--churn-mib-s", "1472"],
+    "churn_fast_2304": FAST_CHURN + ["--churn-mib-s", "2304"],
+    "churn_fast_1472": FAST_CHURN + ["--churn-mib-s", "1472"],
 }
 # (regime, patterns, repetitions, extra options); runs take turns, repetition-major.
 STATE_CAMPAIGN = [
@@ -948,8 +949,8 @@ def main(argv=None) -> int:
             if "selftest" in only:
                 agree = run_selftest(binary, plan, args.out)
     except (CalibrateError, TraceError, FastDiskError, selftest.SelftestError,
-            openssl_speed.OpensslError,
-            ValueError, OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            openssl_speed.OpensslError, ValueError, OSError, subprocess.CalledProcessError,
+            subprocess.TimeoutExpired) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
