@@ -652,22 +652,29 @@ def test_full_plan_hop_test_takes_turns_with_seeds_of_its_own():
     assert "states_hop" in host.TIMING and host.ARMS["states_hop"] == "reader_hop_ms"
 
 
+def poisson_arms_options(test, arms):
+    """A test of Poisson regimes taking turns: its runs' harness options,
+    after checking that the arms take turns evenly, every seed once and
+    none of an earlier states test's, each run the regime's own options."""
+    runs = host.full_plan().runs[test]
+    regimes = [columns["regime"] for columns, _ in runs]
+    assert regimes[:len(arms)] == list(arms)
+    assert {regimes.count(r) for r in arms} == {len(runs) // len(arms)}
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    seeds = [int(o["--seed"]) for o in opts]
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds(test) & set(seeds)
+    for (columns, args), seed in zip(runs, seeds):
+        assert args == host.state_args(columns["regime"], "poisson", seed)
+    assert test in host.TIMING and host.ARMS[test] == "churn_mib_s"
+    return runs, opts
+
+
 def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     """The churn-rate test's runs are the campaign's churn Poisson run,
     unpaced or paced at 768 or 384 MiB/s: arms take turns, every seed once
     and none of an earlier states test's."""
-    runs = host.full_plan().runs["states_churn"]
-    regimes = [columns["regime"] for columns, _ in runs]
-    assert regimes[:len(host.CHURN_RATE_ARMS)] == list(host.CHURN_RATE_ARMS)
-    assert {regimes.count(r) for r in host.CHURN_RATE_ARMS} == \
-        {len(runs) // len(host.CHURN_RATE_ARMS)}
-    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    _, opts = poisson_arms_options("states_churn", host.CHURN_RATE_ARMS)
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
-    seeds = [int(o["--seed"]) for o in opts]
-    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_churn") & set(seeds)
-    for (columns, args), seed in zip(runs, seeds):
-        assert args == host.state_args(columns["regime"], "poisson", seed)
-    assert "states_churn" in host.TIMING and host.ARMS["states_churn"] == "churn_mib_s"
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
@@ -675,20 +682,11 @@ def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_
     churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take
     turns, every seed once and none of an earlier states test's, and every
     run both asks for the fast disk (its column) and reads from it."""
-    runs = host.full_plan().runs["states_fastchurn"]
-    regimes = [columns["regime"] for columns, _ in runs]
-    assert regimes[:len(host.FAST_CHURN_ARMS)] == list(host.FAST_CHURN_ARMS)
-    assert {regimes.count(r) for r in host.FAST_CHURN_ARMS} == \
-        {len(runs) // len(host.FAST_CHURN_ARMS)}
-    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    runs, opts = poisson_arms_options("states_fastchurn", host.FAST_CHURN_ARMS)
     assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
-    seeds = [int(o["--seed"]) for o in opts]
-    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_fastchurn") & set(seeds)
-    for (columns, args), o, seed in zip(runs, opts, seeds):
+    for (columns, _), o in zip(runs, opts):
         assert columns["churn_disk"] == host.FAST_DISK
         assert o["--churn-dir"] == str(fastdisk.MOUNT)
-        assert args == host.state_args(columns["regime"], "poisson", seed)
-    assert "states_fastchurn" in host.TIMING and host.ARMS["states_fastchurn"] == "churn_mib_s"
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not Path("/dev/loop-control").exists()
