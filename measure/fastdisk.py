@@ -57,8 +57,11 @@ def fast_disk(enabled: bool, mount: Path = MOUNT, image_mib: int = IMAGE_MIB):
     finally:
         if fd is not None:
             os.close(fd)
+        # Lazily: a harness killed mid-run may still hold its churn file
+        # open; the file system goes when it lets go, and `losetup -d` of a
+        # device still in use detaches it then (autoclear).
         if os.path.ismount(mount):
-            _run("umount", str(mount))
+            _run("umount", "--lazy", str(mount))
         if loop:
             _run("losetup", "-d", loop)
         os.unlink(image)
