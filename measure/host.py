@@ -337,9 +337,10 @@ FAST_DISK = "ext4_on_tmpfs_loop"    # the churn_disk column of its rows
 
 
 def fast_churn_runs(arms=FAST_CHURN_ARMS, seeds=FAST_CHURN_SEEDS):
-    """(extra columns, harness options) per run of the fast-churn test."""
-    return [({"regime": regime, "churn_disk": FAST_DISK}, state_args(regime, "poisson", seed))
-            for regime, seed in zip(itertools.cycle(arms), seeds)]
+    """(extra columns, harness options) per run of the fast-churn test: the
+    churn-rate test's runs, on the fast disk."""
+    return [(columns | {"churn_disk": FAST_DISK}, args)
+            for columns, args in churn_rate_runs(arms, seeds)]
 
 
 def dedupe_options(opts: list[str]) -> list[str]:

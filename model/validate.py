@@ -55,9 +55,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          states_reader.csv, states_mobility.csv, states_hop.csv,
          states_churn.csv and states_fastchurn.csv (real __vdso_getrandom
          states under memcg pressure; nothing there is ever fitted) is
-         predicted by
-         model/scenarios/states.toml with that run's classes, call
-         pattern, layout and measured pressure inputs
+         predicted by model/scenarios/states.toml with that run's
+         classes, call pattern, layout and measured pressure inputs
          (churn_bytes_per_s, hog_mib, spikes, caller_usage_bytes), --seeds
          model seeds per run (up to --max-seeds for a case whose seeds
          spread too much to judge it), with the parameters fitted above and the
