@@ -336,6 +336,12 @@ FAST_CHURN_SEEDS = range(231, 243)
 FAST_DISK = "ext4_on_tmpfs_loop"    # the churn_disk column of its rows
 
 
+def reads_fast_disk(args: list[str]) -> bool:
+    """Whether a run's harness options churn the fast disk: the one place
+    run_experiment() learns to mount it."""
+    return dict(zip(args[::2], args[1::2])).get("--churn-dir") == str(FAST_DISK_MOUNT)
+
+
 def fast_churn_runs(arms=FAST_CHURN_ARMS, seeds=FAST_CHURN_SEEDS):
     """(extra columns, harness options) per run of the fast-churn test: the
     churn-rate test's runs, on the fast disk."""
@@ -769,7 +775,7 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
         # The burner stops (and is reaped) before others_busy() counts: its
         # CPU is ours, recorded as burn_cpu, not a disturbance.
         with others_busy() as others, burning(columns.get("burn_duty", 0.0)) as burn, \
-                fast_disk(columns.get("churn_disk") == FAST_DISK), \
+                fast_disk(reads_fast_disk(args)), \
                 vmscan_trace(exp in TRACED) as trace:
             records, _, command, _, run_moves = run_harness(binary, argv, plan.timeout_s)
         prov = provenance(command=command) | memory_setup() | columns

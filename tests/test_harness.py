@@ -684,9 +684,20 @@ def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_
     run both asks for the fast disk (its column) and reads from it."""
     runs, opts = poisson_arms_options("states_fastchurn", host.FAST_CHURN_ARMS)
     assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
-    for (columns, _), o in zip(runs, opts):
+    for (columns, args), o in zip(runs, opts):
         assert columns["churn_disk"] == host.FAST_DISK
         assert o["--churn-dir"] == str(fastdisk.MOUNT)
+        assert host.reads_fast_disk(args)
+
+
+def test_only_the_fast_churn_runs_mount_the_fast_disk():
+    """run_experiment() mounts the fast disk for a run whose options churn
+    it, and for no other run of the full plan."""
+    for test, runs in host.full_plan().runs.items():
+        for entry in runs:
+            args = entry[1] if isinstance(entry, tuple) else entry
+            assert host.reads_fast_disk(args) == (test == "states_fastchurn"), (test, args)
+    assert not host.reads_fast_disk(["--churn-dir", "/tmp"])
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not Path("/dev/loop-control").exists()
