@@ -58,8 +58,9 @@ from measure.provenance import provenance, write_csv_atomic
 from measure.variants import PATCH_DIR, REPO, SOURCE_TARBALL
 
 OUT = REPO / "data" / "complexity.csv"
-KERNEL = "6.12.117 (Debian linux-source-6.12)"
-TREE_SOURCE = "linux-source-6.12 6.12.117 (Debian)"
+# The release the patches are counted against is read from the tree
+# (tree_release()); without the tarball it is not known.
+NO_TREE = "linux-source-6.12 (release not read: no tarball)"
 
 # Which design each patch of the series implements.
 PATCH_DESIGNS = {
@@ -146,8 +147,14 @@ FIXES = (
      "<20260416033939.49981-1-anthony.yznaga@oracle.com>"),
     ("droppable", "fix_post_merge",
      "userfaultfd's VM_DROPPABLE registration check was dead code (tested after "
-     "masking vm_flags); posted Jun 2025, not in 6.12.117",
+     "masking vm_flags); posted Jun 2025, not in 6.12.117 or 6.12.118",
      "<20250607-uffd-fixes-v2-1-339dafe9a2fe@columbia.edu>"),
+    ("droppable", "fix_post_merge",
+     "handle_mm_fault() cleared VM_FAULT_OOM for every droppable fault, also one "
+     "from kernel mode, which has no return to user space to retry from; since "
+     "6.12.118 only a user fault's (mm/memory.c; not in 6.12.117)",
+     "stable 6.12.118, \"mm: fix unkillable fault loop on MAP_DROPPABLE memory\" "
+     "(kernel.org ChangeLog-6.12.118; upstream commit id not available offline)"),
     ("droppable", "bug_found_by_study",
      "reclaim frees discarded droppable folios without counting them, so any reclaim "
      "drops every droppable folio it reaches; fixed by 0004, not yet posted",
@@ -317,22 +324,36 @@ def _base(where: str, design: str, release: str, command: str) -> dict:
     return base
 
 
-def tree_rows(tarball: Path, command: str) -> list[dict]:
-    """Upstream droppable special cases, counted in linux-source-6.12."""
+def tree_release(tree: Path) -> str:
+    """The kernel release of a source tree, from its top Makefile."""
+    fields = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL) = (\d+)$",
+                             (tree / "Makefile").read_text(), re.M))
+    if len(fields) != 3:
+        raise PatchError(f"{tree / 'Makefile'}: no VERSION, PATCHLEVEL and SUBLEVEL")
+    return f"{fields['VERSION']}.{fields['PATCHLEVEL']}.{fields['SUBLEVEL']}"
+
+
+def tree_rows(tarball: Path, command: str) -> tuple[str, list[dict]]:
+    """The tree's release label, and upstream's droppable special cases
+    counted in it."""
     with tempfile.TemporaryDirectory(prefix="study-complexity-") as tmp:
         # Decompressing the tarball is CPU work: never beside a timing run.
         subprocess.run(["flock", "/tmp/study-cpu.lock", "tar", "-xJf", str(tarball), "-C", tmp,
-                        "--wildcards"] + [f"*/{d}" for d in TREE_DIRS], check=True)
+                        "--wildcards", "*/Makefile"] + [f"*/{d}" for d in TREE_DIRS],
+                       check=True)
         tree = next(Path(tmp).iterdir())
+        release = tree_release(tree)
         found = tree_special_cases(tree)
-    base = _base("source-tree", "droppable", KERNEL, command)
-    return [{**base, "design": "droppable", "item": "VM_DROPPABLE in linux-source-6.12",
-             "metric": f"special_cases_{where}", "value": found[where], "detail": "",
-             "source": f"{TREE_SOURCE}: {', '.join(d + '/' for d in TREE_DIRS)}"}
-            for where in ("fault_reclaim", "other")]
+    label = f"{release} (Debian linux-source-6.12)"
+    base = _base("source-tree", "droppable", label, command)
+    return label, [{**base, "design": "droppable", "item": "VM_DROPPABLE in linux-source-6.12",
+                    "metric": f"special_cases_{where}", "value": found[where], "detail": "",
+                    "source": f"linux-source-6.12 {release} (Debian): "
+                              f"{', '.join(d + '/' for d in TREE_DIRS)}"}
+                   for where in ("fault_reclaim", "other")]
 
 
-def patch_rows(patch_dir: Path, command: str) -> list[dict]:
+def patch_rows(patch_dir: Path, command: str, release: str = NO_TREE) -> list[dict]:
     out = []
     patches = sorted(patch_dir.glob("[0-9][0-9][0-9][0-9]-*.patch"))
     if not patches:
@@ -342,7 +363,7 @@ def patch_rows(patch_dir: Path, command: str) -> list[dict]:
         if prefix not in PATCH_DESIGNS:
             raise PatchError(f"{patch}: no design known for patch {prefix} (PATCH_DESIGNS)")
         design = PATCH_DESIGNS[prefix]
-        base = _base("patch-files", design, KERNEL, command)
+        base = _base("patch-files", design, release, command)
         count = count_patch(patch.read_text(), str(patch))
         for metric, value in patch_metrics(count).items():
             detail = ",".join(new_vm_flags(count)) if metric == "new_vm_flags" else \
@@ -389,8 +410,9 @@ def cited_rows(command: str) -> list[dict]:
     return out
 
 
-def rows(patch_dir: Path = PATCH_DIR, command: str = "python -m measure.complexity") -> list[dict]:
-    return patch_rows(patch_dir, command) + cited_rows(command)
+def rows(patch_dir: Path = PATCH_DIR, command: str = "python -m measure.complexity",
+         release: str = NO_TREE) -> list[dict]:
+    return patch_rows(patch_dir, command, release) + cited_rows(command)
 
 
 SHOWN = ("lines_added_kernel", "selftest_lines", "new_vm_flags", "special_cases_fault_reclaim",
@@ -409,11 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m measure.complexity " + shlex.join(argv if argv is not None
                                                            else sys.argv[1:])
     try:
-        table = rows(args.patches, command.strip())
+        tree = []
+        release = NO_TREE
         if args.tarball.is_file():
-            table += tree_rows(args.tarball, command.strip())
+            release, tree = tree_rows(args.tarball, command.strip())
         else:
             print(f"complexity: {args.tarball} absent: upstream special cases not counted")
+        table = rows(args.patches, command.strip(), release) + tree
         write_csv_atomic(args.out, table)
     except (PatchError, OSError, subprocess.CalledProcessError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -162,6 +162,20 @@ def test_tree_count_finds_droppable_branches(tmp_path):
     assert found == {"fault_reclaim": 1, "other": 1}
 
 
+def test_release_is_read_from_the_tree_not_assumed(tmp_path):
+    """The patches are counted against the tree's own release (Debian's
+    source moved from 6.12.117 to 6.12.118 under this study)."""
+    (tmp_path / "Makefile").write_text("# SPDX\nVERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 118\n"
+                                       "EXTRAVERSION =\n")
+    assert complexity.tree_release(tmp_path) == "6.12.118"
+    (tmp_path / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 12\n")
+    with pytest.raises(complexity.PatchError, match="SUBLEVEL"):
+        complexity.tree_release(tmp_path)
+    assert {r["kernel_release"] for r in complexity.patch_rows(complexity.PATCH_DIR, "c",
+                                                                "6.12.118 (Debian)")} \
+        == {"6.12.118 (Debian)"}
+
+
 def test_main_writes_csv_atomically(tmp_path, capsys):
     out = tmp_path / "complexity.csv"
     assert complexity.main(["--out", str(out), "--tarball", str(tmp_path / "absent")]) == 0
