@@ -339,7 +339,7 @@ FAST_DISK = "ext4_on_tmpfs_loop"    # the churn_disk column of its rows
 def reads_fast_disk(args: list[str]) -> bool:
     """Whether a run's harness options churn the fast disk: the one place
     run_experiment() learns to mount it."""
-    return dict(zip(args[::2], args[1::2])).get("--churn-dir") == str(FAST_DISK_MOUNT)
+    return option_pairs(args).get("--churn-dir") == str(FAST_DISK_MOUNT)
 
 
 def fast_churn_runs(arms=FAST_CHURN_ARMS, seeds=FAST_CHURN_SEEDS):
@@ -349,10 +349,15 @@ def fast_churn_runs(arms=FAST_CHURN_ARMS, seeds=FAST_CHURN_SEEDS):
             for columns, args in churn_rate_runs(arms, seeds)]
 
 
+def option_pairs(opts: list[str]) -> dict[str, str]:
+    """{"--name": value} of "--name value" pairs, a later value replacing an
+    earlier one in place."""
+    return dict(zip(opts[::2], opts[1::2]))
+
+
 def dedupe_options(opts: list[str]) -> list[str]:
     """"--name value" pairs, a later value replacing an earlier one in place."""
-    pairs = dict(zip(opts[::2], opts[1::2]))
-    return [x for kv in pairs.items() for x in kv]
+    return [x for kv in option_pairs(opts).items() for x in kv]
 
 
 def tlb_runs(samples=5):
