@@ -419,14 +419,17 @@ def arm_of(frame: pd.DataFrame, column: str) -> pd.Series:
 # (the model's own waits, above), spike_churn's, the placement test's
 # pinned arms, the reader test's unpinned traces and the split arm's long
 # traces (python -m measure.lru_trace --traces
-# spike_churn|placement|reader|split_long|split_churn).  split_churn's
-# four were taken after churn's split 0.05 Hz case had missed, to see
-# whether its 45 waits were undersampled; they are inputs like the rest.
+# spike_churn|placement|reader|split_long|split_churn|split_spike).
+# split_churn's four were taken after churn's split 0.05 Hz case had
+# missed, to see whether its 45 waits were undersampled, split_spike's
+# after spike_churn's split 1 Hz case had (so both regimes' split arms
+# have eight traces); they are inputs like the rest.
 LRU_TRACES = (LRU_TRACE, Path("host") / "states_trace_spike.csv",
               Path("host") / "states_trace_placement.csv",
               Path("host") / "states_trace_reader.csv",
               Path("host") / "states_trace_split_long.csv",
-              Path("host") / "states_trace_split_churn.csv")
+              Path("host") / "states_trace_split_churn.csv",
+              Path("host") / "states_trace_split_spike.csv")
 
 
 def lru_add_waits_by_regime(data_dir: Path) -> dict:
