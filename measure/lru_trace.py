@@ -90,8 +90,7 @@ OUTS = {"spike_churn": OUT.with_name("states_trace_spike.csv"),
         "split_churn": OUT.with_name("states_trace_split_churn.csv"),
         "split_spike": OUT.with_name("states_trace_split_spike.csv")}
 # Each set's run length where it is not the campaign's (host.STATE_COMMON).
-RUN_S = {"split_long": SPLIT_LONG_RUN_S, "split_churn": SPLIT_LONG_RUN_S,
-         "split_spike": SPLIT_LONG_RUN_S}
+RUN_S = dict.fromkeys(("split_long", "split_churn", "split_spike"), SPLIT_LONG_RUN_S)
 # How long to wait for the other CPU users to go quiet before a trace: what
 # else runs decides which CPU drains a caller's lru_add batch, so each row
 # records how busy the machine was (cpu_busy_before, cpu_busy_others_during).
