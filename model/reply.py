@@ -409,7 +409,7 @@ def bitrot_answer(r: Reply, q5, guests: dict) -> None:
     post = mine[mine["metric"] == "fix_post_merge"]
     text = [f"Upstream's record: {r.n(len(pre), 'droppable.fix_pre_merge')} fix before "
             f"merge, {r.n(len(post), 'droppable.fix_post_merge')} after it (mlockall "
-            "locking droppable mappings, an errno, a dead userfaultfd check, a kernel "
+            "locking droppable mappings, an errno, a dead uffd check, a kernel "
             "fault's OOM), and the "
             "accounting bug of results/bug-report-droppable-accounting.txt, there "
             "since the merge."]
