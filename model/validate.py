@@ -611,7 +611,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
 
     Each run is simulated once per seed, and a case whose seeds leave the
     model's own noise over MC_SHARE_OF_TARGET of its target gets, for each
-    of its runs, the seeds they say it needs, up to max_seeds (more_seeds).
+    of its runs, the seeds they say it needs, up to max_seeds (more_seeds),
+    judged again after each round until its seeds ask for no more.
     A case's prediction pools every
     seed; its spread is the range, over seeds, of what the model gives for
     the case's runs pooled as the measurement pools them: whether a page is
@@ -660,11 +661,12 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     counts, trace = _states_runs(tasks(dict.fromkeys(first.index, seeds)), workers)
     model = pd.DataFrame(counts)
     rows = []
-    more = more_seeds(frame, model, keys, len(seeds), max_seeds)
-    if more:
+    had = dict.fromkeys(first.index, len(seeds))
+    while more := more_seeds(frame, model, keys, had, max_seeds):
         extra, extra_trace = _states_runs(tasks(more), workers)
         model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
         trace += extra_trace
+        had.update({run_id: added[-1] for run_id, added in more.items()})
     for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
@@ -747,10 +749,14 @@ def pooled_by_seed(model: pd.DataFrame) -> pd.Series:
 # a miss is the model's and not its dice.  A timer-locked page is dropped
 # at every call until it is activated and then never, so a case of a few
 # such runs can swing by tenths from seed to seed.  Such a case gets more
-# seeds, up to MAX_STATES_SEEDS (each a model run of each of its runs:
-# 8 seeds add about 25 minutes on 2 cores).
+# seeds, judged from the spread of the seeds it has, round after round
+# (three seeds judge a spread roughly: at 0cf3010, ten cases still asked
+# for 9 to 49 after 8), up to MAX_STATES_SEEDS.  Each seed is a model run
+# of each of the case's runs, about a second on 2 cores (the full run at
+# d279903 took 5,852 s, against 2,279 s with one round up to 8); the cap
+# bounds a case whose spread keeps growing with its seeds.
 MC_SHARE_OF_TARGET = 1 / 3
-MAX_STATES_SEEDS = 8
+MAX_STATES_SEEDS = 64
 
 
 def seeds_for_target(pooled: pd.Series, measured_value: float) -> float:
@@ -764,19 +770,22 @@ def seeds_for_target(pooled: pd.Series, measured_value: float) -> float:
     return float(max(len(pooled), math.ceil((pooled.std(ddof=1) / allowed) ** 2)))
 
 
-def more_seeds(frame: pd.DataFrame, model: pd.DataFrame, keys: list[str], had: int,
-               max_seeds: int) -> dict[int, range]:
-    """The seeds to add to each run, after the first `had`: per case, as
-    many as seeds_for_target() asks at the spread of those, up to
-    max_seeds.  The cases of one run (its classes) share its seeds."""
+def more_seeds(frame: pd.DataFrame, model: pd.DataFrame, keys: list[str],
+               had: dict[int, int], max_seeds: int) -> dict[int, range]:
+    """The seeds to add to each run after the `had[run]` it has: per case,
+    as many as seeds_for_target() asks at the spread of those, up to
+    max_seeds.  The cases of one run (its classes) share its seeds, and
+    every run of a case has the same keys, so a case's runs have the same
+    seeds."""
     need: dict[int, int] = {}
     for _, g in frame.groupby(keys, sort=False):
         wanted = seeds_for_target(pooled_by_seed(case_model(model, g)),
                                   float(g["calls_zeroed"].sum() / g["calls"].sum()))
         if not math.isnan(wanted):
             for run_id in g["run"].unique():
-                need[run_id] = max(need.get(run_id, had), min(int(wanted), max_seeds))
-    return {run_id: range(had + 1, n + 1) for run_id, n in sorted(need.items()) if n > had}
+                need[run_id] = max(need.get(run_id, had[run_id]), min(int(wanted), max_seeds))
+    return {run_id: range(had[run_id] + 1, n + 1) for run_id, n in sorted(need.items())
+            if n > had[run_id]}
 
 
 def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
