@@ -652,14 +652,20 @@ def test_full_plan_hop_test_takes_turns_with_seeds_of_its_own():
     assert "states_hop" in host.TIMING and host.ARMS["states_hop"] == "reader_hop_ms"
 
 
-def poisson_arms_options(test, arms):
-    """A test of Poisson regimes taking turns: its runs' harness options,
-    after checking that the arms take turns evenly, every seed once and
-    none of an earlier states test's, each run the regime's own options."""
+def poisson_arms_options(test, sittings):
+    """A test of Poisson regimes taking turns in each sitting of (arms,
+    seeds): its runs' harness options, after checking that in each sitting
+    the arms take turns evenly, every seed once and none of an earlier
+    states test's, each run the regime's own options."""
     runs = host.full_plan().runs[test]
     regimes = [columns["regime"] for columns, _ in runs]
-    assert regimes[:len(arms)] == list(arms)
-    assert {regimes.count(r) for r in arms} == {len(runs) // len(arms)}
+    at = 0
+    for arms, seeds in sittings:
+        sitting = regimes[at:at + len(seeds)]
+        assert sitting[:len(arms)] == list(arms)
+        assert {sitting.count(r) for r in arms} == {len(seeds) // len(arms)}
+        at += len(seeds)
+    assert at == len(runs)
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     seeds = [int(o["--seed"]) for o in opts]
     assert len(set(seeds)) == len(runs) and not earlier_states_seeds(test) & set(seeds)
@@ -673,17 +679,21 @@ def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     """The churn-rate test's runs are the campaign's churn Poisson run,
     unpaced or paced at 768 or 384 MiB/s: arms take turns, every seed once
     and none of an earlier states test's."""
-    _, opts = poisson_arms_options("states_churn", host.CHURN_RATE_ARMS)
+    _, opts = poisson_arms_options("states_churn",
+                                   [(host.CHURN_RATE_ARMS, host.CHURN_RATE_SEEDS)])
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
     """The fast-churn test's runs are the campaign's churn Poisson run
     churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take
-    turns, every seed once and none of an earlier states test's, and every
-    run both asks for the fast disk (its column) and reads from it."""
-    runs, opts = poisson_arms_options("states_fastchurn", host.FAST_CHURN_ARMS)
+    turns, then a sitting of the 2304 MiB/s arm alone; every seed once and
+    none of an earlier states test's, and every run both asks for the fast
+    disk (its column) and reads from it."""
+    runs, opts = poisson_arms_options("states_fastchurn", host.FAST_CHURN_SITTINGS)
     assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
+    first = len(host.FAST_CHURN_SITTINGS[0][1])
+    assert {o["--churn-mib-s"] for o in opts[first:]} == {"2304"}
     for (columns, args), o in zip(runs, opts):
         assert columns["churn_disk"] == host.FAST_DISK
         assert o["--churn-dir"] == str(fastdisk.MOUNT)
