@@ -661,12 +661,10 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     counts, trace = _states_runs(tasks(dict.fromkeys(first.index, seeds)), workers)
     model = pd.DataFrame(counts)
     rows = []
-    had = dict.fromkeys(first.index, len(seeds))
-    while more := more_seeds(frame, model, keys, had, max_seeds):
+    while more := more_seeds(frame, model, keys, max_seeds):
         extra, extra_trace = _states_runs(tasks(more), workers)
         model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
         trace += extra_trace
-        had.update({run_id: added[-1] for run_id, added in more.items()})
     for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
             frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
@@ -771,12 +769,13 @@ def seeds_for_target(pooled: pd.Series, measured_value: float) -> float:
 
 
 def more_seeds(frame: pd.DataFrame, model: pd.DataFrame, keys: list[str],
-               had: dict[int, int], max_seeds: int) -> dict[int, range]:
-    """The seeds to add to each run after the `had[run]` it has: per case,
-    as many as seeds_for_target() asks at the spread of those, up to
-    max_seeds.  The cases of one run (its classes) share its seeds, and
-    every run of a case has the same keys, so a case's runs have the same
-    seeds."""
+                max_seeds: int) -> dict[int, range]:
+    """The seeds to add to each run after those the model has run (seeds
+    1 to n, so n is its last): per case, as many as seeds_for_target() asks
+    at the spread of those, up to max_seeds.  The cases of one run (its
+    classes) share its seeds, and every run of a case has the same keys, so
+    a case's runs have the same seeds."""
+    had = model.groupby("run")["seed"].max()
     need: dict[int, int] = {}
     for _, g in frame.groupby(keys, sort=False):
         wanted = seeds_for_target(pooled_by_seed(case_model(model, g)),

@@ -526,15 +526,23 @@ def test_a_case_the_seeds_cannot_judge_gets_more_for_each_of_its_runs():
     model = pd.DataFrame({"run": [1, 1, 1, 2, 2, 2, 3, 3, 3], "seed": [1, 2, 3] * 3,
                           "rate_hz": 1.0, "calls_model": 100,
                           "zeroed_model": [40, 50, 60, 40, 50, 60, 0, 0, 0]})
-    had = dict.fromkeys([1, 2, 3], 3)
-    assert validate.more_seeds(frame, model, keys, had, 12) == {1: range(4, 13),
-                                                                2: range(4, 13)}
-    assert validate.more_seeds(frame, model, keys, had, 3) == {}
-    # judged again after a round: the runs that have 12 get the rest up to
-    # the 16 their spread asks, and no case is given seeds it already has
-    assert validate.more_seeds(frame, model, keys, {1: 12, 2: 12, 3: 3}, 64) == \
-        {1: range(13, 17), 2: range(13, 17)}
-    assert validate.more_seeds(frame, model, keys, {1: 16, 2: 16, 3: 3}, 64) == {}
+    assert validate.more_seeds(frame, model, keys, 12) == {1: range(4, 13), 2: range(4, 13)}
+    assert validate.more_seeds(frame, model, keys, 3) == {}
+    # judged again after a round: runs 1 and 2 now have 12 seeds, which
+    # spread wider (0.4, 0.5, 0.6, then 0.3, 0.5, 0.7 three times: sd
+    # sqrt(0.26 / 11), 37.8 wanted), so they get seeds 13-38; none they
+    # already have, and none past the cap
+    twelve = [40, 50, 60] + [30, 50, 70] * 3
+    model = pd.DataFrame({"run": [1] * 12 + [2] * 12 + [3] * 3,
+                          "seed": [*range(1, 13)] * 2 + [1, 2, 3], "rate_hz": 1.0,
+                          "calls_model": 100, "zeroed_model": twelve * 2 + [0, 0, 0]})
+    assert validate.more_seeds(frame, model, keys, 64) == {1: range(13, 39),
+                                                           2: range(13, 39)}
+    assert validate.more_seeds(frame, model, keys, 12) == {}
+    # twelve seeds that spread as the first three did (sd sqrt(0.08 / 11),
+    # 11.6 wanted) have what they ask for
+    model["zeroed_model"] = [40, 50, 60] * 8 + [0, 0, 0]
+    assert validate.more_seeds(frame, model, keys, 64) == {}
 
 
 def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
