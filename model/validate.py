@@ -1461,7 +1461,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
         if need:
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",
                       "  spread their runs show (each run is one draw of when the page is",
-                      "  activated, and a slow class sees 0 to 2 drops a run):"]
+                      "  activated, and a slow class sees only a few drops a run):"]
             for r in need:
                 runs = (f"{int(r['runs_for_target'])} runs (measured {r['runs']})"
                         if r["runs_for_target"]
