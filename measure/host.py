@@ -157,7 +157,7 @@ def state_args(regime: str, pattern: str, seed: int, *extra: str, classes: str =
 
 # Later sittings of campaign cases, (regime, pattern, seeds), run after the
 # campaign so that the campaign's run numbers stay what they were.  The
-# Poisson 0.05 Hz page sees 0 to 2 drops a run, and six runs of churn left
+# Poisson 0.05 Hz page saw 0 to 2 drops a campaign run, and six runs of churn left
 # its fraction between 0.06 and 0.30 (validate asked for 69 runs); 40 more
 # were taken on 2026-12-01 (the sitting was stopped there for time).  Then
 # 20 each of hog_churn and spike_churn on 2026-12-02 (validate asked for
