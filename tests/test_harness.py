@@ -687,13 +687,15 @@ def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
     """The fast-churn test's runs are the campaign's churn Poisson run
     churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take
-    turns, then a sitting of the 2304 MiB/s arm alone; every seed once and
-    none of an earlier states test's, and every run both asks for the fast
-    disk (its column) and reads from it."""
+    turns, then a sitting of each arm alone (2304, then 1472 MiB/s); every
+    seed once and none of an earlier states test's, and every run both asks
+    for the fast disk (its column) and reads from it."""
     runs, opts = poisson_arms_options("states_fastchurn", host.FAST_CHURN_SITTINGS)
     assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
-    first = len(host.FAST_CHURN_SITTINGS[0][1])
-    assert {o["--churn-mib-s"] for o in opts[first:]} == {"2304"}
+    at = len(host.FAST_CHURN_SITTINGS[0][1])
+    for rate, (_, seeds) in zip(["2304", "1472"], host.FAST_CHURN_SITTINGS[1:], strict=True):
+        assert {o["--churn-mib-s"] for o in opts[at:at + len(seeds)]} == {rate}
+        at += len(seeds)
     for (columns, args), o in zip(runs, opts):
         assert columns["churn_disk"] == host.FAST_DISK
         assert o["--churn-dir"] == str(fastdisk.MOUNT)
