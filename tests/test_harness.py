@@ -620,14 +620,16 @@ def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
     the arms apart."""
     runs = host.full_plan().runs["states_mobility"]
     duties = [c["burn_duty"] for c, _ in runs]
-    n = len(host.MOBILITY_DUTIES)
     first = 0
-    for sitting in host.MOBILITY_SITTINGS:
-        mine = duties[first:first + len(sitting)]
-        assert mine[:n] == list(host.MOBILITY_DUTIES)
-        assert {mine.count(d) for d in host.MOBILITY_DUTIES} == {len(sitting) // n}
-        first += len(sitting)
+    for arms, seeds in host.MOBILITY_SITTINGS:
+        assert set(arms) <= set(host.MOBILITY_DUTIES)
+        mine = duties[first:first + len(seeds)]
+        assert mine[:len(arms)] == list(arms)
+        assert {mine.count(d) for d in arms} == {len(seeds) // len(arms)}
+        first += len(seeds)
     assert first == len(runs)
+    # The later sittings: the 0.5 arm alone, after its 1 Hz page missed.
+    assert [arms for arms, _ in host.MOBILITY_SITTINGS[2:]] == [(0.5,)]
     seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
     assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_mobility") & set(seeds)
     for (columns, args), seed in zip(runs, seeds):
