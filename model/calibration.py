@@ -136,7 +136,11 @@ def read_table(path: Path, columns=None, host_only: bool = True) -> pd.DataFrame
     name = path.name
     columns = COLUMNS.get(name, ()) if columns is None else columns
     try:
-        frame = pd.read_csv(path, keep_default_na=False, na_values=["", "na", "NA"])
+        # Typed whole (low_memory=False), not chunk by chunk: a column added
+        # to a file since its first runs (lru, cgroup, swap_kib) is empty in
+        # their rows and filled in later ones.
+        frame = pd.read_csv(path, keep_default_na=False, na_values=["", "na", "NA"],
+                            low_memory=False)
     except FileNotFoundError:
         raise CalibrationError(f"{rel_path(path)}: no such file (make calibrate writes it)") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
