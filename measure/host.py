@@ -273,7 +273,7 @@ def reader_runs(sittings=READER_SITTINGS):
 # Then a third sitting, the 0.5 arm alone, seeds 351-386: its 1 Hz page,
 # 0.574 over 13 runs against 0.748 predicted (30.2%, the full validate at
 # a6600a4), inside the runs' 95% interval of 0.325-0.824; validate asked
-# for 89 runs, and 36 are what one sitting of about 85 minutes holds.
+# for 89 runs, and 36 are what one sitting of about 80 minutes holds.
 MOBILITY_DUTIES = (0.0, 0.25, 0.5)
 MOBILITY_SITTINGS = ((MOBILITY_DUTIES, range(57, 72)),
                      (MOBILITY_DUTIES, range(131, 155)),
