@@ -2,6 +2,7 @@
 import importlib.util
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,22 @@ def test_a_non_number_names_the_row(tmp_path):
     frame.to_csv(path, index=False)
     with pytest.raises(CalibrationError, match=r"fault\.csv: column 'ns_per_page', row 5"):
         load_costs(data_dir=data)
+
+
+def test_a_column_added_since_a_file_s_first_runs_reads_as_one_type(tmp_path):
+    """A harness file keeps its old rows as they were when a later sitting
+    adds a column (lru, cgroup, swap_kib): empty in the old rows, filled in
+    the new.  Read whole, it is one column of strings and blanks, not one
+    typed chunk by chunk (pandas' DtypeWarning, and floats beside strings)."""
+    old, new = 300_000, 100_000      # more rows than pandas types in one chunk
+    path = tmp_path / "states_moves.csv"
+    pd.DataFrame({"where": "host", "run": np.arange(old + new) // 1000,
+                  "lru": [""] * old + ["classic"] * new}).to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = calibration.read_table(path, columns=("where", "run", "lru"))
+    assert frame["lru"].iloc[:old].isna().all()
+    assert (frame["lru"].iloc[old:] == "classic").all()
 
 
 def test_an_unmeasured_parameter_is_refused_by_name(tmp_path):
