@@ -613,21 +613,26 @@ def earlier_states_seeds(name):
             for t in tests[:tests.index(name)] for _, args in runs[t]}
 
 
+def assert_sittings_take_turns(arm_of_run: list, sittings) -> None:
+    """In each sitting of (arms, seeds), in the plan's order, the arms take
+    turns from the first run, each as often; the sittings cover every run."""
+    at = 0
+    for arms, seeds in sittings:
+        sitting = arm_of_run[at:at + len(seeds)]
+        assert sitting[:len(arms)] == list(arms)
+        assert {sitting.count(a) for a in arms} == {len(seeds) // len(arms)}
+        at += len(seeds)
+    assert at == len(arm_of_run)
+
+
 def test_full_plan_mobility_test_takes_turns_with_seeds_of_its_own():
     """The mobility test's runs are the reader test's spike_churn run with
     a burner beside it: arms take turns, every seed once and none of the
     reader test's, so --resume (which matches the harness command) tells
     the arms apart."""
     runs = host.full_plan().runs["states_mobility"]
-    duties = [c["burn_duty"] for c, _ in runs]
-    first = 0
-    for arms, seeds in host.MOBILITY_SITTINGS:
-        assert set(arms) <= set(host.MOBILITY_DUTIES)
-        mine = duties[first:first + len(seeds)]
-        assert mine[:len(arms)] == list(arms)
-        assert {mine.count(d) for d in arms} == {len(seeds) // len(arms)}
-        first += len(seeds)
-    assert first == len(runs)
+    assert_sittings_take_turns([c["burn_duty"] for c, _ in runs], host.MOBILITY_SITTINGS)
+    assert all(set(arms) <= set(host.MOBILITY_DUTIES) for arms, _ in host.MOBILITY_SITTINGS)
     # The later sittings: the 0.5 arm alone, after its 1 Hz page missed.
     assert [arms for arms, _ in host.MOBILITY_SITTINGS[2:]] == [(0.5,)]
     seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
@@ -660,14 +665,7 @@ def poisson_arms_options(test, sittings):
     the arms take turns evenly, every seed once and none of an earlier
     states test's, each run the regime's own options."""
     runs = host.full_plan().runs[test]
-    regimes = [columns["regime"] for columns, _ in runs]
-    at = 0
-    for arms, seeds in sittings:
-        sitting = regimes[at:at + len(seeds)]
-        assert sitting[:len(arms)] == list(arms)
-        assert {sitting.count(r) for r in arms} == {len(seeds) // len(arms)}
-        at += len(seeds)
-    assert at == len(runs)
+    assert_sittings_take_turns([columns["regime"] for columns, _ in runs], sittings)
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     seeds = [int(o["--seed"]) for o in opts]
     assert len(set(seeds)) == len(runs) and not earlier_states_seeds(test) & set(seeds)
