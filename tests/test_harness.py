@@ -677,11 +677,13 @@ def poisson_arms_options(test, sittings):
 
 def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     """The churn-rate test's runs are the campaign's churn Poisson run,
-    unpaced or paced at 768 or 384 MiB/s: arms take turns, every seed once
-    and none of an earlier states test's."""
-    _, opts = poisson_arms_options("states_churn",
-                                   [(host.CHURN_RATE_ARMS, host.CHURN_RATE_SEEDS)])
+    unpaced or paced at 768 or 384 MiB/s: arms take turns, then a sitting
+    of the 384 MiB/s arm alone; every seed once and none of an earlier
+    states test's."""
+    _, opts = poisson_arms_options("states_churn", host.CHURN_RATE_SITTINGS)
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
+    at = len(host.CHURN_RATE_SITTINGS[0][1])
+    assert {o.get("--churn-mib-s") for o in opts[at:]} == {"384"}
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
