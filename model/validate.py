@@ -76,7 +76,9 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          did not record.  Per regime, placement, source of the
          waits, burner, reader hop, pattern, layout and class:
          the fraction of calls that found the state zeroed, pooled over
-         runs, and the model's range over seeds.
+         runs, and the model's range over seeds; for a missed case, the
+         share of runs that found it zeroed at all and their zeroed calls
+         a run, the kernel's and the model's (losses()).
   trace  (a diagnostic) The kernel's refaults of those state pages, traced
          every 10 ms by python -m measure.lru_trace (states_trace.csv),
          against the model's refaults in its states runs of the same regime,
@@ -434,6 +436,21 @@ def sittings_differ(g: pd.DataFrame) -> float:
     return float(stats.kruskal(*groups).pvalue)
 
 
+def losses(case: pd.DataFrame, model: pd.DataFrame) -> dict:
+    """Whether a case's page was lost in a run at all, and what a run that
+    lost it paid: the share of its runs with a zeroed call and their zeroed
+    calls a run, the kernel's over its runs, the model's over its (run,
+    seed)s.  A Poisson page is lost a few times a run, so its fraction is
+    about the product of the two, and a miss is the one or the other."""
+    def pair(zeroed: pd.Series) -> tuple[float, float]:
+        lost = zeroed[zeroed > 0]
+        return float((zeroed > 0).mean()), float(lost.mean()) if len(lost) else float("nan")
+    runs_lost, zeroed_per_loss = pair(case["calls_zeroed"])
+    runs_lost_model, zeroed_per_loss_model = pair(model["zeroed_model"])
+    return {"runs_lost": runs_lost, "runs_lost_model": runs_lost_model,
+            "zeroed_per_loss": zeroed_per_loss, "zeroed_per_loss_model": zeroed_per_loss_model}
+
+
 def states_overrides(run: pd.Series) -> dict:
     """The states scenario as one measured run had it: classes, pattern,
     layout, and every pressure input read from the run's row (the reader's
@@ -699,7 +716,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                      "seeds_for_target": seeds_for_target(pooled, meas),
                      # the input an unpinned run's outcome hangs on, recorded
                      "placement_known": placement != "any" or source == "moves",
-                     "sittings": sitting_fractions(g), "sittings_p": sittings_differ(g)})
+                     "sittings": sitting_fractions(g), "sittings_p": sittings_differ(g),
+                     **losses(g, mine)})
     runs = frame.drop_duplicates("run").set_index("run")
     trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])
     trace["regime"] = trace["run"].map(runs["regime"])
@@ -1457,6 +1475,13 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                       + ("" if not np.isfinite(r.get("sittings_p", np.nan)) else
                          f"; between sittings, Kruskal-Wallis p {r['sittings_p']:.2g}")
                       for r in split]
+        lost = [r for r in states_misses if np.isfinite(r.get("zeroed_per_loss", np.nan))]
+        if lost:
+            lines += ["  lost at all (the share of runs with a zeroed call; the model's, of its",
+                      "  runs over seeds) and, where lost, zeroed calls a run, kernel / model:"]
+            lines += [f"    {r['case']}: {r['runs_lost']:.2f} / {r['runs_lost_model']:.2f} "
+                      f"of runs, {r['zeroed_per_loss']:.1f} / {r['zeroed_per_loss_model']:.1f}"
+                      " calls" for r in lost]
         need = [r for r in states_misses if np.isfinite(r.get("runs_for_target", np.nan))]
         if need:
             lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",

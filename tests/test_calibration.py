@@ -546,6 +546,30 @@ def test_the_report_names_the_misses_the_model_s_own_noise_could_make():
     assert "churn periodic 1 Hz: +-" not in text
 
 
+def test_a_miss_is_split_into_whether_the_page_was_lost_and_what_a_loss_paid():
+    """losses(): the kernel's share of runs with a zeroed call and their
+    zeroed calls a run, the model's over its (run, seed)s; the report lists
+    both for a missed case, and nothing for a case no run lost."""
+    case = pd.DataFrame({"calls_zeroed": [0, 20, 0, 22], "calls": 160})
+    model = pd.DataFrame({"zeroed_model": [0, 18, 0, 0, 0, 21]})
+    got = validate.losses(case, model)
+    assert got == {"runs_lost": 0.5, "runs_lost_model": 2 / 6,
+                   "zeroed_per_loss": 21.0, "zeroed_per_loss_model": 19.5}
+    never = validate.losses(case.assign(calls_zeroed=0), model.assign(zeroed_model=0))
+    assert never["runs_lost"] == 0.0 and np.isnan(never["zeroed_per_loss"])
+
+    def row(name, measured, predicted, lost):
+        error, kind, target = validate.states_error(measured, predicted)
+        return {**validate._row("states", name, measured, predicted, error, f"zeroed/{kind}"),
+                "target": target, "model_low": predicted, "model_high": predicted,
+                "measured_low": measured, "measured_high": measured, **lost}
+    rows = [row("churn_384 poisson (reader's moves) 0.05 Hz", 0.063, 0.049, got),
+            row("churn_768 poisson (reader's moves) 0.05 Hz", 0.079, 0.077, got)]
+    text = validate.format_report(rows, [], calibration.load_costs(), data_dir=REPO / "data")
+    assert "churn_384 poisson (reader's moves) 0.05 Hz: 0.50 / 0.33 of runs, 21.0 / 19.5 calls" in text
+    assert "churn_768 poisson (reader's moves) 0.05 Hz: 0.50" not in text
+
+
 def test_a_cpu_the_reader_never_reads_on_waits_until_the_end():
     back = calibration.reader_back_s(pd.DataFrame({"t_s": [0.0], "cpu": [0]}), ncpus=2,
                                      end_s=1.0, step_s=0.25)
