@@ -440,8 +440,9 @@ def losses(case: pd.DataFrame, model: pd.DataFrame) -> dict:
     """Whether a case's page was lost in a run at all, and what a run that
     lost it paid: the share of its runs with a zeroed call and their zeroed
     calls a run, the kernel's over its runs, the model's over its (run,
-    seed)s.  A Poisson page is lost a few times a run, so its fraction is
-    about the product of the two, and a miss is the one or the other."""
+    seed)s.  A Poisson page is lost in some runs and not others, once or a
+    few times, so its fraction is about the product of the two, and a miss
+    is the one or the other."""
     def pair(zeroed: pd.Series) -> tuple[float, float]:
         lost = zeroed[zeroed > 0]
         return float((zeroed > 0).mean()), float(lost.mean()) if len(lost) else float("nan")

@@ -566,7 +566,8 @@ def test_a_miss_is_split_into_whether_the_page_was_lost_and_what_a_loss_paid():
     rows = [row("churn_384 poisson (reader's moves) 0.05 Hz", 0.063, 0.049, got),
             row("churn_768 poisson (reader's moves) 0.05 Hz", 0.079, 0.077, got)]
     text = validate.format_report(rows, [], calibration.load_costs(), data_dir=REPO / "data")
-    assert "churn_384 poisson (reader's moves) 0.05 Hz: 0.50 / 0.33 of runs, 21.0 / 19.5 calls" in text
+    assert ("churn_384 poisson (reader's moves) 0.05 Hz: 0.50 / 0.33 of runs, "
+            "21.0 / 19.5 calls") in text
     assert "churn_768 poisson (reader's moves) 0.05 Hz: 0.50" not in text
 
 
