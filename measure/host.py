@@ -280,12 +280,19 @@ MOBILITY_SITTINGS = ((MOBILITY_DUTIES, range(57, 72)),
                      ((0.5,), range(351, 387)))
 
 
+def in_turn(sittings) -> list[tuple]:
+    """(arm, seed) per run of a test's sittings of (arms, seeds): in each
+    sitting the arms take turns, a seed of its own each run, so that a
+    drift over the sitting falls on every arm alike."""
+    return [(arm, seed) for arms, seeds in sittings
+            for arm, seed in zip(itertools.cycle(arms), seeds)]
+
+
 def mobility_runs(sittings=MOBILITY_SITTINGS):
-    """(extra columns, harness options) per run of the mobility test; in
-    each sitting the arms take turns."""
-    return [({"regime": "spike_churn", "burn_duty": duties[i % len(duties)]},
+    """(extra columns, harness options) per run of the mobility test."""
+    return [({"regime": "spike_churn", "burn_duty": duty},
              state_args("spike_churn", "periodic", seed))
-            for duties, seeds in sittings for i, seed in enumerate(seeds)]
+            for duty, seed in in_turn(sittings)]
 
 
 # The burner did not set how often the reader moved (median 11-14 moves a
@@ -306,7 +313,7 @@ def hop_runs(arms=HOP_ARMS_MS, seeds=HOP_SEEDS):
     return [({"regime": "spike_churn"},
              state_args("spike_churn", "periodic", seed,
                         *(["--reader-hop-ms", str(hop)] if hop else [])))
-            for hop, seed in zip(itertools.cycle(arms), seeds)]
+            for hop, seed in in_turn([(arms, seeds)])]
 
 
 # Does the churn rate set the Poisson 0.05 Hz page?  The campaign's churn
@@ -328,11 +335,9 @@ CHURN_RATE_SITTINGS = ((CHURN_RATE_ARMS, range(201, 225)),
 
 
 def churn_rate_runs(sittings=CHURN_RATE_SITTINGS):
-    """(extra columns, harness options) per run of the churn-rate test; in
-    each sitting the arms take turns."""
+    """(extra columns, harness options) per run of the churn-rate test."""
     return [({"regime": regime}, state_args(regime, "poisson", seed))
-            for arms, seeds in sittings
-            for regime, seed in zip(itertools.cycle(arms), seeds)]
+            for regime, seed in in_turn(sittings)]
 
 
 # Does the page's fraction keep rising with the churn above 2 GiB/s?  The
@@ -369,8 +374,7 @@ def reads_fast_disk(args: list[str]) -> bool:
 
 def fast_churn_runs(sittings=FAST_CHURN_SITTINGS):
     """(extra columns, harness options) per run of the fast-churn test: the
-    churn-rate test's runs, on the fast disk; in each sitting the arms take
-    turns."""
+    churn-rate test's runs, on the fast disk."""
     return [(columns | {"churn_disk": FAST_DISK}, args)
             for columns, args in churn_rate_runs(sittings)]
 

@@ -675,6 +675,16 @@ def poisson_arms_options(test, sittings):
     return runs, opts
 
 
+def later_sittings_rates(opts, sittings) -> list[set]:
+    """The --churn-mib-s values each sitting after the first asked for, in
+    the plan's order (one each, for a sitting of one arm)."""
+    at, rates = len(sittings[0][1]), []
+    for _, seeds in sittings[1:]:
+        rates.append({o.get("--churn-mib-s") for o in opts[at:at + len(seeds)]})
+        at += len(seeds)
+    return rates
+
+
 def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     """The churn-rate test's runs are the campaign's churn Poisson run,
     unpaced or paced at 768 or 384 MiB/s: arms take turns, then a sitting
@@ -682,8 +692,7 @@ def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     states test's."""
     _, opts = poisson_arms_options("states_churn", host.CHURN_RATE_SITTINGS)
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
-    at = len(host.CHURN_RATE_SITTINGS[0][1])
-    assert {o.get("--churn-mib-s") for o in opts[at:]} == {"384"}
+    assert later_sittings_rates(opts, host.CHURN_RATE_SITTINGS) == [{"384"}]
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
@@ -694,10 +703,7 @@ def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_
     for the fast disk (its column) and reads from it."""
     runs, opts = poisson_arms_options("states_fastchurn", host.FAST_CHURN_SITTINGS)
     assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
-    at = len(host.FAST_CHURN_SITTINGS[0][1])
-    for rate, (_, seeds) in zip(["2304", "1472"], host.FAST_CHURN_SITTINGS[1:], strict=True):
-        assert {o["--churn-mib-s"] for o in opts[at:at + len(seeds)]} == {rate}
-        at += len(seeds)
+    assert later_sittings_rates(opts, host.FAST_CHURN_SITTINGS) == [{"2304"}, {"1472"}]
     for (columns, args), o in zip(runs, opts):
         assert columns["churn_disk"] == host.FAST_DISK
         assert o["--churn-dir"] == str(fastdisk.MOUNT)
