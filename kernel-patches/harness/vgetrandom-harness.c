@@ -92,6 +92,11 @@
  *              any): the reader moves itself to the next CPU every MS
  *              (sched_setaffinity), setting how often it moves; 0: the
  *              scheduler moves it.
+ *              --tlb-flush-ms MS (0: none): a thread of the caller flushes
+ *              the caller's whole TLB every MS, by an mprotect() round trip
+ *              on a populated region of its own larger than x86's
+ *              tlb_single_page_flush_ceiling, so that every call after a
+ *              flush walks the page table and sets the accessed bit.
  *              In guests (issue 13): --churn-dev DEV churns through a
  *              block device's page cache instead of a file (a guest has
  *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
@@ -2577,7 +2582,7 @@ static int cmd_statemem(int argc, char **argv)
 /* states: real vDSO states, called by threads, under memory pressure   */
 
 enum {
-	MAX_CLASSES = 8,
+	MAX_CLASSES = 16,
 	MAX_STATE_THREADS = 512,
 	HIST_BUCKETS = 128,		/* a quarter octave each, up to 2^32 ns */
 	STATE_STACK_BYTES = 64 << 10,
@@ -2687,6 +2692,7 @@ struct states_cfg {
 	long trace_ms;			/* 0: no trace; else the page census period */
 	int placement;			/* PLACE_*: which CPUs the caller and the pressure run on */
 	long reader_hop_ms;		/* 0: the scheduler moves the reader; else it hops every MS */
+	long tlb_flush_ms;		/* 0: none; else the caller's TLB is flushed every MS */
 	struct states_guest_cfg guest;
 };
 
@@ -2742,6 +2748,7 @@ struct states_shared {
 	struct { int64_t t_ns; int cpu; } reader_log[READER_LOG];	/* each change of reader_cpu */
 	int64_t refault_ns[MAX_STATE_THREADS];	/* per page: its last refault's zeroed call */
 	int64_t spike_fill_ns;		/* summed over spikes */
+	long tlb_flushes;		/* --tlb-flush-ms: flushes made from t0 to t_end */
 	struct state_thread th[MAX_STATE_THREADS];
 };
 
@@ -3009,12 +3016,62 @@ static int pressure_cpu(const struct states_cfg *cfg)
 }
 
 /* The process whose threads call the vDSO, inside the memcg. */
+/*
+ * --tlb-flush-ms: x86's ptep_clear_flush_young() clears a PTE's accessed
+ * bit without a TLB flush (arch/x86/mm/pgtable.c: "it could cause
+ * incorrect page aging and the (mistaken) reclaim of hot pages"), and a
+ * CPU that still caches the translation writes the page without setting
+ * the bit again, so reclaim's next look may find a page in use unreferenced.
+ * With PCID a context switch keeps the caller's entries.  This thread
+ * flushes them all: mprotect() on a populated region of TLB_FLUSH_PAGES
+ * changes every PTE there, and flush_tlb_mm_range() (arch/x86/mm/tlb.c)
+ * flushes the whole mm, on every CPU, for a range above
+ * tlb_single_page_flush_ceiling (33 pages).  The accessed bits are kept
+ * (pte_modify() keeps _PAGE_ACCESSED); a call after a flush walks the page
+ * table, which sets its page's bit again.
+ */
+enum { TLB_FLUSH_PAGES = 64 };
+
+struct tlb_flusher {
+	struct states_shared *sh;
+	long period_ms;
+	char *region;
+};
+
+static void *tlb_flusher_main(void *arg)
+{
+	struct tlb_flusher *f = arg;
+	size_t len = TLB_FLUSH_PAGES * page_bytes;
+	int64_t next;
+
+	/* From when the calls start, as the calling threads wait for it. */
+	while (!(next = __atomic_load_n(&f->sh->t_start_ns, __ATOMIC_ACQUIRE))) {
+		if (load(&f->sh->caller_done) || getppid() != harness_pid)
+			return NULL;
+		sleep_ns(POLL_NS);
+	}
+	for (; next < f->sh->t_end_ns && !load(&f->sh->caller_done); next += f->period_ms * 1000000LL) {
+		int64_t t;
+
+		if (next > now_ns())
+			sleep_ns(next - now_ns());
+		t = now_ns();
+		if (mprotect(f->region, len, PROT_READ) || mprotect(f->region, len, PROT_READ | PROT_WRITE))
+			_exit(94);
+		if (t >= f->sh->t0_ns && t < f->sh->t_end_ns)
+			__atomic_add_fetch(&f->sh->tlb_flushes, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 static void __attribute__((noreturn)) caller_main(struct states_shared *sh, const struct memcg *cg,
 						  const struct states_cfg *cfg, int pages, long sample,
 						  int64_t deadline)
 {
 	static struct state_arg args[MAX_STATE_THREADS];
 	static pthread_t tid[MAX_STATE_THREADS];
+	static struct tlb_flusher flusher;
+	pthread_t flusher_tid;
 	size_t state_bytes = vdso.params.size_of_opaque_state;
 	pthread_attr_t attr;
 	char *block;
@@ -3028,6 +3085,14 @@ static void __attribute__((noreturn)) caller_main(struct states_shared *sh, cons
 	sh->states_block = (uintptr_t)block;
 	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, STATE_STACK_BYTES))
 		_exit(96);
+	if (cfg->tlb_flush_ms) {
+		flusher = (struct tlb_flusher){ .sh = sh, .period_ms = cfg->tlb_flush_ms,
+			.region = mmap(NULL, TLB_FLUSH_PAGES * page_bytes, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) };
+		if (flusher.region == MAP_FAILED ||
+		    pthread_create(&flusher_tid, &attr, tlb_flusher_main, &flusher))
+			_exit(93);
+	}
 	for (int t = 0; t < cfg->nthreads; t++) {
 		struct state_thread *st = &sh->th[t];
 
@@ -3050,6 +3115,8 @@ static void __attribute__((noreturn)) caller_main(struct states_shared *sh, cons
 	for (int t = 0; t < cfg->nthreads; t++)
 		pthread_join(tid[t], NULL);
 	store(&sh->caller_done, 1);
+	if (cfg->tlb_flush_ms)
+		pthread_join(flusher_tid, NULL);
 	child_wait_stage(&sh->base, STAGE_EXIT, deadline);
 	_exit(0);
 }
@@ -3472,7 +3539,7 @@ static struct {
 	struct memcg cg;
 	char reclaim_file[PATH_MAX];
 	int pagemap_fd, pages;
-	uint8_t page_classes[MAX_STATE_THREADS];	/* bit c: class c has a state on the page */
+	uint16_t page_classes[MAX_STATE_THREADS];	/* bit c: class c has a state on the page */
 	pthread_t tid;
 	bool running;
 	int stop;
@@ -3872,6 +3939,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	struct memcg cg = { 0 };
 	const char *reason, *outcome = "ok";
 	char run[8192], extra[COUNTERS_TEXT], guest[1024], nb[10][32], pc[3][16], pressure[48] = "";
+	char tlb[64] = "";
 
 	sh->reader_cpu = -1;
 	if (cfg->limit_mib && !memcg_create(&cg, limit_bytes, &reason)) {
@@ -3962,11 +4030,14 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		memcg_destroy(&cg);
 	counters_format(extra, sizeof(extra), &cg, &before, &after);
 	states_guest_format(guest, sizeof(guest), cfg);
+	if (cfg->tlb_flush_ms)
+		snprintf(tlb, sizeof(tlb), " tlb_flush_ms=%ld tlb_flushes=%ld", cfg->tlb_flush_ms,
+			 __atomic_load_n(&sh->tlb_flushes, __ATOMIC_ACQUIRE));
 	snprintf(pressure, sizeof(pressure), "%s%s%s%s%s", churn_fd >= 0 ? "+churn" : "",
 		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "",
 		 cfg->guest.reclaim_mib ? "+proactive" : "", cfg->guest.damon ? "+damon" : "");
 	snprintf(run, sizeof(run),
-		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s reader_hop_ms=%ld outcome=%s ncpus=%ld%s%s",
+		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s reader_hop_ms=%ld outcome=%s ncpus=%ld%s%s%s",
 		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
 		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
 		 /* the churn rate over the window: bytes read / seconds */
@@ -3986,7 +4057,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 num_or_na(pc[2], 16, census.active >= 0, census.active),
 		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
 		 hog >= 0 ? child_fate(&kids[hog]) : "none", placement_names[cfg->placement],
-		 cfg->reader_hop_ms, outcome, sysconf(_SC_NPROCESSORS_ONLN), guest, extra);
+		 cfg->reader_hop_ms, outcome, sysconf(_SC_NPROCESSORS_ONLN), tlb, guest, extra);
 	zeroed_log_print(cfg, sh);
 	reader_log_print(sh, t0);
 	states_print(cfg, sh, sample, pages, run);
@@ -4032,7 +4103,8 @@ static int cmd_states(int argc, char **argv)
 		{ "--spike-period-s", "10" }, { "--spike-hold-ms", "1000" }, { "--trace-ms", "0" },
 		{ "--churn-dev", "" }, { "--swap", "off" }, { "--reclaim-mib", "0" },
 		{ "--reclaim-period-s", "5" }, { "--damon", "none" }, { "--damon-min-age-s", "10" },
-		{ "--placement", "any" }, { "--reader-hop-ms", "0" }, { NULL, NULL },
+		{ "--placement", "any" }, { "--reader-hop-ms", "0" }, { "--tlb-flush-ms", "0" },
+		{ NULL, NULL },
 	};
 	static struct states_cfg cfg;
 	const char *pattern, *layout, *reason;
@@ -4072,6 +4144,7 @@ static int cmd_states(int argc, char **argv)
 	cfg.spike_period_s = opt_long(opts, "--spike-period-s", 1, 86400);
 	cfg.spike_hold_ms = opt_long(opts, "--spike-hold-ms", 0, 86400000);
 	cfg.trace_ms = opt_long(opts, "--trace-ms", 0, 60000);
+	cfg.tlb_flush_ms = opt_long(opts, "--tlb-flush-ms", 0, 60000);
 	if (cfg.spike_mib && cfg.spike_hold_ms >= cfg.spike_period_s * 1000)
 		usage_error("--spike-hold-ms not shorter than --spike-period-s",
 			    opt_get(opts, "--spike-hold-ms"));
