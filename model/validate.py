@@ -132,6 +132,7 @@ from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
                           read_reader_moves, read_table, reader_back_s, reader_moves_per_s,
                           wait_quantiles, waits_from_moves)
 from .datafiles import rel_path
+from .onset import onset_note
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
 from .scenario import ScenarioError, load
@@ -299,19 +300,21 @@ STATES_ABSOLUTE_TARGET = 0.01
 # the churn-rate test's (the campaign's churn Poisson run, unpaced and with
 # its reader paced; the paced arms are regimes of their own), then the
 # fast-churn test's (the same run churning a tmpfs-backed disk, paced at
-# 2304 and 1472 MiB/s, regimes of their own).  A later
+# 2304 and 1472 MiB/s, regimes of their own), then the TLB-flush test's
+# (the 384 MiB/s run with thirteen 0.05 Hz pages, without and with the
+# caller's TLB flushed every 10 ms).  A later
 # file's runs are numbered after the earlier's, so that a run's id, and the
 # model seeds keyed by it (states_sim_seed), stay what they were when runs
 # are added to any file.
 STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
                 "states_mobility.csv", "states_hop.csv", "states_churn.csv",
-                "states_fastchurn.csv")
+                "states_fastchurn.csv", "states_tlbflush.csv")
 RUNS_PER_FILE = 100_000
 
 
 def read_states(data_dir: Path) -> pd.DataFrame:
     """Every states run of STATES_FILES there is, one frame; each arm of
-    calibration.ARM_DEFAULTS (placement, burner, reader hop) at its default
+    calibration.ARM_DEFAULTS (placement, burner, reader hop, TLB flush) at its default
     for runs taken before it existed."""
     frames = []
     for i, name in enumerate(STATES_FILES):
@@ -371,8 +374,8 @@ def matching_runs(frame: pd.DataFrame, where: dict[str, str]) -> set[int]:
 
 # What makes a states case: the runs it pools are alike in all of these
 # (waits: where their lru_add waits come from, states_cases()).
-STATES_CASE_KEYS = ("regime", "placement", "waits", "burn_duty", "reader_hop_ms", "pattern",
-                    "layout", "per_page", "classes", "rate_hz")
+STATES_CASE_KEYS = ("regime", "placement", "waits", "burn_duty", "reader_hop_ms", "tlb_flush_ms",
+                    "pattern", "layout", "per_page", "classes", "rate_hz")
 
 
 def case_runs(frame: pd.DataFrame, where: dict[str, str], keys: list[str]) -> set[int]:
@@ -440,13 +443,15 @@ def losses(case: pd.DataFrame, model: pd.DataFrame) -> dict:
     """Whether a case's page was lost in a run at all, and what a run that
     lost it paid: the share of its runs with a zeroed call and their zeroed
     calls a run, the kernel's over its runs, the model's over its (run,
-    seed)s.  A Poisson page is lost in some runs and not others, once or a
+    seed)s (a run's pages of the case's rate together, as the model counts
+    them).  A Poisson page is lost in some runs and not others, once or a
     few times, so its fraction is about the product of the two, and a miss
     is the one or the other."""
     def pair(zeroed: pd.Series) -> tuple[float, float]:
         lost = zeroed[zeroed > 0]
         return float((zeroed > 0).mean()), float(lost.mean()) if len(lost) else float("nan")
-    runs_lost, zeroed_per_loss = pair(case["calls_zeroed"])
+    # The model counts a run's classes of one rate together: so does this.
+    runs_lost, zeroed_per_loss = pair(case.groupby("run")["calls_zeroed"].sum())
     runs_lost_model, zeroed_per_loss_model = pair(model["zeroed_model"])
     return {"runs_lost": runs_lost, "runs_lost_model": runs_lost_model,
             "zeroed_per_loss": zeroed_per_loss, "zeroed_per_loss_model": zeroed_per_loss_model}
@@ -683,8 +688,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         extra, extra_trace = _states_runs(tasks(more), workers)
         model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
         trace += extra_trace
-    for (regime, placement, source, burn, hop, pattern, layout, per_page, classes, rate), g in \
-            frame.groupby(keys, sort=False):
+    for (regime, placement, source, burn, hop, tlb, pattern, layout, per_page, classes, rate), g \
+            in frame.groupby(keys, sort=False):
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = case_model(model, g)
         pooled = pooled_by_seed(mine)
@@ -693,6 +698,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         _, meas_low, meas_high = t_interval(per_run)
         error, kind, target = states_error(meas, pred)
         where = "" if layout == "grouped" and per_page == 28 else f" {layout}/{int(per_page)}"
+        rates = [c.split(":")[0] for c in classes.split(",")]     # several pages at one rate?
         pinned = "" if placement == "any" else f" pinned {placement}"
         arm = (regime, placement)
         waits = ("waits from each run's reader moves" if source == "moves"
@@ -700,7 +706,9 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
         how = ((["reader's moves"] if source == "moves" else [])
                + ([f"burner {burn:g}"] if burn else [])
-               + ([f"reader hops every {hop} ms"] if hop else []))
+               + ([f"reader hops every {hop} ms"] if hop else [])
+               + ([f"{len(rates)} classes"] if len(rates) > len(set(rates)) else [])
+               + ([f"TLB flushed every {tlb:g} ms"] if tlb else []))
         pinned += f" ({', '.join(how)})" if how else ""
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,
@@ -1587,7 +1595,8 @@ def main(argv: list[str]) -> int:
             states, model_trace, model_counts = states_cases(args.data, costs, seeds,
                                                              workers=os.cpu_count() or 1,
                                                              max_seeds=args.max_seeds)
-            notes += mobility_note(args.data, model_counts) + arms_note(args.data, model_counts)
+            notes += (mobility_note(args.data, model_counts) + arms_note(args.data, model_counts)
+                      + onset_note(STATES_FILES, args.data))
             guests += (states + trace_cases(args.data, model_trace)
                        + refault_cases(args.data, model_trace))
             bar.update()

@@ -549,14 +549,17 @@ def test_the_report_names_the_misses_the_model_s_own_noise_could_make():
 def test_a_miss_is_split_into_whether_the_page_was_lost_and_what_a_loss_paid():
     """losses(): the kernel's share of runs with a zeroed call and their
     zeroed calls a run, the model's over its (run, seed)s; the report lists
-    both for a missed case, and nothing for a case no run lost."""
-    case = pd.DataFrame({"calls_zeroed": [0, 20, 0, 22], "calls": 160})
+    both for a missed case, and nothing for a case no run lost; a run's
+    pages of the case's rate count together, as the model's do."""
+    case = pd.DataFrame({"run": [1, 2, 3, 4], "calls_zeroed": [0, 20, 0, 22], "calls": 160})
     model = pd.DataFrame({"zeroed_model": [0, 18, 0, 0, 0, 21]})
     got = validate.losses(case, model)
     assert got == {"runs_lost": 0.5, "runs_lost_model": 2 / 6,
                    "zeroed_per_loss": 21.0, "zeroed_per_loss_model": 19.5}
     never = validate.losses(case.assign(calls_zeroed=0), model.assign(zeroed_model=0))
     assert never["runs_lost"] == 0.0 and np.isnan(never["zeroed_per_loss"])
+    pages = validate.losses(case.assign(run=[1, 1, 2, 2]), model)
+    assert pages["runs_lost"] == 1.0 and pages["zeroed_per_loss"] == 21.0
 
     def row(name, measured, predicted, lost):
         error, kind, target = validate.states_error(measured, predicted)

@@ -1,0 +1,137 @@
+"""The onset check: how often page-cache churn takes an idle state page at
+all, from two numbers each run measured and no model.
+
+A droppable folio is never swap-backed, so it lives on the file LRU
+(folio_add_new_anon_rmap(), mm/rmap.c).  Under churn at a memcg's limit
+that LRU is one long inactive list (the runs' inactive_file_mean_kib is
+within 2% of the limit, the active list a few MiB), eaten from its tail at
+the churn rate.  When reclaim first reaches a state page it finds it young
+(its fault, or any call since, set the accessed bit) and keeps it with
+PG_referenced; the page comes round to the tail again T later, T the
+inactive list over the churn rate, and is activated if a call fell in
+between, else dropped (folio_check_references(), mm/vmscan.c).  Once
+active it stays: the active list never outgrows the inactive, so
+inactive_is_low() never deactivates it.  Under the Poisson pattern, with
+callers of summed rate R, a run loses the page at all with probability
+
+    exp(-R T)
+
+once per onset (a dropped page comes back and goes round again, but what
+a run finds zeroed is mostly the first loss).  The model plays this out
+folio by folio; the formula is its skeleton, checked here against the
+kernel's runs directly: per test and arm, runs that lost the page against
+the sum of their exp(-R T), and the factor on R that fits them best (1:
+reclaim sees every call; less: some calls leave no accessed bit).
+
+Scope: the runs' own (6.18, classic LRU, memcg v1, no swap, a 2-vCPU VM).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .calibration import ARM_DEFAULTS, DATA_DIR, arm_of, read_table
+
+ONSET_COLUMNS = ("where", "regime", "run", "pattern", "layout", "per_page", "states_per_page",
+                 "class_pages", "rate_hz", "threads", "calls_zeroed", "hog_mib", "spike_mib",
+                 "churn_bytes_per_s", "inactive_file_mean_kib")
+# Pages whose onset loss the formula puts below this are left out: a page
+# the formula says is never lost says nothing about the factor.
+MIN_P = 1e-3
+FACTORS = np.linspace(0.05, 2.0, 391)
+
+
+def onset_pages(frame: pd.DataFrame) -> pd.DataFrame:
+    """A class's page per run, where the formula applies: Poisson callers
+    of one full page of their own, page-cache churn alone (no hog, no
+    spikes), the scheduler placing everyone and no burner or hopping
+    reader (a flushed TLB is what the formula assumes: either arm); with
+    R, T, p = exp(-R T) and whether the run lost it."""
+    keep = ((frame["pattern"] == "poisson") & (frame["layout"] == "grouped")
+            & (frame["per_page"] == frame["states_per_page"]) & (frame["class_pages"] == 1)
+            & (frame["hog_mib"] == 0) & (frame["spike_mib"] == 0)
+            & (frame["churn_bytes_per_s"] > 0) & (frame["inactive_file_mean_kib"] > 0))
+    for column, default in ARM_DEFAULTS.items():
+        if column != "tlb_flush_ms":
+            keep &= arm_of(frame, column) == default
+    pages = frame.loc[keep, list(ONSET_COLUMNS)]
+    rate = pages["rate_hz"] * pages["threads"]
+    t = pages["inactive_file_mean_kib"] * 1024 / pages["churn_bytes_per_s"]
+    pages = pages.assign(tlb_flush_ms=arm_of(frame, "tlb_flush_ms")[keep], r_hz=rate, t_s=t,
+                         p=np.exp(-rate * t), lost=(pages["calls_zeroed"] > 0).astype(int))
+    return pages[pages["p"] >= MIN_P]
+
+
+def read_onset_pages(files, data_dir: Path = DATA_DIR) -> pd.DataFrame:
+    """onset_pages() of each of `files` (under data_dir/host) there is,
+    with a `file` column."""
+    frames = []
+    for name in files:
+        path = data_dir / "host" / name
+        if path.exists():
+            frames.append(onset_pages(read_table(path, ONSET_COLUMNS)).assign(file=name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def tail_at_least(p: np.ndarray, k: int) -> float:
+    """P(at least k of independent Bernoulli(p) events): the Poisson-binomial tail."""
+    pmf = np.array([1.0])
+    for q in p:
+        pmf = np.convolve(pmf, [1.0 - q, q])
+    return float(pmf[k:].sum())
+
+
+def factor_fit(pages: pd.DataFrame) -> tuple[float, float, float]:
+    """The factor f on R that best explains which pages were lost, P(lost)
+    = exp(-f R T), by maximum likelihood; (f, low, high), the 95% interval
+    from the likelihood ratio (chi-square, one degree of freedom)."""
+    x = (pages["r_hz"] * pages["t_s"]).to_numpy()
+    lost = pages["lost"].to_numpy().astype(bool)
+    fx = np.outer(FACTORS, x)
+    ll = np.where(lost, -fx, np.log(-np.expm1(-fx))).sum(axis=1)
+    best = int(ll.argmax())
+    inside = FACTORS[ll >= ll[best] - 1.92]
+    return float(FACTORS[best]), float(inside.min()), float(inside.max())
+
+
+def summary(pages: pd.DataFrame) -> dict:
+    """Pages lost against the formula's expectation, its upper tail, the factor."""
+    lost = int(pages["lost"].sum())
+    f, low, high = factor_fit(pages)
+    return {"pages": len(pages), "lost": lost, "expected": float(pages["p"].sum()),
+            "p_at_least": tail_at_least(pages["p"].to_numpy(), lost),
+            "factor": f, "factor_low": low, "factor_high": high}
+
+
+def _line(what: str, s: dict) -> str:
+    return (f"  {what}: lost {s['lost']} of {s['pages']} ({s['lost'] / s['pages']:.2f}), "
+            f"exp(-R T) {s['expected']:.1f} ({s['expected'] / s['pages']:.2f}), "
+            f"P(>= {s['lost']}) {s['p_at_least']:.3f}; factor on R {s['factor']:.2f} "
+            f"({s['factor_low']:.2f}-{s['factor_high']:.2f})")
+
+
+def onset_note(files, data_dir: Path = DATA_DIR) -> list[str]:
+    """validate's lines: each test's arms, pooled, then whether a flushed
+    TLB changed the share of a run's pages lost (the unit: the run)."""
+    pages = read_onset_pages(files, data_dir)
+    if pages.empty:
+        return []
+    lines = ["Onset check, no model: an idle Poisson page is lost at all with P = exp(-R T), "
+             "R its callers' rate, T the inactive file list over the churn rate (each run's own):"]
+    for (name, regime, ms, rate), g in pages.groupby(["file", "regime", "tlb_flush_ms",
+                                                      "rate_hz"]):
+        flushed = f" TLB flushed every {ms:g} ms" if ms else ""
+        lines.append(_line(f"{name} {regime}{flushed} {rate:g} Hz ({g['run'].nunique()} runs, "
+                           f"T {g['t_s'].median():.2f} s)", summary(g)))
+    lines.append(_line("pooled", summary(pages)))
+    for name, g in pages.groupby("file"):
+        arms = [a.groupby("run")["lost"].mean() for _, a in g.groupby("tlb_flush_ms")]
+        if len(arms) == 2:
+            p = stats.mannwhitneyu(*arms).pvalue
+            lines.append(f"  {name}: a run's share of its pages lost, {arms[0].mean():.2f} "
+                         f"without the TLB flush, {arms[1].mean():.2f} with it "
+                         f"(Mann-Whitney p {p:.3f}, {len(arms[0])} and {len(arms[1])} runs)")
+    return lines

@@ -1,0 +1,80 @@
+"""The onset check (model/onset.py): exp(-R T) against the kernel's runs."""
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from model import onset, validate
+
+PROVENANCE = {"where": "host", "kernel_release": "6.18.0-test", "variant": "none",
+              "cpu_model": "test cpu", "glibc": "glibc 2.36", "date_utc": "2026-12-03T00:00:00Z",
+              "git_commit": "0" * 40, "command": "synthetic"}
+
+
+def _pages(x: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"r_hz": x, "t_s": 1.0, "lost": lost.astype(int), "p": np.exp(-x)})
+
+
+def test_factor_fit_recovers_the_factor_that_made_the_losses():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.1, 3.0, 3000)
+    for factor in (0.5, 1.0, 1.5):
+        lost = rng.random(x.size) < np.exp(-factor * x)
+        f, low, high = onset.factor_fit(_pages(x, lost))
+        assert low <= factor <= high and high - low < 0.3, (factor, f, low, high)
+
+
+def test_tail_is_the_binomial_tail_when_every_page_has_one_p():
+    p = np.full(40, 0.4)
+    for k in (0, 10, 16, 21, 40):
+        assert np.isclose(onset.tail_at_least(p, k), stats.binom.sf(k - 1, 40, 0.4))
+
+
+def _run(**over):
+    row = {**PROVENANCE, "regime": "churn_384", "run": 0, "pattern": "poisson",
+           "layout": "grouped", "per_page": 28, "states_per_page": 28, "class_pages": 1,
+           "rate_hz": 0.05, "threads": 28, "calls_zeroed": 0, "hog_mib": 0, "spike_mib": 0,
+           "churn_bytes_per_s": 384 << 20, "inactive_file_mean_kib": 256 << 10}
+    return row | over
+
+
+def test_onset_pages_takes_poisson_churn_pages_alone_and_computes_exp_minus_rt():
+    frame = pd.DataFrame([
+        _run(calls_zeroed=3),
+        _run(pattern="periodic"), _run(hog_mib=192), _run(spike_mib=200),
+        _run(per_page=1), _run(placement="split"),
+        _run(rate_hz=1000.0),                        # never lost by the formula: left out
+    ])
+    pages = onset.onset_pages(frame)
+    assert len(pages) == 1
+    page = pages.iloc[0]
+    assert np.isclose(page["t_s"], (256 << 20) / (384 << 20))
+    assert np.isclose(page["p"], np.exp(-1.4 * page["t_s"]))
+    assert page["lost"] == 1
+
+
+def test_onset_note_compares_each_test_and_the_tlb_flush_arms(tmp_path):
+    host = tmp_path / "host"
+    host.mkdir()
+    rows = [_run(run=r, calls_zeroed=14 * (r % 2)) for r in range(10)]
+    pd.DataFrame(rows).to_csv(host / "states_churn.csv", index=False)
+    tlb = [_run(run=r, tlb_flush_ms=10 * (r % 2), calls_zeroed=14 * (r % 3 == 0))
+           for r in range(8) for _ in range(3)]
+    pd.DataFrame(tlb).to_csv(host / "states_tlbflush.csv", index=False)
+    lines = onset.onset_note(("states_churn.csv", "states_tlbflush.csv"), tmp_path)
+    assert any("states_churn.csv churn_384 0.05 Hz (10 runs" in l and "lost 5 of 10" in l
+               for l in lines)
+    assert any("states_tlbflush.csv churn_384 0.05 Hz (4 runs" in l for l in lines)
+    assert any("states_tlbflush.csv churn_384 TLB flushed every 10 ms 0.05 Hz (4 runs" in l
+               for l in lines)
+    assert any(l.startswith("  pooled: lost 14 of 34 ") for l in lines)
+    arms = [l for l in lines if "Mann-Whitney" in l]
+    assert len(arms) == 1 and arms[0].startswith("  states_tlbflush.csv:")
+
+
+def test_the_committed_runs_hold_the_formula_pooled():
+    """The kernel's churn runs, pooled, lose an idle page as exp(-R T) says:
+    the fitted factor's interval holds 1 (the model's own skeleton)."""
+    pages = onset.read_onset_pages(validate.STATES_FILES)
+    s = onset.summary(pages)
+    assert s["pages"] >= 300
+    assert s["factor_low"] <= 1.0 <= s["factor_high"]
