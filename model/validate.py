@@ -327,7 +327,8 @@ def read_states(data_dir: Path) -> pd.DataFrame:
         for column in ARM_DEFAULTS:
             frame[column] = arm_of(frame, column)
         frames.append(frame.assign(run=frame["run"] + i * RUNS_PER_FILE))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    # copy(): one block per dtype, so that the columns added later stay cheap.
+    return pd.concat(frames, ignore_index=True).copy() if frames else pd.DataFrame()
 
 
 def parse_runs(terms: list[str]) -> dict[str, str]:
@@ -443,15 +444,13 @@ def losses(case: pd.DataFrame, model: pd.DataFrame) -> dict:
     """Whether a case's page was lost in a run at all, and what a run that
     lost it paid: the share of its runs with a zeroed call and their zeroed
     calls a run, the kernel's over its runs, the model's over its (run,
-    seed)s (a run's pages of the case's rate together, as the model counts
-    them).  A Poisson page is lost in some runs and not others, once or a
+    seed)s.  A Poisson page is lost in some runs and not others, once or a
     few times, so its fraction is about the product of the two, and a miss
     is the one or the other."""
     def pair(zeroed: pd.Series) -> tuple[float, float]:
         lost = zeroed[zeroed > 0]
         return float((zeroed > 0).mean()), float(lost.mean()) if len(lost) else float("nan")
-    # The model counts a run's classes of one rate together: so does this.
-    runs_lost, zeroed_per_loss = pair(case.groupby("run")["calls_zeroed"].sum())
+    runs_lost, zeroed_per_loss = pair(case["calls_zeroed"])
     runs_lost_model, zeroed_per_loss_model = pair(model["zeroed_model"])
     return {"runs_lost": runs_lost, "runs_lost_model": runs_lost_model,
             "zeroed_per_loss": zeroed_per_loss, "zeroed_per_loss_model": zeroed_per_loss_model}
@@ -690,6 +689,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         trace += extra_trace
     for (regime, placement, source, burn, hop, tlb, pattern, layout, per_page, classes, rate), g \
             in frame.groupby(keys, sort=False):
+        g = by_run(g)
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = case_model(model, g)
         pooled = pooled_by_seed(mine)
@@ -754,6 +754,16 @@ def states_sim_seed(run_id: int, seed: int) -> int:
     if file < FIRST_FILES:
         return seed * FIRST_FILES * RUNS_PER_FILE + int(run_id)
     return file * LATER_FILES_BASE + seed * RUNS_PER_FILE + run
+
+
+def by_run(g: pd.DataFrame) -> pd.DataFrame:
+    """A case's rows, one per run: a run with several pages of the case's
+    rate (the TLB-flush test's thirteen) has its calls summed, as the model
+    counts them; its pages share the run's pressure, so the run is the unit."""
+    if not g["run"].duplicated().any():
+        return g
+    sums = g.groupby("run", sort=False)[["calls", "calls_zeroed"]].sum()
+    return g.groupby("run", sort=False).first().assign(**sums).reset_index()
 
 
 def case_model(model: pd.DataFrame, case: pd.DataFrame) -> pd.DataFrame:

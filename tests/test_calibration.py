@@ -546,20 +546,33 @@ def test_the_report_names_the_misses_the_model_s_own_noise_could_make():
     assert "churn periodic 1 Hz: +-" not in text
 
 
+def test_a_run_with_several_pages_of_a_rate_is_one_run_of_its_case():
+    """by_run(): the TLB-flush test's thirteen 0.05 Hz pages a run are one
+    run's calls, as the model counts them; a case of one page a run is
+    left as it is."""
+    case = pd.DataFrame({"run": [7, 7, 7, 8, 8, 8], "calls": [10, 12, 14, 10, 10, 10],
+                         "calls_zeroed": [0, 2, 0, 0, 0, 0],
+                         "date_utc": ["2026-12-03T17:43:06Z"] * 3 + ["2026-12-03T17:45:20Z"] * 3})
+    runs = validate.by_run(case)
+    assert list(runs["run"]) == [7, 8]
+    assert list(runs["calls"]) == [36, 30] and list(runs["calls_zeroed"]) == [2, 0]
+    assert list(runs["date_utc"]) == ["2026-12-03T17:43:06Z", "2026-12-03T17:45:20Z"]
+    assert validate.losses(runs, pd.DataFrame({"zeroed_model": [1, 0]}))["runs_lost"] == 0.5
+    one = case.drop_duplicates("run")
+    assert validate.by_run(one) is one
+
+
 def test_a_miss_is_split_into_whether_the_page_was_lost_and_what_a_loss_paid():
     """losses(): the kernel's share of runs with a zeroed call and their
     zeroed calls a run, the model's over its (run, seed)s; the report lists
-    both for a missed case, and nothing for a case no run lost; a run's
-    pages of the case's rate count together, as the model's do."""
-    case = pd.DataFrame({"run": [1, 2, 3, 4], "calls_zeroed": [0, 20, 0, 22], "calls": 160})
+    both for a missed case, and nothing for a case no run lost."""
+    case = pd.DataFrame({"calls_zeroed": [0, 20, 0, 22], "calls": 160})
     model = pd.DataFrame({"zeroed_model": [0, 18, 0, 0, 0, 21]})
     got = validate.losses(case, model)
     assert got == {"runs_lost": 0.5, "runs_lost_model": 2 / 6,
                    "zeroed_per_loss": 21.0, "zeroed_per_loss_model": 19.5}
     never = validate.losses(case.assign(calls_zeroed=0), model.assign(zeroed_model=0))
     assert never["runs_lost"] == 0.0 and np.isnan(never["zeroed_per_loss"])
-    pages = validate.losses(case.assign(run=[1, 1, 2, 2]), model)
-    assert pages["runs_lost"] == 1.0 and pages["zeroed_per_loss"] == 21.0
 
     def row(name, measured, predicted, lost):
         error, kind, target = validate.states_error(measured, predicted)
