@@ -376,15 +376,17 @@ def reads_fast_disk(args: list[str]) -> bool:
 # the pressure's onset if no call falls in the pass it then makes down the
 # inactive list, found young once: exp(-R T), R its callers' summed rate
 # (28 x 0.05 Hz) and T the inactive file list over the churn rate (both
-# measured in each run).  The churn-rate and fast-churn runs lost their
-# 0.05 Hz page more often than that (154 of 197 runs against 142.9, 21 of
-# 40 at 384 MiB/s against 16.1), as if about a quarter of the calls went
-# unseen.  x86 clears the accessed bit without flushing the TLB
-# (ptep_clear_flush_young(), arch/x86/mm/pgtable.c), so a CPU that still
-# caches the page's translation calls without setting the bit again.
+# measured in each run: model/onset.py).  The kernel lost the 0.05 Hz
+# page more often than that at 384 MiB/s (21 of 40 runs against 16.1) and
+# in states.csv's unpaced churn runs (42 of 46 against 36.8), as if a
+# quarter of the calls went unseen.  x86 clears the accessed bit without
+# flushing the TLB (ptep_clear_flush_young(), arch/x86/mm/pgtable.c), so a
+# CPU that still caches the page's translation calls without setting it.
 # So: the 384 MiB/s run with thirteen 0.05 Hz pages (a class each, so
 # thirteen onsets a run), without and with the caller's whole TLB flushed
 # every 10 ms (--tlb-flush-ms), arms taking turns, seeds of their own.
+# Found (data/host/README.md): 61 and 51 of 130 pages lost, a run's share
+# 0.47 and 0.39 (Mann-Whitney p 0.32): no effect these 20 runs can tell.
 TLB_FLUSH_ARMS_MS = (0, 10)
 TLB_FLUSH_CLASSES = ",".join(["1000:28", "10:28", "1:28"] + ["0.05:28"] * 13)
 TLB_FLUSH_SITTINGS = ((TLB_FLUSH_ARMS_MS, range(501, 521)),)
