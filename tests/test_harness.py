@@ -186,6 +186,8 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--placement", "cpu1"], "--placement"),
     (["states", "--placement", "same", "--reader-hop-ms", "10"], "--reader-hop-ms needs"),
     (["states", "--reader-hop-ms", "-1"], "--reader-hop-ms"),
+    (["states", "--tlb-flush-ms", "-1"], "--tlb-flush-ms"),
+    (["states", "--classes", ",".join(["1:1"] * 17)], "--classes"),
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
     (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
@@ -316,6 +318,20 @@ def test_states_reader_hop_sets_how_often_the_reader_moves(harness):
     # 3 s from the reader's start to the end of the window: 30 hops, give or take
     # the reads in flight at each deadline.
     assert 20 <= len(moves) <= 40
+
+
+@needs_cc
+def test_states_tlb_flush_flushes_every_period_of_the_window(harness):
+    """--tlb-flush-ms 10: the caller's TLB is flushed 100 times a second
+    over the counted window (2 s: 200, give or take a period at each end),
+    and the run says so; without it the run prints neither field."""
+    rows = run_states(harness, "--classes", "10:4", "--run-s", "2", "--key-life-s", "1",
+                      "--settle-s", "1", "--limit-mib", "0", "--tlb-flush-ms", "10")
+    assert rows[0]["tlb_flush_ms"] == 10 and 190 <= rows[0]["tlb_flushes"] <= 201
+    assert rows[0]["calls"] > 0 and rows[0]["call_errors"] == 0
+    plain = run_states(harness, "--classes", "10:4", "--run-s", "1", "--key-life-s", "1",
+                       "--settle-s", "0", "--limit-mib", "0")
+    assert "tlb_flush_ms" not in plain[0] and "tlb_flushes" not in plain[0]
 
 
 @needs_cc
@@ -693,6 +709,26 @@ def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     _, opts = poisson_arms_options("states_churn", host.CHURN_RATE_SITTINGS)
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
     assert later_sittings_rates(opts, host.CHURN_RATE_SITTINGS) == [{"384"}]
+
+
+def test_full_plan_tlb_flush_test_takes_turns_with_thirteen_idle_pages():
+    """The TLB-flush test's runs are the churn-rate test's 384 MiB/s run
+    with thirteen 0.05 Hz pages, a class each, without and with the TLB
+    flushed every 10 ms: arms take turns, every seed once and none of an
+    earlier states test's."""
+    runs = host.full_plan().runs["states_tlbflush"]
+    assert_sittings_take_turns([c["tlb_flush_ms"] for c, _ in runs], host.TLB_FLUSH_SITTINGS)
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    seeds = [int(o["--seed"]) for o in opts]
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_tlbflush") & set(seeds)
+    for (columns, args), seed in zip(runs, seeds):
+        extra = ["--tlb-flush-ms", str(columns["tlb_flush_ms"])] if columns["tlb_flush_ms"] else []
+        assert args == host.state_args("churn_384", "poisson", seed, *extra,
+                                       classes=host.TLB_FLUSH_CLASSES)
+        assert columns["regime"] == "churn_384"
+    rates = [c.split(":")[0] for c in host.TLB_FLUSH_CLASSES.split(",")]
+    assert rates.count("0.05") == 13 and len(rates) == len(set(rates)) + 12
+    assert "states_tlbflush" in host.TIMING and host.ARMS["states_tlbflush"] == "tlb_flush_ms"
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():

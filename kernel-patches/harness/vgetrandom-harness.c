@@ -3015,7 +3015,6 @@ static int pressure_cpu(const struct states_cfg *cfg)
 	return cfg->placement == PLACE_ANY ? -1 : 0;
 }
 
-/* The process whose threads call the vDSO, inside the memcg. */
 /*
  * --tlb-flush-ms: x86's ptep_clear_flush_young() clears a PTE's accessed
  * bit without a TLB flush (arch/x86/mm/pgtable.c: "it could cause
@@ -3064,6 +3063,7 @@ static void *tlb_flusher_main(void *arg)
 	return NULL;
 }
 
+/* The process whose threads call the vDSO, inside the memcg. */
 static void __attribute__((noreturn)) caller_main(struct states_shared *sh, const struct memcg *cg,
 						  const struct states_cfg *cfg, int pages, long sample,
 						  int64_t deadline)
