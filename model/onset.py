@@ -10,9 +10,11 @@ the churn rate.  When reclaim first reaches a state page it finds it young
 PG_referenced; the page comes round to the tail again T later, T the
 inactive list over the churn rate, and is activated if a call fell in
 between, else dropped (folio_check_references(), mm/vmscan.c).  Once
-active it stays: the active list never outgrows the inactive, so
-inactive_is_low() never deactivates it.  Under the Poisson pattern, with
-callers of summed rate R, a run loses the page at all with probability
+active it stayed in these runs: the active list never outgrew the
+inactive (inactive_is_low()), and every run that lost the page found it
+zeroed first within 9 s of the window's start, its loss in the settle
+as the pressure began.  Under the Poisson pattern, with callers of
+summed rate R, a run loses the page at all with probability
 
     exp(-R T)
 
