@@ -405,7 +405,8 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
 # The arms later tests added to a states run, and what a run taken before
 # the harness (or calibrate) had each ran as: the scheduler's placement
 # (--placement any), no burner beside it (the mobility test's burn_duty, a
-# fraction of one CPU), the scheduler moving the reader (--reader-hop-ms 0).
+# fraction of one CPU), the scheduler moving the reader (--reader-hop-ms 0),
+# the caller's TLB left to the kernel (--tlb-flush-ms 0).
 ARM_DEFAULTS = {"placement": "any", "burn_duty": 0.0, "reader_hop_ms": 0, "tlb_flush_ms": 0}
 
 
