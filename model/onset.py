@@ -11,9 +11,10 @@ PG_referenced; the page comes round to the tail again T later, T the
 inactive list over the churn rate, and is activated if a call fell in
 between, else dropped (folio_check_references(), mm/vmscan.c).  Once
 active it stayed in these runs: the active list never outgrew the
-inactive (inactive_is_low()), and every run that lost the page found it
-zeroed first within 9 s of the window's start, its loss in the settle
-as the pressure began.  Under the Poisson pattern, with callers of
+inactive (inactive_is_low()), and a run that lost the page found it
+zeroed first within 10 s of the window's start, its loss in the settle
+as the pressure began, in all but one (data/host/README.md,
+states_tlbflush.csv).  Under the Poisson pattern, with callers of
 summed rate R, a run loses the page at all with probability
 
     exp(-R T)
