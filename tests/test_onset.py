@@ -33,7 +33,8 @@ def _run(**over):
     row = {**PROVENANCE, "regime": "churn_384", "run": 0, "pattern": "poisson",
            "layout": "grouped", "per_page": 28, "states_per_page": 28, "class_pages": 1,
            "rate_hz": 0.05, "threads": 28, "calls_zeroed": 0, "hog_mib": 0, "spike_mib": 0,
-           "churn_bytes_per_s": 384 << 20, "inactive_file_mean_kib": 256 << 10}
+           "churn_bytes_per_s": 384 << 20, "inactive_file_mean_kib": 256 << 10,
+           "settle_s": 10, "limit_bytes": 256 << 20, "caller_usage_bytes": 4 << 20}
     return row | over
 
 
@@ -50,6 +51,35 @@ def test_onset_pages_takes_poisson_churn_pages_alone_and_computes_exp_minus_rt()
     assert np.isclose(page["t_s"], (256 << 20) / (384 << 20))
     assert np.isclose(page["p"], np.exp(-1.4 * page["t_s"]))
     assert page["lost"] == 1
+    # The settle leaves 10 - 252/384 - 256/384 s before the window: every
+    # one of 28 threads at 0.05 Hz would have to call in it to hide the loss.
+    assert np.isclose(page["gap_s"], 10 - (252 + 256) / 384)
+    assert np.isclose(page["seen"], 1 - (1 - np.exp(-0.05 * page["gap_s"])) ** 28)
+    assert page["seen"] > 1 - 1e-9
+
+
+def test_an_onset_loss_its_threads_reseed_in_the_settle_is_not_counted():
+    """A 1 Hz page at fast churn is lost at the onset with exp(-28 T) = 0.05,
+    but its 28 threads all call again before the window opens: the window
+    sees that loss with P 28 e^-9.7, and the page says nothing."""
+    fast = {"churn_bytes_per_s": 2304 << 20, "inactive_file_mean_kib": 251 << 10}
+    both = onset.onset_pages(pd.DataFrame([_run(**fast), _run(rate_hz=1.0, **fast)]))
+    assert list(both["rate_hz"]) == [0.05]
+    late = onset.onset_pages(pd.DataFrame([_run(rate_hz=1.0, settle_s=0, **fast)]))
+    assert len(late) == 1 and late.iloc[0]["seen"] == 1.0      # lost in the window: seen
+    assert np.isclose(late.iloc[0]["p"], np.exp(-28 * (251 / 2304)))
+
+
+def test_factor_fit_weighs_each_loss_by_its_chance_to_be_seen():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0.1, 3.0, 4000)
+    seen = np.where(rng.random(x.size) < 0.5, 1.0, 0.3)
+    lost = rng.random(x.size) < seen * np.exp(-x)
+    pages = _pages(x, lost).assign(seen=seen)
+    f, low, high = onset.factor_fit(pages)
+    assert low <= 1.0 <= high, (f, low, high)
+    blind, _, _ = onset.factor_fit(pages.drop(columns="seen"))
+    assert blind > high                     # unseen losses read as a larger factor
 
 
 def test_onset_note_compares_each_test_and_the_tlb_flush_arms(tmp_path):
@@ -78,3 +108,13 @@ def test_the_committed_runs_hold_the_formula_pooled():
     s = onset.summary(pages)
     assert s["pages"] >= 300
     assert s["factor_low"] <= 1.0 <= s["factor_high"]
+
+
+def test_the_check_runs_alone_from_the_command_line():
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-m", "model.onset"], capture_output=True, text=True,
+                       check=True)
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("Onset check, no model:")
+    assert sum(l.startswith("  pooled: lost ") for l in lines) == 1
