@@ -32,7 +32,7 @@ faults the page back, and each thread reseeds at its next):
 
     seen = 1 - (1 - exp(-r G))^n
 
-About 1 for a 0.05 Hz page (G is about 9 s), about 0.004 for a 1 Hz
+About 1 for a 0.05 Hz page (G is about 9 s), under 0.005 for a 1 Hz
 one: its 28 threads reseed before the window opens, so the onset loss
 of a 1 Hz page is out of sight of the harness and of the model alike
 (both count calls in the window alone).  The model plays this out
