@@ -156,6 +156,12 @@ def onset_note(files, data_dir: Path = DATA_DIR) -> list[str]:
         lines.append(_line(f"{name} {regime}{flushed} {rate:g} Hz ({g['run'].nunique()} runs, "
                            f"T {g['t_s'].median():.2f} s)", summary(g)))
     lines.append(_line("pooled", summary(pages)))
+    flushed = pages["tlb_flush_ms"] > 0
+    if flushed.any() and not flushed.all():
+        # Across tests and sittings, so not the controlled comparison the
+        # TLB-flush test's own arms (below) are: a hint of which way.
+        lines.append(_line("pooled, TLB never flushed", summary(pages[~flushed])))
+        lines.append(_line("pooled, TLB flushed", summary(pages[flushed])))
     for name, g in pages.groupby("file"):
         arms = [a.groupby("run")["lost"].mean() for _, a in g.groupby("tlb_flush_ms")]
         if len(arms) == 2:

@@ -97,6 +97,10 @@ def test_onset_note_compares_each_test_and_the_tlb_flush_arms(tmp_path):
     assert any("states_tlbflush.csv churn_384 TLB flushed every 10 ms 0.05 Hz (4 runs" in l
                for l in lines)
     assert any(l.startswith("  pooled: lost 14 of 34 ") for l in lines)
+    # the churn runs' 5 of 10 and runs 0 and 6's 6 of the 12 unflushed TLB
+    # pages; run 3's 3 of the 12 flushed
+    assert any(l.startswith("  pooled, TLB never flushed: lost 11 of 22 ") for l in lines)
+    assert any(l.startswith("  pooled, TLB flushed: lost 3 of 12 ") for l in lines)
     arms = [l for l in lines if "Mann-Whitney" in l]
     assert len(arms) == 1 and arms[0].startswith("  states_tlbflush.csv:")
 
