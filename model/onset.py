@@ -4,7 +4,7 @@ all, from two numbers each run measured and no model.
 A droppable folio is never swap-backed, so it lives on the file LRU
 (folio_add_new_anon_rmap(), mm/rmap.c).  Under churn at a memcg's limit
 that LRU is one long inactive list (the runs' inactive_file_mean_kib is
-within 7% of the limit, the active list a few MiB), eaten from its tail at
+0.90-0.98 of the limit, the active list 12 MiB at most), eaten from its tail at
 the churn rate.  When reclaim first reaches a state page it finds it young
 (its fault, or any call since, set the accessed bit) and keeps it with
 PG_referenced; the page comes round to the tail again T later, T the
