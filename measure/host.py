@@ -390,8 +390,10 @@ def reads_fast_disk(args: list[str]) -> bool:
 # less than they can tell; a second sitting like it, seeds 521-540, so
 # that each arm rests on 20 runs.  Both: 121 and 98 of 260, 0.47 and
 # 0.38, p 0.09; a third like them, seeds 541-560, so that each arm
-# rests on 30 runs.  All three: 175 and 148 of 390, 0.45 and 0.38,
-# p 0.18, the formula between them (data/host/README.md).
+# rests on 30 runs; it ran on an Intel Xeon, the first two on an AMD
+# EPYC.  All three: 175 and 148 of 390, 0.45 and 0.38, p 0.18, the
+# formula between them; the Intel sitting alone 54 and 50 of 130, p 1.0
+# (data/host/README.md).
 TLB_FLUSH_ARMS_MS = (0, 10)
 TLB_FLUSH_CLASSES = ",".join(["1000:28", "10:28", "1:28"] + ["0.05:28"] * 13)
 TLB_FLUSH_SITTINGS = ((TLB_FLUSH_ARMS_MS, range(501, 521)), (TLB_FLUSH_ARMS_MS, range(521, 541)),
