@@ -333,7 +333,9 @@ def hop_runs(arms=HOP_ARMS_MS, seeds=HOP_SEEDS):
 # against 0.049 predicted (23.3%, the full validate at 953568e), the last
 # miss a new run can join; 44 runs are what one session holds, not the
 # 131 more validate asked for.  It ran on an Intel Xeon, the first two on
-# an AMD EPYC (the rows' cpu_model).
+# an AMD EPYC (the rows' cpu_model).  Its 44 found the page at 0.054; all
+# 84, 0.059 against 0.049 (15.9%, still out; validate --runs
+# regime=churn_384 at 0f4bb49), 186 runs asked for.
 CHURN_RATE_ARMS = ("churn", "churn_768", "churn_384")
 CHURN_RATE_SITTINGS = ((CHURN_RATE_ARMS, range(201, 225)),
                        (("churn_384",), range(401, 433)),
