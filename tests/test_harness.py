@@ -703,12 +703,12 @@ def later_sittings_rates(opts, sittings) -> list[set]:
 
 def test_full_plan_churn_rate_test_takes_turns_with_seeds_of_its_own():
     """The churn-rate test's runs are the campaign's churn Poisson run,
-    unpaced or paced at 768 or 384 MiB/s: arms take turns, then two
+    unpaced or paced at 768 or 384 MiB/s: arms take turns, then three
     sittings of the 384 MiB/s arm alone; every seed once and none of an
     earlier states test's."""
     _, opts = poisson_arms_options("states_churn", host.CHURN_RATE_SITTINGS)
     assert [o.get("--churn-mib-s") for o in opts[:3]] == [None, "768", "384"]
-    assert later_sittings_rates(opts, host.CHURN_RATE_SITTINGS) == [{"384"}, {"384"}]
+    assert later_sittings_rates(opts, host.CHURN_RATE_SITTINGS) == [{"384"}, {"384"}, {"384"}]
 
 
 def test_full_plan_tlb_flush_test_takes_turns_with_thirteen_idle_pages():
