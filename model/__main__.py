@@ -11,6 +11,7 @@ COMMANDS = {
     "sensitivity": ("model.sensitivity", "main",
                     "vary each assumption over its plausible range: P(drop), reseed cost"),
     "validate": ("model.validate", "main", "predict held-out measurements, print the error"),
+    "costs": ("model.hostcosts", "main", "each measured machine's per-call costs, side by side"),
     "figures": ("model.figures", "main", "regenerate every figure"),
     "report": ("model.report", "main", "write the plain-text report"),
 }

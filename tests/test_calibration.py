@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import model
-from model import calibration, cli, validate
+from model import calibration, cli, hostcosts, validate
 from model.calibration import CalibrationError, load_costs, parse_what_if
 from model.sim.costs import Linear, SizeCurve
 from model.fits import median_ci
@@ -778,3 +778,38 @@ def test_validate_runs_refuses_a_bad_term_in_one_line(tmp_path, capsys, term, sa
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and says in err and "\n" not in err
     assert not any(tmp_path.iterdir())
+
+
+# --- python -m model costs: each machine's per-call costs ---------------------------------
+
+def test_costs_command_gives_back_the_synthetic_costs_and_their_break_even(tmp_path):
+    m = hostcosts.machine(synthetic(tmp_path), 16)
+    assert (m.vdso, m.syscall) == (pytest.approx(vdso_ns(16)), pytest.approx(syscall_ns(16)))
+    assert m.reseed == pytest.approx(600) and m.state_fault == pytest.approx(4000)
+    # At the break-even fraction of dropped calls the vDSO's mean call costs
+    # what the syscall does, as the model charges a call; below it, less.
+    assert m.vdso + m.break_even * m.dropped == pytest.approx(m.syscall)
+    assert m.vdso + m.break_even / 2 * m.dropped < m.syscall
+    assert m.saved == pytest.approx(1 - vdso_ns(16) / syscall_ns(16))
+
+
+@pytest.mark.skipif(not all((HOST / f).exists() for f in calibration.COLUMNS),
+                    reason="data/host lacks a timing CSV (make calibrate writes them)")
+def test_costs_command_shows_the_costs_the_model_runs_on():
+    costs, m = load_costs(), hostcosts.machine(REPO / "data", 4)
+    assert m.where == "data/host"
+    assert (m.vdso, m.syscall, m.reseed, m.state_fault) == (
+        costs.vdso(4), costs.syscall(4), costs.reseed_ns, costs.state_fault_ns["droppable"])
+
+
+def test_costs_command_prints_each_machine_and_refuses_one_that_lacks_a_file(tmp_path, capsys):
+    one, two = synthetic(tmp_path / "one"), synthetic(tmp_path / "two")
+    assert hostcosts.main([str(one), str(two), "--bytes", "16"]) == 0
+    out = capsys.readouterr().out
+    assert f"{one}/host" in out and f"{two}/host" in out and "syscall, 16 B" in out
+    (two / "host" / "fault.csv").unlink()
+    assert hostcosts.main([str(one), str(two)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "fault.csv: no such file" in err and "\n" not in err
+    assert hostcosts.main([str(one), "--bytes", "0"]) == 2
+    assert "--bytes 0" in capsys.readouterr().err

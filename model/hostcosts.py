@@ -1,0 +1,114 @@
+"""`python -m model costs`: the measured per-call costs of each machine, side by side.
+
+The model's costs come from data/host/ (model.calibration).  The same
+experiments run on another machine (`python -m measure.host --out
+DIR/host --only callcost,chacha20,reseed,fault,selftest`) give the same
+parameters there; this prints them beside the study's, with what they
+decide between the vDSO and the syscall, as the model charges a call
+(model/sim/workload.py):
+
+  saved        the share of the syscall's CPU a warm vDSO call saves;
+  dropped      what a call that finds its state's page dropped costs more
+               than a warm one: the reseed (reseed_ns) and the refault's
+               two faults (state_fault_ns.droppable), the cheapest case,
+               with no reclaim at the refault's charge and no page-mate
+               that faulted the page back first;
+  break-even   the fraction of a thread's calls that may find their state
+               dropped before its vDSO calls cost more, on average, than
+               the syscalls they replace: (syscall - vdso) / dropped.
+
+Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
+not per-call costs and are measured only in data/host/.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from .calibration import (CalibrationError, Estimate, PARAMETERS, measured, read_table)
+from .cliexit import exit_status
+from .datafiles import DATA, rel_path
+
+# The parameters a call is charged from; the rest are reclaim's.
+PER_CALL = ("vdso", "syscall", "reseed_ns", "state_fault_ns.droppable")
+DEFAULT_BYTES = 4       # model/params.py request_bytes: the kernel selftest's 4 bytes
+
+
+@dataclass(frozen=True)
+class Machine:
+    """One data directory's per-call costs at one request size, in ns."""
+    where: str          # its host/ directory, as the repository names it
+    cpus: str           # cpu_model of its callcost.csv rows
+    kernels: str        # kernel_release of those rows
+    vdso: float
+    syscall: float
+    reseed: float
+    state_fault: float
+
+    @property
+    def saved(self) -> float:
+        return 1 - self.vdso / self.syscall
+
+    @property
+    def dropped(self) -> float:
+        return self.reseed + self.state_fault
+
+    @property
+    def break_even(self) -> float:
+        return (self.syscall - self.vdso) / self.dropped
+
+
+def machine(data_dir: Path, nbytes: int) -> Machine:
+    """The per-call costs measured in data_dir/host/; CalibrationError if any is missing."""
+    found, _ = measured(data_dir, skip=[p for p in PARAMETERS if p not in PER_CALL])
+    for name in PER_CALL:
+        if not isinstance(found[name], Estimate):
+            raise CalibrationError(f"{rel_path(data_dir)}: no measurement for '{name}': "
+                                   f"{found[name]}")
+    rows = read_table(data_dir / "host" / "callcost.csv")
+
+    def said(column: str) -> str:
+        return ", ".join(sorted(set(map(str, rows[column]))))
+    return Machine(where=rel_path(data_dir / "host"), cpus=said("cpu_model"), kernels=said("kernel_release"),
+                   vdso=found["vdso"].value(nbytes), syscall=found["syscall"].value(nbytes),
+                   reseed=found["reseed_ns"].value,
+                   state_fault=found["state_fault_ns.droppable"].value)
+
+
+def measured_dirs() -> list[Path]:
+    """data/ and every directory under it laid out as data/ is, with host/callcost.csv."""
+    return [DATA] + sorted(p.parent.parent for p in DATA.glob("*/host/callcost.csv"))
+
+
+def table(machines: list[Machine], nbytes: int) -> str:
+    lines = [("", *(m.where for m in machines)),
+             ("cpu", *(m.cpus for m in machines)),
+             ("kernel", *(m.kernels for m in machines)),
+             (f"vdso call, {nbytes} B", *(f"{m.vdso:.1f} ns" for m in machines)),
+             (f"syscall, {nbytes} B", *(f"{m.syscall:.0f} ns" for m in machines)),
+             ("reseed", *(f"{m.reseed:.0f} ns" for m in machines)),
+             ("refault (read + write)", *(f"{m.state_fault:.0f} ns" for m in machines)),
+             ("saved by a warm call", *(f"{m.saved:.1%}" for m in machines)),
+             ("a dropped state costs", *(f"{m.dropped / 1000:.2f} us more" for m in machines)),
+             ("break-even dropped calls", *(f"{m.break_even:.1%}" for m in machines))]
+    widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+                     for row in lines)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m model costs", description=__doc__.split("\n")[0])
+    p.add_argument("data_dirs", nargs="*", type=Path, metavar="DATA_DIR",
+                   help="directories laid out as data/ (DIR/host/callcost.csv, reseed.csv, "
+                        "fault.csv); default: data/ and every such directory under it")
+    p.add_argument("--bytes", type=int, default=DEFAULT_BYTES,
+                   help=f"request size of a call (default {DEFAULT_BYTES})")
+    args = p.parse_args(argv)
+
+    def show():
+        if args.bytes <= 0:
+            raise ValueError(f"--bytes {args.bytes}: must be > 0")
+        print(table([machine(d, args.bytes) for d in args.data_dirs or measured_dirs()],
+                    args.bytes))
+    return exit_status(show, (CalibrationError, ValueError))
