@@ -76,9 +76,9 @@ def machine(data_dir: Path, nbytes: int) -> Machine:
                    state_fault=found["state_fault_ns.droppable"].value)
 
 
-def measured_dirs() -> list[Path]:
-    """data/ and every directory under it laid out as data/ is, with host/callcost.csv."""
-    return [DATA] + sorted(p.parent.parent for p in DATA.glob("*/host/callcost.csv"))
+def measured_dirs(data_dir: Path = DATA) -> list[Path]:
+    """data_dir and every directory under it laid out as it is, with host/callcost.csv."""
+    return [data_dir] + sorted(p.parent.parent for p in data_dir.glob("*/host/callcost.csv"))
 
 
 def table(machines: list[Machine], nbytes: int) -> str:

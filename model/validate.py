@@ -8,6 +8,10 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          data/host/callcost.csv.  The kernel selftest's bench-single
          (selftest.csv, another program: 25e6 calls of 4 bytes) is predicted
          from the curve fitted on all sizes; no selftest row is ever fitted.
+         The call and reseed cases are made the same way from every other
+         machine measured under data/ (hostcosts.measured_dirs:
+         data/xeon/host, an Intel Xeon), each named by its directory, from
+         that machine's rows alone; the model runs on data/host's costs.
   reseed The cost of a call whose state page was dropped (reseed.csv
          state=dropped_unread, minus warm) is predicted as reseed_ns (zeroed
          minus warm) plus state_fault_ns.droppable (fault.csv
@@ -132,6 +136,7 @@ from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
                           read_reader_moves, read_table, reader_back_s, reader_moves_per_s,
                           wait_quantiles, waits_from_moves)
 from .datafiles import rel_path
+from .hostcosts import measured_dirs
 from .onset import onset_note
 from .sim.designs import BASELINE, DESIGNS
 from .sim.placement import DROP, DROPPABLE
@@ -216,6 +221,17 @@ def reseed_cases(data_dir: Path) -> list[dict]:
                 rows.append(_row("reseed", f"{what}, {int(size)} B", meas, pred,
                                  abs(pred / meas - 1), "ns", f"{state} - warm: {note}"))
     return rows
+
+
+def cost_cases(data_dir: Path) -> list[dict]:
+    """The call and reseed cases of data_dir/host, then of every other
+    machine measured under data_dir, their cases named by its directory."""
+    def named(where: Path, rows: list[dict]) -> list[dict]:
+        return rows if where == data_dir else \
+            [{**r, "case": f"{r['case']}, {rel_path(where / 'host')}"} for r in rows]
+    machines = measured_dirs(data_dir)
+    return [r for cases in (call_cases, reseed_cases) for where in machines
+            for r in named(where, cases(where))]
 
 
 def _all_but(*keep):
@@ -1587,7 +1603,7 @@ def main(argv: list[str]) -> int:
         if where:
             return validate_runs(args, where, seeds, started)
         with Progress(4, "validate: call and reseed costs", "steps") as bar:
-            rows = call_cases(args.data) + reseed_cases(args.data)
+            rows = cost_cases(args.data)
             bar.update()
             bar.doing(f"validate: host pressure points x {len(seeds)} seeds")
             drops, fates = drop_cases(args.data, seeds)

@@ -144,6 +144,28 @@ def test_a_dropped_state_call_is_predicted_with_the_vdso_s_two_faults(tmp_path):
     assert first["predicted"] == pytest.approx(600 + 4000 - 800)
 
 
+def test_every_machine_measured_under_data_gets_the_call_and_reseed_hold_out(tmp_path):
+    """A second machine laid out as data/ is (data/xeon/host) is held out by
+    the same rule from its own rows, its cases named by its directory; the
+    first machine's cases stay as they were."""
+    data = synthetic(tmp_path / "data")
+    other = synthetic(tmp_path / "data" / "other")
+    path = other / "host" / "callcost.csv"
+    frame = pd.read_csv(path)
+    frame["ns_per_call"] *= 3
+    frame.to_csv(path, index=False)
+    own = validate.call_cases(data) + validate.reseed_cases(data)
+    rows = validate.cost_cases(data)
+    named = [r for r in rows if r["case"].endswith(f", {other / 'host'}")]
+    assert [r for r in rows if r not in named] == own and len(named) == len(own)
+    for mine, twin in zip(own, named):
+        assert twin["case"] == f"{mine['case']}, {other / 'host'}"
+        scale = 3 if mine["group"] == "call" else 1
+        assert twin["measured"] == pytest.approx(scale * mine["measured"])
+        assert twin["predicted"] == pytest.approx(scale * mine["predicted"])
+    assert [r["group"] for r in rows] == sorted(r["group"] for r in rows)
+
+
 @pytest.mark.skipif(not all((HOST / f).exists() for f in calibration.COLUMNS),
                     reason="data/host lacks a timing CSV (make calibrate writes them)")
 def test_costs_from_committed_data_host():
