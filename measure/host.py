@@ -49,7 +49,7 @@ CPU_LOCK = Path("/tmp/study-cpu.lock")
 TERM_GRACE_S = 10
 # Experiments whose numbers are times, or whose threads must run on time:
 # they want an idle machine.
-TIMING = ("callcost", "reseed", "fault", "states", "states_tracer", "states_placement",
+TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
           "states_tlbflush", "pressure_walk")
 # Plan entries that run another harness subcommand than their name.
@@ -505,6 +505,20 @@ class Plan:
     quiet_wait_s: float = 900   # how long to wait for an idle machine before timing
 
 
+def idlecall_runs() -> list[list[str]]:
+    """A call after an idle gap, each mode in turn: the short gaps, 1 s and
+    the 20 s of the states campaign's idle class (0.05 Hz), on an idle
+    machine; then the short gaps and 1 s again with every CPU kept from
+    idling (--spin 1).  Each invocation stays inside the plan's timeout
+    (9 x 3 x 20 s = 540 s), so 20 s gets 9 calls of each mode: its
+    medians are rough."""
+    short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
+    second = ["--gaps-ms", "1000", "--calls", "40"]
+    return [short + ["--spin", "0"], second + ["--spin", "0"],
+            ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
+            short + ["--spin", "1"], second + ["--spin", "1"]]
+
+
 def full_plan() -> Plan:
     sizes = "4,16,32,64,256,1024,4096"
     pressure_common = ["--samples", "2", "--hold-ms", "100", "--timeout-s", "60"]
@@ -513,6 +527,7 @@ def full_plan() -> Plan:
         "callcost": [["--sizes", sizes, "--threads", t, "--samples", "10", "--sample-ms", "50"]
                      for _ in range(CALLCOST_RUNS) for t in ("1", "0")],
         "reseed": [["--samples", "10", "--rounds", "2000"]],
+        "idlecall": idlecall_runs(),
         "fault": [["--pages", "16384", "--samples", "10"]],
         "pressure": [r + pressure_common for r in
                      pressure_grid((128, 256, 512), (8, 32, 128),
@@ -544,6 +559,7 @@ def quick_plan() -> Plan:
         "callcost": [["--sizes", "4,4096", "--threads", t, "--samples", "3", "--sample-ms", "5"]
                      for t in ("1", "0")],
         "reseed": [["--samples", "2", "--rounds", "200"]],
+        "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
                       "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],
@@ -732,6 +748,11 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
         for state in ("clock", "warm", "zeroed", "dropped", "dropped_unread"):
             lines.append(f"reseed {state:>7}: {fmt(median(rows, 'ns_per_call', state=state), ' ns')}"
                          " per call (median, clock included)")
+    elif exp == "idlecall":
+        for spin, gap in sorted({(r["spin"], r["gap_ms"]) for r in rows}):
+            costs = "  ".join(f"{mode} {fmt(median(rows, 'ns_per_call', mode=mode, spin=spin, gap_ms=gap), ' ns', 0)}"
+                              for mode in ("vdso", "dropped", "syscall"))
+            lines.append(f"idlecall spin={spin} after {gap:>5} ms: {costs} (medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):
             lines.append(f"fault {kind:>14}: {fmt(median(rows, 'ns_per_page', kind=kind), ' ns')}"

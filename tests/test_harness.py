@@ -464,6 +464,32 @@ def test_quick_run_reseed_costs_more_than_a_warm_call(quick_run):
 
 
 @needs_cc
+def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quick_run):
+    rows = read(quick_run, "idlecall")
+    cells = {(r["spin"], r["gap_ms"], r["mode"]) for r in rows}
+    assert cells == {(s, g, m) for s in "01" for g in "01"
+                     for m in ("vdso", "dropped", "syscall")}
+    # Two calls of each mode per gap, the modes taking turns.
+    assert len(rows) == len(cells) * 2
+    ns = {m: sorted(float(r["ns_per_call"]) for r in rows if r["mode"] == m)
+          for m in ("vdso", "dropped")}
+    # A dropped state's call takes the two faults and the reseed.
+    assert ns["dropped"][len(ns["dropped"]) // 2] > ns["vdso"][len(ns["vdso"]) // 2] > 0
+    assert {r["rng_moved"] for r in rows} <= {"0", "1"}
+
+
+def test_full_plan_idle_calls_stay_inside_the_timeout():
+    plan = host.full_plan()
+    for args in plan.runs["idlecall"]:
+        gaps = [int(g) for g in args[args.index("--gaps-ms") + 1].split(",")]
+        calls = int(args[args.index("--calls") + 1])
+        assert 3 * calls * sum(gaps) / 1000 < 0.95 * plan.timeout_s
+    assert "idlecall" in host.TIMING
+    spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
+    assert spins == {"0", "1"}
+
+
+@needs_cc
 def test_quick_run_measures_the_vdso_s_read_then_write_faults(quick_run):
     rows = read(quick_run, "fault")
     kinds = {r["kind"] for r in rows}

@@ -19,6 +19,12 @@
  *              state->in_use faulting in the zero page, its write replacing
  *              it); also the clock's own cost.
  *              --samples N  --rounds N  --size-bytes B
+ *   idlecall   one call after an idle gap, as a rarely calling thread
+ *              makes it: sleep, then time one vdso call (state warm), one
+ *              on a state dropped before the sleep, one syscall, in turn.
+ *              --gaps-ms 0,1,100,1000,20000  --calls N (per gap and mode)
+ *              --size-bytes B  --spin 1: a SCHED_IDLE spinner on every
+ *              CPU, so that none goes idle while the thread sleeps.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4184,6 +4190,131 @@ static int cmd_states(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* idlecall: one call after an idle gap                                */
+
+/*
+ * What a thread that calls rarely pays for a call.  callcost times calls
+ * back to back, caches, TLB and branch predictors warm; a thread calling
+ * every 20 s meets them cold, whichever way it calls.  One thread sleeps a
+ * gap, then times one call, the three modes taking turns (each first in
+ * turn): vdso (its state as its last vDSO call left it), dropped (its
+ * state's page MADV_DONTNEEDed before the sleep and not read since: the
+ * vDSO's two faults and its reseed, as an idle state dropped by reclaim
+ * meets them) and syscall.  reseeded=1: the state's generation word
+ * rng_moved=1: the state's generation word changed across the sleep and
+ * the call, the kernel's RNG having moved on: that vdso call reseeded too.
+ * One clock pair, about 23 ns, is included.  --spin 1 keeps every CPU from
+ * going idle while the thread sleeps, by a SCHED_IDLE spinner pinned to
+ * each (the woken thread preempts it at once): how much of the cost is
+ * the CPU's own idle state, where a machine under load never idles.
+ */
+enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
+static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
+
+struct spinner {
+	pthread_t tid;
+	int cpu;
+	volatile bool *stop;
+};
+
+static void *spin_thread(void *arg)
+{
+	struct spinner *sp = arg;
+	struct sched_param none = { 0 };
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(sp->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) ||
+	    pthread_setschedparam(pthread_self(), SCHED_IDLE, &none))
+		die("spinner on CPU %d: cannot pin it or make it SCHED_IDLE", sp->cpu);
+	while (!*sp->stop)
+		;
+	return NULL;
+}
+
+static int cmd_idlecall(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
+		{ "--spin", "0" }, { NULL, NULL },
+	};
+	long gaps[MAX_SIZES], ncalls, size, spin;
+	struct spinner spinners[MAX_THREADS];
+	volatile bool stop = false;
+	unsigned char buf[4096];
+	volatile uint64_t *generation;
+	size_t map_bytes;
+	void **states, *page;
+	int ngaps, ncpus = 0;
+
+	parse_opts(argc, argv, opts);
+	ngaps = parse_list("--gaps-ms", opt_get(opts, "--gaps-ms"), gaps, MAX_SIZES, 0, 600000);
+	ncalls = opt_long(opts, "--calls", 1, 100000);
+	size = opt_long(opts, "--size-bytes", 1, 4096);
+	spin = opt_long(opts, "--spin", 0, 1);
+	if (vdso.missing) {
+		printf("skip exp=idlecall reason=%s\n", vdso.missing);
+		return 0;
+	}
+	if (spin) {
+		ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (ncpus < 1 || ncpus > MAX_THREADS || !cpus_allowed(ncpus))
+			die("--spin: online CPUs (%d) outside 1..%d or not all allowed", ncpus, MAX_THREADS);
+		for (int c = 0; c < ncpus; c++) {
+			spinners[c] = (struct spinner){ .cpu = c, .stop = &stop };
+			if (pthread_create(&spinners[c].tid, NULL, spin_thread, &spinners[c]))
+				die("pthread_create: %s", strerror(errno));
+		}
+	}
+	if (vdso.params.size_of_opaque_state < GENERATION_OFFSET + sizeof(uint64_t))
+		die("vgetrandom state of %u bytes: no generation word at %d",
+		    vdso.params.size_of_opaque_state, GENERATION_OFFSET);
+	states = states_alloc(1, &map_bytes);
+	if (!states)
+		die("mapping an opaque state: %s", strerror(errno));
+	page = (void *)((uintptr_t)states[0] & ~(page_bytes - 1));
+	generation = (volatile uint64_t *)((char *)states[0] + GENERATION_OFFSET);
+	if (vdso_getrandom(buf, size, states[0]) != size)
+		die("vdso getrandom failed");
+	for (int g = 0; g < ngaps; g++) {
+		for (long i = 0; i < ncalls; i++) {
+			for (int k = 0; k < IDLE_NMODES; k++) {
+				enum idle_mode m = (i + k) % IDLE_NMODES;
+				uint64_t before = *generation;
+				int64_t t0, ns;
+				int rng_moved;
+				ssize_t ret;
+
+				if (m == IDLE_DROPPED) {
+					if (madvise(page, page_bytes, MADV_DONTNEED))
+						die("madvise(MADV_DONTNEED): %s", strerror(errno));
+					/* checked before the sleep: a mincore() after it would warm the kernel's entry */
+					if (page_resident(page))
+						die("state page still resident after MADV_DONTNEED");
+				}
+				sleep_ns(gaps[g] * 1000000LL);
+				t0 = now_ns();
+				ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
+							: vdso_getrandom(buf, size, states[0]);
+				ns = now_ns() - t0;
+				if (ret != size)
+					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
+				rng_moved = *generation != before;
+				printf("sample exp=idlecall mode=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d\n",
+				       idle_names[m], gaps[g], size, spin, i, (long long)ns, rng_moved);
+			}
+		}
+	}
+	stop = true;
+	for (int c = 0; c < ncpus; c++)
+		pthread_join(spinners[c].tid, NULL);
+	munmap(page, map_bytes);
+	free(states);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -4192,7 +4323,7 @@ static const struct {
 	{ "selfcheck", cmd_selfcheck }, { "callcost", cmd_callcost }, { "reseed", cmd_reseed },
 	{ "fault", cmd_fault }, { "pressure", cmd_pressure }, { "oomtouch", cmd_oomtouch },
 	{ "fork", cmd_fork }, { "memlock", cmd_memlock }, { "statemem", cmd_statemem },
-	{ "states", cmd_states },
+	{ "states", cmd_states }, { "idlecall", cmd_idlecall },
 };
 
 int main(int argc, char **argv)
