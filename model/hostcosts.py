@@ -17,6 +17,13 @@ decide between the vDSO and the syscall, as the model charges a call
                dropped before its vDSO calls cost more, on average, than
                the syscalls they replace: (syscall - vdso) / dropped.
 
+Those are the costs of calls made back to back (callcost.csv, reseed.csv,
+fault.csv), which the model charges every call.  Where a machine has
+idlecall.csv (the harness's idlecall: one call after each gap asleep, each
+mode in turn, on an otherwise idle machine), the same three numbers are
+printed for a call after the longest gap: what a thread that calls
+rarely, the kind whose state is dropped, pays for each.
+
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
 """
@@ -33,6 +40,33 @@ from .datafiles import DATA, rel_path
 # The parameters a call is charged from; the rest are reclaim's.
 PER_CALL = ("vdso", "syscall", "reseed_ns", "state_fault_ns.droppable")
 DEFAULT_BYTES = 4       # model/params.py request_bytes: the kernel selftest's 4 bytes
+IDLE_MODES = ("vdso", "dropped", "syscall")
+
+
+def break_even(vdso: float, syscall: float, dropped_more: float) -> float:
+    """The fraction of calls that may find the state dropped before the
+    vDSO's mean call costs what the syscall does (0: it costs more already)."""
+    return max(0.0, (syscall - vdso) / dropped_more)
+
+
+@dataclass(frozen=True)
+class Idle:
+    """Medians of one call of each mode after gap_ms asleep (idlecall.csv,
+    no spinners), `calls` of each mode at least, of size_bytes each."""
+    gap_ms: int
+    size_bytes: str     # as the rows give it: one size, or several
+    vdso: float
+    dropped: float
+    syscall: float
+    calls: int
+
+    @property
+    def saved(self) -> float:
+        return 1 - self.vdso / self.syscall
+
+    @property
+    def break_even(self) -> float:
+        return break_even(self.vdso, self.syscall, self.dropped - self.vdso)
 
 
 @dataclass(frozen=True)
@@ -45,6 +79,7 @@ class Machine:
     syscall: float
     reseed: float
     state_fault: float
+    idle: Idle | None = None    # None: no idlecall.csv there
 
     @property
     def saved(self) -> float:
@@ -56,7 +91,27 @@ class Machine:
 
     @property
     def break_even(self) -> float:
-        return (self.syscall - self.vdso) / self.dropped
+        return break_even(self.vdso, self.syscall, self.dropped)
+
+
+def idle_call(data_dir: Path) -> Idle | None:
+    """The calls after the longest gap idlecall.csv has without spinners."""
+    path = data_dir / "host" / "idlecall.csv"
+    if not path.exists():
+        return None
+    rows = read_table(path, ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call"))
+    rows = rows[rows["spin"] == 0]
+    if rows.empty:
+        return None
+    gap = int(rows["gap_ms"].max())
+    by_mode = rows[rows["gap_ms"] == gap].groupby("mode")["ns_per_call"]
+    if not set(IDLE_MODES) <= set(by_mode.groups):
+        raise CalibrationError(f"{rel_path(path)}: gap_ms={gap} lacks a mode of "
+                               f"{', '.join(IDLE_MODES)}")
+    medians = by_mode.median()
+    sizes = ", ".join(map(str, sorted(set(rows["size_bytes"]))))
+    return Idle(gap, sizes, *(float(medians[m]) for m in IDLE_MODES),
+                calls=int(by_mode.size()[list(IDLE_MODES)].min()))
 
 
 def machine(data_dir: Path, nbytes: int) -> Machine:
@@ -73,7 +128,7 @@ def machine(data_dir: Path, nbytes: int) -> Machine:
     return Machine(where=rel_path(data_dir / "host"), cpus=said("cpu_model"), kernels=said("kernel_release"),
                    vdso=found["vdso"].value(nbytes), syscall=found["syscall"].value(nbytes),
                    reseed=found["reseed_ns"].value,
-                   state_fault=found["state_fault_ns.droppable"].value)
+                   state_fault=found["state_fault_ns.droppable"].value, idle=idle_call(data_dir))
 
 
 def measured_dirs(data_dir: Path = DATA) -> list[Path]:
@@ -92,6 +147,17 @@ def table(machines: list[Machine], nbytes: int) -> str:
              ("saved by a warm call", *(f"{m.saved:.1%}" for m in machines)),
              ("a dropped state costs", *(f"{m.dropped / 1000:.2f} us more" for m in machines)),
              ("break-even dropped calls", *(f"{m.break_even:.1%}" for m in machines))]
+    if any(m.idle for m in machines):
+        def idle(say) -> tuple:
+            return tuple(say(m.idle) if m.idle else "not measured" for m in machines)
+        lines += [("one call after the longest sleep",
+                   *idle(lambda i: f"{i.gap_ms / 1000:g} s, {i.size_bytes} B, "
+                                   f"{i.calls}+ calls a mode")),
+                  ("  vdso call", *idle(lambda i: f"{i.vdso:.0f} ns")),
+                  ("  syscall", *idle(lambda i: f"{i.syscall:.0f} ns")),
+                  ("  saved by the vdso call", *idle(lambda i: f"{i.saved:.1%}")),
+                  ("  a dropped state's call", *idle(lambda i: f"{i.dropped / 1000:.1f} us")),
+                  ("  break-even dropped calls", *idle(lambda i: f"{i.break_even:.1%}"))]
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in lines)
