@@ -94,24 +94,32 @@ class Machine:
         return break_even(self.vdso, self.syscall, self.dropped)
 
 
-def idle_call(data_dir: Path) -> Idle | None:
-    """The calls after the longest gap idlecall.csv has without spinners."""
-    path = data_dir / "host" / "idlecall.csv"
-    if not path.exists():
-        return None
-    rows = read_table(path, ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call"))
+IDLE_COLUMNS = ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call")
+
+
+def longest_sleep(rows, name: str) -> Idle | None:
+    """The calls after the longest gap of idlecall rows without spinners
+    (None if there are none); `name` is the file's, for the error."""
     rows = rows[rows["spin"] == 0]
     if rows.empty:
         return None
     gap = int(rows["gap_ms"].max())
-    by_mode = rows[rows["gap_ms"] == gap].groupby("mode")["ns_per_call"]
+    at = rows[rows["gap_ms"] == gap]
+    by_mode = at.groupby("mode")["ns_per_call"]
     if not set(IDLE_MODES) <= set(by_mode.groups):
-        raise CalibrationError(f"{rel_path(path)}: gap_ms={gap} lacks a mode of "
-                               f"{', '.join(IDLE_MODES)}")
+        raise CalibrationError(f"{name}: gap_ms={gap} lacks a mode of {', '.join(IDLE_MODES)}")
     medians = by_mode.median()
-    sizes = ", ".join(map(str, sorted(set(rows["size_bytes"]))))
-    return Idle(gap, sizes, *(float(medians[m]) for m in IDLE_MODES),
+    return Idle(gap, ", ".join(map(str, sorted(set(at["size_bytes"])))),
+                *(float(medians[m]) for m in IDLE_MODES),
                 calls=int(by_mode.size()[list(IDLE_MODES)].min()))
+
+
+def idle_call(data_dir: Path) -> Idle | None:
+    """data_dir/host/idlecall.csv's calls after its longest sleep; None without the file."""
+    path = data_dir / "host" / "idlecall.csv"
+    if not path.exists():
+        return None
+    return longest_sleep(read_table(path, IDLE_COLUMNS), rel_path(path))
 
 
 def machine(data_dir: Path, nbytes: int) -> Machine:

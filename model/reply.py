@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, replicate, replicated
-from .datafiles import REPO, Sources
+from . import atomic, hostcosts, replicate, replicated
+from .datafiles import REPO, Sources, rel_path
 from .guestdata import guest_frames, guest_wide, partly_over, pressure, release, sweep
 from .questions import KEY_LIFE_CLAIM, X86_SKIP
 
@@ -96,6 +96,19 @@ class Reply:
 
 
 # -- frames ------------------------------------------------------------------
+
+def idle_costs(sources: Sources) -> tuple[hostcosts.Idle, str] | None:
+    """A lone call after the longest sleep, and its file, from the first
+    machine under data/ that measured it (hostcosts.measured_dirs)."""
+    for where in hostcosts.measured_dirs(sources.data_dir):
+        path = where / "host" / "idlecall.csv"
+        if path.exists():
+            rows = sources.read(str(path.relative_to(sources.data_dir)), hostcosts.IDLE_COLUMNS)
+            idle = hostcosts.longest_sleep(rows, rel_path(path))
+            if idle is not None:
+                return idle, rel_path(path)
+    return None
+
 
 def state_rows(sources: Sources, guests: dict) -> pd.DataFrame:
     """Real vDSO states under pressure, one row per class of threads per run,
@@ -456,7 +469,7 @@ def mlock_answer(r: Reply, q2, q5, guests: dict, sources: Sources) -> None:
             f" and {r.n(c.loc['mlock-inherit', 'libc_calls_per_block_after_fork'], 'mlock-inherit.libc_fork')}"
             ", still charged (past the limit a child is left unlocked).  Exempt pages "
             f"take {r.n(c.loc['exempt', 'libc_calls_per_block'], 'exempt.libc')} call and "
-            "are never charged or reclaimed: at a memcg limit something else is "
+            "are never charged or reclaimed: at a memcg limit others are "
             "reclaimed or killed.")
     budget = guest_wide(guests["exempt"], "map_unevictable_budget", "diag") \
         if "exempt" in guests else pd.DataFrame()
@@ -483,16 +496,25 @@ def bug_seen(guests: dict) -> bool:
                                    & (rows["pgsteal_file"] == 0)).all())
 
 
-def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict) -> None:
+def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None) -> None:
+    """`lone`: idle_costs(), a call after a long sleep, which the model's
+    back-to-back costs are not."""
     r.quote("pushes us well past the maintenance_overhead<->complexity trade-off sweet "
             "spot ...")
     text = []
     benefit = q5.simulated.get("benefit")
     if benefit is not None and "droppable" in set(benefit["design"]):
         b = benefit.set_index("design")
-        text.append(f"Every vDSO design saves "
-                    f"{r.n(b.loc['droppable', 'cpu_saved_fraction'] * 100, 'q5.cpu_saved_pct', '{:.1f}')}"
-                    "% of the syscall's CPU in the model.")
+        saved = (f"Every vDSO design saves "
+                 f"{r.n(b.loc['droppable', 'cpu_saved_fraction'] * 100, 'q5.cpu_saved_pct', '{:.1f}')}"
+                 "% of the syscall's CPU in the model")
+        if lone:
+            costs, where = lone
+            saved += (" (calls back to back; a lone call after "
+                      f"{r.n(costs.gap_ms / 1000, 'idle.gap_s', '{:g}')} s asleep, "
+                      f"{r.n(costs.saved * 100, 'idle.saved_pct', '{:.0f}')}% "
+                      f"[{r.src(where)}])")
+        text.append(saved + ".")
     comp = q5.measured.get("complexity")
     if comp is not None:
         c = comp.set_index("design")
@@ -516,8 +538,8 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict) -> None:
         text.append(f"As merged, reclaim drops every droppable page it reaches{fix}.")
     if idle_lost and bug_seen(guests):
         text.append("On these data the next step is to fix droppable's accounting and "
-                    "test it under pressure; they show neither alternative to be better "
-                    "for the vDSO, nor worse.")
+                    "test it under pressure; they show neither alternative better for "
+                    "the vDSO, nor worse.")
     else:
         text.append("Without the measurements named above the study draws no "
                     "conclusion here.")
@@ -540,7 +562,7 @@ def build(study) -> Reply:
                  placement_sentence(r, sources))
     bitrot_answer(r, a["Q5"], guests)
     mlock_answer(r, a["Q2"], a["Q5"], guests, sources)
-    tradeoff_answer(r, a["Q5"], states, guests)
+    tradeoff_answer(r, a["Q5"], states, guests, idle_costs(sources))
     return r
 
 

@@ -160,6 +160,23 @@ def test_simulated_numbers_against_the_answers(built, study):
     assert facts(r, "q1.syscall_4b_ns") == [q1["syscall_4b_ns"]]
 
 
+def test_idle_call_numbers_against_the_csv(built):
+    """The lone call after the longest sleep: medians of idlecall.csv's rows
+    without spinners at their longest gap, read here from the CSV."""
+    path = DATA / "xeon" / "host" / "idlecall.csv"
+    if not path.exists():
+        pytest.skip("no idlecall.csv under data/")
+    r, text = built
+    rows = pd.read_csv(path)
+    rows = rows[rows["spin"] == 0]
+    rows = rows[rows["gap_ms"] == rows["gap_ms"].max()]
+    median = rows.groupby("mode")["ns_per_call"].median()
+    assert facts(r, "idle.gap_s") == [rows["gap_ms"].max() / 1000]
+    assert facts(r, "idle.saved_pct") == [pytest.approx(100 * (1 - median["vdso"] /
+                                                               median["syscall"]))]
+    assert "data/xeon/host/idlecall.csv" in text
+
+
 def test_guest_numbers_against_the_csv(built):
     r, _ = built
     # The guests' states campaigns: the proactive row sums both kernels'
