@@ -750,8 +750,9 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          " per call (median, clock included)")
     elif exp == "idlecall":
         for spin, gap in sorted({(r["spin"], r["gap_ms"]) for r in rows}):
-            costs = "  ".join(f"{mode} {fmt(median(rows, 'ns_per_call', mode=mode, spin=spin, gap_ms=gap), ' ns', 0)}"
-                              for mode in ("vdso", "dropped", "syscall"))
+            costs = "  ".join(
+                f"{mode} {fmt(median(rows, 'ns_per_call', mode=mode, spin=spin, gap_ms=gap), ' ns', 0)}"
+                for mode in ("vdso", "dropped", "syscall"))
             lines.append(f"idlecall spin={spin} after {gap:>5} ms: {costs} (medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):

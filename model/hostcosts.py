@@ -133,7 +133,8 @@ def machine(data_dir: Path, nbytes: int) -> Machine:
 
     def said(column: str) -> str:
         return ", ".join(sorted(set(map(str, rows[column]))))
-    return Machine(where=rel_path(data_dir / "host"), cpus=said("cpu_model"), kernels=said("kernel_release"),
+    return Machine(where=rel_path(data_dir / "host"), cpus=said("cpu_model"),
+                   kernels=said("kernel_release"),
                    vdso=found["vdso"].value(nbytes), syscall=found["syscall"].value(nbytes),
                    reseed=found["reseed_ns"].value,
                    state_fault=found["state_fault_ns.droppable"].value, idle=idle_call(data_dir))

@@ -4194,19 +4194,19 @@ static int cmd_states(int argc, char **argv)
 
 /*
  * What a thread that calls rarely pays for a call.  callcost times calls
- * back to back, caches, TLB and branch predictors warm; a thread calling
- * every 20 s meets them cold, whichever way it calls.  One thread sleeps a
- * gap, then times one call, the three modes taking turns (each first in
- * turn): vdso (its state as its last vDSO call left it), dropped (its
- * state's page MADV_DONTNEEDed before the sleep and not read since: the
- * vDSO's two faults and its reseed, as an idle state dropped by reclaim
- * meets them) and syscall.  reseeded=1: the state's generation word
- * rng_moved=1: the state's generation word changed across the sleep and
- * the call, the kernel's RNG having moved on: that vdso call reseeded too.
- * One clock pair, about 23 ns, is included.  --spin 1 keeps every CPU from
- * going idle while the thread sleeps, by a SCHED_IDLE spinner pinned to
- * each (the woken thread preempts it at once): how much of the cost is
- * the CPU's own idle state, where a machine under load never idles.
+ * back to back, with caches, TLB and branch predictors warm; a thread
+ * calling every 20 s may meet them cold, whichever way it calls.  One
+ * thread sleeps a gap, then times one call, the three modes taking turns
+ * (each first in turn): vdso (its state as its last vDSO call left it),
+ * dropped (its state's page MADV_DONTNEEDed before the sleep and not read
+ * since: the vDSO's two faults and its reseed, as an idle state dropped by
+ * reclaim meets them) and syscall.  rng_moved=1: the state's generation
+ * word changed across the sleep and the call, the kernel's RNG having moved
+ * on: that vdso call reseeded too.  One clock pair, about 23 ns, is
+ * included.  --spin 1 keeps every CPU from going idle while the thread
+ * sleeps, by a SCHED_IDLE spinner pinned to each (the woken thread preempts
+ * it at once): how much of the cost is the CPU's own idle state, where a
+ * machine under load never idles.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
