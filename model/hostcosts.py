@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .calibration import (CalibrationError, Estimate, PARAMETERS, measured, read_table)
+from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
 
@@ -51,22 +52,27 @@ def break_even(vdso: float, syscall: float, dropped_more: float) -> float:
 
 @dataclass(frozen=True)
 class Idle:
-    """Medians of one call of each mode after gap_ms asleep (idlecall.csv,
-    no spinners), `calls` of each mode at least, of size_bytes each."""
+    """One call of each mode after gap_ms asleep (idlecall.csv, no
+    spinners): its median, with the 95% order-statistic interval, in ns."""
     gap_ms: int
     size_bytes: str     # as the rows give it: one size, or several
-    vdso: float
-    dropped: float
-    syscall: float
-    calls: int
+    vdso: Median
+    dropped: Median
+    syscall: Median
+
+    @property
+    def calls(self) -> int:
+        """The fewest calls any mode had."""
+        return min(m.n for m in (self.vdso, self.dropped, self.syscall))
 
     @property
     def saved(self) -> float:
-        return 1 - self.vdso / self.syscall
+        return 1 - self.vdso.value / self.syscall.value
 
     @property
     def break_even(self) -> float:
-        return break_even(self.vdso, self.syscall, self.dropped - self.vdso)
+        return break_even(self.vdso.value, self.syscall.value,
+                          self.dropped.value - self.vdso.value)
 
 
 @dataclass(frozen=True)
@@ -108,10 +114,8 @@ def longest_sleep(rows, name: str) -> Idle | None:
     by_mode = at.groupby("mode")["ns_per_call"]
     if not set(IDLE_MODES) <= set(by_mode.groups):
         raise CalibrationError(f"{name}: gap_ms={gap} lacks a mode of {', '.join(IDLE_MODES)}")
-    medians = by_mode.median()
     return Idle(gap, ", ".join(map(str, sorted(set(at["size_bytes"])))),
-                *(float(medians[m]) for m in IDLE_MODES),
-                calls=int(by_mode.size()[list(IDLE_MODES)].min()))
+                *(median_ci(by_mode.get_group(m)) for m in IDLE_MODES))
 
 
 def idle_call(data_dir: Path) -> Idle | None:
@@ -145,6 +149,11 @@ def measured_dirs(data_dir: Path = DATA) -> list[Path]:
     return [data_dir] + sorted(p.parent.parent for p in data_dir.glob("*/host/callcost.csv"))
 
 
+def ns(m: Median) -> str:
+    """A median and its 95% interval."""
+    return f"{m.value:.0f} ns [{m.low:.0f}, {m.high:.0f}]"
+
+
 def table(machines: list[Machine], nbytes: int) -> str:
     lines = [("", *(m.where for m in machines)),
              ("cpu", *(m.cpus for m in machines)),
@@ -162,10 +171,10 @@ def table(machines: list[Machine], nbytes: int) -> str:
         lines += [("one call after the longest sleep",
                    *idle(lambda i: f"{i.gap_ms / 1000:g} s, {i.size_bytes} B, "
                                    f"{i.calls}+ calls a mode")),
-                  ("  vdso call", *idle(lambda i: f"{i.vdso:.0f} ns")),
-                  ("  syscall", *idle(lambda i: f"{i.syscall:.0f} ns")),
+                  ("  vdso call", *idle(lambda i: ns(i.vdso))),
+                  ("  syscall", *idle(lambda i: ns(i.syscall))),
                   ("  saved by the vdso call", *idle(lambda i: f"{i.saved:.1%}")),
-                  ("  a dropped state's call", *idle(lambda i: f"{i.dropped / 1000:.1f} us")),
+                  ("  a dropped state's call", *idle(lambda i: ns(i.dropped))),
                   ("  break-even dropped calls", *idle(lambda i: f"{i.break_even:.1%}"))]
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
