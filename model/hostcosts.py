@@ -181,6 +181,13 @@ def table(machines: list[Machine], nbytes: int) -> str:
                      for row in lines)
 
 
+def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
+    """The table for data_dirs (default: measured_dirs()), calls of nbytes."""
+    if nbytes <= 0:
+        raise ValueError(f"--bytes {nbytes}: must be > 0")
+    return table([machine(Path(d), nbytes) for d in data_dirs or measured_dirs()], nbytes)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m model costs", description=__doc__.split("\n")[0])
     p.add_argument("data_dirs", nargs="*", type=Path, metavar="DATA_DIR",
@@ -190,9 +197,5 @@ def main(argv: list[str]) -> int:
                    help=f"request size of a call (default {DEFAULT_BYTES})")
     args = p.parse_args(argv)
 
-    def show():
-        if args.bytes <= 0:
-            raise ValueError(f"--bytes {args.bytes}: must be > 0")
-        print(table([machine(d, args.bytes) for d in args.data_dirs or measured_dirs()],
-                    args.bytes))
-    return exit_status(show, (CalibrationError, ValueError))
+    return exit_status(lambda: print(side_by_side(args.data_dirs, args.bytes)),
+                       (CalibrationError, ValueError))

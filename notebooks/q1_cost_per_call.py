@@ -52,3 +52,15 @@ answer.measured.get("selftest_agreement", "data/host/selftest_agreement.csv abse
 # %%
 paths = figures.draw_q1(answer, effort, out)
 display(SVG(filename=str(paths[1])))
+
+# %% [markdown]
+# Every machine measured, side by side, as `python -m model costs` prints
+# them: `data/host/` (the model's costs) and any directory laid out as
+# `data/` under it (`data/xeon/host/`, an Intel Xeon), with a call after
+# an idle gap where `idlecall.csv` was measured.  The model runs on
+# `data/host/`'s costs alone.
+
+# %%
+from model import hostcosts
+
+print(hostcosts.side_by_side())
