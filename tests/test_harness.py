@@ -478,12 +478,17 @@ def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quic
     assert {r["rng_moved"] for r in rows} <= {"0", "1"}
 
 
-def test_full_plan_idle_calls_stay_inside_the_timeout():
+def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     plan = host.full_plan()
     for args in plan.runs["idlecall"]:
         gaps = [int(g) for g in args[args.index("--gaps-ms") + 1].split(",")]
         calls = int(args[args.index("--calls") + 1])
-        assert 3 * calls * sum(gaps) / 1000 < 0.95 * plan.timeout_s
+        asleep_s = 3 * calls * sum(gaps) / 1000
+        assert asleep_s < 0.7 * host.run_timeout_s("idlecall", args, plan)
+    assert host.run_timeout_s("callcost", plan.runs["callcost"][0], plan) == plan.timeout_s
+    # The 20 s gap, the states runs' idle period, gets 30 calls of each mode.
+    assert sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
+               if args[args.index("--gaps-ms") + 1] == "20000") == 30
     assert "idlecall" in host.TIMING
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}
