@@ -498,7 +498,8 @@ def bug_seen(guests: dict) -> bool:
 
 def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None) -> None:
     """`lone`: idle_costs(), a call after a long sleep, which the model's
-    back-to-back costs are not."""
+    back-to-back costs are not; its saving is the vDSO's best case there,
+    the calls whose key was current (hostcosts.Idle)."""
     r.quote("pushes us well past the maintenance_overhead<->complexity trade-off sweet "
             "spot ...")
     text = []
@@ -512,7 +513,7 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None)
             costs, where = lone
             saved += (" (calls back to back; a lone call after "
                       f"{r.n(costs.gap_ms / 1000, 'idle.gap_s', '{:g}')} s asleep, "
-                      f"{r.n(costs.saved * 100, 'idle.saved_pct', '{:.0f}')}% "
+                      f"{r.n(costs.saved * 100, 'idle.saved_pct', '{:.0f}')}% at best "
                       f"[{r.src(where)}])")
         text.append(saved + ".")
     comp = q5.measured.get("complexity")

@@ -837,9 +837,9 @@ def test_costs_command_prints_each_machine_and_refuses_one_that_lacks_a_file(tmp
     assert "--bytes 0" in capsys.readouterr().err
 
 
-def _idle_rows(spin: int, gap: int, ns: dict, calls: int = 3) -> list[dict]:
+def _idle_rows(spin: int, gap: int, ns: dict, calls: int = 3, moved: int = 0) -> list[dict]:
     return [{"mode": mode, "gap_ms": gap, "size_bytes": 16, "spin": spin, "sample": i,
-             "ns_per_call": v + i - 1, "rng_moved": 0}
+             "ns_per_call": v + i - 1, "rng_moved": moved}
             for i in range(calls) for mode, v in ns.items()]
 
 
@@ -853,13 +853,23 @@ def test_costs_command_shows_a_call_after_the_longest_sleep(tmp_path, capsys):
     assert (idle.gap_ms, idle.size_bytes, idle.calls) == (20000, "16", 3)
     assert (idle.vdso.value, idle.dropped.value, idle.syscall.value) == (1500, 21500, 2500)
     assert idle.vdso.low <= 1500 <= idle.vdso.high and idle.vdso.n == 3
+    assert idle.vdso_reseed is None
     assert idle.break_even == pytest.approx(1000 / 20000) and idle.saved == pytest.approx(0.4)
     # Where the syscall is cheaper already, no dropped call is affordable.
     assert hostcosts.break_even(700, 600, 4000) == 0
     plain = synthetic(tmp_path / "plain")
     assert hostcosts.main([str(plain), str(data)]) == 0
     out = capsys.readouterr().out
-    assert "20 s, 16 B, 3+ calls a mode" in out and "not measured" in out and "5.0%" in out
-    _write(data, "idlecall.csv", [r for r in _idle_rows(0, 20000, {"vdso": 1, "syscall": 3})])
+    assert "20 s, 16 B" in out and "not measured" in out and "5.0%" in out
+    # A vDSO call that found the kernel's RNG moved on reseeded: it is
+    # counted apart, and the vDSO's cost is its calls with the key current.
+    _write(data, "idlecall.csv", _idle_rows(0, 20000, {"vdso": 1500, "dropped": 21500,
+                                                       "syscall": 2500})
+           + _idle_rows(0, 20000, {"vdso": 4000}, calls=5, moved=1))
+    idle = hostcosts.machine(data, 16).idle
+    assert idle.vdso.value == 1500 and idle.vdso_reseed.value == 4001
+    assert idle.vdso_reseed.n == 5 and idle.saved == pytest.approx(0.4)
+    _write(data, "idlecall.csv", _idle_rows(0, 20000, {"vdso": 1, "dropped": 2, "syscall": 3},
+                                            moved=1))
     assert hostcosts.main([str(data)]) == 2
     assert "lacks a mode of vdso, dropped, syscall" in capsys.readouterr().err

@@ -170,6 +170,8 @@ def test_idle_call_numbers_against_the_csv(built):
     rows = pd.read_csv(path)
     rows = rows[rows["spin"] == 0]
     rows = rows[rows["gap_ms"] == rows["gap_ms"].max()]
+    # The vDSO's calls that reseeded (the kernel's RNG moved on) apart.
+    rows = rows[(rows["mode"] != "vdso") | (rows["rng_moved"] == 0)]
     median = rows.groupby("mode")["ns_per_call"].median()
     assert facts(r, "idle.gap_s") == [rows["gap_ms"].max() / 1000]
     assert facts(r, "idle.saved_pct") == [pytest.approx(100 * (1 - median["vdso"] /
