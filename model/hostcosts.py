@@ -20,9 +20,10 @@ decide between the vDSO and the syscall, as the model charges a call
 Those are the costs of calls made back to back (callcost.csv, reseed.csv,
 fault.csv), which the model charges every call.  Where a machine has
 idlecall.csv (the harness's idlecall: one call after each gap asleep, each
-mode in turn, on an otherwise idle machine), the same three numbers are
-printed for a call after the longest gap: what a thread that calls
-rarely, the kind whose state is dropped, pays for each.
+mode in turn, on an otherwise idle machine), the same numbers are printed
+for a call after the longest gap, the vDSO's calls that reseeded apart
+(Idle): what a thread that calls rarely, the kind whose state is dropped,
+pays each way.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
