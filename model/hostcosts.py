@@ -59,9 +59,10 @@ class Idle:
     The vDSO calls are split by whether the kernel's RNG had moved on since
     the state's last use (rng_moved): those reseed, a getrandom() syscall
     of their own, whatever the design.  How many do depends on how long
-    ago the state was last used, which in idlecall is three gaps (the modes
-    take turns), not one: `vdso`, the calls whose key was current, is the
-    vDSO's cost after the gap; `vdso_reseed` is None if none reseeded.
+    ago the state was last used, which in idlecall is one or two gaps (the
+    vdso and dropped calls share the state, the modes taking turns):
+    `vdso`, the calls whose key was current, is the vDSO's cost after the
+    gap; `vdso_reseed` is None if none reseeded.
     """
     gap_ms: int
     size_bytes: str     # as the rows give it: one size, or several

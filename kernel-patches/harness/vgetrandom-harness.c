@@ -4202,8 +4202,9 @@ static int cmd_states(int argc, char **argv)
  * since: the vDSO's two faults and its reseed, as an idle state dropped by
  * reclaim meets them) and syscall.  rng_moved=1: the state's generation
  * word changed across the sleep and the call, the kernel's RNG having moved
- * on since the state's last use (three gaps before: the modes take turns),
- * so that vdso call reseeded too.  One clock pair, about 23 ns, is
+ * on since the state's last use (one or two gaps before: the vdso and
+ * dropped calls share the state, the modes taking turns), so that vdso
+ * call reseeded too.  One clock pair, about 23 ns, is
  * included.  --spin 1 keeps every CPU from going idle while the thread
  * sleeps, by a SCHED_IDLE spinner pinned to each (the woken thread preempts
  * it at once): how much of the cost is the CPU's own idle state, where a
