@@ -45,6 +45,11 @@ DEFAULT_BYTES = 4       # model/params.py request_bytes: the kernel selftest's 4
 IDLE_MODES = ("vdso", "dropped", "syscall")
 
 
+def saved_share(vdso: float, syscall: float) -> float:
+    """The share of the syscall's cost a vDSO call saves."""
+    return 1 - vdso / syscall
+
+
 def break_even(vdso: float, syscall: float, dropped_more: float) -> float:
     """The fraction of calls that may find the state dropped before the
     vDSO's mean call costs what the syscall does (0: it costs more already)."""
@@ -78,7 +83,7 @@ class Idle:
 
     @property
     def saved(self) -> float:
-        return 1 - self.vdso.value / self.syscall.value
+        return saved_share(self.vdso.value, self.syscall.value)
 
     @property
     def break_even(self) -> float:
@@ -100,7 +105,7 @@ class Machine:
 
     @property
     def saved(self) -> float:
-        return 1 - self.vdso / self.syscall
+        return saved_share(self.vdso, self.syscall)
 
     @property
     def dropped(self) -> float:
@@ -132,9 +137,14 @@ def longest_sleep(rows, name: str) -> Idle | None:
                 vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None)
 
 
+def idle_path(data_dir: Path) -> Path:
+    """Where a machine laid out as data/ keeps its idle calls."""
+    return data_dir / "host" / "idlecall.csv"
+
+
 def idle_call(data_dir: Path) -> Idle | None:
     """data_dir/host/idlecall.csv's calls after its longest sleep; None without the file."""
-    path = data_dir / "host" / "idlecall.csv"
+    path = idle_path(data_dir)
     if not path.exists():
         return None
     return longest_sleep(read_table(path, IDLE_COLUMNS), rel_path(path))

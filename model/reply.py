@@ -101,7 +101,7 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Idle, str] | None:
     """A lone call after the longest sleep, and its file, from the first
     machine under data/ that measured it (hostcosts.measured_dirs)."""
     for where in hostcosts.measured_dirs(sources.data_dir):
-        path = where / "host" / "idlecall.csv"
+        path = hostcosts.idle_path(where)
         if path.exists():
             rows = sources.read(str(path.relative_to(sources.data_dir)), hostcosts.IDLE_COLUMNS)
             idle = hostcosts.longest_sleep(rows, rel_path(path))
