@@ -511,23 +511,30 @@ def idlecall_runs() -> list[list[str]]:
     machine; then the short gaps and 1 s again with every CPU kept from
     idling (--spin 1).  20 s in two runs: 9 calls of each mode first, then
     21 more, taken after the first 9 left the vDSO's and the syscall's
-    medians' intervals overlapping."""
+    medians' intervals overlapping.  Last, the vDSO alone and the syscall
+    alone every 20 s: taking turns, a vDSO call's state was last used one
+    or two gaps before; alone, one gap, as a thread calling every 20 s
+    meets it, so its share of calls that reseed is that thread's."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
             short + ["--spin", "1"], second + ["--spin", "1"],
-            ["--gaps-ms", "20000", "--calls", "21", "--spin", "0"]]
+            ["--gaps-ms", "20000", "--calls", "21", "--spin", "0"],
+            ["--gaps-ms", "20000", "--calls", "45", "--spin", "0", "--modes", "vdso"],
+            ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "syscall"]]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
-    """The plan's timeout; an idlecall run's sleeps (three calls a gap) and
-    half again, where they are longer."""
+    """The plan's timeout; an idlecall run's sleeps (a call of each of its
+    modes a gap) and half again, where they are longer."""
     if exp != "idlecall":
         return plan.timeout_s
     gaps_ms = sum(int(g) for g in args[args.index("--gaps-ms") + 1].split(","))
     calls = int(args[args.index("--calls") + 1])
-    return max(plan.timeout_s, 1.5 * 3 * calls * gaps_ms / 1000)
+    modes = (args[args.index("--modes") + 1].count(",") + 1 if "--modes" in args
+             else 3)         # the harness's default: vdso,dropped,syscall
+    return max(plan.timeout_s, 1.5 * modes * calls * gaps_ms / 1000)
 
 
 def full_plan() -> Plan:
@@ -570,7 +577,8 @@ def quick_plan() -> Plan:
         "callcost": [["--sizes", "4,4096", "--threads", t, "--samples", "3", "--sample-ms", "5"]
                      for t in ("1", "0")],
         "reseed": [["--samples", "2", "--rounds", "200"]],
-        "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")],
+        "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")]
+                    + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"]],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
                       "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],
@@ -760,11 +768,16 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             lines.append(f"reseed {state:>7}: {fmt(median(rows, 'ns_per_call', state=state), ' ns')}"
                          " per call (median, clock included)")
     elif exp == "idlecall":
-        for spin, gap in sorted({(r["spin"], r["gap_ms"]) for r in rows}):
-            costs = "  ".join(
-                f"{mode} {fmt(median(rows, 'ns_per_call', mode=mode, spin=spin, gap_ms=gap), ' ns', 0)}"
-                for mode in ("vdso", "dropped", "syscall"))
-            lines.append(f"idlecall spin={spin} after {gap:>5} ms: {costs} (medians)")
+        # Rows before the harness's --modes have no modes: all three took turns.
+        for modes, spin, gap in sorted({(r.get("modes"), r["spin"], r["gap_ms"]) for r in rows},
+                                       key=lambda k: (k[0] or "", *k[1:])):
+            def cost(mode: str) -> str:
+                return fmt(median(rows, "ns_per_call", mode=mode, modes=modes, spin=spin,
+                                  gap_ms=gap), " ns", 0)
+            costs = "  ".join(f"{mode} {cost(mode)}"
+                              for mode in (modes or "vdso,dropped,syscall").split(","))
+            alone = f" {modes} alone" if modes and "," not in modes else ""
+            lines.append(f"idlecall spin={spin}{alone} after {gap:>5} ms: {costs} (medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):
             lines.append(f"fault {kind:>14}: {fmt(median(rows, 'ns_per_page', kind=kind), ' ns')}"

@@ -191,6 +191,8 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
     (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
+    (["idlecall", "--modes", "vdso,vdso"], "each once"),
+    (["idlecall", "--modes", "warm"], "each once"),
     (["nosuch"], "unknown subcommand"),
 ])
 def test_bad_options_are_one_line_errors(harness, args, complaint):
@@ -465,7 +467,12 @@ def test_quick_run_reseed_costs_more_than_a_warm_call(quick_run):
 
 @needs_cc
 def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quick_run):
-    rows = read(quick_run, "idlecall")
+    every = read(quick_run, "idlecall")
+    rows = [r for r in every if r["modes"] == "vdso,dropped,syscall"]
+    # The vDSO alone: only its calls, the state last used one gap before.
+    alone = [r for r in every if r["modes"] == "vdso"]
+    assert len(alone) == 2 and {r["mode"] for r in alone} == {"vdso"}
+    assert len(rows) + len(alone) == len(every)
     cells = {(r["spin"], r["gap_ms"], r["mode"]) for r in rows}
     assert cells == {(s, g, m) for s in "01" for g in "01"
                      for m in ("vdso", "dropped", "syscall")}
@@ -475,7 +482,7 @@ def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quic
           for m in ("vdso", "dropped")}
     # A dropped state's call takes the two faults and the reseed.
     assert ns["dropped"][len(ns["dropped"]) // 2] > ns["vdso"][len(ns["vdso"]) // 2] > 0
-    assert {r["rng_moved"] for r in rows} <= {"0", "1"}
+    assert {r["rng_moved"] for r in every} <= {"0", "1"}
 
 
 def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
@@ -483,12 +490,20 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     for args in plan.runs["idlecall"]:
         gaps = [int(g) for g in args[args.index("--gaps-ms") + 1].split(",")]
         calls = int(args[args.index("--calls") + 1])
-        asleep_s = 3 * calls * sum(gaps) / 1000
+        modes = len(args[args.index("--modes") + 1].split(",")) if "--modes" in args else 3
+        asleep_s = modes * calls * sum(gaps) / 1000
         assert asleep_s < 0.7 * host.run_timeout_s("idlecall", args, plan)
     assert host.run_timeout_s("callcost", plan.runs["callcost"][0], plan) == plan.timeout_s
-    # The 20 s gap, the states runs' idle period, gets 30 calls of each mode.
-    assert sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
-               if args[args.index("--gaps-ms") + 1] == "20000") == 30
+
+    def calls_at_20_s(modes) -> int:
+        return sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
+                   if args[args.index("--gaps-ms") + 1] == "20000"
+                   and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes)
+    # The 20 s gap, the states runs' idle period, gets 30 calls of each mode
+    # taking turns, and the vDSO alone (its state last used one gap before)
+    # and the syscall alone their own.
+    assert calls_at_20_s(None) == 30
+    assert calls_at_20_s("vdso") == 45 and calls_at_20_s("syscall") == 30
     assert "idlecall" in host.TIMING
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}

@@ -23,6 +23,7 @@
  *              makes it: sleep, then time one vdso call (state warm), one
  *              on a state dropped before the sleep, one syscall, in turn.
  *              --gaps-ms 0,1,100,1000,20000  --calls N (per gap and mode)
+ *              --modes vdso,dropped,syscall (those taking turns)
  *              --size-bytes B  --spin 1: a SCHED_IDLE spinner on every
  *              CPU, so that none goes idle while the thread sleeps.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
@@ -4196,15 +4197,17 @@ static int cmd_states(int argc, char **argv)
  * What a thread that calls rarely pays for a call.  callcost times calls
  * back to back, with caches, TLB and branch predictors warm; a thread
  * calling every 20 s may meet them cold, whichever way it calls.  One
- * thread sleeps a gap, then times one call, the three modes taking turns
- * (each first in turn): vdso (its state as its last vDSO call left it),
+ * thread sleeps a gap, then times one call, the modes of --modes taking
+ * turns (each first in turn): vdso (its state as its last vDSO call left it),
  * dropped (its state's page MADV_DONTNEEDed before the sleep and not read
  * since: the vDSO's two faults and its reseed, as an idle state dropped by
  * reclaim meets them) and syscall.  rng_moved=1: the state's generation
  * word changed across the sleep and the call, the kernel's RNG having moved
  * on since the state's last use (one or two gaps before: the vdso and
  * dropped calls share the state, the modes taking turns), so that vdso
- * call reseeded too.  One clock pair, about 23 ns, is
+ * call reseeded too.  --modes vdso alone makes every call a vDSO call on a
+ * state last used one gap before: what a thread calling once a gap meets,
+ * its key's expiries included.  One clock pair, about 23 ns, is
  * included.  --spin 1 keeps every CPU from going idle while the thread
  * sleeps, by a SCHED_IDLE spinner pinned to each (the woken thread preempts
  * it at once): how much of the cost is the CPU's own idle state, where a
@@ -4239,9 +4242,12 @@ static int cmd_idlecall(int argc, char **argv)
 {
 	struct opt opts[] = {
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
-		{ "--spin", "0" }, { NULL, NULL },
+		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { NULL, NULL },
 	};
+	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin;
+	char mbuf[64], *tok, *save;
+	int nmodes = 0;
 	struct spinner spinners[MAX_THREADS];
 	volatile bool stop = false;
 	unsigned char buf[4096];
@@ -4255,6 +4261,21 @@ static int cmd_idlecall(int argc, char **argv)
 	ncalls = opt_long(opts, "--calls", 1, 100000);
 	size = opt_long(opts, "--size-bytes", 1, 4096);
 	spin = opt_long(opts, "--spin", 0, 1);
+	snprintf(mbuf, sizeof(mbuf), "%s", opt_get(opts, "--modes"));
+	for (tok = strtok_r(mbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int m = 0;
+
+		while (m < IDLE_NMODES && strcmp(tok, idle_names[m]))
+			m++;
+		for (int k = 0; k < nmodes && m < IDLE_NMODES; k++)
+			if (modes[k] == (enum idle_mode)m)
+				m = IDLE_NMODES;	/* named twice */
+		if (m == IDLE_NMODES)
+			usage_error("--modes (vdso, dropped, syscall, each once)", tok);
+		modes[nmodes++] = m;
+	}
+	if (!nmodes)
+		usage_error("--modes", opt_get(opts, "--modes"));
 	if (vdso.missing) {
 		printf("skip exp=idlecall reason=%s\n", vdso.missing);
 		return 0;
@@ -4281,8 +4302,8 @@ static int cmd_idlecall(int argc, char **argv)
 		die("vdso getrandom failed");
 	for (int g = 0; g < ngaps; g++) {
 		for (long i = 0; i < ncalls; i++) {
-			for (int k = 0; k < IDLE_NMODES; k++) {
-				enum idle_mode m = (i + k) % IDLE_NMODES;
+			for (int k = 0; k < nmodes; k++) {
+				enum idle_mode m = modes[(i + k) % nmodes];
 				uint64_t before = *generation;
 				int64_t t0, ns;
 				int rng_moved;
@@ -4303,8 +4324,9 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d\n",
-				       idle_names[m], gaps[g], size, spin, i, (long long)ns, rng_moved);
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d\n",
+				       idle_names[m], opt_get(opts, "--modes"), gaps[g], size, spin, i,
+				       (long long)ns, rng_moved);
 			}
 		}
 	}
