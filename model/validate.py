@@ -111,13 +111,21 @@ its regime's runs, all of them), for a rerun after new runs of one test:
 `--runs file=states_mobility.csv`.  The other groups are left out, the
 table goes to validation-runs.csv, and the last line names the runs its
 error is of.
+
+Each model run of a states run is kept in OUT/validate-cache/ when it ends
+(model.runcache: keyed by its scenario, seed, costs and the simulation
+core's sources, with _states_run's own), so a full run, hours on 2 cores,
+resumes where it was stopped; `--fresh` runs everything again.
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import hashlib
+import inspect
 import math
 import os
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -126,7 +134,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import atomic
+from . import atomic, runcache
 from .cliexit import check_out, exit_status
 from .progress import Progress
 from .replicate import t_interval
@@ -621,27 +629,71 @@ def _states_run(task) -> tuple[list[dict], list[dict]]:
     result = simulate(load("states", overrides), BASELINE, seed=sim_seed, costs=costs,
                       trace_folios=True)
     classes = result.classes
-    counts = [{"run": run_id, "seed": seed, "rate_hz": float(r), "calls_model": c,
-               "zeroed_model": z}
+    # Python numbers, as the run cache's JSON keeps them.
+    run_id, seed = int(run_id), int(seed)
+    counts = [{"run": run_id, "seed": seed, "rate_hz": float(r), "calls_model": float(c),
+               "zeroed_model": float(z)}
               for r, c, z in zip(classes["rate_hz"], classes["calls"], classes["calls_zeroed"])]
     trace = [{"run": run_id, "seed": seed, **r} for r in result.folio_trace.to_dict("records")]
     return counts, trace
 
 
-def _states_runs(tasks: list, workers: int) -> tuple[list[dict], list[dict]]:
-    """Every task's rows, in the tasks' order, on up to `workers` processes."""
-    if workers <= 1 or len(tasks) < 2:
-        done = [_states_run(task) for task in tasks]
+COUNT_COLUMNS = ("run", "seed", "rate_hz", "calls_model", "zeroed_model")
+
+
+def _in_order(kept: dict | None) -> dict | None:
+    """A cached run's rows with their columns in _states_run's order (the
+    cache's JSON sorts them), so that frames built from them are the same."""
+    if kept is None:
+        return None
+    return {"counts": [{c: row[c] for c in COUNT_COLUMNS} for row in kept["counts"]],
+            "trace": [{c: row[c] for c in ("run", "seed", *TRACE_COLUMNS)}
+                      for row in kept["trace"]]}
+
+
+# _states_run turns a simulation into rows: editing it must not serve old ones.
+_STATES_RUN_SOURCE = inspect.getsource(_states_run)
+
+
+def _states_key(task) -> str:
+    """The cache key of one model run of a states run: what decides its rows."""
+    run_id, overrides, seed, sim_seed, costs = task
+    version = hashlib.sha256((runcache.model_version(costs)
+                              + _STATES_RUN_SOURCE).encode()).hexdigest()[:16]
+    return runcache.run_key(load("states", overrides), BASELINE, sim_seed, 0, version)
+
+
+def _states_runs(tasks: list, workers: int,
+                 store: runcache.RunCache | None = None) -> tuple[list[dict], list[dict]]:
+    """Every task's rows, in the tasks' order, on up to `workers` processes;
+    those `store` holds from it, each other kept there as soon as it ends."""
+    keys = [_states_key(task) for task in tasks] if store else [None] * len(tasks)
+    done = [_in_order(store.get(key)) if store else None for key in keys]
+
+    def finished(i: int, rows: tuple) -> None:
+        counts, trace = rows
+        done[i] = {"counts": counts, "trace": trace}
+        if store:
+            run_id, _, seed, sim_seed, _ = tasks[i]
+            store.put(keys[i], done[i], {"states_run": int(run_id), "seed": int(seed),
+                                         "sim_seed": int(sim_seed)})
+    todo = [i for i, rows in enumerate(done) if rows is None]
+    if workers <= 1 or len(todo) < 2:
+        for i in todo:
+            finished(i, _states_run(tasks[i]))
     else:
         with cf.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
                                     initargs=(os.getpid(),)) as pool:
-            done = list(pool.map(_states_run, tasks))
-    return ([row for counts, _ in done for row in counts],
-            [row for _, trace in done for row in trace])
+            running = {pool.submit(_states_run, tasks[i]): i for i in todo}
+            for future in cf.as_completed(running):
+                finished(running[future], future.result())
+    return ([row for rows in done for row in rows["counts"]],
+            [row for rows in done for row in rows["trace"]])
 
 
 def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                  max_seeds: int = 0, where: dict[str, str] | None = None,
+                 store: runcache.RunCache | None = None,
                  ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     """Every run of data/host/states.csv, predicted with its own inputs
     (nothing there is fitted); per regime, pattern, layout and class, the
@@ -661,7 +713,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     `where` (--runs) predicts only the cases of the runs matching_runs()
     picks, each with all its runs (a case can pool runs of several files),
     and what other runs lend them (their regime's reader moves) is taken
-    from every run as before: their rows are the ones a full run gives."""
+    from every run as before: their rows are the ones a full run gives.
+    Model runs `store` holds are taken from it (_states_runs)."""
     frame = read_states(data_dir)
     if frame.empty:
         return [], pd.DataFrame(), pd.DataFrame()
@@ -696,11 +749,11 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         return [(run_id, states_overrides(first.loc[run_id]), seed,
                  states_sim_seed(run_id, seed), run_costs[run_id])
                 for run_id, run_seeds in seeds_of.items() for seed in run_seeds]
-    counts, trace = _states_runs(tasks(dict.fromkeys(first.index, seeds)), workers)
+    counts, trace = _states_runs(tasks(dict.fromkeys(first.index, seeds)), workers, store)
     model = pd.DataFrame(counts)
     rows = []
     while more := more_seeds(frame, model, keys, max_seeds):
-        extra, extra_trace = _states_runs(tasks(more), workers)
+        extra, extra_trace = _states_runs(tasks(more), workers, store)
         model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
         trace += extra_trace
     for (regime, placement, source, burn, hop, tlb, pattern, layout, per_page, classes, rate), g \
@@ -1562,10 +1615,22 @@ def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> 
                      f"(up to {args.max_seeds}) on {os.cpu_count() or 1} processes",
                   "steps") as bar:
         rows, _, _ = states_cases(args.data, costs, seeds, workers=os.cpu_count() or 1,
+                                  store=states_store(args),
                                   max_seeds=args.max_seeds, where=where)
         bar.update()
     publish(rows, [], costs, (), args.data, args.out / "validation-runs.csv", started,
             scope=f" of the runs with {picked} alone")
+
+
+CACHE = "validate-cache"
+
+
+def states_store(args) -> runcache.RunCache:
+    """Where the states runs' model runs are kept (emptied first with --fresh)."""
+    root = args.out / CACHE
+    if args.fresh and root.exists():
+        shutil.rmtree(root)
+    return runcache.RunCache(root)
 
 
 def main(argv: list[str]) -> int:
@@ -1588,6 +1653,9 @@ def main(argv: list[str]) -> int:
                         "the states files, `file` for the file's name, `run` for the run's "
                         "number in it) is VALUE, repeatable; nothing else is predicted, and "
                         "the table goes to validation-runs.csv")
+    p.add_argument("--fresh", action="store_true",
+                   help=f"run every states model run again, not taking the ones OUT/{CACHE}/ "
+                        "keeps from an earlier or interrupted run")
     args = p.parse_args(argv)
     started = time.perf_counter()
 
@@ -1619,6 +1687,7 @@ def main(argv: list[str]) -> int:
             bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
                       f"seeds (up to {args.max_seeds}) on {os.cpu_count() or 1} processes")
             states, model_trace, model_counts = states_cases(args.data, costs, seeds,
+                                                             store=states_store(args),
                                                              workers=os.cpu_count() or 1,
                                                              max_seeds=args.max_seeds)
             notes += (mobility_note(args.data, model_counts) + arms_note(args.data, model_counts)

@@ -637,3 +637,33 @@ def test_a_call_that_counts_nothing_walks_again_over_what_it_activated():
     assert hot["pgscan_direct"] > 2 * pages
     assert 0 < hot["region_pages_dropped"] < pages
     assert cold["pgsteal_direct"] == hot["pgsteal_direct"] == 0
+
+
+def test_validate_keeps_each_states_model_run_and_resumes_from_them(tmp_path, monkeypatch):
+    """An interrupted `validate` loses no finished states model run: the
+    second pass takes every run from the cache (the simulation is never
+    called) and gives the same rows, bit for bit; a changed input is run."""
+    from pathlib import Path
+    from model import runcache, validate
+    from model.calibration import load_costs
+    frame = pd.read_csv(Path(__file__).resolve().parent.parent / "data/host/states.csv")
+    frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    run = frame[frame["regime"] == "churn"].iloc[0]     # its state pages refault
+    short = {**validate.states_overrides(run), "run.duration_s": float(run["settle_s"]) + 5}
+    costs = load_costs()
+    tasks = [(int(run["run"]), short, seed, validate.states_sim_seed(int(run["run"]), seed),
+              costs) for seed in (1, 2)]
+    store = runcache.RunCache(tmp_path / "cache")
+    first = validate._states_runs(tasks, 1, store)
+    assert first[0] and first[1] and len(list((tmp_path / "cache").rglob("*.json"))) == 2
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated a run the cache holds")
+    monkeypatch.setattr(validate, "simulate", no_simulation)
+    again = validate._states_runs(tasks, 1, store)
+    assert pd.DataFrame(again[0]).equals(pd.DataFrame(first[0]))
+    assert pd.DataFrame(again[1]).equals(pd.DataFrame(first[1]))
+    # Another seed is another run: not served from the cache.
+    other = [(*tasks[0][:3], tasks[0][3] + 1, costs)]
+    with pytest.raises(AssertionError, match="cache holds"):
+        validate._states_runs(other, 1, store)
