@@ -23,7 +23,10 @@ idlecall.csv (the harness's idlecall: one call after each gap asleep, each
 mode in turn, on an otherwise idle machine), the same numbers are printed
 for a call after the longest gap, the vDSO's calls that reseeded apart
 (Idle): what a thread that calls rarely, the kind whose state is dropped,
-pays each way.
+pays each way.  Where the vDSO and the syscall were also timed alone after
+that gap (idlecall --modes vdso, --modes syscall), their mean cost (Alone):
+what a thread calling once a gap pays on average, its vDSO calls that
+reseeded (its key expired since its last call) included.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
@@ -34,15 +37,20 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from .calibration import (CalibrationError, Estimate, PARAMETERS, measured, read_table)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
+from .replicate import t_interval
 
 # The parameters a call is charged from; the rest are reclaim's.
 PER_CALL = ("vdso", "syscall", "reseed_ns", "state_fault_ns.droppable")
 DEFAULT_BYTES = 4       # model/params.py request_bytes: the kernel selftest's 4 bytes
 IDLE_MODES = ("vdso", "dropped", "syscall")
+# idlecall's --modes default; rows from before the option have no modes.
+TAKING_TURNS = ",".join(IDLE_MODES)
 
 
 def saved_share(vdso: float, syscall: float) -> float:
@@ -54,6 +62,46 @@ def break_even(vdso: float, syscall: float, dropped_more: float) -> float:
     """The fraction of calls that may find the state dropped before the
     vDSO's mean call costs what the syscall does (0: it costs more already)."""
     return max(0.0, (syscall - vdso) / dropped_more)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """A mean cost in ns with its 95% t-interval: what a thread pays over
+    many calls is their sum, so the mean, however skewed the calls."""
+    value: float
+    low: float
+    high: float
+    n: int
+
+
+def mean_ci(values) -> Mean:
+    mean, low, high = t_interval(values)
+    return Mean(mean, low, high, len(values))
+
+
+@dataclass(frozen=True)
+class Alone:
+    """A thread calling once every gap_ms, the vDSO's and the syscall's
+    timed apart (idlecall --modes vdso, --modes syscall): the mean of their
+    calls.  The vDSO's state was last used one gap before, so its calls
+    that reseed (`reseeded` of vdso.n: the kernel's RNG moved on since) are
+    the share such a thread meets, and their cost is in the mean.  `dropped`
+    is the dropped state's call after the same gap, timed taking turns (its
+    state dropped before the sleep either way)."""
+    gap_ms: int
+    vdso: Mean
+    syscall: Mean
+    reseeded: int
+    dropped: Mean
+
+    @property
+    def saved(self) -> float:
+        return saved_share(self.vdso.value, self.syscall.value)
+
+    @property
+    def break_even(self) -> float:
+        return break_even(self.vdso.value, self.syscall.value,
+                          self.dropped.value - self.vdso.value)
 
 
 @dataclass(frozen=True)
@@ -75,6 +123,7 @@ class Idle:
     dropped: Median
     syscall: Median
     vdso_reseed: Median | None = None
+    alone: Alone | None = None      # None: not timed apart at gap_ms
 
     @property
     def calls(self) -> int:
@@ -119,14 +168,38 @@ class Machine:
 IDLE_COLUMNS = ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call", "rng_moved")
 
 
+def taking_turns(rows: pd.DataFrame) -> pd.Series:
+    """Each idlecall row's modes: those that took turns in its run."""
+    if "modes" not in rows:
+        return pd.Series(TAKING_TURNS, index=rows.index)
+    return rows["modes"].fillna(TAKING_TURNS)
+
+
+def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
+    """The vDSO's and the syscall's calls timed alone after `gap` (None
+    unless both were), with the dropped calls taking turns after it."""
+    at = rows[rows["gap_ms"] == gap]
+    modes = taking_turns(at)
+    vdso = at.loc[modes == "vdso", "ns_per_call"]
+    syscall = at.loc[modes == "syscall", "ns_per_call"]
+    dropped = at.loc[(modes == TAKING_TURNS) & (at["mode"] == "dropped"), "ns_per_call"]
+    if vdso.empty or syscall.empty:
+        return None
+    return Alone(gap, mean_ci(vdso.to_numpy()), mean_ci(syscall.to_numpy()),
+                 int(at.loc[modes == "vdso", "rng_moved"].sum()), mean_ci(dropped.to_numpy()))
+
+
 def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
-    (None if there are none); `name` is the file's, for the error."""
+    (None if there are none), the three modes taking turns, and the vDSO
+    and the syscall alone if they were timed so there; `name` is the
+    file's, for the error."""
     rows = rows[rows["spin"] == 0]
-    if rows.empty:
+    turns = rows[taking_turns(rows) == TAKING_TURNS]
+    if turns.empty:
         return None
-    gap = int(rows["gap_ms"].max())
-    at = rows[rows["gap_ms"] == gap]
+    gap = int(turns["gap_ms"].max())
+    at = turns[turns["gap_ms"] == gap]
     moved = (at["mode"] == "vdso") & (at["rng_moved"] == 1)
     by_mode = at[~moved].groupby("mode")["ns_per_call"]
     if not set(IDLE_MODES) <= set(by_mode.groups):
@@ -134,7 +207,8 @@ def longest_sleep(rows, name: str) -> Idle | None:
                                " (vdso: with its key current)")
     return Idle(gap, ", ".join(map(str, sorted(set(at["size_bytes"])))),
                 *(median_ci(by_mode.get_group(m)) for m in IDLE_MODES),
-                vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None)
+                vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None,
+                alone=alone_at(rows, gap))
 
 
 def idle_path(data_dir: Path) -> Path:
@@ -173,9 +247,13 @@ def measured_dirs(data_dir: Path = DATA) -> list[Path]:
     return [data_dir] + sorted(p.parent.parent for p in data_dir.glob("*/host/callcost.csv"))
 
 
-def ns(m: Median) -> str:
-    """A median, its 95% interval and how many calls."""
+def ns(m: Median | Mean) -> str:
+    """A median or mean, its 95% interval and how many calls."""
     return f"{m.value:.0f} ns [{m.low:.0f}, {m.high:.0f}], {m.n}"
+
+
+def saved_or_more(share: float) -> str:
+    return f"{share:.1%}" if share >= 0 else f"none: {-share:.1%} more"
 
 
 def table(machines: list[Machine], nbytes: int) -> str:
@@ -202,6 +280,18 @@ def table(machines: list[Machine], nbytes: int) -> str:
                   ("  saved by the vdso call (key current)", *idle(lambda i: f"{i.saved:.1%}")),
                   ("  a dropped state's call", *idle(lambda i: ns(i.dropped))),
                   ("  break-even dropped calls", *idle(lambda i: f"{i.break_even:.1%}"))]
+    if any(m.idle and m.idle.alone for m in machines):
+        def alone(say) -> tuple:
+            return tuple(say(m.idle.alone) if m.idle and m.idle.alone else "not measured"
+                         for m in machines)
+        lines += [("a thread calling once a sleep, alone",
+                   *alone(lambda a: f"every {a.gap_ms / 1000:g} s: mean [95%], calls")),
+                  ("  vdso call, reseeds included", *alone(lambda a: ns(a.vdso))),
+                  ("  vdso calls that reseeded", *alone(lambda a: f"{a.reseeded} of {a.vdso.n}")),
+                  ("  syscall", *alone(lambda a: ns(a.syscall))),
+                  ("  saved by the vdso", *alone(lambda a: saved_or_more(a.saved))),
+                  ("  a dropped state's call (in turn)", *alone(lambda a: ns(a.dropped))),
+                  ("  break-even dropped calls", *alone(lambda a: f"{a.break_even:.1%}"))]
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in lines)

@@ -873,3 +873,41 @@ def test_costs_command_shows_a_call_after_the_longest_sleep(tmp_path, capsys):
                                             moved=1))
     assert hostcosts.main([str(data)]) == 2
     assert "lacks a mode of vdso, dropped, syscall" in capsys.readouterr().err
+
+
+def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsys):
+    """Rows from before idlecall's --modes (no modes) took turns; the vDSO
+    and the syscall timed alone are a thread calling once a gap: their
+    means, the vDSO's reseeding calls included, not the modes' medians."""
+    data = synthetic(tmp_path / "alone")
+    turns = _idle_rows(0, 20000, {"vdso": 1500, "dropped": 21500, "syscall": 2500})
+    alone = ([{**r, "modes": "vdso"} for r in _idle_rows(0, 20000, {"vdso": 2000}, calls=4)]
+             + [{**r, "modes": "vdso"} for r in _idle_rows(0, 20000, {"vdso": 6000}, calls=2,
+                                                            moved=1)]
+             + [{**r, "modes": "syscall"} for r in _idle_rows(0, 20000, {"syscall": 4000})])
+    _write(data, "idlecall.csv", turns + alone)
+    idle = hostcosts.machine(data, 16).idle
+    # The modes taking turns are as before: the alone calls are not theirs.
+    assert (idle.vdso.value, idle.syscall.value, idle.calls) == (1500, 2500, 3)
+    a = idle.alone
+    assert (a.gap_ms, a.reseeded, a.vdso.n, a.syscall.n) == (20000, 2, 6, 3)
+    vdso_mean = (1999 + 2000 + 2001 + 2002 + 5999 + 6000) / 6
+    assert a.vdso.value == pytest.approx(vdso_mean) and a.syscall.value == pytest.approx(4000)
+    assert a.vdso.low < vdso_mean < a.vdso.high
+    assert a.saved == pytest.approx(1 - vdso_mean / 4000)
+    # The dropped state's call after the same gap, taking turns: its mean.
+    assert a.dropped.value == pytest.approx(21500) and a.dropped.n == 3
+    assert a.break_even == pytest.approx((4000 - vdso_mean) / (21500 - vdso_mean))
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "every 20 s" in out and "2 of 6" in out and "none: " not in out
+    # Dearer than the syscall: said so, not as a negative saving.
+    _write(data, "idlecall.csv", turns + [{**r, "modes": "syscall"} for r in
+                                          _idle_rows(0, 20000, {"syscall": 1000})]
+           + alone[:6])
+    assert hostcosts.machine(data, 16).idle.alone.saved < 0
+    assert hostcosts.main([str(data)]) == 0
+    assert "none: " in capsys.readouterr().out
+    # Without the syscall alone there is nothing to set the vDSO against.
+    _write(data, "idlecall.csv", turns + alone[:6])
+    assert hostcosts.machine(data, 16).idle.alone is None
