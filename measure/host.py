@@ -511,10 +511,11 @@ def idlecall_runs() -> list[list[str]]:
     machine; then the short gaps and 1 s again with every CPU kept from
     idling (--spin 1).  20 s in two runs: 9 calls of each mode first, then
     21 more, taken after the first 9 left the vDSO's and the syscall's
-    medians' intervals overlapping.  Last, the vDSO alone and the syscall
-    alone every 20 s: taking turns, a vDSO call's state was last used one
-    or two gaps before; alone, one gap, as a thread calling every 20 s
-    meets it, so its share of calls that reseed is that thread's."""
+    medians' intervals overlapping.  Last, each mode alone every 20 s:
+    taking turns, a vDSO call's state was last used one or two gaps before;
+    alone, one gap, as a thread calling every 20 s meets it, so its share
+    of calls that reseed is that thread's (the dropped calls alone came
+    last, after the other two showed the turns' costs were not theirs)."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -522,7 +523,8 @@ def idlecall_runs() -> list[list[str]]:
             short + ["--spin", "1"], second + ["--spin", "1"],
             ["--gaps-ms", "20000", "--calls", "21", "--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "45", "--spin", "0", "--modes", "vdso"],
-            ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "syscall"]]
+            ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "syscall"],
+            ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "dropped"]]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:

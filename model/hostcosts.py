@@ -24,9 +24,9 @@ mode in turn, on an otherwise idle machine), the same numbers are printed
 for a call after the longest gap, the vDSO's calls that reseeded apart
 (Idle): what a thread that calls rarely, the kind whose state is dropped,
 pays each way.  Where the vDSO and the syscall were also timed alone after
-that gap (idlecall --modes vdso, --modes syscall), their mean cost (Alone):
-what a thread calling once a gap pays on average, its vDSO calls that
-reseeded (its key expired since its last call) included.
+that gap, each mode alone (idlecall --modes vdso, syscall, dropped), their
+mean cost (Alone): what a thread calling once a gap pays on average, its
+vDSO calls that reseeded (its key expired since its last call) included.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
@@ -81,13 +81,12 @@ def mean_ci(values) -> Mean:
 
 @dataclass(frozen=True)
 class Alone:
-    """A thread calling once every gap_ms, the vDSO's and the syscall's
-    timed apart (idlecall --modes vdso, --modes syscall): the mean of their
-    calls.  The vDSO's state was last used one gap before, so its calls
-    that reseed (`reseeded` of vdso.n: the kernel's RNG moved on since) are
-    the share such a thread meets, and their cost is in the mean.  `dropped`
-    is the dropped state's call after the same gap, timed taking turns (its
-    state dropped before the sleep either way)."""
+    """A thread calling once every gap_ms, each mode timed alone (idlecall
+    --modes vdso, syscall, dropped): the mean of their calls.  The vDSO's
+    state was last used one gap before, so its calls that reseed
+    (`reseeded` of vdso.n: the kernel's RNG moved on since) are the share
+    such a thread meets, and their cost is in the mean; `dropped` is a
+    call on a state dropped before each sleep."""
     gap_ms: int
     vdso: Mean
     syscall: Mean
@@ -176,17 +175,15 @@ def taking_turns(rows: pd.DataFrame) -> pd.Series:
 
 
 def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
-    """The vDSO's and the syscall's calls timed alone after `gap` (None
-    unless both were), with the dropped calls taking turns after it."""
+    """Each mode's calls timed alone after `gap` (None unless all were)."""
     at = rows[rows["gap_ms"] == gap]
-    modes = taking_turns(at)
-    vdso = at.loc[modes == "vdso", "ns_per_call"]
-    syscall = at.loc[modes == "syscall", "ns_per_call"]
-    dropped = at.loc[(modes == TAKING_TURNS) & (at["mode"] == "dropped"), "ns_per_call"]
-    if vdso.empty or syscall.empty:
+    alone = at[taking_turns(at) == at["mode"]]
+    if set(alone["mode"]) != set(IDLE_MODES):
         return None
-    return Alone(gap, mean_ci(vdso.to_numpy()), mean_ci(syscall.to_numpy()),
-                 int(at.loc[modes == "vdso", "rng_moved"].sum()), mean_ci(dropped.to_numpy()))
+    ns = alone.groupby("mode")["ns_per_call"]
+    return Alone(gap, *(mean_ci(ns.get_group(m).to_numpy()) for m in ("vdso", "syscall")),
+                 reseeded=int(alone.loc[alone["mode"] == "vdso", "rng_moved"].sum()),
+                 dropped=mean_ci(ns.get_group("dropped").to_numpy()))
 
 
 def longest_sleep(rows, name: str) -> Idle | None:
@@ -290,7 +287,7 @@ def table(machines: list[Machine], nbytes: int) -> str:
                   ("  vdso calls that reseeded", *alone(lambda a: f"{a.reseeded} of {a.vdso.n}")),
                   ("  syscall", *alone(lambda a: ns(a.syscall))),
                   ("  saved by the vdso", *alone(lambda a: saved_or_more(a.saved))),
-                  ("  a dropped state's call (in turn)", *alone(lambda a: ns(a.dropped))),
+                  ("  a dropped state's call", *alone(lambda a: ns(a.dropped))),
                   ("  break-even dropped calls", *alone(lambda a: f"{a.break_even:.1%}"))]
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()

@@ -884,7 +884,8 @@ def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsy
     alone = ([{**r, "modes": "vdso"} for r in _idle_rows(0, 20000, {"vdso": 2000}, calls=4)]
              + [{**r, "modes": "vdso"} for r in _idle_rows(0, 20000, {"vdso": 6000}, calls=2,
                                                             moved=1)]
-             + [{**r, "modes": "syscall"} for r in _idle_rows(0, 20000, {"syscall": 4000})])
+             + [{**r, "modes": "syscall"} for r in _idle_rows(0, 20000, {"syscall": 4000})]
+             + [{**r, "modes": "dropped"} for r in _idle_rows(0, 20000, {"dropped": 30000})])
     _write(data, "idlecall.csv", turns + alone)
     idle = hostcosts.machine(data, 16).idle
     # The modes taking turns are as before: the alone calls are not theirs.
@@ -895,19 +896,19 @@ def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsy
     assert a.vdso.value == pytest.approx(vdso_mean) and a.syscall.value == pytest.approx(4000)
     assert a.vdso.low < vdso_mean < a.vdso.high
     assert a.saved == pytest.approx(1 - vdso_mean / 4000)
-    # The dropped state's call after the same gap, taking turns: its mean.
-    assert a.dropped.value == pytest.approx(21500) and a.dropped.n == 3
-    assert a.break_even == pytest.approx((4000 - vdso_mean) / (21500 - vdso_mean))
+    # The dropped state's call alone after the same gap: its mean.
+    assert a.dropped.value == pytest.approx(30000) and a.dropped.n == 3
+    assert a.break_even == pytest.approx((4000 - vdso_mean) / (30000 - vdso_mean))
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
     assert "every 20 s" in out and "2 of 6" in out and "none: " not in out
     # Dearer than the syscall: said so, not as a negative saving.
     _write(data, "idlecall.csv", turns + [{**r, "modes": "syscall"} for r in
                                           _idle_rows(0, 20000, {"syscall": 1000})]
-           + alone[:6])
+           + alone[:6] + alone[-3:])
     assert hostcosts.machine(data, 16).idle.alone.saved < 0
     assert hostcosts.main([str(data)]) == 0
     assert "none: " in capsys.readouterr().out
-    # Without the syscall alone there is nothing to set the vDSO against.
-    _write(data, "idlecall.csv", turns + alone[:6])
+    # Without every mode alone there is nothing to set the vDSO against.
+    _write(data, "idlecall.csv", turns + alone[:6] + alone[-3:])
     assert hostcosts.machine(data, 16).idle.alone is None
