@@ -97,16 +97,16 @@ class Reply:
 
 # -- frames ------------------------------------------------------------------
 
-def idle_costs(sources: Sources) -> tuple[hostcosts.Idle, str] | None:
-    """A lone call after the longest sleep, and its file, from the first
-    machine under data/ that measured it (hostcosts.measured_dirs)."""
+def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, str] | None:
+    """A thread calling alone once every longest sleep, and its file, from
+    the first machine under data/ that measured it (hostcosts.measured_dirs)."""
     for where in hostcosts.measured_dirs(sources.data_dir):
         path = hostcosts.idle_path(where)
         if path.exists():
             rows = sources.read(str(path.relative_to(sources.data_dir)), hostcosts.IDLE_COLUMNS)
             idle = hostcosts.longest_sleep(rows, rel_path(path))
-            if idle is not None:
-                return idle, rel_path(path)
+            if idle is not None and idle.alone is not None:
+                return idle.alone, rel_path(path)
     return None
 
 
@@ -497,9 +497,9 @@ def bug_seen(guests: dict) -> bool:
 
 
 def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None) -> None:
-    """`lone`: idle_costs(), a call after a long sleep, which the model's
-    back-to-back costs are not; its saving is the vDSO's best case there,
-    the calls whose key was current (hostcosts.Idle)."""
+    """`lone`: idle_costs(), a thread calling alone after a long sleep,
+    which the model's back-to-back costs are not: its saving, its reseeds
+    included (hostcosts.Alone)."""
     r.quote("pushes us well past the maintenance_overhead<->complexity trade-off sweet "
             "spot ...")
     text = []
@@ -510,10 +510,10 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None)
                  f"{r.n(b.loc['droppable', 'cpu_saved_fraction'] * 100, 'q5.cpu_saved_pct', '{:.1f}')}"
                  "% of the syscall's CPU in the model")
         if lone:
-            costs, where = lone
-            saved += (" (calls back to back; a lone call after "
-                      f"{r.n(costs.gap_ms / 1000, 'idle.gap_s', '{:g}')} s asleep, "
-                      f"{r.n(costs.saved * 100, 'idle.saved_pct', '{:.0f}')}% at best "
+            alone, where = lone
+            saved += (" (calls back to back; a thread calling alone every "
+                      f"{r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s saves "
+                      f"{r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% "
                       f"[{r.src(where)}])")
         text.append(saved + ".")
     comp = q5.measured.get("complexity")

@@ -57,8 +57,9 @@ display(SVG(filename=str(paths[1])))
 # Every machine measured, side by side, as `python -m model costs` prints
 # them: `data/host/` (the model's costs) and any directory laid out as
 # `data/` under it (`data/xeon/host/`, an Intel Xeon), with a call after
-# an idle gap where `idlecall.csv` was measured.  The model runs on
-# `data/host/`'s costs alone.
+# an idle gap where `idlecall.csv` was measured, and a thread calling
+# alone once a gap where the vDSO and the syscall were timed apart.  The
+# model runs on `data/host/`'s costs alone.
 
 # %%
 from model import hostcosts
