@@ -79,19 +79,9 @@ def mean_ci(values) -> Mean:
     return Mean(mean, low, high, len(values))
 
 
-@dataclass(frozen=True)
-class Alone:
-    """A thread calling once every gap_ms, each mode timed alone (idlecall
-    --modes vdso, syscall, dropped): the mean of their calls.  The vDSO's
-    state was last used one gap before, so its calls that reseed
-    (`reseeded` of vdso.n: the kernel's RNG moved on since) are the share
-    such a thread meets, and their cost is in the mean; `dropped` is a
-    call on a state dropped before each sleep."""
-    gap_ms: int
-    vdso: Mean
-    syscall: Mean
-    reseeded: int
-    dropped: Mean
+class ThreeWays:
+    """What a vdso, a syscall and a dropped state's call (each an estimate
+    with a value, in ns) decide."""
 
     @property
     def saved(self) -> float:
@@ -104,7 +94,22 @@ class Alone:
 
 
 @dataclass(frozen=True)
-class Idle:
+class Alone(ThreeWays):
+    """A thread calling once every gap_ms, each mode timed alone (idlecall
+    --modes vdso, syscall, dropped): the mean of their calls.  The vDSO's
+    state was last used one gap before, so its calls that reseed
+    (`reseeded` of vdso.n: the kernel's RNG moved on since) are the share
+    such a thread meets, and their cost is in the mean; `dropped` is a
+    call on a state dropped before each sleep."""
+    gap_ms: int
+    vdso: Mean
+    syscall: Mean
+    reseeded: int
+    dropped: Mean
+
+
+@dataclass(frozen=True)
+class Idle(ThreeWays):
     """One call of each mode after gap_ms asleep (idlecall.csv, no
     spinners): its median, with the 95% order-statistic interval, in ns.
 
@@ -128,15 +133,6 @@ class Idle:
     def calls(self) -> int:
         """The fewest calls any mode had (the vDSO's whose key was current)."""
         return min(m.n for m in (self.vdso, self.dropped, self.syscall))
-
-    @property
-    def saved(self) -> float:
-        return saved_share(self.vdso.value, self.syscall.value)
-
-    @property
-    def break_even(self) -> float:
-        return break_even(self.vdso.value, self.syscall.value,
-                          self.dropped.value - self.vdso.value)
 
 
 @dataclass(frozen=True)
