@@ -23,9 +23,8 @@ idlecall.csv (the harness's idlecall: one call after each gap asleep, each
 mode in turn, on an otherwise idle machine), the same numbers are printed
 for a call after the longest gap, the vDSO's calls that reseeded apart
 (Idle): what a thread that calls rarely, the kind whose state is dropped,
-pays each way.  Where the vDSO and the syscall were also timed alone after
-that gap, each mode alone (idlecall --modes vdso, syscall, dropped), their
-mean cost (Alone): what a thread calling once a gap pays on average, its
+pays each way.  Where each mode was also timed alone after that gap
+(idlecall --modes vdso, syscall, dropped), their mean cost (Alone): what a thread calling once a gap pays on average, its
 vDSO calls that reseeded (its key expired since its last call) included.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
@@ -184,9 +183,8 @@ def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
 
 def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
-    (None if there are none), the three modes taking turns, and the vDSO
-    and the syscall alone if they were timed so there; `name` is the
-    file's, for the error."""
+    (None if there are none), the three modes taking turns, and each mode
+    alone if all were timed so there; `name` is the file's, for the error."""
     rows = rows[rows["spin"] == 0]
     turns = rows[taking_turns(rows) == TAKING_TURNS]
     if turns.empty:

@@ -658,8 +658,9 @@ _STATES_RUN_SOURCE = inspect.getsource(_states_run)
 def _states_key(task) -> str:
     """The cache key of one model run of a states run: what decides its rows."""
     run_id, overrides, seed, sim_seed, costs = task
-    version = hashlib.sha256((runcache.model_version(costs)
-                              + _STATES_RUN_SOURCE).encode()).hexdigest()[:16]
+    # The rows carry the run's id and seed: they are part of the key too.
+    version = hashlib.sha256(f"{runcache.model_version(costs)}{_STATES_RUN_SOURCE}"
+                             f"run {int(run_id)} seed {int(seed)}".encode()).hexdigest()[:16]
     return runcache.run_key(load("states", overrides), BASELINE, sim_seed, 0, version)
 
 
@@ -685,8 +686,13 @@ def _states_runs(tasks: list, workers: int,
         with cf.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
                                     initargs=(os.getpid(),)) as pool:
             running = {pool.submit(_states_run, tasks[i]): i for i in todo}
-            for future in cf.as_completed(running):
-                finished(running[future], future.result())
+            try:
+                for future in cf.as_completed(running):
+                    finished(running[future], future.result())
+            except BaseException:
+                # Not the queued runs too (the pool's exit would wait for them).
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     return ([row for rows in done for row in rows["counts"]],
             [row for rows in done for row in rows["trace"]])
 

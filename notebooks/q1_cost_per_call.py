@@ -58,7 +58,7 @@ display(SVG(filename=str(paths[1])))
 # them: `data/host/` (the model's costs) and any directory laid out as
 # `data/` under it (`data/xeon/host/`, an Intel Xeon), with a call after
 # an idle gap where `idlecall.csv` was measured, and a thread calling
-# alone once a gap where the vDSO and the syscall were timed apart.  The
+# alone once a gap where each way was timed alone.  The
 # model runs on `data/host/`'s costs alone.
 
 # %%

@@ -193,6 +193,10 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
     (["idlecall", "--modes", "vdso,vdso"], "each once"),
     (["idlecall", "--modes", "warm"], "each once"),
+    (["idlecall", "--modes", "vdso,"], "each once"),
+    (["idlecall", "--modes", ",syscall"], "each once"),
+    (["idlecall", "--modes", ""], "each once"),
+    (["idlecall", "--modes", "vdso," * 20], "each once"),
     (["nosuch"], "unknown subcommand"),
 ])
 def test_bad_options_are_one_line_errors(harness, args, complaint):

@@ -663,7 +663,9 @@ def test_validate_keeps_each_states_model_run_and_resumes_from_them(tmp_path, mo
     again = validate._states_runs(tasks, 1, store)
     assert pd.DataFrame(again[0]).equals(pd.DataFrame(first[0]))
     assert pd.DataFrame(again[1]).equals(pd.DataFrame(first[1]))
-    # Another seed is another run: not served from the cache.
-    other = [(*tasks[0][:3], tasks[0][3] + 1, costs)]
-    with pytest.raises(AssertionError, match="cache holds"):
-        validate._states_runs(other, 1, store)
+    # Another simulation seed, or another run or seed named on the rows,
+    # is another run: not served from the cache.
+    for other in ((*tasks[0][:3], tasks[0][3] + 1, costs), (tasks[0][0] + 1, *tasks[0][1:]),
+                  (*tasks[0][:2], 3, *tasks[0][3:])):
+        with pytest.raises(AssertionError, match="cache holds"):
+            validate._states_runs([other], 1, store)

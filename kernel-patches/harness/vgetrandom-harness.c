@@ -4246,7 +4246,8 @@ static int cmd_idlecall(int argc, char **argv)
 	};
 	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin;
-	char mbuf[64], *tok, *save;
+	const char *modes_arg;
+	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
 	struct spinner spinners[MAX_THREADS];
 	volatile bool stop = false;
@@ -4261,8 +4262,11 @@ static int cmd_idlecall(int argc, char **argv)
 	ncalls = opt_long(opts, "--calls", 1, 100000);
 	size = opt_long(opts, "--size-bytes", 1, 4096);
 	spin = opt_long(opts, "--spin", 0, 1);
-	snprintf(mbuf, sizeof(mbuf), "%s", opt_get(opts, "--modes"));
-	for (tok = strtok_r(mbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	modes_arg = opt_get(opts, "--modes");
+	if (snprintf(mbuf, sizeof(mbuf), "%s", modes_arg) >= (int)sizeof(mbuf))
+		usage_error("--modes (vdso, dropped, syscall, each once)", modes_arg);
+	/* strsep, not strtok: an empty item (",vdso", "vdso,") is an error too. */
+	while ((tok = strsep(&rest, ","))) {
 		int m = 0;
 
 		while (m < IDLE_NMODES && strcmp(tok, idle_names[m]))
@@ -4271,11 +4275,12 @@ static int cmd_idlecall(int argc, char **argv)
 			if (modes[k] == (enum idle_mode)m)
 				m = IDLE_NMODES;	/* named twice */
 		if (m == IDLE_NMODES)
-			usage_error("--modes (vdso, dropped, syscall, each once)", tok);
+			usage_error("--modes (vdso, dropped, syscall, each once)", modes_arg);
 		modes[nmodes++] = m;
+		/* what the rows record: the modes parsed, in their turns' order */
+		snprintf(named + strlen(named), sizeof(named) - strlen(named), "%s%s",
+			 nmodes > 1 ? "," : "", idle_names[m]);
 	}
-	if (!nmodes)
-		usage_error("--modes", opt_get(opts, "--modes"));
 	if (vdso.missing) {
 		printf("skip exp=idlecall reason=%s\n", vdso.missing);
 		return 0;
@@ -4325,7 +4330,7 @@ static int cmd_idlecall(int argc, char **argv)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
 				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d\n",
-				       idle_names[m], opt_get(opts, "--modes"), gaps[g], size, spin, i,
+				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved);
 			}
 		}
