@@ -515,7 +515,8 @@ def idlecall_runs() -> list[list[str]]:
     taking turns, a vDSO call's state was last used one or two gaps before;
     alone, one gap, as a thread calling every 20 s meets it, so its share
     of calls that reseed is that thread's (the dropped calls alone came
-    last, after the other two showed the turns' costs were not theirs)."""
+    last, after the other two showed the turns' costs were not theirs);
+    then each mode alone at the shorter gaps, for the same reason."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -524,7 +525,9 @@ def idlecall_runs() -> list[list[str]]:
             ["--gaps-ms", "20000", "--calls", "21", "--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "45", "--spin", "0", "--modes", "vdso"],
             ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "syscall"],
-            ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "dropped"]]
+            ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "dropped"]] \
+        + [gaps + ["--spin", "0", "--modes", mode] for mode in ("vdso", "syscall", "dropped")
+           for gaps in (short, second)]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
