@@ -126,7 +126,14 @@ class Idle(ThreeWays):
     dropped: Median
     syscall: Median
     vdso_reseed: Median | None = None
-    alone: Alone | None = None      # None: not timed apart at gap_ms
+    # A thread calling alone, at each gap where every mode was timed so, shortest first.
+    alone_by_gap: tuple = ()
+
+    @property
+    def alone(self) -> Alone | None:
+        """The thread calling alone once every gap_ms (None: not measured)."""
+        last = self.alone_by_gap[-1] if self.alone_by_gap else None
+        return last if last and last.gap_ms == self.gap_ms else None
 
     @property
     def calls(self) -> int:
@@ -199,7 +206,8 @@ def longest_sleep(rows, name: str) -> Idle | None:
     return Idle(gap, ", ".join(map(str, sorted(set(at["size_bytes"])))),
                 *(median_ci(by_mode.get_group(m)) for m in IDLE_MODES),
                 vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None,
-                alone=alone_at(rows, gap))
+                alone_by_gap=tuple(a for g in sorted(set(rows["gap_ms"]))
+                                   if (a := alone_at(rows, int(g))) is not None))
 
 
 def idle_path(data_dir: Path) -> Path:
@@ -243,6 +251,10 @@ def ns(m: Median | Mean) -> str:
     return f"{m.value:.0f} ns [{m.low:.0f}, {m.high:.0f}], {m.n}"
 
 
+def gap(ms: int) -> str:
+    return f"{ms:g} ms" if ms < 1000 else f"{ms / 1000:g} s"
+
+
 def saved_or_more(share: float) -> str:
     return f"{share:.1%}" if share >= 0 else f"none: {-share:.1%} more"
 
@@ -283,6 +295,10 @@ def table(machines: list[Machine], nbytes: int) -> str:
                   ("  saved by the vdso", *alone(lambda a: saved_or_more(a.saved))),
                   ("  a dropped state's call", *alone(lambda a: ns(a.dropped))),
                   ("  break-even dropped calls", *alone(lambda a: f"{a.break_even:.1%}"))]
+    if any(m.idle and len(m.idle.alone_by_gap) > 1 for m in machines):
+        lines.append(("saved by the vdso alone, by gap", *(
+            ", ".join(f"{gap(a.gap_ms)} {saved_or_more(a.saved)}" for a in m.idle.alone_by_gap)
+            if m.idle and m.idle.alone_by_gap else "not measured" for m in machines)))
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in lines)

@@ -912,3 +912,14 @@ def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsy
     # Without every mode alone there is nothing to set the vDSO against.
     _write(data, "idlecall.csv", turns + alone[:6] + alone[-3:])
     assert hostcosts.machine(data, 16).idle.alone is None
+    # Alone at a shorter gap too: the saving at each, shortest first; the
+    # longest gap's is the thread calling once a sleep.
+    short = [{**r, "gap_ms": 1} for r in alone]
+    _write(data, "idlecall.csv", turns + short[:6] + short[-6:])
+    idle = hostcosts.machine(data, 16).idle
+    assert [a.gap_ms for a in idle.alone_by_gap] == [1] and idle.alone is None
+    _write(data, "idlecall.csv", turns + alone + short)
+    idle = hostcosts.machine(data, 16).idle
+    assert [a.gap_ms for a in idle.alone_by_gap] == [1, 20000] and idle.alone.gap_ms == 20000
+    assert hostcosts.main([str(data)]) == 0
+    assert f"1 ms {1 - vdso_mean / 4000:.1%}, 20 s" in capsys.readouterr().out
