@@ -23,9 +23,10 @@ idlecall.csv (the harness's idlecall: one call after each gap asleep, each
 mode in turn, on an otherwise idle machine), the same numbers are printed
 for a call after the longest gap, the vDSO's calls that reseeded apart
 (Idle): what a thread that calls rarely, the kind whose state is dropped,
-pays each way.  Where each mode was also timed alone after that gap
-(idlecall --modes vdso, syscall, dropped), their mean cost (Alone): what a thread calling once a gap pays on average, its
-vDSO calls that reseeded (its key expired since its last call) included.
+pays each way.  Where each mode was also timed alone after a gap
+(idlecall --modes vdso, syscall, dropped), their mean cost (Alone): what a
+thread calling once a gap pays on average, its vDSO calls that reseeded
+(its key expired since its last call) included.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
@@ -251,7 +252,7 @@ def ns(m: Median | Mean) -> str:
     return f"{m.value:.0f} ns [{m.low:.0f}, {m.high:.0f}], {m.n}"
 
 
-def gap(ms: int) -> str:
+def gap_text(ms: int) -> str:
     return f"{ms:g} ms" if ms < 1000 else f"{ms / 1000:g} s"
 
 
@@ -288,7 +289,7 @@ def table(machines: list[Machine], nbytes: int) -> str:
             return tuple(say(m.idle.alone) if m.idle and m.idle.alone else "not measured"
                          for m in machines)
         lines += [("a thread calling once a sleep, alone",
-                   *alone(lambda a: f"every {a.gap_ms / 1000:g} s: mean [95%], calls")),
+                   *alone(lambda a: f"every {gap_text(a.gap_ms)}: mean [95%], calls")),
                   ("  vdso call, reseeds included", *alone(lambda a: ns(a.vdso))),
                   ("  vdso calls that reseeded", *alone(lambda a: f"{a.reseeded} of {a.vdso.n}")),
                   ("  syscall", *alone(lambda a: ns(a.syscall))),
@@ -297,7 +298,8 @@ def table(machines: list[Machine], nbytes: int) -> str:
                   ("  break-even dropped calls", *alone(lambda a: f"{a.break_even:.1%}"))]
     if any(m.idle and len(m.idle.alone_by_gap) > 1 for m in machines):
         lines.append(("saved by the vdso alone, by gap", *(
-            ", ".join(f"{gap(a.gap_ms)} {saved_or_more(a.saved)}" for a in m.idle.alone_by_gap)
+            ", ".join(f"{gap_text(a.gap_ms)} {saved_or_more(a.saved)}"
+                      for a in m.idle.alone_by_gap)
             if m.idle and m.idle.alone_by_gap else "not measured" for m in machines)))
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
