@@ -516,7 +516,10 @@ def idlecall_runs() -> list[list[str]]:
     alone, one gap, as a thread calling every 20 s meets it, so its share
     of calls that reseed is that thread's (the dropped calls alone came
     last, after the other two showed the turns' costs were not theirs);
-    then each mode alone at the shorter gaps, for the same reason."""
+    then each mode alone at the shorter gaps, for the same reason.  Last,
+    the vDSO and the syscall taking turns without the dropped calls every
+    20 s: whether the turns' dearer vDSO calls come from the dropped call's
+    refault of the shared state or from the state's age (two gaps)."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -527,7 +530,8 @@ def idlecall_runs() -> list[list[str]]:
             ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "syscall"],
             ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "dropped"]] \
         + [gaps + ["--spin", "0", "--modes", mode] for mode in ("vdso", "syscall", "dropped")
-           for gaps in (short, second)]
+           for gaps in (short, second)] \
+        + [["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "vdso,syscall"]]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:

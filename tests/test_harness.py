@@ -509,6 +509,7 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s(None) == 30
     assert calls_at_20_s("vdso") == 45
     assert calls_at_20_s("syscall") == calls_at_20_s("dropped") == 30
+    assert calls_at_20_s("vdso,syscall") == 30
     assert "idlecall" in host.TIMING
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}
