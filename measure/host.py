@@ -519,7 +519,8 @@ def idlecall_runs() -> list[list[str]]:
     then each mode alone at the shorter gaps, for the same reason.  Last,
     the vDSO and the syscall taking turns without the dropped calls every
     20 s: whether the turns' dearer vDSO calls come from the dropped call's
-    refault of the shared state or from the state's age (two gaps)."""
+    refault of the shared state or from the state's age (two gaps); and
+    the vDSO alone every 40 s, a state as old with no syscall between."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -531,7 +532,8 @@ def idlecall_runs() -> list[list[str]]:
             ["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "dropped"]] \
         + [gaps + ["--spin", "0", "--modes", mode] for mode in ("vdso", "syscall", "dropped")
            for gaps in (short, second)] \
-        + [["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "vdso,syscall"]]
+        + [["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "vdso,syscall"],
+           ["--gaps-ms", "40000", "--calls", "25", "--spin", "0", "--modes", "vdso"]]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
