@@ -511,7 +511,7 @@ def idlecall_runs() -> list[list[str]]:
     machine; then the short gaps and 1 s again with every CPU kept from
     idling (--spin 1).  20 s in two runs: 9 calls of each mode first, then
     21 more, taken after the first 9 left the vDSO's and the syscall's
-    medians' intervals overlapping.  Last, each mode alone every 20 s:
+    medians' intervals overlapping.  Then each mode alone every 20 s:
     taking turns, a vDSO call's state was last used one or two gaps before;
     alone, one gap, as a thread calling every 20 s meets it, so its share
     of calls that reseed is that thread's (the dropped calls alone came
