@@ -127,6 +127,7 @@ class Idle(ThreeWays):
     dropped: Median
     syscall: Median
     vdso_reseed: Median | None = None
+    kernels: str = ""   # kernel_release of the rows: idle calls may be another build's
     # A thread calling alone, at each gap where every mode was timed so, shortest first.
     alone_by_gap: tuple = ()
 
@@ -189,6 +190,15 @@ def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
                  dropped=mean_ci(ns.get_group("dropped").to_numpy()))
 
 
+def alone_saved_ns(rows: pd.DataFrame, gap_ms: float) -> float | None:
+    """What a thread calling alone once every gap_ms saves a call with the
+    vDSO, in ns: the syscall's mean less the vDSO's, its reseeds included,
+    without spinners; None where the three modes were not all timed alone
+    at that gap (no interpolation: between gaps it is not measured)."""
+    alone = alone_at(rows[rows["spin"] == 0], gap_ms)
+    return None if alone is None else alone.syscall.value - alone.vdso.value
+
+
 def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
     (None if there are none), the three modes taking turns, and each mode
@@ -207,6 +217,7 @@ def longest_sleep(rows, name: str) -> Idle | None:
     return Idle(gap, ", ".join(map(str, sorted(set(at["size_bytes"])))),
                 *(median_ci(by_mode.get_group(m)) for m in IDLE_MODES),
                 vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None,
+                kernels=", ".join(sorted(set(map(str, rows.get("kernel_release", []))))),
                 alone_by_gap=tuple(a for g in sorted(set(rows["gap_ms"]))
                                    if (a := alone_at(rows, int(g))) is not None))
 
@@ -277,6 +288,7 @@ def table(machines: list[Machine], nbytes: int) -> str:
         lines += [("one call after the longest sleep",
                    *idle(lambda i: f"{i.gap_ms / 1000:g} s, {i.size_bytes} B: median "
                                    "[95%], calls")),
+                  ("  kernel of the idle calls", *idle(lambda i: i.kernels or "not recorded")),
                   ("  vdso call, its key current", *idle(lambda i: ns(i.vdso))),
                   ("  vdso call that reseeded", *idle(lambda i: ns(i.vdso_reseed)
                                                       if i.vdso_reseed else "none")),

@@ -18,7 +18,9 @@
 #
 # A fleet of machines x threads x calls per second: CPU time saved per day
 # against state memory pinned, with every assumption printed.  Per-thread
-# memory comes from the Q2 runs, per-call saving from the model's costs.
+# memory comes from the Q2 runs, per-call saving from the model's costs
+# (calls back to back) and, as squares, from a thread calling alone once a
+# period where the machine measured it so (data/host/idlecall.csv).
 
 # %% tags=["parameters"]
 # QUICK: the test suite's few replications (seconds); False: the full study.

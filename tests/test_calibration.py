@@ -923,3 +923,52 @@ def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsy
     assert [a.gap_ms for a in idle.alone_by_gap] == [1, 20000] and idle.alone.gap_ms == 20000
     assert hostcosts.main([str(data)]) == 0
     assert f"1 ms {1 - vdso_mean / 4000:.1%}, 20 s" in capsys.readouterr().out
+
+
+def test_fleet_saving_alone_comes_from_the_thread_timed_alone_at_that_period(tmp_path):
+    """Q6's second series: at a fleet rate whose period idlecall timed every
+    mode alone, the saving a call is the syscall's mean less the vDSO's
+    (reseeds included); at other rates it is not measured (NaN), and the
+    back-to-back series does not move."""
+    from types import SimpleNamespace
+    from model import questions
+    from model.datafiles import Sources
+    from model.sim.designs import BASELINE, DESIGNS
+
+    data = synthetic(tmp_path / "fleet")
+    costs = load_costs(data_dir=data)
+    memory = pd.DataFrame([{"design": d, "threads": 1000, "state_bytes_resident_max": 1.0,
+                            "state_bytes_unevictable_max": 0.0} for d in DESIGNS])
+
+    def fleet():
+        q2 = questions.Answer("Q2", "memory", simulated={"memory": memory},
+                              sources=Sources(data))
+        a = questions.q6(SimpleNamespace(threads_grid=(1000,)), q2, costs=costs)
+        return a, a.simulated["fleet"].set_index(["design", "calls_per_s_per_thread"])
+
+    plain, plain_rows = fleet()
+    assert plain_rows["saved_ns_alone"].isna().all()
+    alone = ([{**r, "modes": "vdso"} for r in _idle_rows(0, 1000, {"vdso": 2000}, calls=4)]
+             + [{**r, "modes": "vdso"} for r in _idle_rows(0, 1000, {"vdso": 6000}, calls=2,
+                                                            moved=1)]
+             + [{**r, "modes": "syscall"} for r in _idle_rows(0, 1000, {"syscall": 4000})]
+             + [{**r, "modes": "dropped"} for r in _idle_rows(0, 1000, {"dropped": 30000})])
+    # The same modes alone with spinners are another machine state: not used.
+    spun = [{**r, "spin": 1, "ns_per_call": 1} for r in alone]
+    _write(data, "idlecall.csv", alone + spun)
+    a, rows = fleet()
+    vdso_mean = (1999 + 2000 + 2001 + 2002 + 5999 + 6000) / 6
+    at_1 = rows.loc[(BASELINE, 1.0)]
+    assert at_1["saved_ns_alone"] == pytest.approx(4000 - vdso_mean)
+    calls_per_s = 100_000 * 1_000 * 1.0
+    assert at_1["cpu_core_days_saved_per_day_alone"] == pytest.approx(
+        calls_per_s * (4000 - vdso_mean) * 1e-9)
+    assert rows.loc[("syscall", 1.0), "cpu_core_days_saved_per_day_alone"] == 0
+    others = rows.drop(index=1.0, level="calls_per_s_per_thread")
+    assert others["saved_ns_alone"].isna().all()
+    assert rows["cpu_core_days_saved_per_day"].equals(
+        plain_rows["cpu_core_days_saved_per_day"])
+    assert "host/idlecall.csv)" not in plain.notes[-1] and "Alone" not in plain.notes[-1]
+    assert a.notes[-1].startswith("assumptions") and "host/idlecall.csv)" in a.notes[-1]
+    assert f"{4000 - vdso_mean:.0f} ns at 1/s a call" in a.notes[-1]
+    assert any(name.endswith("host/idlecall.csv") for name in a.sources.used)
