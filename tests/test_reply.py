@@ -164,21 +164,26 @@ def test_idle_call_numbers_against_the_csv(built):
     """A thread calling alone after the longest sleep: the means of
     idlecall.csv's vDSO-alone and syscall-alone rows without spinners at
     the longest gap where every mode was timed alone, every vDSO call
-    (reseeds too), read here from the CSV."""
-    path = DATA / "xeon" / "host" / "idlecall.csv"
-    if not path.exists():
-        pytest.skip("no idlecall.csv under data/")
+    (reseeds too), read here from the CSV: the model's own machine's
+    (data/host/) where it has them, else the Xeon's."""
+    for path in (DATA / "host" / "idlecall.csv", DATA / "xeon" / "host" / "idlecall.csv"):
+        if not path.exists():
+            continue
+        rows = pd.read_csv(path)
+        rows = rows[(rows["spin"] == 0) & (rows["modes"] == rows["mode"])]
+        modes = rows.groupby("gap_ms")["mode"].nunique()
+        if (modes == 3).any():
+            break
+    else:
+        pytest.skip("no idlecall.csv under data/ with every mode timed alone")
     r, text = built
-    rows = pd.read_csv(path)
-    rows = rows[(rows["spin"] == 0) & (rows["modes"] == rows["mode"])]
-    modes = rows.groupby("gap_ms")["mode"].nunique()
     rows = rows[rows["gap_ms"] == modes[modes == 3].index.max()]
     mean = rows.groupby("mode")["ns_per_call"].mean()
     assert (rows["rng_moved"] == 1).any()       # the reseeds are in the mean
     assert facts(r, "idle.gap_s") == [rows["gap_ms"].max() / 1000]
     assert facts(r, "idle.saved_pct") == [pytest.approx(100 * (1 - mean["vdso"] /
                                                                mean["syscall"]))]
-    assert "data/xeon/host/idlecall.csv" in text
+    assert str(path.relative_to(REPO)) in text
 
 
 def test_guest_numbers_against_the_csv(built):
