@@ -1108,7 +1108,9 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted; no CSV of the interrupted experiment was written",
+        print("error: interrupted; " + ("the interrupted experiment's finished runs are in "
+                                        "its CSV, --resume runs the rest" if args.resume else
+                                        "no CSV of the interrupted experiment was written"),
               file=sys.stderr)
         return 130
     print(f"calibrate: wrote {args.out}")
