@@ -565,6 +565,7 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
 
 IDLE_CALLS = "host/idlecall.csv"
 
+
 @dataclass(frozen=True)
 class Fleet:
     """A fleet for Q6; every field is an assumption the report prints."""
