@@ -190,6 +190,11 @@ def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
                  dropped=mean_ci(ns.get_group("dropped").to_numpy()))
 
 
+def listed(values) -> str:
+    """The distinct values of a column, sorted, as one line: "16" or "4, 16"."""
+    return ", ".join(map(str, sorted(set(values))))
+
+
 def alone_saved_ns(rows: pd.DataFrame, gap_ms: float) -> float | None:
     """What a thread calling alone once every gap_ms saves a call with the
     vDSO, in ns: the syscall's mean less the vDSO's, its reseeds included,
@@ -214,10 +219,10 @@ def longest_sleep(rows, name: str) -> Idle | None:
     if not set(IDLE_MODES) <= set(by_mode.groups):
         raise CalibrationError(f"{name}: gap_ms={gap} lacks a mode of {', '.join(IDLE_MODES)}"
                                " (vdso: with its key current)")
-    return Idle(gap, ", ".join(map(str, sorted(set(at["size_bytes"])))),
+    return Idle(gap, listed(at["size_bytes"]),
                 *(median_ci(by_mode.get_group(m)) for m in IDLE_MODES),
                 vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None,
-                kernels=", ".join(sorted(set(map(str, rows.get("kernel_release", []))))),
+                kernels=listed(map(str, rows.get("kernel_release", []))),
                 alone_by_gap=tuple(a for g in sorted(set(rows["gap_ms"]))
                                    if (a := alone_at(rows, int(g))) is not None))
 
@@ -245,7 +250,7 @@ def machine(data_dir: Path, nbytes: int) -> Machine:
     rows = read_table(data_dir / "host" / "callcost.csv")
 
     def said(column: str) -> str:
-        return ", ".join(sorted(set(map(str, rows[column]))))
+        return listed(map(str, rows[column]))
     return Machine(where=rel_path(data_dir / "host"), cpus=said("cpu_model"),
                    kernels=said("kernel_release"),
                    vdso=found["vdso"].value(nbytes), syscall=found["syscall"].value(nbytes),

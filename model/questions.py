@@ -615,7 +615,7 @@ def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) ->
     alone = frame[frame["saved_ns_alone"].notna() & (frame["design"] == BASELINE)]
     alone_text = ""
     if len(alone):
-        said = lambda column: ", ".join(map(str, sorted(set(idle[column]))))  # noqa: E731
+        said = lambda column: hostcosts.listed(idle[column])  # noqa: E731
         alone_text = (f" Alone (squares): a thread calling getrandom({said('size_bytes')} B) "
                       f"alone once a period, on a machine otherwise idle ({said('cpu_model')}, "
                       f"kernel {said('kernel_release')}; {rel_path(idle_path)}), saved "
