@@ -48,6 +48,17 @@ on the host only: a TCG guest's timings are never costs):
                       refaulted state page between its fault and its joining
                       the LRU (python -m measure.lru_trace, 10 ms
                       resolution); the model draws one per state fault.
+  after_gap           idlecall.csv, each mode timed alone (a thread calling
+                      once a gap: idlecall --modes vdso, syscall, dropped),
+                      no spinners: per mode, the mean at each gap less the
+                      mean at gap 0, what a call after its thread slept
+                      costs more than back to back (GapCurve): vdso (its key
+                      current), syscall, zeroed (mode dropped) and reseed
+                      (the vDSO's calls that reseeded less those whose key
+                      was current, at the same gap, less reseed_ns).  Means,
+                      not medians: a thread pays the sum of its calls.
+                      Measured at 16 B alone; the extra is taken to be the
+                      same at every size (added, not scaled).
 
 A parameter without rows is refused by name.  `what_if` sets parameters by
 hand; the result is flagged (Costs.what_if) and its sources say what was set.
@@ -56,6 +67,7 @@ docs/sources.md).
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +79,7 @@ from measure.provenance import side_file
 
 from . import fits
 from .datafiles import DATA as DATA_DIR, rel_path
-from .sim.costs import Costs, Linear, SizeCurve
+from .sim.costs import Costs, GapCurve, Linear, SizeCurve
 
 # Columns each file must have for the rows calibration reads.
 COLUMNS = {
@@ -79,10 +91,12 @@ COLUMNS = {
                      "outcome", "pgscan_file"),
     "states_trace.csv": ("where", "off_lru_s"),
     "pressure_walk_reclaim.csv": ("where", "command", "nr_scanned", "duration_ns"),
+    "idlecall.csv": ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call",
+                     "rng_moved"),
 }
 NUMERIC = {"size_bytes", "threads", "ns_per_call", "ns_per_page", "limit_mib", "droppable_mib",
            "hog_mib", "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "pgscan_file",
-           "off_lru_s", "nr_scanned", "duration_ns"}
+           "off_lru_s", "nr_scanned", "duration_ns", "gap_ms", "spin", "rng_moved"}
 
 # Every parameter, the file it is measured in.
 PARAMETERS = {
@@ -95,12 +109,21 @@ PARAMETERS = {
     "scan_ns_per_page": "pressure.csv", "kswapd_pages_per_s": "pressure.csv",
     "walk_ns_per_page": "pressure_walk_reclaim.csv",
     "lru_add_wait_s": "states_trace.csv",
+    "after_gap": "idlecall.csv",
 }
 FAULT_KINDS = {"fault_ns.anon": "anon", "fault_ns.droppable": "droppable",
                "fault_ns.unevictable": "mlock2_onfault", "mlock_ns_per_page": "mlock",
                "state_fault_ns.anon": "anon_refault_rw",
                "state_fault_ns.droppable": "droppable_refault_rw",
                "state_fault_ns.unevictable": "mlock2_onfault_rw"}
+# idlecall's modes: vdso, dropped (a call on a state dropped before the
+# sleep) and syscall; its --modes default takes turns, rows from before the
+# option have no modes column and took turns.
+IDLE_MODES = ("vdso", "dropped", "syscall")
+TAKING_TURNS = ",".join(IDLE_MODES)
+# A gap is a point of an after_gap curve only with this many calls timed.
+IDLE_MIN_CALLS = 5
+AFTER_GAP_KINDS = ("vdso", "syscall", "zeroed", "reseed")
 PAGE_BYTES = 4096
 MIB = 1 << 20
 # What a what-if may set: a per-call line replaces the measured curve.
@@ -554,8 +577,53 @@ def wait_quantiles(values, n: int = MIXED_WAITS) -> np.ndarray:
                        method="inverted_cdf")
 
 
+def taking_turns(rows: pd.DataFrame) -> pd.Series:
+    """Each idlecall row's modes: those that took turns in its run."""
+    if "modes" not in rows:
+        return pd.Series(TAKING_TURNS, index=rows.index)
+    return rows["modes"].fillna(TAKING_TURNS)
+
+
+def _gap_curve(means: pd.Series) -> GapCurve:
+    """{gap_ms: mean ns} -> the extra over gap 0."""
+    return GapCurve(tuple(g / 1000 for g in means.index),
+                    tuple(float(v - means.loc[0]) for v in means))
+
+
+def measure_after_gap(data_dir: Path) -> dict:
+    path = data_dir / "host" / "idlecall.csv"
+    if not path.exists():
+        return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
+                             f"--only idlecall writes it)"}
+    frame = read_table(path)
+    rows = frame[(frame["spin"] == 0) & (taking_turns(frame) == frame["mode"])]
+    key_current = ~((rows["mode"] == "vdso") & (rows["rng_moved"] == 1))
+    curves, said = {}, []
+    for kind, mode in (("vdso", "vdso"), ("syscall", "syscall"), ("zeroed", "dropped")):
+        calls = rows[(rows["mode"] == mode) & key_current].groupby("gap_ms")["ns_per_call"]
+        means = calls.mean()[calls.size() >= IDLE_MIN_CALLS].sort_index()
+        if 0 not in means.index or len(means) < 2:
+            return {"after_gap": f"{rel_path(path)}: mode {mode} not timed alone at gap 0 "
+                                 f"and another gap, {IDLE_MIN_CALLS} calls each"}
+        curves[kind] = _gap_curve(means)
+        said.append(f"{kind} " + ", ".join(f"{g:g} ms {v:.0f}" for g, v in means.items()))
+    vdso = rows[rows["mode"] == "vdso"]
+    by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
+    n, mean = by.size().unstack(fill_value=0), by.mean().unstack()
+    both = n.index[(n.get(0, 0) >= IDLE_MIN_CALLS) & (n.get(1, 0) >= IDLE_MIN_CALLS)] \
+        if 1 in n.columns else []
+    # The reseed's own cost after a gap; less reseed_ns in build_costs.
+    curves["reseed"] = tuple((g / 1000, float(mean.loc[g, 1] - mean.loc[g, 0])) for g in both)
+    said.append("reseeded less key current " + (", ".join(
+        f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
+    source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
+              f"(>= {IDLE_MIN_CALLS} calls): " + "; ".join(said)
+              + f" ({_describe_rows(rows)}, {', '.join(sorted(set(map(str, rows.get('cpu_model', [])))))})")
+    return {"after_gap": Estimate(curves, source)}
+
+
 MEASURES = {"reseed.csv": measure_reseed, "fault.csv": measure_faults,
-            "states_trace.csv": measure_lru_add_wait}
+            "states_trace.csv": measure_lru_add_wait, "idlecall.csv": measure_after_gap}
 
 
 # -- the parameter set ---------------------------------------------------------------
@@ -620,6 +688,26 @@ def _per_mapping(values: dict, prefix: str) -> dict:
             if name.startswith(prefix + ".")}
 
 
+def after_gap_curves(value, reseed_ns: float) -> dict:
+    """Costs.after_gap from the after_gap parameter; or from a what-if, one
+    extra in ns for every call after any gap (0: every call back to back).
+
+    The reseed's measured points (its cost less reseed_ns) lie where the
+    vDSO's calls reseeded, at the long gaps only (a key lives 60 s or more,
+    so a thread calling often reseeds rarely and was not timed doing so).
+    A reseed is one getrandom() syscall: at the shorter gaps its extra is
+    the syscall's, scaled to meet the shortest measured point (or the
+    syscall's unscaled, where no reseed was timed)."""
+    if not isinstance(value, dict):
+        return {kind: GapCurve((0.0,), (float(value),)) for kind in AFTER_GAP_KINDS}
+    syscall, reseed = value["syscall"], [(g, ns - reseed_ns) for g, ns in value["reseed"]]
+    first = reseed[0][0] if reseed else math.inf
+    scale = reseed[0][1] / float(syscall(first)) if reseed else 1.0
+    below = [(g, scale * e) for g, e in zip(syscall.gaps_s, syscall.extra_ns) if g < first]
+    points = below + reseed
+    return {**value, "reseed": GapCurve(tuple(g for g, _ in points), tuple(e for _, e in points))}
+
+
 def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
     return Costs(
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
@@ -630,6 +718,7 @@ def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) ->
         walk_ns_per_page=values["walk_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
         lru_add_wait_s=tuple(np.atleast_1d(values["lru_add_wait_s"]).astype(float)),
+        after_gap=after_gap_curves(values["after_gap"], values["reseed_ns"]),
         call_by_threads=by_threads, sources=sources, what_if=what_if)
 
 
@@ -711,6 +800,10 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
         "lru_add_wait_s": (f"{len(costs.lru_add_wait_s)} waits, median "
                            f"{np.median(costs.lru_add_wait_s):.3g} s"
                            if costs.lru_add_wait_s else "none"),
+        "after_gap": "; ".join(
+            f"{kind} " + ", ".join(f"{g:g} s +{e:.0f} ns" for g, e in zip(c.gaps_s, c.extra_ns)
+                                   if g > 0 or len(c.gaps_s) == 1)
+            for kind, c in costs.after_gap.items()) or "none: every call back to back",
     }
     return [(name, v if isinstance(v, str) else f"{v:.4g}", costs.sources.get(name, ""))
             for name, v in values.items()]

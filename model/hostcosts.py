@@ -18,7 +18,8 @@ decide between the vDSO and the syscall, as the model charges a call
                the syscalls they replace: (syscall - vdso) / dropped.
 
 Those are the costs of calls made back to back (callcost.csv, reseed.csv,
-fault.csv), which the model charges every call.  Where a machine has
+fault.csv); the model charges each call that and what its thread's gap
+adds, measured alone (model.calibration's after_gap).  Where a machine has
 idlecall.csv (the harness's idlecall: one call after each gap asleep, each
 mode in turn, on an otherwise idle machine), the same numbers are printed
 for a call after the longest gap, the vDSO's calls that reseeded apart
@@ -39,7 +40,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .calibration import (CalibrationError, Estimate, PARAMETERS, measured, read_table)
+from .calibration import (IDLE_MODES, TAKING_TURNS, CalibrationError, Estimate, PARAMETERS,
+                          measured, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -48,9 +50,6 @@ from .replicate import t_interval
 # The parameters a call is charged from; the rest are reclaim's.
 PER_CALL = ("vdso", "syscall", "reseed_ns", "state_fault_ns.droppable")
 DEFAULT_BYTES = 4       # model/params.py request_bytes: the kernel selftest's 4 bytes
-IDLE_MODES = ("vdso", "dropped", "syscall")
-# idlecall's --modes default; rows from before the option have no modes.
-TAKING_TURNS = ",".join(IDLE_MODES)
 
 
 def saved_share(vdso: float, syscall: float) -> float:
@@ -168,16 +167,6 @@ class Machine:
         return break_even(self.vdso, self.syscall, self.dropped)
 
 
-IDLE_COLUMNS = ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call", "rng_moved")
-
-
-def taking_turns(rows: pd.DataFrame) -> pd.Series:
-    """Each idlecall row's modes: those that took turns in its run."""
-    if "modes" not in rows:
-        return pd.Series(TAKING_TURNS, index=rows.index)
-    return rows["modes"].fillna(TAKING_TURNS)
-
-
 def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
     """Each mode's calls timed alone after `gap` (None unless all were)."""
     at = rows[rows["gap_ms"] == gap]
@@ -237,7 +226,7 @@ def idle_call(data_dir: Path) -> Idle | None:
     path = idle_path(data_dir)
     if not path.exists():
         return None
-    return longest_sleep(read_table(path, IDLE_COLUMNS), rel_path(path))
+    return longest_sleep(read_table(path), rel_path(path))
 
 
 def machine(data_dir: Path, nbytes: int) -> Machine:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import atomic, codehash, hostcosts, replicate, replicated, sensitivity
-from .calibration import load_costs, provenance_table
+from .calibration import COLUMNS, load_costs, provenance_table
 from .datafiles import DATA, REPO, Sources, rel_path
 from .scenario import load
 from .sim.designs import BASELINE, DESIGNS
@@ -556,7 +556,9 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
     a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
     a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
                    + f"), {effort.replications} replications each; CPU saved is against "
-                   "the syscall design on the same seeds; 'pinned' is the largest "
+                   "the syscall design on the same seeds, each call charged its "
+                   "back-to-back cost and what a thread calling alone paid more after "
+                   "its gap (the after_gap cost); 'pinned' is the largest "
                    "unevictable state memory seen.")
     return a
 
@@ -591,7 +593,7 @@ def q6(effort: Effort, q2_answer: Answer, fleet: Fleet = Fleet(), costs=None) ->
     # otherwise idle, its caches cold after the sleep (idlecall.csv, where
     # the model's machine has it; NaN at periods not measured).
     idle_path = a.sources.data_dir / IDLE_CALLS
-    idle = a.sources.read(IDLE_CALLS, hostcosts.IDLE_COLUMNS) if idle_path.exists() else None
+    idle = a.sources.read(IDLE_CALLS, COLUMNS["idlecall.csv"]) if idle_path.exists() else None
     rows = []
     for rate in fleet.calls_per_s_grid:
         calls_per_day = fleet.machines * fleet.threads_per_machine * rate * 86_400

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, hostcosts, replicate, replicated
+from . import atomic, calibration, hostcosts, replicate, replicated
 from .datafiles import REPO, Sources, rel_path
 from .guestdata import guest_frames, guest_wide, partly_over, pressure, release, sweep
 from .questions import KEY_LIFE_CLAIM, X86_SKIP
@@ -103,7 +103,8 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, str] | None:
     for where in hostcosts.measured_dirs(sources.data_dir):
         path = hostcosts.idle_path(where)
         if path.exists():
-            rows = sources.read(str(path.relative_to(sources.data_dir)), hostcosts.IDLE_COLUMNS)
+            rows = sources.read(str(path.relative_to(sources.data_dir)),
+                                calibration.COLUMNS["idlecall.csv"])
             idle = hostcosts.longest_sleep(rows, rel_path(path))
             if idle is not None and idle.alone is not None:
                 return idle.alone, rel_path(path)
@@ -497,23 +498,24 @@ def bug_seen(guests: dict) -> bool:
 
 
 def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None) -> None:
-    """`lone`: idle_costs(), a thread calling alone after a long sleep,
-    which the model's back-to-back costs are not: its saving, its reseeds
+    """`lone`: idle_costs(), a thread calling alone after a long sleep, the
+    price the model charges a call after its gap: its saving, its reseeds
     included (hostcosts.Alone)."""
     r.quote("pushes us well past the maintenance_overhead<->complexity trade-off sweet "
             "spot ...")
     text = []
     benefit = q5.simulated.get("benefit")
     if benefit is not None and "droppable" in set(benefit["design"]):
-        b = benefit.set_index("design")
-        saved = (f"Every vDSO design saves "
-                 f"{r.n(b.loc['droppable', 'cpu_saved_fraction'] * 100, 'q5.cpu_saved_pct', '{:.1f}')}"
-                 "% of the syscall's CPU in the model")
+        pct = benefit[benefit["design"] != "syscall"]["cpu_saved_fraction"] * 100
+        low, high = (r.n(p, f"q5.cpu_saved_pct_{end}", "{:.1f}")
+                     for p, end in ((pct.min(), "min"), (pct.max(), "max")))
+        saved = ((f"Every vDSO design saves {low}" if low == high else
+                  f"The vDSO designs save {low}-{high}") + "% of the syscall's CPU in the model")
         if lone:
             alone, where = lone
-            saved += (" (calls back to back; a thread calling alone every "
-                      f"{r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s saves "
-                      f"{r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% "
+            saved += (" (a call priced as a lone thread's after its gap; "
+                      f"{r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% for one "
+                      f"calling every {r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s "
                       f"[{r.src(where)}])")
         text.append(saved + ".")
     comp = q5.measured.get("complexity")

@@ -84,7 +84,24 @@ def synthetic(tmp_path: Path, limits=(256, 128)) -> Path:
         {"command": f"vgetrandom-harness pressure --limit-mib {limit} --hog-mib 9",
          "nr_scanned": pages, "duration_ns": ns * pages or 5000}
         for limit, ns in zip(limits, (600, 900)) for pages in (1000, 3000, 0)])
+    # A thread calling alone once a gap (the modes not taking turns, so no
+    # call after the longest sleep for `model costs`), at gaps no Q6 rate
+    # has: 5 calls a gap, each mode's mean IDLE_NS + 1.
+    _write(tmp_path, "idlecall.csv", [
+        {**r, "modes": r["mode"]}
+        for gap, ns in IDLE_NS.items()
+        for r in _idle_rows(0, gap, {m: ns[m] for m in ("vdso", "syscall", "dropped")}, calls=5)
+        + (_idle_rows(0, gap, {"vdso": ns["reseeded"]}, calls=5, moved=1)
+           if "reseeded" in ns else [])])
     return tmp_path
+
+
+# idlecall.csv's means less 1, by gap_ms and mode (reseeded: the vDSO's calls
+# whose key had expired).
+IDLE_NS = {0: {"vdso": 100, "syscall": 600, "dropped": 5000},
+           2: {"vdso": 200, "syscall": 1100, "dropped": 6000},
+           200: {"vdso": 1100, "syscall": 3600, "dropped": 25000},
+           5000: {"vdso": 1300, "syscall": 4100, "dropped": 26000, "reseeded": 4300}}
 
 
 # --- fits ---------------------------------------------------------------------------
@@ -123,6 +140,43 @@ def test_synthetic_files_give_back_known_costs(tmp_path):
     assert "callcost.csv mode=vdso threads=1" in costs.sources["vdso"]
     assert "kind=mlock2_onfault" in costs.sources["fault_ns.unevictable"]
     assert "kind=droppable_refault_rw" in costs.sources["state_fault_ns.droppable"]
+
+
+def test_a_call_after_a_gap_costs_what_the_thread_timed_alone_paid_more(tmp_path):
+    """after_gap: each mode's mean alone at each gap less its mean at gap 0;
+    the reseed, the vDSO's reseeding calls less its key-current ones less
+    reseed_ns, and at shorter gaps the syscall's extra scaled to meet it."""
+    data = synthetic(tmp_path)
+    costs = load_costs(data_dir=data)
+    g = costs.after_gap
+    assert g["vdso"].gaps_s == (0.0, 0.002, 0.2, 5.0)
+    assert g["vdso"].extra_ns == pytest.approx((0, 100, 1000, 1200))
+    assert g["syscall"].extra_ns == pytest.approx((0, 500, 3000, 3500))
+    assert g["zeroed"].extra_ns == pytest.approx((0, 1000, 20000, 21000))
+    assert g["reseed"](5.0) == pytest.approx(3000 - 600)
+    assert g["reseed"](0.2) == pytest.approx(3000 * 2400 / 3500)
+    # Straight in log(gap) between gaps, in gap from 0 to the first, flat past the last.
+    assert g["vdso"](0.02) == pytest.approx(100 + 900 / 2)
+    assert g["vdso"](0.001) == pytest.approx(50)
+    assert g["vdso"](600.0) == pytest.approx(1200)
+    # A periodic thread pays its one gap's; a Poisson one the mean over its
+    # exponential gaps, and over the gaps a drop falls in, their sum of two.
+    assert g["syscall"].mean_over("periodic", 5.0) == pytest.approx(3000)
+    draws = np.random.default_rng(1).exponential(0.2, (2, 400_000))
+    assert g["syscall"].mean_over("poisson", 5.0) == pytest.approx(
+        g["syscall"](draws[0]).mean(), rel=0.01)
+    assert g["zeroed"].mean_over("poisson", 5.0, length_biased=True) == pytest.approx(
+        g["zeroed"](draws.sum(axis=0)).mean(), rel=0.01)
+    assert "idlecall.csv" in costs.sources["after_gap"] and "2 ms" in costs.sources["after_gap"]
+    # By hand: one extra for every call after any gap; 0 charges every call back to back.
+    flat = load_costs(data_dir=data, what_if={"after_gap": 0.0}).after_gap
+    assert all(c(30.0) == 0 for c in flat.values()) and set(flat) == set(g)
+    # Too few calls at gap 0 to set the others against: refused by name.
+    _write(data, "idlecall.csv", [{**r, "modes": r["mode"]} for r in
+                                  _idle_rows(0, 0, IDLE_NS[0], calls=4)
+                                  + _idle_rows(0, 2, IDLE_NS[2], calls=5)])
+    with pytest.raises(CalibrationError, match="idlecall.csv: mode vdso not timed alone at gap 0"):
+        load_costs(data_dir=data)
 
 
 def test_the_walk_is_measured_on_the_limits_asked_for(tmp_path):

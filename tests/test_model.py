@@ -669,3 +669,35 @@ def test_validate_keeps_each_states_model_run_and_resumes_from_them(tmp_path, mo
                   (*tasks[0][:2], 3, *tasks[0][3:])):
         with pytest.raises(AssertionError, match="cache holds"):
             validate._states_runs([other], 1, store)
+
+
+def test_a_call_after_its_threads_gap_is_charged_its_measured_extra():
+    """Costs.after_gap changes what calls cost, never what happens: the same
+    seed makes the same calls, drops and reseeds, and each is charged its
+    kind's extra (flat curves here, so the mean over any gaps is exact): a
+    vDSO call x_v, a syscall x_s, a reseed on key expiry or drop x_r, and
+    the call that faults a dropped page back the rest of what a dropped
+    state's call was measured to cost more, x_z - x_v - x_r."""
+    from dataclasses import replace
+    from model.sim.costs import GapCurve
+    x = {"vdso": 100.0, "syscall": 1000.0, "reseed": 2000.0, "zeroed": 20000.0}
+    gapped = replace(COSTS, after_gap={k: GapCurve((0.0,), (v,)) for k, v in x.items()})
+    for name, design, over in (("server", "syscall", {"run.duration_s": 60}),
+                               ("server", "droppable", {"run.duration_s": 120}),
+                               ("leak", "droppable", LEAK)):
+        scenario = model.load(name, over)
+        plain = values(simulate(scenario, design, seed=3, costs=COSTS))
+        dear = values(simulate(scenario, design, seed=3, costs=gapped))
+        cpu = ["cpu_getrandom_s", "cpu_fault_s"]
+        assert dear.drop(cpu).equals(plain.drop(cpu)), name
+        calls = (plain["calls_vdso"] * x["vdso"] + plain["calls_syscall"] * x["syscall"]
+                 + (plain["reseeds_expiry"] + plain["reseeds_drop"]) * x["reseed"]) * 1e-9
+        assert dear["cpu_getrandom_s"] - plain["cpu_getrandom_s"] == pytest.approx(calls,
+                                                                                  rel=1e-9)
+        refaults = plain["state_refaults_dropped"] * (x["zeroed"] - x["vdso"] - x["reseed"])
+        assert dear["cpu_fault_s"] - plain["cpu_fault_s"] == pytest.approx(refaults * 1e-9,
+                                                                          rel=1e-9, abs=1e-15)
+    # Page-mates: fewer refaults than calls that found their state dropped.
+    assert 0 < plain["state_refaults_dropped"] < plain["reseeds_drop"]
+    assert plain["reseeds_expiry"] > 0
+

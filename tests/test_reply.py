@@ -158,6 +158,10 @@ def test_simulated_numbers_against_the_answers(built, study):
         assert facts(r, "q3.upper95_max") == [quiet["p_upper95"].max()]
     q1 = study.answers["Q1"].values
     assert facts(r, "q1.syscall_4b_ns") == [q1["syscall_4b_ns"]]
+    benefit = study.answers["Q5"].simulated["benefit"]
+    saved = benefit.loc[benefit["design"] != "syscall", "cpu_saved_fraction"] * 100
+    assert facts(r, "q5.cpu_saved_pct_min") == [saved.min()]
+    assert facts(r, "q5.cpu_saved_pct_max") == [saved.max()]
 
 
 def test_idle_call_numbers_against_the_csv(built):

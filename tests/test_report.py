@@ -33,7 +33,8 @@ TEST_WHAT_IF = {"vdso.base_ns": 20.0, "syscall.base_ns": 480.0, "reseed_ns": 500
                 "fault_ns.unevictable": 300.0, "mlock_ns_per_page": 100.0,
                 "state_fault_ns.anon": 400.0, "state_fault_ns.droppable": 400.0,
                 "state_fault_ns.unevictable": 400.0,
-                "scan_ns_per_page": 200.0, "walk_ns_per_page": 200.0, "kswapd_pages_per_s": 2e5, "lru_add_wait_s": 0.0}
+                "scan_ns_per_page": 200.0, "walk_ns_per_page": 200.0, "kswapd_pages_per_s": 2e5, "lru_add_wait_s": 0.0,
+                "after_gap": 0.0}
 PROVENANCE = {"where": "test-fixture", "kernel_release": "n/a", "variant": "none",
               "cpu_model": "n/a", "glibc": "n/a", "date_utc": "2026-01-01T00:00:00Z",
               "git_commit": "n/a", "command": "tests/test_report.py"}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Linear:
@@ -50,6 +52,61 @@ class SizeCurve:
 
 
 @dataclass(frozen=True)
+class GapCurve:
+    """ns a call costs more after its thread slept gap_s than back to back.
+
+    Measured at a few gaps (gaps_s, the first 0).  Between two of them the
+    extra follows a straight line in log(gap), as the gaps were chosen (1 ms
+    to 40 s, a factor of 2 to 20 apart), and in gap itself from 0 to the
+    first gap above it; past the longest it stays at the longest's: what a
+    call costs after a sleep longer than any measured is not known, and the
+    measured costs level off from 100 ms (data/host/idlecall.csv).
+    """
+    gaps_s: tuple
+    extra_ns: tuple
+
+    def __post_init__(self):
+        if not self.gaps_s or len(self.gaps_s) != len(self.extra_ns) \
+                or list(self.gaps_s) != sorted(set(self.gaps_s)) or self.gaps_s[0] != 0:
+            raise ValueError(f"GapCurve(gaps_s={self.gaps_s}): need increasing gaps from 0, "
+                             f"one extra each")
+
+    def __call__(self, gap_s):
+        gap_s = np.asarray(gap_s, dtype=float)
+        gaps, extra = np.asarray(self.gaps_s), np.asarray(self.extra_ns, dtype=float)
+        out = np.full(gap_s.shape, extra[-1])
+        for i in range(1, len(gaps)):
+            lo, hi = gaps[i - 1], gaps[i]
+            inside = (gap_s >= lo) & (gap_s < hi)
+            if lo == 0:
+                along = gap_s[inside] / hi
+            else:
+                along = np.log(gap_s[inside] / lo) / math.log(hi / lo)
+            out[inside] = extra[i - 1] + along * (extra[i] - extra[i - 1])
+        return out
+
+    def mean_over(self, pattern: str, rate: float, length_biased: bool = False) -> float:
+        """The mean extra of a thread calling at `rate` a second: for
+        `periodic`, its one gap 1 / rate; for `poisson`, the expectation
+        over its exponential gaps, at evenly spaced quantiles.
+
+        `length_biased`: over the gaps that hold a given instant (the gap a
+        drop at a random time falls in), for Poisson calls the sum of two
+        exponential gaps (Gamma(2, rate), twice as long on average)."""
+        if pattern == "periodic":
+            return float(self(1.0 / rate))
+        u = (np.arange(_QUANTILES) + 0.5) / _QUANTILES
+        gaps = -np.log1p(-u) / rate
+        if length_biased:
+            gaps = (gaps[:, None] + gaps[None, ::_BIASED_STEP]).ravel()
+        return float(self(gaps).mean())
+
+
+_QUANTILES = 4096
+_BIASED_STEP = 16         # the second gap at every 16th quantile: 256 of them
+
+
+@dataclass(frozen=True)
 class Costs:
     # Per-call cost of one thread calling alone: the model does not model
     # CPUs, so its threads never contend.  The per-CPU fits stay in
@@ -82,6 +139,11 @@ class Costs:
     # or is drained: the measured waits, drawn from at each fault.  Empty:
     # it joins the LRU at once.
     lru_add_wait_s: tuple = ()
+    # A call after its thread slept, by kind: "vdso" (its key current),
+    # "syscall", "zeroed" (a call that finds its state dropped) and
+    # "reseed" (a reseed on key expiry) -> GapCurve, each the extra over the
+    # same call back to back.  Empty: every call is charged back to back.
+    after_gap: dict = field(default_factory=dict)
     # (mode, threads) -> SizeCurve, for every thread count measured.
     call_by_threads: dict = field(default_factory=dict)
     # Where each number came from: file and rows and fit quality, or a what-if.

@@ -21,7 +21,7 @@ COUNTERS = (
     "reseeds_first", "reseeds_expiry", "reseeds_drop", "reseeds_fork",
     "key_lives", "key_lives_dropped", "states_dropped", "free_states_dropped",
     "state_pages_dropped", "state_pages_swapped", "state_swapins", "key_bytes_swapped",
-    "state_faults", "state_fault_stall_s", "droppable_fault_retries",
+    "state_faults", "state_refaults_dropped", "state_fault_stall_s", "droppable_fault_retries",
     "droppable_fault_retry_s", "threads_started", "threads_syscall_fallback",
     "mlock_failures", "forks", "file_refaults", "pgscan_kswapd", "pgsteal_kswapd",
     "pgscan_direct", "pgsteal_direct", "kswapd_cpu_s", "nr_vmscan_immediate_reclaim",

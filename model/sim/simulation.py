@@ -23,7 +23,7 @@ from .environment import Environment
 from .lru import Lruvec
 from .memory import Domain, Kswapd, ProactiveReclaim, Swap, kernel_watermarks
 from .metrics import Metrics, tidy, tidy_classes, tidy_events, tidy_series
-from .placement import PLACEMENTS, RESERVED, SKIP, SWAP
+from .placement import DROP, PLACEMENTS, RESERVED, SKIP, SWAP
 from .region import Region
 from ..scenario import Scenario, ScenarioError
 from .states import harness_layout
@@ -75,10 +75,29 @@ class Simulation:
         self.next_pid = 1
         self.hogs_started = 0
         request = scenario.workload.request_bytes
-        self.vdso_call_s = costs.mean_call_ns(True, request) * 1e-9
-        self.syscall_call_s = costs.mean_call_ns(False, request) * 1e-9
         self.reseed_s = costs.reseed_ns * 1e-9
         self.calls = PATTERNS[scenario.workload.call_pattern]
+        # What a call costs at each rate a thread may have: back to back, and
+        # more after the gap its thread slept (Costs.after_gap; the mean
+        # over the pattern's gaps).  A call that finds its state dropped was
+        # measured alone (idlecall's dropped mode: its own page, faulted
+        # back by itself); here it is billed as a vDSO call and a reseed,
+        # each with its extra, and the call that faults the page back (the
+        # first of the page's threads to call, which a page-mate may be)
+        # pays the rest, refault_more_s.  Both over the gaps a drop falls in.
+        pattern, extra = scenario.workload.call_pattern, costs.after_gap
+        rates = [r for r, _ in scenario.workload.calls_per_s]
+
+        def after_gap_s(kind: str, rate: float, length_biased: bool = False) -> float:
+            curve = extra.get(kind)
+            return curve.mean_over(pattern, rate, length_biased) * 1e-9 if curve else 0.0
+        vdso_s, syscall_s = (costs.mean_call_ns(v, request) * 1e-9 for v in (True, False))
+        self.vdso_call_s = {r: vdso_s + after_gap_s("vdso", r) for r in rates}
+        self.syscall_call_s = {r: syscall_s + after_gap_s("syscall", r) for r in rates}
+        self.expiry_reseed_s = {r: self.reseed_s + after_gap_s("reseed", r) for r in rates}
+        self.zeroed_more_s = {r: after_gap_s("reseed", r, True) for r in rates}
+        self.refault_more_s = {r: after_gap_s("zeroed", r, True) - after_gap_s("vdso", r, True)
+                               - after_gap_s("reseed", r, True) for r in rates}
         # The harness's counts start after run.settle_s, in whole key lives.
         self.settle_s = scenario.run.settle_s
         self.key_life_s = scenario.state.key_life_s
@@ -306,9 +325,13 @@ class Simulation:
         try:
             if folio.rate_per_s <= 0:
                 return
-            yield env.timeout(max(0.0, proc.next_touch_t(folio, env.now) - env.now))
+            touch_t, rate = proc.next_touch(folio, env.now)
+            yield env.timeout(max(0.0, touch_t - env.now))
             while proc.alive and not folio.resident and folio.rate_per_s > 0:
                 if proc.fault_in_state(folio, env.now):
+                    if folio.placement.reclaim == DROP:
+                        self.metrics.count("state_refaults_dropped")
+                        self.metrics.count("cpu_fault_s", self.refault_more_s[rate])
                     proc.refaulted(folio, env.now)
                     return
                 if not proc.alive:

@@ -148,7 +148,7 @@ class Thread:
         counters = sim.metrics.counters
         if self.slot is not None:
             counters["calls_vdso"] += made
-            counters["cpu_getrandom_s"] += made * sim.vdso_call_s
+            counters["cpu_getrandom_s"] += made * sim.vdso_call_s[rate]
             # The CRNG generation moves every key_life_s; a state in use then
             # reseeds on its next call, if one comes before the next move.
             life = sim.key_life_s
@@ -156,10 +156,10 @@ class Thread:
             if expiries:
                 expiries *= sim.p_call_in_key_life[rate]
                 counters["reseeds_expiry"] += expiries
-                counters["cpu_getrandom_s"] += expiries * sim.reseed_s
+                counters["cpu_getrandom_s"] += expiries * sim.expiry_reseed_s[rate]
         else:
             counters["calls_syscall"] += made
-            counters["cpu_getrandom_s"] += made * sim.syscall_call_s
+            counters["cpu_getrandom_s"] += made * sim.syscall_call_s[rate]
         self.last_t = now
 
     def _zeroed_call(self, t: float) -> None:
@@ -168,6 +168,7 @@ class Thread:
         sim = self.sim
         self.next_call_t = None
         self.process.reseed(self.slot)
+        sim.metrics.counters["cpu_getrandom_s"] += sim.zeroed_more_s[self.rate_per_s]
         if t < sim.settle_s:
             return
         sim.metrics.count_class(self.rate_per_s, "calls_zeroed")
@@ -515,11 +516,12 @@ class GetrandomProcess(FolioOwner):
         if folio.rate_per_s > 0:
             self.sim.refault_later(folio)
 
-    def next_touch_t(self, folio, now: float) -> float:
-        """When the folio's threads next call: the first of them faults it back."""
+    def next_touch(self, folio, now: float) -> tuple[float, float]:
+        """When the folio's threads next call, and the rate of the first of
+        them, whose call faults it back."""
         calls, rng = self.sim.calls, self.refault_rng
-        return min(s.thread.next_call_t if s.thread.next_call_t is not None
-                   else calls.next_after(s.thread.rate_per_s, now, rng)
+        return min((s.thread.next_call_t if s.thread.next_call_t is not None
+                    else calls.next_after(s.thread.rate_per_s, now, rng), s.thread.rate_per_s)
                    for s in folio.in_use())
 
     def refaulted(self, folio, now: float) -> None:
