@@ -701,3 +701,25 @@ def test_a_call_after_its_threads_gap_is_charged_its_measured_extra():
     assert 0 < plain["state_refaults_dropped"] < plain["reseeds_drop"]
     assert plain["reseeds_expiry"] > 0
 
+
+def test_cpu_saved_is_per_call_made_not_calls_missed():
+    """A design whose threads stall makes fewer calls: Q5's saving is per
+    call made, so fewer calls at the same cost per call save no more."""
+    from types import SimpleNamespace
+    from model.questions import benefit_table
+    rows = []
+    for design, vdso, syscall, cpu in (("syscall", 0, 1000, 1.0), ("mlock", 1000, 0, 0.1),
+                                       ("droppable", 900, 0, 0.09)):
+        for metric, value in (("calls_vdso", vdso), ("calls_syscall", syscall),
+                              ("cpu_getrandom_s", cpu), ("state_bytes_unevictable_max", 0),
+                              ("states_dropped_per_hour", 0), ("oom_kills", 0),
+                              ("oom_kills_of_state_holders", 0),
+                              ("threads_syscall_fallback", 0)):
+            rows.append({"scenario": "server", "replication": 0, "design": design,
+                         "metric": metric, "value": value})
+    b = benefit_table(pd.DataFrame(rows), SimpleNamespace(scenario_duration_s=3600))
+    b = b.set_index("design")
+    assert b.loc["droppable", "cpu_saved_fraction"] == pytest.approx(0.9)
+    assert b.loc["mlock", "cpu_saved_fraction"] == pytest.approx(0.9)
+    # Its own 900 calls, each 0.9 ms cheaper than a syscall.
+    assert b.loc["droppable", "cpu_saved_s_per_h"] == pytest.approx(900 * 0.9e-3)
