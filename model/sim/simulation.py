@@ -405,6 +405,9 @@ class Simulation:
                             and thread.next_call_t is None:
                         raise AssertionError(f"{proc.name}/{thread.tid} runs on a zeroed state "
                                              f"and no call of its is to reseed it")
+                    if thread.paused and thread.slot is not None and thread.slot.folio.resident:
+                        raise AssertionError(f"{proc.name}/{thread.tid} waits for a state page "
+                                             f"that is in memory")
 
     # -- the run ---------------------------------------------------------------------
 

@@ -448,7 +448,8 @@ class GetrandomProcess(FolioOwner):
                 if self.alive:
                     sim.refault_later(folio)
                 return thread if self.alive else None
-            thread.paused = False
+            # Its page-mates waiting for the page call again too.
+            self.refaulted(folio, now)
         if slot.zeroed:
             self.reseed(slot)
         return thread
