@@ -469,7 +469,9 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
         axes[0].set_xlim(0, max((kernel + tests).max(), 1) * 2.6)
         axes[0].legend(fontsize=6, loc="upper right")
         axes[0].set_xlabel("lines added (data/complexity.csv)\nn/a: never merged")
-    panels = ((benefit["cpu_saved_fraction"] * 100, "CPU in getrandom() saved\nvs the syscall (%)"),
+    panels = ((benefit["cpu_saved_fraction"] * 100,
+               "CPU for random bytes saved vs the syscall (%):\n"
+               "a lone caller's price after each gap; |: back to back"),
               (benefit["pinned_bytes_max"] / 1024, "state memory pinned, max (KiB)"),
               (benefit["states_dropped_per_hour"], "in-use states dropped per hour"))
     for ax, (values, label) in zip(axes[1:], panels):
@@ -478,6 +480,7 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
         for yi, v in zip(y, values):
             ax.text(v, yi, f" {v:,.3g}", va="center", fontsize=7)
         ax.set_xlim(0, max(values.max(), 1.0) * 1.3)
+    axes[1].plot(benefit["cpu_saved_fraction_b2b"] * 100, y, "k|", ms=12)
     for yi, d in zip(y, names):
         kills = benefit.loc[d, "oom_kills_of_state_holders"]
         if kills:

@@ -506,18 +506,21 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None)
     text = []
     benefit = q5.simulated.get("benefit")
     if benefit is not None and "droppable" in set(benefit["design"]):
-        pct = benefit[benefit["design"] != "syscall"]["cpu_saved_fraction"] * 100
-        low, high = (r.n(p, f"q5.cpu_saved_pct_{end}", "{:.1f}")
-                     for p, end in ((pct.min(), "min"), (pct.max(), "max")))
-        saved = ((f"Every vDSO design saves {low}" if low == high else
-                  f"The vDSO designs save {low}-{high}") + "% of the syscall's CPU in the model")
+        vdso = benefit[benefit["design"] != "syscall"]
+
+        def pct(column: str, what: str) -> str:
+            """The vDSO designs' range, one number where they agree."""
+            low, high = (r.n(v * 100, f"q5.{what}_{end}", "{:.1f}")
+                         for v, end in ((vdso[column].min(), "min"), (vdso[column].max(), "max")))
+            return low if low == high else f"{low}-{high}"
+        saved = (f"The vDSO designs save {pct('cpu_saved_fraction', 'cpu_saved_pct')}% of "
+                 "the syscall's CPU in the model at a lone thread's price after each gap "
+                 f"({pct('cpu_saved_fraction_b2b', 'cpu_saved_b2b_pct')}% back to back")
         if lone:
             alone, where = lone
-            saved += (" (a call priced as a lone thread's after its gap; "
-                      f"{r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% for one "
-                      f"calling every {r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s "
-                      f"[{r.src(where)}])")
-        text.append(saved + ".")
+            saved += (f"; {r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% alone every "
+                      f"{r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s [{r.src(where)}]")
+        text.append(saved + ").")
     comp = q5.measured.get("complexity")
     if comp is not None:
         c = comp.set_index("design")

@@ -615,13 +615,14 @@ def section_q5(r: Report, a: Answer) -> None:
     benefit = a.simulated["benefit"]
     width = name_width()
     lines = ["Simulated: benefit per design (means over the Q3 scenarios)", "",
-             f"{'design':<{width}}{'CPU saved':>10}{'saved s/h':>10}{'pinned KiB':>11}"
-             f"{'drops/h':>10}{'OOM kills':>10}{'fallbacks':>10}"]
+             f"{'design':<{width}}{'CPU saved':>10}{'b2b':>7}{'saved s/h':>10}"
+             f"{'pinned KiB':>11}{'drops/h':>8}{'OOMs':>6}{'fallbacks':>10}"]
     for _, row in benefit.iterrows():
         lines.append(f"{row['design']:<{width}}{row['cpu_saved_fraction'] * 100:9.1f}%"
+                     f"{row['cpu_saved_fraction_b2b'] * 100:6.1f}%"
                      f"{num(row['cpu_saved_s_per_h'], 10)}"
                      f"{num(row['pinned_bytes_max'] / 1024, 11)}"
-                     f"{num(row['states_dropped_per_hour'], 10)}{num(row['oom_kills'], 10)}"
+                     f"{num(row['states_dropped_per_hour'], 8)}{num(row['oom_kills'], 6)}"
                      f"{num(row['syscall_fallback_threads'], 10)}")
     r.table(lines)
     notes(r, a)

@@ -688,7 +688,7 @@ def test_a_call_after_its_threads_gap_is_charged_its_measured_extra():
         scenario = model.load(name, over)
         plain = values(simulate(scenario, design, seed=3, costs=COSTS))
         dear = values(simulate(scenario, design, seed=3, costs=gapped))
-        cpu = ["cpu_getrandom_s", "cpu_fault_s"]
+        cpu = ["cpu_getrandom_s", "cpu_fault_s", "cpu_after_gap_s"]
         assert dear.drop(cpu).equals(plain.drop(cpu)), name
         calls = (plain["calls_vdso"] * x["vdso"] + plain["calls_syscall"] * x["syscall"]
                  + (plain["reseeds_expiry"] + plain["reseeds_drop"]) * x["reseed"]) * 1e-9
@@ -697,6 +697,9 @@ def test_a_call_after_its_threads_gap_is_charged_its_measured_extra():
         refaults = plain["state_refaults_dropped"] * (x["zeroed"] - x["vdso"] - x["reseed"])
         assert dear["cpu_fault_s"] - plain["cpu_fault_s"] == pytest.approx(refaults * 1e-9,
                                                                           rel=1e-9, abs=1e-15)
+        # What the gaps added, counted apart: less it, back to back.
+        assert plain["cpu_after_gap_s"] == 0
+        assert dear["cpu_after_gap_s"] == pytest.approx(calls + refaults * 1e-9, rel=1e-9)
     # Page-mates: fewer refaults than calls that found their state dropped.
     assert 0 < plain["state_refaults_dropped"] < plain["reseeds_drop"]
     assert plain["reseeds_expiry"] > 0
@@ -704,14 +707,21 @@ def test_a_call_after_its_threads_gap_is_charged_its_measured_extra():
 
 def test_cpu_saved_is_per_call_made_not_calls_missed():
     """A design whose threads stall makes fewer calls: Q5's saving is per
-    call made, so fewer calls at the same cost per call save no more."""
+    call made, so fewer calls at the same cost per call save no more.  Its
+    CPU is the calls', the state faults' and mlock's, after each call's gap
+    and, less what the gaps added, back to back."""
     from types import SimpleNamespace
     from model.questions import benefit_table
     rows = []
-    for design, vdso, syscall, cpu in (("syscall", 0, 1000, 1.0), ("mlock", 1000, 0, 0.1),
-                                       ("droppable", 900, 0, 0.09)):
+    # design: calls_vdso, calls_syscall, cpu_getrandom_s, cpu_fault_s, cpu_mlock_s, after gap
+    for design, vdso, syscall, cpu, fault, mlock, gap in (
+            ("syscall", 0, 1000, 1.0, 0.0, 0.0, 0.5),
+            ("mlock", 1000, 0, 0.05, 0.01, 0.04, 0.05),
+            ("droppable", 900, 0, 0.08, 0.01, 0.0, 0.045)):
         for metric, value in (("calls_vdso", vdso), ("calls_syscall", syscall),
-                              ("cpu_getrandom_s", cpu), ("state_bytes_unevictable_max", 0),
+                              ("cpu_getrandom_s", cpu), ("cpu_fault_s", fault),
+                              ("cpu_mlock_s", mlock), ("cpu_after_gap_s", gap),
+                              ("state_bytes_unevictable_max", 0),
                               ("states_dropped_per_hour", 0), ("oom_kills", 0),
                               ("oom_kills_of_state_holders", 0),
                               ("threads_syscall_fallback", 0)):
@@ -721,6 +731,9 @@ def test_cpu_saved_is_per_call_made_not_calls_missed():
     b = b.set_index("design")
     assert b.loc["droppable", "cpu_saved_fraction"] == pytest.approx(0.9)
     assert b.loc["mlock", "cpu_saved_fraction"] == pytest.approx(0.9)
+    # Back to back: 0.5 ms a syscall, 0.05 ms a call of either.
+    assert b.loc["droppable", "cpu_saved_fraction_b2b"] == pytest.approx(0.9)
+    assert b.loc["mlock", "cpu_saved_fraction_b2b"] == pytest.approx(0.9)
     # Its own 900 calls, each 0.9 ms cheaper than a syscall.
     assert b.loc["droppable", "cpu_saved_s_per_h"] == pytest.approx(900 * 0.9e-3)
 

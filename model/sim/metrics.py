@@ -18,6 +18,9 @@ KEYS = ("scenario", "design", "seed", "replication")
 # (a design that never drops still says states_dropped = 0).
 COUNTERS = (
     "calls_vdso", "calls_syscall", "cpu_getrandom_s", "cpu_fault_s", "cpu_mlock_s",
+    # What the calls' gaps added to those (model.sim.costs.GapCurve): less
+    # it, the same calls and faults charged back to back.
+    "cpu_after_gap_s",
     "reseeds_first", "reseeds_expiry", "reseeds_drop", "reseeds_fork",
     "key_lives", "key_lives_dropped", "states_dropped", "free_states_dropped",
     "state_pages_dropped", "state_pages_swapped", "state_swapins", "key_bytes_swapped",

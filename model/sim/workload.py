@@ -148,7 +148,8 @@ class Thread:
         counters = sim.metrics.counters
         if self.slot is not None:
             counters["calls_vdso"] += made
-            counters["cpu_getrandom_s"] += made * sim.vdso_call_s[rate]
+            gap_s = made * sim.vdso_gap_s[rate]
+            counters["cpu_getrandom_s"] += made * sim.vdso_call_s + gap_s
             # The CRNG generation moves every key_life_s; a state in use then
             # reseeds on its next call, if one comes before the next move.
             life = sim.key_life_s
@@ -156,10 +157,13 @@ class Thread:
             if expiries:
                 expiries *= sim.p_call_in_key_life[rate]
                 counters["reseeds_expiry"] += expiries
-                counters["cpu_getrandom_s"] += expiries * sim.expiry_reseed_s[rate]
+                gap_s += expiries * sim.reseed_gap_s[rate]
+                counters["cpu_getrandom_s"] += expiries * (sim.reseed_s + sim.reseed_gap_s[rate])
         else:
             counters["calls_syscall"] += made
-            counters["cpu_getrandom_s"] += made * sim.syscall_call_s[rate]
+            gap_s = made * sim.syscall_gap_s[rate]
+            counters["cpu_getrandom_s"] += made * sim.syscall_call_s + gap_s
+        counters["cpu_after_gap_s"] += gap_s
         self.last_t = now
 
     def _zeroed_call(self, t: float) -> None:
@@ -168,7 +172,9 @@ class Thread:
         sim = self.sim
         self.next_call_t = None
         self.process.reseed(self.slot)
-        sim.metrics.counters["cpu_getrandom_s"] += sim.zeroed_more_s[self.rate_per_s]
+        counters, gap_s = sim.metrics.counters, sim.zeroed_gap_s[self.rate_per_s]
+        counters["cpu_getrandom_s"] += gap_s
+        counters["cpu_after_gap_s"] += gap_s
         if t < sim.settle_s:
             return
         sim.metrics.count_class(self.rate_per_s, "calls_zeroed")
