@@ -55,8 +55,9 @@ on the host only: a TCG guest's timings are never costs):
                       costs more than back to back (GapCurve): vdso (its key
                       current), syscall, zeroed (mode dropped) and reseed
                       (the vDSO's calls that reseeded less those whose key
-                      was current, at the same gap, less reseed_ns).  Means,
-                      not medians: a thread pays the sum of its calls.
+                      was current, at the same gap, less reseed_ns; at
+                      shorter gaps the syscall's extra, scaled to meet it).
+                      Means, not medians: a thread pays the sum of its calls.
                       Measured at 16 B alone; the extra is taken to be the
                       same at every size (added, not scaled).
 
@@ -591,6 +592,9 @@ def _gap_curve(means: pd.Series) -> GapCurve:
 
 
 def measure_after_gap(data_dir: Path) -> dict:
+    """Each mode's mean alone by gap (GapCurve), and the reseed's own cost
+    at the gaps where enough of the vDSO's calls reseeded (a tuple of
+    (gap_s, ns), made a curve by after_gap_curves())."""
     path = data_dir / "host" / "idlecall.csv"
     if not path.exists():
         return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
@@ -616,9 +620,10 @@ def measure_after_gap(data_dir: Path) -> dict:
     curves["reseed"] = tuple((g / 1000, float(mean.loc[g, 1] - mean.loc[g, 0])) for g in both)
     said.append("reseeded less key current " + (", ".join(
         f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
+    cpus = ", ".join(sorted(set(map(str, rows.get("cpu_model", [])))))
     source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
               f"(>= {IDLE_MIN_CALLS} calls): " + "; ".join(said)
-              + f" ({_describe_rows(rows)}, {', '.join(sorted(set(map(str, rows.get('cpu_model', [])))))})")
+              + f" ({_describe_rows(rows)}, {cpus})")
     return {"after_gap": Estimate(curves, source)}
 
 
