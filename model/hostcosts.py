@@ -35,6 +35,7 @@ not per-call costs and are measured only in data/host/.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -312,11 +313,61 @@ def table(machines: list[Machine], nbytes: int) -> str:
                      for row in lines)
 
 
+def price_against_states(data_dir: Path) -> pd.DataFrame | None:
+    """The model's price of a vDSO call after its thread's gap (after_gap)
+    against what the states runs' threads paid, a busy process's (None
+    without data_dir/host/states.csv or idlecall.csv): per call pattern and
+    rate, each run's mean over its calls with the key current, the median
+    over runs; the price as the harness times a call, the vDSO's mean alone
+    at 0 ms plus the mean extra over the class's gaps."""
+    states_path, idle = data_dir / "host" / "states.csv", idle_path(data_dir)
+    if not states_path.exists() or not idle.exists():
+        return None
+    found, _ = measured(data_dir, skip=[p for p in PARAMETERS if p != "after_gap"])
+    if not isinstance(found["after_gap"], Estimate):
+        raise CalibrationError(found["after_gap"])
+    curve = found["after_gap"].value["vdso"]
+    at_0 = alone_at(read_table(idle), 0)
+    if at_0 is None:
+        return None
+    states = read_table(states_path, ("where", "pattern", "rate_hz", "warm_call_ns_mean"))
+    rows = []
+    for (pattern, rate), runs in states.groupby(["pattern", "rate_hz"]):
+        measured_ns = pd.to_numeric(runs["warm_call_ns_mean"], errors="coerce").dropna()
+        if len(measured_ns):
+            price = at_0.vdso.value + curve.mean_over(pattern, rate)
+            rows.append({"pattern": pattern, "rate_hz": rate, "runs": len(measured_ns),
+                         "measured_ns": float(measured_ns.median()), "price_ns": price})
+    return pd.DataFrame(rows)
+
+
+def prices_text(where: Path, prices: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"the model's vDSO price after a gap against the states runs "
+        f"({rel_path(where / 'host' / 'states.csv')}: each run's mean over its calls "
+        "with the key current, median over runs; the price as the harness times a "
+        "call: the vDSO alone at 0 ms plus after_gap's mean over the class's gaps)", 100)
+    lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}{'price':>9}"
+                 f"{'price/measured':>16}")
+    for _, p in prices.iterrows():
+        lines.append(f"{p['pattern']:<10}{p['rate_hz']:>7g} Hz{p['runs']:>6}"
+                     f"{p['measured_ns']:>8.0f} ns{p['price_ns']:>6.0f} ns"
+                     f"{p['price_ns'] / p['measured_ns']:>15.2f}x")
+    return "\n".join(lines)
+
+
 def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
-    """The table for data_dirs (default: measured_dirs()), calls of nbytes."""
+    """The table for data_dirs (default: measured_dirs()), calls of nbytes;
+    then, for each that has states runs, the model's price against them."""
     if nbytes <= 0:
         raise ValueError(f"--bytes {nbytes}: must be > 0")
-    return table([machine(Path(d), nbytes) for d in data_dirs or measured_dirs()], nbytes)
+    dirs = [Path(d) for d in data_dirs or measured_dirs()]
+    parts = [table([machine(d, nbytes) for d in dirs], nbytes)]
+    for d in dirs:
+        prices = price_against_states(d)
+        if prices is not None and len(prices):
+            parts.append(prices_text(d, prices))
+    return "\n\n".join(parts)
 
 
 def main(argv: list[str]) -> int:

@@ -979,6 +979,32 @@ def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsy
     assert f"1 ms {1 - vdso_mean / 4000:.1%}, 20 s" in capsys.readouterr().out
 
 
+def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs(tmp_path,
+                                                                                 capsys):
+    """`model costs` prints, where a machine has states runs, the vDSO's price
+    after a class's gap as the harness times a call (its mean alone at 0 ms
+    plus after_gap's mean over the class's gaps) beside the runs' median of
+    their mean key-current call."""
+    data = synthetic(tmp_path / "states")
+    assert hostcosts.price_against_states(data) is None
+    _write(data, "states.csv", [
+        {"pattern": "periodic", "rate_hz": 5.0, "warm_call_ns_mean": v} for v in (300, 500, 400)]
+        + [{"pattern": "poisson", "rate_hz": 5.0, "warm_call_ns_mean": 900},
+           {"pattern": "poisson", "rate_hz": 500.0, "warm_call_ns_mean": "na"}])
+    prices = hostcosts.price_against_states(data).set_index(["pattern", "rate_hz"])
+    assert len(prices) == 2         # a class with no warm call is left out
+    periodic = prices.loc[("periodic", 5.0)]
+    # The vDSO alone at 0 ms: mean 101 (IDLE_NS + 1); after 0.2 s, 1000 ns more.
+    assert (periodic["runs"], periodic["measured_ns"]) == (3, 400)
+    assert periodic["price_ns"] == pytest.approx(101 + 1000)
+    curve = load_costs(data_dir=data).after_gap["vdso"]
+    assert prices.loc[("poisson", 5.0), "price_ns"] == pytest.approx(
+        101 + curve.mean_over("poisson", 5.0))
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "against the states runs" in out and "2.75x" in out
+
+
 def test_fleet_saving_alone_comes_from_the_thread_timed_alone_at_that_period(tmp_path):
     """Q6's second series: at a fleet rate whose period idlecall timed every
     mode alone, the saving a call is the syscall's mean less the vDSO's
