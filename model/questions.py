@@ -574,7 +574,7 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
                    "calls), against the syscall design on the same seeds; each call "
                    "charged its back-to-back cost and what a thread calling alone paid "
                    "more after its gap (the after_gap cost), or back to back (b2b); "
-                   "'pinned' is the largest unevictable state memory seen.")
+                   "'pin KiB' is the largest unevictable state memory seen.")
     return a
 
 

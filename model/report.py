@@ -616,13 +616,13 @@ def section_q5(r: Report, a: Answer) -> None:
     width = name_width()
     lines = ["Simulated: benefit per design (means over the Q3 scenarios)", "",
              f"{'design':<{width}}{'CPU saved':>10}{'b2b':>7}{'saved s/h':>10}"
-             f"{'pinned KiB':>11}{'drops/h':>8}{'OOMs':>6}{'fallbacks':>10}"]
+             f"{'pin KiB':>9}{'drops/h':>8}{'OOMs':>8}{'fallbacks':>10}"]
     for _, row in benefit.iterrows():
         lines.append(f"{row['design']:<{width}}{row['cpu_saved_fraction'] * 100:9.1f}%"
                      f"{row['cpu_saved_fraction_b2b'] * 100:6.1f}%"
                      f"{num(row['cpu_saved_s_per_h'], 10)}"
-                     f"{num(row['pinned_bytes_max'] / 1024, 11)}"
-                     f"{num(row['states_dropped_per_hour'], 8)}{num(row['oom_kills'], 6)}"
+                     f"{num(row['pinned_bytes_max'] / 1024, 9)}"
+                     f"{num(row['states_dropped_per_hour'], 8)}{num(row['oom_kills'], 8)}"
                      f"{num(row['syscall_fallback_threads'], 10)}")
     r.table(lines)
     notes(r, a)
