@@ -36,6 +36,7 @@ TABLE = (
     ("calls_vdso", "calls served by the vDSO, expected", 1e-6, "M"),
     ("calls_syscall", "calls served by the syscall, expected", 1e-6, "M"),
     ("cpu_getrandom_s", "CPU time in getrandom(), expected", 1.0, "s"),
+    ("cpu_after_gap_s", "CPU the gaps added (calls, faults)", 1.0, "s"),
     ("reseeds_first", "reseeds: first use", 1.0, ""),
     ("reseeds_expiry", "reseeds: key expiry, expected", 1.0, ""),
     ("reseeds_drop", "reseeds: dropped by reclaim", 1.0, ""),
