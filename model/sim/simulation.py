@@ -78,30 +78,30 @@ class Simulation:
         self.reseed_s = costs.reseed_ns * 1e-9
         self.calls = PATTERNS[scenario.workload.call_pattern]
         # What a call costs at each rate a thread may have: back to back, and
-        # more after the gap its thread slept (Costs.after_gap; the mean
-        # over the pattern's gaps).  A call that finds its state dropped was
-        # measured alone (idlecall's dropped mode: its own page, faulted
+        # apart from it what the gap its thread slept adds (Costs.after_gap;
+        # the mean over the pattern's gaps), every such extra also counted in
+        # cpu_after_gap_s, so that a run says what its calls cost back to
+        # back as well (Q5 gives both).  A call that finds its state dropped
+        # was measured alone (idlecall's dropped mode: its own page, faulted
         # back by itself); here it is billed as a vDSO call and a reseed,
-        # each with its extra, and the call that faults the page back (the
-        # first of the page's threads to call, which a page-mate may be)
-        # pays the rest, refault_gap_s.  Both over the gaps a drop falls in.
+        # each with its extra (dropped_reseed_gap_s), and the call that
+        # faults the page back (the first of the page's threads to call,
+        # which a page-mate may be) pays the rest, refault_gap_s.  Both over
+        # the gaps a drop falls in.
         pattern, extra = scenario.workload.call_pattern, costs.after_gap
         rates = [r for r, _ in scenario.workload.calls_per_s]
 
         def after_gap_s(kind: str, rate: float, length_biased: bool = False) -> float:
             curve = extra.get(kind)
             return curve.mean_over(pattern, rate, length_biased) * 1e-9 if curve else 0.0
-        # Back to back, and the gap's extra apart: every extra is also
-        # counted in cpu_after_gap_s, so a run says what its calls cost back
-        # to back as well (Q5 gives both).
         self.vdso_call_s, self.syscall_call_s = (costs.mean_call_ns(v, request) * 1e-9
                                                  for v in (True, False))
         self.vdso_gap_s = {r: after_gap_s("vdso", r) for r in rates}
         self.syscall_gap_s = {r: after_gap_s("syscall", r) for r in rates}
         self.reseed_gap_s = {r: after_gap_s("reseed", r) for r in rates}
-        self.zeroed_gap_s = {r: after_gap_s("reseed", r, True) for r in rates}
+        self.dropped_reseed_gap_s = {r: after_gap_s("reseed", r, True) for r in rates}
         self.refault_gap_s = {r: after_gap_s("zeroed", r, True) - after_gap_s("vdso", r, True)
-                              - after_gap_s("reseed", r, True) for r in rates}
+                              - self.dropped_reseed_gap_s[r] for r in rates}
         # The harness's counts start after run.settle_s, in whole key lives.
         self.settle_s = scenario.run.settle_s
         self.key_life_s = scenario.state.key_life_s

@@ -172,7 +172,7 @@ class Thread:
         sim = self.sim
         self.next_call_t = None
         self.process.reseed(self.slot)
-        counters, gap_s = sim.metrics.counters, sim.zeroed_gap_s[self.rate_per_s]
+        counters, gap_s = sim.metrics.counters, sim.dropped_reseed_gap_s[self.rate_per_s]
         counters["cpu_getrandom_s"] += gap_s
         counters["cpu_after_gap_s"] += gap_s
         if t < sim.settle_s:
