@@ -102,6 +102,8 @@ def pressure_grid(limits_mib, droppable_mib, total_fractions, touches, kind="dro
 # call once in 20 s; a 256 MiB memcg; two key lives of 60 s counted after 10 s
 # of settling.  Regimes (data/host/README.md says what each is):
 STATE_CLASSES = "1000:28,10:28,1:28,0.05:28"
+# idlecall's busy process: the states campaign's 1000 Hz class (HZ:THREADS)
+BUSY_COMPANION = "1000:28"
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -520,7 +522,12 @@ def idlecall_runs() -> list[list[str]]:
     the vDSO and the syscall taking turns without the dropped calls every
     20 s: whether the turns' dearer vDSO calls come from the dropped call's
     refault of the shared state or from the state's age (two gaps); and
-    the vDSO alone every 40 s, a state as old with no syscall between."""
+    the vDSO alone every 40 s, a state as old with no syscall between.
+    Then the vDSO and the syscall alone again, each in a busy process: 28
+    companion threads calling the same way 1000 times a second each, as
+    the states campaign's 1000 Hz class does, where that campaign's rarely
+    calling threads paid a third of the lone price: which price a busy
+    process's calls pay after a gap, the syscall's too."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -533,7 +540,10 @@ def idlecall_runs() -> list[list[str]]:
         + [gaps + ["--spin", "0", "--modes", mode] for mode in ("vdso", "syscall", "dropped")
            for gaps in (short, second)] \
         + [["--gaps-ms", "20000", "--calls", "30", "--spin", "0", "--modes", "vdso,syscall"],
-           ["--gaps-ms", "40000", "--calls", "25", "--spin", "0", "--modes", "vdso"]]
+           ["--gaps-ms", "40000", "--calls", "25", "--spin", "0", "--modes", "vdso"]] \
+        + [gaps + ["--spin", "0", "--modes", mode, "--companion", f"{mode}:{BUSY_COMPANION}"]
+           for mode in ("vdso", "syscall")
+           for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "30"])]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
@@ -589,7 +599,9 @@ def quick_plan() -> Plan:
                      for t in ("1", "0")],
         "reseed": [["--samples", "2", "--rounds", "200"]],
         "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")]
-                    + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"]],
+                    + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"],
+                       ["--gaps-ms", "1", "--calls", "2", "--spin", "0", "--modes", "syscall",
+                        "--companion", "syscall:1000:2"]],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
                       "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],

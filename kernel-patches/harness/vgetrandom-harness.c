@@ -26,6 +26,10 @@
  *              --modes vdso,dropped,syscall (those taking turns)
  *              --size-bytes B  --spin 1: a SCHED_IDLE spinner on every
  *              CPU, so that none goes idle while the thread sleeps.
+ *              --companion MODE:HZ:THREADS (vdso or syscall): THREADS more
+ *              threads of the same process calling that way, each at HZ
+ *              with exponential gaps, on states of their own page(s), as
+ *              a busy process's other threads call while one sleeps.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4211,7 +4215,13 @@ static int cmd_states(int argc, char **argv)
  * included.  --spin 1 keeps every CPU from going idle while the thread
  * sleeps, by a SCHED_IDLE spinner pinned to each (the woken thread preempts
  * it at once): how much of the cost is the CPU's own idle state, where a
- * machine under load never idles.
+ * machine under load never idles.  --companion keeps the process's own
+ * calls going while the thread sleeps: the states experiment's rarely
+ * calling threads, in a process whose other threads call 1000 times a
+ * second, pay a third of what a lone thread pays after the same gap, and
+ * spinners of another process (--spin) did not make a call cheaper.
+ * companion_calls: the companions' calls during the sample's sleep and
+ * call, so that a row says the process was busy.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
@@ -4238,11 +4248,56 @@ static void *spin_thread(void *arg)
 	return NULL;
 }
 
+struct companion {
+	pthread_t tid;
+	void *state;
+	bool syscall;
+	double rate_hz;
+	uint64_t rng;
+	volatile bool *stop;
+	uint64_t *calls;		/* every companion's, shared */
+};
+
+static void *companion_thread(void *arg)
+{
+	struct companion *c = arg;
+	unsigned char buf[16];
+
+	while (!*c->stop) {
+		sleep_ns(exp_gap_ns(&c->rng, c->rate_hz));
+		if ((c->syscall ? sys_getrandom(buf, sizeof(buf))
+				: vdso_getrandom(buf, sizeof(buf), c->state)) != sizeof(buf))
+			die("companion getrandom failed");
+		__atomic_add_fetch(c->calls, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* "none" or MODE:HZ:THREADS; returns the thread count (0 for none). */
+static long parse_companion(const char *arg, bool *syscall, long *rate_hz)
+{
+	char buf[64], *rest = buf, *mode, *hz, *threads;
+
+	if (!strcmp(arg, "none"))
+		return 0;
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		usage_error("--companion (none or vdso|syscall:HZ:THREADS)", arg);
+	mode = strsep(&rest, ":");
+	hz = strsep(&rest, ":");
+	threads = strsep(&rest, ":");
+	if (!hz || !threads || rest || (strcmp(mode, "vdso") && strcmp(mode, "syscall")))
+		usage_error("--companion (none or vdso|syscall:HZ:THREADS)", arg);
+	*syscall = !strcmp(mode, "syscall");
+	*rate_hz = parse_long("--companion's HZ", hz, 1, 100000);
+	return parse_long("--companion's THREADS", threads, 1, MAX_THREADS);
+}
+
 static int cmd_idlecall(int argc, char **argv)
 {
 	struct opt opts[] = {
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
-		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { NULL, NULL },
+		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
+		{ NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin;
@@ -4250,6 +4305,12 @@ static int cmd_idlecall(int argc, char **argv)
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
 	struct spinner spinners[MAX_THREADS];
+	struct companion companions[MAX_THREADS];
+	long ncompanions, companion_hz = 0;
+	bool companion_syscall = false;
+	uint64_t companion_calls = 0;
+	void **companion_states = NULL;
+	size_t companion_bytes = 0;
 	volatile bool stop = false;
 	unsigned char buf[4096];
 	volatile uint64_t *generation;
@@ -4262,6 +4323,7 @@ static int cmd_idlecall(int argc, char **argv)
 	ncalls = opt_long(opts, "--calls", 1, 100000);
 	size = opt_long(opts, "--size-bytes", 1, 4096);
 	spin = opt_long(opts, "--spin", 0, 1);
+	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz);
 	modes_arg = opt_get(opts, "--modes");
 	if (snprintf(mbuf, sizeof(mbuf), "%s", modes_arg) >= (int)sizeof(mbuf))
 		usage_error("--modes (vdso, dropped, syscall, each once)", modes_arg);
@@ -4305,11 +4367,26 @@ static int cmd_idlecall(int argc, char **argv)
 	generation = (volatile uint64_t *)((char *)states[0] + GENERATION_OFFSET);
 	if (vdso_getrandom(buf, size, states[0]) != size)
 		die("vdso getrandom failed");
+	if (ncompanions) {
+		/* a mapping of their own: the measured state's page stays its thread's */
+		companion_states = states_alloc(ncompanions, &companion_bytes);
+		if (!companion_states)
+			die("mapping the companions' states: %s", strerror(errno));
+		for (long c = 0; c < ncompanions; c++) {
+			companions[c] = (struct companion){
+				.state = companion_states[c], .syscall = companion_syscall,
+				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
+				.calls = &companion_calls,
+			};
+			if (pthread_create(&companions[c].tid, NULL, companion_thread, &companions[c]))
+				die("pthread_create: %s", strerror(errno));
+		}
+	}
 	for (int g = 0; g < ngaps; g++) {
 		for (long i = 0; i < ncalls; i++) {
 			for (int k = 0; k < nmodes; k++) {
 				enum idle_mode m = modes[(i + k) % nmodes];
-				uint64_t before = *generation;
+				uint64_t before = *generation, companion_before;
 				int64_t t0, ns;
 				int rng_moved;
 				ssize_t ret;
@@ -4321,6 +4398,7 @@ static int cmd_idlecall(int argc, char **argv)
 					if (page_resident(page))
 						die("state page still resident after MADV_DONTNEED");
 				}
+				companion_before = __atomic_load_n(&companion_calls, __ATOMIC_RELAXED);
 				sleep_ns(gaps[g] * 1000000LL);
 				t0 = now_ns();
 				ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
@@ -4329,15 +4407,23 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
-				       (long long)ns, rng_moved);
+				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
+				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
+							    companion_before));
 			}
 		}
 	}
 	stop = true;
 	for (int c = 0; c < ncpus; c++)
 		pthread_join(spinners[c].tid, NULL);
+	for (long c = 0; c < ncompanions; c++)
+		pthread_join(companions[c].tid, NULL);
+	if (companion_states) {
+		munmap(companion_states[0], companion_bytes);
+		free(companion_states);
+	}
 	munmap(page, map_bytes);
 	free(states);
 	return 0;
