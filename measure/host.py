@@ -527,7 +527,11 @@ def idlecall_runs() -> list[list[str]]:
     companion threads calling the same way 1000 times a second each, as
     the states campaign's 1000 Hz class does, where that campaign's rarely
     calling threads paid a third of the lone price: which price a busy
-    process's calls pay after a gap, the syscall's too."""
+    process's calls pay after a gap, the syscall's too.  Last, the vDSO
+    alone timed as the states threads time it, after their zeroed check
+    (--read-first 1: mincore() of the state's page, a read of its
+    generation word), alone and in the busy process: how much of the
+    states runs' cheaper calls is that check's."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -543,7 +547,11 @@ def idlecall_runs() -> list[list[str]]:
            ["--gaps-ms", "40000", "--calls", "25", "--spin", "0", "--modes", "vdso"]] \
         + [gaps + ["--spin", "0", "--modes", mode, "--companion", f"{mode}:{BUSY_COMPANION}"]
            for mode in ("vdso", "syscall")
-           for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "30"])]
+           for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "30"])] \
+        + [gaps + ["--spin", "0", "--modes", "vdso", "--read-first", "1"]
+           for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "30"])] \
+        + [gaps + ["--spin", "0", "--modes", "vdso", "--companion", f"vdso:{BUSY_COMPANION}",
+                   "--read-first", "1"] for gaps in (short, second)]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
@@ -600,8 +608,8 @@ def quick_plan() -> Plan:
         "reseed": [["--samples", "2", "--rounds", "200"]],
         "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")]
                     + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"],
-                       ["--gaps-ms", "1", "--calls", "2", "--spin", "0", "--modes", "syscall",
-                        "--companion", "syscall:1000:2"]],
+                       ["--gaps-ms", "10", "--calls", "2", "--spin", "0", "--modes", "syscall",
+                        "--companion", "syscall:1000:2", "--read-first", "1"]],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
                       "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],
@@ -791,16 +799,20 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             lines.append(f"reseed {state:>7}: {fmt(median(rows, 'ns_per_call', state=state), ' ns')}"
                          " per call (median, clock included)")
     elif exp == "idlecall":
-        # Rows before the harness's --modes have no modes: all three took turns.
-        for modes, spin, gap in sorted({(r.get("modes"), r["spin"], r["gap_ms"]) for r in rows},
-                                       key=lambda k: (k[0] or "", *k[1:])):
+        # Rows before the harness's --modes have no modes: all three took
+        # turns; before its --companion, none.
+        for modes, spin, companion, gap in sorted(
+                {(r.get("modes"), r["spin"], r.get("companion"), r["gap_ms"]) for r in rows},
+                key=lambda k: tuple(v or "" for v in k)):
             def cost(mode: str) -> str:
                 return fmt(median(rows, "ns_per_call", mode=mode, modes=modes, spin=spin,
-                                  gap_ms=gap), " ns", 0)
+                                  companion=companion, gap_ms=gap), " ns", 0)
             costs = "  ".join(f"{mode} {cost(mode)}"
                               for mode in (modes or "vdso,dropped,syscall").split(","))
             alone = f" {modes} alone" if modes and "," not in modes else ""
-            lines.append(f"idlecall spin={spin}{alone} after {gap:>5} ms: {costs} (medians)")
+            busy = f" companion={companion}" if companion not in (None, "", "none") else ""
+            lines.append(f"idlecall spin={spin}{alone}{busy} after {gap:>5} ms: {costs} "
+                         "(medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):
             lines.append(f"fault {kind:>14}: {fmt(median(rows, 'ns_per_page', kind=kind), ' ns')}"

@@ -50,10 +50,11 @@ on the host only: a TCG guest's timings are never costs):
                       resolution); the model draws one per state fault.
   after_gap           idlecall.csv, each mode timed alone (a thread calling
                       once a gap: idlecall --modes vdso, syscall, dropped),
-                      no spinners: per mode, the mean at each gap less the
-                      mean at gap 0, what a call after its thread slept
-                      costs more than back to back (GapCurve): vdso (its key
-                      current), syscall, zeroed (mode dropped) and reseed
+                      no spinners, no companion threads: per mode, the
+                      mean at each gap less the mean at gap 0, what a call
+                      after its thread slept costs more than back to back
+                      (GapCurve): vdso (its key current), syscall, zeroed
+                      (mode dropped) and reseed
                       (the vDSO's calls that reseeded less those whose key
                       was current, at the same gap, less reseed_ns; at
                       shorter gaps the syscall's extra, scaled to meet it).
@@ -585,10 +586,46 @@ def taking_turns(rows: pd.DataFrame) -> pd.Series:
     return rows["modes"].fillna(TAKING_TURNS)
 
 
-def _gap_curve(means: pd.Series) -> GapCurve:
-    """{gap_ms: mean ns} -> the extra over gap 0."""
-    return GapCurve(tuple(g / 1000 for g in means.index),
-                    tuple(float(v - means.loc[0]) for v in means))
+# How idlecall timed a thread's calls (idle_setting): alone on a machine
+# left alone (the model's after_gap), with its process's other threads
+# calling (--companion), and either after the states threads' zeroed check
+# (--read-first 1); spinners on every CPU (--spin 1) apart.
+LONE, BUSY, READ_FIRST = "lone", "busy", ", read first"
+IDLE_SETTINGS = (LONE, BUSY, LONE + READ_FIRST, BUSY + READ_FIRST)
+
+
+def idle_setting(rows: pd.DataFrame) -> pd.Series:
+    """Each idlecall row's setting, one of IDLE_SETTINGS or "spin" (rows from
+    before --companion and --read-first had neither)."""
+    def column(name: str, default):
+        return rows[name].fillna(default) if name in rows else pd.Series(default, rows.index)
+    busy = column("companion", "none") != "none"
+    read = column("read_first", 0).astype(int) == 1
+    setting = pd.Series(np.where(busy, BUSY, LONE), rows.index, dtype=object)
+    setting[read] += READ_FIRST
+    setting[rows["spin"] != 0] = "spin"
+    return setting
+
+
+def lone_thread(rows: pd.DataFrame) -> pd.DataFrame:
+    """idlecall rows of a thread calling with its machine left alone, its
+    call timed cold: what after_gap is measured on."""
+    return rows[idle_setting(rows) == LONE]
+
+
+def gap_curve(rows: pd.DataFrame, mode: str) -> tuple[float, GapCurve] | None:
+    """The mean of `mode`'s calls timed alone at gap 0 (a vDSO call's with
+    its key current) and what they cost more after each longer gap, at the
+    gaps with IDLE_MIN_CALLS calls or more; None without gap 0 and another."""
+    alone = rows[taking_turns(rows) == rows["mode"]]
+    key_current = ~((alone["mode"] == "vdso") & (alone["rng_moved"] == 1))
+    calls = alone[(alone["mode"] == mode) & key_current].groupby("gap_ms")["ns_per_call"]
+    means = calls.mean()[calls.size() >= IDLE_MIN_CALLS].sort_index()
+    if 0 not in means.index or len(means) < 2:
+        return None
+    base = float(means.loc[0])
+    return base, GapCurve(tuple(g / 1000 for g in means.index),
+                          tuple(float(v - base) for v in means))
 
 
 def measure_after_gap(data_dir: Path) -> dict:
@@ -599,18 +636,17 @@ def measure_after_gap(data_dir: Path) -> dict:
     if not path.exists():
         return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
                              f"--only idlecall writes it)"}
-    frame = read_table(path)
-    rows = frame[(frame["spin"] == 0) & (taking_turns(frame) == frame["mode"])]
-    key_current = ~((rows["mode"] == "vdso") & (rows["rng_moved"] == 1))
+    rows = lone_thread(read_table(path))
     curves, said = {}, []
     for kind, mode in (("vdso", "vdso"), ("syscall", "syscall"), ("zeroed", "dropped")):
-        calls = rows[(rows["mode"] == mode) & key_current].groupby("gap_ms")["ns_per_call"]
-        means = calls.mean()[calls.size() >= IDLE_MIN_CALLS].sort_index()
-        if 0 not in means.index or len(means) < 2:
+        measured_so = gap_curve(rows, mode)
+        if measured_so is None:
             return {"after_gap": f"{rel_path(path)}: mode {mode} not timed alone at gap 0 "
                                  f"and another gap, {IDLE_MIN_CALLS} calls each"}
-        curves[kind] = _gap_curve(means)
-        said.append(f"{kind} " + ", ".join(f"{g:g} ms {v:.0f}" for g, v in means.items()))
+        base, curves[kind] = measured_so
+        said.append(f"{kind} " + ", ".join(f"{g * 1000:g} ms {base + e:.0f}" for g, e in
+                                           zip(curves[kind].gaps_s, curves[kind].extra_ns)))
+    rows = rows[taking_turns(rows) == rows["mode"]]
     vdso = rows[rows["mode"] == "vdso"]
     by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
     n, mean = by.size().unstack(fill_value=0), by.mean().unstack()
@@ -621,7 +657,7 @@ def measure_after_gap(data_dir: Path) -> dict:
     said.append("reseeded less key current " + (", ".join(
         f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
     cpus = ", ".join(sorted(set(map(str, rows.get("cpu_model", [])))))
-    source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
+    source = (f"{rel_path(path)} each mode alone, spin 0, no companion, means in ns by gap "
               f"(>= {IDLE_MIN_CALLS} calls): " + "; ".join(said)
               + f" ({_describe_rows(rows)}, {cpus})")
     return {"after_gap": Estimate(curves, source)}

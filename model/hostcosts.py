@@ -35,6 +35,7 @@ not per-call costs and are measured only in data/host/.
 from __future__ import annotations
 
 import argparse
+import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,8 @@ from pathlib import Path
 import pandas as pd
 
 from .calibration import (IDLE_MODES, TAKING_TURNS, CalibrationError, Estimate, PARAMETERS,
-                          measured, read_table, taking_turns)
+                          IDLE_SETTINGS, LONE, gap_curve, idle_setting, lone_thread, measured,
+                          read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -190,7 +192,7 @@ def alone_saved_ns(rows: pd.DataFrame, gap_ms: float) -> float | None:
     vDSO, in ns: the syscall's mean less the vDSO's, its reseeds included,
     without spinners; None where the three modes were not all timed alone
     at that gap (no interpolation: between gaps it is not measured)."""
-    alone = alone_at(rows[rows["spin"] == 0], gap_ms)
+    alone = alone_at(lone_thread(rows), gap_ms)
     return None if alone is None else alone.syscall.value - alone.vdso.value
 
 
@@ -198,7 +200,7 @@ def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
     (None if there are none), the three modes taking turns, and each mode
     alone if all were timed so there; `name` is the file's, for the error."""
-    rows = rows[rows["spin"] == 0]
+    rows = lone_thread(rows)
     turns = rows[taking_turns(rows) == TAKING_TURNS]
     if turns.empty:
         return None
@@ -315,44 +317,58 @@ def table(machines: list[Machine], nbytes: int) -> str:
 
 def price_against_states(data_dir: Path) -> pd.DataFrame | None:
     """The model's price of a vDSO call after its thread's gap (after_gap)
-    against what the states runs' threads paid, a busy process's (None
-    without data_dir/host/states.csv or idlecall.csv): per call pattern and
-    rate, each run's mean over its calls with the key current, the median
-    over runs; the price as the harness times a call, the vDSO's mean alone
-    at 0 ms plus the mean extra over the class's gaps."""
+    against what the states runs' threads paid (None without
+    data_dir/host/states.csv or idlecall.csv): per call pattern and rate,
+    each run's mean over its calls with the key current, the median over
+    runs.  A price as the harness times a call: the vDSO's mean alone at
+    0 ms plus the mean extra over the class's gaps (calibration.gap_curve),
+    one column per idlecall setting timed at gap 0 and another (lone: the
+    model's; calibration.IDLE_SETTINGS), `companion` saying how a busy
+    process's other threads called."""
     states_path, idle = data_dir / "host" / "states.csv", idle_path(data_dir)
     if not states_path.exists() or not idle.exists():
         return None
-    found, _ = measured(data_dir, skip=[p for p in PARAMETERS if p != "after_gap"])
-    if not isinstance(found["after_gap"], Estimate):
-        raise CalibrationError(found["after_gap"])
-    curve = found["after_gap"].value["vdso"]
-    at_0 = alone_at(read_table(idle), 0)
-    if at_0 is None:
+    rows = read_table(idle)
+    setting = idle_setting(rows)
+    curves = {s: at for s in IDLE_SETTINGS if (at := gap_curve(rows[setting == s], "vdso"))}
+    if LONE not in curves:
         return None
+    busy = rows[(setting != LONE) & (rows["mode"] == "vdso") & (setting != "spin")]
+    companion = listed(busy["companion"].dropna().loc[lambda c: c != "none"]) \
+        if "companion" in busy else ""
     states = read_table(states_path, ("where", "pattern", "rate_hz", "warm_call_ns_mean"))
-    rows = []
+    out = []
     for (pattern, rate), runs in states.groupby(["pattern", "rate_hz"]):
         measured_ns = pd.to_numeric(runs["warm_call_ns_mean"], errors="coerce").dropna()
         if len(measured_ns):
-            price = at_0.vdso.value + curve.mean_over(pattern, rate)
-            rows.append({"pattern": pattern, "rate_hz": rate, "runs": len(measured_ns),
-                         "measured_ns": float(measured_ns.median()), "price_ns": price})
-    return pd.DataFrame(rows)
+            out.append({"pattern": pattern, "rate_hz": rate, "runs": len(measured_ns),
+                        "measured_ns": float(measured_ns.median()), "companion": companion,
+                        **{s: base + curve.mean_over(pattern, rate)
+                           for s, (base, curve) in curves.items()}})
+    return pd.DataFrame(out)
 
 
 def prices_text(where: Path, prices: pd.DataFrame) -> str:
+    settings = [s for s in IDLE_SETTINGS if s in prices]
+    companion = prices["companion"].iloc[0]
     lines = textwrap.wrap(
         f"the model's vDSO price after a gap against the states runs "
         f"({rel_path(where / 'host' / 'states.csv')}: each run's mean over its calls "
-        "with the key current, median over runs; the price as the harness times a "
-        "call: the vDSO alone at 0 ms plus after_gap's mean over the class's gaps)", 100)
-    lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}{'price':>9}"
-                 f"{'price/measured':>16}")
+        "with the key current, median over runs; a price as the harness times a "
+        "call: the vDSO alone at 0 ms plus the mean extra over the class's gaps, "
+        "each as idlecall timed it: lone, the model's after_gap"
+        + (f"; busy, the process's other threads calling (--companion {companion})"
+           if companion else "")
+        + ("; read first, after the states threads' zeroed check (--read-first 1)"
+           if len(settings) > len([s for s in settings if "read" not in s]) else "")
+        + "), price / measured", 100)
+    lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}"
+                 + "".join(f"{s:>19}" for s in settings))
     for _, p in prices.iterrows():
         lines.append(f"{p['pattern']:<10}{p['rate_hz']:>7g} Hz{p['runs']:>6}"
-                     f"{p['measured_ns']:>8.0f} ns{p['price_ns']:>6.0f} ns"
-                     f"{p['price_ns'] / p['measured_ns']:>15.2f}x")
+                     f"{p['measured_ns']:>8.0f} ns"
+                     + "".join(f"{p[s]:>9.0f} ns {p[s] / p['measured_ns']:>5.2f}x"
+                               for s in settings))
     return "\n".join(lines)
 
 

@@ -983,8 +983,9 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
                                                                                  capsys):
     """`model costs` prints, where a machine has states runs, the vDSO's price
     after a class's gap as the harness times a call (its mean alone at 0 ms
-    plus after_gap's mean over the class's gaps) beside the runs' median of
-    their mean key-current call."""
+    plus the mean extra over the class's gaps) beside the runs' median of
+    their mean key-current call: the lone thread's (the model's after_gap),
+    and each other way idlecall timed the vDSO at gap 0 and another."""
     data = synthetic(tmp_path / "states")
     assert hostcosts.price_against_states(data) is None
     _write(data, "states.csv", [
@@ -996,13 +997,33 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     periodic = prices.loc[("periodic", 5.0)]
     # The vDSO alone at 0 ms: mean 101 (IDLE_NS + 1); after 0.2 s, 1000 ns more.
     assert (periodic["runs"], periodic["measured_ns"]) == (3, 400)
-    assert periodic["price_ns"] == pytest.approx(101 + 1000)
+    assert periodic["lone"] == pytest.approx(101 + 1000)
     curve = load_costs(data_dir=data).after_gap["vdso"]
-    assert prices.loc[("poisson", 5.0), "price_ns"] == pytest.approx(
+    assert prices.loc[("poisson", 5.0), "lone"] == pytest.approx(
         101 + curve.mean_over("poisson", 5.0))
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
-    assert "against the states runs" in out and "2.75x" in out
+    assert "against the states runs" in out and "2.75x" in out and "busy" not in out
+    assert "busy" not in prices
+    # A busy process's calls (idlecall --companion), and calls timed after a
+    # read of the state (--read-first 1), each from its own rows; the lone
+    # price, the model's, does not move.
+    companion, lone = "vdso:1000:28", pd.read_csv(data / "host" / "idlecall.csv")
+    timed = {("none", 1): (80, 1380), (companion, 0): (60, 160), (companion, 1): (50, 110)}
+    _write(data, "idlecall.csv", lone.to_dict("records") + [
+        {**r, "modes": r["mode"], "companion": c, "companion_calls": 30 * (c != "none"),
+         "read_first": read} for (c, read), ns in timed.items()
+        for gap, v in zip((0, 200), ns) for r in _idle_rows(0, gap, {"vdso": v}, 5)])
+    assert load_costs(data_dir=data).after_gap["vdso"] == curve
+    more = hostcosts.price_against_states(data).set_index(["pattern", "rate_hz"])
+    assert more["lone"].equals(prices["lone"])
+    assert more.loc[("periodic", 5.0), ["busy", "lone, read first", "busy, read first"]].tolist() \
+        == pytest.approx([61 + 100, 81 + 1300, 51 + 60])
+    assert (more["companion"] == companion).all()
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"(--companion {companion})" in out and "read first" in out
+    assert "161 ns  0.40x" in out and "1381 ns  3.45x" in out
 
 
 def test_fleet_saving_alone_comes_from_the_thread_timed_alone_at_that_period(tmp_path):

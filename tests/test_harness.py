@@ -476,7 +476,16 @@ def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quic
     # The vDSO alone: only its calls, the state last used one gap before.
     alone = [r for r in every if r["modes"] == "vdso"]
     assert len(alone) == 2 and {r["mode"] for r in alone} == {"vdso"}
-    assert len(rows) + len(alone) == len(every)
+    # The syscall alone in a busy process, the state read first: its two
+    # companions called all through each 10 ms sleep (about 20 calls);
+    # nobody else's did, and no other call was timed after a read.
+    busy = [r for r in every if r["companion"] != "none"]
+    assert {(r["mode"], r["companion"], r["read_first"]) for r in busy} == {
+        ("syscall", "syscall:1000:2", "1")}
+    assert {r["read_first"] for r in rows + alone} == {"0"}
+    assert len(busy) == 2 and all(int(r["companion_calls"]) > 0 for r in busy)
+    assert {r["companion_calls"] for r in rows + alone} == {"0"}
+    assert len(rows) + len(alone) + len(busy) == len(every)
     cells = {(r["spin"], r["gap_ms"], r["mode"]) for r in rows}
     assert cells == {(s, g, m) for s in "01" for g in "01"
                      for m in ("vdso", "dropped", "syscall")}
