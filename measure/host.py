@@ -531,7 +531,10 @@ def idlecall_runs() -> list[list[str]]:
     alone timed as the states threads time it, after their zeroed check
     (--read-first 1: mincore() of the state's page, a read of its
     generation word), alone and in the busy process: how much of the
-    states runs' cheaper calls is that check's."""
+    states runs' cheaper calls is that check's.  Then with the timed
+    state's 27 page-mates calling once a second each (--companion
+    vdso:1:27:shared), as a states run's 1 Hz class is packed, timed both
+    ways: whether its page-mates make those calls cheaper."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -551,7 +554,9 @@ def idlecall_runs() -> list[list[str]]:
         + [gaps + ["--spin", "0", "--modes", "vdso", "--read-first", "1"]
            for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "30"])] \
         + [gaps + ["--spin", "0", "--modes", "vdso", "--companion", f"vdso:{BUSY_COMPANION}",
-                   "--read-first", "1"] for gaps in (short, second)]
+                   "--read-first", "1"] for gaps in (short, second)] \
+        + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
+            "--companion", "vdso:1:27:shared", "--read-first", read] for read in ("0", "1")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
@@ -800,18 +805,20 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          " per call (median, clock included)")
     elif exp == "idlecall":
         # Rows before the harness's --modes have no modes: all three took
-        # turns; before its --companion, none.
-        for modes, spin, companion, gap in sorted(
-                {(r.get("modes"), r["spin"], r.get("companion"), r["gap_ms"]) for r in rows},
-                key=lambda k: tuple(v or "" for v in k)):
+        # turns; before its --companion and --read-first, neither.
+        for modes, spin, companion, read, gap in sorted(
+                {(r.get("modes"), r["spin"], r.get("companion"), r.get("read_first"),
+                  r["gap_ms"]) for r in rows},
+                key=lambda k: (k[0] or "", k[1], k[2] or "", k[3] or 0, k[4])):
             def cost(mode: str) -> str:
                 return fmt(median(rows, "ns_per_call", mode=mode, modes=modes, spin=spin,
-                                  companion=companion, gap_ms=gap), " ns", 0)
+                                  companion=companion, read_first=read, gap_ms=gap), " ns", 0)
             costs = "  ".join(f"{mode} {cost(mode)}"
                               for mode in (modes or "vdso,dropped,syscall").split(","))
             alone = f" {modes} alone" if modes and "," not in modes else ""
             busy = f" companion={companion}" if companion not in (None, "", "none") else ""
-            lines.append(f"idlecall spin={spin}{alone}{busy} after {gap:>5} ms: {costs} "
+            first = " read first" if read == 1 else ""
+            lines.append(f"idlecall spin={spin}{alone}{busy}{first} after {gap:>5} ms: {costs} "
                          "(medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):

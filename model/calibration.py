@@ -587,11 +587,13 @@ def taking_turns(rows: pd.DataFrame) -> pd.Series:
 
 
 # How idlecall timed a thread's calls (idle_setting): alone on a machine
-# left alone (the model's after_gap), with its process's other threads
-# calling (--companion), and either after the states threads' zeroed check
-# (--read-first 1); spinners on every CPU (--spin 1) apart.
-LONE, BUSY, READ_FIRST = "lone", "busy", ", read first"
-IDLE_SETTINGS = (LONE, BUSY, LONE + READ_FIRST, BUSY + READ_FIRST)
+# left alone (lone), with its process's other threads calling on states of
+# their own pages (busy: --companion MODE:HZ:THREADS) or on its own state's
+# page (page-mates: --companion vdso:HZ:THREADS:shared), and each after
+# the states threads' zeroed check (--read-first 1); spinners on every CPU
+# (--spin 1) apart.  The model's after_gap: lone and busy.
+LONE, BUSY, MATES, READ_FIRST = "lone", "busy", "page-mates", ", read first"
+IDLE_SETTINGS = (LONE, BUSY, MATES, LONE + READ_FIRST, BUSY + READ_FIRST, MATES + READ_FIRST)
 
 
 def idle_setting(rows: pd.DataFrame) -> pd.Series:
@@ -599,12 +601,19 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     before --companion and --read-first had neither)."""
     def column(name: str, default):
         return rows[name].fillna(default) if name in rows else pd.Series(default, rows.index)
-    busy = column("companion", "none") != "none"
+    companion = column("companion", "none").astype(str)
     read = column("read_first", 0).astype(int) == 1
-    setting = pd.Series(np.where(busy, BUSY, LONE), rows.index, dtype=object)
+    setting = pd.Series(np.select([companion.str.endswith(":shared"), companion != "none"],
+                                  [MATES, BUSY], LONE), rows.index, dtype=object)
     setting[read] += READ_FIRST
     setting[rows["spin"] != 0] = "spin"
     return setting
+
+
+def companion_calls_per_s(companion: str) -> float:
+    """idlecall's --companion MODE:HZ:THREADS -> the companions' calls a second."""
+    _, hz, threads = companion.split(":")[:3]
+    return float(hz) * int(threads)
 
 
 def lone_thread(rows: pd.DataFrame) -> pd.DataFrame:
@@ -636,7 +645,9 @@ def measure_after_gap(data_dir: Path) -> dict:
     if not path.exists():
         return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
                              f"--only idlecall writes it)"}
-    rows = lone_thread(read_table(path))
+    frame = read_table(path)
+    setting = idle_setting(frame)
+    rows = frame[setting == LONE]
     curves, said = {}, []
     for kind, mode in (("vdso", "vdso"), ("syscall", "syscall"), ("zeroed", "dropped")):
         measured_so = gap_curve(rows, mode)
@@ -646,6 +657,21 @@ def measure_after_gap(data_dir: Path) -> dict:
         base, curves[kind] = measured_so
         said.append(f"{kind} " + ", ".join(f"{g * 1000:g} ms {base + e:.0f}" for g, e in
                                            zip(curves[kind].gaps_s, curves[kind].extra_ns)))
+    # In a busy process (setting BUSY), where measured: its own curve,
+    # for a process whose threads call at least as often as the companions.
+    busy = frame[setting == BUSY]
+    for mode in ("vdso", "syscall"):
+        measured_so = gap_curve(busy, mode)
+        if measured_so is not None:
+            base, curves[f"busy {mode}"] = measured_so
+            said.append(f"busy {mode} " + ", ".join(
+                f"{g * 1000:g} ms {base + e:.0f}" for g, e in
+                zip(curves[f"busy {mode}"].gaps_s, curves[f"busy {mode}"].extra_ns)))
+    if any(k.startswith("busy ") for k in curves):
+        companions = set(busy["companion"])
+        curves["busy_calls_per_s"] = min(map(companion_calls_per_s, companions))
+        said.append(f"busy: --companion {', '.join(sorted(companions))}, a process of "
+                    f"{curves['busy_calls_per_s']:g} calls/s or more")
     rows = rows[taking_turns(rows) == rows["mode"]]
     vdso = rows[rows["mode"] == "vdso"]
     by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
@@ -657,7 +683,7 @@ def measure_after_gap(data_dir: Path) -> dict:
     said.append("reseeded less key current " + (", ".join(
         f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
     cpus = ", ".join(sorted(set(map(str, rows.get("cpu_model", [])))))
-    source = (f"{rel_path(path)} each mode alone, spin 0, no companion, means in ns by gap "
+    source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
               f"(>= {IDLE_MIN_CALLS} calls): " + "; ".join(said)
               + f" ({_describe_rows(rows)}, {cpus})")
     return {"after_gap": Estimate(curves, source)}
@@ -729,9 +755,11 @@ def _per_mapping(values: dict, prefix: str) -> dict:
             if name.startswith(prefix + ".")}
 
 
-def after_gap_curves(value, reseed_ns: float) -> dict:
-    """Costs.after_gap from the after_gap parameter; or from a what-if, one
-    extra in ns for every call after any gap (0: every call back to back).
+def after_gap_curves(value, reseed_ns: float) -> tuple[dict, float]:
+    """Costs.after_gap from the after_gap parameter, and the process call
+    rate from which its busy curves apply (Costs.busy_calls_per_s); or from
+    a what-if, one extra in ns for every call after any gap (0: every call
+    back to back), no busy curve.
 
     The reseed's measured points (its cost less reseed_ns) lie where the
     vDSO's calls reseeded, at the long gaps only (a key lives 60 s or more,
@@ -740,16 +768,20 @@ def after_gap_curves(value, reseed_ns: float) -> dict:
     the syscall's, scaled to meet the shortest measured point (or the
     syscall's unscaled, where no reseed was timed)."""
     if not isinstance(value, dict):
-        return {kind: GapCurve((0.0,), (float(value),)) for kind in AFTER_GAP_KINDS}
+        return {kind: GapCurve((0.0,), (float(value),)) for kind in AFTER_GAP_KINDS}, math.inf
+    value = dict(value)
+    busy_from = value.pop("busy_calls_per_s", math.inf)
     syscall, reseed = value["syscall"], [(g, ns - reseed_ns) for g, ns in value["reseed"]]
     first = reseed[0][0] if reseed else math.inf
     scale = reseed[0][1] / float(syscall(first)) if reseed else 1.0
     below = [(g, scale * e) for g, e in zip(syscall.gaps_s, syscall.extra_ns) if g < first]
     points = below + reseed
-    return {**value, "reseed": GapCurve(tuple(g for g, _ in points), tuple(e for _, e in points))}
+    return {**value, "reseed": GapCurve(tuple(g for g, _ in points),
+                                        tuple(e for _, e in points))}, busy_from
 
 
 def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
+    after_gap, busy_from = after_gap_curves(values["after_gap"], values["reseed_ns"])
     return Costs(
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
         fault_ns=_per_mapping(values, "fault_ns"),
@@ -759,7 +791,7 @@ def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) ->
         walk_ns_per_page=values["walk_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
         lru_add_wait_s=tuple(np.atleast_1d(values["lru_add_wait_s"]).astype(float)),
-        after_gap=after_gap_curves(values["after_gap"], values["reseed_ns"]),
+        after_gap=after_gap, busy_calls_per_s=busy_from,
         call_by_threads=by_threads, sources=sources, what_if=what_if)
 
 
@@ -846,5 +878,8 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
                                    if g > 0 or len(c.gaps_s) == 1)
             for kind, c in costs.after_gap.items()) or "none: every call back to back",
     }
+    if math.isfinite(costs.busy_calls_per_s):
+        values["after_gap"] += (f"; busy curves for processes of {costs.busy_calls_per_s:g} "
+                                "calls/s or more")
     return [(name, v if isinstance(v, str) else f"{v:.4g}", costs.sources.get(name, ""))
             for name, v in values.items()]

@@ -471,7 +471,7 @@ def draw_q5(a: Answer, effort: Effort, out: Path = FIGURES) -> list:
         axes[0].set_xlabel("lines added (data/complexity.csv)\nn/a: never merged")
     panels = ((benefit["cpu_saved_fraction"] * 100,
                "CPU for random bytes saved vs the syscall (%):\n"
-               "a lone caller's price after each gap; |: back to back"),
+               "priced after each gap, busy process or alone; |: back to back"),
               (benefit["pinned_bytes_max"] / 1024, "state memory pinned, max (KiB)"),
               (benefit["states_dropped_per_hour"], "in-use states dropped per hour"))
     b2b = benefit["cpu_saved_fraction_b2b"] * 100

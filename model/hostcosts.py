@@ -42,9 +42,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .calibration import (IDLE_MODES, TAKING_TURNS, CalibrationError, Estimate, PARAMETERS,
-                          IDLE_SETTINGS, LONE, gap_curve, idle_setting, lone_thread, measured,
-                          read_table, taking_turns)
+from .calibration import (BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST,
+                          TAKING_TURNS,
+                          CalibrationError, Estimate, gap_curve, idle_setting, lone_thread,
+                          measured, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -132,6 +133,9 @@ class Idle(ThreeWays):
     kernels: str = ""   # kernel_release of the rows: idle calls may be another build's
     # A thread calling alone, at each gap where every mode was timed so, shortest first.
     alone_by_gap: tuple = ()
+    # (gap_ms, vdso Mean, syscall Mean): each timed alone in a busy process
+    # (idlecall --companion), the vDSO's reseeds included, shortest first.
+    busy_by_gap: tuple = ()
 
     @property
     def alone(self) -> Alone | None:
@@ -196,10 +200,25 @@ def alone_saved_ns(rows: pd.DataFrame, gap_ms: float) -> float | None:
     return None if alone is None else alone.syscall.value - alone.vdso.value
 
 
+def busy_by_gap(rows: pd.DataFrame) -> tuple:
+    """Idle.busy_by_gap: the gaps where a busy process's thread (setting
+    BUSY) was timed calling the vDSO alone and the syscall alone."""
+    busy = rows[idle_setting(rows) == BUSY]
+    busy = busy[taking_turns(busy) == busy["mode"]]
+    out = []
+    for gap, at in busy.groupby("gap_ms"):
+        ns = at.groupby("mode")["ns_per_call"]
+        if {"vdso", "syscall"} <= set(ns.groups):
+            out.append((int(gap), *(mean_ci(ns.get_group(m).to_numpy())
+                                    for m in ("vdso", "syscall"))))
+    return tuple(out)
+
+
 def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
     (None if there are none), the three modes taking turns, and each mode
     alone if all were timed so there; `name` is the file's, for the error."""
+    busy = busy_by_gap(rows)
     rows = lone_thread(rows)
     turns = rows[taking_turns(rows) == TAKING_TURNS]
     if turns.empty:
@@ -216,7 +235,8 @@ def longest_sleep(rows, name: str) -> Idle | None:
                 vdso_reseed=median_ci(at.loc[moved, "ns_per_call"]) if moved.any() else None,
                 kernels=listed(map(str, rows.get("kernel_release", []))),
                 alone_by_gap=tuple(a for g in sorted(set(rows["gap_ms"]))
-                                   if (a := alone_at(rows, int(g))) is not None))
+                                   if (a := alone_at(rows, int(g))) is not None),
+                busy_by_gap=busy)
 
 
 def idle_path(data_dir: Path) -> Path:
@@ -310,6 +330,11 @@ def table(machines: list[Machine], nbytes: int) -> str:
             ", ".join(f"{gap_text(a.gap_ms)} {saved_or_more(a.saved)}"
                       for a in m.idle.alone_by_gap)
             if m.idle and m.idle.alone_by_gap else "not measured" for m in machines)))
+    if any(m.idle and m.idle.busy_by_gap for m in machines):
+        lines.append(("saved by the vdso in a busy process", *(
+            ", ".join(f"{gap_text(g)} {saved_or_more(1 - v.value / s.value)}"
+                      for g, v, s in m.idle.busy_by_gap)
+            if m.idle and m.idle.busy_by_gap else "not measured" for m in machines)))
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in lines)
@@ -322,9 +347,10 @@ def price_against_states(data_dir: Path) -> pd.DataFrame | None:
     each run's mean over its calls with the key current, the median over
     runs.  A price as the harness times a call: the vDSO's mean alone at
     0 ms plus the mean extra over the class's gaps (calibration.gap_curve),
-    one column per idlecall setting timed at gap 0 and another (lone: the
-    model's; calibration.IDLE_SETTINGS), `companion` saying how a busy
-    process's other threads called."""
+    one column per idlecall setting timed at gap 0 and another
+    (calibration.IDLE_SETTINGS; the model prices the states runs' process
+    at busy where busy was timed, else at lone); how the other threads of
+    each setting's process called in attrs["companions"]."""
     states_path, idle = data_dir / "host" / "states.csv", idle_path(data_dir)
     if not states_path.exists() or not idle.exists():
         return None
@@ -333,42 +359,50 @@ def price_against_states(data_dir: Path) -> pd.DataFrame | None:
     curves = {s: at for s in IDLE_SETTINGS if (at := gap_curve(rows[setting == s], "vdso"))}
     if LONE not in curves:
         return None
-    busy = rows[(setting != LONE) & (rows["mode"] == "vdso") & (setting != "spin")]
-    companion = listed(busy["companion"].dropna().loc[lambda c: c != "none"]) \
-        if "companion" in busy else ""
+    vdso = rows[rows["mode"] == "vdso"]
+    companions = {s: listed(vdso.loc[setting == s, "companion"]) for s in curves
+                  if not s.startswith(LONE)}
     states = read_table(states_path, ("where", "pattern", "rate_hz", "warm_call_ns_mean"))
     out = []
     for (pattern, rate), runs in states.groupby(["pattern", "rate_hz"]):
         measured_ns = pd.to_numeric(runs["warm_call_ns_mean"], errors="coerce").dropna()
         if len(measured_ns):
             out.append({"pattern": pattern, "rate_hz": rate, "runs": len(measured_ns),
-                        "measured_ns": float(measured_ns.median()), "companion": companion,
+                        "measured_ns": float(measured_ns.median()),
                         **{s: base + curve.mean_over(pattern, rate)
                            for s, (base, curve) in curves.items()}})
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    frame.attrs["companions"] = companions
+    return frame
 
 
 def prices_text(where: Path, prices: pd.DataFrame) -> str:
     settings = [s for s in IDLE_SETTINGS if s in prices]
-    companion = prices["companion"].iloc[0]
+    companions = prices.attrs.get("companions", {})
+    said = {LONE: "a thread alone, the model's for a process calling less than the busy one",
+            BUSY: "its process's other threads calling on states of their own pages, the "
+                  "model's for a process calling as often or more, as the states runs' did",
+            MATES: "its process's other threads calling on its own state's page"}
     lines = textwrap.wrap(
-        f"the model's vDSO price after a gap against the states runs "
+        f"the vDSO's price after a gap against the states runs "
         f"({rel_path(where / 'host' / 'states.csv')}: each run's mean over its calls "
-        "with the key current, median over runs; a price as the harness times a "
+        "with the key current, median over runs); a price as the harness times a "
         "call: the vDSO alone at 0 ms plus the mean extra over the class's gaps, "
-        "each as idlecall timed it: lone, the model's after_gap"
-        + (f"; busy, the process's other threads calling (--companion {companion})"
-           if companion else "")
-        + ("; read first, after the states threads' zeroed check (--read-first 1)"
-           if len(settings) > len([s for s in settings if "read" not in s]) else "")
-        + "), price / measured", 100)
-    lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}"
-                 + "".join(f"{s:>19}" for s in settings))
-    for _, p in prices.iterrows():
-        lines.append(f"{p['pattern']:<10}{p['rate_hz']:>7g} Hz{p['runs']:>6}"
-                     f"{p['measured_ns']:>8.0f} ns"
-                     + "".join(f"{p[s]:>9.0f} ns {p[s] / p['measured_ns']:>5.2f}x"
-                               for s in settings))
+        "in each setting idlecall timed: " + "; ".join(
+            f"{name}, {text}" + (f" (--companion {companions[name]})"
+                                 if name in companions else "")
+            for name, text in said.items() if name in settings)
+        + ("; read first, timed after the states threads' zeroed check (--read-first 1)"
+           if any(READ_FIRST in s for s in settings) else "") + "; price / measured", 100)
+    # Three settings a table, so that a line stays under 100 characters.
+    for part in (settings[i:i + 3] for i in range(0, len(settings), 3)):
+        lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}"
+                     + "".join(f"{s:>19}" for s in part))
+        for _, p in prices.iterrows():
+            lines.append(f"{p['pattern']:<10}{p['rate_hz']:>7g} Hz{p['runs']:>6}"
+                         f"{p['measured_ns']:>8.0f} ns"
+                         + "".join(f"{p[s]:>9.0f} ns {p[s] / p['measured_ns']:>5.2f}x"
+                                   for s in part))
     return "\n".join(lines)
 
 

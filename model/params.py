@@ -132,6 +132,12 @@ class Workload:
         0.0, "scenario choice: harness pressure --touch hot reads every page each --hot-ms "
              "10 ms (100/s), --touch cold never (0)")
 
+    @property
+    def process_calls_per_s(self) -> float:
+        """A process's getrandom() calls a second, its threads at the mix's mean rate."""
+        total = sum(w for _, w in self.calls_per_s)
+        return self.threads_per_process * sum(r * w for r, w in self.calls_per_s) / total
+
 
 @dataclass(frozen=True)
 class Pressure:

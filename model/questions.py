@@ -572,8 +572,9 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
                    "CPU spent on random bytes (getrandom() calls, state faults, mlock), "
                    "per call made (a design whose threads stall or die makes fewer "
                    "calls), against the syscall design on the same seeds; each call "
-                   "charged its back-to-back cost and what a thread calling alone paid "
-                   "more after its gap (the after_gap cost), or back to back (b2b); "
+                   "charged its back-to-back cost and what a thread paid more after its "
+                   "gap (the after_gap cost: timed in a busy process for a process "
+                   "calling as often, alone for the others), or back to back (b2b); "
                    "'pin KiB' is the largest unevictable state memory seen.")
     return a
 

@@ -19,9 +19,9 @@
 # Lines, flags and special cases each design adds to the kernel
 # (`data/complexity.csv`, counted from the patches and cited for upstream)
 # against what it buys: CPU time saved against the syscall (per call made,
-# each call priced as a lone thread paid after its gap, and back to back:
-# the `b2b` column), memory pinned, states lost and OOM kills in the Q3
-# scenarios.
+# each call priced as measured after its gap, in a process as busy or
+# alone, and back to back: the `b2b` column), memory pinned, states lost
+# and OOM kills in the Q3 scenarios.
 
 # %% tags=["parameters"]
 # QUICK: the test suite's few replications (seconds); False: the full study.

@@ -1013,8 +1013,21 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     _write(data, "idlecall.csv", lone.to_dict("records") + [
         {**r, "modes": r["mode"], "companion": c, "companion_calls": 30 * (c != "none"),
          "read_first": read} for (c, read), ns in timed.items()
-        for gap, v in zip((0, 200), ns) for r in _idle_rows(0, gap, {"vdso": v}, 5)])
-    assert load_costs(data_dir=data).after_gap["vdso"] == curve
+        for gap, v in zip((0, 200), ns) for r in _idle_rows(0, gap, {"vdso": v}, 5)]
+        + [{**r, "modes": "syscall", "companion": "syscall:500:28", "read_first": 0}
+           for gap, v in ((0, 500), (200, 700)) for r in _idle_rows(0, gap, {"syscall": v}, 5)])
+    costs = load_costs(data_dir=data)
+    assert costs.after_gap["vdso"] == curve
+    # The model's busy curves: the busy rows' own, each over its own gap 0,
+    # for processes calling as often as the slower companions, 14,000/s.
+    assert costs.after_gap["busy vdso"].extra_ns == pytest.approx((0, 100))
+    assert costs.after_gap["busy syscall"].extra_ns == pytest.approx((0, 200))
+    assert costs.busy_calls_per_s == 14_000
+    assert set(costs.after_gap) == {"vdso", "syscall", "zeroed", "reseed", "busy vdso",
+                                    "busy syscall"}
+    (gap0, v0, s0), (gap, v, s) = hostcosts.busy_by_gap(
+        calibration.read_table(data / "host" / "idlecall.csv"))
+    assert (gap0, gap, v0.value, s0.value, v.value, s.value) == (0, 200, 61, 501, 161, 701)
     more = hostcosts.price_against_states(data).set_index(["pattern", "rate_hz"])
     assert more["lone"].equals(prices["lone"])
     assert more.loc[("periodic", 5.0), ["busy", "lone, read first", "busy, read first"]].tolist() \

@@ -508,17 +508,26 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
         assert asleep_s < 0.7 * host.run_timeout_s("idlecall", args, plan)
     assert host.run_timeout_s("callcost", plan.runs["callcost"][0], plan) == plan.timeout_s
 
-    def calls_at_20_s(modes) -> int:
+    def calls_at_20_s(modes, *setting) -> int:
+        """Calls after 20 s sleeps of runs of these modes with exactly
+        these setting options (--companion, --read-first) among their args."""
         return sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
                    if args[args.index("--gaps-ms") + 1] == "20000"
-                   and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes)
+                   and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes
+                   and [a for a in args if a in ("--companion", "--read-first")] == [*setting])
     # The 20 s gap, the states runs' idle period, gets 30 calls of each mode
     # taking turns, and each mode alone (a vDSO call's state last used one
-    # gap before) its own.
+    # gap before) its own; the vDSO and the syscall alone again in a busy
+    # process, and the vDSO alone timed after a read of its state.
     assert calls_at_20_s(None) == 30
     assert calls_at_20_s("vdso") == 45
     assert calls_at_20_s("syscall") == calls_at_20_s("dropped") == 30
     assert calls_at_20_s("vdso,syscall") == 30
+    assert calls_at_20_s("vdso", "--companion") == calls_at_20_s("syscall", "--companion") == 30
+    assert calls_at_20_s("vdso", "--read-first") == 30
+    busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
+    assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
+            for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28")}
     assert "idlecall" in host.TIMING
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}

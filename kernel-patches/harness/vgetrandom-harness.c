@@ -29,7 +29,9 @@
  *              --companion MODE:HZ:THREADS (vdso or syscall): THREADS more
  *              threads of the same process calling that way, each at HZ
  *              with exponential gaps, on states of their own page(s), as
- *              a busy process's other threads call while one sleeps.
+ *              a busy process's other threads call while one sleeps;
+ *              vdso:HZ:THREADS:shared puts their states on the timed
+ *              state's page instead, as its page-mates.
  *              --read-first 1: before the clock starts, mincore() the
  *              state's page and read its generation word, as the states
  *              experiment's threads do before each timed call.
@@ -4281,21 +4283,26 @@ static void *companion_thread(void *arg)
 	return NULL;
 }
 
-/* "none" or MODE:HZ:THREADS; returns the thread count (0 for none). */
-static long parse_companion(const char *arg, bool *syscall, long *rate_hz)
+/* "none" or MODE:HZ:THREADS[:shared]; returns the thread count (0 for none). */
+static long parse_companion(const char *arg, bool *syscall, long *rate_hz, bool *shared)
 {
-	char buf[64], *rest = buf, *mode, *hz, *threads;
+	static const char what[] = "--companion (none or vdso|syscall:HZ:THREADS, vdso:HZ:THREADS:shared)";
+	char buf[64], *rest = buf, *mode, *hz, *threads, *page;
 
 	if (!strcmp(arg, "none"))
 		return 0;
 	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
-		usage_error("--companion (none or vdso|syscall:HZ:THREADS)", arg);
+		usage_error(what, arg);
 	mode = strsep(&rest, ":");
 	hz = strsep(&rest, ":");
 	threads = strsep(&rest, ":");
+	page = strsep(&rest, ":");
 	if (!hz || !threads || rest || (strcmp(mode, "vdso") && strcmp(mode, "syscall")))
-		usage_error("--companion (none or vdso|syscall:HZ:THREADS)", arg);
+		usage_error(what, arg);
 	*syscall = !strcmp(mode, "syscall");
+	*shared = page != NULL;
+	if (*shared && (strcmp(page, "shared") || *syscall))
+		usage_error(what, arg);
 	*rate_hz = parse_long("--companion's HZ", hz, 1, 100000);
 	return parse_long("--companion's THREADS", threads, 1, MAX_THREADS);
 }
@@ -4315,7 +4322,7 @@ static int cmd_idlecall(int argc, char **argv)
 	struct spinner spinners[MAX_THREADS];
 	struct companion companions[MAX_THREADS];
 	long ncompanions, companion_hz = 0;
-	bool companion_syscall = false;
+	bool companion_syscall = false, companion_shared = false;
 	uint64_t companion_calls = 0;
 	void **companion_states = NULL;
 	size_t companion_bytes = 0;
@@ -4332,7 +4339,8 @@ static int cmd_idlecall(int argc, char **argv)
 	size = opt_long(opts, "--size-bytes", 1, 4096);
 	spin = opt_long(opts, "--spin", 0, 1);
 	read_first = opt_long(opts, "--read-first", 0, 1);
-	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz);
+	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
+				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
 	if (snprintf(mbuf, sizeof(mbuf), "%s", modes_arg) >= (int)sizeof(mbuf))
 		usage_error("--modes (vdso, dropped, syscall, each once)", modes_arg);
@@ -4369,7 +4377,11 @@ static int cmd_idlecall(int argc, char **argv)
 	if (vdso.params.size_of_opaque_state < GENERATION_OFFSET + sizeof(uint64_t))
 		die("vgetrandom state of %u bytes: no generation word at %d",
 		    vdso.params.size_of_opaque_state, GENERATION_OFFSET);
-	states = states_alloc(1, &map_bytes);
+	if (companion_shared && (size_t)ncompanions + 1 > states_per_page())
+		die("--companion ...:shared: %ld companions and the timed thread need more than "
+		    "the %zu states of a page", ncompanions, states_per_page());
+	/* shared: the companions' states are the timed state's page-mates, states[1..] */
+	states = states_alloc(companion_shared ? 1 + ncompanions : 1, &map_bytes);
 	if (!states)
 		die("mapping an opaque state: %s", strerror(errno));
 	page = (void *)((uintptr_t)states[0] & ~(page_bytes - 1));
@@ -4377,13 +4389,16 @@ static int cmd_idlecall(int argc, char **argv)
 	if (vdso_getrandom(buf, size, states[0]) != size)
 		die("vdso getrandom failed");
 	if (ncompanions) {
-		/* a mapping of their own: the measured state's page stays its thread's */
-		companion_states = states_alloc(ncompanions, &companion_bytes);
-		if (!companion_states)
-			die("mapping the companions' states: %s", strerror(errno));
+		/* unless shared, a mapping of their own: the timed state's page stays its thread's */
+		if (!companion_shared) {
+			companion_states = states_alloc(ncompanions, &companion_bytes);
+			if (!companion_states)
+				die("mapping the companions' states: %s", strerror(errno));
+		}
 		for (long c = 0; c < ncompanions; c++) {
 			companions[c] = (struct companion){
-				.state = companion_states[c], .syscall = companion_syscall,
+				.state = companion_shared ? states[1 + c] : companion_states[c],
+				.syscall = companion_syscall,
 				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
 				.calls = &companion_calls,
 			};

@@ -140,7 +140,12 @@ class Costs:
     # "syscall", "zeroed" (a call that finds its state dropped) and
     # "reseed" (a reseed on key expiry) -> GapCurve, each the extra over the
     # same call back to back.  Empty: every call is charged back to back.
+    # "busy vdso" and "busy syscall": the same in a process whose other
+    # threads kept calling, as idlecall's companions did; they apply to a
+    # scenario whose processes call busy_calls_per_s or more (the
+    # companions' rate; inf: no busy curve), the others to the rest.
     after_gap: dict = field(default_factory=dict)
+    busy_calls_per_s: float = math.inf
     # (mode, threads) -> SizeCurve, for every thread count measured.
     call_by_threads: dict = field(default_factory=dict)
     # Where each number came from: file and rows and fit quality, or a what-if.

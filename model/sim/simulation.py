@@ -87,12 +87,21 @@ class Simulation:
         # each with its extra (dropped_reseed_gap_s), and the call that
         # faults the page back (the first of the page's threads to call,
         # which a page-mate may be) pays the rest, refault_gap_s.  Both over
-        # the gaps a drop falls in.
+        # the gaps a drop falls in.  A process that calls as often as
+        # idlecall's busy one (Costs.busy_calls_per_s) pays the vDSO's and
+        # the syscall's busy curves: there its threads' syscalls found the
+        # kernel's side warm, which its vDSO calls, each on a state of its
+        # own, did not.  A busy process's reseeds and refaults were not
+        # timed: the lone curves (the refault's share of a dropped state's
+        # call is taken from the lone calls it was measured beside).  A fork
+        # child is priced as the scenario's processes are.
         pattern, extra = scenario.workload.call_pattern, costs.after_gap
         rates = [r for r, _ in scenario.workload.calls_per_s]
+        self.busy = scenario.workload.process_calls_per_s >= costs.busy_calls_per_s
 
-        def after_gap_s(kind: str, rate: float, length_biased: bool = False) -> float:
-            curve = extra.get(kind)
+        def after_gap_s(kind: str, rate: float, length_biased: bool = False,
+                        lone: bool = False) -> float:
+            curve = (not lone and self.busy and extra.get(f"busy {kind}")) or extra.get(kind)
             return curve.mean_over(pattern, rate, length_biased) * 1e-9 if curve else 0.0
         self.vdso_call_s, self.syscall_call_s = (costs.mean_call_ns(v, request) * 1e-9
                                                  for v in (True, False))
@@ -100,7 +109,8 @@ class Simulation:
         self.syscall_gap_s = {r: after_gap_s("syscall", r) for r in rates}
         self.reseed_gap_s = {r: after_gap_s("reseed", r) for r in rates}
         self.dropped_reseed_gap_s = {r: after_gap_s("reseed", r, True) for r in rates}
-        self.refault_gap_s = {r: after_gap_s("zeroed", r, True) - after_gap_s("vdso", r, True)
+        self.refault_gap_s = {r: after_gap_s("zeroed", r, True)
+                              - after_gap_s("vdso", r, True, lone=True)
                               - self.dropped_reseed_gap_s[r] for r in rates}
         # The harness's counts start after run.settle_s, in whole key lives.
         self.settle_s = scenario.run.settle_s
