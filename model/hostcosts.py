@@ -395,14 +395,16 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
         + ("; read first, timed after the states threads' zeroed check (--read-first 1)"
            if any(READ_FIRST in s for s in settings) else "") + "; price / measured", 100)
     # Three settings a table, so that a line stays under 100 characters.
+    def width(setting: str) -> int:
+        return max(19, len(setting) + 1)
     for part in (settings[i:i + 3] for i in range(0, len(settings), 3)):
         lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}"
-                     + "".join(f"{s:>19}" for s in part))
+                     + "".join(f"{s:>{width(s)}}" for s in part))
         for _, p in prices.iterrows():
             lines.append(f"{p['pattern']:<10}{p['rate_hz']:>7g} Hz{p['runs']:>6}"
                          f"{p['measured_ns']:>8.0f} ns"
-                         + "".join(f"{p[s]:>9.0f} ns {p[s] / p['measured_ns']:>5.2f}x"
-                                   for s in part))
+                         + "".join(f"{p[s]:>{width(s) - 10}.0f} ns "
+                                   f"{p[s] / p['measured_ns']:>5.2f}x" for s in part))
     return "\n".join(lines)
 
 

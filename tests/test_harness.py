@@ -527,7 +527,8 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s("vdso", "--read-first") == 30
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
-            for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28")}
+            for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
+                                  ("vdso", "vdso:1:27:shared")}
     assert "idlecall" in host.TIMING
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}
