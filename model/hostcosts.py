@@ -379,7 +379,8 @@ def price_against_states(data_dir: Path) -> pd.DataFrame | None:
 def prices_text(where: Path, prices: pd.DataFrame) -> str:
     settings = [s for s in IDLE_SETTINGS if s in prices]
     companions = prices.attrs.get("companions", {})
-    said = {LONE: "a thread alone, the model's for a process calling less than the busy one",
+    said = {LONE: "a thread alone, the model's" + (" for a process calling less than the busy "
+                                                  "one" if BUSY in settings else ""),
             BUSY: "its process's other threads calling on states of their own pages, the "
                   "model's for a process calling as often or more, as the states runs' did",
             MATES: "its process's other threads calling on its own state's page"}

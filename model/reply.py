@@ -97,9 +97,11 @@ class Reply:
 
 # -- frames ------------------------------------------------------------------
 
-def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, str] | None:
-    """A thread calling alone once every longest sleep, and its file, from
-    the first machine under data/ that measured it (hostcosts.measured_dirs)."""
+def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | None:
+    """A thread calling alone once every longest sleep, the same thread in a
+    busy process ((gap_ms, vdso Mean, syscall Mean) of Idle.busy_by_gap at
+    that gap; None where not timed so), and their file, from the first
+    machine under data/ that measured it (hostcosts.measured_dirs)."""
     for where in hostcosts.measured_dirs(sources.data_dir):
         path = hostcosts.idle_path(where)
         if path.exists():
@@ -107,7 +109,8 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, str] | None:
                                 calibration.COLUMNS["idlecall.csv"])
             idle = hostcosts.longest_sleep(rows, rel_path(path))
             if idle is not None and idle.alone is not None:
-                return idle.alone, rel_path(path)
+                busy = [b for b in idle.busy_by_gap if b[0] == idle.alone.gap_ms]
+                return idle.alone, (busy[0] if busy else None), rel_path(path)
     return None
 
 
@@ -498,9 +501,9 @@ def bug_seen(guests: dict) -> bool:
 
 
 def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None) -> None:
-    """`lone`: idle_costs(), a thread calling alone after a long sleep, the
-    price the model charges a call after its gap: its saving, its reseeds
-    included (hostcosts.Alone)."""
+    """`lone`: idle_costs(), a thread calling alone after a long sleep (its
+    saving, its reseeds included: hostcosts.Alone) and, where timed, in a
+    busy process (what its vDSO call costs against the syscall)."""
     r.quote("pushes us well past the maintenance_overhead<->complexity trade-off sweet "
             "spot ...")
     text = []
@@ -517,9 +520,15 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None)
                  "the syscall's CPU in the model at the price measured after each gap "
                  f"({pct('cpu_saved_fraction_b2b', 'cpu_saved_b2b_pct')}% back to back")
         if lone:
-            alone, where = lone
+            alone, busy, where = lone
             saved += (f"; {r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% alone every "
-                      f"{r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s [{r.src(where)}]")
+                      f"{r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s")
+            if busy:
+                _, vdso_ns, syscall_ns = busy
+                times = r.n(vdso_ns.value / syscall_ns.value, "idle.busy_vdso_per_syscall",
+                            "{:.1f}")
+                saved += f", but in a busy process such a vDSO call costs {times} times the syscall"
+            saved += f" [{r.src(where)}]"
         text.append(saved + ").")
     comp = q5.measured.get("complexity")
     if comp is not None:

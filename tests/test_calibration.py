@@ -1028,11 +1028,12 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     (gap0, v0, s0), (gap, v, s) = hostcosts.busy_by_gap(
         calibration.read_table(data / "host" / "idlecall.csv"))
     assert (gap0, gap, v0.value, s0.value, v.value, s.value) == (0, 200, 61, 501, 161, 701)
-    more = hostcosts.price_against_states(data).set_index(["pattern", "rate_hz"])
+    more = hostcosts.price_against_states(data)
+    assert more.attrs["companions"] == {"busy": companion, "busy, read first": companion}
+    more = more.set_index(["pattern", "rate_hz"])
     assert more["lone"].equals(prices["lone"])
     assert more.loc[("periodic", 5.0), ["busy", "lone, read first", "busy, read first"]].tolist() \
         == pytest.approx([61 + 100, 81 + 1300, 51 + 60])
-    assert (more["companion"] == companion).all()
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
     assert f"(--companion {companion})" in out and "read first" in out
