@@ -189,8 +189,8 @@ def complexity_answer(r: Reply, q5) -> None:
     r.para("Counted alike (special cases: branches on the design's flags, in "
            "fault/reclaim + other code), MAP_DROPPABLE as merged "
            f"adds {cost('droppable')}.",
-           (f"Its per-arch part (x86 instruction skip, "
-            f"{r.n(float(arch['lines_added_total']), 'x86skip.lines_added_total')} lines) "
+           (f"Its x86 instruction skip "
+            f"({r.n(float(arch['lines_added_total']), 'x86skip.lines_added_total')} lines) "
             "was never merged; a droppable fault is retried." if arch is not None
             else ""),
            f"This study's unreviewed alternatives: MLOCK_INHERIT "
@@ -517,19 +517,19 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None)
                          for v, end in ((vdso[column].min(), "min"), (vdso[column].max(), "max")))
             return low if low == high else f"{low}-{high}"
         saved = (f"The vDSO designs save {pct('cpu_saved_fraction', 'cpu_saved_pct')}% of "
-                 "the syscall's CPU in the model at the price measured after each gap "
-                 f"({pct('cpu_saved_fraction_b2b', 'cpu_saved_b2b_pct')}% back to back")
+                 "the syscall's CPU in the model at measured prices "
+                 f"({pct('cpu_saved_fraction_b2b', 'cpu_saved_b2b_pct')}% back to back).")
         if lone:
             alone, busy, where = lone
-            saved += (f"; {r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% alone every "
-                      f"{r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s")
+            saved += (f" A {r.n(alone.gap_ms / 1000, 'idle.gap_s', '{:g}')} s caller saves "
+                      f"{r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% alone")
             if busy:
                 _, vdso_ns, syscall_ns = busy
                 times = r.n(vdso_ns.value / syscall_ns.value, "idle.busy_vdso_per_syscall",
                             "{:.1f}")
-                saved += f", but in a busy process such a vDSO call costs {times} times the syscall"
-            saved += f" [{r.src(where)}]"
-        text.append(saved + ").")
+                saved += f" but pays {times} times the syscall in a busy process"
+            saved += f" [{r.src(where)}]."
+        text.append(saved)
     comp = q5.measured.get("complexity")
     if comp is not None:
         c = comp.set_index("design")
