@@ -60,7 +60,12 @@ on the host only: a TCG guest's timings are never costs):
                       shorter gaps the syscall's extra, scaled to meet it).
                       Means, not medians: a thread pays the sum of its calls.
                       Measured at 16 B alone; the extra is taken to be the
-                      same at every size (added, not scaled).
+                      same at every size (added, not scaled).  Where
+                      idlecall timed them in a busy process (--companion
+                      MODE:HZ:THREADS, its other threads calling), the
+                      vDSO's and the syscall's own curves, "busy vdso" and
+                      "busy syscall", for a process calling at least as
+                      often as the companions (Costs.busy_calls_per_s).
 
 A parameter without rows is refused by name.  `what_if` sets parameters by
 hand; the result is flagged (Costs.what_if) and its sources say what was set.
@@ -649,24 +654,23 @@ def measure_after_gap(data_dir: Path) -> dict:
     setting = idle_setting(frame)
     rows = frame[setting == LONE]
     curves, said = {}, []
+
+    def keep(kind: str, base: float, curve: GapCurve) -> None:
+        curves[kind] = curve
+        said.append(f"{kind} " + ", ".join(f"{g * 1000:g} ms {base + e:.0f}"
+                                           for g, e in zip(curve.gaps_s, curve.extra_ns)))
     for kind, mode in (("vdso", "vdso"), ("syscall", "syscall"), ("zeroed", "dropped")):
         measured_so = gap_curve(rows, mode)
         if measured_so is None:
             return {"after_gap": f"{rel_path(path)}: mode {mode} not timed alone at gap 0 "
                                  f"and another gap, {IDLE_MIN_CALLS} calls each"}
-        base, curves[kind] = measured_so
-        said.append(f"{kind} " + ", ".join(f"{g * 1000:g} ms {base + e:.0f}" for g, e in
-                                           zip(curves[kind].gaps_s, curves[kind].extra_ns)))
+        keep(kind, *measured_so)
     # In a busy process (setting BUSY), where measured: its own curve,
     # for a process whose threads call at least as often as the companions.
     busy = frame[setting == BUSY]
     for mode in ("vdso", "syscall"):
-        measured_so = gap_curve(busy, mode)
-        if measured_so is not None:
-            base, curves[f"busy {mode}"] = measured_so
-            said.append(f"busy {mode} " + ", ".join(
-                f"{g * 1000:g} ms {base + e:.0f}" for g, e in
-                zip(curves[f"busy {mode}"].gaps_s, curves[f"busy {mode}"].extra_ns)))
+        if (measured_so := gap_curve(busy, mode)) is not None:
+            keep(f"busy {mode}", *measured_so)
     if any(k.startswith("busy ") for k in curves):
         companions = set(busy["companion"])
         curves["busy_calls_per_s"] = min(map(companion_calls_per_s, companions))

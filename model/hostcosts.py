@@ -35,7 +35,6 @@ not per-call costs and are measured only in data/host/.
 from __future__ import annotations
 
 import argparse
-import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +42,8 @@ from pathlib import Path
 import pandas as pd
 
 from .calibration import (BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST,
-                          TAKING_TURNS,
-                          CalibrationError, Estimate, gap_curve, idle_setting, lone_thread,
-                          measured, read_table, taking_turns)
+                          TAKING_TURNS, CalibrationError, Estimate, gap_curve, idle_setting,
+                          lone_thread, measured, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -341,8 +339,8 @@ def table(machines: list[Machine], nbytes: int) -> str:
 
 
 def price_against_states(data_dir: Path) -> pd.DataFrame | None:
-    """The model's price of a vDSO call after its thread's gap (after_gap)
-    against what the states runs' threads paid (None without
+    """The vDSO's price after a thread's gap, in each setting idlecall
+    timed, against what the states runs' threads paid (None without
     data_dir/host/states.csv or idlecall.csv): per call pattern and rate,
     each run's mean over its calls with the key current, the median over
     runs.  A price as the harness times a call: the vDSO's mean alone at
