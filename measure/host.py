@@ -51,12 +51,12 @@ TERM_GRACE_S = 10
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
-          "states_tlbflush", "pressure_walk")
+          "states_tlbflush", "states_quiet", "pressure_walk")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
               "states_mobility": "states", "states_hop": "states", "states_churn": "states",
-              "states_fastchurn": "states", "states_tlbflush": "states"}
+              "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -426,6 +426,25 @@ def tlb_flush_runs(sittings=TLB_FLUSH_SITTINGS):
             for ms, seed in in_turn(sittings)]
 
 
+# What a states thread's call costs with no pressure at all, by how many
+# threads call beside it.  The states runs' 1 and 10 Hz Poisson threads
+# paid a third of what idlecall's thread paid after the same gaps, alone,
+# in a busy process, among page-mates or timed after a read of its state
+# (data/host/idlecall.csv); the campaign's two control runs (no pressure)
+# less still.  So the states loop with no pressure: the campaign's four
+# classes, the 1 Hz class alone, one 1 Hz thread alone; Poisson, 60 s,
+# seeds of their own, taking turns.
+QUIET_CLASSES = (STATE_CLASSES, "1:28", "1:1")
+QUIET_SEEDS = range(901, 903)
+
+
+def quiet_runs(classes=QUIET_CLASSES, seeds=QUIET_SEEDS):
+    """(extra columns, harness options) per run of the quiet test."""
+    return [({"regime": "control"},
+             state_args("control", "poisson", seed, "--run-s", "60", classes=c))
+            for seed in seeds for c in classes]
+
+
 def fast_churn_runs(sittings=FAST_CHURN_SITTINGS):
     """(extra columns, harness options) per run of the fast-churn test: the
     churn-rate test's runs, on the fast disk."""
@@ -601,6 +620,7 @@ def full_plan() -> Plan:
         "states_churn": churn_rate_runs(),
         "states_fastchurn": fast_churn_runs(),
         "states_tlbflush": tlb_flush_runs(),
+        "states_quiet": quiet_runs(),
         "pressure_walk": walk_runs(),
     })
 
