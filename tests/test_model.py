@@ -722,7 +722,8 @@ def test_a_process_as_busy_as_idlecalls_companions_pays_the_busy_curves():
         calls = base[f"calls_{mode}"]
         # A refault's share is the lone measurement's: zeroed less lone vdso and reseed.
         reseeds = ((base["reseeds_expiry"] + base["reseeds_drop"]) * flat["reseed"]
-                   + base["state_refaults_dropped"] * (20000 - 100 - 2000))
+                   + base["state_refaults_dropped"]
+                   * (flat["zeroed"] - flat["vdso"] - flat["reseed"]))
         for busy_from, kind in ((rate, f"busy {mode}"), (rate * 1.01, mode)):
             costs = replace(COSTS, after_gap=curves, busy_calls_per_s=busy_from)
             run = values(simulate(scenario, design, seed=3, costs=costs))

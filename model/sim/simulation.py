@@ -89,12 +89,12 @@ class Simulation:
         # which a page-mate may be) pays the rest, refault_gap_s.  Both over
         # the gaps a drop falls in.  A process that calls as often as
         # idlecall's busy one (Costs.busy_calls_per_s) pays the vDSO's and
-        # the syscall's busy curves: there its threads' syscalls found the
-        # kernel's side warm, which its vDSO calls, each on a state of its
-        # own, did not.  A busy process's reseeds and refaults were not
-        # timed: the lone curves (the refault's share of a dropped state's
-        # call is taken from the lone calls it was measured beside).  A fork
-        # child is priced as the scenario's processes are.
+        # the syscall's busy curves: there a syscall after a second's gap
+        # cost a fifth of a lone thread's, a vDSO call as much
+        # (data/host/idlecall.csv).  A busy process's reseeds and refaults
+        # were not timed: the lone curves (the refault's share of a dropped
+        # state's call is taken from the lone calls it was measured beside).
+        # A fork child is priced as the scenario's processes are.
         pattern, extra = scenario.workload.call_pattern, costs.after_gap
         rates = [r for r, _ in scenario.workload.calls_per_s]
         self.busy = scenario.workload.process_calls_per_s >= costs.busy_calls_per_s
