@@ -553,7 +553,11 @@ def idlecall_runs() -> list[list[str]]:
     states runs' cheaper calls is that check's.  Then with the timed
     state's 27 page-mates calling once a second each (--companion
     vdso:1:27:shared), as a states run's 1 Hz class is packed, timed both
-    ways: whether its page-mates make those calls cheaper."""
+    ways: whether its page-mates make those calls cheaper.  Then alone,
+    waking as the states threads wake (--abs-sleep 1: clock_nanosleep() to
+    an absolute deadline, a clock read on waking), timed both ways: the
+    states loop's lone 1 Hz thread paid a third of idlecall's price
+    (states_quiet.csv)."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -575,7 +579,9 @@ def idlecall_runs() -> list[list[str]]:
         + [gaps + ["--spin", "0", "--modes", "vdso", "--companion", f"vdso:{BUSY_COMPANION}",
                    "--read-first", "1"] for gaps in (short, second)] \
         + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
-            "--companion", "vdso:1:27:shared", "--read-first", read] for read in ("0", "1")]
+            "--companion", "vdso:1:27:shared", "--read-first", read] for read in ("0", "1")] \
+        + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
+            "--abs-sleep", "1", "--read-first", read] for read in ("0", "1")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
@@ -634,7 +640,8 @@ def quick_plan() -> Plan:
         "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")]
                     + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"],
                        ["--gaps-ms", "10", "--calls", "2", "--spin", "0", "--modes", "syscall",
-                        "--companion", "syscall:1000:2", "--read-first", "1"]],
+                        "--companion", "syscall:1000:2", "--read-first", "1",
+                        "--abs-sleep", "1"]],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
                       "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],

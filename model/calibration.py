@@ -594,11 +594,14 @@ def taking_turns(rows: pd.DataFrame) -> pd.Series:
 # How idlecall timed a thread's calls (idle_setting): alone on a machine
 # left alone (lone), with its process's other threads calling on states of
 # their own pages (busy: --companion MODE:HZ:THREADS) or on its own state's
-# page (page-mates: --companion vdso:HZ:THREADS:shared), and each after
-# the states threads' zeroed check (--read-first 1); spinners on every CPU
+# page (page-mates: --companion vdso:HZ:THREADS:shared), each after the
+# states threads' zeroed check (--read-first 1) or not, and waking as the
+# states threads wake (--abs-sleep 1) or not; spinners on every CPU
 # (--spin 1) apart.  The model's after_gap: lone and busy.
-LONE, BUSY, MATES, READ_FIRST = "lone", "busy", "page-mates", ", read first"
-IDLE_SETTINGS = (LONE, BUSY, MATES, LONE + READ_FIRST, BUSY + READ_FIRST, MATES + READ_FIRST)
+LONE, BUSY, MATES = "lone", "busy", "page-mates"
+READ_FIRST, ABS_SLEEP = ", read first", ", abs sleep"
+IDLE_SETTINGS = tuple(base + read + wake for wake in ("", ABS_SLEEP) for read in ("", READ_FIRST)
+                      for base in (LONE, BUSY, MATES))
 
 
 def idle_setting(rows: pd.DataFrame) -> pd.Series:
@@ -607,10 +610,10 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     def column(name: str, default):
         return rows[name].fillna(default) if name in rows else pd.Series(default, rows.index)
     companion = column("companion", "none").astype(str)
-    read = column("read_first", 0).astype(int) == 1
     setting = pd.Series(np.select([companion.str.endswith(":shared"), companion != "none"],
                                   [MATES, BUSY], LONE), rows.index, dtype=object)
-    setting[read] += READ_FIRST
+    setting[column("read_first", 0).astype(int) == 1] += READ_FIRST
+    setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
     setting[rows["spin"] != 0] = "spin"
     return setting
 

@@ -41,8 +41,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .calibration import (BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST,
-                          TAKING_TURNS, CalibrationError, Estimate, gap_curve, idle_setting,
+from .calibration import (ABS_SLEEP, BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS,
+                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, gap_curve, idle_setting,
                           lone_thread, measured, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
@@ -392,11 +392,18 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
                                  if name in companions else "")
             for name, text in said.items() if name in settings)
         + ("; read first, timed after the states threads' zeroed check (--read-first 1)"
-           if any(READ_FIRST in s for s in settings) else "") + "; price / measured", 100)
-    # Three settings a table, so that a line stays under 100 characters.
+           if any(READ_FIRST in s for s in settings) else "")
+        + ("; abs sleep, waking as the states threads wake (--abs-sleep 1)"
+           if any(ABS_SLEEP in s for s in settings) else "") + "; price / measured", 100)
+    # As many settings a table as keep a line within 100 characters.
     def width(setting: str) -> int:
         return max(19, len(setting) + 1)
-    for part in (settings[i:i + 3] for i in range(0, len(settings), 3)):
+    parts = [[]]
+    for setting in settings:
+        if parts[-1] and 37 + sum(map(width, parts[-1] + [setting])) > 100:
+            parts.append([])
+        parts[-1].append(setting)
+    for part in parts:
         lines.append(f"{'pattern':<10}{'rate':>10}{'runs':>6}{'measured':>11}"
                      + "".join(f"{s:>{width(s)}}" for s in part))
         for _, p in prices.iterrows():

@@ -480,9 +480,9 @@ def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quic
     # companions called all through each 10 ms sleep (about 20 calls);
     # nobody else's did, and no other call was timed after a read.
     busy = [r for r in every if r["companion"] != "none"]
-    assert {(r["mode"], r["companion"], r["read_first"]) for r in busy} == {
-        ("syscall", "syscall:1000:2", "1")}
-    assert {r["read_first"] for r in rows + alone} == {"0"}
+    assert {(r["mode"], r["companion"], r["read_first"], r["abs_sleep"]) for r in busy} == {
+        ("syscall", "syscall:1000:2", "1", "1")}
+    assert {(r["read_first"], r["abs_sleep"]) for r in rows + alone} == {("0", "0")}
     assert len(busy) == 2 and all(int(r["companion_calls"]) > 0 for r in busy)
     assert {r["companion_calls"] for r in rows + alone} == {"0"}
     assert len(rows) + len(alone) + len(busy) == len(every)

@@ -35,6 +35,9 @@
  *              --read-first 1: before the clock starts, mincore() the
  *              state's page and read its generation word, as the states
  *              experiment's threads do before each timed call.
+ *              --abs-sleep 1: sleep with clock_nanosleep(TIMER_ABSTIME)
+ *              to a deadline and read the clock on waking, as the states
+ *              experiment's threads wake.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4312,10 +4315,10 @@ static int cmd_idlecall(int argc, char **argv)
 	struct opt opts[] = {
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
-		{ "--read-first", "0" }, { NULL, NULL },
+		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
-	long gaps[MAX_SIZES], ncalls, size, spin, read_first;
+	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4339,6 +4342,7 @@ static int cmd_idlecall(int argc, char **argv)
 	size = opt_long(opts, "--size-bytes", 1, 4096);
 	spin = opt_long(opts, "--spin", 0, 1);
 	read_first = opt_long(opts, "--read-first", 0, 1);
+	abs_sleep = opt_long(opts, "--abs-sleep", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
@@ -4423,7 +4427,17 @@ static int cmd_idlecall(int argc, char **argv)
 						die("state page still resident after MADV_DONTNEED");
 				}
 				companion_before = __atomic_load_n(&companion_calls, __ATOMIC_RELAXED);
-				sleep_ns(gaps[g] * 1000000LL);
+				if (abs_sleep) {
+					int64_t deadline = now_ns() + gaps[g] * 1000000LL;
+					struct timespec ts = { .tv_sec = deadline / NS_PER_S,
+							       .tv_nsec = deadline % NS_PER_S };
+
+					while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+						;
+					(void)now_ns();		/* the states loop's start */
+				} else {
+					sleep_ns(gaps[g] * 1000000LL);
+				}
 				if (read_first) {
 					(void)page_resident(page);
 					(void)*generation;	/* a volatile load: the state's line, read */
@@ -4435,11 +4449,11 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
-							    companion_before), read_first);
+							    companion_before), read_first, abs_sleep);
 			}
 		}
 	}
