@@ -802,6 +802,24 @@ def test_full_plan_tlb_flush_test_takes_turns_with_thirteen_idle_pages():
     assert "states_tlbflush" in host.TIMING and host.ARMS["states_tlbflush"] == "tlb_flush_ms"
 
 
+def test_full_plan_quiet_test_runs_the_states_loop_without_pressure():
+    """The quiet test's runs are the control regime (no reader, no hog),
+    Poisson, 60 s: the campaign's four classes, the 1 Hz class alone and
+    one 1 Hz thread alone, taking turns; every seed once and none of an
+    earlier states test's."""
+    runs = host.full_plan().runs["states_quiet"]
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    assert [o["--classes"] for o in opts] == list(host.QUIET_CLASSES) * len(host.QUIET_SEEDS)
+    assert host.QUIET_CLASSES == (host.STATE_CLASSES, "1:28", "1:1")
+    seeds = {int(o["--seed"]) for o in opts}
+    assert seeds == set(host.QUIET_SEEDS) and not earlier_states_seeds("states_quiet") & seeds
+    for (columns, args), o in zip(runs, opts):
+        assert columns == {"regime": "control"} and host.STATE_REGIMES["control"] == []
+        assert args == host.state_args("control", "poisson", int(o["--seed"]), "--run-s", "60",
+                                       classes=o["--classes"])
+    assert "states_quiet" in host.TIMING and host.SUBCOMMAND["states_quiet"] == "states"
+
+
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
     """The fast-churn test's runs are the campaign's churn Poisson run
     churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take
