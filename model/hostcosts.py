@@ -42,8 +42,8 @@ from pathlib import Path
 import pandas as pd
 
 from .calibration import (ABS_SLEEP, BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS,
-                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, gap_curve, idle_setting,
-                          lone_thread, measured, read_table, taking_turns)
+                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, gap_curve,
+                          idle_setting, lone_thread, measured, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -395,12 +395,15 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
            if any(READ_FIRST in s for s in settings) else "")
         + ("; abs sleep, waking as the states threads wake (--abs-sleep 1)"
            if any(ABS_SLEEP in s for s in settings) else "") + "; price / measured", 100)
-    # As many settings a table as keep a line within 100 characters.
+    # As many settings a table as keep a line within 100 characters, after
+    # the pattern, rate, runs and measured columns.
+    fixed = 10 + 10 + 6 + 11
+
     def width(setting: str) -> int:
         return max(19, len(setting) + 1)
     parts = [[]]
     for setting in settings:
-        if parts[-1] and 37 + sum(map(width, parts[-1] + [setting])) > 100:
+        if parts[-1] and fixed + sum(map(width, parts[-1] + [setting])) > 100:
             parts.append([])
         parts[-1].append(setting)
     for part in parts:
