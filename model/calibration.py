@@ -591,6 +591,11 @@ def taking_turns(rows: pd.DataFrame) -> pd.Series:
     return rows["modes"].fillna(TAKING_TURNS)
 
 
+def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
+    """idlecall rows of runs that timed one mode alone (--modes MODE)."""
+    return rows[taking_turns(rows) == rows["mode"]]
+
+
 # How idlecall timed a thread's calls (idle_setting): alone on a machine
 # left alone (lone), with its process's other threads calling on states of
 # their own pages (busy: --companion MODE:HZ:THREADS) or on its own state's
@@ -634,7 +639,7 @@ def gap_curve(rows: pd.DataFrame, mode: str) -> tuple[float, GapCurve] | None:
     """The mean of `mode`'s calls timed alone at gap 0 (a vDSO call's with
     its key current) and what they cost more after each longer gap, at the
     gaps with IDLE_MIN_CALLS calls or more; None without gap 0 and another."""
-    alone = rows[taking_turns(rows) == rows["mode"]]
+    alone = each_alone(rows)
     key_current = ~((alone["mode"] == "vdso") & (alone["rng_moved"] == 1))
     calls = alone[(alone["mode"] == mode) & key_current].groupby("gap_ms")["ns_per_call"]
     means = calls.mean()[calls.size() >= IDLE_MIN_CALLS].sort_index()
@@ -679,7 +684,7 @@ def measure_after_gap(data_dir: Path) -> dict:
         curves["busy_calls_per_s"] = min(map(companion_calls_per_s, companions))
         said.append(f"busy: --companion {', '.join(sorted(companions))}, a process of "
                     f"{curves['busy_calls_per_s']:g} calls/s or more")
-    rows = rows[taking_turns(rows) == rows["mode"]]
+    rows = each_alone(rows)
     vdso = rows[rows["mode"] == "vdso"]
     by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
     n, mean = by.size().unstack(fill_value=0), by.mean().unstack()

@@ -42,8 +42,9 @@ from pathlib import Path
 import pandas as pd
 
 from .calibration import (ABS_SLEEP, BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS,
-                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, gap_curve,
-                          idle_setting, lone_thread, measured, read_table, taking_turns)
+                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, each_alone,
+                          gap_curve, idle_setting, lone_thread, measured, read_table,
+                          taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -175,7 +176,7 @@ class Machine:
 def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
     """Each mode's calls timed alone after `gap` (None unless all were)."""
     at = rows[rows["gap_ms"] == gap]
-    alone = at[taking_turns(at) == at["mode"]]
+    alone = each_alone(at)
     if set(alone["mode"]) != set(IDLE_MODES):
         return None
     ns = alone.groupby("mode")["ns_per_call"]
@@ -202,7 +203,7 @@ def busy_by_gap(rows: pd.DataFrame) -> tuple:
     """Idle.busy_by_gap: the gaps where a busy process's thread (setting
     BUSY) was timed calling the vDSO alone and the syscall alone."""
     busy = rows[idle_setting(rows) == BUSY]
-    busy = busy[taking_turns(busy) == busy["mode"]]
+    busy = each_alone(busy)
     out = []
     for gap, at in busy.groupby("gap_ms"):
         ns = at.groupby("mode")["ns_per_call"]
