@@ -432,10 +432,21 @@ def tlb_flush_runs(sittings=TLB_FLUSH_SITTINGS):
 # in a busy process, among page-mates or timed after a read of its state
 # (data/host/idlecall.csv); the campaign's two control runs (no pressure)
 # less still.  So the states loop with no pressure: the campaign's four
-# classes, the 1 Hz class alone, one 1 Hz thread alone; Poisson, 60 s,
-# seeds of their own, taking turns.
-QUIET_CLASSES = (STATE_CLASSES, "1:28", "1:1")
-QUIET_SEEDS = range(901, 903)
+# classes, the 1 Hz class alone, one 1 Hz thread alone, one 1 Hz thread
+# beside the 1000 Hz class (idlecall's busy process, in this loop); each
+# then as its syscall twin, the same threads calling getrandom(2) in the
+# same loop (the program under the syscall design); Poisson, 60 s, seeds of
+# their own, taking turns.
+QUIET_VDSO_CLASSES = (STATE_CLASSES, "1:28", "1:1", "1000:28,1:1")
+QUIET_SEEDS = range(901, 904)
+
+
+def syscall_twin(classes: str) -> str:
+    """The same classes, every one calling the syscall: "1:1" -> "1:1:syscall"."""
+    return ",".join(f"{c}:syscall" for c in classes.split(","))
+
+
+QUIET_CLASSES = tuple(c for v in QUIET_VDSO_CLASSES for c in (v, syscall_twin(v)))
 
 
 def quiet_runs(classes=QUIET_CLASSES, seeds=QUIET_SEEDS):

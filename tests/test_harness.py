@@ -191,6 +191,8 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
     (["states", "--churn-dev", "/dev/null"], "--churn-dev needs --churn-mib"),
+    (["states", "--classes", "1:1:vdso"], "third field can only be syscall"),
+    (["states", "--classes", "1:1:syscall", "--churn-mib", "8"], "with no pressure"),
     (["idlecall", "--modes", "vdso,vdso"], "each once"),
     (["idlecall", "--modes", "warm"], "each once"),
     (["idlecall", "--modes", "vdso,"], "each once"),
@@ -272,6 +274,20 @@ def test_states_layout_without_a_memcg(harness, layout, per_page, pages, shared)
     busy = rows[0]
     assert busy["calls"] > 0 and busy["calls_zeroed"] == 0 and busy["call_errors"] == 0
     assert busy["key_lives"] == 3 and busy["key_lives_dropped"] == 0    # one life per thread
+
+
+@needs_cc
+def test_states_syscall_class_times_the_syscall_in_the_same_loop(harness):
+    """A syscall class calls getrandom(2) (it costs more than the vDSO's
+    batch) and claims no drop of the state it leaves idle."""
+    rows = run_states(harness, "--classes", "50:2,50:2:syscall", "--run-s", "2",
+                      "--key-life-s", "1", "--settle-s", "0", "--limit-mib", "0")
+    assert [r["call"] for r in rows] == ["vdso", "syscall"]
+    vdso, syscall = rows
+    assert syscall["calls"] > 100 and syscall["call_errors"] == 0
+    assert syscall["p_drop_key_life"] is None and vdso["p_drop_key_life"] == 0
+    assert syscall["calls_zeroed"] == 0 and syscall["kernel_reseeds"] == 0
+    assert syscall["warm_call_ns_p50"] > vdso["warm_call_ns_p50"]
 
 
 @needs_cc
@@ -804,13 +820,16 @@ def test_full_plan_tlb_flush_test_takes_turns_with_thirteen_idle_pages():
 
 def test_full_plan_quiet_test_runs_the_states_loop_without_pressure():
     """The quiet test's runs are the control regime (no reader, no hog),
-    Poisson, 60 s: the campaign's four classes, the 1 Hz class alone and
-    one 1 Hz thread alone, taking turns; every seed once and none of an
-    earlier states test's."""
+    Poisson, 60 s: the campaign's four classes, the 1 Hz class alone, one
+    1 Hz thread alone and one beside the 1000 Hz class, each followed by
+    its syscall twin, taking turns; every seed once and none of an earlier
+    states test's."""
     runs = host.full_plan().runs["states_quiet"]
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     assert [o["--classes"] for o in opts] == list(host.QUIET_CLASSES) * len(host.QUIET_SEEDS)
-    assert host.QUIET_CLASSES == (host.STATE_CLASSES, "1:28", "1:1")
+    assert host.QUIET_CLASSES[::2] == (host.STATE_CLASSES, "1:28", "1:1", "1000:28,1:1")
+    assert host.QUIET_CLASSES[3] == "1:28:syscall"
+    assert host.QUIET_CLASSES[-1] == "1000:28:syscall,1:1:syscall"
     seeds = {int(o["--seed"]) for o in opts}
     assert seeds == set(host.QUIET_SEEDS) and not earlier_states_seeds("states_quiet") & seeds
     for (columns, args), o in zip(runs, opts):

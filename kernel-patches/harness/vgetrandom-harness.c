@@ -82,7 +82,9 @@
  *              --limit-bytes B[,B...]
  *   states     real vDSO states under memory pressure.  Threads in classes
  *              --classes RATE_HZ:THREADS[,...] call __vdso_getrandom()
- *              (--size-bytes B) on states mapped as the vDSO asks, --per-page
+ *              (--size-bytes B) on states mapped as the vDSO asks (a class
+ *              RATE_HZ:THREADS:syscall calls getrandom(2) in the same loop,
+ *              with no pressure: the syscall's price there), --per-page
  *              K in use per page (0: all 28), --layout grouped (each class
  *              on its own pages) or interleaved (classes dealt out in
  *              turn), --pattern poisson (exponential gaps, a generator per
@@ -2678,6 +2680,7 @@ static const char *hist_mean(char *buf, size_t size, const struct hist *h)
 struct state_class {
 	double rate_hz;
 	int threads;
+	bool syscall;			/* its threads call getrandom(2): the loop's price for it */
 	int pages, pages_shared;	/* pages holding its states; of those, shared with another class */
 };
 
@@ -2883,6 +2886,16 @@ static void key_life_end(struct state_thread *st, long window, long nwindows, bo
 	}
 }
 
+/*
+ * A syscall class's threads keep their seeded states and run the same loop,
+ * zeroed check included, but call getrandom(2): what the syscall costs a
+ * thread calling as the vDSO's callers beside it do.
+ */
+static ssize_t state_call(const struct state_class *cls, void *buf, size_t len, void *state)
+{
+	return cls->syscall ? sys_getrandom(buf, len) : vdso_getrandom(buf, len, state);
+}
+
 static void *state_thread_main(void *arg)
 {
 	struct state_arg *a = arg;
@@ -2932,7 +2945,7 @@ static void *state_thread_main(void *arg)
 				st->log_cpu[st->nlog] = (int8_t)sched_getcpu();
 				st->log_ns[st->nlog++] = start - t0;
 			}
-			st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
+			st->errors += state_call(cls, buf, cfg->size_bytes, a->state) != cfg->size_bytes;
 			last_gen = *generation;
 			goto schedule;
 		}
@@ -2948,9 +2961,13 @@ static void *state_thread_main(void *arg)
 		t1 = now_ns();
 		gen = *generation;
 		t2 = now_ns();
-		st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
+		st->errors += state_call(cls, buf, cfg->size_bytes, a->state) != cfg->size_bytes;
 		t3 = now_ns();
 		st->calls++;
+		if (cls->syscall) {	/* its state idles: no drop or reseed of it is the call's */
+			hist_add(&st->warm_call, t3 - t2);
+			goto schedule;
+		}
 		cpu = sched_getcpu();
 		beside = cpu >= 0 && cpu == load(&a->sh->reader_cpu);	/* -1: no reader yet */
 		st->calls_reader_cpu += beside;
@@ -3921,10 +3938,11 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&check, &st->zeroed_check);
 			hist_merge(&natural, &st->natural_call);
 		}
-		printf("sample exp=states sample=%ld class=%d rate_hz=%g threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
-		       sample, c, cls->rate_hz, cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
+		       sample, c, cls->rate_hz, cls->syscall ? "syscall" : "vdso", cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
-		       lives ? (snprintf(p_drop, sizeof(p_drop), "%.4f", (double)lives_dropped / lives), p_drop) : "na",
+		       lives && !cls->syscall ? (snprintf(p_drop, sizeof(p_drop), "%.4f",
+							  (double)lives_dropped / lives), p_drop) : "na",
 		       with_drop,
 		       first < 0 ? "na" : (snprintf(q[6], 32, "%.3f", first / 1e9), q[6]),
 		       last < 0 ? "na" : (snprintf(q[7], 32, "%.3f", last / 1e9), q[7]),
@@ -4083,10 +4101,10 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	munmap(sh, sizeof(*sh));
 }
 
-/* "1000:28,0.05:28": rate_hz:threads per class. */
+/* "1000:28,0.05:28,1:1:syscall": rate_hz:threads[:syscall] per class. */
 static void parse_classes(const char *arg, struct states_cfg *cfg)
 {
-	char buf[512], *tok, *save, *colon, *end;
+	char buf[512], *tok, *save, *colon, *call, *end;
 
 	if (strlen(arg) >= sizeof(buf))
 		usage_error("--classes", arg);
@@ -4096,8 +4114,14 @@ static void parse_classes(const char *arg, struct states_cfg *cfg)
 		struct state_class *c = &cfg->cls[cfg->nclasses];
 
 		if (cfg->nclasses == MAX_CLASSES || !(colon = strchr(tok, ':')))
-			usage_error("--classes (RATE_HZ:THREADS,...)", arg);
+			usage_error("--classes (RATE_HZ:THREADS[:syscall],...)", arg);
 		*colon = 0;
+		if ((call = strchr(colon + 1, ':'))) {
+			*call++ = 0;
+			if (strcmp(call, "syscall"))
+				usage_error("--classes: a class's third field can only be syscall", call);
+		}
+		c->syscall = call != NULL;
 		errno = 0;
 		c->rate_hz = strtod(tok, &end);
 		if (errno || end == tok || *end || !(c->rate_hz >= 0.01 && c->rate_hz <= 10000))
@@ -4168,6 +4192,12 @@ static int cmd_states(int argc, char **argv)
 		usage_error("--spike-hold-ms not shorter than --spike-period-s",
 			    opt_get(opts, "--spike-hold-ms"));
 	states_guest_parse(opts, &cfg);
+	for (int c = 0; c < cfg.nclasses; c++)
+		if (cfg.cls[c].syscall && (cfg.churn_mib || cfg.hog_mib || cfg.spike_mib ||
+					   cfg.guest.reclaim_mib || cfg.guest.damon))
+			usage_error("--classes: a syscall class times the call, with no pressure "
+				    "(--churn-mib, --hog-mib, --spike-mib, --reclaim-mib 0, --damon none)",
+				    cfg.classes);
 	if (vdso.missing) {
 		printf("skip exp=states reason=%s\n", vdso.missing);
 		return 0;
