@@ -288,6 +288,7 @@ def test_states_syscall_class_times_the_syscall_in_the_same_loop(harness):
     assert syscall["p_drop_key_life"] is None and vdso["p_drop_key_life"] == 0
     assert syscall["calls_zeroed"] == 0 and syscall["kernel_reseeds"] == 0
     assert syscall["warm_call_ns_p50"] > vdso["warm_call_ns_p50"]
+    assert "reseed_call_ns_mean" in vdso
 
 
 @needs_cc

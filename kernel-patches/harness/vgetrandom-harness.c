@@ -3908,7 +3908,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		long lives = 0, lives_dropped = 0, with_drop = 0, on_reader = 0, zeroed_on_reader = 0;
 		long refaults = 0, refaults_on_reader = 0;
 		int64_t first = -1, last = -1;
-		char q[8][32], p_drop[32], more[64], nr[3][24];
+		char q[9][32], p_drop[32], more[64], nr[3][24];
 
 		for (int t = 0; t < cfg->nthreads; t++) {
 			const struct state_thread *st = &sh->th[t];
@@ -3938,7 +3938,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&check, &st->zeroed_check);
 			hist_merge(&natural, &st->natural_call);
 		}
-		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s reseed_call_ns_mean=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
 		       sample, c, cls->rate_hz, cls->syscall ? "syscall" : "vdso", cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
 		       lives && !cls->syscall ? (snprintf(p_drop, sizeof(p_drop), "%.4f",
@@ -3950,6 +3950,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		       hist_quantile(q[0], 32, &warm, 0.5), hist_mean(q[1], 32, &warm),
 		       hist_quantile(q[2], 32, &zeroed, 0.5), hist_mean(q[3], 32, &zeroed),
 		       hist_quantile(q[4], 32, &check, 0.5), hist_quantile(q[5], 32, &natural, 0.5),
+		       hist_mean(q[8], 32, &natural),
 		       num_or_na(nr[0], sizeof(nr[0]), cfg->churn_mib, on_reader),
 		       num_or_na(nr[1], sizeof(nr[1]), cfg->churn_mib, zeroed_on_reader), refaults,
 		       num_or_na(nr[2], sizeof(nr[2]), cfg->churn_mib, refaults_on_reader),
