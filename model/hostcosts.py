@@ -418,6 +418,62 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def call_mean_ns(rows: pd.DataFrame) -> pd.Series:
+    """Each states row's mean over its calls that did not find the state
+    zeroed: those with the key current (warm_call_ns_mean) and those that
+    reseeded as the kernel's RNG moved on (reseed_call_ns_mean), weighted by
+    their counts; a syscall class's, every call.  NaN for a row with reseeds
+    but no reseed mean (rows from before the harness printed it)."""
+    number = {c: pd.to_numeric(rows.get(c), errors="coerce")
+              for c in ("calls", "calls_zeroed", "kernel_reseeds", "warm_call_ns_mean",
+                        "reseed_call_ns_mean")}
+    reseeds = number["kernel_reseeds"]
+    counted = number["calls"] - number["calls_zeroed"]
+    reseed_ns = (reseeds * number["reseed_call_ns_mean"]).where(reseeds > 0, 0.0)
+    return (number["warm_call_ns_mean"] * (counted - reseeds) + reseed_ns) / counted
+
+
+def loop_twins(data_dir: Path) -> pd.DataFrame | None:
+    """What the vDSO saves in the states loop (data_dir/host/states_quiet.csv,
+    no pressure): per class of each class set run both ways, the vDSO's
+    price a call (call_mean_ns, median over runs) against its syscall twin's
+    (the same classes calling getrandom(2), "RATE:THREADS:syscall"); None
+    without the file or a twin."""
+    path = data_dir / "host" / "states_quiet.csv"
+    if not path.exists():
+        return None
+    rows = read_table(path, ("where", "classes", "class", "rate_hz", "warm_call_ns_mean"))
+    rows = rows.assign(call=rows.get("call", pd.Series(index=rows.index, dtype=object))
+                       .fillna("vdso"),    # rows from before syscall classes were all vDSO
+                       classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
+                       ns=call_mean_ns(rows)).dropna(subset=["ns"])
+    out = []
+    for (classes, cls), runs in rows.groupby(["classes_vdso", "class"], sort=False):
+        ways = {call: r["ns"] for call, r in runs.groupby("call")}
+        if set(ways) == {"vdso", "syscall"}:
+            vdso, syscall = (float(ways[w].median()) for w in ("vdso", "syscall"))
+            out.append({"classes": classes, "rate_hz": float(runs["rate_hz"].iloc[0]),
+                        "runs_vdso": len(ways["vdso"]), "runs_syscall": len(ways["syscall"]),
+                        "vdso_ns": vdso, "syscall_ns": syscall,
+                        "saved": saved_share(vdso, syscall)})
+    return pd.DataFrame(out) if out else None
+
+
+def twins_text(where: Path, twins: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"the states loop with no pressure ({rel_path(where / 'host' / 'states_quiet.csv')}): "
+        "each class's price a call, its reseeds included (each run's mean, median over "
+        "runs), calling the vDSO and in its syscall twin (the same classes calling "
+        "getrandom(2)); saved, or more where the vDSO costs more", 100)
+    lines.append(f"{'classes':<28}{'rate':>10}{'runs':>7}{'vdso':>10}{'syscall':>10}"
+                 f"{'saved':>18}")
+    for _, t in twins.iterrows():
+        lines.append(f"{t['classes']:<28}{t['rate_hz']:>7g} Hz{t['runs_vdso']:>3}+"
+                     f"{t['runs_syscall']:<3}{t['vdso_ns']:>7.0f} ns{t['syscall_ns']:>7.0f} ns"
+                     f"{saved_or_more(t['saved']):>18}")
+    return "\n".join(lines)
+
+
 def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
     """The table for data_dirs (default: measured_dirs()), calls of nbytes;
     then, for each that has states runs, the model's price against them."""
@@ -429,6 +485,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         prices = price_against_states(d)
         if prices is not None and len(prices):
             parts.append(prices_text(d, prices))
+        if (twins := loop_twins(d)) is not None:
+            parts.append(twins_text(d, twins))
     return "\n\n".join(parts)
 
 

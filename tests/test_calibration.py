@@ -1040,6 +1040,41 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert "161 ns  0.40x" in out and "1381 ns  3.45x" in out
 
 
+def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop(tmp_path,
+                                                                                capsys):
+    """`model costs` prints, from the quiet states runs, each class's price a
+    call both ways: the vDSO's mean over its calls, reseeds weighted in,
+    against the same class set calling the syscall; rows from before syscall
+    classes are vDSO rows, and one with reseeds but no reseed mean is left
+    out; a class set with no twin prints nothing."""
+    data = synthetic(tmp_path / "twins")
+    assert hostcosts.loop_twins(data) is None
+    row = {"classes": "1000:2,1:1", "calls_zeroed": 0, "kernel_reseeds": 0}
+    _write(data, "states_quiet.csv", [
+        # an old row, no call column: 100 calls, 10 reseeded, no reseed mean
+        {**row, "class": 1, "rate_hz": 1.0, "calls": 100, "kernel_reseeds": 10,
+         "warm_call_ns_mean": 100},
+        {**row, "class": 1, "rate_hz": 1.0, "call": "vdso", "calls": 100, "kernel_reseeds": 10,
+         "warm_call_ns_mean": 500, "reseed_call_ns_mean": 4500},
+        {**row, "class": 0, "rate_hz": 1000.0, "call": "vdso", "calls": 2000,
+         "warm_call_ns_mean": 50},
+        {**row, "classes": "1000:2:syscall,1:1:syscall", "class": 1, "rate_hz": 1.0,
+         "call": "syscall", "calls": 60, "warm_call_ns_mean": 3600},
+        {**row, "classes": "1:3", "class": 0, "rate_hz": 1.0, "call": "vdso", "calls": 180,
+         "warm_call_ns_mean": 400}])
+    twins = hostcosts.loop_twins(data)
+    assert len(twins) == 1       # the busy class and 1:3 have no twin
+    twin = twins.iloc[0]
+    assert (twin["classes"], twin["rate_hz"], twin["runs_vdso"], twin["runs_syscall"]) \
+        == ("1000:2,1:1", 1.0, 1, 1)
+    assert twin["vdso_ns"] == pytest.approx(0.9 * 500 + 0.1 * 4500)
+    assert twin["saved"] == pytest.approx(1 - 900 / 3600)
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "the states loop with no pressure" in out and "900 ns   3600 ns" in out
+    assert "75.0%" in out
+
+
 def test_fleet_saving_alone_comes_from_the_thread_timed_alone_at_that_period(tmp_path):
     """Q6's second series: at a fleet rate whose period idlecall timed every
     mode alone, the saving a call is the syscall's mean less the vDSO's
