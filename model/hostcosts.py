@@ -29,6 +29,12 @@ pays each way.  Where each mode was also timed alone after a gap
 thread calling once a gap pays on average, its vDSO calls that reseeded
 (its key expired since its last call) included.
 
+Where a machine has states runs (states.csv), the vDSO's price after each
+class's gaps as the model sets it is printed against what those runs'
+threads paid; where it has the states loop with no pressure run both ways
+(states_quiet.csv), each class's price calling the vDSO against its syscall
+twin's, the same threads calling getrandom(2) in the same loop.
+
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
 """
