@@ -569,7 +569,11 @@ def idlecall_runs() -> list[list[str]]:
     waking as the states threads wake (--abs-sleep 1: clock_nanosleep() to
     an absolute deadline, a clock read on waking), timed both ways: the
     states loop's lone 1 Hz thread paid a third of idlecall's price
-    (states_quiet.csv)."""
+    (states_quiet.csv).  Last, the busy process's companions as the timed
+    state's page-mates (--companion vdso:1000:27:shared), timed both ways:
+    in the states loop a 1 Hz thread beside the 1000 Hz class paid a
+    sixth of idlecall's busy price, its state in the same mapping as
+    theirs, where idlecall's companions have a mapping of their own."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -593,7 +597,9 @@ def idlecall_runs() -> list[list[str]]:
         + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
             "--companion", "vdso:1:27:shared", "--read-first", read] for read in ("0", "1")] \
         + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
-            "--abs-sleep", "1", "--read-first", read] for read in ("0", "1")]
+            "--abs-sleep", "1", "--read-first", read] for read in ("0", "1")] \
+        + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
+            "--companion", "vdso:1000:27:shared", "--read-first", read] for read in ("0", "1")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
