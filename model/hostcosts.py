@@ -47,10 +47,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .calibration import (ABS_SLEEP, BUSY, IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS,
-                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, each_alone,
-                          gap_curve, idle_setting, lone_thread, measured, read_table,
-                          taking_turns)
+from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, IDLE_MODES, IDLE_SETTINGS, LONE, MATES,
+                          PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
+                          each_alone, gap_curve, idle_setting, lone_thread, measured,
+                          read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -388,7 +388,8 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
                                                   "one" if BUSY in settings else ""),
             BUSY: "its process's other threads calling on states of their own pages, the "
                   "model's for a process calling as often or more, as the states runs' did",
-            MATES: "its process's other threads calling on its own state's page"}
+            MATES: "its process's other threads calling on its own state's page",
+            BUSY_MATES: "its process's busy threads calling on its own state's page"}
     lines = textwrap.wrap(
         f"the vDSO's price after a gap against the states runs "
         f"({rel_path(where / 'host' / 'states.csv')}: each run's mean over its calls "

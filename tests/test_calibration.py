@@ -1122,3 +1122,18 @@ def test_fleet_saving_alone_comes_from_the_thread_timed_alone_at_that_period(tmp
     assert a.notes[-1].startswith("assumptions") and "host/idlecall.csv)" in a.notes[-1]
     assert f"{4000 - vdso_mean:.0f} ns at 1/s a call" in a.notes[-1]
     assert any(name.endswith("host/idlecall.csv") for name in a.sources.used)
+
+
+def test_idle_setting_names_each_idlecall_row_s_process():
+    """Alone, busy (companions on their own page), page-mates (on the timed
+    state's page) and busy page-mates (those calling as often as the states
+    campaign's busy class), read first or not; spinners apart; rows from
+    before the options are lone."""
+    rows = pd.DataFrame({
+        "companion": [None, "none", "vdso:1000:28", "syscall:1000:28", "vdso:1:27:shared",
+                      "vdso:1000:27:shared", "vdso:1000:27:shared", "none"],
+        "read_first": [None, 0, 0, 0, 0, 0, 1, 0],
+        "spin": [0, 0, 0, 0, 0, 0, 0, 1]})
+    assert calibration.idle_setting(rows).tolist() == [
+        "lone", "lone", "busy", "busy", "page-mates", "busy page-mates",
+        "busy page-mates, read first", "spin"]
