@@ -440,16 +440,16 @@ def call_mean_ns(rows: pd.DataFrame) -> pd.Series:
     return (number["warm_call_ns_mean"] * (counted - reseeds) + reseed_ns) / counted
 
 
-def loop_twins(data_dir: Path) -> pd.DataFrame | None:
-    """What the vDSO saves in the states loop (data_dir/host/states_quiet.csv,
-    no pressure): per class of each class set run both ways, the vDSO's
-    price a call (call_mean_ns, median over runs) against its syscall twin's
-    (the same classes calling getrandom(2), "RATE:THREADS:syscall"); None
-    without the file or a twin."""
-    path = data_dir / "host" / "states_quiet.csv"
-    if not path.exists():
-        return None
-    rows = read_table(path, ("where", "classes", "class", "rate_hz", "warm_call_ns_mean"))
+TWIN_COLUMNS = ("classes", "class", "rate_hz", "calls", "calls_zeroed", "kernel_reseeds",
+                "warm_call_ns_mean")
+
+
+def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """What the vDSO saves in the states loop (states_quiet.csv's rows, no
+    pressure): per class of each class set run both ways, the vDSO's price
+    a call (call_mean_ns, median over runs) against its syscall twin's (the
+    same classes calling getrandom(2), "RATE:THREADS:syscall"); None without
+    a twin."""
     rows = rows.assign(call=rows.get("call", pd.Series(index=rows.index, dtype=object))
                        .fillna("vdso"),    # rows from before syscall classes were all vDSO
                        classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
@@ -464,6 +464,12 @@ def loop_twins(data_dir: Path) -> pd.DataFrame | None:
                         "vdso_ns": vdso, "syscall_ns": syscall,
                         "saved": saved_share(vdso, syscall)})
     return pd.DataFrame(out) if out else None
+
+
+def states_loop(data_dir: Path) -> pd.DataFrame | None:
+    """loop_twins() of data_dir/host/states_quiet.csv; None without it."""
+    path = data_dir / "host" / "states_quiet.csv"
+    return loop_twins(read_table(path, ("where",) + TWIN_COLUMNS)) if path.exists() else None
 
 
 def twins_text(where: Path, twins: pd.DataFrame) -> str:
@@ -492,7 +498,7 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         prices = price_against_states(d)
         if prices is not None and len(prices):
             parts.append(prices_text(d, prices))
-        if (twins := loop_twins(d)) is not None:
+        if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
     return "\n\n".join(parts)
 

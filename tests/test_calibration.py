@@ -1048,7 +1048,7 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
     classes are vDSO rows, and one with reseeds but no reseed mean is left
     out; a class set with no twin prints nothing."""
     data = synthetic(tmp_path / "twins")
-    assert hostcosts.loop_twins(data) is None
+    assert hostcosts.states_loop(data) is None
     row = {"classes": "1000:2,1:1", "calls_zeroed": 0, "kernel_reseeds": 0}
     _write(data, "states_quiet.csv", [
         # an old row, no call column: 100 calls, 10 reseeded, no reseed mean
@@ -1062,7 +1062,7 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
          "call": "syscall", "calls": 60, "warm_call_ns_mean": 3600},
         {**row, "classes": "1:3", "class": 0, "rate_hz": 1.0, "call": "vdso", "calls": 180,
          "warm_call_ns_mean": 400}])
-    twins = hostcosts.loop_twins(data)
+    twins = hostcosts.states_loop(data)
     assert len(twins) == 1       # the busy class and 1:3 have no twin
     twin = twins.iloc[0]
     assert (twin["classes"], twin["rate_hz"], twin["runs_vdso"], twin["runs_syscall"]) \

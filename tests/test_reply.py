@@ -208,6 +208,26 @@ def test_idle_call_numbers_against_the_csv(built):
                 pytest.approx(mean["vdso"] / mean["syscall"])]
 
 
+def test_busy_loop_cost_against_the_csv(built):
+    """The states loop timed both ways (states_quiet.csv): the rarest class
+    of a class set with a 1000 Hz class, its vDSO runs' median mean call
+    per its syscall twin's, read here from the CSV (no call reseeded or
+    found its state zeroed there, so a row's mean is its key-current mean)."""
+    path = DATA / "host" / "states_quiet.csv"
+    if not path.exists():
+        pytest.skip("no states_quiet.csv")
+    rows = pd.read_csv(path)
+    rows = rows[rows["classes"].str.startswith("1000:") & (rows["rate_hz"] < 1000)]
+    rows = rows[rows["rate_hz"] == rows["rate_hz"].min()]
+    assert (rows["kernel_reseeds"] == 0).all() and (rows["calls_zeroed"] == 0).all()
+    way = rows["call"].fillna("vdso")
+    vdso = rows.loc[way == "vdso", "warm_call_ns_mean"].median()
+    syscall = rows.loc[way == "syscall", "warm_call_ns_mean"].median()
+    r, text = built
+    assert facts(r, "loop.busy_vdso_per_syscall") == [pytest.approx(vdso / syscall)]
+    assert "states_quiet.csv" in text
+
+
 def test_guest_numbers_against_the_csv(built):
     r, _ = built
     # The guests' states campaigns: the proactive row sums both kernels'
