@@ -437,8 +437,10 @@ def tlb_flush_runs(sittings=TLB_FLUSH_SITTINGS):
 # then as its syscall twin, the same threads calling getrandom(2) in the
 # same loop (the program under the syscall design; reseed_call_ns_mean, new
 # then, prices the vDSO calls that reseeded); Poisson, 60 s, seeds of
-# their own, taking turns.
+# their own, taking turns.  Last in each turn, one 1 Hz thread alone on a
+# fixed period, both ways: idlecall's fixed gap, in this loop.
 QUIET_VDSO_CLASSES = (STATE_CLASSES, "1:28", "1:1", "1000:28,1:1")
+QUIET_PERIODIC = "1:1"
 QUIET_SEEDS = range(901, 905)
 
 
@@ -452,9 +454,11 @@ QUIET_CLASSES = tuple(c for v in QUIET_VDSO_CLASSES for c in (v, syscall_twin(v)
 
 def quiet_runs(classes=QUIET_CLASSES, seeds=QUIET_SEEDS):
     """(extra columns, harness options) per run of the quiet test."""
+    turn = [("poisson", c) for c in classes] \
+        + [("periodic", c) for c in (QUIET_PERIODIC, syscall_twin(QUIET_PERIODIC))]
     return [({"regime": "control"},
-             state_args("control", "poisson", seed, "--run-s", "60", classes=c))
-            for seed in seeds for c in classes]
+             state_args("control", pattern, seed, "--run-s", "60", classes=c))
+            for seed in seeds for pattern, c in turn]
 
 
 def fast_churn_runs(sittings=FAST_CHURN_SITTINGS):

@@ -440,13 +440,14 @@ def call_mean_ns(rows: pd.DataFrame) -> pd.Series:
     return (number["warm_call_ns_mean"] * (counted - reseeds) + reseed_ns) / counted
 
 
-TWIN_COLUMNS = ("classes", "class", "rate_hz", "calls", "calls_zeroed", "kernel_reseeds",
+TWIN_COLUMNS = ("pattern", "classes", "class", "rate_hz", "calls", "calls_zeroed", "kernel_reseeds",
                 "warm_call_ns_mean")
 
 
 def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     """What the vDSO saves in the states loop (states_quiet.csv's rows, no
-    pressure): per class of each class set run both ways, the vDSO's price
+    pressure): per class of each class set and call pattern run both ways,
+    the vDSO's price
     a call (call_mean_ns, median over runs) against its syscall twin's (the
     same classes calling getrandom(2), "RATE:THREADS:syscall"); None without
     a twin."""
@@ -455,11 +456,13 @@ def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
                        classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
                        ns=call_mean_ns(rows)).dropna(subset=["ns"])
     out = []
-    for (classes, cls), runs in rows.groupby(["classes_vdso", "class"], sort=False):
+    for (pattern, classes, cls), runs in rows.groupby(["pattern", "classes_vdso", "class"],
+                                                      sort=False):
         ways = {call: r["ns"] for call, r in runs.groupby("call")}
         if set(ways) == {"vdso", "syscall"}:
             vdso, syscall = (float(ways[w].median()) for w in ("vdso", "syscall"))
-            out.append({"classes": classes, "rate_hz": float(runs["rate_hz"].iloc[0]),
+            out.append({"pattern": pattern, "classes": classes,
+                        "rate_hz": float(runs["rate_hz"].iloc[0]),
                         "runs_vdso": len(ways["vdso"]), "runs_syscall": len(ways["syscall"]),
                         "vdso_ns": vdso, "syscall_ns": syscall,
                         "saved": saved_share(vdso, syscall)})
@@ -478,10 +481,10 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
         "each class's price a call, its reseeds included (each run's mean, median over "
         "runs), calling the vDSO and in its syscall twin (the same classes calling "
         "getrandom(2)); saved, or more where the vDSO costs more", 100)
-    lines.append(f"{'classes':<28}{'rate':>10}{'runs':>7}{'vdso':>10}{'syscall':>10}"
+    lines.append(f"{'pattern':<10}{'classes':<28}{'rate':>10}{'runs':>7}{'vdso':>10}{'syscall':>10}"
                  f"{'saved':>18}")
     for _, t in twins.iterrows():
-        lines.append(f"{t['classes']:<28}{t['rate_hz']:>7g} Hz{t['runs_vdso']:>3}+"
+        lines.append(f"{t['pattern']:<10}{t['classes']:<28}{t['rate_hz']:>7g} Hz{t['runs_vdso']:>3}+"
                      f"{t['runs_syscall']:<3}{t['vdso_ns']:>7.0f} ns{t['syscall_ns']:>7.0f} ns"
                      f"{saved_or_more(t['saved']):>18}")
     return "\n".join(lines)

@@ -1049,7 +1049,8 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
     out; a class set with no twin prints nothing."""
     data = synthetic(tmp_path / "twins")
     assert hostcosts.states_loop(data) is None
-    row = {"classes": "1000:2,1:1", "calls_zeroed": 0, "kernel_reseeds": 0}
+    row = {"pattern": "poisson", "classes": "1000:2,1:1", "calls_zeroed": 0,
+           "kernel_reseeds": 0}
     _write(data, "states_quiet.csv", [
         # an old row, no call column: 100 calls, 10 reseeded, no reseed mean
         {**row, "class": 1, "rate_hz": 1.0, "calls": 100, "kernel_reseeds": 10,
@@ -1061,9 +1062,12 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
         {**row, "classes": "1000:2:syscall,1:1:syscall", "class": 1, "rate_hz": 1.0,
          "call": "syscall", "calls": 60, "warm_call_ns_mean": 3600},
         {**row, "classes": "1:3", "class": 0, "rate_hz": 1.0, "call": "vdso", "calls": 180,
-         "warm_call_ns_mean": 400}])
+         "warm_call_ns_mean": 400},
+        # the twin on a fixed period is another pair, not this one's
+        {**row, "pattern": "periodic", "classes": "1000:2:syscall,1:1:syscall", "class": 1,
+         "rate_hz": 1.0, "call": "syscall", "calls": 60, "warm_call_ns_mean": 9000}])
     twins = hostcosts.states_loop(data)
-    assert len(twins) == 1       # the busy class and 1:3 have no twin
+    assert len(twins) == 1       # the busy class, 1:3 and the periodic class have no twin
     twin = twins.iloc[0]
     assert (twin["classes"], twin["rate_hz"], twin["runs_vdso"], twin["runs_syscall"]) \
         == ("1000:2,1:1", 1.0, 1, 1)
