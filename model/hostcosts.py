@@ -440,17 +440,16 @@ def call_mean_ns(rows: pd.DataFrame) -> pd.Series:
     return (number["warm_call_ns_mean"] * (counted - reseeds) + reseed_ns) / counted
 
 
-TWIN_COLUMNS = ("pattern", "classes", "class", "rate_hz", "calls", "calls_zeroed", "kernel_reseeds",
-                "warm_call_ns_mean")
+TWIN_COLUMNS = ("pattern", "classes", "class", "rate_hz", "calls", "calls_zeroed",
+                "kernel_reseeds", "warm_call_ns_mean")
 
 
 def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     """What the vDSO saves in the states loop (states_quiet.csv's rows, no
     pressure): per class of each class set and call pattern run both ways,
-    the vDSO's price
-    a call (call_mean_ns, median over runs) against its syscall twin's (the
-    same classes calling getrandom(2), "RATE:THREADS:syscall"); None without
-    a twin."""
+    the vDSO's price a call (call_mean_ns, median over runs) against its
+    syscall twin's (the same classes calling getrandom(2),
+    "RATE:THREADS:syscall"); None without a twin."""
     rows = rows.assign(call=rows.get("call", pd.Series(index=rows.index, dtype=object))
                        .fillna("vdso"),    # rows from before syscall classes were all vDSO
                        classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
@@ -481,12 +480,12 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
         "each class's price a call, its reseeds included (each run's mean, median over "
         "runs), calling the vDSO and in its syscall twin (the same classes calling "
         "getrandom(2)); saved, or more where the vDSO costs more", 100)
-    lines.append(f"{'pattern':<10}{'classes':<28}{'rate':>10}{'runs':>7}{'vdso':>10}{'syscall':>10}"
-                 f"{'saved':>18}")
+    lines.append(f"{'pattern':<10}{'classes':<28}{'rate':>10}{'runs':>7}{'vdso':>10}"
+                 f"{'syscall':>10}{'saved':>18}")
     for _, t in twins.iterrows():
-        lines.append(f"{t['pattern']:<10}{t['classes']:<28}{t['rate_hz']:>7g} Hz{t['runs_vdso']:>3}+"
-                     f"{t['runs_syscall']:<3}{t['vdso_ns']:>7.0f} ns{t['syscall_ns']:>7.0f} ns"
-                     f"{saved_or_more(t['saved']):>18}")
+        lines.append(f"{t['pattern']:<10}{t['classes']:<28}{t['rate_hz']:>7g} Hz"
+                     f"{t['runs_vdso']:>3}+{t['runs_syscall']:<3}{t['vdso_ns']:>7.0f} ns"
+                     f"{t['syscall_ns']:>7.0f} ns{saved_or_more(t['saved']):>18}")
     return "\n".join(lines)
 
 

@@ -117,8 +117,8 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | 
 def loop_busy_cost(sources: Sources) -> tuple[float, str] | None:
     """The states loop timed both ways (hostcosts.loop_twins): its rarest
     class beside a busy one (a class calling calibration.BUSY_HZ or more),
-    what its vDSO call costs per syscall, and the file; None where not
-    timed so."""
+    what its vDSO call costs per syscall, and the file's name; None where
+    not timed so."""
     rows = sources.read("host/states_quiet.csv", hostcosts.TWIN_COLUMNS)
     twins = hostcosts.loop_twins(rows) if rows is not None else None
     if twins is None:
@@ -129,7 +129,7 @@ def loop_busy_cost(sources: Sources) -> tuple[float, str] | None:
     if rare.empty:
         return None
     rarest = rare.loc[rare["rate_hz"].idxmin()]
-    return rarest["vdso_ns"] / rarest["syscall_ns"], "data/host/states_quiet.csv"
+    return rarest["vdso_ns"] / rarest["syscall_ns"], "states_quiet.csv"
 
 
 def state_rows(sources: Sources, guests: dict) -> pd.DataFrame:
@@ -523,7 +523,7 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None,
     """`lone`: idle_costs(), a thread calling alone after a long sleep (its
     saving, its reseeds included: hostcosts.Alone) and, where timed, in a
     busy process (what its vDSO call costs against the syscall); `loop`:
-    loop_busy_cost(), the same in the states loop, where it costs less."""
+    loop_busy_cost(), the same in the states loop: the two loops' range."""
     r.quote("pushes us well past the maintenance_overhead<->complexity trade-off sweet "
             "spot ...")
     text = []
@@ -545,14 +545,12 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None,
                       f"{r.n(alone.saved * 100, 'idle.saved_pct', '{:.0f}')}% alone")
             if busy:
                 _, vdso_ns, syscall_ns = busy
-                times = r.n(vdso_ns.value / syscall_ns.value, "idle.busy_vdso_per_syscall",
-                            "{:.1f}")
-                sources = [where]
-                if loop and loop[0] < vdso_ns.value / syscall_ns.value:
-                    times = f"{r.n(loop[0], 'loop.busy_vdso_per_syscall', '{:.1f}')}-{times}"
-                    sources.append(loop[1].rsplit("/", 1)[-1])
+                ratios = [(vdso_ns.value / syscall_ns.value, "idle.busy_vdso_per_syscall")]
+                if loop:
+                    ratios.append((loop[0], "loop.busy_vdso_per_syscall"))
+                    where += f", {loop[1]}"
+                times = "-".join(r.n(v, what, "{:.1f}") for v, what in sorted(ratios))
                 saved += f" but pays {times}x the syscall in a busy process"
-                where = ", ".join(sources)
             saved += f" [{r.src(where)}]."
         text.append(saved)
     comp = q5.measured.get("complexity")

@@ -3939,7 +3939,8 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&natural, &st->natural_call);
 		}
 		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s reseed_call_ns_mean=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
-		       sample, c, cls->rate_hz, cls->syscall ? "syscall" : "vdso", cls->threads, cls->pages, cls->pages_shared, calls, zc, za,
+		       sample, c, cls->rate_hz, cls->syscall ? "syscall" : "vdso", cls->threads, cls->pages,
+		       cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
 		       lives && !cls->syscall ? (snprintf(p_drop, sizeof(p_drop), "%.4f",
 							  (double)lives_dropped / lives), p_drop) : "na",
