@@ -438,7 +438,8 @@ def tlb_flush_runs(sittings=TLB_FLUSH_SITTINGS):
 # same loop (the program under the syscall design; reseed_call_ns_mean, new
 # then, prices the vDSO calls that reseeded); Poisson, 60 s, seeds of
 # their own, taking turns.  Last in each turn, one 1 Hz thread alone on a
-# fixed period, both ways: idlecall's fixed gap, in this loop.
+# fixed period, both ways: idlecall's fixed gap, in this loop; then the same
+# with no memcg (--limit-mib 0), as idlecall's thread runs.
 QUIET_VDSO_CLASSES = (STATE_CLASSES, "1:28", "1:1", "1000:28,1:1")
 QUIET_PERIODIC = "1:1"
 QUIET_SEEDS = range(901, 905)
@@ -454,11 +455,13 @@ QUIET_CLASSES = tuple(c for v in QUIET_VDSO_CLASSES for c in (v, syscall_twin(v)
 
 def quiet_runs(classes=QUIET_CLASSES, seeds=QUIET_SEEDS):
     """(extra columns, harness options) per run of the quiet test."""
-    turn = [("poisson", c) for c in classes] \
-        + [("periodic", c) for c in (QUIET_PERIODIC, syscall_twin(QUIET_PERIODIC))]
+    periodic = (QUIET_PERIODIC, syscall_twin(QUIET_PERIODIC))
+    turn = [("poisson", c, []) for c in classes] \
+        + [("periodic", c, []) for c in periodic] \
+        + [("periodic", c, ["--limit-mib", "0"]) for c in periodic]
     return [({"regime": "control"},
-             state_args("control", pattern, seed, "--run-s", "60", classes=c))
-            for seed in seeds for pattern, c in turn]
+             state_args("control", pattern, seed, "--run-s", "60", *extra, classes=c))
+            for seed in seeds for pattern, c, extra in turn]
 
 
 def fast_churn_runs(sittings=FAST_CHURN_SITTINGS):
