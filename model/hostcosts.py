@@ -440,13 +440,14 @@ def call_mean_ns(rows: pd.DataFrame) -> pd.Series:
     return (number["warm_call_ns_mean"] * (counted - reseeds) + reseed_ns) / counted
 
 
-TWIN_COLUMNS = ("pattern", "classes", "class", "rate_hz", "calls", "calls_zeroed",
+TWIN_COLUMNS = ("pattern", "scope", "classes", "class", "rate_hz", "calls", "calls_zeroed",
                 "kernel_reseeds", "warm_call_ns_mean")
 
 
 def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     """What the vDSO saves in the states loop (states_quiet.csv's rows, no
-    pressure): per class of each class set and call pattern run both ways,
+    pressure): per class of each class set, call pattern and scope (memcg,
+    or global: none) run both ways,
     the vDSO's price a call (call_mean_ns, median over runs) against its
     syscall twin's (the same classes calling getrandom(2),
     "RATE:THREADS:syscall"); None without a twin."""
@@ -455,12 +456,12 @@ def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
                        classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
                        ns=call_mean_ns(rows)).dropna(subset=["ns"])
     out = []
-    for (pattern, classes, cls), runs in rows.groupby(["pattern", "classes_vdso", "class"],
-                                                      sort=False):
+    for (pattern, scope, classes, cls), runs in rows.groupby(
+            ["pattern", "scope", "classes_vdso", "class"], sort=False):
         ways = {call: r["ns"] for call, r in runs.groupby("call")}
         if set(ways) == {"vdso", "syscall"}:
             vdso, syscall = (float(ways[w].median()) for w in ("vdso", "syscall"))
-            out.append({"pattern": pattern, "classes": classes,
+            out.append({"pattern": pattern, "scope": scope, "classes": classes,
                         "rate_hz": float(runs["rate_hz"].iloc[0]),
                         "runs_vdso": len(ways["vdso"]), "runs_syscall": len(ways["syscall"]),
                         "vdso_ns": vdso, "syscall_ns": syscall,
@@ -474,19 +475,27 @@ def states_loop(data_dir: Path) -> pd.DataFrame | None:
     return loop_twins(read_table(path, ("where",) + TWIN_COLUMNS)) if path.exists() else None
 
 
+def twins_table(twins: pd.DataFrame) -> list[str]:
+    """loop_twins() as lines of 78 columns: a class set's call pattern named
+    where it is not Poisson, "no memcg" where its threads ran in none."""
+    lines = [f"{'classes':<27}{'rate':>9}{'runs':>6}{'vdso':>9}{'syscall':>10}{'saved':>17}"]
+    for _, t in twins.iterrows():
+        label = t["classes"] + ("" if t["pattern"] == "poisson" else f" {t['pattern']}") \
+            + (", no memcg" if t["scope"] == "global" else "")
+        lines.append(f"{label:<27}{t['rate_hz']:>6g} Hz{t['runs_vdso']:>3}+"
+                     f"{t['runs_syscall']:<2}{t['vdso_ns']:>6.0f} ns{t['syscall_ns']:>7.0f} ns"
+                     f"{saved_or_more(t['saved']):>17}")
+    return lines
+
+
 def twins_text(where: Path, twins: pd.DataFrame) -> str:
-    lines = textwrap.wrap(
+    return "\n".join(textwrap.wrap(
         f"the states loop with no pressure ({rel_path(where / 'host' / 'states_quiet.csv')}): "
         "each class's price a call, its reseeds included (each run's mean, median over "
         "runs), calling the vDSO and in its syscall twin (the same classes calling "
-        "getrandom(2)); saved, or more where the vDSO costs more", 100)
-    lines.append(f"{'pattern':<10}{'classes':<28}{'rate':>10}{'runs':>7}{'vdso':>10}"
-                 f"{'syscall':>10}{'saved':>18}")
-    for _, t in twins.iterrows():
-        lines.append(f"{t['pattern']:<10}{t['classes']:<28}{t['rate_hz']:>7g} Hz"
-                     f"{t['runs_vdso']:>3}+{t['runs_syscall']:<3}{t['vdso_ns']:>7.0f} ns"
-                     f"{t['syscall_ns']:>7.0f} ns{saved_or_more(t['saved']):>18}")
-    return "\n".join(lines)
+        "getrandom(2)), Poisson and in a memcg unless named; saved, or more where the vDSO "
+        "costs more", 100)
+        + twins_table(twins))
 
 
 def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:

@@ -556,6 +556,9 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+STATES_LOOP = "host/states_quiet.csv"
+
+
 def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Answer:
     a = Answer("Q5", "Complexity against benefit", sources=sources or Sources())
     a.values["what_if_costs"] = q3_answer.values["what_if_costs"]
@@ -566,6 +569,14 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
     else:
         a.measured["complexity"] = complexity_table(frame)
         a.measured["complexity_rows"] = frame
+    if (a.sources.data_dir / STATES_LOOP).exists():
+        twins = hostcosts.loop_twins(a.sources.read(STATES_LOOP, hostcosts.TWIN_COLUMNS))
+        if twins is not None:
+            a.measured["states_loop"] = twins
+            a.notes.append("states loop: the harness's states threads with no pressure, "
+                           "each class set calling the vDSO and, in its syscall twin, "
+                           "getrandom(2) (README, the busy-process bullet); the model prices "
+                           "rare callers at idlecall's prices, not these.")
     a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
     a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
                    + f"), {effort.replications} replications each; CPU saved: of the "

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic, bugreport, questions, replicated, reply, sensitivity
+from . import atomic, bugreport, hostcosts, questions, replicated, reply, sensitivity
 from .datafiles import model_commit
 from .questions import KEY_LIFE_CLAIM, Answer
 from .sim.designs import BASELINE, DESIGNS, groups
@@ -625,6 +625,11 @@ def section_q5(r: Report, a: Answer) -> None:
                      f"{num(row['states_dropped_per_hour'], 8)}{num(row['oom_kills'], 8)}"
                      f"{num(row['syscall_fallback_threads'], 10)}")
     r.table(lines)
+    loop = a.measured.get("states_loop")
+    if loop is not None:
+        r.table(["Measured: the vDSO against the syscall in the states loop, no pressure",
+                 "(data/host/states_quiet.csv; a class's mean a call, median over runs)", "",
+                 *hostcosts.twins_table(loop)])
     notes(r, a)
 
 

@@ -1049,7 +1049,7 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
     out; a class set with no twin prints nothing."""
     data = synthetic(tmp_path / "twins")
     assert hostcosts.states_loop(data) is None
-    row = {"pattern": "poisson", "classes": "1000:2,1:1", "calls_zeroed": 0,
+    row = {"pattern": "poisson", "scope": "memcg", "classes": "1000:2,1:1", "calls_zeroed": 0,
            "kernel_reseeds": 0}
     _write(data, "states_quiet.csv", [
         # an old row, no call column: 100 calls, 10 reseeded, no reseed mean

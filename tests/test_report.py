@@ -326,3 +326,32 @@ def test_a_new_design_is_one_entry(tmp_path, monkeypatch):
     paths = figures.draw_all(st, tmp_path / "figures")
     assert len(paths) == 2 * (sum(len(d) for d in figures.DRAW.values()) - 1)   # no tornado
     assert "exempt-bounded (test)" in (tmp_path / "figures" / "q2_memory.svg").read_text()
+
+
+def test_q5_shows_the_states_loop_both_ways_where_measured(study, tmp_path):
+    """Where data/host/states_quiet.csv has a class set run both ways, Q5
+    reads it (hostcosts.loop_twins) and prints each class's price both ways
+    beside the model's benefit, its call pattern named unless Poisson."""
+    import dataclasses
+    from model import hostcosts
+    from model.datafiles import Sources
+    st, _ = study
+    (tmp_path / "host").mkdir()
+    row = {"where": "host", "classes": "1:1", "class": 0, "rate_hz": 1.0, "calls": 60,
+           "calls_zeroed": 0, "kernel_reseeds": 0}
+    ways = [("poisson", "memcg"), ("periodic", "memcg"), ("periodic", "global")]
+    pd.DataFrame([{**row, "pattern": p, "scope": s, "call": "vdso", "warm_call_ns_mean": 500}
+                  for p, s in ways]
+                 + [{**row, "pattern": p, "scope": s, "classes": "1:1:syscall", "call": "syscall",
+                     "warm_call_ns_mean": 2500} for p, s in ways]).to_csv(
+        tmp_path / "host" / "states_quiet.csv", index=False)
+    q5 = questions.q5(TINY, st.answers["Q3"], Sources(tmp_path))
+    assert q5.measured["states_loop"].equals(hostcosts.states_loop(tmp_path))
+    r = report.Report()
+    report.section_q5(r, dataclasses.replace(q5, simulated=st.answers["Q5"].simulated))
+    text = r.render()
+    assert "in the states loop, no pressure" in text
+    assert re.search(r"^1:1 +1 Hz +1\+1 +500 ns +2500 ns +80\.0%$", text, re.M)
+    assert re.search(r"^1:1 periodic +1 Hz", text, re.M)
+    assert re.search(r"^1:1 periodic, no memcg +1 Hz +1\+1 ", text, re.M)
+    assert "the model prices rare callers at idlecall's prices" in " ".join(text.split())
