@@ -440,6 +440,7 @@ def call_mean_ns(rows: pd.DataFrame) -> pd.Series:
     return (number["warm_call_ns_mean"] * (counted - reseeds) + reseed_ns) / counted
 
 
+STATES_QUIET = "states_quiet.csv"     # the states loop with no pressure, both ways
 TWIN_COLUMNS = ("pattern", "scope", "classes", "class", "rate_hz", "calls", "calls_zeroed",
                 "kernel_reseeds", "warm_call_ns_mean")
 
@@ -470,8 +471,8 @@ def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def states_loop(data_dir: Path) -> pd.DataFrame | None:
-    """loop_twins() of data_dir/host/states_quiet.csv; None without it."""
-    path = data_dir / "host" / "states_quiet.csv"
+    """loop_twins() of data_dir/host/STATES_QUIET; None without it."""
+    path = data_dir / "host" / STATES_QUIET
     return loop_twins(read_table(path, ("where",) + TWIN_COLUMNS)) if path.exists() else None
 
 
@@ -490,7 +491,7 @@ def twins_table(twins: pd.DataFrame) -> list[str]:
 
 def twins_text(where: Path, twins: pd.DataFrame) -> str:
     return "\n".join(textwrap.wrap(
-        f"the states loop with no pressure ({rel_path(where / 'host' / 'states_quiet.csv')}): "
+        f"the states loop with no pressure ({rel_path(where / 'host' / STATES_QUIET)}): "
         "each class's price a call, its reseeds included (each run's mean, median over "
         "runs), calling the vDSO and in its syscall twin (the same classes calling "
         "getrandom(2)), Poisson and in a memcg unless named; saved, or more where the vDSO "

@@ -556,7 +556,7 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-STATES_LOOP = "host/states_quiet.csv"
+STATES_LOOP = f"host/{hostcosts.STATES_QUIET}"
 
 
 def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Answer:

@@ -114,13 +114,11 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | 
     return None
 
 
-def loop_busy_cost(sources: Sources) -> tuple[float, str] | None:
-    """The states loop timed both ways (hostcosts.loop_twins): its rarest
-    class beside a busy one (a class calling calibration.BUSY_HZ or more),
-    what its vDSO call costs per syscall, and the file's name; None where
-    not timed so."""
-    rows = sources.read("host/states_quiet.csv", hostcosts.TWIN_COLUMNS)
-    twins = hostcosts.loop_twins(rows) if rows is not None else None
+def loop_busy_cost(twins: pd.DataFrame | None) -> tuple[float, str] | None:
+    """The states loop timed both ways (Q5's measured states_loop,
+    hostcosts.loop_twins): its rarest class beside a busy one (a class
+    calling calibration.BUSY_HZ or more), what its vDSO call costs per
+    syscall, and the file's name; None where not timed so."""
     if twins is None:
         return None
     busy = twins["classes"].map(lambda classes: any(
@@ -129,7 +127,7 @@ def loop_busy_cost(sources: Sources) -> tuple[float, str] | None:
     if rare.empty:
         return None
     rarest = rare.loc[rare["rate_hz"].idxmin()]
-    return rarest["vdso_ns"] / rarest["syscall_ns"], "states_quiet.csv"
+    return rarest["vdso_ns"] / rarest["syscall_ns"], hostcosts.STATES_QUIET
 
 
 def state_rows(sources: Sources, guests: dict) -> pd.DataFrame:
@@ -600,7 +598,8 @@ def build(study) -> Reply:
                  placement_sentence(r, sources))
     bitrot_answer(r, a["Q5"], guests)
     mlock_answer(r, a["Q2"], a["Q5"], guests, sources)
-    tradeoff_answer(r, a["Q5"], states, guests, idle_costs(sources), loop_busy_cost(sources))
+    tradeoff_answer(r, a["Q5"], states, guests, idle_costs(sources),
+                    loop_busy_cost(a["Q5"].measured.get("states_loop")))
     return r
 
 

@@ -628,7 +628,7 @@ def section_q5(r: Report, a: Answer) -> None:
     loop = a.measured.get("states_loop")
     if loop is not None:
         r.table(["Measured: the vDSO against the syscall in the states loop, no pressure",
-                 "(data/host/states_quiet.csv; a class's mean a call, median over runs)", "",
+                 f"(data/{questions.STATES_LOOP}; a class's mean a call, median over runs)", "",
                  *hostcosts.twins_table(loop)])
     notes(r, a)
 
