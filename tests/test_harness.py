@@ -292,6 +292,32 @@ def test_states_syscall_class_times_the_syscall_in_the_same_loop(harness):
 
 
 @needs_cc
+def test_states_counts_the_calls_that_reseed_when_the_kernel_rng_moves_on(harness):
+    """RNDRESEEDCRNG (CAP_SYS_ADMIN) reseeds the kernel's RNG mid-run: each
+    thread's next call reseeds its state, counted and timed apart from the
+    warm calls (before the fix no reseed was ever counted)."""
+    import fcntl
+    rndreseedcrng = 0x5207      # _IO('R', 0x07), include/uapi/linux/random.h
+    proc = subprocess.Popen([str(harness), "states", "--classes", "20:3", "--run-s", "3",
+                             "--key-life-s", "1", "--settle-s", "0", "--limit-mib", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        fd = os.open("/dev/urandom", os.O_RDONLY)
+        try:
+            fcntl.ioctl(fd, rndreseedcrng)
+        except OSError as e:
+            pytest.skip(f"RNDRESEEDCRNG: {e.strerror}")
+        finally:
+            os.close(fd)
+    finally:
+        out = proc.communicate(timeout=30)[0]
+    (row,) = run_states(harness, stdout=out)
+    assert row["kernel_reseeds"] >= 3 and row["call_errors"] == 0
+    assert row["reseed_call_ns_mean"] > row["warm_call_ns_mean"]
+
+
+@needs_cc
 def test_states_periodic_threads_share_their_deadlines(harness):
     """periodic: 4 threads at 20 Hz for 2 s make 40 calls each, none skipped."""
     rows = run_states(harness, "--classes", "20:4", "--pattern", "periodic", "--run-s", "2",

@@ -2908,12 +2908,10 @@ static void *state_thread_main(void *arg)
 	long window = -1, nwindows;
 	bool window_dropped = false;
 	unsigned char buf[256];
-	uint64_t last_gen;
 
 	/* Seed the state: a fresh one reads zero, and that is no drop. */
 	st->errors += vdso_getrandom(buf, cfg->size_bytes, a->state) != cfg->size_bytes;
-	last_gen = *generation;
-	st->errors += !last_gen;	/* the layout above is not this kernel's */
+	st->errors += !*generation;	/* the layout above is not this kernel's */
 	__atomic_add_fetch(&a->sh->warm, 1, __ATOMIC_ACQ_REL);
 	while (!(t_start = __atomic_load_n(&a->sh->t_start_ns, __ATOMIC_ACQUIRE))) {
 		if (load(&a->sh->base.stage) >= STAGE_EXIT)
@@ -2946,7 +2944,6 @@ static void *state_thread_main(void *arg)
 				st->log_ns[st->nlog++] = start - t0;
 			}
 			st->errors += state_call(cls, buf, cfg->size_bytes, a->state) != cfg->size_bytes;
-			last_gen = *generation;
 			goto schedule;
 		}
 		st->late += start - next > LATE_NS;
@@ -2990,13 +2987,19 @@ static void *state_thread_main(void *arg)
 			window_dropped = true;
 			hist_add(&st->zeroed_call, t3 - t2);
 			hist_add(&st->zeroed_check, t2 - t1);
-		} else if (gen != last_gen) {
-			st->natural_reseeds++;	/* the kernel's RNG moved on: a new key anyway */
+		} else if (*generation != gen) {
+			/*
+			 * The call wrote a new generation: the kernel's RNG had
+			 * moved on, so it reseeded, a new key anyway.  (Until
+			 * 9361d2a this compared the word before the call with
+			 * the one after the last, which only a drop changes:
+			 * no reseed was counted, each timed as a warm call.)
+			 */
+			st->natural_reseeds++;
 			hist_add(&st->natural_call, t3 - t2);
 		} else {
 			hist_add(&st->warm_call, t3 - t2);
 		}
-		last_gen = *generation;
 schedule:
 		if (cfg->poisson) {
 			next += exp_gap_ns(&a->rng, cls->rate_hz);
