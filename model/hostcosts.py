@@ -349,7 +349,8 @@ def price_against_states(data_dir: Path) -> pd.DataFrame | None:
     """The vDSO's price after a thread's gap, in each setting idlecall
     timed, against what the states runs' threads paid (None without
     data_dir/host/states.csv or idlecall.csv): per call pattern and rate,
-    each run's mean over its calls with the key current, the median over
+    each run's mean over its calls on an intact state (key current; in
+    rows from before the harness counted reseeds, those too), the median over
     runs.  A price as the harness times a call: the vDSO's mean alone at
     0 ms plus the mean extra over the class's gaps (calibration.gap_curve),
     one column per idlecall setting timed at gap 0 and another
@@ -393,7 +394,8 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the vDSO's price after a gap against the states runs "
         f"({rel_path(where / 'host' / 'states.csv')}: each run's mean over its calls "
-        "with the key current, median over runs); a price as the harness times a "
+        "on an intact state, reseeds too where not counted apart, median over runs); "
+        "a price as the harness times a "
         "call: the vDSO alone at 0 ms plus the mean extra over the class's gaps, "
         "in each setting idlecall timed: " + "; ".join(
             f"{name}, {text}" + (f" (--companion {companions[name]})"

@@ -211,8 +211,9 @@ def test_idle_call_numbers_against_the_csv(built):
 def test_busy_loop_cost_against_the_csv(built):
     """The states loop timed both ways (states_quiet.csv): the rarest class
     of a class set with a 1000 Hz class, its vDSO runs' median mean call
-    per its syscall twin's, read here from the CSV (no call reseeded or
-    found its state zeroed there, so a row's mean is its key-current mean)."""
+    per its syscall twin's, read here from the CSV (no call found its
+    state zeroed there and no reseed was counted apart, so a row's warm
+    mean is its mean over every call)."""
     path = DATA / "host" / "states_quiet.csv"
     if not path.exists():
         pytest.skip("no states_quiet.csv")
