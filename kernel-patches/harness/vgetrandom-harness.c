@@ -260,6 +260,15 @@ static void sleep_ns(int64_t ns)
 		;
 }
 
+/* Sleep to an absolute CLOCK_MONOTONIC deadline (now_ns()'s clock). */
+static void sleep_until_ns(int64_t deadline)
+{
+	struct timespec ts = { .tv_sec = deadline / NS_PER_S, .tv_nsec = deadline % NS_PER_S };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 static long parse_long(const char *opt, const char *arg, long min, long max)
 {
 	char *end;
@@ -2924,7 +2933,6 @@ static void *state_thread_main(void *arg)
 	/* periodic: every thread of a class on the same deadlines, t_start + k period */
 	next = t_start + (cfg->poisson ? exp_gap_ns(&a->rng, cls->rate_hz) : 0);
 	while (next < t_end && load(&a->sh->base.stage) < STAGE_EXIT) {
-		struct timespec ts = { .tv_sec = next / NS_PER_S, .tv_nsec = next % NS_PER_S };
 		int64_t start, t1, t2, t3;
 		unsigned char vec = 0;
 		bool resident, beside;
@@ -2932,8 +2940,7 @@ static void *state_thread_main(void *arg)
 		long w;
 		int cpu;
 
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-			;
+		sleep_until_ns(next);
 		start = now_ns();
 		if (next < t0) {	/* settling: call, count nothing (but the trace) */
 			/* mincore() first: reading the word maps the zero page */
@@ -4463,12 +4470,7 @@ static int cmd_idlecall(int argc, char **argv)
 				}
 				companion_before = __atomic_load_n(&companion_calls, __ATOMIC_RELAXED);
 				if (abs_sleep) {
-					int64_t deadline = now_ns() + gaps[g] * 1000000LL;
-					struct timespec ts = { .tv_sec = deadline / NS_PER_S,
-							       .tv_nsec = deadline % NS_PER_S };
-
-					while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-						;
+					sleep_until_ns(now_ns() + gaps[g] * 1000000LL);
 					(void)now_ns();		/* the states loop's start */
 				} else {
 					sleep_ns(gaps[g] * 1000000LL);
