@@ -602,11 +602,10 @@ def idlecall_runs() -> list[list[str]]:
         + [gaps + ["--spin", "0", "--modes", "vdso", "--companion", f"vdso:{BUSY_COMPANION}",
                    "--read-first", "1"] for gaps in (short, second)] \
         + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
-            "--companion", "vdso:1:27:shared", "--read-first", read] for read in ("0", "1")] \
-        + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
-            "--abs-sleep", "1", "--read-first", read] for read in ("0", "1")] \
-        + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
-            "--companion", "vdso:1000:27:shared", "--read-first", read] for read in ("0", "1")]
+            *setting, "--read-first", read]
+           for setting in (["--companion", "vdso:1:27:shared"], ["--abs-sleep", "1"],
+                           ["--companion", "vdso:1000:27:shared"])
+           for read in ("0", "1")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
