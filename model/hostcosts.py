@@ -450,10 +450,9 @@ TWIN_COLUMNS = ("pattern", "scope", "classes", "class", "rate_hz", "calls", "cal
 def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     """What the vDSO saves in the states loop (states_quiet.csv's rows, no
     pressure): per class of each class set, call pattern and scope (memcg,
-    or global: none) run both ways,
-    the vDSO's price a call (call_mean_ns, median over runs) against its
-    syscall twin's (the same classes calling getrandom(2),
-    "RATE:THREADS:syscall"); None without a twin."""
+    or global: none) run both ways, the vDSO's price a call (call_mean_ns,
+    median over runs) against its syscall twin's (the same classes calling
+    getrandom(2), "RATE:THREADS:syscall"); None without a twin."""
     rows = rows.assign(call=rows.get("call", pd.Series(index=rows.index, dtype=object))
                        .fillna("vdso"),    # rows from before syscall classes were all vDSO
                        classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
