@@ -23,7 +23,7 @@ REQUIRED = {
     "callcost": ("mode", "size_bytes", "threads", "thread", "sample", "calls", "ns_per_call"),
     "reseed": ("state", "size_bytes", "sample", "rounds", "ns_per_call"),
     "idlecall": ("mode", "gap_ms", "size_bytes", "spin", "sample", "ns_per_call", "rng_moved",
-                 "companion", "companion_calls", "read_first", "abs_sleep"),
+                 "companion", "companion_calls", "read_first", "abs_sleep", "thread"),
     "fault": ("kind", "pages", "sample", "ns_per_page"),
     "pressure": ("kind", "touch", "limit_mib", "droppable_mib", "hog_mib", "sample", "pages",
                  "dropped_pages", "drop_fraction", "hog_fill_ns", "holder", "hog", "outcome",

@@ -580,7 +580,12 @@ def idlecall_runs() -> list[list[str]]:
     state's page-mates (--companion vdso:1000:27:shared), timed both ways:
     in the states loop a 1 Hz thread beside the 1000 Hz class paid a
     sixth of idlecall's busy price, its state in the same mapping as
-    theirs, where idlecall's companions have a mapping of their own."""
+    theirs, where idlecall's companions have a mapping of their own.
+    Last, the busy process again, each mode alone, with the timed thread
+    one the process created (--thread 1), as the states loop's threads
+    are, where every run above timed the main thread: a diagnostic build
+    found the vDSO's price after 1 s less than half the main thread's
+    there; and the same thread alone, each mode at 1 s."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -605,7 +610,12 @@ def idlecall_runs() -> list[list[str]]:
             *setting, "--read-first", read]
            for setting in (["--companion", "vdso:1:27:shared"], ["--abs-sleep", "1"],
                            ["--companion", "vdso:1000:27:shared"])
-           for read in ("0", "1")]
+           for read in ("0", "1")] \
+        + [gaps + ["--spin", "0", "--modes", mode, "--companion", f"{mode}:{BUSY_COMPANION}",
+                   "--thread", "1"]
+           for mode in ("vdso", "syscall")
+           for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "20"])] \
+        + [second + ["--spin", "0", "--modes", mode, "--thread", "1"] for mode in ("vdso", "syscall")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
@@ -665,7 +675,7 @@ def quick_plan() -> Plan:
                     + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"],
                        ["--gaps-ms", "10", "--calls", "2", "--spin", "0", "--modes", "syscall",
                         "--companion", "syscall:1000:2", "--read-first", "1",
-                        "--abs-sleep", "1"]],
+                        "--abs-sleep", "1", "--thread", "1"]],
         "fault": [["--pages", "256", "--samples", "2"]],
         "pressure": [["--limit-mib", "64", "--droppable-mib", "16", "--hog-mib", h,
                       "--hold-ms", "20", "--timeout-s", "20"] for h in ("8", "56")],
@@ -856,20 +866,22 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          " per call (median, clock included)")
     elif exp == "idlecall":
         # Rows before the harness's --modes have no modes: all three took
-        # turns; before its --companion and --read-first, neither.
-        for modes, spin, companion, read, gap in sorted(
+        # turns; before its --companion, --read-first and --thread, none.
+        for modes, spin, companion, read, thread, gap in sorted(
                 {(r.get("modes"), r["spin"], r.get("companion"), r.get("read_first"),
-                  r["gap_ms"]) for r in rows},
-                key=lambda k: (k[0] or "", k[1], k[2] or "", k[3] or 0, k[4])):
+                  r.get("thread"), r["gap_ms"]) for r in rows},
+                key=lambda k: (k[0] or "", k[1], k[2] or "", k[3] or 0, k[4] or 0, k[5])):
             def cost(mode: str) -> str:
                 return fmt(median(rows, "ns_per_call", mode=mode, modes=modes, spin=spin,
-                                  companion=companion, read_first=read, gap_ms=gap), " ns", 0)
+                                  companion=companion, read_first=read, thread=thread,
+                                  gap_ms=gap), " ns", 0)
             costs = "  ".join(f"{mode} {cost(mode)}"
                               for mode in (modes or "vdso,dropped,syscall").split(","))
             alone = f" {modes} alone" if modes and "," not in modes else ""
             busy = f" companion={companion}" if companion not in (None, "", "none") else ""
             first = " read first" if read == 1 else ""
-            lines.append(f"idlecall spin={spin}{alone}{busy}{first} after {gap:>5} ms: {costs} "
+            created = " created thread" if thread == 1 else ""
+            lines.append(f"idlecall spin={spin}{alone}{busy}{first}{created} after {gap:>5} ms: {costs} "
                          "(medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):

@@ -519,13 +519,15 @@ def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quic
     # The vDSO alone: only its calls, the state last used one gap before.
     alone = [r for r in every if r["modes"] == "vdso"]
     assert len(alone) == 2 and {r["mode"] for r in alone} == {"vdso"}
-    # The syscall alone in a busy process, the state read first: its two
-    # companions called all through each 10 ms sleep (about 20 calls);
-    # nobody else's did, and no other call was timed after a read.
+    # The syscall alone in a busy process, the state read first, in a
+    # created thread: its two companions called all through each 10 ms
+    # sleep (about 20 calls); nobody else's did, and no other call was
+    # timed after a read or outside the main thread.
     busy = [r for r in every if r["companion"] != "none"]
-    assert {(r["mode"], r["companion"], r["read_first"], r["abs_sleep"]) for r in busy} == {
-        ("syscall", "syscall:1000:2", "1", "1")}
-    assert {(r["read_first"], r["abs_sleep"]) for r in rows + alone} == {("0", "0")}
+    assert {(r["mode"], r["companion"], r["read_first"], r["abs_sleep"], r["thread"])
+            for r in busy} == {("syscall", "syscall:1000:2", "1", "1", "1")}
+    assert {(r["read_first"], r["abs_sleep"], r["thread"]) for r in rows + alone} == {
+        ("0", "0", "0")}
     assert len(busy) == 2 and all(int(r["companion_calls"]) > 0 for r in busy)
     assert {r["companion_calls"] for r in rows + alone} == {"0"}
     assert len(rows) + len(alone) + len(busy) == len(every)
@@ -553,21 +555,25 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
 
     def calls_at_20_s(modes, *setting) -> int:
         """Calls after 20 s sleeps of runs of these modes with exactly
-        these setting options (--companion, --read-first) among their args."""
+        these setting options (--companion, --read-first, --thread) among their args."""
         return sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
                    if args[args.index("--gaps-ms") + 1] == "20000"
                    and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes
-                   and [a for a in args if a in ("--companion", "--read-first")] == [*setting])
+                   and [a for a in args if a in ("--companion", "--read-first", "--thread")]
+                   == [*setting])
     # The 20 s gap, the states runs' idle period, gets 30 calls of each mode
     # taking turns, and each mode alone (a vDSO call's state last used one
     # gap before) its own; the vDSO and the syscall alone again in a busy
-    # process, and the vDSO alone timed after a read of its state.
+    # process (its main thread, then a thread it created), and the vDSO
+    # alone timed after a read of its state.
     assert calls_at_20_s(None) == 30
     assert calls_at_20_s("vdso") == 45
     assert calls_at_20_s("syscall") == calls_at_20_s("dropped") == 30
     assert calls_at_20_s("vdso,syscall") == 30
     assert calls_at_20_s("vdso", "--companion") == calls_at_20_s("syscall", "--companion") == 30
     assert calls_at_20_s("vdso", "--read-first") == 30
+    assert calls_at_20_s("vdso", "--companion", "--thread") == 20
+    assert calls_at_20_s("syscall", "--companion", "--thread") == 20
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),

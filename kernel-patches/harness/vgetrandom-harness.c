@@ -38,6 +38,8 @@
  *              --abs-sleep 1: sleep with clock_nanosleep(TIMER_ABSTIME)
  *              to a deadline and read the clock on waking, as the states
  *              experiment's threads wake.
+ *              --thread 1: all of it in a thread the process creates
+ *              (default attributes), not in its main thread.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4276,7 +4278,13 @@ static int cmd_states(int argc, char **argv)
  * of the page, a read of the generation word) has touched the state: what
  * that check takes off the call's time.  glibc makes no such read: its
  * __getrandom_internal() (sysdeps/unix/sysv/linux/getrandom.c, 2.41)
- * passes the thread's state pointer straight to the vDSO.
+ * passes the thread's state pointer straight to the vDSO.  --thread 1
+ * runs the command in a thread created with pthread_create()'s default
+ * attributes, as a program's worker calls, its stack (and the buffer the
+ * call writes) a mapping next to its companions' stacks and its state,
+ * where the main thread's stack is a region of its own: in a busy process
+ * the states experiment's created threads paid a sixth of what idlecall's
+ * main thread paid after the same gap.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
@@ -4352,15 +4360,47 @@ static long parse_companion(const char *arg, bool *syscall, long *rate_hz, bool 
 	return parse_long("--companion's THREADS", threads, 1, MAX_THREADS);
 }
 
+static int cmd_idlecall(int argc, char **argv);
+
+/* --thread 1: the command again, from start to end, in a created thread. */
+static bool idlecall_threaded;
+
+struct idlecall_args {
+	int argc;
+	char **argv;
+	int ret;
+};
+
+static void *idlecall_thread(void *arg)
+{
+	struct idlecall_args *a = arg;
+
+	a->ret = cmd_idlecall(a->argc, a->argv);
+	return NULL;
+}
+
+static int idlecall_in_thread(int argc, char **argv)
+{
+	struct idlecall_args a = { .argc = argc, .argv = argv };
+	pthread_t tid;
+	int err;
+
+	idlecall_threaded = true;
+	if ((err = pthread_create(&tid, NULL, idlecall_thread, &a)))
+		die("pthread_create: %s", strerror(err));
+	pthread_join(tid, NULL);
+	return a.ret;
+}
+
 static int cmd_idlecall(int argc, char **argv)
 {
 	struct opt opts[] = {
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
-		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { NULL, NULL },
+		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
-	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep;
+	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4385,6 +4425,7 @@ static int cmd_idlecall(int argc, char **argv)
 	spin = opt_long(opts, "--spin", 0, 1);
 	read_first = opt_long(opts, "--read-first", 0, 1);
 	abs_sleep = opt_long(opts, "--abs-sleep", 0, 1);
+	thread = opt_long(opts, "--thread", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
@@ -4410,6 +4451,8 @@ static int cmd_idlecall(int argc, char **argv)
 		printf("skip exp=idlecall reason=%s\n", vdso.missing);
 		return 0;
 	}
+	if (thread && !idlecall_threaded)
+		return idlecall_in_thread(argc, argv);
 	if (spin) {
 		ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 		if (ncpus < 1 || ncpus > MAX_THREADS || !cpus_allowed(ncpus))
@@ -4486,11 +4529,11 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
-							    companion_before), read_first, abs_sleep);
+							    companion_before), read_first, abs_sleep, thread);
 			}
 		}
 	}
