@@ -585,7 +585,9 @@ def idlecall_runs() -> list[list[str]]:
     one the process created (--thread 1), as the states loop's threads
     are, where every run above timed the main thread: a diagnostic build
     found the vDSO's price after 1 s less than half the main thread's
-    there; and the same thread alone, each mode at 1 s."""
+    there; and the same thread alone, each mode at 1 s.  Then the created
+    thread's vDSO calls in the busy process timed after the zeroed check,
+    waking either way: what is left between it and the states loop."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -615,7 +617,10 @@ def idlecall_runs() -> list[list[str]]:
                    "--thread", "1"]
            for mode in ("vdso", "syscall")
            for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "20"])] \
-        + [second + ["--spin", "0", "--modes", mode, "--thread", "1"] for mode in ("vdso", "syscall")]
+        + [second + ["--spin", "0", "--modes", mode, "--thread", "1"] for mode in ("vdso", "syscall")] \
+        + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
+            "--companion", f"vdso:{BUSY_COMPANION}", "--thread", "1", "--read-first", "1",
+            "--abs-sleep", wake] for wake in ("0", "1")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:

@@ -600,20 +600,22 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # left alone (lone), with its process's other threads calling on states of
 # their own pages (busy: --companion MODE:HZ:THREADS) or on its own state's
 # page (page-mates: --companion vdso:HZ:THREADS:shared; busy page-mates when
-# each calls as often as the states campaign's busy class, BUSY_HZ), each
+# each calls as often as the states campaign's busy class, BUSY_HZ), timed in
+# the process's main thread or in a thread it created (--thread 1), each
 # after the states threads' zeroed check (--read-first 1) or not, and waking
 # as the states threads wake (--abs-sleep 1) or not; spinners on every CPU
-# (--spin 1) apart.  The model's after_gap: lone and busy.
+# (--spin 1) apart.  The model's after_gap: lone and busy, the main thread.
 LONE, BUSY, MATES, BUSY_MATES = "lone", "busy", "page-mates", "busy page-mates"
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
-READ_FIRST, ABS_SLEEP = ", read first", ", abs sleep"
-IDLE_SETTINGS = tuple(base + read + wake for wake in ("", ABS_SLEEP) for read in ("", READ_FIRST)
+CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
+IDLE_SETTINGS = tuple(base + thread + read + wake for wake in ("", ABS_SLEEP)
+                      for read in ("", READ_FIRST) for thread in ("", CREATED)
                       for base in (LONE, BUSY, MATES, BUSY_MATES))
 
 
 def idle_setting(rows: pd.DataFrame) -> pd.Series:
     """Each idlecall row's setting, one of IDLE_SETTINGS or "spin" (rows from
-    before --companion and --read-first had neither)."""
+    before --companion, --thread and --read-first had none)."""
     def column(name: str, default):
         return rows[name].fillna(default) if name in rows else pd.Series(default, rows.index)
     companion = column("companion", "none").astype(str)
@@ -621,6 +623,7 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     busy_hz = pd.to_numeric(companion.str.split(":").str[1], errors="coerce") >= BUSY_HZ
     setting = pd.Series(np.select([shared & busy_hz, shared, companion != "none"],
                                   [BUSY_MATES, MATES, BUSY], LONE), rows.index, dtype=object)
+    setting[column("thread", 0).astype(int) == 1] += CREATED
     setting[column("read_first", 0).astype(int) == 1] += READ_FIRST
     setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
     setting[rows["spin"] != 0] = "spin"

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, IDLE_MODES, IDLE_SETTINGS, LONE, MATES,
-                          PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
+from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, IDLE_MODES, IDLE_SETTINGS, LONE,
+                          MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
                           each_alone, gap_curve, idle_setting, lone_thread, measured,
                           read_table, taking_turns)
 from .fits import Median, median_ci
@@ -401,6 +401,8 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
             f"{name}, {text}" + (f" (--companion {companions[name]})"
                                  if name in companions else "")
             for name, text in said.items() if name in settings)
+        + ("; created thread, timed in a thread its process created (--thread 1), not the "
+           "main one" if any(CREATED in s for s in settings) else "")
         + ("; read first, timed after the states threads' zeroed check (--read-first 1)"
            if any(READ_FIRST in s for s in settings) else "")
         + ("; abs sleep, waking as the states threads wake (--abs-sleep 1)"
