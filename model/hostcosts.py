@@ -139,8 +139,10 @@ class Idle(ThreeWays):
     # A thread calling alone, at each gap where every mode was timed so, shortest first.
     alone_by_gap: tuple = ()
     # (gap_ms, vdso Mean, syscall Mean): each timed alone in a busy process
-    # (idlecall --companion), the vDSO's reseeds included, shortest first.
+    # (idlecall --companion), the vDSO's reseeds included, shortest first;
+    # in its main thread, and in a thread it created (--thread 1).
     busy_by_gap: tuple = ()
+    busy_created_by_gap: tuple = ()
 
     @property
     def alone(self) -> Alone | None:
@@ -205,10 +207,11 @@ def alone_saved_ns(rows: pd.DataFrame, gap_ms: float) -> float | None:
     return None if alone is None else alone.syscall.value - alone.vdso.value
 
 
-def busy_by_gap(rows: pd.DataFrame) -> tuple:
-    """Idle.busy_by_gap: the gaps where a busy process's thread (setting
-    BUSY) was timed calling the vDSO alone and the syscall alone."""
-    busy = rows[idle_setting(rows) == BUSY]
+def busy_by_gap(rows: pd.DataFrame, setting: str = BUSY) -> tuple:
+    """Idle.busy_by_gap: the gaps where a busy process's thread (`setting`:
+    BUSY, its main thread, or BUSY + CREATED) was timed calling the vDSO
+    alone and the syscall alone."""
+    busy = rows[idle_setting(rows) == setting]
     busy = each_alone(busy)
     out = []
     for gap, at in busy.groupby("gap_ms"):
@@ -223,7 +226,7 @@ def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
     (None if there are none), the three modes taking turns, and each mode
     alone if all were timed so there; `name` is the file's, for the error."""
-    busy = busy_by_gap(rows)
+    busy, created = busy_by_gap(rows), busy_by_gap(rows, BUSY + CREATED)
     rows = lone_thread(rows)
     turns = rows[taking_turns(rows) == TAKING_TURNS]
     if turns.empty:
@@ -241,7 +244,7 @@ def longest_sleep(rows, name: str) -> Idle | None:
                 kernels=listed(map(str, rows.get("kernel_release", []))),
                 alone_by_gap=tuple(a for g in sorted(set(rows["gap_ms"]))
                                    if (a := alone_at(rows, int(g))) is not None),
-                busy_by_gap=busy)
+                busy_by_gap=busy, busy_created_by_gap=created)
 
 
 def idle_path(data_dir: Path) -> Path:
@@ -335,11 +338,13 @@ def table(machines: list[Machine], nbytes: int) -> str:
             ", ".join(f"{gap_text(a.gap_ms)} {saved_or_more(a.saved)}"
                       for a in m.idle.alone_by_gap)
             if m.idle and m.idle.alone_by_gap else "not measured" for m in machines)))
-    if any(m.idle and m.idle.busy_by_gap for m in machines):
-        lines.append(("saved by the vdso in a busy process", *(
-            ", ".join(f"{gap_text(g)} {saved_or_more(1 - v.value / s.value)}"
-                      for g, v, s in m.idle.busy_by_gap)
-            if m.idle and m.idle.busy_by_gap else "not measured" for m in machines)))
+    for field, name in (("busy_by_gap", "saved by the vdso in a busy process"),
+                        ("busy_created_by_gap", "  in a thread it created (--thread 1)")):
+        if any(m.idle and getattr(m.idle, field) for m in machines):
+            lines.append((name, *(
+                ", ".join(f"{gap_text(g)} {saved_or_more(1 - v.value / s.value)}"
+                          for g, v, s in getattr(m.idle, field))
+                if m.idle and getattr(m.idle, field) else "not measured" for m in machines)))
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in lines)

@@ -977,6 +977,21 @@ def test_costs_command_shows_a_thread_calling_alone_once_a_sleep(tmp_path, capsy
     assert [a.gap_ms for a in idle.alone_by_gap] == [1, 20000] and idle.alone.gap_ms == 20000
     assert hostcosts.main([str(data)]) == 0
     assert f"1 ms {1 - vdso_mean / 4000:.1%}, 20 s" in capsys.readouterr().out
+    # In a busy process, its main thread's and a created thread's (idlecall
+    # --companion, --thread 1), each way alone: a line each, by gap.
+    busy = [{**r, "modes": r["mode"], "companion": f"{r['mode']}:1000:28", "thread": thread}
+            for thread, ns in ((0, {"vdso": 3000, "syscall": 1000}),
+                               (1, {"vdso": 1500, "syscall": 1000}))
+            for r in _idle_rows(0, 20000, ns)]
+    _write(data, "idlecall.csv", turns + alone + short + busy)
+    idle = hostcosts.machine(data, 16).idle
+    assert [(g, v.value, s.value) for g, v, s in idle.busy_by_gap] == [(20000, 3000, 1000)]
+    assert [(g, v.value, s.value) for g, v, s in idle.busy_created_by_gap] == [
+        (20000, 1500, 1000)]
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "saved by the vdso in a busy process     20 s none: 200.0% more" in out
+    assert "  in a thread it created (--thread 1)   20 s none: 50.0% more" in out
 
 
 def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs(tmp_path,
@@ -1038,6 +1053,25 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     out = capsys.readouterr().out
     assert f"(--companion {companion})" in out and "read first" in out
     assert "161 ns  0.40x" in out and "1381 ns  3.45x" in out
+    # The busy process timed in a thread it created (--thread 1): a setting
+    # of its own, printed by gap; the model's busy curves stay the main
+    # thread's.
+    every = pd.read_csv(data / "host" / "idlecall.csv")
+    created = {"vdso": (40, 540), "syscall": (450, 650)}
+    _write(data, "idlecall.csv", every.to_dict("records") + [
+        {**r, "modes": mode, "companion": f"{mode}:1000:28", "companion_calls": 30,
+         "read_first": 0, "thread": 1}
+        for mode, ns in created.items() for gap, v in zip((0, 200), ns)
+        for r in _idle_rows(0, gap, {mode: v}, 5)])
+    rows = calibration.read_table(data / "host" / "idlecall.csv")
+    assert load_costs(data_dir=data).after_gap == costs.after_gap
+    assert [(g, v.value, s.value) for g, v, s in hostcosts.busy_by_gap(rows)] == [
+        (0, 61, 501), (200, 161, 701)]
+    assert [(g, v.value, s.value) for g, v, s in hostcosts.busy_by_gap(
+        rows, calibration.BUSY + calibration.CREATED)] == [(0, 41, 451), (200, 541, 651)]
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "busy, created thread" in out
 
 
 def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop(tmp_path,
@@ -1141,3 +1175,10 @@ def test_idle_setting_names_each_idlecall_row_s_process():
     assert calibration.idle_setting(rows).tolist() == [
         "lone", "lone", "busy", "busy", "page-mates", "busy page-mates",
         "busy page-mates, read first", "spin"]
+    # Timed in a created thread (--thread 1): a setting of its own, named
+    # before the read; rows from before the option are the main thread's.
+    threaded = rows.assign(thread=[None, 1, 1, 0, 0, 0, 1, 1])
+    assert calibration.idle_setting(threaded).tolist() == [
+        "lone", "lone, created thread", "busy, created thread", "busy", "page-mates",
+        "busy page-mates", "busy page-mates, created thread, read first", "spin"]
+    assert set(calibration.idle_setting(threaded)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
