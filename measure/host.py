@@ -617,7 +617,8 @@ def idlecall_runs() -> list[list[str]]:
                    "--thread", "1"]
            for mode in ("vdso", "syscall")
            for gaps in (short, second, ["--gaps-ms", "20000", "--calls", "20"])] \
-        + [second + ["--spin", "0", "--modes", mode, "--thread", "1"] for mode in ("vdso", "syscall")] \
+        + [second + ["--spin", "0", "--modes", mode, "--thread", "1"]
+           for mode in ("vdso", "syscall")] \
         + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
             "--companion", f"vdso:{BUSY_COMPANION}", "--thread", "1", "--read-first", "1",
             "--abs-sleep", wake] for wake in ("0", "1")]
@@ -886,8 +887,8 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             busy = f" companion={companion}" if companion not in (None, "", "none") else ""
             first = " read first" if read == 1 else ""
             created = " created thread" if thread == 1 else ""
-            lines.append(f"idlecall spin={spin}{alone}{busy}{first}{created} after {gap:>5} ms: {costs} "
-                         "(medians)")
+            lines.append(f"idlecall spin={spin}{alone}{busy}{first}{created} after {gap:>5} ms: "
+                         f"{costs} (medians)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):
             lines.append(f"fault {kind:>14}: {fmt(median(rows, 'ns_per_page', kind=kind), ' ns')}"

@@ -4280,10 +4280,10 @@ static int cmd_states(int argc, char **argv)
  * __getrandom_internal() (sysdeps/unix/sysv/linux/getrandom.c, 2.41)
  * passes the thread's state pointer straight to the vDSO.  --thread 1
  * runs the command in a thread created with pthread_create()'s default
- * attributes, as a program's worker calls, its stack (and the buffer the
- * call writes) a mapping next to its companions' stacks and its state,
- * where the main thread's stack is a region of its own: in a busy process
- * the states experiment's created threads paid a sixth of what idlecall's
+ * attributes, as a program's workers call (its stack, and the buffer the
+ * call writes, an mmap()ed region like its companions', where the main
+ * thread's is the process stack): in a busy process the states
+ * experiment's threads, all created ones, paid a sixth of what idlecall's
  * main thread paid after the same gap.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
