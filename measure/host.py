@@ -104,6 +104,8 @@ def pressure_grid(limits_mib, droppable_mib, total_fractions, touches, kind="dro
 STATE_CLASSES = "1000:28,10:28,1:28,0.05:28"
 # idlecall's busy process: the states campaign's 1000 Hz class (HZ:THREADS)
 BUSY_COMPANION = "1000:28"
+# idlecall's processes per setting where the spread between processes is timed
+IDLE_REPEATS = 8
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -587,7 +589,13 @@ def idlecall_runs() -> list[list[str]]:
     found the vDSO's price after 1 s less than half the main thread's
     there; and the same thread alone, each mode at 1 s.  Then the created
     thread's vDSO calls in the busy process timed after the zeroed check,
-    waking either way: what is left between it and the states loop."""
+    waking either way: what is left between it and the states loop.
+    Last, each way after 1 s in IDLE_REPEATS processes of each setting the
+    model prices from (alone; in the busy process, its main thread and a
+    created one), ten calls each, the processes taking turns (--repeat K):
+    every curve above is one process's calls, and a diagnostic build found
+    the lone thread's price after 1 s 0.6 to 1.1 us from one process to
+    the next."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -621,7 +629,12 @@ def idlecall_runs() -> list[list[str]]:
            for mode in ("vdso", "syscall")] \
         + [["--gaps-ms", "0,10,100,1000", "--calls", "40", "--spin", "0", "--modes", "vdso",
             "--companion", f"vdso:{BUSY_COMPANION}", "--thread", "1", "--read-first", "1",
-            "--abs-sleep", wake] for wake in ("0", "1")]
+            "--abs-sleep", wake] for wake in ("0", "1")] \
+        + [["--gaps-ms", "1000", "--calls", "10", "--spin", "0", "--modes", mode, *setting,
+            "--repeat", str(k)]
+           for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")
+           for setting in ([], ["--companion", f"{mode}:{BUSY_COMPANION}"],
+                           ["--companion", f"{mode}:{BUSY_COMPANION}", "--thread", "1"])]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:

@@ -604,18 +604,23 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # the process's main thread or in a thread it created (--thread 1), each
 # after the states threads' zeroed check (--read-first 1) or not, and waking
 # as the states threads wake (--abs-sleep 1) or not; spinners on every CPU
-# (--spin 1) apart.  The model's after_gap: lone and busy, the main thread.
+# (--spin 1) apart, and the runs repeated to time the spread between
+# processes (--repeat K), whose curves would be one gap's and not one
+# process's like the others.  The model's after_gap: lone and busy, the main
+# thread.
 LONE, BUSY, MATES, BUSY_MATES = "lone", "busy", "page-mates", "busy page-mates"
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
+REPEAT = "repeat"
 IDLE_SETTINGS = tuple(base + thread + read + wake for wake in ("", ABS_SLEEP)
                       for read in ("", READ_FIRST) for thread in ("", CREATED)
                       for base in (LONE, BUSY, MATES, BUSY_MATES))
 
 
 def idle_setting(rows: pd.DataFrame) -> pd.Series:
-    """Each idlecall row's setting, one of IDLE_SETTINGS or "spin" (rows from
-    before --companion, --thread and --read-first had none)."""
+    """Each idlecall row's setting, one of IDLE_SETTINGS, "spin" or "repeat"
+    (rows from before --companion, --thread, --read-first and --repeat had
+    none)."""
     def column(name: str, default):
         return rows[name].fillna(default) if name in rows else pd.Series(default, rows.index)
     companion = column("companion", "none").astype(str)
@@ -627,6 +632,7 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     setting[column("read_first", 0).astype(int) == 1] += READ_FIRST
     setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
     setting[rows["spin"] != 0] = "spin"
+    setting[column("repeat", 0).astype(int) > 0] = REPEAT
     return setting
 
 

@@ -40,6 +40,8 @@
  *              experiment's threads wake.
  *              --thread 1: all of it in a thread the process creates
  *              (default attributes), not in its main thread.
+ *              --repeat N: which of several runs of the same setting this
+ *              is, echoed in its rows and changing nothing else.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4284,7 +4286,10 @@ static int cmd_states(int argc, char **argv)
  * call writes, an mmap()ed region like its companions', where the main
  * thread's is the process stack): in a busy process the states
  * experiment's threads, all created ones, paid a sixth of what idlecall's
- * main thread paid after the same gap.
+ * main thread paid after the same gap.  --repeat N only labels the rows,
+ * so that one setting timed in several processes (each exec()ed anew, its
+ * address-space layout drawn again) says how far one process's calls
+ * speak for another's.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
@@ -4397,10 +4402,11 @@ static int cmd_idlecall(int argc, char **argv)
 	struct opt opts[] = {
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
-		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { NULL, NULL },
+		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
+		{ NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
-	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread;
+	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4426,6 +4432,7 @@ static int cmd_idlecall(int argc, char **argv)
 	read_first = opt_long(opts, "--read-first", 0, 1);
 	abs_sleep = opt_long(opts, "--abs-sleep", 0, 1);
 	thread = opt_long(opts, "--thread", 0, 1);
+	repeat = opt_long(opts, "--repeat", 0, 1000000);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
@@ -4529,11 +4536,11 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
-							    companion_before), read_first, abs_sleep, thread);
+							    companion_before), read_first, abs_sleep, thread, repeat);
 			}
 		}
 	}
