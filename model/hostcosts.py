@@ -41,6 +41,7 @@ not per-call costs and are measured only in data/host/.
 from __future__ import annotations
 
 import argparse
+import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -507,6 +508,61 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
         + twins_table(twins))
 
 
+def between_processes(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The runs idlecall repeated in several processes (--repeat K, setting
+    calibration.REPEAT): per setting (as idle_setting() names it without
+    the label), mode and gap, each process's mean over its calls (reseeds
+    included), and over processes: their mean with its 95% t-interval (the
+    processes the independent units), their range, and the t-interval the
+    same calls give taken as one process's (what a single run's interval
+    claims); beside it the one process of that setting the model's curves
+    are from (the unrepeated runs' calls, each mode alone).  None without
+    repeated runs."""
+    if "repeat" not in rows:
+        return None
+    repeat = pd.to_numeric(rows["repeat"], errors="coerce").fillna(0)
+    if not (repeat > 0).any():
+        return None
+    setting = idle_setting(rows.drop(columns="repeat"))
+    single = each_alone(rows[repeat == 0])
+    out = []
+    repeated = rows[repeat > 0].assign(setting=setting, process=repeat)
+    for (name, mode, gap), calls in repeated.groupby(["setting", "mode", "gap_ms"], sort=False):
+        per_process = calls.groupby("process")["ns_per_call"].mean()
+        processes, pooled = mean_ci(per_process.to_numpy()), mean_ci(calls["ns_per_call"])
+        one = single[(setting[single.index] == name) & (single["mode"] == mode)
+                     & (single["gap_ms"] == gap)]["ns_per_call"]
+        out.append({"setting": name, "mode": mode, "gap_ms": int(gap),
+                    "processes": processes.n, "calls": pooled.n, "mean_ns": processes.value,
+                    "low_ns": processes.low, "high_ns": processes.high,
+                    "min_ns": float(per_process.min()), "max_ns": float(per_process.max()),
+                    "pooled_low_ns": pooled.low, "pooled_high_ns": pooled.high,
+                    "single_ns": float(one.mean()) if len(one) else math.nan,
+                    "single_calls": len(one)})
+    return pd.DataFrame(out)
+
+
+def between_text(where: Path, spread: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"one setting timed in several processes ({rel_path(idle_path(where))}, idlecall "
+        "--repeat; ns): the mean of the processes' means with its 95% t-interval over "
+        "processes, their range, the t-interval of the same calls taken as one process's, "
+        "and the one process the model's curve has at that gap (its calls' mean, calls)", 100)
+    cells = [("setting", "mode", "gap", "procs", "mean", "[95%]", "range", "one run's",
+              "model's")]
+    for _, r in spread.iterrows():
+        cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), str(r["processes"]),
+                      f"{r['mean_ns']:.0f}", f"[{r['low_ns']:.0f}, {r['high_ns']:.0f}]",
+                      f"{r['min_ns']:.0f}-{r['max_ns']:.0f}",
+                      f"[{r['pooled_low_ns']:.0f}, {r['pooled_high_ns']:.0f}]",
+                      f"{r['single_ns']:.0f}, {r['single_calls']}" if r["single_calls"]
+                      else "not timed"))
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
 def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
     """The table for data_dirs (default: measured_dirs()), calls of nbytes;
     then, for each that has states runs, the model's price against them."""
@@ -520,6 +576,9 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(prices_text(d, prices))
         if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
+        if idle_path(d).exists() and (spread := between_processes(
+                read_table(idle_path(d)))) is not None:
+            parts.append(between_text(d, spread))
     return "\n\n".join(parts)
 
 

@@ -1074,6 +1074,41 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert "busy, created thread" in out
 
 
+def test_costs_command_sets_processes_apart_where_a_setting_was_repeated(tmp_path, capsys):
+    """idlecall --repeat K: the same setting in several processes, each
+    process's mean a unit; beside them the one process the model's curve
+    has at that gap; the repeated rows stay out of the model's curves."""
+    data = synthetic(tmp_path / "repeat")
+    single = [{**r, "modes": r["mode"], "companion": "none"}
+              for gap, ns in ((0, {"vdso": 100, "syscall": 500, "dropped": 5000}),
+                              (1000, {"vdso": 900, "syscall": 3000, "dropped": 20000}))
+              for r in _idle_rows(0, gap, ns, 5)]
+    _write(data, "idlecall.csv", single)
+    curves = load_costs(data_dir=data).after_gap
+    assert hostcosts.between_processes(calibration.read_table(
+        data / "host" / "idlecall.csv")) is None
+    repeated = [{**r, "modes": r["mode"], "companion": "none", "repeat": k}
+                for k, (v, s) in enumerate(((1000, 2000), (1200, 2400), (1400, 2800)), 1)
+                for r in _idle_rows(0, 1000, {"vdso": v, "syscall": s})]
+    _write(data, "idlecall.csv", single + repeated)
+    assert load_costs(data_dir=data).after_gap == curves
+    rows = calibration.read_table(data / "host" / "idlecall.csv")
+    assert set(calibration.idle_setting(rows)) == {"lone", calibration.REPEAT}
+    spread = hostcosts.between_processes(rows).set_index("mode")
+    vdso = spread.loc["vdso"]
+    assert (vdso["setting"], vdso["gap_ms"], vdso["processes"], vdso["calls"]) == (
+        "lone", 1000, 3, 9)
+    assert (vdso["mean_ns"], vdso["min_ns"], vdso["max_ns"]) == (1200, 1000, 1400)
+    assert (vdso["single_ns"], vdso["single_calls"]) == (901, 5)
+    # Over three processes the interval is wider than the nine calls' as one run's.
+    assert vdso["low_ns"] < vdso["pooled_low_ns"] < 1200 < vdso["pooled_high_ns"] < vdso["high_ns"]
+    assert spread.loc["syscall", "mean_ns"] == 2400
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "one setting timed in several processes" in out and "1000-1400" in out
+    assert "901, 5" in out
+
+
 def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop(tmp_path,
                                                                                 capsys):
     """`model costs` prints, from the quiet states runs, each class's price a
