@@ -178,7 +178,8 @@ def test_idle_call_numbers_against_the_csv(built):
         rows = pd.read_csv(path)
         # A lone thread: no companion threads, its call not timed after a
         # read, in the process's main thread.
-        for column, alone in (("companion", "none"), ("read_first", 0), ("thread", 0)):
+        for column, alone in (("companion", "none"), ("read_first", 0), ("thread", 0),
+                              ("repeat", 0)):
             if column in rows:
                 rows = rows[rows[column].fillna(alone) == alone]
         rows = rows[(rows["spin"] == 0) & (rows["modes"] == rows["mode"])]
@@ -203,6 +204,7 @@ def test_idle_call_numbers_against_the_csv(built):
                                                               "syscall:1000:28"]))
                      & (every["read_first"].fillna(0) == 0)
                      & (every.get("thread", pd.Series(0, every.index)).fillna(0) == 0)
+                     & (every.get("repeat", pd.Series(0, every.index)).fillna(0) == 0)
                      & (every["gap_ms"] == rows["gap_ms"].max())]
         if set(busy["mode"]) == {"vdso", "syscall"}:
             mean = busy.groupby("mode")["ns_per_call"].mean()
