@@ -691,7 +691,8 @@ def quick_plan() -> Plan:
                      for t in ("1", "0")],
         "reseed": [["--samples", "2", "--rounds", "200"]],
         "idlecall": [["--gaps-ms", "0,1", "--calls", "2", "--spin", s] for s in ("0", "1")]
-                    + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso"],
+                    + [["--gaps-ms", "0", "--calls", "2", "--spin", "0", "--modes", "vdso",
+                        "--repeat", "1"],
                        ["--gaps-ms", "10", "--calls", "2", "--spin", "0", "--modes", "syscall",
                         "--companion", "syscall:1000:2", "--read-first", "1",
                         "--abs-sleep", "1", "--thread", "1"]],

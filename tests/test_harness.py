@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -516,9 +517,12 @@ def test_quick_run_reseed_costs_more_than_a_warm_call(quick_run):
 def test_quick_run_times_each_mode_after_each_gap_with_and_without_spinners(quick_run):
     every = read(quick_run, "idlecall")
     rows = [r for r in every if r["modes"] == "vdso,dropped,syscall"]
-    # The vDSO alone: only its calls, the state last used one gap before.
+    # The vDSO alone: only its calls, the state last used one gap before,
+    # labelled the first of repeated processes (--repeat 1); no other is.
     alone = [r for r in every if r["modes"] == "vdso"]
     assert len(alone) == 2 and {r["mode"] for r in alone} == {"vdso"}
+    assert {r["repeat"] for r in alone} == {"1"}
+    assert {r["repeat"] for r in every if r not in alone} == {"0"}
     # The syscall alone in a busy process, the state read first, in a
     # created thread: its two companions called all through each 10 ms
     # sleep (about 20 calls); nobody else's did, and no other call was
@@ -579,6 +583,12 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
                                   ("vdso", "vdso:1:27:shared"), ("vdso", "vdso:1000:27:shared")}
     assert "idlecall" in host.TIMING
+    # --resume matches a run by its command: no two runs may share one, and
+    # each repeated setting is timed in IDLE_REPEATS processes.
+    runs = plan.runs["idlecall"]
+    assert len({tuple(args) for args in runs}) == len(runs)
+    repeated = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
+    assert len(repeated) == 6 and set(repeated.values()) == {host.IDLE_REPEATS}
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}
 
