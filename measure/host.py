@@ -887,6 +887,9 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
     elif exp == "idlecall":
         # Rows before the harness's --modes have no modes: all three took
         # turns; before its --companion, --read-first and --thread, none.
+        # Runs repeated in several processes are summarized apart.
+        repeated = {r.get("repeat") for r in rows} - {None, 0}
+        rows = [r for r in rows if not r.get("repeat")]
         for modes, spin, companion, read, thread, gap in sorted(
                 {(r.get("modes"), r["spin"], r.get("companion"), r.get("read_first"),
                   r.get("thread"), r["gap_ms"]) for r in rows},
@@ -903,6 +906,9 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             created = " created thread" if thread == 1 else ""
             lines.append(f"idlecall spin={spin}{alone}{busy}{first}{created} after {gap:>5} ms: "
                          f"{costs} (medians)")
+        if repeated:
+            lines.append(f"idlecall: settings repeated in {len(repeated)} processes "
+                         "(python -m model costs sets them apart)")
     elif exp == "fault":
         for kind in dict.fromkeys(r["kind"] for r in rows):
             lines.append(f"fault {kind:>14}: {fmt(median(rows, 'ns_per_page', kind=kind), ' ns')}"
