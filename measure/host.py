@@ -595,7 +595,9 @@ def idlecall_runs() -> list[list[str]]:
     created one), ten calls each, the processes taking turns (--repeat K):
     every curve above is one process's calls, and a diagnostic build found
     the lone thread's price after 1 s 0.6 to 1.1 us from one process to
-    the next."""
+    the next.  Then the busy process's main thread each way after 20 s in
+    IDLE_REPEATS processes, four calls each: the model's busy price at the
+    states runs' idle class, and the reply's, was one process's 30 calls."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -634,7 +636,10 @@ def idlecall_runs() -> list[list[str]]:
             "--repeat", str(k)]
            for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")
            for setting in ([], ["--companion", f"{mode}:{BUSY_COMPANION}"],
-                           ["--companion", f"{mode}:{BUSY_COMPANION}", "--thread", "1"])]
+                           ["--companion", f"{mode}:{BUSY_COMPANION}", "--thread", "1"])] \
+        + [["--gaps-ms", "20000", "--calls", "4", "--spin", "0", "--modes", mode,
+            "--companion", f"{mode}:{BUSY_COMPANION}", "--repeat", str(k)]
+           for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:

@@ -588,7 +588,7 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     repeated = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
-    assert len(repeated) == 6 and set(repeated.values()) == {host.IDLE_REPEATS}
+    assert len(repeated) == 8 and set(repeated.values()) == {host.IDLE_REPEATS}
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}
 
