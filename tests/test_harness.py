@@ -559,11 +559,13 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
 
     def calls_at_20_s(modes, *setting) -> int:
         """Calls after 20 s sleeps of runs of these modes with exactly
-        these setting options (--companion, --read-first, --thread) among their args."""
+        these setting options (--companion, --read-first, --thread, --repeat)
+        among their args."""
         return sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
                    if args[args.index("--gaps-ms") + 1] == "20000"
                    and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes
-                   and [a for a in args if a in ("--companion", "--read-first", "--thread")]
+                   and [a for a in args
+                        if a in ("--companion", "--read-first", "--thread", "--repeat")]
                    == [*setting])
     # The 20 s gap, the states runs' idle period, gets 30 calls of each mode
     # taking turns, and each mode alone (a vDSO call's state last used one
@@ -578,6 +580,9 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s("vdso", "--read-first") == 30
     assert calls_at_20_s("vdso", "--companion", "--thread") == 20
     assert calls_at_20_s("syscall", "--companion", "--thread") == 20
+    # and the busy main thread's in IDLE_REPEATS processes, 4 calls each.
+    assert calls_at_20_s("vdso", "--companion", "--repeat") == 4 * host.IDLE_REPEATS
+    assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
