@@ -560,6 +560,15 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                         for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
+    ratios = []
+    for (name, gap), ways in spread.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
+        if {"vdso", "syscall"} <= set(ways.index):
+            per = ways["mean_ns"] / ways.loc["syscall", "mean_ns"]
+            one = ways["single_ns"] / ways.loc["syscall", "single_ns"]
+            ratios.append(f"{name} after {gap_text(gap)} {per['vdso']:.2f}x ({one['vdso']:.2f}x)")
+    if ratios:
+        lines += textwrap.wrap("the vDSO's price per the syscall's, over processes (the "
+                               "model's one process): " + "; ".join(ratios), 100)
     return "\n".join(lines)
 
 
