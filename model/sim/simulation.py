@@ -91,9 +91,10 @@ class Simulation:
         # idlecall's busy one (Costs.busy_calls_per_s) pays the vDSO's and
         # the syscall's busy curves: there a syscall after a second's gap
         # cost a fifth of a lone thread's, a vDSO call as much
-        # (data/host/idlecall.csv; the states loop timed a busy process's
-        # rare vDSO calls several times cheaper, states_quiet.csv, and
-        # what sets the two loops apart is not measured: README).  A busy process's reseeds and refaults
+        # (data/host/idlecall.csv, the process's main thread: a thread it
+        # created paid less, and the states loop's threads several times
+        # less, states_quiet.csv; README's busy-process bullet says how
+        # much of that is known).  A busy process's reseeds and refaults
         # were not timed: the lone curves (the refault's share of a dropped
         # state's call is taken from the lone calls it was measured beside).
         # A fork child is priced as the scenario's processes are.
