@@ -597,9 +597,19 @@ def idlecall_runs() -> list[list[str]]:
     the lone thread's price after 1 s 0.6 to 1.1 us from one process to
     the next.  Then the busy process's main thread each way after 20 s in
     IDLE_REPEATS processes, four calls each: the model's busy price at the
-    states runs' idle class, and the reply's, was one process's 30 calls."""
+    states runs' idle class, and the reply's, was one process's 30 calls.
+    Last, the rest of the model's curves in IDLE_REPEATS processes each:
+    every mode alone and the busy process's main thread each way at the
+    short gaps (20 calls a gap), the zeroed state's call alone after 1 s
+    and every mode alone after 20 s (four calls each); and the lone thread
+    each way after 1 s in IDLE_REPEATS more processes, where the first ones
+    spread from 1.0 to 13.8 us (one process's two calls of 60 us): so that
+    the model's curves can be means over processes, not one process's."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
+    short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
+    first, more = range(1, IDLE_REPEATS + 1), range(IDLE_REPEATS + 1, 2 * IDLE_REPEATS + 1)
+    every = ("vdso", "syscall", "dropped")
     return [short + ["--spin", "0"], second + ["--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
             short + ["--spin", "1"], second + ["--spin", "1"],
@@ -639,8 +649,21 @@ def idlecall_runs() -> list[list[str]]:
                            ["--companion", f"{mode}:{BUSY_COMPANION}", "--thread", "1"])] \
         + [["--gaps-ms", "20000", "--calls", "4", "--spin", "0", "--modes", mode,
             "--companion", f"{mode}:{BUSY_COMPANION}", "--repeat", str(k)]
-           for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")]
+           for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")] \
+        + [args for k in first for args in repeated_runs(short20, every, [k])
+           + repeated_runs(short20, ("vdso", "syscall"), [k], busy=True)] \
+        + repeated_runs(second10, ("dropped",), first) \
+        + repeated_runs(second10, ("vdso", "syscall"), more) \
+        + repeated_runs(["--gaps-ms", "20000", "--calls", "4"], every, first)
 
+
+def repeated_runs(gaps: list[str], modes, processes, busy: bool = False) -> list[list[str]]:
+    """idlecall runs timing each of `modes` alone after `gaps`, one process
+    each of `processes` (--repeat K), in the busy process's main thread
+    where `busy`, else alone."""
+    return [[*gaps, "--spin", "0", "--modes", mode,
+             *(["--companion", f"{mode}:{BUSY_COMPANION}"] if busy else []), "--repeat", str(k)]
+            for k in processes for mode in modes]
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
     """The plan's timeout; an idlecall run's sleeps (a call of each of its

@@ -580,20 +580,34 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s("vdso", "--read-first") == 30
     assert calls_at_20_s("vdso", "--companion", "--thread") == 20
     assert calls_at_20_s("syscall", "--companion", "--thread") == 20
-    # and the busy main thread's in IDLE_REPEATS processes, 4 calls each.
+    # and the busy main thread's and every mode alone in IDLE_REPEATS
+    # processes, 4 calls each.
     assert calls_at_20_s("vdso", "--companion", "--repeat") == 4 * host.IDLE_REPEATS
     assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS
+    for mode in ("vdso", "syscall", "dropped"):
+        assert calls_at_20_s(mode, "--repeat") == 4 * host.IDLE_REPEATS
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
                                   ("vdso", "vdso:1:27:shared"), ("vdso", "vdso:1000:27:shared")}
     assert "idlecall" in host.TIMING
     # --resume matches a run by its command: no two runs may share one, and
-    # each repeated setting is timed in IDLE_REPEATS processes.
+    # each repeated setting is timed in IDLE_REPEATS processes (the lone
+    # thread after 1 s in twice as many), every gap of the model's curves
+    # (each mode alone and in the busy process's main thread) among them.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     repeated = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
-    assert len(repeated) == 8 and set(repeated.values()) == {host.IDLE_REPEATS}
+    lone_1_s = {key for key in repeated if "1000" in key and "--companion" not in key}
+    assert {key[key.index("--modes") + 1] for key in lone_1_s} == {"vdso", "syscall", "dropped"}
+    assert {repeated[key] for key in lone_1_s} == {host.IDLE_REPEATS, 2 * host.IDLE_REPEATS}
+    assert {n for key, n in repeated.items() if key not in lone_1_s} == {host.IDLE_REPEATS}
+    curves = {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
+               "--companion" in key) for key in repeated if "--thread" not in key}
+    for mode, busy in (("vdso", False), ("syscall", False), ("dropped", False),
+                       ("vdso", True), ("syscall", True)):
+        assert {gaps for gaps, m, b in curves if (m, b) == (mode, busy)} \
+            == {"0,1,10,100", "1000", "20000"}
     spins = {args[args.index("--spin") + 1] for args in plan.runs["idlecall"]}
     assert spins == {"0", "1"}
 
