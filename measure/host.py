@@ -106,6 +106,11 @@ STATE_CLASSES = "1000:28,10:28,1:28,0.05:28"
 BUSY_COMPANION = "1000:28"
 # idlecall's processes per setting where the spread between processes is timed
 IDLE_REPEATS = 8
+# idlecall's processes between a lone thread and the busy one: 28 companions
+# calling as the states campaign's 1 and 10 Hz classes do, and at 100 Hz
+# (HZ:THREADS), each timed in BETWEEN_REPEATS processes
+BETWEEN_COMPANIONS = ("1:28", "10:28", "100:28")
+BETWEEN_REPEATS = 4
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -604,11 +609,16 @@ def idlecall_runs() -> list[list[str]]:
     and every mode alone after 20 s (four calls each); and the lone thread
     each way after 1 s in IDLE_REPEATS more processes, where the first ones
     spread from 1.0 to 13.8 us (one process's two calls of 60 us): so that
-    the model's curves can be means over processes, not one process's."""
+    the model's curves can be means over processes, not one process's.
+    Last, processes between the lone thread and the busy one, whose calls
+    the model prices alone: the main thread each way after 1 s and 20 s
+    beside 28 companions calling 1, 10 or 100 times a second each
+    (BETWEEN_COMPANIONS), in BETWEEN_REPEATS processes each."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
     first, more = range(1, IDLE_REPEATS + 1), range(IDLE_REPEATS + 1, 2 * IDLE_REPEATS + 1)
+    twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
     every = ("vdso", "syscall", "dropped")
     return [short + ["--spin", "0"], second + ["--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
@@ -651,18 +661,21 @@ def idlecall_runs() -> list[list[str]]:
             "--companion", f"{mode}:{BUSY_COMPANION}", "--repeat", str(k)]
            for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")] \
         + [args for k in first for args in repeated_runs(short20, every, [k])
-           + repeated_runs(short20, ("vdso", "syscall"), [k], busy=True)] \
+           + repeated_runs(short20, ("vdso", "syscall"), [k], BUSY_COMPANION)] \
         + repeated_runs(second10, ("dropped",), first) \
         + repeated_runs(second10, ("vdso", "syscall"), more) \
-        + repeated_runs(["--gaps-ms", "20000", "--calls", "4"], every, first)
+        + repeated_runs(twenty4, every, first) \
+        + [args for gaps in (second10, twenty4) for k in range(1, BETWEEN_REPEATS + 1)
+           for companion in BETWEEN_COMPANIONS
+           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)]
 
 
-def repeated_runs(gaps: list[str], modes, processes, busy: bool = False) -> list[list[str]]:
+def repeated_runs(gaps: list[str], modes, processes, companion: str = "") -> list[list[str]]:
     """idlecall runs timing each of `modes` alone after `gaps`, one process
-    each of `processes` (--repeat K), in the busy process's main thread
-    where `busy`, else alone."""
+    each of `processes` (--repeat K), in the main thread of a process whose
+    `companion` threads (HZ:THREADS) call the same way, or alone."""
     return [[*gaps, "--spin", "0", "--modes", mode,
-             *(["--companion", f"{mode}:{BUSY_COMPANION}"] if busy else []), "--repeat", str(k)]
+             *(["--companion", f"{mode}:{companion}"] if companion else []), "--repeat", str(k)]
             for k in processes for mode in modes]
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:

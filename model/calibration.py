@@ -51,9 +51,10 @@ on the host only: a TCG guest's timings are never costs):
   after_gap           idlecall.csv, each mode timed alone (a thread calling
                       once a gap: idlecall --modes vdso, syscall, dropped),
                       no spinners, no companion threads: per mode, the
-                      mean at each gap less the mean at gap 0, what a call
-                      after its thread slept costs more than back to back
-                      (GapCurve): vdso (its key current), syscall, zeroed
+                      mean at each gap less the mean at gap 0, each the
+                      mean of the processes' means (process_means()), what
+                      a call after its thread slept costs more than back
+                      to back (GapCurve): vdso (its key current), syscall, zeroed
                       (mode dropped) and reseed
                       (the vDSO's calls that reseeded less those whose key
                       was current, at the same gap, less reseed_ns; at
@@ -600,40 +601,59 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # left alone (lone), with its process's other threads calling on states of
 # their own pages (busy: --companion MODE:HZ:THREADS) or on its own state's
 # page (page-mates: --companion vdso:HZ:THREADS:shared; busy page-mates when
-# each calls as often as the states campaign's busy class, BUSY_HZ), timed in
+# each calls as often as the states campaign's busy class, BUSY_HZ; a process
+# whose other threads call less often than that is named by their calls a
+# second, between(): "280 calls/s"), timed in
 # the process's main thread or in a thread it created (--thread 1), each
 # after the states threads' zeroed check (--read-first 1) or not, and waking
 # as the states threads wake (--abs-sleep 1) or not; spinners on every CPU
-# (--spin 1) apart, and the runs repeated to time the spread between
-# processes (--repeat K), whose curves would be one gap's and not one
-# process's like the others.  The model's after_gap: lone and busy, the main
+# (--spin 1) apart.  Runs labelled --repeat K time one setting in several
+# processes; they are of their setting like any other run, each run one
+# process (process_means()).  The model's after_gap: lone and busy, the main
 # thread.
 LONE, BUSY, MATES, BUSY_MATES = "lone", "busy", "page-mates", "busy page-mates"
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
-REPEAT = "repeat"
 IDLE_SETTINGS = tuple(base + thread + read + wake for wake in ("", ABS_SLEEP)
                       for read in ("", READ_FIRST) for thread in ("", CREATED)
                       for base in (LONE, BUSY, MATES, BUSY_MATES))
 
 
 def idle_setting(rows: pd.DataFrame) -> pd.Series:
-    """Each idlecall row's setting, one of IDLE_SETTINGS, "spin" or "repeat"
-    (rows from before --companion, --thread, --read-first and --repeat had
-    none)."""
+    """Each idlecall row's setting, one of IDLE_SETTINGS or "spin" (rows
+    from before --companion, --thread and --read-first had none)."""
     def column(name: str, default):
         return rows[name].fillna(default) if name in rows else pd.Series(default, rows.index)
     companion = column("companion", "none").astype(str)
     shared = companion.str.endswith(":shared")
-    busy_hz = pd.to_numeric(companion.str.split(":").str[1], errors="coerce") >= BUSY_HZ
-    setting = pd.Series(np.select([shared & busy_hz, shared, companion != "none"],
-                                  [BUSY_MATES, MATES, BUSY], LONE), rows.index, dtype=object)
+    fields = companion.str.split(":")
+    hz = pd.to_numeric(fields.str[1], errors="coerce")
+    busy_hz = hz >= BUSY_HZ
+    calls = (hz * pd.to_numeric(fields.str[2], errors="coerce")).map(between, na_action="ignore")
+    setting = pd.Series(np.select([shared & busy_hz, shared, busy_hz, companion != "none"],
+                                  [BUSY_MATES, MATES, BUSY, calls], LONE), rows.index, dtype=object)
     setting[column("thread", 0).astype(int) == 1] += CREATED
     setting[column("read_first", 0).astype(int) == 1] += READ_FIRST
     setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
     setting[rows["spin"] != 0] = "spin"
-    setting[column("repeat", 0).astype(int) > 0] = REPEAT
     return setting
+
+
+def process_means(calls: pd.DataFrame, by=()) -> pd.Series:
+    """Each process's mean over `calls` (idlecall rows; within each group of
+    the columns `by`, first in the index), a process known by its command:
+    idlecall runs a command once, in a process of its own (--resume matches
+    runs by command; --repeat K labels a setting's processes apart).  What
+    one process pays differs from the next by more than its calls' spread
+    (two processes' lone calls after 1 s: 1.0 and 13.8 us), so the process,
+    not the call, is the unit over which a setting's price is averaged."""
+    return calls.groupby([*by, "command"])["ns_per_call"].mean()
+
+
+def between(calls_per_s: float) -> str:
+    """The setting of a process whose other threads make calls_per_s calls a
+    second, fewer than the busy class's: what the model prices alone."""
+    return f"{calls_per_s:g} calls/s"
 
 
 def companion_calls_per_s(companion: str) -> float:
@@ -651,11 +671,14 @@ def lone_thread(rows: pd.DataFrame) -> pd.DataFrame:
 def gap_curve(rows: pd.DataFrame, mode: str) -> tuple[float, GapCurve] | None:
     """The mean of `mode`'s calls timed alone at gap 0 (a vDSO call's with
     its key current) and what they cost more after each longer gap, at the
-    gaps with IDLE_MIN_CALLS calls or more; None without gap 0 and another."""
+    gaps with IDLE_MIN_CALLS calls or more; each gap's mean the mean over
+    the processes that timed it of each one's mean (process_means()); None
+    without gap 0 and another."""
     alone = each_alone(rows)
     key_current = ~((alone["mode"] == "vdso") & (alone["rng_moved"] == 1))
-    calls = alone[(alone["mode"] == mode) & key_current].groupby("gap_ms")["ns_per_call"]
-    means = calls.mean()[calls.size() >= IDLE_MIN_CALLS].sort_index()
+    calls = alone[(alone["mode"] == mode) & key_current]
+    enough = calls.groupby("gap_ms").size() >= IDLE_MIN_CALLS
+    means = process_means(calls, ["gap_ms"]).groupby(level="gap_ms").mean()[enough].sort_index()
     if 0 not in means.index or len(means) < 2:
         return None
     base = float(means.loc[0])
@@ -703,13 +726,14 @@ def measure_after_gap(data_dir: Path) -> dict:
     n, mean = by.size().unstack(fill_value=0), by.mean().unstack()
     both = n.index[(n.get(0, 0) >= IDLE_MIN_CALLS) & (n.get(1, 0) >= IDLE_MIN_CALLS)] \
         if 1 in n.columns else []
-    # The reseed's own cost after a gap; less reseed_ns in build_costs.
+    # The reseed's own cost after a gap; less reseed_ns in build_costs.  A
+    # difference between the calls of the same processes, so over calls.
     curves["reseed"] = tuple((g / 1000, float(mean.loc[g, 1] - mean.loc[g, 0])) for g in both)
     said.append("reseeded less key current " + (", ".join(
         f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
     cpus = ", ".join(sorted(set(map(str, rows.get("cpu_model", [])))))
     source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
-              f"(>= {IDLE_MIN_CALLS} calls): " + "; ".join(said)
+              f"(>= {IDLE_MIN_CALLS} calls; the mean of the processes' means): " + "; ".join(said)
               + f" ({_describe_rows(rows)}, {cpus})")
     return {"after_gap": Estimate(curves, source)}
 

@@ -51,7 +51,7 @@ import pandas as pd
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, IDLE_MODES, IDLE_SETTINGS, LONE,
                           MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
                           each_alone, gap_curve, idle_setting, lone_thread, measured,
-                          read_table, taking_turns)
+                          process_means, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -76,16 +76,30 @@ def break_even(vdso: float, syscall: float, dropped_more: float) -> float:
 @dataclass(frozen=True)
 class Mean:
     """A mean cost in ns with its 95% t-interval: what a thread pays over
-    many calls is their sum, so the mean, however skewed the calls."""
+    many calls is their sum, so the mean, however skewed the calls.  Of n
+    calls in `processes` processes: over several, the mean of their means
+    and the interval over them (over_processes())."""
     value: float
     low: float
     high: float
     n: int
+    processes: int = 1
 
 
 def mean_ci(values) -> Mean:
     mean, low, high = t_interval(values)
     return Mean(mean, low, high, len(values))
+
+
+def over_processes(calls: pd.DataFrame) -> Mean:
+    """idlecall calls' Mean, the process the unit (process_means()): timed
+    in one process, its calls' mean and interval; in several, the mean of
+    their means with the t-interval over them, as the model's curves take
+    them (calibration.gap_curve)."""
+    means = process_means(calls)
+    if len(means) == 1:
+        return mean_ci(calls["ns_per_call"].to_numpy())
+    return Mean(*t_interval(means.to_numpy()), n=len(calls), processes=len(means))
 
 
 class ThreeWays:
@@ -188,10 +202,10 @@ def alone_at(rows: pd.DataFrame, gap: int) -> Alone | None:
     alone = each_alone(at)
     if set(alone["mode"]) != set(IDLE_MODES):
         return None
-    ns = alone.groupby("mode")["ns_per_call"]
-    return Alone(gap, *(mean_ci(ns.get_group(m).to_numpy()) for m in ("vdso", "syscall")),
-                 reseeded=int(alone.loc[alone["mode"] == "vdso", "rng_moved"].sum()),
-                 dropped=mean_ci(ns.get_group("dropped").to_numpy()))
+    mode = {m: at for m, at in alone.groupby("mode")}
+    return Alone(gap, *(over_processes(mode[m]) for m in ("vdso", "syscall")),
+                 reseeded=int(mode["vdso"]["rng_moved"].sum()),
+                 dropped=over_processes(mode["dropped"]))
 
 
 def listed(values) -> str:
@@ -216,10 +230,9 @@ def busy_by_gap(rows: pd.DataFrame, setting: str = BUSY) -> tuple:
     busy = each_alone(busy)
     out = []
     for gap, at in busy.groupby("gap_ms"):
-        ns = at.groupby("mode")["ns_per_call"]
-        if {"vdso", "syscall"} <= set(ns.groups):
-            out.append((int(gap), *(mean_ci(ns.get_group(m).to_numpy())
-                                    for m in ("vdso", "syscall"))))
+        mode = {m: calls for m, calls in at.groupby("mode")}
+        if {"vdso", "syscall"} <= set(mode):
+            out.append((int(gap), *(over_processes(mode[m]) for m in ("vdso", "syscall"))))
     return tuple(out)
 
 
@@ -261,8 +274,10 @@ def idle_call(data_dir: Path) -> Idle | None:
     return longest_sleep(read_table(path), rel_path(path))
 
 
-def machine(data_dir: Path, nbytes: int) -> Machine:
-    """The per-call costs measured in data_dir/host/; CalibrationError if any is missing."""
+def machine(data_dir: Path, nbytes: int, idle_rows: pd.DataFrame | None = None) -> Machine:
+    """The per-call costs measured in data_dir/host/; CalibrationError if any
+    is missing.  Its idle calls from idle_rows where given (idlecall.csv
+    read), else from the file."""
     found, _ = measured(data_dir, skip=[p for p in PARAMETERS if p not in PER_CALL])
     for name in PER_CALL:
         if not isinstance(found[name], Estimate):
@@ -276,7 +291,9 @@ def machine(data_dir: Path, nbytes: int) -> Machine:
                    kernels=said("kernel_release"),
                    vdso=found["vdso"].value(nbytes), syscall=found["syscall"].value(nbytes),
                    reseed=found["reseed_ns"].value,
-                   state_fault=found["state_fault_ns.droppable"].value, idle=idle_call(data_dir))
+                   state_fault=found["state_fault_ns.droppable"].value,
+                   idle=idle_call(data_dir) if idle_rows is None else longest_sleep(
+                       idle_rows, rel_path(idle_path(data_dir))))
 
 
 def measured_dirs(data_dir: Path = DATA) -> list[Path]:
@@ -285,8 +302,11 @@ def measured_dirs(data_dir: Path = DATA) -> list[Path]:
 
 
 def ns(m: Median | Mean) -> str:
-    """A median or mean, its 95% interval and how many calls."""
-    return f"{m.value:.0f} ns [{m.low:.0f}, {m.high:.0f}], {m.n}"
+    """A median or mean, its 95% interval and how many calls (in how many
+    processes, where several)."""
+    processes = getattr(m, "processes", 1)
+    return f"{m.value:.0f} ns [{m.low:.0f}, {m.high:.0f}], {m.n}" \
+        + (f" in {processes} processes" if processes > 1 else "")
 
 
 def gap_text(ms: int) -> str:
@@ -351,7 +371,8 @@ def table(machines: list[Machine], nbytes: int) -> str:
                      for row in lines)
 
 
-def price_against_states(data_dir: Path) -> pd.DataFrame | None:
+def price_against_states(data_dir: Path, rows: pd.DataFrame | None = None
+                         ) -> pd.DataFrame | None:
     """The vDSO's price after a thread's gap, in each setting idlecall
     timed, against what the states runs' threads paid (None without
     data_dir/host/states.csv or idlecall.csv): per call pattern and rate,
@@ -362,11 +383,12 @@ def price_against_states(data_dir: Path) -> pd.DataFrame | None:
     one column per idlecall setting timed at gap 0 and another
     (calibration.IDLE_SETTINGS; the model prices the states runs' process
     at busy where busy was timed, else at lone); how the other threads of
-    each setting's process called in attrs["companions"]."""
+    each setting's process called in attrs["companions"].  The idle calls
+    from `rows` where given (idlecall.csv read), else from the file."""
     states_path, idle = data_dir / "host" / "states.csv", idle_path(data_dir)
     if not states_path.exists() or not idle.exists():
         return None
-    rows = read_table(idle)
+    rows = read_table(idle) if rows is None else rows
     setting = idle_setting(rows)
     curves = {s: at for s in IDLE_SETTINGS if (at := gap_curve(rows[setting == s], "vdso"))}
     if LONE not in curves:
@@ -509,66 +531,65 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
 
 
 def between_processes(rows: pd.DataFrame) -> pd.DataFrame | None:
-    """The runs idlecall repeated in several processes (--repeat K, setting
-    calibration.REPEAT): per setting (as idle_setting() names it without
-    the label), mode and gap, each process's mean over its calls (reseeds
-    included), and over processes: their mean with its 95% t-interval (the
-    processes the independent units), their range, and the t-interval the
-    same calls give taken as one process's (what a single run's interval
-    claims); beside it the one process of that setting the model's curves
-    are from (the unrepeated runs' calls, each mode alone).  None without
-    repeated runs."""
-    if "repeat" not in rows:
-        return None
-    repeat = pd.to_numeric(rows["repeat"], errors="coerce").fillna(0)
-    if not (repeat > 0).any():
-        return None
-    setting = idle_setting(rows.drop(columns="repeat"))
-    single = each_alone(rows[repeat == 0])
+    """Where idlecall timed one setting (idle_setting()), mode alone and gap
+    in several processes: each process's mean over its calls (reseeds
+    included; process_means()), and over processes their mean with its 95%
+    t-interval (the processes the independent units; the model's curves
+    take this mean, less the vDSO's reseeds), their range, and the
+    t-interval the same calls give taken as one process's (what a single
+    run's interval claims).  None where no point has two processes."""
+    alone = each_alone(rows)
+    alone = alone.assign(setting=idle_setting(alone))
     out = []
-    repeated = rows[repeat > 0].assign(setting=setting, process=repeat)
-    for (name, mode, gap), calls in repeated.groupby(["setting", "mode", "gap_ms"], sort=False):
-        per_process = calls.groupby("process")["ns_per_call"].mean()
-        processes, pooled = mean_ci(per_process.to_numpy()), mean_ci(calls["ns_per_call"])
-        one = single[(setting[single.index] == name) & (single["mode"] == mode)
-                     & (single["gap_ms"] == gap)]["ns_per_call"]
+    for (name, mode, gap), calls in alone.groupby(["setting", "mode", "gap_ms"], sort=False):
+        per_process = process_means(calls)
+        if name == "spin" or len(per_process) < 2:
+            continue
+        processes, pooled = over_processes(calls), mean_ci(calls["ns_per_call"].to_numpy())
         out.append({"setting": name, "mode": mode, "gap_ms": int(gap),
-                    "processes": processes.n, "calls": pooled.n, "mean_ns": processes.value,
-                    "low_ns": processes.low, "high_ns": processes.high,
+                    "processes": processes.processes, "calls": processes.n,
+                    "mean_ns": processes.value, "low_ns": processes.low,
+                    "high_ns": processes.high,
                     "min_ns": float(per_process.min()), "max_ns": float(per_process.max()),
-                    "pooled_low_ns": pooled.low, "pooled_high_ns": pooled.high,
-                    "single_ns": float(one.mean()) if len(one) else math.nan,
-                    "single_calls": len(one)})
-    return pd.DataFrame(out)
+                    "pooled_low_ns": pooled.low, "pooled_high_ns": pooled.high})
+    out.sort(key=lambda r: (*setting_order(r["setting"]), IDLE_MODES.index(r["mode"]),
+                            r["gap_ms"]))
+    return pd.DataFrame(out) if out else None
+
+
+def setting_order(name: str) -> tuple:
+    """IDLE_SETTINGS in their order, then the processes between a lone
+    thread and the busy one (calibration.between()), fewest calls first."""
+    if name in IDLE_SETTINGS:
+        return 0, IDLE_SETTINGS.index(name)
+    return 1, float(name.split()[0])
 
 
 def between_text(where: Path, spread: pd.DataFrame) -> str:
     lines = textwrap.wrap(
-        f"one setting timed in several processes ({rel_path(idle_path(where))}, idlecall "
-        "--repeat; ns): the mean of the processes' means with its 95% t-interval over "
-        "processes, their range, the t-interval of the same calls taken as one process's, "
-        "and the one process the model's curve has at that gap (its calls' mean, calls)", 100)
-    cells = [("setting", "mode", "gap", "procs", "mean", "[95%]", "range", "one run's",
-              "model's")]
+        f"each setting, mode and gap timed in several processes ({rel_path(idle_path(where))}"
+        ", each mode alone; ns, reseeds included): the mean of the processes' means, as the "
+        "model's curves take it, with its 95% t-interval over processes, their range, and "
+        "the t-interval of the same calls taken as one process's", 100)
+    cells = [("setting", "mode", "gap", "procs", "calls", "mean", "[95%]", "range",
+              "one run's")]
     for _, r in spread.iterrows():
         cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), str(r["processes"]),
-                      f"{r['mean_ns']:.0f}", f"[{r['low_ns']:.0f}, {r['high_ns']:.0f}]",
+                      str(r["calls"]), f"{r['mean_ns']:.0f}",
+                      f"[{r['low_ns']:.0f}, {r['high_ns']:.0f}]",
                       f"{r['min_ns']:.0f}-{r['max_ns']:.0f}",
-                      f"[{r['pooled_low_ns']:.0f}, {r['pooled_high_ns']:.0f}]",
-                      f"{r['single_ns']:.0f}, {r['single_calls']}" if r["single_calls"]
-                      else "not timed"))
+                      f"[{r['pooled_low_ns']:.0f}, {r['pooled_high_ns']:.0f}]"))
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                         for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
     ratios = []
     for (name, gap), ways in spread.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
         if {"vdso", "syscall"} <= set(ways.index):
-            per = ways["mean_ns"] / ways.loc["syscall", "mean_ns"]
-            one = ways["single_ns"] / ways.loc["syscall", "single_ns"]
-            ratios.append(f"{name} after {gap_text(gap)} {per['vdso']:.2f}x ({one['vdso']:.2f}x)")
+            ratios.append(f"{name} after {gap_text(gap)} "
+                          f"{ways.loc['vdso', 'mean_ns'] / ways.loc['syscall', 'mean_ns']:.2f}x")
     if ratios:
-        lines += textwrap.wrap("the vDSO's price per the syscall's, over processes (the "
-                               "model's one process): " + "; ".join(ratios), 100)
+        lines.append("the vDSO's price per the syscall's, over processes:")
+        lines += ["  " + r for r in ratios]
     return "\n".join(lines)
 
 
@@ -578,15 +599,15 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
     if nbytes <= 0:
         raise ValueError(f"--bytes {nbytes}: must be > 0")
     dirs = [Path(d) for d in data_dirs or measured_dirs()]
-    parts = [table([machine(d, nbytes) for d in dirs], nbytes)]
+    idle = {d: read_table(idle_path(d)) if idle_path(d).exists() else None for d in dirs}
+    parts = [table([machine(d, nbytes, idle[d]) for d in dirs], nbytes)]
     for d in dirs:
-        prices = price_against_states(d)
+        prices = price_against_states(d, idle[d])
         if prices is not None and len(prices):
             parts.append(prices_text(d, prices))
         if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
-        if idle_path(d).exists() and (spread := between_processes(
-                read_table(idle_path(d)))) is not None:
+        if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(d, spread))
     return "\n\n".join(parts)
 

@@ -1029,7 +1029,7 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
         {**r, "modes": r["mode"], "companion": c, "companion_calls": 30 * (c != "none"),
          "read_first": read} for (c, read), ns in timed.items()
         for gap, v in zip((0, 200), ns) for r in _idle_rows(0, gap, {"vdso": v}, 5)]
-        + [{**r, "modes": "syscall", "companion": "syscall:500:28", "read_first": 0}
+        + [{**r, "modes": "syscall", "companion": "syscall:1000:14", "read_first": 0}
            for gap, v in ((0, 500), (200, 700)) for r in _idle_rows(0, gap, {"syscall": v}, 5)])
     costs = load_costs(data_dir=data)
     assert costs.after_gap["vdso"] == curve
@@ -1074,41 +1074,63 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert "busy, created thread" in out
 
 
-def test_costs_command_sets_processes_apart_where_a_setting_was_repeated(tmp_path, capsys):
-    """idlecall --repeat K: the same setting in several processes, each
-    process's mean a unit; beside them the one process the model's curve
-    has at that gap; the repeated rows stay out of the model's curves."""
+def test_a_settings_price_is_the_mean_over_its_processes(tmp_path, capsys):
+    """Each idlecall run is one process (known by its command; --repeat K
+    labels a setting's processes apart): the model's curve at a gap is the
+    mean of the processes' means, not of their calls pooled, and `model
+    costs` prints each point timed in several processes with the interval
+    over them, wider than the same calls' taken as one process's."""
     data = synthetic(tmp_path / "repeat")
     single = [{**r, "modes": r["mode"], "companion": "none"}
               for gap, ns in ((0, {"vdso": 100, "syscall": 500, "dropped": 5000}),
                               (1000, {"vdso": 900, "syscall": 3000, "dropped": 20000}))
               for r in _idle_rows(0, gap, ns, 5)]
     _write(data, "idlecall.csv", single)
-    curves = load_costs(data_dir=data).after_gap
+    assert load_costs(data_dir=data).after_gap["vdso"].extra_ns == (0.0, 800.0)
     assert hostcosts.between_processes(calibration.read_table(
         data / "host" / "idlecall.csv")) is None
-    repeated = [{**r, "modes": r["mode"], "companion": "none", "repeat": k}
+    repeated = [{**r, "modes": r["mode"], "companion": "none", "repeat": k,
+                 "command": f"vgetrandom-harness idlecall --repeat {k}"}
                 for k, (v, s) in enumerate(((1000, 2000), (1200, 2400), (1400, 2800)), 1)
                 for r in _idle_rows(0, 1000, {"vdso": v, "syscall": s})]
     _write(data, "idlecall.csv", single + repeated)
-    assert load_costs(data_dir=data).after_gap == curves
+    # (901 + 1000 + 1200 + 1400) / 4 less the 101 at gap 0; pooled, the 14
+    # calls' mean would be 1093.2.
+    assert load_costs(data_dir=data).after_gap["vdso"].extra_ns == (0.0, 1125.25 - 101)
     rows = calibration.read_table(data / "host" / "idlecall.csv")
-    assert set(calibration.idle_setting(rows)) == {"lone", calibration.REPEAT}
+    assert set(calibration.idle_setting(rows)) == {"lone"}
     spread = hostcosts.between_processes(rows).set_index("mode")
     vdso = spread.loc["vdso"]
     assert (vdso["setting"], vdso["gap_ms"], vdso["processes"], vdso["calls"]) == (
-        "lone", 1000, 3, 9)
-    assert (vdso["mean_ns"], vdso["min_ns"], vdso["max_ns"]) == (1200, 1000, 1400)
-    assert (vdso["single_ns"], vdso["single_calls"]) == (901, 5)
-    # Over three processes the interval is wider than the nine calls' as one run's.
-    assert vdso["low_ns"] < vdso["pooled_low_ns"] < 1200 < vdso["pooled_high_ns"] < vdso["high_ns"]
-    assert spread.loc["syscall", "mean_ns"] == 2400
+        "lone", 1000, 4, 14)
+    assert (vdso["mean_ns"], vdso["min_ns"], vdso["max_ns"]) == (1125.25, 901, 1400)
+    # Over four processes the interval is wider than the 14 calls' as one run's.
+    assert vdso["low_ns"] < vdso["pooled_low_ns"] < vdso["pooled_high_ns"] < vdso["high_ns"]
+    assert spread.loc["syscall", "mean_ns"] == 2550.25
+    assert "dropped" not in spread.index         # one process timed it
+    alone = hostcosts.alone_at(hostcosts.lone_thread(rows), 1000)
+    assert (alone.vdso.value, alone.vdso.n, alone.vdso.processes) == (1125.25, 14, 4)
+    assert (alone.dropped.value, alone.dropped.processes) == (20001, 1)
+    assert hostcosts.ns(alone.vdso).endswith(", 14 in 4 processes")
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
-    assert "one setting timed in several processes" in out and "1000-1400" in out
-    assert "901, 5" in out
-    # Each way's price per the syscall's, over processes and in the one.
-    assert "lone after 1 s 0.50x (0.30x)" in " ".join(out.split())
+    assert "each setting, mode and gap timed in several processes" in out
+    assert "901-1400" in out
+    assert "lone after 1 s 0.44x" in out
+    # A process between a lone thread and the busy one (its 28 other threads
+    # calling 10 times a second each) is a setting of its own, named by its
+    # calls a second, out of the model's curves, which price it alone.
+    curves = load_costs(data_dir=data).after_gap
+    between = [{**r, "modes": r["mode"], "companion": f"{r['mode']}:10:28", "repeat": k,
+                "command": f"vgetrandom-harness idlecall --companion 10:28 --repeat {k}"}
+               for k in (1, 2) for r in _idle_rows(0, 1000, {"vdso": 700 + k, "syscall": 900})]
+    _write(data, "idlecall.csv", single + repeated + between)
+    assert load_costs(data_dir=data).after_gap == curves
+    rows = calibration.read_table(data / "host" / "idlecall.csv")
+    assert set(calibration.idle_setting(rows)) == {"lone", "280 calls/s"}
+    spread = hostcosts.between_processes(rows)
+    assert list(spread["setting"]) == ["lone", "lone", "280 calls/s", "280 calls/s"]
+    assert spread.iloc[2]["mean_ns"] == 701.5
 
 
 def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop(tmp_path,

@@ -581,15 +581,19 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s("vdso", "--companion", "--thread") == 20
     assert calls_at_20_s("syscall", "--companion", "--thread") == 20
     # and the busy main thread's and every mode alone in IDLE_REPEATS
-    # processes, 4 calls each.
-    assert calls_at_20_s("vdso", "--companion", "--repeat") == 4 * host.IDLE_REPEATS
-    assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS
+    # processes, 4 calls each; the processes between lone and busy in
+    # BETWEEN_REPEATS each.
+    between = 4 * host.BETWEEN_REPEATS * len(host.BETWEEN_COMPANIONS)
+    assert calls_at_20_s("vdso", "--companion", "--repeat") == 4 * host.IDLE_REPEATS + between
+    assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS + between
     for mode in ("vdso", "syscall", "dropped"):
         assert calls_at_20_s(mode, "--repeat") == 4 * host.IDLE_REPEATS
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
-                                  ("vdso", "vdso:1:27:shared"), ("vdso", "vdso:1000:27:shared")}
+                                  ("vdso", "vdso:1:27:shared"), ("vdso", "vdso:1000:27:shared"),
+                                  *((mode, f"{mode}:{c}") for mode in ("vdso", "syscall")
+                                    for c in host.BETWEEN_COMPANIONS)}
     assert "idlecall" in host.TIMING
     # --resume matches a run by its command: no two runs may share one, and
     # each repeated setting is timed in IDLE_REPEATS processes (the lone
@@ -601,7 +605,12 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     lone_1_s = {key for key in repeated if "1000" in key and "--companion" not in key}
     assert {key[key.index("--modes") + 1] for key in lone_1_s} == {"vdso", "syscall", "dropped"}
     assert {repeated[key] for key in lone_1_s} == {host.IDLE_REPEATS, 2 * host.IDLE_REPEATS}
-    assert {n for key, n in repeated.items() if key not in lone_1_s} == {host.IDLE_REPEATS}
+    between = {key for key in repeated if "--companion" in key
+               and key[key.index("--companion") + 1].split(":", 1)[1] in host.BETWEEN_COMPANIONS}
+    assert {key[key.index("--gaps-ms") + 1] for key in between} == {"1000", "20000"}
+    assert {repeated[key] for key in between} == {host.BETWEEN_REPEATS}
+    assert {n for key, n in repeated.items() if key not in lone_1_s | between} \
+        == {host.IDLE_REPEATS}
     curves = {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
                "--companion" in key) for key in repeated if "--thread" not in key}
     for mode, busy in (("vdso", False), ("syscall", False), ("dropped", False),
