@@ -678,6 +678,7 @@ def repeated_runs(gaps: list[str], modes, processes, companion: str = "") -> lis
              *(["--companion", f"{mode}:{companion}"] if companion else []), "--repeat", str(k)]
             for k in processes for mode in modes]
 
+
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
     """The plan's timeout; an idlecall run's sleeps (a call of each of its
     modes a gap) and half again, where they are longer."""

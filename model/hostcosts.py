@@ -41,7 +41,6 @@ not per-call costs and are measured only in data/host/.
 from __future__ import annotations
 
 import argparse
-import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +49,7 @@ import pandas as pd
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, IDLE_MODES, IDLE_SETTINGS, LONE,
                           MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
-                          each_alone, gap_curve, idle_setting, lone_thread, measured,
+                          each_alone, gap_curve, idle_setting, load_costs, lone_thread, measured,
                           process_means, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
@@ -593,6 +592,42 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+# The states campaign's classes (measure/host.py STATE_CLASSES), Poisson
+# callers at these rates a second, as the Q3 scenarios' threads call.
+CLASS_RATES = (1000.0, 10.0, 1.0, 0.05)
+
+
+def model_prices(costs, nbytes: int) -> pd.DataFrame:
+    """What the model charges a Poisson thread's call at each of CLASS_RATES
+    (model.calibration.load_costs()'s Costs), its key current (reseeds and
+    drops are charged apart): the back-to-back cost of nbytes plus the mean
+    of the after_gap curve over its gaps, each way, in a busy process (its
+    busy curves) and alone."""
+    out = []
+    for where, prefix in ((BUSY, "busy "), (LONE, "")):
+        if f"{prefix}vdso" not in costs.after_gap:
+            continue
+        for rate in CLASS_RATES:
+            vdso, syscall = (getattr(costs, way)(nbytes)
+                             + costs.after_gap[prefix + way].mean_over("poisson", rate)
+                             for way in ("vdso", "syscall"))
+            out.append({"process": where, "rate_hz": rate, "vdso_ns": vdso,
+                        "syscall_ns": syscall, "saved": saved_share(vdso, syscall)})
+    return pd.DataFrame(out)
+
+
+def model_prices_text(prices: pd.DataFrame, nbytes: int) -> str:
+    lines = textwrap.wrap(
+        f"what the model charges a Poisson thread's call of {nbytes} B, its key current "
+        "(reseeds and drops apart): the back-to-back cost plus the mean of its after_gap "
+        "curve over the thread's gaps, in a busy process and alone (data/host/)", 100)
+    lines.append(f"{'process':<9}{'rate':>10}{'vdso':>10}{'syscall':>10}{'saved':>19}")
+    for _, p in prices.iterrows():
+        lines.append(f"{p['process']:<9}{p['rate_hz']:>7g} Hz{p['vdso_ns']:>7.0f} ns"
+                     f"{p['syscall_ns']:>7.0f} ns{saved_or_more(p['saved']):>19}")
+    return "\n".join(lines)
+
+
 def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
     """The table for data_dirs (default: measured_dirs()), calls of nbytes;
     then, for each that has states runs, the model's price against them."""
@@ -609,6 +644,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(d, spread))
+    if DATA.resolve() in {d.resolve() for d in dirs}:
+        parts.append(model_prices_text(model_prices(load_costs(), nbytes), nbytes))
     return "\n\n".join(parts)
 
 

@@ -1241,3 +1241,20 @@ def test_idle_setting_names_each_idlecall_row_s_process():
         "lone", "lone, created thread", "busy, created thread", "busy", "page-mates",
         "busy page-mates", "busy page-mates, created thread, read first", "spin"]
     assert set(calibration.idle_setting(threaded)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
+
+
+def test_model_prices_each_class_as_the_simulation_charges_it(tmp_path):
+    """`model costs` prints what the model charges a Poisson thread's call
+    at the states classes' rates: the back-to-back cost plus the after_gap
+    curve's mean over the thread's gaps, each way; busy only where busy
+    curves were timed."""
+    data = synthetic(tmp_path / "prices")
+    costs = load_costs(data_dir=data)
+    prices = hostcosts.model_prices(costs, 4).set_index(["process", "rate_hz"])
+    assert list(prices.index) == [("lone", r) for r in hostcosts.CLASS_RATES]
+    for rate in hostcosts.CLASS_RATES:
+        row = prices.loc[("lone", rate)]
+        for way in ("vdso", "syscall"):
+            assert row[f"{way}_ns"] == pytest.approx(
+                getattr(costs, way)(4) + costs.after_gap[way].mean_over("poisson", rate))
+        assert row["saved"] == pytest.approx(1 - row["vdso_ns"] / row["syscall_ns"])

@@ -90,11 +90,11 @@ class Simulation:
         # the gaps a drop falls in.  A process that calls as often as
         # idlecall's busy one (Costs.busy_calls_per_s) pays the vDSO's and
         # the syscall's busy curves: there a syscall after a second's gap
-        # cost a fifth of a lone thread's, a vDSO call as much
-        # (data/host/idlecall.csv, the process's main thread: a thread it
-        # created paid less, and the states loop's threads several times
-        # less, states_quiet.csv; README's busy-process bullet says how
-        # much of that is known).  A busy process's reseeds and refaults
+        # cost a fifth of a lone thread's, a vDSO call half of it or more
+        # (data/host/idlecall.csv, means over processes, the process's
+        # main thread: a thread it created paid less, and the states loop's
+        # threads several times less, states_quiet.csv; README's
+        # busy-process bullet says how much of that is known).  A busy process's reseeds and refaults
         # were not timed: the lone curves (the refault's share of a dropped
         # state's call is taken from the lone calls it was measured beside).
         # A fork child is priced as the scenario's processes are.
