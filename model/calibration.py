@@ -641,13 +641,14 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
 
 def process_means(calls: pd.DataFrame, by=()) -> pd.Series:
     """Each process's mean over `calls` (idlecall rows; within each group of
-    the columns `by`, first in the index), a process known by its command:
-    idlecall runs a command once, in a process of its own (--resume matches
-    runs by command; --repeat K labels a setting's processes apart).  What
+    the columns `by`, first in the index), a process known by its run's
+    command and start (date_utc): idlecall runs a command in a process of
+    its own, once a file (--resume matches runs by command; --repeat K
+    labels a setting's processes apart).  What
     one process pays differs from the next by more than its calls' spread
     (two processes' lone calls after 1 s: 1.0 and 13.8 us), so the process,
     not the call, is the unit over which a setting's price is averaged."""
-    return calls.groupby([*by, "command"])["ns_per_call"].mean()
+    return calls.groupby([*by, "date_utc", "command"])["ns_per_call"].mean()
 
 
 def between(calls_per_s: float) -> str:
