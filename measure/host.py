@@ -603,14 +603,14 @@ def idlecall_runs() -> list[list[str]]:
     the next.  Then the busy process's main thread each way after 20 s in
     IDLE_REPEATS processes, four calls each: the model's busy price at the
     states runs' idle class, and the reply's, was one process's 30 calls.
-    Last, the rest of the model's curves in IDLE_REPEATS processes each:
+    Then the rest of the model's curves in IDLE_REPEATS processes each:
     every mode alone and the busy process's main thread each way at the
     short gaps (20 calls a gap), the zeroed state's call alone after 1 s
     and every mode alone after 20 s (four calls each); and the lone thread
     each way after 1 s in IDLE_REPEATS more processes, where the first ones
     spread from 1.0 to 13.8 us (one process's two calls of 60 us): so that
     the model's curves can be means over processes, not one process's.
-    Last, processes between the lone thread and the busy one, whose calls
+    Then processes between the lone thread and the busy one, whose calls
     the model prices alone: the main thread each way after 1 s and 20 s
     beside 28 companions calling 1, 10 or 100 times a second each
     (BETWEEN_COMPANIONS), in BETWEEN_REPEATS processes each."""
