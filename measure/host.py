@@ -613,7 +613,8 @@ def idlecall_runs() -> list[list[str]]:
     Then processes between the lone thread and the busy one, whose calls
     the model prices alone: the main thread each way after 1 s and 20 s
     beside 28 companions calling 1, 10 or 100 times a second each
-    (BETWEEN_COMPANIONS), in BETWEEN_REPEATS processes each."""
+    (BETWEEN_COMPANIONS), in BETWEEN_REPEATS processes each; then the same
+    at the short gaps (20 calls a gap), which curves of their own need."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -667,7 +668,9 @@ def idlecall_runs() -> list[list[str]]:
         + repeated_runs(twenty4, every, first) \
         + [args for gaps in (second10, twenty4) for k in range(1, BETWEEN_REPEATS + 1)
            for companion in BETWEEN_COMPANIONS
-           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)]
+           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)] \
+        + [args for k in range(1, BETWEEN_REPEATS + 1) for companion in BETWEEN_COMPANIONS
+           for args in repeated_runs(short20, ("vdso", "syscall"), [k], companion)]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "") -> list[list[str]]:

@@ -607,7 +607,7 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {repeated[key] for key in lone_1_s} == {host.IDLE_REPEATS, 2 * host.IDLE_REPEATS}
     between = {key for key in repeated if "--companion" in key
                and key[key.index("--companion") + 1].split(":", 1)[1] in host.BETWEEN_COMPANIONS}
-    assert {key[key.index("--gaps-ms") + 1] for key in between} == {"1000", "20000"}
+    assert {key[key.index("--gaps-ms") + 1] for key in between} == {"0,1,10,100", "1000", "20000"}
     assert {repeated[key] for key in between} == {host.BETWEEN_REPEATS}
     assert {n for key, n in repeated.items() if key not in lone_1_s | between} \
         == {host.IDLE_REPEATS}
