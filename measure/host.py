@@ -619,6 +619,7 @@ def idlecall_runs() -> list[list[str]]:
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
     first, more = range(1, IDLE_REPEATS + 1), range(IDLE_REPEATS + 1, 2 * IDLE_REPEATS + 1)
+    between = range(1, BETWEEN_REPEATS + 1)
     twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
     every = ("vdso", "syscall", "dropped")
     return [short + ["--spin", "0"], second + ["--spin", "0"],
@@ -658,18 +659,16 @@ def idlecall_runs() -> list[list[str]]:
            for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")
            for setting in ([], ["--companion", f"{mode}:{BUSY_COMPANION}"],
                            ["--companion", f"{mode}:{BUSY_COMPANION}", "--thread", "1"])] \
-        + [["--gaps-ms", "20000", "--calls", "4", "--spin", "0", "--modes", mode,
-            "--companion", f"{mode}:{BUSY_COMPANION}", "--repeat", str(k)]
-           for k in range(1, IDLE_REPEATS + 1) for mode in ("vdso", "syscall")] \
+        + repeated_runs(twenty4, ("vdso", "syscall"), first, BUSY_COMPANION) \
         + [args for k in first for args in repeated_runs(short20, every, [k])
            + repeated_runs(short20, ("vdso", "syscall"), [k], BUSY_COMPANION)] \
         + repeated_runs(second10, ("dropped",), first) \
         + repeated_runs(second10, ("vdso", "syscall"), more) \
         + repeated_runs(twenty4, every, first) \
-        + [args for gaps in (second10, twenty4) for k in range(1, BETWEEN_REPEATS + 1)
+        + [args for gaps in (second10, twenty4) for k in between
            for companion in BETWEEN_COMPANIONS
            for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)] \
-        + [args for k in range(1, BETWEEN_REPEATS + 1) for companion in BETWEEN_COMPANIONS
+        + [args for k in between for companion in BETWEEN_COMPANIONS
            for args in repeated_runs(short20, ("vdso", "syscall"), [k], companion)]
 
 

@@ -94,9 +94,10 @@ class Simulation:
         # (data/host/idlecall.csv, means over processes, the process's
         # main thread: a thread it created paid less, and the states loop's
         # threads several times less, states_quiet.csv; README's
-        # busy-process bullet says how much of that is known).  A busy process's reseeds and refaults
-        # were not timed: the lone curves (the refault's share of a dropped
-        # state's call is taken from the lone calls it was measured beside).
+        # busy-process bullet says how much of that is known).  A busy
+        # process's reseeds and refaults were not timed: the lone curves
+        # (the refault's share of a dropped state's call is taken from the
+        # lone calls it was measured beside).
         # A fork child is priced as the scenario's processes are.
         pattern, extra = scenario.workload.call_pattern, costs.after_gap
         rates = [r for r, _ in scenario.workload.calls_per_s]
