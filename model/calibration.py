@@ -62,11 +62,11 @@ on the host only: a TCG guest's timings are never costs):
                       Means, not medians: a thread pays the sum of its calls.
                       Measured at 16 B alone; the extra is taken to be the
                       same at every size (added, not scaled).  Where
-                      idlecall timed them in a busy process (--companion
-                      MODE:HZ:THREADS, its other threads calling), the
-                      vDSO's and the syscall's own curves, "busy vdso" and
-                      "busy syscall", for a process calling at least as
-                      often as the companions (Costs.busy_calls_per_s).
+                      idlecall timed them in a process whose other threads
+                      called (--companion MODE:HZ:THREADS: the busy one and
+                      those between), the vDSO's and the syscall's own
+                      curves there, by the companions' calls a second
+                      (Costs.process_after_gap).
 
 A parameter without rows is refused by name.  `what_if` sets parameters by
 hand; the result is flagged (Costs.what_if) and its sources say what was set.
@@ -609,9 +609,10 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # as the states threads wake (--abs-sleep 1) or not; spinners on every CPU
 # (--spin 1) apart.  Runs labelled --repeat K time one setting in several
 # processes; they are of their setting like any other run, each run one
-# process (process_means()).  The model's after_gap: lone and busy, the main
-# thread.
+# process (process_means()).  The model's after_gap: lone, busy and those
+# between, the main thread.
 LONE, BUSY, MATES, BUSY_MATES = "lone", "busy", "page-mates", "busy page-mates"
+BETWEEN = " calls/s"  # between(): a process named by its companions' calls a second
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
 IDLE_SETTINGS = tuple(base + thread + read + wake for wake in ("", ABS_SLEEP)
@@ -651,10 +652,18 @@ def process_means(calls: pd.DataFrame, by=()) -> pd.Series:
     return calls.groupby([*by, "date_utc", "command"])["ns_per_call"].mean()
 
 
+def companion_settings(setting: pd.Series) -> list[str]:
+    """The settings of a process's main thread timed beside companions on
+    states of their own, the busy one and those between (idle_setting()):
+    what the model prices a process's calls by, by its calls a second."""
+    named = setting.drop_duplicates()
+    return [s for s in named if s == BUSY or s.endswith(BETWEEN)]
+
+
 def between(calls_per_s: float) -> str:
     """The setting of a process whose other threads make calls_per_s calls a
     second, fewer than the busy class's: what the model prices alone."""
-    return f"{calls_per_s:g} calls/s"
+    return f"{calls_per_s:g}{BETWEEN}"
 
 
 def companion_calls_per_s(companion: str) -> float:
@@ -700,8 +709,7 @@ def measure_after_gap(data_dir: Path) -> dict:
     rows = frame[setting == LONE]
     curves, said = {}, []
 
-    def keep(kind: str, base: float, curve: GapCurve) -> None:
-        curves[kind] = curve
+    def say(kind: str, base: float, curve: GapCurve) -> None:
         said.append(f"{kind} " + ", ".join(f"{g * 1000:g} ms {base + e:.0f}"
                                            for g, e in zip(curve.gaps_s, curve.extra_ns)))
     for kind, mode in (("vdso", "vdso"), ("syscall", "syscall"), ("zeroed", "dropped")):
@@ -709,18 +717,25 @@ def measure_after_gap(data_dir: Path) -> dict:
         if measured_so is None:
             return {"after_gap": f"{rel_path(path)}: mode {mode} not timed alone at gap 0 "
                                  f"and another gap, {IDLE_MIN_CALLS} calls each"}
-        keep(kind, *measured_so)
-    # In a busy process (setting BUSY), where measured: its own curve,
-    # for a process whose threads call at least as often as the companions.
-    busy = frame[setting == BUSY]
-    for mode in ("vdso", "syscall"):
-        if (measured_so := gap_curve(busy, mode)) is not None:
-            keep(f"busy {mode}", *measured_so)
-    if any(k.startswith("busy ") for k in curves):
-        companions = set(busy["companion"])
-        curves["busy_calls_per_s"] = min(map(companion_calls_per_s, companions))
-        said.append(f"busy: --companion {', '.join(sorted(companions))}, a process of "
-                    f"{curves['busy_calls_per_s']:g} calls/s or more")
+        say(kind, *measured_so)
+        curves[kind] = measured_so[1]
+    # In a process whose other threads called (the busy one, those
+    # between), where measured: its own curves, by the companions' calls a
+    # second (the busy setting's slowest companions where they differ).
+    by_process, used = [], [rows]
+    for name, rows_there in frame[setting.isin(companion_settings(setting))].groupby(
+            setting, sort=False):
+        measured_there = {mode: gap_curve(rows_there, mode) for mode in ("vdso", "syscall")}
+        measured_there = {m: c for m, c in measured_there.items() if c is not None}
+        if not measured_there:
+            continue
+        calls_per_s = min(map(companion_calls_per_s, set(rows_there["companion"])))
+        by_process.append((calls_per_s, {m: c for m, (_, c) in measured_there.items()}))
+        used.append(rows_there)
+        label = name if name == between(calls_per_s) else f"{name}, {between(calls_per_s)}"
+        for mode, (base, curve) in measured_there.items():
+            say(f"{mode} beside {label}", base, curve)
+    curves["by_process"] = tuple(sorted(by_process, key=lambda item: item[0]))
     rows = each_alone(rows)
     vdso = rows[rows["mode"] == "vdso"]
     by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
@@ -732,10 +747,11 @@ def measure_after_gap(data_dir: Path) -> dict:
     curves["reseed"] = tuple((g / 1000, float(mean.loc[g, 1] - mean.loc[g, 0])) for g in both)
     said.append("reseeded less key current " + (", ".join(
         f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
-    cpus = ", ".join(sorted(set(map(str, rows.get("cpu_model", [])))))
+    used = each_alone(pd.concat(used))
+    cpus = ", ".join(sorted(set(map(str, used.get("cpu_model", [])))))
     source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
               f"(>= {IDLE_MIN_CALLS} calls; the mean of the processes' means): " + "; ".join(said)
-              + f" ({_describe_rows(rows)}, {cpus})")
+              + f" ({_describe_rows(used)}, {cpus})")
     return {"after_gap": Estimate(curves, source)}
 
 
@@ -805,11 +821,10 @@ def _per_mapping(values: dict, prefix: str) -> dict:
             if name.startswith(prefix + ".")}
 
 
-def after_gap_curves(value, reseed_ns: float) -> tuple[dict, float]:
-    """Costs.after_gap from the after_gap parameter, and the process call
-    rate from which its busy curves apply (Costs.busy_calls_per_s); or from
-    a what-if, one extra in ns for every call after any gap (0: every call
-    back to back), no busy curve.
+def after_gap_curves(value, reseed_ns: float) -> tuple[dict, tuple]:
+    """Costs.after_gap and Costs.process_after_gap from the after_gap
+    parameter; or from a what-if, one extra in ns for every call after any
+    gap (0: every call back to back), no process's own curves.
 
     The reseed's measured points (its cost less reseed_ns) lie where the
     vDSO's calls reseeded, at the long gaps only (a key lives 60 s or more,
@@ -818,20 +833,20 @@ def after_gap_curves(value, reseed_ns: float) -> tuple[dict, float]:
     the syscall's, scaled to meet the shortest measured point (or the
     syscall's unscaled, where no reseed was timed)."""
     if not isinstance(value, dict):
-        return {kind: GapCurve((0.0,), (float(value),)) for kind in AFTER_GAP_KINDS}, math.inf
+        return {kind: GapCurve((0.0,), (float(value),)) for kind in AFTER_GAP_KINDS}, ()
     value = dict(value)
-    busy_from = value.pop("busy_calls_per_s", math.inf)
+    by_process = value.pop("by_process", ())
     syscall, reseed = value["syscall"], [(g, ns - reseed_ns) for g, ns in value["reseed"]]
     first = reseed[0][0] if reseed else math.inf
     scale = reseed[0][1] / float(syscall(first)) if reseed else 1.0
     below = [(g, scale * e) for g, e in zip(syscall.gaps_s, syscall.extra_ns) if g < first]
     points = below + reseed
     return {**value, "reseed": GapCurve(tuple(g for g, _ in points),
-                                        tuple(e for _, e in points))}, busy_from
+                                        tuple(e for _, e in points))}, by_process
 
 
 def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) -> Costs:
-    after_gap, busy_from = after_gap_curves(values["after_gap"], values["reseed_ns"])
+    after_gap, by_process = after_gap_curves(values["after_gap"], values["reseed_ns"])
     return Costs(
         vdso=values["vdso"], syscall=values["syscall"], reseed_ns=values["reseed_ns"],
         fault_ns=_per_mapping(values, "fault_ns"),
@@ -841,7 +856,7 @@ def build_costs(values: dict, sources: dict, by_threads: dict, what_if: bool) ->
         walk_ns_per_page=values["walk_ns_per_page"],
         kswapd_pages_per_s=values["kswapd_pages_per_s"],
         lru_add_wait_s=tuple(np.atleast_1d(values["lru_add_wait_s"]).astype(float)),
-        after_gap=after_gap, busy_calls_per_s=busy_from,
+        after_gap=after_gap, process_after_gap=by_process,
         call_by_threads=by_threads, sources=sources, what_if=what_if)
 
 
@@ -904,6 +919,14 @@ def load_costs(what_if: dict | None = None, data_dir: Path | str | None = None) 
     return costs
 
 
+def _curves_text(curves: dict) -> str:
+    """{kind: GapCurve} -> "vdso 0.001 s +50 ns, ...; syscall ..."."""
+    return "; ".join(
+        f"{kind} " + ", ".join(f"{g:g} s {e:+.0f} ns" for g, e in zip(c.gaps_s, c.extra_ns)
+                               if g > 0 or len(c.gaps_s) == 1)
+        for kind, c in curves.items())
+
+
 def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
     """(parameter, value as text, source) rows, for reports and `validate`."""
     def call(curve):
@@ -924,12 +947,10 @@ def provenance_table(costs: Costs) -> list[tuple[str, str, str]]:
                            f"{np.median(costs.lru_add_wait_s):.3g} s"
                            if costs.lru_add_wait_s else "none"),
         "after_gap": "; ".join(
-            f"{kind} " + ", ".join(f"{g:g} s +{e:.0f} ns" for g, e in zip(c.gaps_s, c.extra_ns)
-                                   if g > 0 or len(c.gaps_s) == 1)
-            for kind, c in costs.after_gap.items()) or "none: every call back to back",
+            [_curves_text(costs.after_gap)]
+            + [f"a process of {calls_per_s:g} calls/s or more: " + _curves_text(there)
+               for calls_per_s, there in costs.process_after_gap])
+        if costs.after_gap else "none: every call back to back",
     }
-    if math.isfinite(costs.busy_calls_per_s):
-        values["after_gap"] += (f"; busy curves for processes of {costs.busy_calls_per_s:g} "
-                                "calls/s or more")
     return [(name, v if isinstance(v, str) else f"{v:.4g}", costs.sources.get(name, ""))
             for name, v in values.items()]

@@ -49,8 +49,8 @@ import pandas as pd
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, IDLE_MODES, IDLE_SETTINGS, LONE,
                           MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
-                          each_alone, gap_curve, idle_setting, load_costs, lone_thread, measured,
-                          process_means, read_table, taking_turns)
+                          between, each_alone, gap_curve, idle_setting, load_costs, lone_thread,
+                          measured, process_means, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -412,8 +412,8 @@ def price_against_states(data_dir: Path, rows: pd.DataFrame | None = None
 def prices_text(where: Path, prices: pd.DataFrame) -> str:
     settings = [s for s in IDLE_SETTINGS if s in prices]
     companions = prices.attrs.get("companions", {})
-    said = {LONE: "a thread alone, the model's" + (" for a process calling less than the busy "
-                                                  "one" if BUSY in settings else ""),
+    said = {LONE: "a thread alone, the model's for a process calling less often than any "
+                  "timed beside other callers",
             BUSY: "its process's other threads calling on states of their own pages, the "
                   "model's for a process calling as often or more, as the states runs' did",
             MATES: "its process's other threads calling on its own state's page",
@@ -601,15 +601,17 @@ def model_prices(costs, nbytes: int) -> pd.DataFrame:
     """What the model charges a Poisson thread's call at each of CLASS_RATES
     (model.calibration.load_costs()'s Costs), its key current (reseeds and
     drops are charged apart): the back-to-back cost of nbytes plus the mean
-    of the after_gap curve over its gaps, each way, in a busy process (its
-    busy curves) and alone."""
+    of the after_gap curve over its gaps, each way, alone and in each
+    process timed beside other callers (Costs.process_after_gap, named by
+    their calls a second), as the simulation charges a thread of a process
+    making at least that many."""
     out = []
-    for where, prefix in ((BUSY, "busy "), (LONE, "")):
-        if f"{prefix}vdso" not in costs.after_gap:
-            continue
+    processes = [(LONE, 0.0)] + [(between(r), r) for r, _ in costs.process_after_gap]
+    for where, calls_per_s in processes:
+        curves = costs.after_gap_for(calls_per_s)
         for rate in CLASS_RATES:
             vdso, syscall = (getattr(costs, way)(nbytes)
-                             + costs.after_gap[prefix + way].mean_over("poisson", rate)
+                             + curves[way].mean_over("poisson", rate)
                              for way in ("vdso", "syscall"))
             out.append({"process": where, "rate_hz": rate, "vdso_ns": vdso,
                         "syscall_ns": syscall, "saved": saved_share(vdso, syscall)})
@@ -620,10 +622,12 @@ def model_prices_text(prices: pd.DataFrame, nbytes: int) -> str:
     lines = textwrap.wrap(
         f"what the model charges a Poisson thread's call of {nbytes} B, its key current "
         "(reseeds and drops apart): the back-to-back cost plus the mean of its after_gap "
-        "curve over the thread's gaps, in a busy process and alone (data/host/)", 100)
-    lines.append(f"{'process':<9}{'rate':>10}{'vdso':>10}{'syscall':>10}{'saved':>19}")
+        "curve over the thread's gaps, alone and in a process beside other callers (by "
+        "their calls a second; a process making as many or more, up to the next) "
+        "(data/host/)", 100)
+    lines.append(f"{'process':<14}{'rate':>10}{'vdso':>10}{'syscall':>10}{'saved':>19}")
     for _, p in prices.iterrows():
-        lines.append(f"{p['process']:<9}{p['rate_hz']:>7g} Hz{p['vdso_ns']:>7.0f} ns"
+        lines.append(f"{p['process']:<14}{p['rate_hz']:>7g} Hz{p['vdso_ns']:>7.0f} ns"
                      f"{p['syscall_ns']:>7.0f} ns{saved_or_more(p['saved']):>19}")
     return "\n".join(lines)
 

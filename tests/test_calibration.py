@@ -1035,11 +1035,11 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert costs.after_gap["vdso"] == curve
     # The model's busy curves: the busy rows' own, each over its own gap 0,
     # for processes calling as often as the slower companions, 14,000/s.
-    assert costs.after_gap["busy vdso"].extra_ns == pytest.approx((0, 100))
-    assert costs.after_gap["busy syscall"].extra_ns == pytest.approx((0, 200))
-    assert costs.busy_calls_per_s == 14_000
-    assert set(costs.after_gap) == {"vdso", "syscall", "zeroed", "reseed", "busy vdso",
-                                    "busy syscall"}
+    [(busy_from, busy)] = costs.process_after_gap
+    assert busy_from == 14_000 and set(busy) == {"vdso", "syscall"}
+    assert busy["vdso"].extra_ns == pytest.approx((0, 100))
+    assert busy["syscall"].extra_ns == pytest.approx((0, 200))
+    assert set(costs.after_gap) == {"vdso", "syscall", "zeroed", "reseed"}
     (gap0, v0, s0), (gap, v, s) = hostcosts.busy_by_gap(
         calibration.read_table(data / "host" / "idlecall.csv"))
     assert (gap0, gap, v0.value, s0.value, v.value, s.value) == (0, 200, 61, 501, 161, 701)
@@ -1051,7 +1051,8 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
         == pytest.approx([61 + 100, 81 + 1300, 51 + 60])
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
-    assert f"(--companion {companion})" in out and "read first" in out
+    words = " ".join(out.split())   # the prose is wrapped where it fits
+    assert f"(--companion {companion})" in words and "read first" in out
     assert "161 ns  0.40x" in out and "1381 ns  3.45x" in out
     # The busy process timed in a thread it created (--thread 1): a setting
     # of its own, printed by gap; the model's busy curves stay the main
@@ -1072,6 +1073,37 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
     assert "busy, created thread" in out
+
+
+def test_processes_between_have_curves_of_their_own(tmp_path):
+    """A process whose other threads call less often than the busy class's
+    (between) has its main thread's vDSO and syscall curves, keyed by the
+    companions' calls a second, beside the busy process's; a thread it
+    created has none.  A process pays those of the busiest timed at or
+    below its own rate, the lone curves below them all."""
+    data = synthetic(tmp_path / "between")
+    lone = pd.read_csv(data / "host" / "idlecall.csv")
+    timed = {("syscall:1000:28", 0): (500, 700), ("vdso:10:28", 0): (90, 1090),
+             ("syscall:10:28", 0): (600, 1600), ("vdso:100:28", 1): (80, 5080)}
+    _write(data, "idlecall.csv", lone.to_dict("records") + [
+        {**r, "modes": c.split(":")[0], "companion": c, "companion_calls": 30,
+         "read_first": 0, "thread": thread}
+        for (c, thread), ns in timed.items() for gap, v in zip((0, 200), ns)
+        for r in _idle_rows(0, gap, {c.split(":")[0]: v}, 5)])
+    costs = load_costs(data_dir=data)
+    assert [r for r, _ in costs.process_after_gap] == [280, 28_000]
+    (_, between), (_, busy) = costs.process_after_gap
+    assert set(between) == {"vdso", "syscall"} and set(busy) == {"syscall"}
+    assert between["vdso"].extra_ns == pytest.approx((0, 1000))
+    assert between["syscall"].extra_ns == pytest.approx((0, 1000))
+    assert costs.after_gap_for(279) == costs.after_gap
+    assert costs.after_gap_for(280) == {**costs.after_gap, **between}
+    assert costs.after_gap_for(28_000)["syscall"] == busy["syscall"]
+    prices = hostcosts.model_prices(costs, 4)
+    assert list(dict.fromkeys(prices["process"])) == ["lone", "280 calls/s", "28000 calls/s"]
+    text = hostcosts.model_prices_text(prices, 4).splitlines()
+    assert [line.split()[:3] for line in text if line.startswith("280 ")] == [
+        ["280", "calls/s", f"{rate:g}"] for rate in hostcosts.CLASS_RATES]
 
 
 def test_a_settings_price_is_the_mean_over_its_processes(tmp_path, capsys):

@@ -705,30 +705,37 @@ def test_a_call_after_its_threads_gap_is_charged_its_measured_extra():
     assert plain["reseeds_expiry"] > 0
 
 
-def test_a_process_as_busy_as_idlecalls_companions_pays_the_busy_curves():
-    """A scenario whose processes call Costs.busy_calls_per_s or more pays
-    the busy vDSO and syscall curves; one below, the lone curves; reseeds
-    are the lone curve's either way (not timed in a busy process)."""
+def test_a_process_pays_the_curves_of_the_busiest_process_timed_at_or_below_its_rate():
+    """A scenario's process pays the vDSO and syscall curves idlecall timed
+    in the busiest process that calls no more often than it does
+    (Costs.process_after_gap); below every one, the lone curves; reseeds
+    and refaults are the lone curves' either way (timed alone only)."""
     from dataclasses import replace
     from model.sim.costs import GapCurve
-    flat = {"vdso": 100.0, "syscall": 1000.0, "reseed": 2000.0, "zeroed": 20000.0,
-            "busy vdso": 300.0, "busy syscall": 10.0}
-    curves = {k: GapCurve((0.0,), (v,)) for k, v in flat.items()}
+    flat = {"vdso": 100.0, "syscall": 1000.0, "reseed": 2000.0, "zeroed": 20000.0}
+    lone = {k: GapCurve((0.0,), (v,)) for k, v in flat.items()}
     scenario = model.load("server", {"run.duration_s": 60})
     rate = scenario.workload.process_calls_per_s
     assert rate == pytest.approx(64 * (1000 * 0.5 + 10 * 0.3 + 0.05 * 0.2))
-    for design, mode in (("syscall", "syscall"), ("droppable", "vdso")):
+    timed = {rate / 10: (300.0, 10.0), rate: (400.0, 20.0), rate * 1.01: (500.0, 30.0)}
+    for design, way in (("syscall", 1), ("droppable", 0)):
+        mode = ("vdso", "syscall")[way]
         base = values(simulate(scenario, design, seed=3, costs=COSTS))
         calls = base[f"calls_{mode}"]
         # A refault's share is the lone measurement's: zeroed less lone vdso and reseed.
         reseeds = ((base["reseeds_expiry"] + base["reseeds_drop"]) * flat["reseed"]
                    + base["state_refaults_dropped"]
                    * (flat["zeroed"] - flat["vdso"] - flat["reseed"]))
-        for busy_from, kind in ((rate, f"busy {mode}"), (rate * 1.01, mode)):
-            costs = replace(COSTS, after_gap=curves, busy_calls_per_s=busy_from)
+        for measured_at, paid in (((rate / 10, rate, rate * 1.01), timed[rate][way]),
+                                  ((rate / 10,), timed[rate / 10][way]),
+                                  ((rate * 1.01,), flat[mode]), ((), flat[mode])):
+            by_process = tuple((r, {"vdso": GapCurve((0.0,), (timed[r][0],)),
+                                    "syscall": GapCurve((0.0,), (timed[r][1],))})
+                               for r in measured_at)
+            costs = replace(COSTS, after_gap=lone, process_after_gap=by_process)
             run = values(simulate(scenario, design, seed=3, costs=costs))
             assert run["cpu_after_gap_s"] == pytest.approx(
-                (calls * flat[kind] + reseeds) * 1e-9, rel=1e-9), (design, kind)
+                (calls * paid + reseeds) * 1e-9, rel=1e-9), (design, measured_at)
 
 
 def test_cpu_saved_is_per_call_made_not_calls_missed():

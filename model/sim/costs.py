@@ -140,12 +140,12 @@ class Costs:
     # "syscall", "zeroed" (a call that finds its state dropped) and
     # "reseed" (a reseed on key expiry) -> GapCurve, each the extra over the
     # same call back to back.  Empty: every call is charged back to back.
-    # "busy vdso" and "busy syscall": the same in a process whose other
-    # threads kept calling, as idlecall's companions did; they apply to a
-    # scenario whose processes call busy_calls_per_s or more (the
-    # companions' rate; inf: no busy curve), the others to the rest.
+    # These are a lone thread's.  process_after_gap: ((calls_per_s,
+    # {"vdso": GapCurve, "syscall": GapCurve}), ...) by rising calls_per_s,
+    # the same timed in a process whose other threads made that many calls
+    # a second, as idlecall's companions did (after_gap_for()).
     after_gap: dict = field(default_factory=dict)
-    busy_calls_per_s: float = math.inf
+    process_after_gap: tuple = ()
     # (mode, threads) -> SizeCurve, for every thread count measured.
     call_by_threads: dict = field(default_factory=dict)
     # Where each number came from: file and rows and fit quality, or a what-if.
@@ -157,6 +157,19 @@ class Costs:
         model = self.vdso if vdso else self.syscall
         total = sum(w for _, w in request_bytes)
         return sum(model(size) * w for size, w in request_bytes) / total
+
+    def after_gap_for(self, process_calls_per_s: float) -> dict:
+        """after_gap as a thread of a process making process_calls_per_s
+        calls a second pays it: the vDSO's and the syscall's curves those of
+        the busiest process timed that calls no more often (none: the lone
+        thread's), the others (reseed, zeroed: timed alone only) the lone
+        thread's.  A step, not an interpolation: between two measured
+        processes the model knows only that the price lies between theirs."""
+        chosen = {}
+        for calls_per_s, curves in self.process_after_gap:
+            if calls_per_s <= process_calls_per_s:
+                chosen = curves
+        return {**self.after_gap, **chosen}
 
     def what_if_note(self) -> str:
         """One line naming every number that is not measured, for outputs."""

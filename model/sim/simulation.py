@@ -88,8 +88,8 @@ class Simulation:
         # faults the page back (the first of the page's threads to call,
         # which a page-mate may be) pays the rest, refault_gap_s.  Both over
         # the gaps a drop falls in.  A process that calls as often as
-        # idlecall's busy one (Costs.busy_calls_per_s) pays the vDSO's and
-        # the syscall's busy curves: there a syscall after a second's gap
+        # idlecall's busy one (28,000 calls a second) pays the vDSO's and
+        # the syscall's curves timed there: there a syscall after a second's gap
         # cost a fifth of a lone thread's, a vDSO call half of it or more
         # (data/host/idlecall.csv, means over processes, the process's
         # main thread: a thread it created paid less, and the states loop's
@@ -97,15 +97,20 @@ class Simulation:
         # busy-process bullet says how much of that is known).  A busy
         # process's reseeds and refaults were not timed: the lone curves
         # (the refault's share of a dropped state's call is taken from the
-        # lone calls it was measured beside).
+        # lone calls it was measured beside).  A process that calls less
+        # often than the busy one pays the curves
+        # of the busiest process idlecall timed at or below its rate
+        # (Costs.after_gap_for()): one making a few hundred calls a second
+        # already pays less for a syscall after a second's gap than a lone
+        # thread does, and about what it pays for the vDSO's call.
         # A fork child is priced as the scenario's processes are.
-        pattern, extra = scenario.workload.call_pattern, costs.after_gap
+        pattern = scenario.workload.call_pattern
         rates = [r for r, _ in scenario.workload.calls_per_s]
-        self.busy = scenario.workload.process_calls_per_s >= costs.busy_calls_per_s
+        process_curves = costs.after_gap_for(scenario.workload.process_calls_per_s)
 
         def after_gap_s(kind: str, rate: float, length_biased: bool = False,
                         lone: bool = False) -> float:
-            curve = (not lone and self.busy and extra.get(f"busy {kind}")) or extra.get(kind)
+            curve = (costs.after_gap if lone else process_curves).get(kind)
             return curve.mean_over(pattern, rate, length_biased) * 1e-9 if curve else 0.0
         self.vdso_call_s, self.syscall_call_s = (costs.mean_call_ns(v, request) * 1e-9
                                                  for v in (True, False))
