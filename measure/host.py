@@ -111,6 +111,9 @@ IDLE_REPEATS = 8
 # (HZ:THREADS), each timed in BETWEEN_REPEATS processes
 BETWEEN_COMPANIONS = ("1:28", "10:28", "100:28")
 BETWEEN_REPEATS = 4
+# idlecall's processes per setting timed counting the thread's involuntary
+# context switches (--count-switches 1)
+SWITCH_REPEATS = 4
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -614,10 +617,18 @@ def idlecall_runs() -> list[list[str]]:
     the model prices alone: the main thread each way after 1 s and 20 s
     beside 28 companions calling 1, 10 or 100 times a second each
     (BETWEEN_COMPANIONS), in BETWEEN_REPEATS processes each; then the same
-    at the short gaps (20 calls a gap), which curves of their own need."""
+    at the short gaps (20 calls a gap), which curves of their own need.
+    Last, the busy process's main thread each way at the short gaps, 1 s
+    and 20 s, and the lone thread each way at the short gaps and 1 s, in
+    SWITCH_REPEATS processes each, counting the thread's involuntary
+    context switches around each call (--count-switches 1): the clock is
+    wall time, and one busy vDSO call of 130 us in 260 doubled the busy
+    curve at 10 ms; whether such calls are the scheduler's (a companion's
+    time, not the call's CPU) is what the count tells."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
+    counted = ["--count-switches", "1"]
     first, more = range(1, IDLE_REPEATS + 1), range(IDLE_REPEATS + 1, 2 * IDLE_REPEATS + 1)
     between = range(1, BETWEEN_REPEATS + 1)
     twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
@@ -669,15 +680,23 @@ def idlecall_runs() -> list[list[str]]:
            for companion in BETWEEN_COMPANIONS
            for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)] \
         + [args for k in between for companion in BETWEEN_COMPANIONS
-           for args in repeated_runs(short20, ("vdso", "syscall"), [k], companion)]
+           for args in repeated_runs(short20, ("vdso", "syscall"), [k], companion)] \
+        + [args for k in range(1, SWITCH_REPEATS + 1)
+           for companion, gaps in ((BUSY_COMPANION, (short20, second10, twenty4)),
+                                   ("", (short20, second10)))
+           for g in gaps
+           for args in repeated_runs(g, ("vdso", "syscall"), [k], companion, counted)]
 
 
-def repeated_runs(gaps: list[str], modes, processes, companion: str = "") -> list[list[str]]:
+def repeated_runs(gaps: list[str], modes, processes, companion: str = "",
+                  options=()) -> list[list[str]]:
     """idlecall runs timing each of `modes` alone after `gaps`, one process
     each of `processes` (--repeat K), in the main thread of a process whose
-    `companion` threads (HZ:THREADS) call the same way, or alone."""
+    `companion` threads (HZ:THREADS) call the same way, or alone; `options`
+    before --repeat, so that a setting is its args up to --repeat."""
     return [[*gaps, "--spin", "0", "--modes", mode,
-             *(["--companion", f"{mode}:{companion}"] if companion else []), "--repeat", str(k)]
+             *(["--companion", f"{mode}:{companion}"] if companion else []), *options,
+             "--repeat", str(k)]
             for k in processes for mode in modes]
 
 

@@ -559,13 +559,14 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
 
     def calls_at_20_s(modes, *setting) -> int:
         """Calls after 20 s sleeps of runs of these modes with exactly
-        these setting options (--companion, --read-first, --thread, --repeat)
-        among their args."""
+        these setting options (--companion, --read-first, --thread,
+        --count-switches, --repeat) among their args."""
         return sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
                    if args[args.index("--gaps-ms") + 1] == "20000"
                    and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes
                    and [a for a in args
-                        if a in ("--companion", "--read-first", "--thread", "--repeat")]
+                        if a in ("--companion", "--read-first", "--thread",
+                                 "--count-switches", "--repeat")]
                    == [*setting])
     # The 20 s gap, the states runs' idle period, gets 30 calls of each mode
     # taking turns, and each mode alone (a vDSO call's state last used one
@@ -588,6 +589,10 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS + between
     for mode in ("vdso", "syscall", "dropped"):
         assert calls_at_20_s(mode, "--repeat") == 4 * host.IDLE_REPEATS
+    # and the busy main thread's counting its switches in SWITCH_REPEATS.
+    for mode in ("vdso", "syscall"):
+        assert calls_at_20_s(mode, "--companion", "--count-switches", "--repeat") \
+            == 4 * host.SWITCH_REPEATS
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
@@ -598,10 +603,20 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # --resume matches a run by its command: no two runs may share one, and
     # each repeated setting is timed in IDLE_REPEATS processes (the lone
     # thread after 1 s in twice as many), every gap of the model's curves
-    # (each mode alone and in the busy process's main thread) among them.
+    # (each mode alone and in the busy process's main thread) among them;
+    # the lone and busy main thread's vDSO and syscall calls again counting
+    # the thread's switches, in SWITCH_REPEATS processes, every gap of the
+    # busy curves and the lone ones' up to 1 s.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
-    repeated = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
+    setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
+    switches = {key: n for key, n in setting.items() if "--count-switches" in key}
+    assert set(switches.values()) == {host.SWITCH_REPEATS}
+    assert {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
+             "--companion" in key) for key in switches} == {
+        (gaps, mode, busy) for mode in ("vdso", "syscall") for busy in (False, True)
+        for gaps in ("0,1,10,100", "1000", "20000")[:3 if busy else 2]}
+    repeated = {key: n for key, n in setting.items() if key not in switches}
     lone_1_s = {key for key in repeated if "1000" in key and "--companion" not in key}
     assert {key[key.index("--modes") + 1] for key in lone_1_s} == {"vdso", "syscall", "dropped"}
     assert {repeated[key] for key in lone_1_s} == {host.IDLE_REPEATS, 2 * host.IDLE_REPEATS}

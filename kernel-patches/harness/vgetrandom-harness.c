@@ -42,6 +42,10 @@
  *              (default attributes), not in its main thread.
  *              --repeat N: which of several runs of the same setting this
  *              is, echoed in its rows and changing nothing else.
+ *              --count-switches 1: nivcsw, the thread's involuntary
+ *              context switches from before its sleep to after its call
+ *              (getrusage(RUSAGE_THREAD)), so that a call the scheduler
+ *              preempted can be told apart; na where not counted.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4289,7 +4293,15 @@ static int cmd_states(int argc, char **argv)
  * main thread paid after the same gap.  --repeat N only labels the rows,
  * so that one setting timed in several processes (each exec()ed anew, its
  * address-space layout drawn again) says how far one process's calls
- * speak for another's.
+ * speak for another's.  The clock is wall time: a call the scheduler
+ * preempts counts the time other threads ran, which a busy process's 28
+ * companions on two CPUs can make many times the call's own (one call of
+ * 130 us in 260).  --count-switches 1 counts the thread's involuntary
+ * switches (ru_nivcsw) from before its sleep, where the sleep's own
+ * syscall is as near, to after its clock stops: a row with none was not
+ * preempted, nor between waking and its clock's start; a row with one may
+ * have been preempted before its clock started.  Off by default, as the
+ * rows before it were timed without the two getrusage() calls.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
@@ -4367,6 +4379,16 @@ static long parse_companion(const char *arg, bool *syscall, long *rate_hz, bool 
 
 static int cmd_idlecall(int argc, char **argv);
 
+/* The calling thread's involuntary context switches so far. */
+static long thread_nivcsw(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		die("getrusage(RUSAGE_THREAD): %s", strerror(errno));
+	return ru.ru_nivcsw;
+}
+
 /* --thread 1: the command again, from start to end, in a created thread. */
 static bool idlecall_threaded;
 
@@ -4403,10 +4425,10 @@ static int cmd_idlecall(int argc, char **argv)
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
 		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
-		{ NULL, NULL },
+		{ "--count-switches", "0" }, { NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
-	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat;
+	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4433,6 +4455,7 @@ static int cmd_idlecall(int argc, char **argv)
 	abs_sleep = opt_long(opts, "--abs-sleep", 0, 1);
 	thread = opt_long(opts, "--thread", 0, 1);
 	repeat = opt_long(opts, "--repeat", 0, 1000000);
+	switches = opt_long(opts, "--count-switches", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
@@ -4508,6 +4531,8 @@ static int cmd_idlecall(int argc, char **argv)
 				enum idle_mode m = modes[(i + k) % nmodes];
 				uint64_t before = *generation, companion_before;
 				int64_t t0, ns;
+				long nivcsw = 0;
+				char preempted[24] = "na";
 				int rng_moved;
 				ssize_t ret;
 
@@ -4519,6 +4544,8 @@ static int cmd_idlecall(int argc, char **argv)
 						die("state page still resident after MADV_DONTNEED");
 				}
 				companion_before = __atomic_load_n(&companion_calls, __ATOMIC_RELAXED);
+				if (switches)
+					nivcsw = thread_nivcsw();
 				if (abs_sleep) {
 					sleep_until_ns(now_ns() + gaps[g] * 1000000LL);
 					(void)now_ns();		/* the states loop's start */
@@ -4533,14 +4560,17 @@ static int cmd_idlecall(int argc, char **argv)
 				ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
 							: vdso_getrandom(buf, size, states[0]);
 				ns = now_ns() - t0;
+				if (switches)
+					snprintf(preempted, sizeof(preempted), "%ld", thread_nivcsw() - nivcsw);
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
-							    companion_before), read_first, abs_sleep, thread, repeat);
+							    companion_before), read_first, abs_sleep, thread, repeat,
+				       preempted);
 			}
 		}
 	}
