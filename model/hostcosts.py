@@ -564,6 +564,13 @@ def setting_order(name: str) -> tuple:
     return 1, float(name.split()[0])
 
 
+def aligned(cells: list[tuple]) -> list[str]:
+    """Rows of cells in columns, the first two (setting, mode) to the left."""
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
+
+
 def between_text(where: Path, spread: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"each setting, mode and gap timed in several processes ({rel_path(idle_path(where))}"
@@ -578,9 +585,7 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
                       f"[{r['low_ns']:.0f}, {r['high_ns']:.0f}]",
                       f"{r['min_ns']:.0f}-{r['max_ns']:.0f}",
                       f"[{r['pooled_low_ns']:.0f}, {r['pooled_high_ns']:.0f}]"))
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
+    lines += aligned(cells)
     ratios = []
     for (name, gap), ways in spread.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
         if {"vdso", "syscall"} <= set(ways.index):
@@ -589,6 +594,55 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
     if ratios:
         lines.append("the vDSO's price per the syscall's, over processes:")
         lines += ["  " + r for r in ratios]
+    return "\n".join(lines)
+
+
+def preempted_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """Where idlecall counted the timed thread's involuntary context
+    switches (--count-switches 1: nivcsw), by setting, mode alone and gap:
+    the calls, how many the scheduler preempted (nivcsw > 0: between the
+    thread's waking and its clock's stop), and the mean over processes of
+    all of them, as the model's curves take it, and of those not
+    preempted (the wall clock counts a preempted call's wait for its CPU,
+    not only its own CPU time), with the preempted calls' own mean over
+    calls.  None where no run counted them."""
+    if "nivcsw" not in rows:
+        return None
+    alone = each_alone(rows)
+    alone = alone[pd.to_numeric(alone["nivcsw"], errors="coerce").notna()]
+    if alone.empty:
+        return None
+    alone = alone.assign(setting=idle_setting(alone),
+                         preempted=pd.to_numeric(alone["nivcsw"]) > 0)
+    out = []
+    for (name, mode, gap), calls in alone.groupby(["setting", "mode", "gap_ms"], sort=False):
+        kept = calls[~calls["preempted"]]
+        out.append({"setting": name, "mode": mode, "gap_ms": int(gap),
+                    "processes": process_means(calls).size, "calls": len(calls),
+                    "preempted": int(calls["preempted"].sum()),
+                    "mean_ns": float(process_means(calls).mean()),
+                    "kept_ns": float(process_means(kept).mean()) if len(kept) else float("nan"),
+                    "preempted_ns": float(calls.loc[calls["preempted"], "ns_per_call"].mean())})
+    out.sort(key=lambda r: (*setting_order(r["setting"]), IDLE_MODES.index(r["mode"]),
+                            r["gap_ms"]))
+    return pd.DataFrame(out)
+
+
+def preempted_text(where: Path, counted: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"calls timed counting the thread's involuntary context switches "
+        f"({rel_path(idle_path(where))}, idlecall --count-switches 1, each mode alone; ns): "
+        "how many the scheduler preempted (nivcsw > 0, from the thread's waking to its "
+        "clock's stop), the mean over processes of all of them and of those not "
+        "preempted, and the preempted calls' mean", 100, break_on_hyphens=False)
+    cells = [("setting", "mode", "gap", "procs", "calls", "preempted", "mean", "not preempted",
+              "preempted's")]
+    for _, r in counted.iterrows():
+        cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), str(r["processes"]),
+                      str(r["calls"]), str(r["preempted"]), f"{r['mean_ns']:.0f}",
+                      f"{r['kept_ns']:.0f}",
+                      f"{r['preempted_ns']:.0f}" if r["preempted"] else "-"))
+    lines += aligned(cells)
     return "\n".join(lines)
 
 
@@ -648,6 +702,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(d, spread))
+        if idle[d] is not None and (counted := preempted_calls(idle[d])) is not None:
+            parts.append(preempted_text(d, counted))
     if DATA.resolve() in {d.resolve() for d in dirs}:
         parts.append(model_prices_text(model_prices(load_costs(), nbytes), nbytes))
     return "\n\n".join(parts)

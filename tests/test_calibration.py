@@ -1106,6 +1106,35 @@ def test_processes_between_have_curves_of_their_own(tmp_path):
         ["280", "calls/s", f"{rate:g}"] for rate in hostcosts.CLASS_RATES]
 
 
+def test_costs_command_tells_preempted_calls_apart(tmp_path, capsys):
+    """Where idlecall counted the thread's involuntary switches (nivcsw),
+    `model costs` gives by setting, mode and gap how many calls were
+    preempted, the mean over processes of all and of those not preempted;
+    runs that did not count them (nivcsw empty) are left out."""
+    data = synthetic(tmp_path / "switches")
+    lone = pd.read_csv(data / "host" / "idlecall.csv")
+    assert hostcosts.preempted_calls(calibration.read_table(
+        data / "host" / "idlecall.csv")) is None
+    counted = [{**r, "modes": "vdso", "companion": "vdso:1000:28", "companion_calls": 30,
+                "command": f"idlecall --count-switches 1 --repeat {k}",
+                "ns_per_call": ns, "nivcsw": switched}
+               for k, calls in ((1, ((100, 0), (200, 0), (50_000, 2))), (2, ((300, 0),)))
+               for (ns, switched), r in zip(calls, _idle_rows(0, 1000, {"vdso": 0}, 3))]
+    _write(data, "idlecall.csv", lone.to_dict("records") + counted)
+    rows = calibration.read_table(data / "host" / "idlecall.csv")
+    [r] = hostcosts.preempted_calls(rows).to_dict("records")
+    assert (r["setting"], r["mode"], r["gap_ms"], r["processes"], r["calls"], r["preempted"]) \
+        == ("busy", "vdso", 1000, 2, 4, 1)
+    assert r["mean_ns"] == pytest.approx(((100 + 200 + 50_000) / 3 + 300) / 2)
+    assert r["kept_ns"] == pytest.approx((150 + 300) / 2)
+    assert r["preempted_ns"] == 50_000
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "--count-switches 1" in " ".join(out.split())
+    assert out.splitlines()[-1].split() == ["busy", "vdso", "1", "s", "2", "4", "1", "8533",
+                                            "225", "50000"]
+
+
 def test_a_settings_price_is_the_mean_over_its_processes(tmp_path, capsys):
     """Each idlecall run is one process (known by its command; --repeat K
     labels a setting's processes apart): the model's curve at a gap is the
