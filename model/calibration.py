@@ -662,7 +662,8 @@ def companion_settings(setting: pd.Series) -> list[str]:
 
 def between(calls_per_s: float) -> str:
     """The setting of a process whose other threads make calls_per_s calls a
-    second, fewer than the busy class's: what the model prices alone."""
+    second, fewer than the busy class's (the model prices a process
+    calling as often, up to the next setting timed, at its curves)."""
     return f"{calls_per_s:g}{BETWEEN}"
 
 
