@@ -717,20 +717,19 @@ def test_a_process_pays_the_curves_of_the_busiest_process_timed_at_or_below_its_
     scenario = model.load("server", {"run.duration_s": 60})
     rate = scenario.workload.process_calls_per_s
     assert rate == pytest.approx(64 * (1000 * 0.5 + 10 * 0.3 + 0.05 * 0.2))
-    timed = {rate / 10: (300.0, 10.0), rate: (400.0, 20.0), rate * 1.01: (500.0, 30.0)}
-    for design, way in (("syscall", 1), ("droppable", 0)):
-        mode = ("vdso", "syscall")[way]
+    timed = {r: {"vdso": vdso, "syscall": syscall} for r, vdso, syscall in (
+        (rate / 10, 300.0, 10.0), (rate, 400.0, 20.0), (rate * 1.01, 500.0, 30.0))}
+    for design, mode in (("syscall", "syscall"), ("droppable", "vdso")):
         base = values(simulate(scenario, design, seed=3, costs=COSTS))
         calls = base[f"calls_{mode}"]
         # A refault's share is the lone measurement's: zeroed less lone vdso and reseed.
         reseeds = ((base["reseeds_expiry"] + base["reseeds_drop"]) * flat["reseed"]
                    + base["state_refaults_dropped"]
                    * (flat["zeroed"] - flat["vdso"] - flat["reseed"]))
-        for measured_at, paid in (((rate / 10, rate, rate * 1.01), timed[rate][way]),
-                                  ((rate / 10,), timed[rate / 10][way]),
+        for measured_at, paid in (((rate / 10, rate, rate * 1.01), timed[rate][mode]),
+                                  ((rate / 10,), timed[rate / 10][mode]),
                                   ((rate * 1.01,), flat[mode]), ((), flat[mode])):
-            by_process = tuple((r, {"vdso": GapCurve((0.0,), (timed[r][0],)),
-                                    "syscall": GapCurve((0.0,), (timed[r][1],))})
+            by_process = tuple((r, {way: GapCurve((0.0,), (ns,)) for way, ns in timed[r].items()})
                                for r in measured_at)
             costs = replace(COSTS, after_gap=lone, process_after_gap=by_process)
             run = values(simulate(scenario, design, seed=3, costs=costs))

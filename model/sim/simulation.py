@@ -89,20 +89,20 @@ class Simulation:
         # which a page-mate may be) pays the rest, refault_gap_s.  Both over
         # the gaps a drop falls in.  A process that calls as often as
         # idlecall's busy one (28,000 calls a second) pays the vDSO's and
-        # the syscall's curves timed there: there a syscall after a second's gap
-        # cost a fifth of a lone thread's, a vDSO call half of it or more
-        # (data/host/idlecall.csv, means over processes, the process's
-        # main thread: a thread it created paid less, and the states loop's
-        # threads several times less, states_quiet.csv; README's
-        # busy-process bullet says how much of that is known).  A busy
-        # process's reseeds and refaults were not timed: the lone curves
-        # (the refault's share of a dropped state's call is taken from the
-        # lone calls it was measured beside).  A process that calls less
-        # often than the busy one pays the curves
-        # of the busiest process idlecall timed at or below its rate
-        # (Costs.after_gap_for()): one making a few hundred calls a second
-        # already pays less for a syscall after a second's gap than a lone
-        # thread does, and about what it pays for the vDSO's call.
+        # the syscall's curves timed there: there a syscall after a
+        # second's gap cost a fifth of a lone thread's, a vDSO call half of
+        # it or more (data/host/idlecall.csv, means over processes, the
+        # process's main thread: a thread it created paid less, and the
+        # states loop's threads several times less, states_quiet.csv;
+        # README's busy-process bullet says how much of that is known).  A
+        # busy process's reseeds and refaults were not timed: the lone
+        # curves (the refault's share of a dropped state's call is taken
+        # from the lone calls it was measured beside).  A process that
+        # calls less often pays the curves of the busiest process idlecall
+        # timed at or below its rate (Costs.after_gap_for()): one making a
+        # few hundred calls a second already pays far less for a syscall
+        # after a second's gap than a lone thread does (README, the bullet
+        # on the processes between).
         # A fork child is priced as the scenario's processes are.
         pattern = scenario.workload.call_pattern
         rates = [r for r, _ in scenario.workload.calls_per_s]
