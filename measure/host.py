@@ -624,7 +624,11 @@ def idlecall_runs() -> list[list[str]]:
     context switches around each call (--count-switches 1): the clock is
     wall time, and one busy vDSO call of 130 us in 260 doubled the busy
     curve at 10 ms; whether such calls are the scheduler's (a companion's
-    time, not the call's CPU) is what the count tells."""
+    time, not the call's CPU) is what the count tells.  Then the same
+    again reading the thread's CPU clock too (--thread-cpu 1): the dearest
+    calls counted were not preempted, and whether their time was spent
+    on the thread's CPU (the call's, or an interrupt's) or lost to the
+    host (steal) is what that clock tells."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -681,11 +685,12 @@ def idlecall_runs() -> list[list[str]]:
            for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)] \
         + [args for k in between for companion in BETWEEN_COMPANIONS
            for args in repeated_runs(short20, ("vdso", "syscall"), [k], companion)] \
-        + [args for k in range(1, SWITCH_REPEATS + 1)
+        + [args for options in (counted, counted + ["--thread-cpu", "1"])
+           for k in range(1, SWITCH_REPEATS + 1)
            for companion, gaps in ((BUSY_COMPANION, (short20, second10, twenty4)),
                                    ("", (short20, second10)))
            for g in gaps
-           for args in repeated_runs(g, ("vdso", "syscall"), [k], companion, counted)]
+           for args in repeated_runs(g, ("vdso", "syscall"), [k], companion, options)]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

@@ -616,11 +616,11 @@ def preempted_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
                          preempted=pd.to_numeric(alone["nivcsw"]) > 0)
     out = []
     for (name, mode, gap), calls in alone.groupby(["setting", "mode", "gap_ms"], sort=False):
-        kept = calls[~calls["preempted"]]
+        kept, per_process = calls[~calls["preempted"]], process_means(calls)
         out.append({"setting": name, "mode": mode, "gap_ms": int(gap),
-                    "processes": process_means(calls).size, "calls": len(calls),
+                    "processes": per_process.size, "calls": len(calls),
                     "preempted": int(calls["preempted"].sum()),
-                    "mean_ns": float(process_means(calls).mean()),
+                    "mean_ns": float(per_process.mean()),
                     "kept_ns": float(process_means(kept).mean()) if len(kept) else float("nan"),
                     "preempted_ns": float(calls.loc[calls["preempted"], "ns_per_call"].mean())})
     out.sort(key=lambda r: (*setting_order(r["setting"]), IDLE_MODES.index(r["mode"]),

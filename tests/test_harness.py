@@ -560,13 +560,13 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     def calls_at_20_s(modes, *setting) -> int:
         """Calls after 20 s sleeps of runs of these modes with exactly
         these setting options (--companion, --read-first, --thread,
-        --count-switches, --repeat) among their args."""
+        --count-switches, --thread-cpu, --repeat) among their args."""
         return sum(int(args[args.index("--calls") + 1]) for args in plan.runs["idlecall"]
                    if args[args.index("--gaps-ms") + 1] == "20000"
                    and (args[args.index("--modes") + 1] if "--modes" in args else None) == modes
                    and [a for a in args
                         if a in ("--companion", "--read-first", "--thread",
-                                 "--count-switches", "--repeat")]
+                                 "--count-switches", "--thread-cpu", "--repeat")]
                    == [*setting])
     # The 20 s gap, the states runs' idle period, gets 30 calls of each mode
     # taking turns, and each mode alone (a vDSO call's state last used one
@@ -589,10 +589,12 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS + between
     for mode in ("vdso", "syscall", "dropped"):
         assert calls_at_20_s(mode, "--repeat") == 4 * host.IDLE_REPEATS
-    # and the busy main thread's counting its switches in SWITCH_REPEATS.
+    # and the busy main thread's counting its switches in SWITCH_REPEATS,
+    # and as many more reading its CPU clock too.
     for mode in ("vdso", "syscall"):
         assert calls_at_20_s(mode, "--companion", "--count-switches", "--repeat") \
-            == 4 * host.SWITCH_REPEATS
+            == calls_at_20_s(mode, "--companion", "--count-switches", "--thread-cpu",
+                             "--repeat") == 4 * host.SWITCH_REPEATS
     busy = [args for args in plan.runs["idlecall"] if "--companion" in args]
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
@@ -606,16 +608,19 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # (each mode alone and in the busy process's main thread) among them;
     # the lone and busy main thread's vDSO and syscall calls again counting
     # the thread's switches, in SWITCH_REPEATS processes, every gap of the
-    # busy curves and the lone ones' up to 1 s.
+    # busy curves and the lone ones' up to 1 s; then the same reading the
+    # thread's CPU clock too.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
     switches = {key: n for key, n in setting.items() if "--count-switches" in key}
     assert set(switches.values()) == {host.SWITCH_REPEATS}
-    assert {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
-             "--companion" in key) for key in switches} == {
-        (gaps, mode, busy) for mode in ("vdso", "syscall") for busy in (False, True)
-        for gaps in ("0,1,10,100", "1000", "20000")[:3 if busy else 2]}
+    for cpu_clock in (False, True):
+        assert {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
+                 "--companion" in key) for key in switches
+                if ("--thread-cpu" in key) == cpu_clock} == {
+            (gaps, mode, busy) for mode in ("vdso", "syscall") for busy in (False, True)
+            for gaps in ("0,1,10,100", "1000", "20000")[:3 if busy else 2]}
     repeated = {key: n for key, n in setting.items() if key not in switches}
     lone_1_s = {key for key in repeated if "1000" in key and "--companion" not in key}
     assert {key[key.index("--modes") + 1] for key in lone_1_s} == {"vdso", "syscall", "dropped"}

@@ -46,6 +46,8 @@
  *              context switches from before its sleep to after its call
  *              (getrusage(RUSAGE_THREAD)), so that a call the scheduler
  *              preempted can be told apart; na where not counted.
+ *              --thread-cpu 1: thread_cpu_ns, the thread's CPU time
+ *              (CLOCK_THREAD_CPUTIME_ID) over the same span; na otherwise.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -251,7 +253,7 @@ static void __attribute__((noreturn)) usage_error(const char *what, const char *
 	exit(2);
 }
 
-/* The one timing helper: every duration in this file comes from here. */
+/* The one timing helper: every wall-clock duration in this file comes from here. */
 static inline int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -4302,6 +4304,13 @@ static int cmd_states(int argc, char **argv)
  * preempted, nor between waking and its clock's start; a row with one may
  * have been preempted before its clock started.  Off by default, as the
  * rows before it were timed without the two getrusage() calls.
+ * --thread-cpu 1 reads the thread's CPU clock over the same span (inside
+ * the switch count's): a call dear by the wall clock but not by the
+ * thread's CPU time lost its CPU without a switch, to the host (steal,
+ * which this kernel's PARAVIRT_TIME_ACCOUNTING keeps out of a task's
+ * runtime); one dear by both spent it on that CPU, in the call or in an
+ * interrupt (without IRQ_TIME_ACCOUNTING, charged to the task it hit).
+ * The span's own syscalls (the sleep's, the clock reads) add a few us.
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
@@ -4389,6 +4398,16 @@ static long thread_nivcsw(void)
 	return ru.ru_nivcsw;
 }
 
+/* The calling thread's CPU time so far, ns. */
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		die("clock_gettime(CLOCK_THREAD_CPUTIME_ID): %s", strerror(errno));
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
 /* --thread 1: the command again, from start to end, in a created thread. */
 static bool idlecall_threaded;
 
@@ -4425,10 +4444,11 @@ static int cmd_idlecall(int argc, char **argv)
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
 		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
-		{ "--count-switches", "0" }, { NULL, NULL },
+		{ "--count-switches", "0" }, { "--thread-cpu", "0" }, { NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
-	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches;
+	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches,
+		cpu_clock;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4456,6 +4476,7 @@ static int cmd_idlecall(int argc, char **argv)
 	thread = opt_long(opts, "--thread", 0, 1);
 	repeat = opt_long(opts, "--repeat", 0, 1000000);
 	switches = opt_long(opts, "--count-switches", 0, 1);
+	cpu_clock = opt_long(opts, "--thread-cpu", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
@@ -4530,9 +4551,9 @@ static int cmd_idlecall(int argc, char **argv)
 			for (int k = 0; k < nmodes; k++) {
 				enum idle_mode m = modes[(i + k) % nmodes];
 				uint64_t before = *generation, companion_before;
-				int64_t t0, ns;
+				int64_t t0, ns, cpu0 = 0;
 				long nivcsw = 0;
-				char preempted[24] = "na";
+				char preempted[24] = "na", on_cpu[24] = "na";
 				int rng_moved;
 				ssize_t ret;
 
@@ -4546,6 +4567,8 @@ static int cmd_idlecall(int argc, char **argv)
 				companion_before = __atomic_load_n(&companion_calls, __ATOMIC_RELAXED);
 				if (switches)
 					nivcsw = thread_nivcsw();
+				if (cpu_clock)
+					cpu0 = thread_cpu_ns();
 				if (abs_sleep) {
 					sleep_until_ns(now_ns() + gaps[g] * 1000000LL);
 					(void)now_ns();		/* the states loop's start */
@@ -4560,17 +4583,20 @@ static int cmd_idlecall(int argc, char **argv)
 				ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
 							: vdso_getrandom(buf, size, states[0]);
 				ns = now_ns() - t0;
+				if (cpu_clock)
+					snprintf(on_cpu, sizeof(on_cpu), "%lld",
+						 (long long)(thread_cpu_ns() - cpu0));
 				if (switches)
 					snprintf(preempted, sizeof(preempted), "%ld", thread_nivcsw() - nivcsw);
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
 							    companion_before), read_first, abs_sleep, thread, repeat,
-				       preempted);
+				       preempted, on_cpu);
 			}
 		}
 	}
