@@ -646,6 +646,56 @@ def preempted_text(where: Path, counted: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+# A vDSO or syscall call this dear by the wall clock is looked at one by
+# one: over twice the dearest mean of any such point (the lone syscall's
+# after 20 s, 4.3 us).
+DEAR_NS = 10_000
+
+
+def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The vDSO and syscall calls of DEAR_NS or more where idlecall read the thread's CPU
+    clock (--thread-cpu 1: thread_cpu_ns, over a span from before the sleep
+    to after the call), each with what that clock bounds: the span holds
+    the call, so a thread CPU time short of the call's wall time means at
+    least that much of the call ran off the thread's CPU, the host's
+    (steal) unless the thread was switched out (nivcsw); at or above it,
+    the call's time was on its CPU (the call's own, or an interrupt's).
+    None where no run read the clock."""
+    if "thread_cpu_ns" not in rows:
+        return None
+    clocked = each_alone(rows)
+    cpu_ns = pd.to_numeric(clocked["thread_cpu_ns"], errors="coerce")
+    clocked = clocked[cpu_ns.notna()]
+    if clocked.empty:
+        return None
+    dear = clocked[(clocked["ns_per_call"] >= DEAR_NS) & (clocked["mode"] != "dropped")]
+    out = dear.assign(setting=idle_setting(dear), thread_cpu_ns=cpu_ns[dear.index],
+                      off_cpu_ns=(dear["ns_per_call"] - cpu_ns[dear.index]).clip(lower=0))
+    out = out[["setting", "mode", "gap_ms", "ns_per_call", "thread_cpu_ns", "off_cpu_ns",
+               "nivcsw"]].sort_values("ns_per_call", ascending=False)
+    out.attrs["clocked"] = len(clocked)
+    return out
+
+
+def dear_text(where: Path, dear: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"vDSO and syscall calls of {DEAR_NS / 1000:g} us or more among the "
+        f"{dear.attrs['clocked']} that read the "
+        f"thread's CPU clock ({rel_path(idle_path(where))}, idlecall --thread-cpu 1, from "
+        "before the sleep to after the call): the call's wall time, the thread's CPU time "
+        "over the span, at least how much of the call ran off the thread's CPU (the host's, "
+        "steal, unless the thread was switched out: nivcsw)", 100, break_on_hyphens=False)
+    cells = [("setting", "mode", "gap", "wall", "thread CPU", "off its CPU", "nivcsw")]
+    for _, r in dear.iterrows():
+        cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), f"{r['ns_per_call']:.0f}",
+                      f"{r['thread_cpu_ns']:.0f}", f"{r['off_cpu_ns']:.0f}",
+                      f"{r['nivcsw']:.0f}"))
+    if len(cells) == 1:
+        cells.append(("none", "", "", "", "", "", ""))
+    lines += aligned(cells)
+    return "\n".join(lines)
+
+
 # The states campaign's classes (measure/host.py STATE_CLASSES), Poisson
 # callers at these rates a second, as the Q3 scenarios' threads call.
 CLASS_RATES = (1000.0, 10.0, 1.0, 0.05)
@@ -704,6 +754,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(between_text(d, spread))
         if idle[d] is not None and (counted := preempted_calls(idle[d])) is not None:
             parts.append(preempted_text(d, counted))
+        if idle[d] is not None and (dear := dear_calls(idle[d])) is not None:
+            parts.append(dear_text(d, dear))
     if DATA.resolve() in {d.resolve() for d in dirs}:
         parts.append(model_prices_text(model_prices(load_costs(), nbytes), nbytes))
     return "\n\n".join(parts)

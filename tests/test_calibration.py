@@ -1135,6 +1135,31 @@ def test_costs_command_tells_preempted_calls_apart(tmp_path, capsys):
                                             "225", "50000"]
 
 
+def test_costs_command_bounds_a_dear_calls_time_off_its_cpu(tmp_path, capsys):
+    """Where idlecall read the thread's CPU clock (thread_cpu_ns, over a span
+    holding the call), each vDSO or syscall call of DEAR_NS or more is
+    listed with the part of its wall time the thread's CPU time cannot
+    hold (at least that much ran off its CPU), dearest first."""
+    data = synthetic(tmp_path / "dear")
+    lone = pd.read_csv(data / "host" / "idlecall.csv")
+    assert hostcosts.dear_calls(calibration.read_table(data / "host" / "idlecall.csv")) is None
+    clocked = [{**r, "modes": "syscall", "companion": "none", "companion_calls": 0,
+                "command": "idlecall --thread-cpu 1", "ns_per_call": ns,
+                "thread_cpu_ns": cpu, "nivcsw": 0}
+               for (ns, cpu), r in zip(((500, 20_000), (20_000, 45_000), (30_000, 10_000)),
+                                       _idle_rows(0, 1000, {"syscall": 0}, 3))]
+    _write(data, "idlecall.csv", lone.to_dict("records") + clocked)
+    dear = hostcosts.dear_calls(calibration.read_table(data / "host" / "idlecall.csv"))
+    assert dear.attrs["clocked"] == 3
+    assert dear[["ns_per_call", "thread_cpu_ns", "off_cpu_ns"]].values.tolist() == [
+        [30_000, 10_000, 20_000], [20_000, 45_000, 0]]
+    assert set(dear["setting"]) == {"lone"}
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-2].split() == ["lone", "syscall", "1", "s", "30000", "10000",
+                                            "20000", "0"]
+
+
 def test_a_settings_price_is_the_mean_over_its_processes(tmp_path, capsys):
     """Each idlecall run is one process (known by its command; --repeat K
     labels a setting's processes apart): the model's curve at a gap is the
