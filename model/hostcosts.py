@@ -653,14 +653,16 @@ DEAR_NS = 10_000
 
 
 def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
-    """The vDSO and syscall calls of DEAR_NS or more where idlecall read the thread's CPU
-    clock (--thread-cpu 1: thread_cpu_ns, over a span from before the sleep
-    to after the call), each with what that clock bounds: the span holds
-    the call, so a thread CPU time short of the call's wall time means at
-    least that much of the call ran off the thread's CPU, the host's
-    (steal) unless the thread was switched out (nivcsw); at or above it,
-    the call's time was on its CPU (the call's own, or an interrupt's).
-    None where no run read the clock."""
+    """The vDSO and syscall calls of DEAR_NS or more where idlecall read
+    the thread's CPU clock (--thread-cpu 1: thread_cpu_ns, over a span from
+    before the sleep to after the call), each with what that clock bounds:
+    the span holds the call, so a thread CPU time short of the call's wall
+    time means at least that much of the call ran off the thread's CPU,
+    the host's (steal) unless the thread was switched out (nivcsw); at or
+    above it the clock cannot tell, the span's own syscalls taking their
+    own time (attrs["span_ns"]: thread CPU less wall time over every call
+    clocked, its minimum, median and maximum).  None where no run read
+    the clock."""
     if "thread_cpu_ns" not in rows:
         return None
     clocked = each_alone(rows)
@@ -673,7 +675,8 @@ def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
                       off_cpu_ns=(dear["ns_per_call"] - cpu_ns[dear.index]).clip(lower=0))
     out = out[["setting", "mode", "gap_ms", "ns_per_call", "thread_cpu_ns", "off_cpu_ns",
                "nivcsw"]].sort_values("ns_per_call", ascending=False)
-    out.attrs["clocked"] = len(clocked)
+    own = cpu_ns[clocked.index] - clocked["ns_per_call"]
+    out.attrs.update(clocked=len(clocked), span_ns=(own.min(), own.median(), own.max()))
     return out
 
 
@@ -684,7 +687,10 @@ def dear_text(where: Path, dear: pd.DataFrame) -> str:
         f"thread's CPU clock ({rel_path(idle_path(where))}, idlecall --thread-cpu 1, from "
         "before the sleep to after the call): the call's wall time, the thread's CPU time "
         "over the span, at least how much of the call ran off the thread's CPU (the host's, "
-        "steal, unless the thread was switched out: nivcsw)", 100, break_on_hyphens=False)
+        "steal, unless the thread was switched out: nivcsw); the span's own CPU time "
+        "(thread CPU less wall) was {:.0f}-{:.0f} ns over those calls, median {:.0f}, so a "
+        "call the span's CPU time holds may still have run off it".format(
+            *(dear.attrs["span_ns"][i] for i in (0, 2, 1))), 100, break_on_hyphens=False)
     cells = [("setting", "mode", "gap", "wall", "thread CPU", "off its CPU", "nivcsw")]
     for _, r in dear.iterrows():
         cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), f"{r['ns_per_call']:.0f}",
