@@ -609,12 +609,25 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # the lone and busy main thread's vDSO and syscall calls again counting
     # the thread's switches, in SWITCH_REPEATS processes, every gap of the
     # busy curves and the lone ones' up to 1 s; then the same reading the
-    # thread's CPU clock too.
+    # thread's CPU clock too; last, the lone thread after 1 s in
+    # 2 * SWITCH_REPEATS processes more each way, counted and not taking
+    # turns process by process.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
     switches = {key: n for key, n in setting.items() if "--count-switches" in key}
-    assert set(switches.values()) == {host.SWITCH_REPEATS}
+    lone_1_s_counted = {key for key in switches if "1000" in key and "--companion" not in key
+                        and "--thread-cpu" not in key}
+    assert {switches[key] for key in lone_1_s_counted} == {3 * host.SWITCH_REPEATS}
+    assert {n for key, n in switches.items() if key not in lone_1_s_counted} \
+        == {host.SWITCH_REPEATS}
+    turns = runs[-4 * 2 * host.SWITCH_REPEATS:]
+    assert [("--count-switches" in args) for args in turns] \
+        == [False, False, True, True] * 2 * host.SWITCH_REPEATS
+    assert {tuple(a for a in args if a not in ("--count-switches", "1")
+                  and not a.isdigit()) for args in turns} == {
+        ("--gaps-ms", "--calls", "--spin", "--modes", mode, "--repeat")
+        for mode in ("vdso", "syscall")}
     for cpu_clock in (False, True):
         assert {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
                  "--companion" in key) for key in switches
@@ -624,7 +637,8 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     repeated = {key: n for key, n in setting.items() if key not in switches}
     lone_1_s = {key for key in repeated if "1000" in key and "--companion" not in key}
     assert {key[key.index("--modes") + 1] for key in lone_1_s} == {"vdso", "syscall", "dropped"}
-    assert {repeated[key] for key in lone_1_s} == {host.IDLE_REPEATS, 2 * host.IDLE_REPEATS}
+    assert {repeated[key] for key in lone_1_s} == {
+        host.IDLE_REPEATS, 2 * host.IDLE_REPEATS + 2 * host.SWITCH_REPEATS}
     between = {key for key in repeated if "--companion" in key
                and key[key.index("--companion") + 1].split(":", 1)[1] in host.BETWEEN_COMPANIONS}
     assert {key[key.index("--gaps-ms") + 1] for key in between} == {"0,1,10,100", "1000", "20000"}
