@@ -51,12 +51,13 @@ TERM_GRACE_S = 10
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
-          "states_tlbflush", "states_quiet", "pressure_walk")
+          "states_tlbflush", "states_quiet", "pressure_walk", "idlecall_clock")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
               "states_mobility": "states", "states_hop": "states", "states_churn": "states",
-              "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states"}
+              "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states",
+              "idlecall_clock": "idlecall"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -114,6 +115,8 @@ BETWEEN_REPEATS = 4
 # idlecall's processes per setting timed counting the thread's involuntary
 # context switches (--count-switches 1)
 SWITCH_REPEATS = 4
+# idlecall_clock's processes per setting
+CLOCK_REPEATS = 2
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -715,10 +718,29 @@ def repeated_runs(gaps: list[str], modes, processes, companion: str = "",
             for k in processes for mode in modes]
 
 
+def clock_runs(processes: int = CLOCK_REPEATS) -> list[list[str]]:
+    """The lone thread each way and the busy process's main thread's vDSO
+    after 100 ms, 750 calls a process, the thread's switches counted and
+    its CPU clock read just before and after each call (--thread-cpu 2),
+    in `processes` processes each, taking turns; rows of their own
+    (idlecall_clock.csv), since the clock read warms the call's path.
+    idlecall's dear single calls (10 us or more, about one in 300 after
+    10 ms to 1 s; none preempted) either ran on the thread's CPU (an
+    interrupt's time, charged to the task it hit without
+    IRQ_TIME_ACCOUNTING) or off it (the host's, steal, which
+    PARAVIRT_TIME_ACCOUNTING keeps out of a task's runtime); idlecall's
+    --thread-cpu 1 span, from before the sleep, was too wide to tell."""
+    gaps, clocked = ["--gaps-ms", "100", "--calls", "750"], ["--count-switches", "1",
+                                                               "--thread-cpu", "2"]
+    return [args for k in range(1, processes + 1)
+            for args in repeated_runs(gaps, ("vdso", "syscall"), [k], "", clocked)
+            + repeated_runs(gaps, ("vdso",), [k], BUSY_COMPANION, clocked)]
+
+
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
     """The plan's timeout; an idlecall run's sleeps (a call of each of its
     modes a gap) and half again, where they are longer."""
-    if exp != "idlecall":
+    if SUBCOMMAND.get(exp, exp) != "idlecall":
         return plan.timeout_s
     gaps_ms = sum(int(g) for g in args[args.index("--gaps-ms") + 1].split(","))
     calls = int(args[args.index("--calls") + 1])
@@ -759,6 +781,7 @@ def full_plan() -> Plan:
         "states_tlbflush": tlb_flush_runs(),
         "states_quiet": quiet_runs(),
         "pressure_walk": walk_runs(),
+        "idlecall_clock": clock_runs(),
     })
 
 
@@ -1045,6 +1068,11 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                 outcomes[key] = outcomes.get(key, 0) + 1
             lines.append(f"oomtouch victims={victims} hogs={hogs} ({how}): "
                          + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items())))
+    elif exp == "idlecall_clock":
+        dear = [r for r in rows if r["ns_per_call"] >= 10_000]
+        lines.append(f"idlecall_clock: {len(rows)} calls, {len(dear)} of 10 us or more"
+                     + "".join(f"; {r['mode']} {r['ns_per_call']} ns, {r['thread_cpu_ns']} ns "
+                               f"on its CPU" for r in dear))
     else:
         for r in rows:
             lines.append(f"{exp}: " + " ".join(f"{k}={v}" for k, v in r.items()

@@ -680,12 +680,19 @@ def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     return out
 
 
-def dear_text(where: Path, dear: pd.DataFrame) -> str:
+# Where idlecall read the thread's CPU clock: over a span from before the
+# sleep (--thread-cpu 1, idlecall.csv) or just around the call
+# (--thread-cpu 2, a setting of its own: idlecall_clock.csv).
+CLOCK_SPANS = (("idlecall.csv", "--thread-cpu 1, from before the sleep to after the call"),
+               ("idlecall_clock.csv", "--thread-cpu 2, just before and after the call"))
+
+
+def dear_text(path: Path, span: str, dear: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"vDSO and syscall calls of {DEAR_NS / 1000:g} us or more among the "
         f"{dear.attrs['clocked']} that read the "
-        f"thread's CPU clock ({rel_path(idle_path(where))}, idlecall --thread-cpu 1, from "
-        "before the sleep to after the call): the call's wall time, the thread's CPU time "
+        f"thread's CPU clock ({rel_path(path)}, idlecall {span}): the call's wall time, the "
+        "thread's CPU time "
         "over the span, at least how much of the call ran off the thread's CPU (the host's, "
         "steal, unless the thread was switched out: nivcsw); the span's own CPU time "
         "(thread CPU less wall) was {:.0f}-{:.0f} ns over those calls, median {:.0f}, so a "
@@ -760,8 +767,12 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(between_text(d, spread))
         if idle[d] is not None and (counted := preempted_calls(idle[d])) is not None:
             parts.append(preempted_text(d, counted))
-        if idle[d] is not None and (dear := dear_calls(idle[d])) is not None:
-            parts.append(dear_text(d, dear))
+        for name, span in CLOCK_SPANS:
+            path = d / "host" / name
+            rows = idle[d] if path == idle_path(d) else (read_table(path) if path.exists()
+                                                          else None)
+            if rows is not None and (dear := dear_calls(rows)) is not None:
+                parts.append(dear_text(path, span, dear))
     if DATA.resolve() in {d.resolve() for d in dirs}:
         parts.append(model_prices_text(model_prices(load_costs(), nbytes), nbytes))
     return "\n\n".join(parts)

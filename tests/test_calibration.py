@@ -1158,6 +1158,13 @@ def test_costs_command_bounds_a_dear_calls_time_off_its_cpu(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[-2].split() == ["lone", "syscall", "1", "s", "30000", "10000",
                                             "20000", "0"]
+    # The clock read just around the call (--thread-cpu 2) has a file of
+    # its own, listed apart.
+    _write(data, "idlecall_clock.csv", [{**r, "command": "idlecall --thread-cpu 2"}
+                                        for r in clocked])
+    assert hostcosts.main([str(data)]) == 0
+    words = " ".join(capsys.readouterr().out.split())
+    assert "idlecall_clock.csv, idlecall --thread-cpu 2" in words
 
 
 def test_a_settings_price_is_the_mean_over_its_processes(tmp_path, capsys):

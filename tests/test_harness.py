@@ -655,6 +655,25 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert spins == {"0", "1"}
 
 
+def test_full_plan_clocks_single_calls_in_a_file_of_their_own():
+    """idlecall_clock runs idlecall with the thread's CPU clock read just
+    around each call (--thread-cpu 2, its switches counted), the lone
+    thread each way and the busy main thread's vDSO, CLOCK_REPEATS
+    processes each taking turns, into idlecall_clock.csv: the clock read
+    warms the call's path, so its rows are not idlecall's curves."""
+    runs = host.full_plan().runs["idlecall_clock"]
+    assert "idlecall_clock" in host.TIMING and host.SUBCOMMAND["idlecall_clock"] == "idlecall"
+    assert all(args[args.index("--thread-cpu") + 1] == "2"
+               and args[args.index("--count-switches") + 1] == "1" for args in runs)
+    settings = [(args[args.index("--modes") + 1], "--companion" in args) for args in runs]
+    assert settings == [("vdso", False), ("syscall", False), ("vdso", True)] \
+        * host.CLOCK_REPEATS
+    assert [args[args.index("--repeat") + 1] for args in runs] == [
+        str(k) for k in range(1, host.CLOCK_REPEATS + 1) for _ in range(3)]
+    assert not any("--thread-cpu" in args and args[args.index("--thread-cpu") + 1] == "2"
+                   for args in host.full_plan().runs["idlecall"])
+
+
 @needs_cc
 def test_quick_run_measures_the_vdso_s_read_then_write_faults(quick_run):
     rows = read(quick_run, "fault")

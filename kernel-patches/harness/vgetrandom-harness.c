@@ -47,7 +47,9 @@
  *              (getrusage(RUSAGE_THREAD)), so that a call the scheduler
  *              preempted can be told apart; na where not counted.
  *              --thread-cpu 1: thread_cpu_ns, the thread's CPU time
- *              (CLOCK_THREAD_CPUTIME_ID) over the same span; na otherwise.
+ *              (CLOCK_THREAD_CPUTIME_ID) over the same span; 2: over the
+ *              call alone, the clock read just before and after it (which
+ *              warms the call's path: a setting of its own); na otherwise.
  *   fault      first-touch cost per page: anon, droppable, mlock2 onfault,
  *              MAP_LOCKED, and mlock/munlock of resident pages; a read
  *              first touch of droppable pages (droppable_read: the shared
@@ -4310,7 +4312,12 @@ static int cmd_states(int argc, char **argv)
  * which this kernel's PARAVIRT_TIME_ACCOUNTING keeps out of a task's
  * runtime); one dear by both spent it on that CPU, in the call or in an
  * interrupt (without IRQ_TIME_ACCOUNTING, charged to the task it hit).
- * The span's own syscalls (the sleep's, the clock reads) add a few us.
+ * The span's own syscalls (the sleep's, the clock reads) add 3-200 us,
+ * too much to bound a call of tens of us; --thread-cpu 2 reads the clock
+ * just before the call's clock starts and after it stops, so that the
+ * span is the call and two clock reads, at the price of a syscall just
+ * before the call (its path is warmer than a thread waking would find
+ * it: those rows time a setting of their own).
  */
 enum idle_mode { IDLE_VDSO, IDLE_DROPPED, IDLE_SYSCALL, IDLE_NMODES };
 static const char *const idle_names[] = { "vdso", "dropped", "syscall" };
@@ -4476,7 +4483,7 @@ static int cmd_idlecall(int argc, char **argv)
 	thread = opt_long(opts, "--thread", 0, 1);
 	repeat = opt_long(opts, "--repeat", 0, 1000000);
 	switches = opt_long(opts, "--count-switches", 0, 1);
-	cpu_clock = opt_long(opts, "--thread-cpu", 0, 1);
+	cpu_clock = opt_long(opts, "--thread-cpu", 0, 2);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companion_shared);
 	modes_arg = opt_get(opts, "--modes");
@@ -4567,7 +4574,7 @@ static int cmd_idlecall(int argc, char **argv)
 				companion_before = __atomic_load_n(&companion_calls, __ATOMIC_RELAXED);
 				if (switches)
 					nivcsw = thread_nivcsw();
-				if (cpu_clock)
+				if (cpu_clock == 1)
 					cpu0 = thread_cpu_ns();
 				if (abs_sleep) {
 					sleep_until_ns(now_ns() + gaps[g] * 1000000LL);
@@ -4579,6 +4586,8 @@ static int cmd_idlecall(int argc, char **argv)
 					(void)page_resident(page);
 					(void)*generation;	/* a volatile load: the state's line, read */
 				}
+				if (cpu_clock == 2)
+					cpu0 = thread_cpu_ns();
 				t0 = now_ns();
 				ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
 							: vdso_getrandom(buf, size, states[0]);
