@@ -695,8 +695,9 @@ def dear_text(path: Path, span: str, dear: pd.DataFrame) -> str:
         "thread's CPU time "
         "over the span, at least how much of the call ran off the thread's CPU (the host's, "
         "steal, unless the thread was switched out: nivcsw); the span's own CPU time "
-        "(thread CPU less wall) was {:.0f}-{:.0f} ns over those calls, median {:.0f}, so a "
-        "call the span's CPU time holds may still have run off it".format(
+        "(thread CPU less wall) ran from {:.0f} to {:.0f} ns over those calls, median {:.0f} "
+        "(below 0 where a call lost time off its CPU), so a call the span's CPU time holds "
+        "may still have run off it by up to that much".format(
             *(dear.attrs["span_ns"][i] for i in (0, 2, 1))), 100, break_on_hyphens=False)
     cells = [("setting", "mode", "gap", "wall", "thread CPU", "off its CPU", "nivcsw")]
     for _, r in dear.iterrows():
