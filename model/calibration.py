@@ -726,8 +726,8 @@ def measure_after_gap(data_dir: Path) -> dict:
     by_process, used = [], [rows]
     for name, rows_there in frame[setting.isin(companion_settings(setting))].groupby(
             setting, sort=False):
-        measured_there = {mode: gap_curve(rows_there, mode) for mode in ("vdso", "syscall")}
-        measured_there = {m: c for m, c in measured_there.items() if c is not None}
+        measured_there = {mode: curve for mode in ("vdso", "syscall")
+                          if (curve := gap_curve(rows_there, mode)) is not None}
         if not measured_there:
             continue
         calls_per_s = min(map(companion_calls_per_s, set(rows_there["companion"])))

@@ -597,6 +597,18 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def recorded(rows: pd.DataFrame, column: str) -> pd.DataFrame | None:
+    """idlecall's rows of each mode alone whose run recorded `column` (an
+    option's column, empty in rows of runs without it), `column` made
+    numeric; None where none did."""
+    if column not in rows:
+        return None
+    alone = each_alone(rows)
+    alone = alone.assign(**{column: pd.to_numeric(alone[column], errors="coerce")})
+    alone = alone[alone[column].notna()]
+    return None if alone.empty else alone
+
+
 def preempted_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     """Where idlecall counted the timed thread's involuntary context
     switches (--count-switches 1: nivcsw), by setting, mode alone and gap:
@@ -606,14 +618,9 @@ def preempted_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     preempted (the wall clock counts a preempted call's wait for its CPU,
     not only its own CPU time), with the preempted calls' own mean over
     calls.  None where no run counted them."""
-    if "nivcsw" not in rows:
+    if (alone := recorded(rows, "nivcsw")) is None:
         return None
-    alone = each_alone(rows)
-    alone = alone[pd.to_numeric(alone["nivcsw"], errors="coerce").notna()]
-    if alone.empty:
-        return None
-    alone = alone.assign(setting=idle_setting(alone),
-                         preempted=pd.to_numeric(alone["nivcsw"]) > 0)
+    alone = alone.assign(setting=idle_setting(alone), preempted=alone["nivcsw"] > 0)
     out = []
     for (name, mode, gap), calls in alone.groupby(["setting", "mode", "gap_ms"], sort=False):
         kept, per_process = calls[~calls["preempted"]], process_means(calls)
@@ -654,8 +661,8 @@ DEAR_NS = 10_000
 
 def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     """The vDSO and syscall calls of DEAR_NS or more where idlecall read
-    the thread's CPU clock (--thread-cpu 1: thread_cpu_ns, over a span from
-    before the sleep to after the call), each with what that clock bounds:
+    the thread's CPU clock (thread_cpu_ns, over a span holding the call:
+    SPAN_FROM_SLEEP, SPAN_AROUND_CALL), each with what that clock bounds:
     the span holds the call, so a thread CPU time short of the call's wall
     time means at least that much of the call ran off the thread's CPU,
     the host's (steal) unless the thread was switched out (nivcsw); at or
@@ -663,28 +670,23 @@ def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     own time (attrs["span_ns"]: thread CPU less wall time over every call
     clocked, its minimum, median and maximum).  None where no run read
     the clock."""
-    if "thread_cpu_ns" not in rows:
-        return None
-    clocked = each_alone(rows)
-    cpu_ns = pd.to_numeric(clocked["thread_cpu_ns"], errors="coerce")
-    clocked = clocked[cpu_ns.notna()]
-    if clocked.empty:
+    if (clocked := recorded(rows, "thread_cpu_ns")) is None:
         return None
     dear = clocked[(clocked["ns_per_call"] >= DEAR_NS) & (clocked["mode"] != "dropped")]
-    out = dear.assign(setting=idle_setting(dear), thread_cpu_ns=cpu_ns[dear.index],
-                      off_cpu_ns=(dear["ns_per_call"] - cpu_ns[dear.index]).clip(lower=0))
+    out = dear.assign(setting=idle_setting(dear),
+                      off_cpu_ns=(dear["ns_per_call"] - dear["thread_cpu_ns"]).clip(lower=0))
     out = out[["setting", "mode", "gap_ms", "ns_per_call", "thread_cpu_ns", "off_cpu_ns",
                "nivcsw"]].sort_values("ns_per_call", ascending=False)
-    own = cpu_ns[clocked.index] - clocked["ns_per_call"]
+    own = clocked["thread_cpu_ns"] - clocked["ns_per_call"]
     out.attrs.update(clocked=len(clocked), span_ns=(own.min(), own.median(), own.max()))
     return out
 
 
 # Where idlecall read the thread's CPU clock: over a span from before the
-# sleep (--thread-cpu 1, idlecall.csv) or just around the call
-# (--thread-cpu 2, a setting of its own: idlecall_clock.csv).
-CLOCK_SPANS = (("idlecall.csv", "--thread-cpu 1, from before the sleep to after the call"),
-               ("idlecall_clock.csv", "--thread-cpu 2, just before and after the call"))
+# sleep (--thread-cpu 1, in idlecall.csv) or just around the call
+# (--thread-cpu 2, a setting of its own, in idlecall_clock.csv).
+SPAN_FROM_SLEEP = "--thread-cpu 1, from before the sleep to after the call"
+SPAN_AROUND_CALL = "--thread-cpu 2, just before and after the call"
 
 
 def dear_text(path: Path, span: str, dear: pd.DataFrame) -> str:
@@ -692,8 +694,7 @@ def dear_text(path: Path, span: str, dear: pd.DataFrame) -> str:
         f"vDSO and syscall calls of {DEAR_NS / 1000:g} us or more among the "
         f"{dear.attrs['clocked']} that read the "
         f"thread's CPU clock ({rel_path(path)}, idlecall {span}): the call's wall time, the "
-        "thread's CPU time "
-        "over the span, at least how much of the call ran off the thread's CPU (the host's, "
+        "thread's CPU time over the span, at least how much of the call ran off the thread's CPU (the host's, "
         "steal, unless the thread was switched out: nivcsw); the span's own CPU time "
         "(thread CPU less wall) ran from {:.0f} to {:.0f} ns over those calls, median {:.0f} "
         "(below 0 where a call lost time off its CPU), so a call the span's CPU time holds "
@@ -768,10 +769,10 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(between_text(d, spread))
         if idle[d] is not None and (counted := preempted_calls(idle[d])) is not None:
             parts.append(preempted_text(d, counted))
-        for name, span in CLOCK_SPANS:
-            path = d / "host" / name
-            rows = idle[d] if path == idle_path(d) else (read_table(path) if path.exists()
-                                                          else None)
+        clocked = [(idle_path(d), idle[d], SPAN_FROM_SLEEP)]
+        if (around := d / "host" / "idlecall_clock.csv").exists():
+            clocked.append((around, read_table(around), SPAN_AROUND_CALL))
+        for path, rows, span in clocked:
             if rows is not None and (dear := dear_calls(rows)) is not None:
                 parts.append(dear_text(path, span, dear))
     if DATA.resolve() in {d.resolve() for d in dirs}:
