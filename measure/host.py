@@ -112,6 +112,10 @@ IDLE_REPEATS = 8
 # (HZ:THREADS), each timed in BETWEEN_REPEATS processes
 BETWEEN_COMPANIONS = ("1:28", "10:28", "100:28")
 BETWEEN_REPEATS = 4
+# and one between the 100 Hz companions' 2,800 calls a second and the busy
+# process's 28,000, timed after them: the fork-server scenario calls 16,100
+# times a second, which the model priced at the 2,800's curves
+NEAR_BUSY_COMPANION = "500:28"
 # idlecall's processes per setting timed counting the thread's involuntary
 # context switches (--count-switches 1)
 SWITCH_REPEATS = 4
@@ -637,7 +641,14 @@ def idlecall_runs() -> list[list[str]]:
     processes' syscall after 1 s was dearer than the uncounted ones'
     (Mann-Whitney p 0.0005 over 8 and 17 processes, taken hours apart),
     and only taking turns tells the count's own syscalls from the day's
-    drift."""
+    drift.  Then the busy process's created thread timed as the states
+    threads are (read first, waking as they wake) with pthread's default
+    stacks (--thread 1) and with the states threads' 64 KiB ones (--thread
+    2), IDLE_REPEATS processes each taking turns: stacks are the one
+    difference between the two loops' threads left untimed, and about 290
+    ns of what the states loop's 1 Hz thread paid less after 1 s is not
+    the thread's kind nor the zeroed check.  Last, the processes between
+    at NEAR_BUSY_COMPANION, as the others between."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -703,7 +714,12 @@ def idlecall_runs() -> list[list[str]]:
         + [args for i in range(2 * SWITCH_REPEATS)
            for args in repeated_runs(second10, ("vdso", "syscall"), [2 * IDLE_REPEATS + 1 + i])
            + repeated_runs(second10, ("vdso", "syscall"), [SWITCH_REPEATS + 1 + i], "",
-                           counted)]
+                           counted)] \
+        + [["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
+            "--companion", f"vdso:{BUSY_COMPANION}", "--read-first", "1", "--abs-sleep", "1",
+            "--thread", thread, "--repeat", str(k)] for k in first for thread in ("1", "2")] \
+        + [args for k in between for gaps in (short20, second10, twenty4)
+           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], NEAR_BUSY_COMPANION)]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

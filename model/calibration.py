@@ -604,7 +604,8 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # each calls as often as the states campaign's busy class, BUSY_HZ; a process
 # whose other threads call less often than that is named by their calls a
 # second, between(): "280 calls/s"), timed in
-# the process's main thread or in a thread it created (--thread 1), each
+# the process's main thread or in a thread it created (--thread 1; with
+# its companions on the states threads' 64 KiB stacks, --thread 2), each
 # after the states threads' zeroed check (--read-first 1) or not, and waking
 # as the states threads wake (--abs-sleep 1) or not; spinners on every CPU
 # (--spin 1) apart.  Runs labelled --repeat K time one setting in several
@@ -615,8 +616,10 @@ LONE, BUSY, MATES, BUSY_MATES = "lone", "busy", "page-mates", "busy page-mates"
 BETWEEN = " calls/s"  # between(): a process named by its companions' calls a second
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
+SMALL_STACKS = ", 64 KiB stacks"
 IDLE_SETTINGS = tuple(base + thread + read + wake for wake in ("", ABS_SLEEP)
-                      for read in ("", READ_FIRST) for thread in ("", CREATED)
+                      for read in ("", READ_FIRST)
+                      for thread in ("", CREATED, CREATED + SMALL_STACKS)
                       for base in (LONE, BUSY, MATES, BUSY_MATES))
 
 
@@ -633,7 +636,9 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     calls = (hz * pd.to_numeric(fields.str[2], errors="coerce")).map(between, na_action="ignore")
     setting = pd.Series(np.select([shared & busy_hz, shared, busy_hz, companion != "none"],
                                   [BUSY_MATES, MATES, BUSY, calls], LONE), rows.index, dtype=object)
-    setting[column("thread", 0).astype(int) == 1] += CREATED
+    thread = column("thread", 0).astype(int)
+    setting[thread >= 1] += CREATED
+    setting[thread == 2] += SMALL_STACKS
     setting[column("read_first", 0).astype(int) == 1] += READ_FIRST
     setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
     setting[rows["spin"] != 0] = "spin"

@@ -1334,6 +1334,14 @@ def test_idle_setting_names_each_idlecall_row_s_process():
         "lone", "lone, created thread", "busy, created thread", "busy", "page-mates",
         "busy page-mates", "busy page-mates, created thread, read first", "spin"]
     assert set(calibration.idle_setting(threaded)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
+    # With the states threads' 64 KiB stacks (--thread 2): a created
+    # thread's setting of its own, never the main thread's.
+    stacked = rows.assign(thread=[None, 2, 2, 0, 0, 0, 2, 2])
+    assert calibration.idle_setting(stacked).tolist() == [
+        "lone", "lone, created thread, 64 KiB stacks", "busy, created thread, 64 KiB stacks",
+        "busy", "page-mates", "busy page-mates",
+        "busy page-mates, created thread, 64 KiB stacks, read first", "spin"]
+    assert set(calibration.idle_setting(stacked)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
 
 
 def test_model_prices_each_class_as_the_simulation_charges_it(tmp_path):

@@ -200,12 +200,42 @@ def test_static_build_runs_the_selfcheck(harness):
     (["idlecall", "--modes", ",syscall"], "each once"),
     (["idlecall", "--modes", ""], "each once"),
     (["idlecall", "--modes", "vdso," * 20], "each once"),
+    (["idlecall", "--thread", "3"], "--thread"),
     (["nosuch"], "unknown subcommand"),
 ])
 def test_bad_options_are_one_line_errors(harness, args, complaint):
     result = subprocess.run([str(harness), *args], capture_output=True, text=True, timeout=10)
     assert result.returncode == 2 and complaint in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@needs_cc
+@pytest.mark.parametrize("thread, stack_kib", [(1, 8192), (2, 64)])
+def test_idlecall_threads_get_the_stacks_asked_for(harness, thread, stack_kib):
+    """--thread 1 runs idlecall in a created thread with pthread's default
+    stack (8 MiB, RLIMIT_STACK here), --thread 2 it and its companions on
+    the states threads' 64 KiB stacks (and its frame fits in one): the
+    process's maps hold one such stack for the timed thread and each of
+    its 3 companions."""
+    if not os.path.exists("/proc/self/maps"):
+        pytest.skip("needs /proc/PID/maps")
+    proc = subprocess.Popen([str(harness), "idlecall", "--gaps-ms", "0,1500", "--calls", "1",
+                             "--modes", "vdso", "--companion", "vdso:1000:3",
+                             "--thread", str(thread)], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline, stacks = time.monotonic() + 1.2, 0
+        while stacks < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            spans = [line.split()[:2] for line in Path(f"/proc/{proc.pid}/maps").open()]
+            stacks = sum(1 for span, perms in spans if perms == "rw-p" and
+                         int(span.split("-")[1], 16) - int(span.split("-")[0], 16)
+                         == stack_kib << 10)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and stacks == 4
+    records, _ = parse(out)
+    assert len(records) == 2 and {r.fields["thread"] for r in records} == {thread}
 
 
 def memcg_usable():
@@ -584,7 +614,7 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # and the busy main thread's and every mode alone in IDLE_REPEATS
     # processes, 4 calls each; the processes between lone and busy in
     # BETWEEN_REPEATS each.
-    between = 4 * host.BETWEEN_REPEATS * len(host.BETWEEN_COMPANIONS)
+    between = 4 * host.BETWEEN_REPEATS * (len(host.BETWEEN_COMPANIONS) + 1)
     assert calls_at_20_s("vdso", "--companion", "--repeat") == 4 * host.IDLE_REPEATS + between
     assert calls_at_20_s("syscall", "--companion", "--repeat") == 4 * host.IDLE_REPEATS + between
     for mode in ("vdso", "syscall", "dropped"):
@@ -600,7 +630,8 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
                                   ("vdso", "vdso:1:27:shared"), ("vdso", "vdso:1000:27:shared"),
                                   *((mode, f"{mode}:{c}") for mode in ("vdso", "syscall")
-                                    for c in host.BETWEEN_COMPANIONS)}
+                                    for c in (*host.BETWEEN_COMPANIONS,
+                                              host.NEAR_BUSY_COMPANION))}
     assert "idlecall" in host.TIMING
     # --resume matches a run by its command: no two runs may share one, and
     # each repeated setting is timed in IDLE_REPEATS processes (the lone
@@ -611,7 +642,10 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # busy curves and the lone ones' up to 1 s; then the same reading the
     # thread's CPU clock too; last, the lone thread after 1 s in
     # 2 * SWITCH_REPEATS processes more each way, counted and not taking
-    # turns process by process.
+    # turns process by process; then the busy process's created thread
+    # with default stacks and with 64 KiB ones, taking turns in
+    # IDLE_REPEATS processes each; last, the processes between at
+    # NEAR_BUSY_COMPANION.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
@@ -621,7 +655,16 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {switches[key] for key in lone_1_s_counted} == {3 * host.SWITCH_REPEATS}
     assert {n for key, n in switches.items() if key not in lone_1_s_counted} \
         == {host.SWITCH_REPEATS}
-    turns = runs[-4 * 2 * host.SWITCH_REPEATS:]
+    near_busy = 6 * host.BETWEEN_REPEATS
+    stacks = runs[-near_busy - 2 * host.IDLE_REPEATS:-near_busy]
+    assert [args[args.index("--thread") + 1] for args in stacks] == ["1", "2"] * host.IDLE_REPEATS
+    assert {tuple(args[:args.index("--thread")]) for args in stacks} == {
+        ("--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso", "--companion",
+         f"vdso:{host.BUSY_COMPANION}", "--read-first", "1", "--abs-sleep", "1")}
+    assert all(host.NEAR_BUSY_COMPANION in args[args.index("--companion") + 1]
+               for args in runs[-near_busy:])
+    turns = runs[-near_busy - 2 * host.IDLE_REPEATS - 4 * 2 * host.SWITCH_REPEATS:
+                 -near_busy - 2 * host.IDLE_REPEATS]
     assert [("--count-switches" in args) for args in turns] \
         == [False, False, True, True] * 2 * host.SWITCH_REPEATS
     assert {tuple(a for a in args if a not in ("--count-switches", "1")
@@ -640,7 +683,8 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {repeated[key] for key in lone_1_s} == {
         host.IDLE_REPEATS, 2 * host.IDLE_REPEATS + 2 * host.SWITCH_REPEATS}
     between = {key for key in repeated if "--companion" in key
-               and key[key.index("--companion") + 1].split(":", 1)[1] in host.BETWEEN_COMPANIONS}
+               and key[key.index("--companion") + 1].split(":", 1)[1]
+               in (*host.BETWEEN_COMPANIONS, host.NEAR_BUSY_COMPANION)}
     assert {key[key.index("--gaps-ms") + 1] for key in between} == {"0,1,10,100", "1000", "20000"}
     assert {repeated[key] for key in between} == {host.BETWEEN_REPEATS}
     assert {n for key, n in repeated.items() if key not in lone_1_s | between} \

@@ -39,7 +39,9 @@
  *              to a deadline and read the clock on waking, as the states
  *              experiment's threads wake.
  *              --thread 1: all of it in a thread the process creates
- *              (default attributes), not in its main thread.
+ *              (default attributes), not in its main thread; 2: the
+ *              same, it and its companions on 64 KiB stacks, as the
+ *              states experiment's threads.
  *              --repeat N: which of several runs of the same setting this
  *              is, echoed in its rows and changing nothing else.
  *              --count-switches 1: nivcsw, the thread's involuntary
@@ -4294,7 +4296,9 @@ static int cmd_states(int argc, char **argv)
  * call writes, an mmap()ed region like its companions', where the main
  * thread's is the process stack): in a busy process the states
  * experiment's threads, all created ones, paid a sixth of what idlecall's
- * main thread paid after the same gap.  --repeat N only labels the rows,
+ * main thread paid after the same gap.  --thread 2 creates that thread and
+ * its companions with the states experiment's 64 KiB stacks: the last
+ * difference of the two loops' threads timed.  --repeat N only labels the rows,
  * so that one setting timed in several processes (each exec()ed anew, its
  * address-space layout drawn again) says how far one process's calls
  * speak for another's.  The clock is wall time: a call the scheduler
@@ -4415,8 +4419,15 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-/* --thread 1: the command again, from start to end, in a created thread. */
+/*
+ * --thread 1: the command again, from start to end, in a created thread;
+ * --thread 2: the same with every thread the command creates given the
+ * states experiment's STATE_STACK_BYTES stack, not pthread's default (8 MiB
+ * here): its callers' stacks lie side by side, where default ones are 8 MiB
+ * apart, each in page tables of its own.
+ */
 static bool idlecall_threaded;
+static pthread_attr_t idlecall_attr;
 
 struct idlecall_args {
 	int argc;
@@ -4432,14 +4443,17 @@ static void *idlecall_thread(void *arg)
 	return NULL;
 }
 
-static int idlecall_in_thread(int argc, char **argv)
+static int idlecall_in_thread(int argc, char **argv, long thread)
 {
 	struct idlecall_args a = { .argc = argc, .argv = argv };
 	pthread_t tid;
 	int err;
 
 	idlecall_threaded = true;
-	if ((err = pthread_create(&tid, NULL, idlecall_thread, &a)))
+	if ((err = pthread_attr_init(&idlecall_attr)) ||
+	    (thread == 2 && (err = pthread_attr_setstacksize(&idlecall_attr, STATE_STACK_BYTES))))
+		die("pthread_attr: %s", strerror(err));
+	if ((err = pthread_create(&tid, &idlecall_attr, idlecall_thread, &a)))
 		die("pthread_create: %s", strerror(err));
 	pthread_join(tid, NULL);
 	return a.ret;
@@ -4459,8 +4473,10 @@ static int cmd_idlecall(int argc, char **argv)
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
-	struct spinner spinners[MAX_THREADS];
-	struct companion companions[MAX_THREADS];
+	/* static: the frame must fit --thread 2's stack (the outer call of
+	 * --thread returns before the inner one touches them) */
+	static struct spinner spinners[MAX_THREADS];
+	static struct companion companions[MAX_THREADS];
 	long ncompanions, companion_hz = 0;
 	bool companion_syscall = false, companion_shared = false;
 	uint64_t companion_calls = 0;
@@ -4480,7 +4496,7 @@ static int cmd_idlecall(int argc, char **argv)
 	spin = opt_long(opts, "--spin", 0, 1);
 	read_first = opt_long(opts, "--read-first", 0, 1);
 	abs_sleep = opt_long(opts, "--abs-sleep", 0, 1);
-	thread = opt_long(opts, "--thread", 0, 1);
+	thread = opt_long(opts, "--thread", 0, 2);
 	repeat = opt_long(opts, "--repeat", 0, 1000000);
 	switches = opt_long(opts, "--count-switches", 0, 1);
 	cpu_clock = opt_long(opts, "--thread-cpu", 0, 2);
@@ -4510,14 +4526,15 @@ static int cmd_idlecall(int argc, char **argv)
 		return 0;
 	}
 	if (thread && !idlecall_threaded)
-		return idlecall_in_thread(argc, argv);
+		return idlecall_in_thread(argc, argv, thread);
 	if (spin) {
 		ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 		if (ncpus < 1 || ncpus > MAX_THREADS || !cpus_allowed(ncpus))
 			die("--spin: online CPUs (%d) outside 1..%d or not all allowed", ncpus, MAX_THREADS);
 		for (int c = 0; c < ncpus; c++) {
 			spinners[c] = (struct spinner){ .cpu = c, .stop = &stop };
-			if (pthread_create(&spinners[c].tid, NULL, spin_thread, &spinners[c]))
+			if (pthread_create(&spinners[c].tid, idlecall_threaded ? &idlecall_attr : NULL,
+					   spin_thread, &spinners[c]))
 				die("pthread_create: %s", strerror(errno));
 		}
 	}
@@ -4549,7 +4566,8 @@ static int cmd_idlecall(int argc, char **argv)
 				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
 				.calls = &companion_calls,
 			};
-			if (pthread_create(&companions[c].tid, NULL, companion_thread, &companions[c]))
+			if (pthread_create(&companions[c].tid, idlecall_threaded ? &idlecall_attr : NULL,
+					   companion_thread, &companions[c]))
 				die("pthread_create: %s", strerror(errno));
 		}
 	}
