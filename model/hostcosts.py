@@ -98,7 +98,13 @@ def over_processes(calls: pd.DataFrame) -> Mean:
     means = process_means(calls)
     if len(means) == 1:
         return mean_ci(calls["ns_per_call"].to_numpy())
-    return Mean(*t_interval(means.to_numpy()), n=len(calls), processes=len(means))
+    return across(means, len(calls))
+
+
+def across(means: pd.Series, calls: int) -> Mean:
+    """The mean of several processes' means (process_means()) with the
+    t-interval over them, of `calls` calls in all."""
+    return Mean(*t_interval(means.to_numpy()), n=calls, processes=len(means))
 
 
 class ThreeWays:
@@ -544,7 +550,8 @@ def between_processes(rows: pd.DataFrame) -> pd.DataFrame | None:
         per_process = process_means(calls)
         if name == "spin" or len(per_process) < 2:
             continue
-        processes, pooled = over_processes(calls), mean_ci(calls["ns_per_call"].to_numpy())
+        processes = across(per_process, len(calls))
+        pooled = mean_ci(calls["ns_per_call"].to_numpy())
         out.append({"setting": name, "mode": mode, "gap_ms": int(gap),
                     "processes": processes.processes, "calls": processes.n,
                     "mean_ns": processes.value, "low_ns": processes.low,
