@@ -571,10 +571,11 @@ def setting_order(name: str) -> tuple:
     return 1, float(name.split()[0])
 
 
-def aligned(cells: list[tuple]) -> list[str]:
-    """Rows of cells in columns, the first two (setting, mode) to the left."""
+def aligned(cells: list[tuple], left: int = 2) -> list[str]:
+    """Rows of cells in columns, the first `left` (names: setting, mode) to
+    the left, the numbers to the right."""
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    return ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+    return ["  ".join(c.ljust(w) if i < left else c.rjust(w)
                       for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
 
 
@@ -751,11 +752,11 @@ def model_prices_text(prices: pd.DataFrame, nbytes: int) -> str:
         "curve over the thread's gaps, alone and in a process beside other callers (by "
         "their calls a second; a process making as many or more, up to the next) "
         "(data/host/)", 100)
-    lines.append(f"{'process':<14}{'rate':>10}{'vdso':>10}{'syscall':>10}{'saved':>19}")
+    cells = [("process", "rate", "vdso", "syscall", "saved")]
     for _, p in prices.iterrows():
-        lines.append(f"{p['process']:<14}{p['rate_hz']:>7g} Hz{p['vdso_ns']:>7.0f} ns"
-                     f"{p['syscall_ns']:>7.0f} ns{saved_or_more(p['saved']):>19}")
-    return "\n".join(lines)
+        cells.append((p["process"], f"{p['rate_hz']:g} Hz", f"{p['vdso_ns']:.0f} ns",
+                      f"{p['syscall_ns']:.0f} ns", saved_or_more(p["saved"])))
+    return "\n".join(lines + aligned(cells, left=1))
 
 
 def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
