@@ -116,6 +116,8 @@ BETWEEN_REPEATS = 4
 # process's 28,000, timed after them: the fork-server scenario calls 16,100
 # times a second, which the model priced at the 2,800's curves
 NEAR_BUSY_COMPANION = "500:28"
+# processes more of the busy setting and the two below it, taking turns
+TURNS_REPEATS = 4
 # idlecall's processes per setting timed counting the thread's involuntary
 # context switches (--count-switches 1)
 SWITCH_REPEATS = 4
@@ -647,8 +649,13 @@ def idlecall_runs() -> list[list[str]]:
     2), IDLE_REPEATS processes each taking turns: stacks are the one
     difference between the two loops' threads left untimed, and about 290
     ns of what the states loop's 1 Hz thread paid less after 1 s is not
-    the thread's kind nor the zeroed check.  Last, the processes between
-    at NEAR_BUSY_COMPANION, as the others between."""
+    the thread's kind nor the zeroed check.  Then the processes between
+    at NEAR_BUSY_COMPANION, as the others between.  Last, the processes
+    at 2,800, 14,000 and 28,000 calls a second each way at the short
+    gaps and after 1 s, TURNS_REPEATS more processes each, the three
+    taking turns: 14,000's syscall came out dearer than both its
+    neighbours' at every gap, timed hours after them, and only taking
+    turns tells the rate from the sitting."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -719,7 +726,13 @@ def idlecall_runs() -> list[list[str]]:
             "--companion", f"vdso:{BUSY_COMPANION}", "--read-first", "1", "--abs-sleep", "1",
             "--thread", thread, "--repeat", str(k)] for k in first for thread in ("1", "2")] \
         + [args for k in between for gaps in (short20, second10, twenty4)
-           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], NEAR_BUSY_COMPANION)]
+           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], NEAR_BUSY_COMPANION)] \
+        + [args for i in range(TURNS_REPEATS)
+           for companion, k in ((BETWEEN_COMPANIONS[-1], BETWEEN_REPEATS + 1 + i),
+                                (NEAR_BUSY_COMPANION, BETWEEN_REPEATS + 1 + i),
+                                (BUSY_COMPANION, IDLE_REPEATS + 1 + i))
+           for gaps in (short20, second10)
+           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

@@ -644,8 +644,10 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # 2 * SWITCH_REPEATS processes more each way, counted and not taking
     # turns process by process; then the busy process's created thread
     # with default stacks and with 64 KiB ones, taking turns in
-    # IDLE_REPEATS processes each; last, the processes between at
-    # NEAR_BUSY_COMPANION.
+    # IDLE_REPEATS processes each; then the processes between at
+    # NEAR_BUSY_COMPANION; last, TURNS_REPEATS processes more of it, of the
+    # setting below it and of the busy one, the three taking turns at the
+    # short gaps and 1 s.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
@@ -655,6 +657,12 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {switches[key] for key in lone_1_s_counted} == {3 * host.SWITCH_REPEATS}
     assert {n for key, n in switches.items() if key not in lone_1_s_counted} \
         == {host.SWITCH_REPEATS}
+    taking_turns = 3 * 2 * 2 * host.TURNS_REPEATS
+    three = [args[args.index("--companion") + 1].split(":", 1)[1] for args in runs[-taking_turns:]]
+    assert three == [c for _ in range(host.TURNS_REPEATS)
+                     for c in (host.BETWEEN_COMPANIONS[-1], host.NEAR_BUSY_COMPANION,
+                               host.BUSY_COMPANION) for _ in range(4)]
+    runs = runs[:-taking_turns]
     near_busy = 6 * host.BETWEEN_REPEATS
     stacks = runs[-near_busy - 2 * host.IDLE_REPEATS:-near_busy]
     assert [args[args.index("--thread") + 1] for args in stacks] == ["1", "2"] * host.IDLE_REPEATS
@@ -678,6 +686,12 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
             (gaps, mode, busy) for mode in ("vdso", "syscall") for busy in (False, True)
             for gaps in ("0,1,10,100", "1000", "20000")[:3 if busy else 2]}
     repeated = {key: n for key, n in setting.items() if key not in switches}
+    more = {key for key in repeated if "--companion" in key
+            and key[key.index("--companion") + 1].split(":", 1)[1]
+            in (host.BETWEEN_COMPANIONS[-1], host.NEAR_BUSY_COMPANION, host.BUSY_COMPANION)
+            and key[key.index("--gaps-ms") + 1] in ("0,1,10,100", "1000")
+            and "--thread" not in key}
+    assert len(more) == 3 * 2 * 2
     lone_1_s = {key for key in repeated if "1000" in key and "--companion" not in key}
     assert {key[key.index("--modes") + 1] for key in lone_1_s} == {"vdso", "syscall", "dropped"}
     assert {repeated[key] for key in lone_1_s} == {
@@ -686,8 +700,11 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
                and key[key.index("--companion") + 1].split(":", 1)[1]
                in (*host.BETWEEN_COMPANIONS, host.NEAR_BUSY_COMPANION)}
     assert {key[key.index("--gaps-ms") + 1] for key in between} == {"0,1,10,100", "1000", "20000"}
-    assert {repeated[key] for key in between} == {host.BETWEEN_REPEATS}
-    assert {n for key, n in repeated.items() if key not in lone_1_s | between} \
+    assert {repeated[key] for key in between - more} == {host.BETWEEN_REPEATS}
+    assert {repeated[key] for key in between & more} \
+        == {host.BETWEEN_REPEATS + host.TURNS_REPEATS}
+    assert {repeated[key] for key in more - between} == {host.IDLE_REPEATS + host.TURNS_REPEATS}
+    assert {n for key, n in repeated.items() if key not in lone_1_s | between | more} \
         == {host.IDLE_REPEATS}
     curves = {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
                "--companion" in key) for key in repeated if "--thread" not in key}
