@@ -171,18 +171,20 @@ def test_idle_call_numbers_against_the_csv(built):
     idlecall.csv's vDSO-alone and syscall-alone rows without spinners at
     the longest gap where every mode was timed alone, every vDSO call
     (reseeds too), each the mean of its processes' means (a process a
-    command), read here from the CSV: the model's own machine's
+    command and its start), read here from the CSV: the model's own machine's
     (data/host/) where it has them, else the Xeon's."""
     def over_processes(calls: pd.DataFrame) -> pd.Series:
-        return calls.groupby(["mode", "command"])["ns_per_call"].mean().groupby(level=0).mean()
+        return calls.groupby(["mode", "date_utc", "command"])["ns_per_call"].mean() \
+            .groupby(level=0).mean()
 
     for path in (DATA / "host" / "idlecall.csv", DATA / "xeon" / "host" / "idlecall.csv"):
         if not path.exists():
             continue
         rows = pd.read_csv(path)
         # A lone thread: no companion threads, its call not timed after a
-        # read, in the process's main thread.
-        for column, alone in (("companion", "none"), ("read_first", 0), ("thread", 0)):
+        # read nor waking to a deadline, in the process's main thread.
+        for column, alone in (("companion", "none"), ("read_first", 0), ("abs_sleep", 0),
+                              ("thread", 0)):
             if column in rows:
                 rows = rows[rows[column].fillna(alone) == alone]
         rows = rows[(rows["spin"] == 0) & (rows["modes"] == rows["mode"])]
