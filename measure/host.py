@@ -655,7 +655,13 @@ def idlecall_runs() -> list[list[str]]:
     gaps and after 1 s, TURNS_REPEATS more processes each, the three
     taking turns: 14,000's syscall came out dearer than both its
     neighbours' at every gap, timed hours after them, and only taking
-    turns tells the rate from the sitting."""
+    turns tells the rate from the sitting.  Last, the stack test's
+    default arm again beside the states loop's two other differences,
+    each alone and with the 64 KiB stacks all three together, taking
+    turns in IDLE_REPEATS processes each: the command in a forked child
+    (--fork 1) and the companions' states on the pages after the timed
+    state's in its mapping (--companion vdso:1000:28:next): the 64 KiB
+    stacks made the call dearer, not the states loop's price."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -732,7 +738,13 @@ def idlecall_runs() -> list[list[str]]:
                                 (NEAR_BUSY_COMPANION, BETWEEN_REPEATS + 1 + i),
                                 (BUSY_COMPANION, IDLE_REPEATS + 1 + i))
            for gaps in (short20, second10)
-           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)]
+           for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)] \
+        + [["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
+            "--companion", f"vdso:{BUSY_COMPANION}{place}", "--read-first", "1",
+            "--abs-sleep", "1", "--thread", thread, *fork, "--repeat", str(k)]
+           for k in more
+           for place, thread, fork in (("", "1", []), ("", "1", ["--fork", "1"]),
+                                       (":next", "1", []), (":next", "2", ["--fork", "1"]))]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

@@ -600,15 +600,18 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # How idlecall timed a thread's calls (idle_setting): alone on a machine
 # left alone (lone), with its process's other threads calling on states of
 # their own pages (busy: --companion MODE:HZ:THREADS) or on its own state's
-# page (page-mates: --companion vdso:HZ:THREADS:shared; busy page-mates when
+# page (page-mates: --companion vdso:HZ:THREADS:shared; or on the pages
+# after its own in its mapping, as the states experiment lays out its
+# classes: :next, "states in one mapping"; busy page-mates when
 # each calls as often as the states campaign's busy class, BUSY_HZ; a process
 # whose other threads call less often than that is named by their calls a
 # second, between(): "280 calls/s"), timed in
 # the process's main thread or in a thread it created (--thread 1; with
 # its companions on the states threads' 64 KiB stacks, --thread 2), each
 # after the states threads' zeroed check (--read-first 1) or not, and waking
-# as the states threads wake (--abs-sleep 1) or not; spinners on every CPU
-# (--spin 1) apart.  Runs labelled --repeat K time one setting in several
+# as the states threads wake (--abs-sleep 1) or not, in a forked child
+# (--fork 1, as the states experiment's callers run) or not; spinners on
+# every CPU (--spin 1) apart.  Runs labelled --repeat K time one setting in several
 # processes; they are of their setting like any other run, each run one
 # process (process_means()).  The model's after_gap: lone, busy and those
 # between, the main thread.
@@ -616,11 +619,13 @@ LONE, BUSY, MATES, BUSY_MATES = "lone", "busy", "page-mates", "busy page-mates"
 BETWEEN = " calls/s"  # between(): a process named by its companions' calls a second
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
-SMALL_STACKS = ", 64 KiB stacks"
-IDLE_SETTINGS = tuple(base + thread + read + wake for wake in ("", ABS_SLEEP)
+SMALL_STACKS, ONE_MAPPING, FORKED = ", 64 KiB stacks", ", states in one mapping", ", forked"
+IDLE_SETTINGS = tuple(base + place + thread + read + wake + fork for fork in ("", FORKED)
+                      for wake in ("", ABS_SLEEP)
                       for read in ("", READ_FIRST)
                       for thread in ("", CREATED, CREATED + SMALL_STACKS)
-                      for base in (LONE, BUSY, MATES, BUSY_MATES))
+                      for base in (LONE, BUSY, MATES, BUSY_MATES)
+                      for place in ("", ONE_MAPPING))
 
 
 def idle_setting(rows: pd.DataFrame) -> pd.Series:
@@ -636,11 +641,13 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     calls = (hz * pd.to_numeric(fields.str[2], errors="coerce")).map(between, na_action="ignore")
     setting = pd.Series(np.select([shared & busy_hz, shared, busy_hz, companion != "none"],
                                   [BUSY_MATES, MATES, BUSY, calls], LONE), rows.index, dtype=object)
+    setting[companion.str.endswith(":next")] += ONE_MAPPING
     thread = column("thread", 0).astype(int)
     setting[thread >= 1] += CREATED
     setting[thread == 2] += SMALL_STACKS
     setting[column("read_first", 0).astype(int) == 1] += READ_FIRST
     setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
+    setting[column("fork", 0).astype(int) == 1] += FORKED
     setting[rows["spin"] != 0] = "spin"
     return setting
 

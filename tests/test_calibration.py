@@ -1342,6 +1342,15 @@ def test_idle_setting_names_each_idlecall_row_s_process():
         "busy", "page-mates", "busy page-mates",
         "busy page-mates, created thread, 64 KiB stacks, read first", "spin"]
     assert set(calibration.idle_setting(stacked)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
+    # The companions' states on the pages after the timed state's, in its
+    # mapping (--companion ...:next), and the command in a forked child
+    # (--fork 1): settings of their own, never the model's busy one.
+    laid = stacked.assign(companion=[None, None, "vdso:1000:28:next", "vdso:1000:28", None,
+                                     None, None, "vdso:100:28:next"],
+                          fork=[None, 1, 1, 0, 0, 0, 0, 0], thread=[None, 0, 1, 0, 0, 0, 0, 0])
+    assert calibration.idle_setting(laid).tolist()[:4] == [
+        "lone", "lone, forked", "busy, states in one mapping, created thread, forked", "busy"]
+    assert set(calibration.idle_setting(laid)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
 
 
 def test_model_prices_each_class_as_the_simulation_charges_it(tmp_path):

@@ -201,6 +201,9 @@ def test_static_build_runs_the_selfcheck(harness):
     (["idlecall", "--modes", ""], "each once"),
     (["idlecall", "--modes", "vdso," * 20], "each once"),
     (["idlecall", "--thread", "3"], "--thread"),
+    (["idlecall", "--fork", "2"], "--fork"),
+    (["idlecall", "--companion", "vdso:1000:28:far"], "--companion"),
+    (["idlecall", "--companion", "syscall:1000:28:next"], "--companion"),
     (["nosuch"], "unknown subcommand"),
 ])
 def test_bad_options_are_one_line_errors(harness, args, complaint):
@@ -236,6 +239,24 @@ def test_idlecall_threads_get_the_stacks_asked_for(harness, thread, stack_kib):
     assert proc.returncode == 0 and stacks == 4
     records, _ = parse(out)
     assert len(records) == 2 and {r.fields["thread"] for r in records} == {thread}
+
+
+@needs_cc
+def test_idlecall_forks_and_lays_companions_out_as_asked(harness):
+    """--fork 1 runs the command in a forked child, whose rows say so and
+    come out once each (the parent's buffer flushed before the fork);
+    --companion vdso:HZ:THREADS:next puts the companions' states on the
+    pages after the timed state's, and they call."""
+    result = subprocess.run([str(harness), "idlecall", "--gaps-ms", "0,10", "--calls", "2",
+                             "--modes", "vdso", "--companion", "vdso:1000:3:next",
+                             "--fork", "1"], capture_output=True, text=True, timeout=20)
+    assert result.returncode == 0, result.stderr
+    records, _ = parse(result.stdout)
+    assert [(r.fields["gap_ms"], r.fields["sample"]) for r in records] == [
+        (0, 0), (0, 1), (10, 0), (10, 1)]
+    assert {(r.fields["fork"], r.fields["companion"]) for r in records} == {
+        (1, "vdso:1000:3:next")}
+    assert sum(r.fields["companion_calls"] for r in records if r.fields["gap_ms"] == 10) > 0
 
 
 def memcg_usable():
@@ -629,6 +650,7 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {(args[args.index("--modes") + 1], args[args.index("--companion") + 1])
             for args in busy} == {("vdso", "vdso:1000:28"), ("syscall", "syscall:1000:28"),
                                   ("vdso", "vdso:1:27:shared"), ("vdso", "vdso:1000:27:shared"),
+                                  ("vdso", "vdso:1000:28:next"),
                                   *((mode, f"{mode}:{c}") for mode in ("vdso", "syscall")
                                     for c in (*host.BETWEEN_COMPANIONS,
                                               host.NEAR_BUSY_COMPANION))}
@@ -647,7 +669,9 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # IDLE_REPEATS processes each; then the processes between at
     # NEAR_BUSY_COMPANION; last, TURNS_REPEATS processes more of it, of the
     # setting below it and of the busy one, the three taking turns at the
-    # short gaps and 1 s.
+    # short gaps and 1 s; last, the stack test's default arm again, in a
+    # forked child, with the companions' states in one mapping, and all
+    # three with 64 KiB stacks, taking turns in IDLE_REPEATS processes.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
@@ -657,6 +681,13 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {switches[key] for key in lone_1_s_counted} == {3 * host.SWITCH_REPEATS}
     assert {n for key, n in switches.items() if key not in lone_1_s_counted} \
         == {host.SWITCH_REPEATS}
+    loop = runs[-4 * host.IDLE_REPEATS:]
+    assert [(args[args.index("--companion") + 1], args[args.index("--thread") + 1],
+             "--fork" in args) for args in loop] == [
+        (f"vdso:{host.BUSY_COMPANION}", "1", False), (f"vdso:{host.BUSY_COMPANION}", "1", True),
+        (f"vdso:{host.BUSY_COMPANION}:next", "1", False),
+        (f"vdso:{host.BUSY_COMPANION}:next", "2", True)] * host.IDLE_REPEATS
+    runs = runs[:-4 * host.IDLE_REPEATS]
     taking_turns = 3 * 2 * 2 * host.TURNS_REPEATS
     three = [args[args.index("--companion") + 1].split(":", 1)[1] for args in runs[-taking_turns:]]
     assert three == [c for _ in range(host.TURNS_REPEATS)
@@ -704,8 +735,15 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {repeated[key] for key in between & more} \
         == {host.BETWEEN_REPEATS + host.TURNS_REPEATS}
     assert {repeated[key] for key in more - between} == {host.IDLE_REPEATS + host.TURNS_REPEATS}
-    assert {n for key, n in repeated.items() if key not in lone_1_s | between | more} \
-        == {host.IDLE_REPEATS}
+    # the stack test's default arm was timed again beside the loop's
+    # other differences
+    default_stacks = {key for key in repeated if "--abs-sleep" in key and "--thread" in key
+                      and key[key.index("--thread") + 1] == "1" and "--fork" not in key
+                      and key[key.index("--companion") + 1] == f"vdso:{host.BUSY_COMPANION}"
+                      and key[key.index("--gaps-ms") + 1] == "0,1000"}
+    assert [repeated[key] for key in default_stacks] == [2 * host.IDLE_REPEATS]
+    assert {n for key, n in repeated.items()
+            if key not in lone_1_s | between | more | default_stacks} == {host.IDLE_REPEATS}
     curves = {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
                "--companion" in key) for key in repeated if "--thread" not in key}
     for mode, busy in (("vdso", False), ("syscall", False), ("dropped", False),

@@ -31,7 +31,9 @@
  *              with exponential gaps, on states of their own page(s), as
  *              a busy process's other threads call while one sleeps;
  *              vdso:HZ:THREADS:shared puts their states on the timed
- *              state's page instead, as its page-mates.
+ *              state's page instead, as its page-mates; :next on the
+ *              pages after its own in its mapping, as the states
+ *              experiment lays out its classes.
  *              --read-first 1: before the clock starts, mincore() the
  *              state's page and read its generation word, as the states
  *              experiment's threads do before each timed call.
@@ -42,6 +44,8 @@
  *              (default attributes), not in its main thread; 2: the
  *              same, it and its companions on 64 KiB stacks, as the
  *              states experiment's threads.
+ *              --fork 1: all of it in a child the process forks (no
+ *              exec), as the states experiment's callers run.
  *              --repeat N: which of several runs of the same setting this
  *              is, echoed in its rows and changing nothing else.
  *              --count-switches 1: nivcsw, the thread's involuntary
@@ -4373,10 +4377,19 @@ static void *companion_thread(void *arg)
 	return NULL;
 }
 
-/* "none" or MODE:HZ:THREADS[:shared]; returns the thread count (0 for none). */
-static long parse_companion(const char *arg, bool *syscall, long *rate_hz, bool *shared)
+/*
+ * Where --companion's states lie: a mapping of their own, the timed state's
+ * page (:shared, its page-mates), or the pages after the timed state's in
+ * its mapping (:next, as the states experiment lays out its classes).
+ */
+enum companion_states { COMPANIONS_APART, COMPANIONS_SHARED, COMPANIONS_NEXT };
+
+/* "none" or MODE:HZ:THREADS[:shared|:next]; returns the thread count (0 for none). */
+static long parse_companion(const char *arg, bool *syscall, long *rate_hz,
+			    enum companion_states *where)
 {
-	static const char what[] = "--companion (none or vdso|syscall:HZ:THREADS, vdso:HZ:THREADS:shared)";
+	static const char what[] =
+		"--companion (none or vdso|syscall:HZ:THREADS, vdso:HZ:THREADS:shared|next)";
 	char buf[64], *rest = buf, *mode, *hz, *threads, *page;
 
 	if (!strcmp(arg, "none"))
@@ -4390,8 +4403,9 @@ static long parse_companion(const char *arg, bool *syscall, long *rate_hz, bool 
 	if (!hz || !threads || rest || (strcmp(mode, "vdso") && strcmp(mode, "syscall")))
 		usage_error(what, arg);
 	*syscall = !strcmp(mode, "syscall");
-	*shared = page != NULL;
-	if (*shared && (strcmp(page, "shared") || *syscall))
+	*where = !page ? COMPANIONS_APART : !strcmp(page, "shared") ? COMPANIONS_SHARED
+		: !strcmp(page, "next") ? COMPANIONS_NEXT : -1;
+	if ((int)*where < 0 || (page && *syscall))
 		usage_error(what, arg);
 	*rate_hz = parse_long("--companion's HZ", hz, 1, 100000);
 	return parse_long("--companion's THREADS", threads, 1, MAX_THREADS);
@@ -4417,6 +4431,32 @@ static int64_t thread_cpu_ns(void)
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
 		die("clock_gettime(CLOCK_THREAD_CPUTIME_ID): %s", strerror(errno));
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/*
+ * --fork 1: the command again, from start to end, in a child the process
+ * forks (no exec), as the states experiment's callers run.
+ */
+static bool idlecall_forked;
+
+static int idlecall_in_child(int argc, char **argv)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	idlecall_forked = true;
+	if ((pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		int ret = cmd_idlecall(argc, argv);
+
+		fflush(stdout);
+		_exit(ret);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 /*
@@ -4465,11 +4505,12 @@ static int cmd_idlecall(int argc, char **argv)
 		{ "--gaps-ms", "0,1,100,1000,20000" }, { "--calls", "8" }, { "--size-bytes", "16" },
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
 		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
-		{ "--count-switches", "0" }, { "--thread-cpu", "0" }, { NULL, NULL },
+		{ "--count-switches", "0" }, { "--thread-cpu", "0" }, { "--fork", "0" },
+		{ NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches,
-		cpu_clock;
+		cpu_clock, forked;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4478,7 +4519,9 @@ static int cmd_idlecall(int argc, char **argv)
 	static struct spinner spinners[MAX_THREADS];
 	static struct companion companions[MAX_THREADS];
 	long ncompanions, companion_hz = 0;
-	bool companion_syscall = false, companion_shared = false;
+	bool companion_syscall = false;
+	enum companion_states companions_where = COMPANIONS_APART;
+	size_t nstates;
 	uint64_t companion_calls = 0;
 	void **companion_states = NULL;
 	size_t companion_bytes = 0;
@@ -4500,8 +4543,9 @@ static int cmd_idlecall(int argc, char **argv)
 	repeat = opt_long(opts, "--repeat", 0, 1000000);
 	switches = opt_long(opts, "--count-switches", 0, 1);
 	cpu_clock = opt_long(opts, "--thread-cpu", 0, 2);
+	forked = opt_long(opts, "--fork", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
-				      &companion_shared);
+				      &companions_where);
 	modes_arg = opt_get(opts, "--modes");
 	if (snprintf(mbuf, sizeof(mbuf), "%s", modes_arg) >= (int)sizeof(mbuf))
 		usage_error("--modes (vdso, dropped, syscall, each once)", modes_arg);
@@ -4525,6 +4569,8 @@ static int cmd_idlecall(int argc, char **argv)
 		printf("skip exp=idlecall reason=%s\n", vdso.missing);
 		return 0;
 	}
+	if (forked && !idlecall_forked)
+		return idlecall_in_child(argc, argv);
 	if (thread && !idlecall_threaded)
 		return idlecall_in_thread(argc, argv, thread);
 	if (spin) {
@@ -4541,11 +4587,14 @@ static int cmd_idlecall(int argc, char **argv)
 	if (vdso.params.size_of_opaque_state < GENERATION_OFFSET + sizeof(uint64_t))
 		die("vgetrandom state of %u bytes: no generation word at %d",
 		    vdso.params.size_of_opaque_state, GENERATION_OFFSET);
-	if (companion_shared && (size_t)ncompanions + 1 > states_per_page())
+	if (companions_where == COMPANIONS_SHARED && (size_t)ncompanions + 1 > states_per_page())
 		die("--companion ...:shared: %ld companions and the timed thread need more than "
 		    "the %zu states of a page", ncompanions, states_per_page());
-	/* shared: the companions' states are the timed state's page-mates, states[1..] */
-	states = states_alloc(companion_shared ? 1 + ncompanions : 1, &map_bytes);
+	/* shared: the companions' states are the timed state's page-mates,
+	 * states[1..]; next: they fill the pages after its own, states[per page..] */
+	nstates = companions_where == COMPANIONS_SHARED ? 1 + (size_t)ncompanions
+		: companions_where == COMPANIONS_NEXT ? states_per_page() + (size_t)ncompanions : 1;
+	states = states_alloc(nstates, &map_bytes);
 	if (!states)
 		die("mapping an opaque state: %s", strerror(errno));
 	page = (void *)((uintptr_t)states[0] & ~(page_bytes - 1));
@@ -4554,14 +4603,16 @@ static int cmd_idlecall(int argc, char **argv)
 		die("vdso getrandom failed");
 	if (ncompanions) {
 		/* unless shared, a mapping of their own: the timed state's page stays its thread's */
-		if (!companion_shared) {
+		if (companions_where == COMPANIONS_APART) {
 			companion_states = states_alloc(ncompanions, &companion_bytes);
 			if (!companion_states)
 				die("mapping the companions' states: %s", strerror(errno));
 		}
 		for (long c = 0; c < ncompanions; c++) {
 			companions[c] = (struct companion){
-				.state = companion_shared ? states[1 + c] : companion_states[c],
+				.state = companions_where == COMPANIONS_SHARED ? states[1 + c]
+					: companions_where == COMPANIONS_NEXT
+					? states[states_per_page() + c] : companion_states[c],
 				.syscall = companion_syscall,
 				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
 				.calls = &companion_calls,
@@ -4618,12 +4669,12 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
 							    companion_before), read_first, abs_sleep, thread, repeat,
-				       preempted, on_cpu);
+				       preempted, on_cpu, forked);
 			}
 		}
 	}
