@@ -646,8 +646,8 @@ def idlecall_runs() -> list[list[str]]:
     drift.  Then the busy process's created thread timed as the states
     threads are (read first, waking as they wake) with pthread's default
     stacks (--thread 1) and with the states threads' 64 KiB ones (--thread
-    2), IDLE_REPEATS processes each taking turns: stacks are the one
-    difference between the two loops' threads left untimed, and about 290
+    2), IDLE_REPEATS processes each taking turns: stacks were one
+    difference between the two loops' threads untimed, and about 290
     ns of what the states loop's 1 Hz thread paid less after 1 s is not
     the thread's kind nor the zeroed check.  Then the processes between
     at NEAR_BUSY_COMPANION, as the others between.  Last, the processes

@@ -4301,8 +4301,10 @@ static int cmd_states(int argc, char **argv)
  * thread's is the process stack): in a busy process the states
  * experiment's threads, all created ones, paid a sixth of what idlecall's
  * main thread paid after the same gap.  --thread 2 creates that thread and
- * its companions with the states experiment's 64 KiB stacks: the last
- * difference of the two loops' threads timed.  --repeat N only labels the rows,
+ * its companions with the states experiment's 64 KiB stacks, --fork 1 runs
+ * it all in a forked child and --companion ...:next lays the companions'
+ * states out after the timed state's: the other differences of the two
+ * loops, timed.  --repeat N only labels the rows,
  * so that one setting timed in several processes (each exec()ed anew, its
  * address-space layout drawn again) says how far one process's calls
  * speak for another's.  The clock is wall time: a call the scheduler
@@ -4382,11 +4384,11 @@ static void *companion_thread(void *arg)
  * page (:shared, its page-mates), or the pages after the timed state's in
  * its mapping (:next, as the states experiment lays out its classes).
  */
-enum companion_states { COMPANIONS_APART, COMPANIONS_SHARED, COMPANIONS_NEXT };
+enum companion_place { COMPANIONS_APART, COMPANIONS_SHARED, COMPANIONS_NEXT };
 
 /* "none" or MODE:HZ:THREADS[:shared|:next]; returns the thread count (0 for none). */
 static long parse_companion(const char *arg, bool *syscall, long *rate_hz,
-			    enum companion_states *where)
+			    enum companion_place *where)
 {
 	static const char what[] =
 		"--companion (none or vdso|syscall:HZ:THREADS, vdso:HZ:THREADS:shared|next)";
@@ -4520,7 +4522,7 @@ static int cmd_idlecall(int argc, char **argv)
 	static struct companion companions[MAX_THREADS];
 	long ncompanions, companion_hz = 0;
 	bool companion_syscall = false;
-	enum companion_states companions_where = COMPANIONS_APART;
+	enum companion_place companions_where = COMPANIONS_APART;
 	size_t nstates;
 	uint64_t companion_calls = 0;
 	void **companion_states = NULL;
@@ -4602,7 +4604,7 @@ static int cmd_idlecall(int argc, char **argv)
 	if (vdso_getrandom(buf, size, states[0]) != size)
 		die("vdso getrandom failed");
 	if (ncompanions) {
-		/* unless shared, a mapping of their own: the timed state's page stays its thread's */
+		/* apart: a mapping of their own, the timed state's page its thread's alone */
 		if (companions_where == COMPANIONS_APART) {
 			companion_states = states_alloc(ncompanions, &companion_bytes);
 			if (!companion_states)
