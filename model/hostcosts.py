@@ -227,14 +227,12 @@ def alone_saved_ns(rows: pd.DataFrame, gap_ms: float) -> float | None:
     return None if alone is None else alone.syscall.value - alone.vdso.value
 
 
-def busy_by_gap(rows: pd.DataFrame, setting: str = BUSY) -> tuple:
-    """Idle.busy_by_gap: the gaps where a busy process's thread (`setting`:
-    BUSY, its main thread, or BUSY + CREATED) was timed calling the vDSO
-    alone and the syscall alone."""
-    busy = rows[idle_setting(rows) == setting]
-    busy = each_alone(busy)
+def busy_by_gap(calls: pd.DataFrame) -> tuple:
+    """Idle.busy_by_gap: of one busy setting's idlecall rows (idle_setting():
+    BUSY, the process's main thread, or BUSY + CREATED), the gaps where
+    the vDSO and the syscall were each timed alone, with their Means."""
     out = []
-    for gap, at in busy.groupby("gap_ms"):
+    for gap, at in each_alone(calls).groupby("gap_ms"):
         mode = {m: calls for m, calls in at.groupby("mode")}
         if {"vdso", "syscall"} <= set(mode):
             out.append((int(gap), *(over_processes(mode[m]) for m in ("vdso", "syscall"))))
@@ -245,8 +243,9 @@ def longest_sleep(rows, name: str) -> Idle | None:
     """The calls after the longest gap of idlecall rows without spinners
     (None if there are none), the three modes taking turns, and each mode
     alone if all were timed so there; `name` is the file's, for the error."""
-    busy, created = busy_by_gap(rows), busy_by_gap(rows, BUSY + CREATED)
-    rows = lone_thread(rows)
+    setting = idle_setting(rows)
+    busy, created = (busy_by_gap(rows[setting == s]) for s in (BUSY, BUSY + CREATED))
+    rows = rows[setting == LONE]
     turns = rows[taking_turns(rows) == TAKING_TURNS]
     if turns.empty:
         return None

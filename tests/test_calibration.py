@@ -1040,8 +1040,9 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert busy["vdso"].extra_ns == pytest.approx((0, 100))
     assert busy["syscall"].extra_ns == pytest.approx((0, 200))
     assert set(costs.after_gap) == {"vdso", "syscall", "zeroed", "reseed"}
+    idle = calibration.read_table(data / "host" / "idlecall.csv")
     (gap0, v0, s0), (gap, v, s) = hostcosts.busy_by_gap(
-        calibration.read_table(data / "host" / "idlecall.csv"))
+        idle[calibration.idle_setting(idle) == calibration.BUSY])
     assert (gap0, gap, v0.value, s0.value, v.value, s.value) == (0, 200, 61, 501, 161, 701)
     more = hostcosts.price_against_states(data)
     assert more.attrs["companions"] == {"busy": companion, "busy, read first": companion}
@@ -1066,10 +1067,11 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
         for r in _idle_rows(0, gap, {mode: v}, 5)])
     rows = calibration.read_table(data / "host" / "idlecall.csv")
     assert load_costs(data_dir=data).after_gap == costs.after_gap
-    assert [(g, v.value, s.value) for g, v, s in hostcosts.busy_by_gap(rows)] == [
-        (0, 61, 501), (200, 161, 701)]
+    setting = calibration.idle_setting(rows)
     assert [(g, v.value, s.value) for g, v, s in hostcosts.busy_by_gap(
-        rows, calibration.BUSY + calibration.CREATED)] == [(0, 41, 451), (200, 541, 651)]
+        rows[setting == calibration.BUSY])] == [(0, 61, 501), (200, 161, 701)]
+    assert [(g, v.value, s.value) for g, v, s in hostcosts.busy_by_gap(
+        rows[setting == calibration.BUSY + calibration.CREATED])] == [(0, 41, 451), (200, 541, 651)]
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
     assert "busy, created thread" in out
