@@ -650,7 +650,7 @@ def idlecall_runs() -> list[list[str]]:
     difference between the two loops' threads untimed, and about 290
     ns of what the states loop's 1 Hz thread paid less after 1 s is not
     the thread's kind nor the zeroed check.  Then the processes between
-    at NEAR_BUSY_COMPANION, as the others between.  Last, the processes
+    at NEAR_BUSY_COMPANION, as the others between.  Then the processes
     at 2,800, 14,000 and 28,000 calls a second each way at the short
     gaps and after 1 s, TURNS_REPEATS more processes each, the three
     taking turns: 14,000's syscall came out dearer than both its
@@ -670,6 +670,15 @@ def idlecall_runs() -> list[list[str]]:
     between = range(1, BETWEEN_REPEATS + 1)
     twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
     every = ("vdso", "syscall", "dropped")
+
+    def as_states_thread(thread: str, place: str = "", fork=()) -> list[str]:
+        """The busy process's created thread's vDSO after 0 ms and 1 s,
+        timed as the states threads are (read first, waking as they
+        wake), its companions' states placed by `place` (--companion's
+        suffix), its stacks by `thread`, forked or not."""
+        return ["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
+                "--companion", f"vdso:{BUSY_COMPANION}{place}", "--read-first", "1",
+                "--abs-sleep", "1", "--thread", thread, *fork]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
             short + ["--spin", "1"], second + ["--spin", "1"],
@@ -728,9 +737,8 @@ def idlecall_runs() -> list[list[str]]:
            for args in repeated_runs(second10, ("vdso", "syscall"), [2 * IDLE_REPEATS + 1 + i])
            + repeated_runs(second10, ("vdso", "syscall"), [SWITCH_REPEATS + 1 + i], "",
                            counted)] \
-        + [["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
-            "--companion", f"vdso:{BUSY_COMPANION}", "--read-first", "1", "--abs-sleep", "1",
-            "--thread", thread, "--repeat", str(k)] for k in first for thread in ("1", "2")] \
+        + [as_states_thread(thread) + ["--repeat", str(k)]
+           for k in first for thread in ("1", "2")] \
         + [args for k in between for gaps in (short20, second10, twenty4)
            for args in repeated_runs(gaps, ("vdso", "syscall"), [k], NEAR_BUSY_COMPANION)] \
         + [args for i in range(TURNS_REPEATS)
@@ -739,12 +747,10 @@ def idlecall_runs() -> list[list[str]]:
                                 (BUSY_COMPANION, IDLE_REPEATS + 1 + i))
            for gaps in (short20, second10)
            for args in repeated_runs(gaps, ("vdso", "syscall"), [k], companion)] \
-        + [["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
-            "--companion", f"vdso:{BUSY_COMPANION}{place}", "--read-first", "1",
-            "--abs-sleep", "1", "--thread", thread, *fork, "--repeat", str(k)]
+        + [as_states_thread(thread, place, fork) + ["--repeat", str(k)]
            for k in more
-           for place, thread, fork in (("", "1", []), ("", "1", ["--fork", "1"]),
-                                       (":next", "1", []), (":next", "2", ["--fork", "1"]))]
+           for thread, place, fork in (("1", "", ()), ("1", "", ("--fork", "1")),
+                                       ("1", ":next", ()), ("2", ":next", ("--fork", "1")))]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

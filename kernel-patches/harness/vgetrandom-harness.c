@@ -4518,12 +4518,13 @@ static int cmd_idlecall(int argc, char **argv)
 	int nmodes = 0;
 	/* static: the frame must fit --thread 2's stack (the outer call of
 	 * --thread returns before the inner one touches them) */
+	const pthread_attr_t *attr;
 	static struct spinner spinners[MAX_THREADS];
 	static struct companion companions[MAX_THREADS];
 	long ncompanions, companion_hz = 0;
 	bool companion_syscall = false;
 	enum companion_place companions_where = COMPANIONS_APART;
-	size_t nstates;
+	size_t first_companion;	/* its state's index in states[], unless apart */
 	uint64_t companion_calls = 0;
 	void **companion_states = NULL;
 	size_t companion_bytes = 0;
@@ -4575,14 +4576,14 @@ static int cmd_idlecall(int argc, char **argv)
 		return idlecall_in_child(argc, argv);
 	if (thread && !idlecall_threaded)
 		return idlecall_in_thread(argc, argv, thread);
+	attr = idlecall_threaded ? &idlecall_attr : NULL;	/* its threads' stacks too */
 	if (spin) {
 		ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 		if (ncpus < 1 || ncpus > MAX_THREADS || !cpus_allowed(ncpus))
 			die("--spin: online CPUs (%d) outside 1..%d or not all allowed", ncpus, MAX_THREADS);
 		for (int c = 0; c < ncpus; c++) {
 			spinners[c] = (struct spinner){ .cpu = c, .stop = &stop };
-			if (pthread_create(&spinners[c].tid, idlecall_threaded ? &idlecall_attr : NULL,
-					   spin_thread, &spinners[c]))
+			if (pthread_create(&spinners[c].tid, attr, spin_thread, &spinners[c]))
 				die("pthread_create: %s", strerror(errno));
 		}
 	}
@@ -4594,9 +4595,9 @@ static int cmd_idlecall(int argc, char **argv)
 		    "the %zu states of a page", ncompanions, states_per_page());
 	/* shared: the companions' states are the timed state's page-mates,
 	 * states[1..]; next: they fill the pages after its own, states[per page..] */
-	nstates = companions_where == COMPANIONS_SHARED ? 1 + (size_t)ncompanions
-		: companions_where == COMPANIONS_NEXT ? states_per_page() + (size_t)ncompanions : 1;
-	states = states_alloc(nstates, &map_bytes);
+	first_companion = companions_where == COMPANIONS_NEXT ? states_per_page() : 1;
+	states = states_alloc(companions_where == COMPANIONS_APART ? 1
+			      : first_companion + (size_t)ncompanions, &map_bytes);
 	if (!states)
 		die("mapping an opaque state: %s", strerror(errno));
 	page = (void *)((uintptr_t)states[0] & ~(page_bytes - 1));
@@ -4612,15 +4613,13 @@ static int cmd_idlecall(int argc, char **argv)
 		}
 		for (long c = 0; c < ncompanions; c++) {
 			companions[c] = (struct companion){
-				.state = companions_where == COMPANIONS_SHARED ? states[1 + c]
-					: companions_where == COMPANIONS_NEXT
-					? states[states_per_page() + c] : companion_states[c],
+				.state = companion_states ? companion_states[c]
+							  : states[first_companion + c],
 				.syscall = companion_syscall,
 				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
 				.calls = &companion_calls,
 			};
-			if (pthread_create(&companions[c].tid, idlecall_threaded ? &idlecall_attr : NULL,
-					   companion_thread, &companions[c]))
+			if (pthread_create(&companions[c].tid, attr, companion_thread, &companions[c]))
 				die("pthread_create: %s", strerror(errno));
 		}
 	}
