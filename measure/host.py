@@ -42,6 +42,7 @@ from measure.harness_output import HarnessOutputError, parse, reader_moves
 from measure.provenance import (COLUMNS, REPO, SIDE_SUFFIX, memory_setup, open_csv, provenance,
                                 side_file, write_csv_atomic)
 from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
+from model.calibration import DEAR_NS
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
 HARNESS_BUILD = REPO / "build" / "harness"
@@ -1116,8 +1117,9 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             lines.append(f"oomtouch victims={victims} hogs={hogs} ({how}): "
                          + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items())))
     elif exp == "idlecall_clock":
-        dear = [r for r in rows if r["ns_per_call"] >= 10_000]
-        lines.append(f"idlecall_clock: {len(rows)} calls, {len(dear)} of 10 us or more"
+        dear = [r for r in rows if r["ns_per_call"] >= DEAR_NS]
+        lines.append(f"idlecall_clock: {len(rows)} calls, {len(dear)} of "
+                     f"{DEAR_NS / 1000:g} us or more"
                      + "".join(f"; {r['mode']} {r['ns_per_call']} ns, {r['thread_cpu_ns']} ns "
                                f"on its CPU" for r in dear))
     else:

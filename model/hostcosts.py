@@ -46,11 +46,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import fisher_exact
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, IDLE_MODES, IDLE_SETTINGS, LONE,
-                          MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
+                          DEAR_NS, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
                           between, each_alone, gap_curve, idle_setting, load_costs, lone_thread,
-                          measured, process_means, read_table, taking_turns)
+                          measured, own_calls, process_means, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -91,10 +92,12 @@ def mean_ci(values) -> Mean:
 
 
 def over_processes(calls: pd.DataFrame) -> Mean:
-    """idlecall calls' Mean, the process the unit (process_means()): timed
-    in one process, its calls' mean and interval; in several, the mean of
+    """idlecall calls' Mean over their own (own_calls()), the process the
+    unit (process_means()): timed in one process, its calls' mean and
+    interval; in several, the mean of
     their means with the t-interval over them, as the model's curves take
     them (calibration.gap_curve)."""
+    calls = own_calls(calls)
     means = process_means(calls)
     if len(means) == 1:
         return mean_ci(calls["ns_per_call"].to_numpy())
@@ -536,8 +539,8 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
 
 def between_processes(rows: pd.DataFrame) -> pd.DataFrame | None:
     """Where idlecall timed one setting (idle_setting()), mode alone and gap
-    in several processes: each process's mean over its calls (reseeds
-    included; process_means()), and over processes their mean with its 95%
+    in several processes: each process's mean over its own calls (reseeds
+    included; own_calls(), process_means()), and over processes their mean with its 95%
     t-interval (the processes the independent units; the model's curves
     take this mean, less the vDSO's reseeds), their range, and the
     t-interval the same calls give taken as one process's (what a single
@@ -546,6 +549,7 @@ def between_processes(rows: pd.DataFrame) -> pd.DataFrame | None:
     alone = alone.assign(setting=idle_setting(alone))
     out = []
     for (name, mode, gap), calls in alone.groupby(["setting", "mode", "gap_ms"], sort=False):
+        calls = own_calls(calls)
         per_process = process_means(calls)
         if name == "spin" or len(per_process) < 2:
             continue
@@ -660,12 +664,6 @@ def preempted_text(where: Path, counted: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-# A vDSO or syscall call this dear by the wall clock is looked at one by
-# one: over twice the dearest mean of any such point (the lone syscall's
-# after 20 s, 4.3 us).
-DEAR_NS = 10_000
-
-
 def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     """The vDSO and syscall calls of DEAR_NS or more where idlecall read
     the thread's CPU clock (thread_cpu_ns, over a span holding the call:
@@ -714,6 +712,43 @@ def dear_text(path: Path, span: str, dear: pd.DataFrame) -> str:
                       f"{r['nivcsw']:.0f}"))
     if len(cells) == 1:
         cells.append(("none", "", "", "", "", "", ""))
+    lines += aligned(cells)
+    return "\n".join(lines)
+
+
+def dear_by_mode(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """Of idlecall's vDSO and syscall calls each mode alone, every setting
+    and gap, per mode: the calls, those of DEAR_NS or more (left out of
+    every mean: own_calls()), their mean, and what they would add a call
+    if charged (their sum over all the mode's calls); attrs["fisher_p"],
+    Fisher's exact test of the two modes' shares.  None without both."""
+    alone = each_alone(rows)
+    alone = alone[alone["mode"].isin(("vdso", "syscall")) & (idle_setting(alone) != "spin")]
+    out = []
+    for mode, calls in alone.groupby("mode"):
+        dear = calls.loc[calls["ns_per_call"] >= DEAR_NS, "ns_per_call"]
+        out.append({"mode": mode, "calls": len(calls), "dear": len(dear),
+                    "dear_mean_ns": float(dear.mean()) if len(dear) else float("nan"),
+                    "ns_a_call": float(dear.sum() / len(calls))})
+    if len(out) < 2:
+        return None
+    out = pd.DataFrame(out).set_index("mode").loc[["vdso", "syscall"]]
+    counts = [[r.dear, r.calls - r.dear] for r in out.itertuples()]
+    out.attrs["fisher_p"] = float(fisher_exact(counts).pvalue)
+    return out
+
+
+def dear_by_mode_text(where: Path, dear: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"calls of {DEAR_NS / 1000:g} us or more, left out of every mean above and of the "
+        f"model's prices as the machine's, not the call's (model.calibration.own_calls; "
+        f"{rel_path(idle_path(where))}, each mode alone, every setting and gap): how many, "
+        "their mean, and what they would add a call charged to it; the two modes' shares, "
+        f"Fisher's exact p {dear.attrs['fisher_p']:.2f}", 100, break_on_hyphens=False)
+    cells = [("mode", "calls", "10 us or more", "their mean", "a call")]
+    for r in dear.itertuples():
+        cells.append((r.Index, str(r.calls), f"{r.dear} ({r.dear / r.calls:.2%})",
+                      f"{r.dear_mean_ns:.0f}" if r.dear else "-", f"{r.ns_a_call:.1f}"))
     lines += aligned(cells)
     return "\n".join(lines)
 
@@ -774,6 +809,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(d, spread))
+        if idle[d] is not None and (dear := dear_by_mode(idle[d])) is not None:
+            parts.append(dear_by_mode_text(d, dear))
         if idle[d] is not None and (counted := preempted_calls(idle[d])) is not None:
             parts.append(preempted_text(d, counted))
         clocked = [(idle_path(d), idle[d], SPAN_FROM_SLEEP)]

@@ -1120,21 +1120,56 @@ def test_costs_command_tells_preempted_calls_apart(tmp_path, capsys):
     counted = [{**r, "modes": "vdso", "companion": "vdso:1000:28", "companion_calls": 30,
                 "command": f"idlecall --count-switches 1 --repeat {k}",
                 "ns_per_call": ns, "nivcsw": switched}
-               for k, calls in ((1, ((100, 0), (200, 0), (50_000, 2))), (2, ((300, 0),)))
+               for k, calls in ((1, ((100, 0), (200, 0), (5_000, 2))), (2, ((300, 0),)))
                for (ns, switched), r in zip(calls, _idle_rows(0, 1000, {"vdso": 0}, 3))]
     _write(data, "idlecall.csv", lone.to_dict("records") + counted)
     rows = calibration.read_table(data / "host" / "idlecall.csv")
     [r] = hostcosts.preempted_calls(rows).to_dict("records")
     assert (r["setting"], r["mode"], r["gap_ms"], r["processes"], r["calls"], r["preempted"]) \
         == ("busy", "vdso", 1000, 2, 4, 1)
-    assert r["mean_ns"] == pytest.approx(((100 + 200 + 50_000) / 3 + 300) / 2)
+    assert r["mean_ns"] == pytest.approx(((100 + 200 + 5_000) / 3 + 300) / 2)
     assert r["kept_ns"] == pytest.approx((150 + 300) / 2)
-    assert r["preempted_ns"] == 50_000
+    assert r["preempted_ns"] == 5_000
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
     assert "--count-switches 1" in " ".join(out.split())
-    assert out.splitlines()[-1].split() == ["busy", "vdso", "1", "s", "2", "4", "1", "8533",
-                                            "225", "50000"]
+    assert out.splitlines()[-1].split() == ["busy", "vdso", "1", "s", "2", "4", "1", "1033",
+                                            "225", "5000"]
+
+
+def test_a_vdso_or_syscall_call_of_dear_ns_or_more_is_in_no_mean(tmp_path, capsys):
+    """A vDSO or syscall call of DEAR_NS or more is the machine's, not the
+    call's: the model's curves and `model costs`' means leave it out, a
+    zeroed state's call (mode dropped) that dear is kept, and `model costs`
+    counts them by mode, with what they would add a call."""
+    def run(mode, k, ns):
+        return [{**r, "modes": mode, "companion": "none", "companion_calls": 0,
+                 "command": f"idlecall --modes {mode} --repeat {k}", "ns_per_call": v}
+                for gap, calls in ns.items()
+                for v, r in zip(calls, _idle_rows(0, gap, {mode: 0}, len(calls)))]
+    data = synthetic(tmp_path / "dear")
+    rows = (run("vdso", 1, {0: (100,) * 5, 1000: (1000,) * 5})
+            + run("syscall", 1, {0: (500,) * 5, 1000: (2000, 2000, 2000, 2000, 60_000)})
+            + run("syscall", 2, {0: (500,) * 5, 1000: (3000,) * 5})
+            + run("dropped", 1, {0: (4000,) * 5, 1000: (20_000,) * 5}))
+    _write(data, "idlecall.csv", rows)
+    frame = calibration.read_table(data / "host" / "idlecall.csv")
+    assert len(calibration.own_calls(frame)) == len(frame) - 1
+    base, curve = calibration.gap_curve(frame, "syscall")
+    assert (base, curve.extra_ns) == (500, (0, 2000))   # (2000 + 3000) / 2, not 7800
+    assert calibration.gap_curve(frame, "dropped")[1].extra_ns == (0, 16_000)
+    after_1s = hostcosts.over_processes(frame[(frame["mode"] == "syscall")
+                                              & (frame["gap_ms"] == 1000)])
+    assert (after_1s.value, after_1s.n, after_1s.processes) == (2500, 9, 2)
+    dear = hostcosts.dear_by_mode(frame)
+    assert dear.loc["syscall", ["calls", "dear"]].tolist() == [20, 1]
+    assert dear.loc["syscall", "ns_a_call"] == 60_000 / 20
+    assert dear.loc["vdso", "dear"] == 0
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "left out of every mean above" in " ".join(out.split())
+    assert [line.split() for line in out.splitlines() if line.startswith("syscall  20")] == [
+        ["syscall", "20", "1", "(5.00%)", "60000", "3000.0"]]
 
 
 def test_costs_command_bounds_a_dear_calls_time_off_its_cpu(tmp_path, capsys):

@@ -90,7 +90,7 @@ class Simulation:
         # the gaps a drop falls in.  A process that calls as often as
         # idlecall's busy one (28,000 calls a second) pays the vDSO's and
         # the syscall's curves timed there: there a syscall after a
-        # second's gap cost a quarter of a lone thread's, a vDSO call half of
+        # second's gap cost a fifth of a lone thread's, a vDSO call half of
         # it or more (data/host/idlecall.csv, means over processes, the
         # process's main thread: a thread it created paid less, and the
         # states loop's threads several times less, states_quiet.csv;
