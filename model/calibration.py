@@ -684,7 +684,7 @@ def process_means(calls: pd.DataFrame, by=()) -> pd.Series:
     its own, once a file (--resume matches runs by command; --repeat K
     labels a setting's processes apart).  What
     one process pays differs from the next by more than its calls' spread
-    (two processes' lone calls after 1 s: 1.0 and 13.8 us), so the process,
+    (two processes' lone vDSO calls after 1 s: 0.83 and 1.83 us), so the process,
     not the call, is the unit over which a setting's price is averaged."""
     return own_calls(calls).groupby([*by, "date_utc", "command"])["ns_per_call"].mean()
 
