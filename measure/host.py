@@ -662,7 +662,13 @@ def idlecall_runs() -> list[list[str]]:
     turns in IDLE_REPEATS processes each: the command in a forked child
     (--fork 1) and the companions' states on the pages after the timed
     state's in its mapping (--companion vdso:1000:28:next): the 64 KiB
-    stacks made the call dearer, not the states loop's price."""
+    stacks made the call dearer, not the states loop's price.  Last, the
+    stack test's default arm and the loop test's all-three arm again, each
+    with its companions plain and working around each call as the states
+    threads do (--companion-check 1: a deadline, the zeroed check's
+    mincore(), clock reads), taking turns in IDLE_REPEATS processes each:
+    idlecall set up as the states loop in every other way paid four times
+    its price, and the companions' own loop is the one difference left."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -672,14 +678,15 @@ def idlecall_runs() -> list[list[str]]:
     twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
     every = ("vdso", "syscall", "dropped")
 
-    def as_states_thread(thread: str, place: str = "", fork=()) -> list[str]:
+    def as_states_thread(thread: str, place: str = "", options=()) -> list[str]:
         """The busy process's created thread's vDSO after 0 ms and 1 s,
         timed as the states threads are (read first, waking as they
         wake), its companions' states placed by `place` (--companion's
-        suffix), its stacks by `thread`, forked or not."""
+        suffix), its stacks by `thread`, with `options` (--fork 1,
+        --companion-check 1) or not."""
         return ["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
                 "--companion", f"vdso:{BUSY_COMPANION}{place}", "--read-first", "1",
-                "--abs-sleep", "1", "--thread", thread, *fork]
+                "--abs-sleep", "1", "--thread", thread, *options]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
             short + ["--spin", "1"], second + ["--spin", "1"],
@@ -751,7 +758,11 @@ def idlecall_runs() -> list[list[str]]:
         + [as_states_thread(thread, place, fork) + ["--repeat", str(k)]
            for k in more
            for thread, place, fork in (("1", "", ()), ("1", "", ("--fork", "1")),
-                                       ("1", ":next", ()), ("2", ":next", ("--fork", "1")))]
+                                       ("1", ":next", ()), ("2", ":next", ("--fork", "1")))] \
+        + [as_states_thread(thread, place, (*fork, *check)) + ["--repeat", str(k)]
+           for k in range(2 * IDLE_REPEATS + 1, 3 * IDLE_REPEATS + 1)
+           for thread, place, fork in (("1", "", ()), ("2", ":next", ("--fork", "1")))
+           for check in ((), ("--companion-check", "1"))]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

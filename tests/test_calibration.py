@@ -1388,6 +1388,14 @@ def test_idle_setting_names_each_idlecall_row_s_process():
     assert calibration.idle_setting(laid).tolist()[:4] == [
         "lone", "lone, forked", "busy, states in one mapping, created thread, forked", "busy"]
     assert set(calibration.idle_setting(laid)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
+    # Companions working around each call as the states threads do
+    # (--companion-check 1): a setting of its own too.
+    checked = laid.assign(companion_check=[None, 0, 1, 1, 0, 0, 0, 0])
+    assert calibration.idle_setting(checked).tolist()[:4] == [
+        "lone", "lone, forked",
+        "busy, states in one mapping, created thread, forked, companions checking",
+        "busy, companions checking"]
+    assert set(calibration.idle_setting(checked)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
 
 
 def test_model_prices_each_class_as_the_simulation_charges_it(tmp_path):

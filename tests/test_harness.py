@@ -202,6 +202,8 @@ def test_static_build_runs_the_selfcheck(harness):
     (["idlecall", "--modes", "vdso," * 20], "each once"),
     (["idlecall", "--thread", "3"], "--thread"),
     (["idlecall", "--fork", "2"], "--fork"),
+    (["idlecall", "--companion-check", "1"], "--companion-check"),
+    (["idlecall", "--companion", "vdso:1:1", "--companion-check", "2"], "--companion-check"),
     (["idlecall", "--companion", "vdso:1000:28:far"], "--companion"),
     (["idlecall", "--companion", "syscall:1000:28:next"], "--companion"),
     (["nosuch"], "unknown subcommand"),
@@ -257,6 +259,22 @@ def test_idlecall_forks_and_lays_companions_out_as_asked(harness):
     assert {(r.fields["fork"], r.fields["companion"]) for r in records} == {
         (1, "vdso:1000:3:next")}
     assert sum(r.fields["companion_calls"] for r in records if r.fields["gap_ms"] == 10) > 0
+
+
+@needs_cc
+def test_idlecall_companions_check_as_the_states_threads_do(harness):
+    """--companion-check 1: the companions call with the states threads'
+    work around each call, and still call at their rate; the rows say so."""
+    result = subprocess.run([str(harness), "idlecall", "--gaps-ms", "0,50", "--calls", "2",
+                             "--modes", "vdso", "--companion", "vdso:1000:3",
+                             "--companion-check", "1"], capture_output=True, text=True,
+                            timeout=20)
+    assert result.returncode == 0, result.stderr
+    records, _ = parse(result.stdout)
+    assert {r.fields["companion_check"] for r in records} == {1}
+    # 3 companions at 1000 Hz over two sleeps of 50 ms: about 300 calls
+    assert 100 < sum(r.fields["companion_calls"] for r in records if r.fields["gap_ms"] == 50) \
+        < 1000
 
 
 def memcg_usable():
@@ -671,7 +689,10 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # setting below it and of the busy one, the three taking turns at the
     # short gaps and 1 s; last, the stack test's default arm again, in a
     # forked child, with the companions' states in one mapping, and all
-    # three with 64 KiB stacks, taking turns in IDLE_REPEATS processes.
+    # three with 64 KiB stacks, taking turns in IDLE_REPEATS processes;
+    # last, that default arm and the all-three one each with its
+    # companions plain and checking as the states threads do
+    # (--companion-check 1), taking turns in IDLE_REPEATS processes.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
@@ -681,6 +702,14 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {switches[key] for key in lone_1_s_counted} == {3 * host.SWITCH_REPEATS}
     assert {n for key, n in switches.items() if key not in lone_1_s_counted} \
         == {host.SWITCH_REPEATS}
+    check = runs[-4 * host.IDLE_REPEATS:]
+    assert [(args[args.index("--companion") + 1], args[args.index("--thread") + 1],
+             "--fork" in args, "--companion-check" in args) for args in check] == [
+        (f"vdso:{host.BUSY_COMPANION}", "1", False, False),
+        (f"vdso:{host.BUSY_COMPANION}", "1", False, True),
+        (f"vdso:{host.BUSY_COMPANION}:next", "2", True, False),
+        (f"vdso:{host.BUSY_COMPANION}:next", "2", True, True)] * host.IDLE_REPEATS
+    runs = runs[:-4 * host.IDLE_REPEATS]
     loop = runs[-4 * host.IDLE_REPEATS:]
     assert [(args[args.index("--companion") + 1], args[args.index("--thread") + 1],
              "--fork" in args) for args in loop] == [
@@ -736,14 +765,20 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
         == {host.BETWEEN_REPEATS + host.TURNS_REPEATS}
     assert {repeated[key] for key in more - between} == {host.IDLE_REPEATS + host.TURNS_REPEATS}
     # the stack test's default arm was timed again beside the loop's
-    # other differences
+    # other differences and beside the companions' check, the all-three
+    # arm beside the check
     default_stacks = {key for key in repeated if "--abs-sleep" in key and "--thread" in key
                       and key[key.index("--thread") + 1] == "1" and "--fork" not in key
                       and key[key.index("--companion") + 1] == f"vdso:{host.BUSY_COMPANION}"
-                      and key[key.index("--gaps-ms") + 1] == "0,1000"}
-    assert [repeated[key] for key in default_stacks] == [2 * host.IDLE_REPEATS]
+                      and key[key.index("--gaps-ms") + 1] == "0,1000"
+                      and "--companion-check" not in key}
+    assert [repeated[key] for key in default_stacks] == [3 * host.IDLE_REPEATS]
+    all_three = {key for key in repeated if "--fork" in key and "--thread" in key
+                 and key[key.index("--thread") + 1] == "2" and "--companion-check" not in key}
+    assert [repeated[key] for key in all_three] == [2 * host.IDLE_REPEATS]
     assert {n for key, n in repeated.items()
-            if key not in lone_1_s | between | more | default_stacks} == {host.IDLE_REPEATS}
+            if key not in lone_1_s | between | more | default_stacks | all_three} \
+        == {host.IDLE_REPEATS}
     curves = {(key[key.index("--gaps-ms") + 1], key[key.index("--modes") + 1],
                "--companion" in key) for key in repeated if "--thread" not in key}
     for mode, busy in (("vdso", False), ("syscall", False), ("dropped", False),

@@ -46,6 +46,9 @@
  *              states experiment's threads.
  *              --fork 1: all of it in a child the process forks (no
  *              exec), as the states experiment's callers run.
+ *              --companion-check 1: each companion works around its call
+ *              as the states experiment's threads do (a deadline, the
+ *              zeroed check, clock reads, sched_getcpu()).
  *              --repeat N: which of several runs of the same setting this
  *              is, echoed in its rows and changing nothing else.
  *              --count-switches 1: nivcsw, the thread's involuntary
@@ -4304,7 +4307,10 @@ static int cmd_states(int argc, char **argv)
  * its companions with the states experiment's 64 KiB stacks, --fork 1 runs
  * it all in a forked child and --companion ...:next lays the companions'
  * states out after the timed state's: the other differences of the two
- * loops, timed.  --repeat N only labels the rows,
+ * loops, timed.  --companion-check 1 has the companions do the states
+ * loop's work around each call (a deadline, the zeroed check, clock reads,
+ * sched_getcpu()): the one difference left, where its busy threads made a
+ * syscall (mincore()) for every call and idlecall's none.  --repeat N only labels the rows,
  * so that one setting timed in several processes (each exec()ed anew, its
  * address-space layout drawn again) says how far one process's calls
  * speak for another's.  The clock is wall time: a call the scheduler
@@ -4358,6 +4364,7 @@ struct companion {
 	pthread_t tid;
 	void *state;
 	bool syscall;
+	bool check;			/* --companion-check 1 */
 	double rate_hz;
 	uint64_t rng;
 	volatile bool *stop;
@@ -4367,13 +4374,37 @@ struct companion {
 static void *companion_thread(void *arg)
 {
 	struct companion *c = arg;
+	volatile uint64_t *generation = (volatile uint64_t *)((char *)c->state + GENERATION_OFFSET);
+	void *page = (void *)((uintptr_t)c->state & ~(page_bytes - 1));
+	int64_t next = now_ns();
 	unsigned char buf[16];
 
 	while (!*c->stop) {
-		sleep_ns(exp_gap_ns(&c->rng, c->rate_hz));
+		if (c->check) {
+			/*
+			 * The states loop's work around a call (state_thread_main()):
+			 * wake to a deadline, read the clock, the zeroed check
+			 * (mincore() of the page, then the generation word) between
+			 * clock reads, and the clock and the CPU after the call.
+			 * Not its histograms nor its shared counters.
+			 */
+			next += exp_gap_ns(&c->rng, c->rate_hz);
+			sleep_until_ns(next);
+			(void)now_ns();
+			(void)page_resident(page);
+			(void)now_ns();
+			(void)*generation;
+			(void)now_ns();
+		} else {
+			sleep_ns(exp_gap_ns(&c->rng, c->rate_hz));
+		}
 		if ((c->syscall ? sys_getrandom(buf, sizeof(buf))
 				: vdso_getrandom(buf, sizeof(buf), c->state)) != sizeof(buf))
 			die("companion getrandom failed");
+		if (c->check) {
+			(void)now_ns();
+			(void)sched_getcpu();
+		}
 		__atomic_add_fetch(c->calls, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -4508,11 +4539,11 @@ static int cmd_idlecall(int argc, char **argv)
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
 		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
 		{ "--count-switches", "0" }, { "--thread-cpu", "0" }, { "--fork", "0" },
-		{ NULL, NULL },
+		{ "--companion-check", "0" }, { NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches,
-		cpu_clock, forked;
+		cpu_clock, forked, companion_check;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4547,8 +4578,12 @@ static int cmd_idlecall(int argc, char **argv)
 	switches = opt_long(opts, "--count-switches", 0, 1);
 	cpu_clock = opt_long(opts, "--thread-cpu", 0, 2);
 	forked = opt_long(opts, "--fork", 0, 1);
+	companion_check = opt_long(opts, "--companion-check", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companions_where);
+	if (companion_check && !ncompanions)
+		usage_error("--companion-check 1 (companions to check: --companion MODE:HZ:THREADS)",
+			    opt_get(opts, "--companion"));
 	modes_arg = opt_get(opts, "--modes");
 	if (snprintf(mbuf, sizeof(mbuf), "%s", modes_arg) >= (int)sizeof(mbuf))
 		usage_error("--modes (vdso, dropped, syscall, each once)", modes_arg);
@@ -4615,7 +4650,7 @@ static int cmd_idlecall(int argc, char **argv)
 			companions[c] = (struct companion){
 				.state = companion_states ? companion_states[c]
 							  : states[first_companion + c],
-				.syscall = companion_syscall,
+				.syscall = companion_syscall, .check = companion_check,
 				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
 				.calls = &companion_calls,
 			};
@@ -4670,12 +4705,12 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld companion_check=%ld\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
 							    companion_before), read_first, abs_sleep, thread, repeat,
-				       preempted, on_cpu, forked);
+				       preempted, on_cpu, forked, companion_check);
 			}
 		}
 	}
