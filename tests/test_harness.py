@@ -1081,20 +1081,24 @@ def test_full_plan_quiet_test_runs_the_states_loop_without_pressure():
     60 s: the campaign's four classes, the 1 Hz class alone, one 1 Hz
     thread alone and one beside the 1000 Hz class, each followed by its
     syscall twin, Poisson, then one 1 Hz thread on a fixed period both
-    ways, in the memcg and with none, taking turns; every seed once and
-    none of an earlier states test's."""
+    ways, in the memcg and with none, taking turns; later, one 1 Hz thread
+    beside the 1000 Hz class in the memcg and with none, taking turns;
+    every seed once and none of an earlier states test's."""
     runs = host.full_plan().runs["states_quiet"]
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     turn = [("poisson", c, "256") for c in host.QUIET_CLASSES] \
         + [("periodic", "1:1", "256"), ("periodic", "1:1:syscall", "256"),
            ("periodic", "1:1", "0"), ("periodic", "1:1:syscall", "0")]
+    again = [("poisson", "1000:28,1:1", "256"), ("poisson", "1000:28,1:1", "0")]
     assert [(o["--pattern"], o["--classes"], o["--limit-mib"]) for o in opts] \
-        == turn * len(host.QUIET_SEEDS)
+        == turn * len(host.QUIET_SEEDS) + again * len(host.QUIET_AGAIN_SEEDS)
+    assert len(set(map(str, runs))) == len(runs)
     assert host.QUIET_CLASSES[::2] == (host.STATE_CLASSES, "1:28", "1:1", "1000:28,1:1")
     assert host.QUIET_CLASSES[3] == "1:28:syscall"
     assert host.QUIET_CLASSES[-1] == "1000:28:syscall,1:1:syscall"
     seeds = {int(o["--seed"]) for o in opts}
-    assert seeds == set(host.QUIET_SEEDS) and not earlier_states_seeds("states_quiet") & seeds
+    assert seeds == {*host.QUIET_SEEDS, *host.QUIET_AGAIN_SEEDS} \
+        and not earlier_states_seeds("states_quiet") & seeds
     for (columns, args), o in zip(runs, opts):
         assert columns == {"regime": "control"} and host.STATE_REGIMES["control"] == []
         assert args == host.state_args("control", o["--pattern"], int(o["--seed"]), "--run-s",
