@@ -489,7 +489,10 @@ def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     pressure): per class of each class set, call pattern and scope (memcg,
     or global: none) run both ways, the vDSO's price a call (call_mean_ns,
     median over runs) against its syscall twin's (the same classes calling
-    getrandom(2), "RATE:THREADS:syscall"); None without a twin."""
+    getrandom(2), "RATE:THREADS:syscall"), each over the runs that took
+    turns with the other's (their seeds run both ways, where the rows say
+    their seed: a later sitting of one way alone drifts apart with its
+    day); None without a twin."""
     rows = rows.assign(call=rows.get("call", pd.Series(index=rows.index, dtype=object))
                        .fillna("vdso"),    # rows from before syscall classes were all vDSO
                        classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
@@ -497,9 +500,12 @@ def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     out = []
     for (pattern, scope, classes, cls), runs in rows.groupby(
             ["pattern", "scope", "classes_vdso", "class"], sort=False):
-        ways = {call: r["ns"] for call, r in runs.groupby("call")}
-        if set(ways) == {"vdso", "syscall"}:
-            vdso, syscall = (float(ways[w].median()) for w in ("vdso", "syscall"))
+        ways = {call: r for call, r in runs.groupby("call")}
+        if "seed" in runs and set(ways) == {"vdso", "syscall"}:
+            turns = set(ways["vdso"]["seed"]) & set(ways["syscall"]["seed"])
+            ways = {call: r[r["seed"].isin(turns)] for call, r in ways.items()}
+        if all(len(ways.get(w, ())) for w in ("vdso", "syscall")):
+            vdso, syscall = (float(ways[w]["ns"].median()) for w in ("vdso", "syscall"))
             out.append({"pattern": pattern, "scope": scope, "classes": classes,
                         "rate_hz": float(runs["rate_hz"].iloc[0]),
                         "runs_vdso": len(ways["vdso"]), "runs_syscall": len(ways["syscall"]),

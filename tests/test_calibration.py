@@ -1269,11 +1269,12 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
     call both ways: the vDSO's mean over its calls, reseeds weighted in,
     against the same class set calling the syscall; rows from before syscall
     classes are vDSO rows, and one with reseeds but no reseed mean is left
-    out; a class set with no twin prints nothing."""
+    out; a class set with no twin prints nothing; a run of a seed not run
+    the other way (a later sitting of one way alone) is left out."""
     data = synthetic(tmp_path / "twins")
     assert hostcosts.states_loop(data) is None
     row = {"pattern": "poisson", "scope": "memcg", "classes": "1000:2,1:1", "calls_zeroed": 0,
-           "kernel_reseeds": 0}
+           "kernel_reseeds": 0, "seed": 1}
     _write(data, "states_quiet.csv", [
         # an old row, no call column: 100 calls, 10 reseeded, no reseed mean
         {**row, "class": 1, "rate_hz": 1.0, "calls": 100, "kernel_reseeds": 10,
@@ -1282,6 +1283,8 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
          "warm_call_ns_mean": 500, "reseed_call_ns_mean": 4500},
         {**row, "class": 0, "rate_hz": 1000.0, "call": "vdso", "calls": 2000,
          "warm_call_ns_mean": 50},
+        {**row, "class": 1, "rate_hz": 1.0, "call": "vdso", "calls": 100, "seed": 2,
+         "warm_call_ns_mean": 20_000},
         {**row, "classes": "1000:2:syscall,1:1:syscall", "class": 1, "rate_hz": 1.0,
          "call": "syscall", "calls": 60, "warm_call_ns_mean": 3600},
         {**row, "classes": "1:3", "class": 0, "rate_hz": 1.0, "call": "vdso", "calls": 180,
