@@ -676,7 +676,7 @@ def idlecall_runs() -> list[list[str]]:
     threads do (--companion-check 1: a deadline, the zeroed check's
     mincore(), clock reads), taking turns in IDLE_REPEATS processes each:
     idlecall set up as the states loop in every other way paid four times
-    its price, and the companions' own loop is the one difference left."""
+    its price, and the companions' own loop was the one difference left."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]

@@ -48,10 +48,11 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, IDLE_MODES, IDLE_SETTINGS, LONE,
-                          DEAR_NS, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate,
-                          between, each_alone, gap_curve, idle_setting, load_costs, lone_thread,
-                          measured, own_calls, process_means, read_table, taking_turns)
+from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, DEAR_NS, IDLE_MODES,
+                          IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS,
+                          CalibrationError, Estimate, between, each_alone, gap_curve, idle_setting,
+                          load_costs, lone_thread, measured, own_calls, process_means, read_table,
+                          taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path

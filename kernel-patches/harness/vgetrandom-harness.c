@@ -4309,8 +4309,9 @@ static int cmd_states(int argc, char **argv)
  * states out after the timed state's: the other differences of the two
  * loops, timed.  --companion-check 1 has the companions do the states
  * loop's work around each call (a deadline, the zeroed check, clock reads,
- * sched_getcpu()): the one difference left, where its busy threads made a
- * syscall (mincore()) for every call and idlecall's none.  --repeat N only labels the rows,
+ * sched_getcpu()): the last difference named between the loops, where
+ * its busy threads made a syscall (mincore()) for every call and
+ * idlecall's none.  --repeat N only labels the rows,
  * so that one setting timed in several processes (each exec()ed anew, its
  * address-space layout drawn again) says how far one process's calls
  * speak for another's.  The clock is wall time: a call the scheduler
