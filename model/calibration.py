@@ -794,7 +794,8 @@ def measure_after_gap(data_dir: Path) -> dict:
     used = each_alone(pd.concat(used))
     cpus = ", ".join(sorted(set(map(str, used.get("cpu_model", [])))))
     source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
-              f"(>= {IDLE_MIN_CALLS} calls; the mean of the processes' means): " + "; ".join(said)
+              f"(>= {IDLE_MIN_CALLS} calls; the mean of the processes' means, vDSO and "
+              f"syscall calls of {DEAR_NS / 1000:g} us or more left out): " + "; ".join(said)
               + f" ({_describe_rows(used)}, {cpus})")
     return {"after_gap": Estimate(curves, source)}
 
