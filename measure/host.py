@@ -676,7 +676,12 @@ def idlecall_runs() -> list[list[str]]:
     threads do (--companion-check 1: a deadline, the zeroed check's
     mincore(), clock reads), taking turns in IDLE_REPEATS processes each:
     idlecall set up as the states loop in every other way paid four times
-    its price, and the companions' own loop was the one difference left."""
+    its price, and the companions' own loop was the one difference left.
+    Last, the stack test's default arm again with the call's buffer
+    written before the clock starts and not (--touch-buf 1), taking turns
+    in IDLE_REPEATS processes each: idlecall's call writes into a 4 KiB
+    buffer whose first lines lie away from its hot frame, the states
+    loop's into 256 bytes inside it."""
     short = ["--gaps-ms", "0,1,10,100", "--calls", "100"]
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
@@ -770,7 +775,10 @@ def idlecall_runs() -> list[list[str]]:
         + [as_states_thread(thread, place, (*fork, *check)) + ["--repeat", str(k)]
            for k in range(2 * IDLE_REPEATS + 1, 3 * IDLE_REPEATS + 1)
            for thread, place, fork in (("1", "", ()), ("2", ":next", ("--fork", "1")))
-           for check in ((), ("--companion-check", "1"))]
+           for check in ((), ("--companion-check", "1"))] \
+        + [as_states_thread("1", "", touch) + ["--repeat", str(k)]
+           for k in range(3 * IDLE_REPEATS + 1, 4 * IDLE_REPEATS + 1)
+           for touch in ((), ("--touch-buf", "1"))]
 
 
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",

@@ -614,7 +614,8 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # as the states threads wake (--abs-sleep 1) or not, in a forked child
 # (--fork 1, as the states experiment's callers run) or not, its
 # companions working around each call as the states threads do
-# (--companion-check 1: "companions checking") or not; spinners on
+# (--companion-check 1: "companions checking") or not, the call's buffer
+# written before the clock starts (--touch-buf 1) or not; spinners on
 # every CPU (--spin 1) apart.  Runs labelled --repeat K time one setting in several
 # processes; they are of their setting like any other run, each run one
 # process (process_means()).  The model's after_gap: lone, busy and those
@@ -624,8 +625,9 @@ BETWEEN = " calls/s"  # between(): a process named by its companions' calls a se
 BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy class
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
 SMALL_STACKS, ONE_MAPPING, FORKED = ", 64 KiB stacks", ", states in one mapping", ", forked"
-CHECKING = ", companions checking"
-IDLE_SETTINGS = tuple(base + place + thread + read + wake + fork + check
+CHECKING, TOUCHED = ", companions checking", ", buffer touched"
+IDLE_SETTINGS = tuple(base + place + thread + read + wake + fork + check + touch
+                      for touch in ("", TOUCHED)
                       for check in ("", CHECKING)
                       for fork in ("", FORKED)
                       for wake in ("", ABS_SLEEP)
@@ -656,6 +658,7 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     setting[column("abs_sleep", 0).astype(int) == 1] += ABS_SLEEP
     setting[column("fork", 0).astype(int) == 1] += FORKED
     setting[column("companion_check", 0).astype(int) == 1] += CHECKING
+    setting[column("touch_buf", 0).astype(int) == 1] += TOUCHED
     setting[rows["spin"] != 0] = "spin"
     return setting
 

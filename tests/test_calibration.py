@@ -1399,6 +1399,13 @@ def test_idle_setting_names_each_idlecall_row_s_process():
         "busy, states in one mapping, created thread, forked, companions checking",
         "busy, companions checking"]
     assert set(calibration.idle_setting(checked)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
+    # The call's buffer written before the clock starts (--touch-buf 1).
+    touched = checked.assign(touch_buf=[None, 1, 0, 1, 0, 0, 0, 0])
+    assert calibration.idle_setting(touched).tolist()[:4] == [
+        "lone", "lone, forked, buffer touched",
+        "busy, states in one mapping, created thread, forked, companions checking",
+        "busy, companions checking, buffer touched"]
+    assert set(calibration.idle_setting(touched)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
 
 
 def test_model_prices_each_class_as_the_simulation_charges_it(tmp_path):

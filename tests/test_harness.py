@@ -203,6 +203,7 @@ def test_static_build_runs_the_selfcheck(harness):
     (["idlecall", "--thread", "3"], "--thread"),
     (["idlecall", "--fork", "2"], "--fork"),
     (["idlecall", "--companion-check", "1"], "--companion-check"),
+    (["idlecall", "--touch-buf", "2"], "--touch-buf"),
     (["idlecall", "--companion", "vdso:1:1", "--companion-check", "2"], "--companion-check"),
     (["idlecall", "--companion", "vdso:1000:28:far"], "--companion"),
     (["idlecall", "--companion", "syscall:1000:28:next"], "--companion"),
@@ -275,6 +276,20 @@ def test_idlecall_companions_check_as_the_states_threads_do(harness):
     # 3 companions at 1000 Hz over two sleeps of 50 ms: about 300 calls
     assert 100 < sum(r.fields["companion_calls"] for r in records if r.fields["gap_ms"] == 50) \
         < 1000
+
+
+@needs_cc
+def test_idlecall_touches_the_buffer_when_asked(harness):
+    """--touch-buf 1 writes the call's buffer before the clock starts; the
+    rows say so, and the call still returns its bytes."""
+    for touch in ("0", "1"):
+        result = subprocess.run([str(harness), "idlecall", "--gaps-ms", "0", "--calls", "2",
+                                 "--modes", "vdso,syscall", "--size-bytes", "256",
+                                 "--touch-buf", touch], capture_output=True, text=True,
+                                timeout=20)
+        assert result.returncode == 0, result.stderr
+        records, _ = parse(result.stdout)
+        assert len(records) == 4 and {r.fields["touch_buf"] for r in records} == {int(touch)}
 
 
 def memcg_usable():
@@ -692,7 +707,8 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     # three with 64 KiB stacks, taking turns in IDLE_REPEATS processes;
     # last, that default arm and the all-three one each with its
     # companions plain and checking as the states threads do
-    # (--companion-check 1), taking turns in IDLE_REPEATS processes.
+    # (--companion-check 1), taking turns in IDLE_REPEATS processes; last,
+    # the default arm with the call's buffer touched first and not.
     runs = plan.runs["idlecall"]
     assert len({tuple(args) for args in runs}) == len(runs)
     setting = Counter(tuple(args[:args.index("--repeat")]) for args in runs if "--repeat" in args)
@@ -702,6 +718,11 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
     assert {switches[key] for key in lone_1_s_counted} == {3 * host.SWITCH_REPEATS}
     assert {n for key, n in switches.items() if key not in lone_1_s_counted} \
         == {host.SWITCH_REPEATS}
+    touch = runs[-2 * host.IDLE_REPEATS:]
+    assert [args[args.index("--thread") + 1:] for args in touch] == [
+        ["1", "--repeat", str(k)] if i == 0 else ["1", "--touch-buf", "1", "--repeat", str(k)]
+        for k in range(3 * host.IDLE_REPEATS + 1, 4 * host.IDLE_REPEATS + 1) for i in (0, 1)]
+    runs = runs[:-2 * host.IDLE_REPEATS]
     check = runs[-4 * host.IDLE_REPEATS:]
     assert [(args[args.index("--companion") + 1], args[args.index("--thread") + 1],
              "--fork" in args, "--companion-check" in args) for args in check] == [
@@ -771,8 +792,8 @@ def test_full_plan_idle_calls_get_the_time_their_sleeps_take():
                       and key[key.index("--thread") + 1] == "1" and "--fork" not in key
                       and key[key.index("--companion") + 1] == f"vdso:{host.BUSY_COMPANION}"
                       and key[key.index("--gaps-ms") + 1] == "0,1000"
-                      and "--companion-check" not in key}
-    assert [repeated[key] for key in default_stacks] == [3 * host.IDLE_REPEATS]
+                      and "--companion-check" not in key and "--touch-buf" not in key}
+    assert [repeated[key] for key in default_stacks] == [4 * host.IDLE_REPEATS]
     all_three = {key for key in repeated if "--fork" in key and "--thread" in key
                  and key[key.index("--thread") + 1] == "2" and "--companion-check" not in key}
     assert [repeated[key] for key in all_three] == [2 * host.IDLE_REPEATS]

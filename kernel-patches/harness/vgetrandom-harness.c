@@ -49,6 +49,9 @@
  *              --companion-check 1: each companion works around its call
  *              as the states experiment's threads do (a deadline, the
  *              zeroed check, clock reads, sched_getcpu()).
+ *              --touch-buf 1: write the bytes the call will write before
+ *              the clock starts (the states threads' 256-byte buffer
+ *              lies in their hot frame; idlecall's is 4 KiB).
  *              --repeat N: which of several runs of the same setting this
  *              is, echoed in its rows and changing nothing else.
  *              --count-switches 1: nivcsw, the thread's involuntary
@@ -4540,11 +4543,11 @@ static int cmd_idlecall(int argc, char **argv)
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
 		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
 		{ "--count-switches", "0" }, { "--thread-cpu", "0" }, { "--fork", "0" },
-		{ "--companion-check", "0" }, { NULL, NULL },
+		{ "--companion-check", "0" }, { "--touch-buf", "0" }, { NULL, NULL },
 	};
 	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches,
-		cpu_clock, forked, companion_check;
+		cpu_clock, forked, companion_check, touch_buf;
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4580,6 +4583,7 @@ static int cmd_idlecall(int argc, char **argv)
 	cpu_clock = opt_long(opts, "--thread-cpu", 0, 2);
 	forked = opt_long(opts, "--fork", 0, 1);
 	companion_check = opt_long(opts, "--companion-check", 0, 1);
+	touch_buf = opt_long(opts, "--touch-buf", 0, 1);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companions_where);
 	if (companion_check && !ncompanions)
@@ -4692,6 +4696,9 @@ static int cmd_idlecall(int argc, char **argv)
 					(void)page_resident(page);
 					(void)*generation;	/* a volatile load: the state's line, read */
 				}
+				/* the buffer's lines written, as a hot frame's would be */
+				for (long b = 0; touch_buf && b < size; b += 64)
+					((volatile unsigned char *)buf)[b] = 0;
 				if (cpu_clock == 2)
 					cpu0 = thread_cpu_ns();
 				t0 = now_ns();
@@ -4706,12 +4713,12 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld companion_check=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld companion_check=%ld touch_buf=%ld\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
 							    companion_before), read_first, abs_sleep, thread, repeat,
-				       preempted, on_cpu, forked, companion_check);
+				       preempted, on_cpu, forked, companion_check, touch_buf);
 			}
 		}
 	}
