@@ -1388,24 +1388,20 @@ def test_idle_setting_names_each_idlecall_row_s_process():
     laid = stacked.assign(companion=[None, None, "vdso:1000:28:next", "vdso:1000:28", None,
                                      None, None, "vdso:100:28:next"],
                           fork=[None, 1, 1, 0, 0, 0, 0, 0], thread=[None, 0, 1, 0, 0, 0, 0, 0])
-    assert calibration.idle_setting(laid).tolist()[:4] == [
-        "lone", "lone, forked", "busy, states in one mapping, created thread, forked", "busy"]
-    assert set(calibration.idle_setting(laid)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
-    # Companions working around each call as the states threads do
-    # (--companion-check 1): a setting of its own too.
+    # Then companions working around each call as the states threads do
+    # (--companion-check 1), and the call's buffer written before the
+    # clock starts (--touch-buf 1): settings of their own too.
     checked = laid.assign(companion_check=[None, 0, 1, 1, 0, 0, 0, 0])
-    assert calibration.idle_setting(checked).tolist()[:4] == [
-        "lone", "lone, forked",
-        "busy, states in one mapping, created thread, forked, companions checking",
-        "busy, companions checking"]
-    assert set(calibration.idle_setting(checked)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
-    # The call's buffer written before the clock starts (--touch-buf 1).
     touched = checked.assign(touch_buf=[None, 1, 0, 1, 0, 0, 0, 0])
-    assert calibration.idle_setting(touched).tolist()[:4] == [
-        "lone", "lone, forked, buffer touched",
-        "busy, states in one mapping, created thread, forked, companions checking",
-        "busy, companions checking, buffer touched"]
-    assert set(calibration.idle_setting(touched)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
+    mapped = "busy, states in one mapping, created thread, forked"
+    for rows, first in ((laid, ["lone", "lone, forked", mapped, "busy"]),
+                        (checked, ["lone", "lone, forked", mapped + ", companions checking",
+                                   "busy, companions checking"]),
+                        (touched, ["lone", "lone, forked, buffer touched",
+                                   mapped + ", companions checking",
+                                   "busy, companions checking, buffer touched"])):
+        assert calibration.idle_setting(rows).tolist()[:4] == first
+        assert set(calibration.idle_setting(rows)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
 
 
 def test_model_prices_each_class_as_the_simulation_charges_it(tmp_path):
