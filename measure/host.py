@@ -664,13 +664,13 @@ def idlecall_runs() -> list[list[str]]:
     gaps and after 1 s, TURNS_REPEATS more processes each, the three
     taking turns: 14,000's syscall came out dearer than both its
     neighbours' at every gap, timed hours after them, and only taking
-    turns tells the rate from the sitting.  Last, the stack test's
+    turns tells the rate from the sitting.  Then the stack test's
     default arm again beside the states loop's two other differences,
     each alone and with the 64 KiB stacks all three together, taking
     turns in IDLE_REPEATS processes each: the command in a forked child
     (--fork 1) and the companions' states on the pages after the timed
     state's in its mapping (--companion vdso:1000:28:next): the 64 KiB
-    stacks made the call dearer, not the states loop's price.  Last, the
+    stacks made the call dearer, not the states loop's price.  Then the
     stack test's default arm and the loop test's all-three arm again, each
     with its companions plain and working around each call as the states
     threads do (--companion-check 1: a deadline, the zeroed check's
@@ -686,7 +686,12 @@ def idlecall_runs() -> list[list[str]]:
     second = ["--gaps-ms", "1000", "--calls", "40"]
     short20, second10 = ["--gaps-ms", "0,1,10,100", "--calls", "20"], second[:-1] + ["10"]
     counted = ["--count-switches", "1"]
-    first, more = range(1, IDLE_REPEATS + 1), range(IDLE_REPEATS + 1, 2 * IDLE_REPEATS + 1)
+
+    def sitting(n: int) -> range:
+        """The --repeat labels of a repeated setting's IDLE_REPEATS processes
+        after the first n * IDLE_REPEATS."""
+        return range(n * IDLE_REPEATS + 1, (n + 1) * IDLE_REPEATS + 1)
+    first, more = sitting(0), sitting(1)
     between = range(1, BETWEEN_REPEATS + 1)
     twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
     every = ("vdso", "syscall", "dropped")
@@ -773,11 +778,11 @@ def idlecall_runs() -> list[list[str]]:
            for thread, place, fork in (("1", "", ()), ("1", "", ("--fork", "1")),
                                        ("1", ":next", ()), ("2", ":next", ("--fork", "1")))] \
         + [as_states_thread(thread, place, (*fork, *check)) + ["--repeat", str(k)]
-           for k in range(2 * IDLE_REPEATS + 1, 3 * IDLE_REPEATS + 1)
+           for k in sitting(2)
            for thread, place, fork in (("1", "", ()), ("2", ":next", ("--fork", "1")))
            for check in ((), ("--companion-check", "1"))] \
         + [as_states_thread("1", "", touch) + ["--repeat", str(k)]
-           for k in range(3 * IDLE_REPEATS + 1, 4 * IDLE_REPEATS + 1)
+           for k in sitting(3)
            for touch in ((), ("--touch-buf", "1"))]
 
 

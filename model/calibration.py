@@ -677,12 +677,16 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
 DEAR_NS = 10_000
 
 
-def own_calls(calls: pd.DataFrame) -> pd.DataFrame:
-    """idlecall rows less the vDSO and syscall calls of DEAR_NS or more (a
+def dear_call(calls: pd.DataFrame) -> pd.Series:
+    """Which idlecall rows are vDSO or syscall calls of DEAR_NS or more (a
     zeroed state's call, mode dropped, faults and reseeds: dear by its own
-    work, and kept)."""
-    dear = (calls["mode"] != "dropped") & (calls["ns_per_call"] >= DEAR_NS)
-    return calls[~dear]
+    work, and never one)."""
+    return (calls["mode"] != "dropped") & (calls["ns_per_call"] >= DEAR_NS)
+
+
+def own_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """idlecall rows less their dear calls (dear_call())."""
+    return calls[~dear_call(calls)]
 
 
 def process_means(calls: pd.DataFrame, by=()) -> pd.Series:

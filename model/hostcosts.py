@@ -50,9 +50,9 @@ from scipy.stats import fisher_exact
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, DEAR_NS, IDLE_MODES,
                           IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS,
-                          CalibrationError, Estimate, between, each_alone, gap_curve, idle_setting,
-                          load_costs, lone_thread, measured, own_calls, process_means, read_table,
-                          taking_turns)
+                          CalibrationError, Estimate, between, dear_call, each_alone, gap_curve,
+                          idle_setting, load_costs, lone_thread, measured, own_calls,
+                          process_means, read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -684,7 +684,7 @@ def dear_calls(rows: pd.DataFrame) -> pd.DataFrame | None:
     the clock."""
     if (clocked := recorded(rows, "thread_cpu_ns")) is None:
         return None
-    dear = clocked[(clocked["ns_per_call"] >= DEAR_NS) & (clocked["mode"] != "dropped")]
+    dear = clocked[dear_call(clocked)]
     out = dear.assign(setting=idle_setting(dear),
                       off_cpu_ns=(dear["ns_per_call"] - dear["thread_cpu_ns"]).clip(lower=0))
     out = out[["setting", "mode", "gap_ms", "ns_per_call", "thread_cpu_ns", "off_cpu_ns",
@@ -733,7 +733,7 @@ def dear_by_mode(rows: pd.DataFrame) -> pd.DataFrame | None:
     alone = alone[alone["mode"].isin(("vdso", "syscall")) & (idle_setting(alone) != "spin")]
     out = []
     for mode, calls in alone.groupby("mode"):
-        dear = calls.loc[calls["ns_per_call"] >= DEAR_NS, "ns_per_call"]
+        dear = calls.loc[dear_call(calls), "ns_per_call"]
         out.append({"mode": mode, "calls": len(calls), "dear": len(dear),
                     "dear_mean_ns": float(dear.mean()) if len(dear) else float("nan"),
                     "ns_a_call": float(dear.sum() / len(calls))})
