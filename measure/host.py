@@ -52,13 +52,14 @@ TERM_GRACE_S = 10
 # they want an idle machine.
 TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
-          "states_tlbflush", "states_quiet", "pressure_walk", "idlecall_clock")
+          "states_tlbflush", "states_quiet", "pressure_walk", "idlecall_clock", "idlecall_code",
+          "states_probe")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
               "states_mobility": "states", "states_hop": "states", "states_churn": "states",
               "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states",
-              "idlecall_clock": "idlecall"}
+              "idlecall_clock": "idlecall", "idlecall_code": "idlecall", "states_probe": "states"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -124,6 +125,8 @@ TURNS_REPEATS = 4
 SWITCH_REPEATS = 4
 # idlecall_clock's processes per setting
 CLOCK_REPEATS = 2
+# idlecall_code's processes per arm
+CODE_REPEATS = 8
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -469,6 +472,8 @@ QUIET_VDSO_CLASSES = (STATE_CLASSES, "1:28", "1:1", "1000:28,1:1")
 QUIET_PERIODIC = "1:1"
 QUIET_SEEDS = range(901, 905)
 QUIET_AGAIN, QUIET_AGAIN_SEEDS = "1000:28,1:1", range(905, 909)
+# The probe test's seeds (probe_runs())
+PROBE_SEEDS = range(911, 915)
 
 
 def syscall_twin(classes: str) -> str:
@@ -696,15 +701,6 @@ def idlecall_runs() -> list[list[str]]:
     twenty4 = ["--gaps-ms", "20000", "--calls", "4"]
     every = ("vdso", "syscall", "dropped")
 
-    def as_states_thread(thread: str, place: str = "", options=()) -> list[str]:
-        """The busy process's created thread's vDSO after 0 ms and 1 s,
-        timed as the states threads are (read first, waking as they
-        wake), its companions' states placed by `place` (--companion's
-        suffix), its stacks by `thread`, with `options` (--fork 1,
-        --companion-check 1) or not."""
-        return ["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
-                "--companion", f"vdso:{BUSY_COMPANION}{place}", "--read-first", "1",
-                "--abs-sleep", "1", "--thread", thread, *options]
     return [short + ["--spin", "0"], second + ["--spin", "0"],
             ["--gaps-ms", "20000", "--calls", "9", "--spin", "0"],
             short + ["--spin", "1"], second + ["--spin", "1"],
@@ -786,6 +782,17 @@ def idlecall_runs() -> list[list[str]]:
            for touch in ((), ("--touch-buf", "1"))]
 
 
+def as_states_thread(thread: str, place: str = "", options=()) -> list[str]:
+    """idlecall options: the busy process's created thread's vDSO after 0 ms
+    and 1 s, timed as the states threads are (read first, waking as they
+    wake), its companions' states placed by `place` (--companion's suffix),
+    its stacks by `thread`, with `options` (--fork 1, --companion-check 1)
+    or not."""
+    return ["--gaps-ms", "0,1000", "--calls", "10", "--spin", "0", "--modes", "vdso",
+            "--companion", f"vdso:{BUSY_COMPANION}{place}", "--read-first", "1",
+            "--abs-sleep", "1", "--thread", thread, *options]
+
+
 def repeated_runs(gaps: list[str], modes, processes, companion: str = "",
                   options=()) -> list[list[str]]:
     """idlecall runs timing each of `modes` alone after `gaps`, one process
@@ -815,6 +822,43 @@ def clock_runs(processes: int = CLOCK_REPEATS) -> list[list[str]]:
     return [args for k in range(1, processes + 1)
             for args in repeated_runs(gaps, ("vdso", "syscall"), [k], "", clocked)
             + repeated_runs(gaps, ("vdso",), [k], BUSY_COMPANION, clocked)]
+
+
+def code_runs(processes: int = CODE_REPEATS) -> list[list[str]]:
+    """Whether the price idlecall times is the call's: each arm in
+    `processes` processes, taking turns, rows of their own
+    (idlecall_code.csv).  Timed inline (idlecall's default), the compiler
+    loads a vDSO call's arguments between the clock reads, the state's
+    address among them from a heap array no other thread touches, after a
+    second asleep a cold line; a syscall takes no state.  --call-code own
+    times the call in a function whose arguments are in registers before
+    the clock starts; shared makes the companions call through it too, as
+    every states thread runs one loop.  The states loop's 1 Hz thread
+    beside the busy class paid a third of idlecall's created thread set up
+    as it in every other way; a diagnostic build found the function's
+    price there near the states loop's.  So: that created thread inline,
+    own and shared; then the settings the model prices from, the busy
+    process's main thread and the lone thread, each way after 1 s, inline
+    and own."""
+    own, shared = ("--call-code", "own"), ("--call-code", "shared")
+    second = ["--gaps-ms", "1000", "--calls", "10"]
+    return [args for k in range(1, processes + 1)
+            for args in [as_states_thread("1", "", code) + ["--repeat", str(k)]
+                         for code in ((), own, shared)]
+            + [run for companion in (BUSY_COMPANION, "") for mode in ("vdso", "syscall")
+               for code in ((), own) for run in repeated_runs(second, (mode,), [k], companion, code)]]
+
+
+def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:
+    """(extra columns, harness options) per run of the probe test: the
+    states loop's one 1 Hz thread beside the 1000 Hz class, in the memcg,
+    no pressure, as the quiet test's later runs (QUIET_AGAIN), with
+    idlecall's timed thread twice in the same process (--probe 1: inline,
+    and in a function of its own), seeds of their own."""
+    return [({"regime": "control"},
+             state_args("control", "poisson", seed, "--run-s", "60", "--probe", "1",
+                        classes=QUIET_AGAIN))
+            for seed in seeds]
 
 
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
@@ -862,6 +906,8 @@ def full_plan() -> Plan:
         "states_quiet": quiet_runs(),
         "pressure_walk": walk_runs(),
         "idlecall_clock": clock_runs(),
+        "idlecall_code": code_runs(),
+        "states_probe": probe_runs(),
     })
 
 
@@ -1148,6 +1194,21 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                 outcomes[key] = outcomes.get(key, 0) + 1
             lines.append(f"oomtouch victims={victims} hogs={hogs} ({how}): "
                          + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items())))
+    elif exp == "idlecall_code":
+        for companion, thread, mode, code in dict.fromkeys(
+                (r["companion"], r["thread"], r["mode"], r["call_code"]) for r in rows):
+            ns = median(rows, "ns_per_call", companion=companion, thread=thread, mode=mode,
+                        call_code=code, gap_ms=1000)
+            where = ("busy created thread" if thread else "busy" if companion != "none"
+                     else "lone")
+            lines.append(f"idlecall_code {where:>19} {mode:>7} call code {code:>6}: "
+                         f"{fmt(ns, ' ns', 0)} after 1 s (median over processes' calls)")
+    elif exp == "states_probe":
+        for r in rows:
+            lines.append(f"states_probe seed={r['seed']} {r['rate_hz']:>6} Hz: warm call "
+                         f"{r['warm_call_ns_mean']} ns; probe inline "
+                         f"{r['probe_inline_call_ns_mean']} ns, in a function "
+                         f"{r['probe_function_call_ns_mean']} ns (means)")
     elif exp == "idlecall_clock":
         dear = [r for r in rows if r["ns_per_call"] >= DEAR_NS]
         lines.append(f"idlecall_clock: {len(rows)} calls, {len(dear)} of "

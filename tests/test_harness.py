@@ -188,6 +188,9 @@ def test_static_build_runs_the_selfcheck(harness):
     (["states", "--placement", "same", "--reader-hop-ms", "10"], "--reader-hop-ms needs"),
     (["states", "--reader-hop-ms", "-1"], "--reader-hop-ms"),
     (["states", "--tlb-flush-ms", "-1"], "--tlb-flush-ms"),
+    (["states", "--probe", "2"], "--probe"),
+    (["idlecall", "--call-code", "inline"], "--call-code"),
+    (["idlecall", "--call-code", "shared"], "--call-code shared (companions to share it"),
     (["states", "--classes", ",".join(["1:1"] * 17)], "--classes"),
     (["states", "--damon", "vaddr2"], "--damon"),
     (["states", "--reclaim-mib", "4", "--limit-mib", "0"], "--reclaim-mib needs a memcg"),
@@ -290,6 +293,26 @@ def test_idlecall_touches_the_buffer_when_asked(harness):
         assert result.returncode == 0, result.stderr
         records, _ = parse(result.stdout)
         assert len(records) == 4 and {r.fields["touch_buf"] for r in records} == {int(touch)}
+
+
+@needs_cc
+@pytest.mark.parametrize("code, companion", [("own", "none"), ("own", "vdso:1000:3"),
+                                             ("shared", "vdso:1000:3"),
+                                             ("shared", "syscall:1000:3")])
+def test_idlecall_times_the_call_in_a_function_when_asked(harness, code, companion):
+    """--call-code own|shared times each mode's call in timed_call(); the
+    rows say so, the calls return their bytes, and with shared the
+    companions, calling through it, still call at their rate."""
+    mode = companion.split(":")[0] if companion != "none" else "vdso"
+    result = subprocess.run([str(harness), "idlecall", "--gaps-ms", "0,50", "--calls", "2",
+                             "--modes", mode, "--companion", companion, "--call-code", code],
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 0, result.stderr
+    records, _ = parse(result.stdout)
+    assert len(records) == 4 and {r.fields["call_code"] for r in records} == {code}
+    assert all(r.fields["ns_per_call"] > 0 for r in records)
+    calls = sum(r.fields["companion_calls"] for r in records if r.fields["gap_ms"] == 50)
+    assert (100 < calls < 1000) if companion != "none" else calls == 0
 
 
 def memcg_usable():
@@ -466,6 +489,25 @@ def test_states_tlb_flush_flushes_every_period_of_the_window(harness):
     plain = run_states(harness, "--classes", "10:4", "--run-s", "1", "--key-life-s", "1",
                        "--settle-s", "0", "--limit-mib", "0")
     assert "tlb_flush_ms" not in plain[0] and "tlb_flushes" not in plain[0]
+
+
+@needs_cc
+def test_states_probe_times_idlecall_s_thread_both_ways_beside_the_classes(harness):
+    """--probe 1: two more threads call once a second over the counted
+    window (3 s: 2 to 3 calls each, by where the half-second offset falls),
+    their calls timed apart from the classes', whose rows stay as they are;
+    without it the run prints no probe field."""
+    rows = run_states(harness, "--classes", "50:2,1:1", "--run-s", "3", "--key-life-s", "1",
+                      "--settle-s", "1", "--limit-mib", "0", "--probe", "1")
+    for r in rows:
+        assert r["probe"] == 1 and r["probe_errors"] == 0
+        for how in ("inline", "function"):
+            assert 2 <= r[f"probe_{how}_calls"] <= 3
+            assert r[f"probe_{how}_call_ns_mean"] > 0 and r[f"probe_{how}_call_ns_p50"] > 0
+    assert [r["threads"] for r in rows] == [2, 1] and rows[1]["calls"] > 0
+    plain = run_states(harness, "--classes", "10:4", "--run-s", "1", "--key-life-s", "1",
+                       "--settle-s", "0", "--limit-mib", "0")
+    assert not any(k.startswith("probe") for k in plain[0])
 
 
 @needs_cc
@@ -1126,6 +1168,46 @@ def test_full_plan_quiet_test_runs_the_states_loop_without_pressure():
                                        "60", "--limit-mib", o["--limit-mib"],
                                        classes=o["--classes"])
     assert "states_quiet" in host.TIMING and host.SUBCOMMAND["states_quiet"] == "states"
+
+
+def test_full_plan_probe_test_runs_the_quiet_loop_with_idlecall_s_thread_in_it():
+    """The probe test's runs are the quiet test's later runs (one 1 Hz
+    thread beside the 1000 Hz class, control regime, in the memcg, 60 s)
+    with --probe 1, each seed once and none of an earlier states test's."""
+    runs = host.full_plan().runs["states_probe"]
+    seeds = [int(dict(zip(args[::2], args[1::2]))["--seed"]) for _, args in runs]
+    assert seeds == list(host.PROBE_SEEDS) and not earlier_states_seeds("states_probe") & {*seeds}
+    assert runs == [({"regime": "control"},
+                     host.state_args("control", "poisson", seed, "--run-s", "60", "--probe", "1",
+                                     classes=host.QUIET_AGAIN)) for seed in seeds]
+    assert host.QUIET_AGAIN == "1000:28,1:1"
+    assert "states_probe" in host.TIMING and host.SUBCOMMAND["states_probe"] == "states"
+
+
+def test_full_plan_code_test_takes_turns_inline_and_in_a_function():
+    """idlecall_code: in each of CODE_REPEATS processes, taking turns, the
+    busy process's created thread timed as the states threads are, inline,
+    own and shared; then the busy main thread and the lone thread each way
+    after 1 s, inline and own; into idlecall_code.csv, not idlecall's
+    curves."""
+    runs = host.full_plan().runs["idlecall_code"]
+    assert "idlecall_code" in host.TIMING and host.SUBCOMMAND["idlecall_code"] == "idlecall"
+
+    def arm(args):
+        code = args[args.index("--call-code") + 1] if "--call-code" in args else "none"
+        return ("created" if "--thread" in args else "busy" if "--companion" in args
+                else "lone", args[args.index("--modes") + 1], code)
+    turn = [("created", "vdso", c) for c in ("none", "own", "shared")]         + [(s, m, c) for s in ("busy", "lone") for m in ("vdso", "syscall")
+           for c in ("none", "own")]
+    assert [arm(a) for a in runs] == turn * host.CODE_REPEATS
+    assert [a[a.index("--repeat") + 1] for a in runs] == [
+        str(k) for k in range(1, host.CODE_REPEATS + 1) for _ in turn]
+    assert all(a[:a.index("--repeat")] == host.as_states_thread("1", "", a[a.index("--thread") + 2:
+                                                                          a.index("--repeat")])
+               for a in runs if "--thread" in a)
+    assert all(a[a.index("--gaps-ms") + 1] == "1000" and a[a.index("--calls") + 1] == "10"
+               for a in runs if "--thread" not in a)
+    assert not any("--call-code" in a for a in host.full_plan().runs["idlecall"])
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():

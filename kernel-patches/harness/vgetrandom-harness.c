@@ -52,6 +52,11 @@
  *              --touch-buf 1: write the bytes the call will write before
  *              the clock starts (the states threads' 256-byte buffer
  *              lies in their hot frame; idlecall's is 4 KiB).
+ *              --call-code own|shared: the timed call made in a function
+ *              of its own (the clock, the call, the clock), and with
+ *              shared every companion's call made through it too, as the
+ *              states experiment's threads all run one loop; none (the
+ *              default): the call timed inline.
  *              --repeat N: which of several runs of the same setting this
  *              is, echoed in its rows and changing nothing else.
  *              --count-switches 1: nivcsw, the thread's involuntary
@@ -142,6 +147,12 @@
  *              on a populated region of its own larger than x86's
  *              tlb_single_page_flush_ceiling, so that every call after a
  *              flush walks the page table and sets the accessed bit.
+ *              --probe 1: two more threads of the caller, each calling
+ *              every second (half a second apart) on a state of its own,
+ *              timed as idlecall times its thread (--thread 1
+ *              --read-first 1 --abs-sleep 1): one inline, as idlecall's
+ *              default, one in a function of its own (--call-code own);
+ *              their calls' means and medians printed apart.
  *              In guests (issue 13): --churn-dev DEV churns through a
  *              block device's page cache instead of a file (a guest has
  *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
@@ -544,7 +555,28 @@ static ssize_t sys_getrandom(void *buf, size_t len)
 	return syscall(SYS_getrandom, buf, len, 0);
 }
 
+/*
+ * The call between two clock reads, in a function of its own, so that its
+ * arguments are in registers before the clock starts: timed inline, the
+ * compiler loads them between the reads (idlecall's state address from its
+ * heap array, after a second asleep a cold line), and that load is timed
+ * with a vDSO call and not with a syscall, which takes no state.  idlecall
+ * --call-code own|shared and the states probe's PROBE_FUNCTION time calls
+ * here; with shared, idlecall's companions call through it too (and drop
+ * its time), its code run as often as the states loop's, which every
+ * thread there runs.
+ */
+static __attribute__((noinline)) int64_t timed_call(bool syscall, unsigned char *buf, long size,
+						    void *state, ssize_t *ret)
+{
+	int64_t t0 = now_ns();
+
+	*ret = syscall ? sys_getrandom(buf, size) : vdso_getrandom(buf, size, state);
+	return now_ns() - t0;
+}
+
 /* The last line of a state must not cross a page, as glibc arranges it. */
+
 static size_t states_per_page(void)
 {
 	return page_bytes / vdso.params.size_of_opaque_state;
@@ -2748,6 +2780,7 @@ struct states_cfg {
 	int placement;			/* PLACE_*: which CPUs the caller and the pressure run on */
 	long reader_hop_ms;		/* 0: the scheduler moves the reader; else it hops every MS */
 	long tlb_flush_ms;		/* 0: none; else the caller's TLB is flushed every MS */
+	bool probe;			/* --probe 1: idlecall's timed thread, both ways, beside the classes */
 	struct states_guest_cfg guest;
 };
 
@@ -2804,6 +2837,8 @@ struct states_shared {
 	int64_t refault_ns[MAX_STATE_THREADS];	/* per page: its last refault's zeroed call */
 	int64_t spike_fill_ns;		/* summed over spikes */
 	long tlb_flushes;		/* --tlb-flush-ms: flushes made from t0 to t_end */
+	struct hist probe_call[2];	/* --probe: each probe's calls from t0 to t_end */
+	long probe_errors;
 	struct state_thread th[MAX_STATE_THREADS];
 };
 
@@ -3133,6 +3168,82 @@ static void *tlb_flusher_main(void *arg)
 	return NULL;
 }
 
+/*
+ * --probe: idlecall's timed thread (cmd_idlecall() with --thread 1
+ * --read-first 1 --abs-sleep 1) twice, in the caller's process beside the
+ * classes, sharing their busy threads, CPUs, memcg and minute.  The states
+ * loop's 1 Hz thread beside the 1000 Hz class paid a third of what
+ * idlecall's thread set up as it in every named way paid; in one process
+ * what still parts them is the timed loop's own code and data.  As there:
+ * a stack of pthread's defaults, its state alone in a mapping of its own, a
+ * 4 KiB buffer; it wakes to a deadline, reads the clock, its state's page
+ * (mincore()) and generation word.  Then PROBE_INLINE times the call as
+ * idlecall does by default, the call's arguments loaded between the clock
+ * reads (the state's address from the heap array states_alloc() returns),
+ * and PROBE_FUNCTION through timed_call(), whose arguments are loaded
+ * before its first clock read, as idlecall's --call-code own.  Each calls
+ * every second, the second half a second after the first.
+ */
+enum { PROBE_INLINE, PROBE_FUNCTION };
+
+struct probe {
+	struct states_shared *sh;
+	const struct states_cfg *cfg;
+	int how;		/* PROBE_* */
+};
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+	struct states_shared *sh = p->sh;
+	long size = p->cfg->size_bytes;
+	unsigned char buf[4096];
+	volatile uint64_t *generation;
+	int64_t next, t_end;
+	size_t map_bytes;
+	void **states = states_alloc(1, &map_bytes), *page;
+
+	if (!states)
+		_exit(92);
+	page = (void *)((uintptr_t)states[0] & ~(page_bytes - 1));
+	generation = (volatile uint64_t *)((char *)states[0] + GENERATION_OFFSET);
+	__atomic_add_fetch(&sh->probe_errors, vdso_getrandom(buf, size, states[0]) != size,
+			   __ATOMIC_RELAXED);
+	while (!(next = __atomic_load_n(&sh->t_start_ns, __ATOMIC_ACQUIRE))) {
+		if (load(&sh->base.stage) >= STAGE_EXIT)
+			goto out;
+		sleep_ns(POLL_NS);
+	}
+	t_end = sh->t_end_ns;
+	next += p->how * NS_PER_S / 2;
+	for (;;) {
+		int64_t t0, ns;
+		ssize_t ret;
+
+		next += NS_PER_S;
+		if (next >= t_end || load(&sh->base.stage) >= STAGE_EXIT)
+			break;
+		sleep_until_ns(next);
+		(void)now_ns();
+		(void)page_resident(page);
+		(void)*generation;
+		if (p->how == PROBE_FUNCTION) {
+			ns = timed_call(false, buf, size, states[0], &ret);
+		} else {
+			t0 = now_ns();
+			ret = vdso_getrandom(buf, size, states[0]);
+			ns = now_ns() - t0;
+		}
+		__atomic_add_fetch(&sh->probe_errors, ret != size, __ATOMIC_RELAXED);
+		if (next >= sh->t0_ns)
+			hist_add(&sh->probe_call[p->how], ns);
+	}
+out:
+	munmap(page, map_bytes);
+	free(states);
+	return NULL;
+}
+
 /* The process whose threads call the vDSO, inside the memcg. */
 static void __attribute__((noreturn)) caller_main(struct states_shared *sh, const struct memcg *cg,
 						  const struct states_cfg *cfg, int pages, long sample,
@@ -3141,7 +3252,8 @@ static void __attribute__((noreturn)) caller_main(struct states_shared *sh, cons
 	static struct state_arg args[MAX_STATE_THREADS];
 	static pthread_t tid[MAX_STATE_THREADS];
 	static struct tlb_flusher flusher;
-	pthread_t flusher_tid;
+	static struct probe probes[2];
+	pthread_t flusher_tid, probe_tid[2];
 	size_t state_bytes = vdso.params.size_of_opaque_state;
 	pthread_attr_t attr;
 	char *block;
@@ -3162,6 +3274,12 @@ static void __attribute__((noreturn)) caller_main(struct states_shared *sh, cons
 		if (flusher.region == MAP_FAILED ||
 		    pthread_create(&flusher_tid, &attr, tlb_flusher_main, &flusher))
 			_exit(93);
+	}
+	/* pthread's default attributes, as idlecall's --thread 1 */
+	for (int i = 0; cfg->probe && i < 2; i++) {
+		probes[i] = (struct probe){ .sh = sh, .cfg = cfg, .how = i };
+		if (pthread_create(&probe_tid[i], NULL, probe_main, &probes[i]))
+			_exit(92);
 	}
 	for (int t = 0; t < cfg->nthreads; t++) {
 		struct state_thread *st = &sh->th[t];
@@ -3184,6 +3302,8 @@ static void __attribute__((noreturn)) caller_main(struct states_shared *sh, cons
 	/* The threads end at t_end, or at once if the parent gives up first. */
 	for (int t = 0; t < cfg->nthreads; t++)
 		pthread_join(tid[t], NULL);
+	for (int i = 0; cfg->probe && i < 2; i++)
+		pthread_join(probe_tid[i], NULL);
 	store(&sh->caller_done, 1);
 	if (cfg->tlb_flush_ms)
 		pthread_join(flusher_tid, NULL);
@@ -4012,7 +4132,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	struct memcg cg = { 0 };
 	const char *reason, *outcome = "ok";
 	char run[8192], extra[COUNTERS_TEXT], guest[1024], nb[10][32], pc[3][16], pressure[48] = "";
-	char tlb[64] = "";
+	char tlb[64] = "", probe[256] = "", pq[4][32];
 
 	sh->reader_cpu = -1;
 	if (cfg->limit_mib && !memcg_create(&cg, limit_bytes, &reason)) {
@@ -4106,11 +4226,20 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 	if (cfg->tlb_flush_ms)
 		snprintf(tlb, sizeof(tlb), " tlb_flush_ms=%ld tlb_flushes=%ld", cfg->tlb_flush_ms,
 			 __atomic_load_n(&sh->tlb_flushes, __ATOMIC_ACQUIRE));
+	if (cfg->probe)
+		snprintf(probe, sizeof(probe),
+			 " probe=1 probe_inline_calls=%llu probe_inline_call_ns_p50=%s probe_inline_call_ns_mean=%s probe_function_calls=%llu probe_function_call_ns_p50=%s probe_function_call_ns_mean=%s probe_errors=%ld",
+			 (unsigned long long)sh->probe_call[PROBE_INLINE].count,
+			 hist_quantile(pq[0], 32, &sh->probe_call[PROBE_INLINE], 0.5),
+			 hist_mean(pq[1], 32, &sh->probe_call[PROBE_INLINE]),
+			 (unsigned long long)sh->probe_call[PROBE_FUNCTION].count,
+			 hist_quantile(pq[2], 32, &sh->probe_call[PROBE_FUNCTION], 0.5),
+			 hist_mean(pq[3], 32, &sh->probe_call[PROBE_FUNCTION]), sh->probe_errors);
 	snprintf(pressure, sizeof(pressure), "%s%s%s%s%s", churn_fd >= 0 ? "+churn" : "",
 		 cfg->hog_mib ? "+hog" : "", cfg->spike_mib ? "+spike" : "",
 		 cfg->guest.reclaim_mib ? "+proactive" : "", cfg->guest.damon ? "+damon" : "");
 	snprintf(run, sizeof(run),
-		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s reader_hop_ms=%ld outcome=%s ncpus=%ld%s%s%s",
+		 " pressure=%s scope=%s limit_mib=%ld churn_file_mib=%ld churn_mib_s=%ld churn_bytes_per_s=%s hog_mib=%ld spike_mib=%ld spike_period_s=%ld spike_hold_ms=%ld spikes=%d spike_fill_ns_mean=%s caller_usage_bytes=%s usage_mean_bytes=%s usage_max_bytes=%s usage_peak_bytes=%s limit_bytes=%s usage_at_limit_frac=%s inactive_file_mean_kib=%s active_file_mean_kib=%s state_pages_present_end=%s state_pages_lru_end=%s state_pages_active_end=%s caller=%s reader=%s hog=%s placement=%s reader_hop_ms=%ld outcome=%s ncpus=%ld%s%s%s%s",
 		 pressure[0] ? pressure + 1 : "none", cg.path[0] ? "memcg" : "global", cfg->limit_mib,
 		 churn_fd >= 0 ? cfg->churn_mib : 0, churn_fd >= 0 ? cfg->churn_mib_s : 0,
 		 /* the churn rate over the window: bytes read / seconds */
@@ -4130,7 +4259,7 @@ static void states_once(struct states_cfg *cfg, long sample, int churn_fd)
 		 num_or_na(pc[2], 16, census.active >= 0, census.active),
 		 child_fate(&kids[0]), reader >= 0 ? child_fate(&kids[reader]) : "none",
 		 hog >= 0 ? child_fate(&kids[hog]) : "none", placement_names[cfg->placement],
-		 cfg->reader_hop_ms, outcome, sysconf(_SC_NPROCESSORS_ONLN), tlb, guest, extra);
+		 cfg->reader_hop_ms, outcome, sysconf(_SC_NPROCESSORS_ONLN), tlb, probe, guest, extra);
 	zeroed_log_print(cfg, sh);
 	reader_log_print(sh, t0);
 	states_print(cfg, sh, sample, pages, run);
@@ -4183,7 +4312,7 @@ static int cmd_states(int argc, char **argv)
 		{ "--churn-dev", "" }, { "--swap", "off" }, { "--reclaim-mib", "0" },
 		{ "--reclaim-period-s", "5" }, { "--damon", "none" }, { "--damon-min-age-s", "10" },
 		{ "--placement", "any" }, { "--reader-hop-ms", "0" }, { "--tlb-flush-ms", "0" },
-		{ NULL, NULL },
+		{ "--probe", "0" }, { NULL, NULL },
 	};
 	static struct states_cfg cfg;
 	const char *pattern, *layout, *reason;
@@ -4224,6 +4353,7 @@ static int cmd_states(int argc, char **argv)
 	cfg.spike_hold_ms = opt_long(opts, "--spike-hold-ms", 0, 86400000);
 	cfg.trace_ms = opt_long(opts, "--trace-ms", 0, 60000);
 	cfg.tlb_flush_ms = opt_long(opts, "--tlb-flush-ms", 0, 60000);
+	cfg.probe = opt_long(opts, "--probe", 0, 1);
 	if (cfg.spike_mib && cfg.spike_hold_ms >= cfg.spike_period_s * 1000)
 		usage_error("--spike-hold-ms not shorter than --spike-period-s",
 			    opt_get(opts, "--spike-hold-ms"));
@@ -4369,6 +4499,7 @@ struct companion {
 	void *state;
 	bool syscall;
 	bool check;			/* --companion-check 1 */
+	bool shared_code;		/* --call-code shared */
 	double rate_hz;
 	uint64_t rng;
 	volatile bool *stop;
@@ -4384,6 +4515,8 @@ static void *companion_thread(void *arg)
 	unsigned char buf[16];
 
 	while (!*c->stop) {
+		ssize_t got;
+
 		if (c->check) {
 			/*
 			 * The states loop's work around a call (state_thread_main()):
@@ -4402,8 +4535,12 @@ static void *companion_thread(void *arg)
 		} else {
 			sleep_ns(exp_gap_ns(&c->rng, c->rate_hz));
 		}
-		if ((c->syscall ? sys_getrandom(buf, sizeof(buf))
-				: vdso_getrandom(buf, sizeof(buf), c->state)) != sizeof(buf))
+		if (c->shared_code)
+			(void)timed_call(c->syscall, buf, sizeof(buf), c->state, &got);
+		else
+			got = c->syscall ? sys_getrandom(buf, sizeof(buf))
+					 : vdso_getrandom(buf, sizeof(buf), c->state);
+		if (got != sizeof(buf))
 			die("companion getrandom failed");
 		if (c->check) {
 			(void)now_ns();
@@ -4543,11 +4680,14 @@ static int cmd_idlecall(int argc, char **argv)
 		{ "--spin", "0" }, { "--modes", "vdso,dropped,syscall" }, { "--companion", "none" },
 		{ "--read-first", "0" }, { "--abs-sleep", "0" }, { "--thread", "0" }, { "--repeat", "0" },
 		{ "--count-switches", "0" }, { "--thread-cpu", "0" }, { "--fork", "0" },
-		{ "--companion-check", "0" }, { "--touch-buf", "0" }, { NULL, NULL },
+		{ "--companion-check", "0" }, { "--touch-buf", "0" }, { "--call-code", "none" },
+		{ NULL, NULL },
 	};
+	static const char *const call_code_names[] = { "none", "own", "shared" };
 	enum idle_mode modes[IDLE_NMODES];
 	long gaps[MAX_SIZES], ncalls, size, spin, read_first, abs_sleep, thread, repeat, switches,
 		cpu_clock, forked, companion_check, touch_buf;
+	int call_code;			/* index in call_code_names */
 	const char *modes_arg;
 	char mbuf[64], named[64] = "", *rest = mbuf, *tok;
 	int nmodes = 0;
@@ -4584,10 +4724,14 @@ static int cmd_idlecall(int argc, char **argv)
 	forked = opt_long(opts, "--fork", 0, 1);
 	companion_check = opt_long(opts, "--companion-check", 0, 1);
 	touch_buf = opt_long(opts, "--touch-buf", 0, 1);
+	call_code = opt_choice(opts, "--call-code", call_code_names, 3);
 	ncompanions = parse_companion(opt_get(opts, "--companion"), &companion_syscall, &companion_hz,
 				      &companions_where);
 	if (companion_check && !ncompanions)
 		usage_error("--companion-check 1 (companions to check: --companion MODE:HZ:THREADS)",
+			    opt_get(opts, "--companion"));
+	if (call_code == 2 && !ncompanions)
+		usage_error("--call-code shared (companions to share it: --companion MODE:HZ:THREADS)",
 			    opt_get(opts, "--companion"));
 	modes_arg = opt_get(opts, "--modes");
 	if (snprintf(mbuf, sizeof(mbuf), "%s", modes_arg) >= (int)sizeof(mbuf))
@@ -4656,6 +4800,7 @@ static int cmd_idlecall(int argc, char **argv)
 				.state = companion_states ? companion_states[c]
 							  : states[first_companion + c],
 				.syscall = companion_syscall, .check = companion_check,
+				.shared_code = call_code == 2,
 				.rate_hz = companion_hz, .rng = 0x1dca11 + c, .stop = &stop,
 				.calls = &companion_calls,
 			};
@@ -4701,10 +4846,14 @@ static int cmd_idlecall(int argc, char **argv)
 					((volatile unsigned char *)buf)[b] = 0;
 				if (cpu_clock == 2)
 					cpu0 = thread_cpu_ns();
-				t0 = now_ns();
-				ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
-							: vdso_getrandom(buf, size, states[0]);
-				ns = now_ns() - t0;
+				if (call_code) {
+					ns = timed_call(m == IDLE_SYSCALL, buf, size, states[0], &ret);
+				} else {
+					t0 = now_ns();
+					ret = m == IDLE_SYSCALL ? sys_getrandom(buf, size)
+								: vdso_getrandom(buf, size, states[0]);
+					ns = now_ns() - t0;
+				}
 				if (cpu_clock)
 					snprintf(on_cpu, sizeof(on_cpu), "%lld",
 						 (long long)(thread_cpu_ns() - cpu0));
@@ -4713,12 +4862,13 @@ static int cmd_idlecall(int argc, char **argv)
 				if (ret != size)
 					die("%s getrandom after %ld ms returned %zd", idle_names[m], gaps[g], ret);
 				rng_moved = *generation != before;
-				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld companion_check=%ld touch_buf=%ld\n",
+				printf("sample exp=idlecall mode=%s modes=%s gap_ms=%ld size_bytes=%ld spin=%ld sample=%ld ns_per_call=%lld rng_moved=%d companion=%s companion_calls=%llu read_first=%ld abs_sleep=%ld thread=%ld repeat=%ld nivcsw=%s thread_cpu_ns=%s fork=%ld companion_check=%ld touch_buf=%ld call_code=%s\n",
 				       idle_names[m], named, gaps[g], size, spin, i,
 				       (long long)ns, rng_moved, opt_get(opts, "--companion"),
 				       (unsigned long long)(__atomic_load_n(&companion_calls, __ATOMIC_RELAXED) -
 							    companion_before), read_first, abs_sleep, thread, repeat,
-				       preempted, on_cpu, forked, companion_check, touch_buf);
+				       preempted, on_cpu, forked, companion_check, touch_buf,
+				       call_code_names[call_code]);
 			}
 		}
 	}
