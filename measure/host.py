@@ -846,7 +846,8 @@ def code_runs(processes: int = CODE_REPEATS) -> list[list[str]]:
             for args in [as_states_thread("1", "", code) + ["--repeat", str(k)]
                          for code in ((), own, shared)]
             + [run for companion in (BUSY_COMPANION, "") for mode in ("vdso", "syscall")
-               for code in ((), own) for run in repeated_runs(second, (mode,), [k], companion, code)]]
+               for code in ((), own)
+               for run in repeated_runs(second, (mode,), [k], companion, code)]]
 
 
 def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:

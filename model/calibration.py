@@ -615,7 +615,11 @@ def each_alone(rows: pd.DataFrame) -> pd.DataFrame:
 # (--fork 1, as the states experiment's callers run) or not, its
 # companions working around each call as the states threads do
 # (--companion-check 1: "companions checking") or not, the call's buffer
-# written before the clock starts (--touch-buf 1) or not; spinners on
+# written before the clock starts (--touch-buf 1) or not, the call timed
+# in a function of its own, its arguments loaded before the clock starts
+# (--call-code own: "timed in a function"; shared: its companions calling
+# through it too, "timed in a shared function"; idlecall_code.csv) or
+# inline, as every run of idlecall.csv; spinners on
 # every CPU (--spin 1) apart.  Runs labelled --repeat K time one setting in several
 # processes; they are of their setting like any other run, each run one
 # process (process_means()).  The model's after_gap: lone, busy and those
@@ -626,7 +630,10 @@ BUSY_HZ = 1000      # measure/host.py STATE_CLASSES: the states campaign's busy 
 CREATED, READ_FIRST, ABS_SLEEP = ", created thread", ", read first", ", abs sleep"
 SMALL_STACKS, ONE_MAPPING, FORKED = ", 64 KiB stacks", ", states in one mapping", ", forked"
 CHECKING, TOUCHED = ", companions checking", ", buffer touched"
-IDLE_SETTINGS = tuple(base + place + thread + read + wake + fork + check + touch
+IN_FUNCTION, IN_SHARED_FUNCTION = ", timed in a function", ", timed in a shared function"
+CALL_CODES = {"own": IN_FUNCTION, "shared": IN_SHARED_FUNCTION}     # --call-code
+IDLE_SETTINGS = tuple(base + place + thread + read + wake + fork + check + touch + code
+                      for code in ("", *CALL_CODES.values())
                       for touch in ("", TOUCHED)
                       for check in ("", CHECKING)
                       for fork in ("", FORKED)
@@ -659,6 +666,9 @@ def idle_setting(rows: pd.DataFrame) -> pd.Series:
     setting[column("fork", 0).astype(int) == 1] += FORKED
     setting[column("companion_check", 0).astype(int) == 1] += CHECKING
     setting[column("touch_buf", 0).astype(int) == 1] += TOUCHED
+    code = column("call_code", "none").astype(str)
+    for name, suffix in CALL_CODES.items():
+        setting[code == name] += suffix
     setting[rows["spin"] != 0] = "spin"
     return setting
 

@@ -33,7 +33,11 @@ Where a machine has states runs (states.csv), the vDSO's price after each
 class's gaps as the model sets it is printed against what those runs'
 threads paid; where it has the states loop with no pressure run both ways
 (states_quiet.csv), each class's price calling the vDSO against its syscall
-twin's, the same threads calling getrandom(2) in the same loop.
+twin's, the same threads calling getrandom(2) in the same loop.  Where it
+has idlecall's calls timed inline and in a function of their own, taking
+turns (idlecall_code.csv), both prices; where it has idlecall's timed
+thread run inside the states loop's process (states_probe.csv), each run's
+prices side by side.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
@@ -46,10 +50,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from scipy.stats import fisher_exact
+from scipy.stats import fisher_exact, wilcoxon
 
-from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CREATED, DEAR_NS, IDLE_MODES,
-                          IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS,
+from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CALL_CODES, CREATED, DEAR_NS,
+                          IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS,
                           CalibrationError, Estimate, between, dear_call, each_alone, gap_curve,
                           idle_setting, load_costs, lone_thread, measured, own_calls,
                           process_means, read_table, taking_turns)
@@ -398,7 +402,9 @@ def price_against_states(data_dir: Path, rows: pd.DataFrame | None = None
         return None
     rows = read_table(idle) if rows is None else rows
     setting = idle_setting(rows)
-    curves = {s: at for s in IDLE_SETTINGS if (at := gap_curve(rows[setting == s], "vdso"))}
+    timed = set(setting)
+    curves = {s: at for s in IDLE_SETTINGS
+              if s in timed and (at := gap_curve(rows[setting == s], "vdso"))}
     if LONE not in curves:
         return None
     vdso = rows[rows["mode"] == "vdso"]
@@ -615,6 +621,103 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+IDLE_CODE = "idlecall_code.csv"     # idlecall's calls timed inline and in a function
+STATES_PROBE = "states_probe.csv"   # idlecall's timed thread in the states loop's process
+
+
+def inline_against_function(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """idlecall_code.csv: per setting (its call code set aside), mode and
+    gap, the mean over processes of each process's mean over its own calls
+    (process_means()) timed inline (idlecall's default) and in a function
+    of its own (--call-code own; shared where timed), and the Wilcoxon
+    signed-rank p over the processes paired by --repeat K, the arms having
+    taken turns; None where no setting was timed both ways."""
+    alone = each_alone(rows)
+    setting = idle_setting(alone)
+    for suffix in CALL_CODES.values():
+        setting = setting.str.replace(suffix, "", regex=False)
+    code = alone["call_code"].fillna("none") if "call_code" in alone else "none"
+    alone = alone.assign(base=setting, code=code)
+    out = []
+    for (name, mode, gap), calls in alone.groupby(["base", "mode", "gap_ms"], sort=False):
+        means = {c: process_means(arm, ["repeat"]).groupby(level="repeat").mean()
+                 for c, arm in calls.groupby("code")}
+        if not {"none", "own"} <= set(means):
+            continue
+        pairs = pd.concat([means["none"], means["own"]], axis=1, join="inner").dropna()
+        out.append({"setting": name, "mode": mode, "gap_ms": int(gap), "processes": len(pairs),
+                    "inline_ns": float(means["none"].mean()),
+                    "function_ns": float(means["own"].mean()),
+                    "shared_ns": float(means["shared"].mean()) if "shared" in means
+                    else float("nan"),
+                    "p": float(wilcoxon(pairs.iloc[:, 0], pairs.iloc[:, 1]).pvalue)
+                    if len(pairs) >= 2 else float("nan")})
+    return pd.DataFrame(out) if out else None
+
+
+def inline_text(where: Path, code: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        "the call timed inline and in a function of its own "
+        f"({rel_path(where / 'host' / IDLE_CODE)}, --call-code own; shared: the companions calling through it too): inline, as "
+        "idlecall.csv's calls, a vDSO call's arguments are loaded between the clock reads, the "
+        "state's address from a heap line no other thread touches; a syscall takes no "
+        "state.  The mean of the processes' means (ns, reseeds included), the arms taking "
+        "turns process by process; p: Wilcoxon signed-rank over the pairs", 100)
+    cells = [("setting", "mode", "gap", "procs", "inline", "function", "shared", "p")]
+    for _, r in code.iterrows():
+        cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), str(r["processes"]),
+                      f"{r['inline_ns']:.0f}", f"{r['function_ns']:.0f}",
+                      "" if pd.isna(r["shared_ns"]) else f"{r['shared_ns']:.0f}",
+                      "" if pd.isna(r["p"]) else f"{r['p']:.3f}"))
+    lines += aligned(cells)
+    ratios = []
+    for (name, gap), ways in code.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
+        if {"vdso", "syscall"} <= set(ways.index):
+            inline, function = (ways.loc["vdso", c] / ways.loc["syscall", c]
+                                for c in ("inline_ns", "function_ns"))
+            ratios.append(f"{name} after {gap_text(gap)}: inline {inline:.2f}x, "
+                          f"in a function {function:.2f}x")
+    if ratios:
+        lines.append("the vDSO's price per the syscall's, over processes:")
+        lines += ["  " + r for r in ratios]
+    return "\n".join(lines)
+
+
+def probe_against_loop(rows: pd.DataFrame) -> pd.DataFrame | None:
+    """states_probe.csv: per run (seed), the states loop's 1 Hz thread's
+    price a call (call_mean_ns(): its mean, reseeds included) beside the
+    two probes' means in the same process (idlecall's timed thread, the
+    call inline and in a function of its own); None without such a row."""
+    one_hz = rows[pd.to_numeric(rows["rate_hz"], errors="coerce") == 1]
+    if one_hz.empty or "probe_inline_call_ns_mean" not in one_hz:
+        return None
+    number = {c: pd.to_numeric(one_hz[c], errors="coerce")
+              for c in ("probe_inline_call_ns_mean", "probe_function_call_ns_mean")}
+    return pd.DataFrame({"seed": one_hz["seed"], "loop_ns": call_mean_ns(one_hz),
+                         "inline_ns": number["probe_inline_call_ns_mean"],
+                         "function_ns": number["probe_function_call_ns_mean"]}).dropna()
+
+
+def probe_text(where: Path, probe: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        "idlecall's timed thread in the states loop's process "
+        f"({rel_path(where / 'host' / STATES_PROBE)}, --probe 1: one 1 Hz thread beside the 1,000 Hz class, no pressure, and two more "
+        "threads timed as idlecall times its own, once a second each): each run's mean a "
+        "call, reseeds included, ns", 100)
+    cells = [("seed", "states thread", "probe inline", "probe in a function")]
+    for _, r in probe.iterrows():
+        cells.append((str(int(r["seed"])), f"{r['loop_ns']:.0f}", f"{r['inline_ns']:.0f}",
+                      f"{r['function_ns']:.0f}"))
+    cells.append(("median", *(f"{probe[c].median():.0f}"
+                              for c in ("loop_ns", "inline_ns", "function_ns"))))
+    lines += aligned(cells, left=1)
+    dearer = int((probe["inline_ns"] > probe["loop_ns"]).sum())
+    lines.append(f"the inline probe dearer than the states thread in {dearer} of {len(probe)} "
+                 f"runs, the probe in a function in "
+                 f"{int((probe['function_ns'] > probe['loop_ns']).sum())}")
+    return "\n".join(lines)
+
+
 def recorded(rows: pd.DataFrame, column: str) -> pd.DataFrame | None:
     """idlecall's rows of each mode alone whose run recorded `column` (an
     option's column, empty in rows of runs without it), `column` made
@@ -816,6 +919,12 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(d, spread))
+        if (coded := d / "host" / IDLE_CODE).exists() \
+                and (code := inline_against_function(read_table(coded))) is not None:
+            parts.append(inline_text(d, code))
+        if (probed := d / "host" / STATES_PROBE).exists() \
+                and (probe := probe_against_loop(read_table(probed))) is not None:
+            parts.append(probe_text(d, probe))
         if idle[d] is not None and (dear := dear_by_mode(idle[d])) is not None:
             parts.append(dear_by_mode_text(d, dear))
         if idle[d] is not None and (counted := preempted_calls(idle[d])) is not None:

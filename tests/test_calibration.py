@@ -1305,6 +1305,71 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
     assert "75.0%" in out
 
 
+def test_costs_command_sets_calls_timed_inline_against_calls_timed_in_a_function(tmp_path,
+                                                                                capsys):
+    """Where idlecall_code.csv timed a setting's calls inline and in a
+    function of their own (--call-code), `model costs` gives each mode's
+    mean over processes both ways (shared where timed) and the Wilcoxon p
+    over the processes paired by --repeat; a dear call (10 us or more) is
+    left out as everywhere; a setting timed one way only is not listed."""
+    data = synthetic(tmp_path / "code")
+    prices = {("vdso", "none"): 900, ("vdso", "own"): 200, ("vdso", "shared"): 180,
+              ("syscall", "none"): 700, ("syscall", "own"): 690}
+    rows = [{**r, "modes": mode, "companion": f"{mode}:1000:28", "call_code": code,
+             "repeat": k, "command": f"idlecall --call-code {code} --repeat {k} {mode}",
+             "ns_per_call": ns + 10 * k + i}
+            for k in range(1, 6) for (mode, code), ns in prices.items()
+            for i, r in enumerate(_idle_rows(0, 1000, {mode: 0}, 3))]
+    rows[0] = {**rows[0], "ns_per_call": 50_000}       # k 1's first inline vDSO call: dear
+    rows += [{**r, "modes": "vdso", "companion": "none", "call_code": "own", "repeat": 1,
+              "command": "idlecall lone own"} for r in _idle_rows(0, 1000, {"vdso": 500}, 3)]
+    _write(data, "idlecall_code.csv", rows)
+    code = hostcosts.inline_against_function(calibration.read_table(
+        data / "host" / "idlecall_code.csv"))
+    assert [(r["setting"], r["mode"], r["gap_ms"], r["processes"]) for _, r in code.iterrows()] \
+        == [("busy", "vdso", 1000, 5), ("busy", "syscall", 1000, 5)]
+    vdso, syscall = code.to_dict("records")
+    # k's calls: ns + 10 k + (0, 1, 2); k 1's inline vDSO: its two own calls, 911 and 912
+    inline_means = [911.5] + [900 + 10 * k + 1 for k in range(2, 6)]
+    assert vdso["inline_ns"] == pytest.approx(sum(inline_means) / 5)
+    assert vdso["function_ns"] == pytest.approx(200 + 30 + 1)
+    assert vdso["shared_ns"] == pytest.approx(180 + 30 + 1)
+    assert syscall["function_ns"] == pytest.approx(690 + 30 + 1) and pd.isna(syscall["shared_ns"])
+    assert vdso["p"] == pytest.approx(0.0625)      # 5 pairs, all one way: the least p there is
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "the call timed inline and in a function of its own" in out
+    assert "busy after 1 s: inline 1.27x, in a function 0.32x" in out
+
+
+def test_costs_command_sets_the_probes_against_the_states_thread_in_one_process(tmp_path,
+                                                                               capsys):
+    """Where states_probe.csv ran idlecall's timed thread in the states
+    loop's process, `model costs` gives each run's 1 Hz thread's price
+    (reseeds included) beside the two probes' means, their medians and
+    how often each probe paid more."""
+    data = synthetic(tmp_path / "probe")
+    run = {"pattern": "poisson", "scope": "memcg", "classes": "1000:28,1:1", "calls_zeroed": 0,
+           "probe": 1, "call": "vdso"}
+    rows = [{**run, "seed": seed, "class": c, "rate_hz": rate, "calls": calls,
+             "kernel_reseeds": reseeds, "warm_call_ns_mean": warm, "reseed_call_ns_mean": 2000,
+             "probe_inline_call_ns_mean": inline, "probe_function_call_ns_mean": function}
+            for seed, warm, inline, function in ((911, 200, 800, 190), (912, 210, 850, 250))
+            for c, rate, calls, reseeds in ((0, 1000.0, 10_000, 0), (1, 1.0, 50, 1))]
+    _write(data, "states_probe.csv", rows)
+    probe = hostcosts.probe_against_loop(calibration.read_table(
+        data / "host" / "states_probe.csv"))
+    assert probe["seed"].tolist() == [911, 912]
+    assert probe["loop_ns"].tolist() == pytest.approx([(49 * 200 + 2000) / 50,
+                                                       (49 * 210 + 2000) / 50])
+    assert probe["inline_ns"].tolist() == [800, 850]
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "idlecall's timed thread in the states loop's process" in out
+    assert "the inline probe dearer than the states thread in 2 of 2 runs, the probe in a " \
+           "function in 1" in out
+
+
 def test_fleet_saving_alone_comes_from_the_thread_timed_alone_at_that_period(tmp_path):
     """Q6's second series: at a fleet rate whose period idlecall timed every
     mode alone, the saving a call is the syscall's mean less the vDSO's
@@ -1393,13 +1458,21 @@ def test_idle_setting_names_each_idlecall_row_s_process():
     # clock starts (--touch-buf 1): settings of their own too.
     checked = laid.assign(companion_check=[None, 0, 1, 1, 0, 0, 0, 0])
     touched = checked.assign(touch_buf=[None, 1, 0, 1, 0, 0, 0, 0])
+    # The call timed in a function of its own (--call-code own), its
+    # companions calling through it too (shared), or inline (none, and rows
+    # from before the option).
+    coded = touched.assign(call_code=[None, "none", "own", "shared", None, None, None, None])
     mapped = "busy, states in one mapping, created thread, forked"
     for rows, first in ((laid, ["lone", "lone, forked", mapped, "busy"]),
                         (checked, ["lone", "lone, forked", mapped + ", companions checking",
                                    "busy, companions checking"]),
                         (touched, ["lone", "lone, forked, buffer touched",
                                    mapped + ", companions checking",
-                                   "busy, companions checking, buffer touched"])):
+                                   "busy, companions checking, buffer touched"]),
+                        (coded, ["lone", "lone, forked, buffer touched",
+                                 mapped + ", companions checking, timed in a function",
+                                 "busy, companions checking, buffer touched, "
+                                 "timed in a shared function"])):
         assert calibration.idle_setting(rows).tolist()[:4] == first
         assert set(calibration.idle_setting(rows)) - {"spin"} <= set(calibration.IDLE_SETTINGS)
 
