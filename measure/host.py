@@ -125,8 +125,8 @@ TURNS_REPEATS = 4
 SWITCH_REPEATS = 4
 # idlecall_clock's processes per setting
 CLOCK_REPEATS = 2
-# idlecall_code's processes per arm
-CODE_REPEATS = 8
+# idlecall_code's processes per arm, after 1 s and after 20 s
+CODE_REPEATS, CODE_LONG_REPEATS = 8, 4
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -839,15 +839,22 @@ def code_runs(processes: int = CODE_REPEATS) -> list[list[str]]:
     price there near the states loop's.  So: that created thread inline,
     own and shared; then the settings the model prices from, the busy
     process's main thread and the lone thread, each way after 1 s, inline
-    and own."""
+    and own.  Then (after that sitting found the busy main thread's vDSO
+    after 1 s at 440 ns inline, where idlecall.csv's builds had paid 1.1
+    us) the busy main thread each way after 20 s, inline and own, in
+    CODE_LONG_REPEATS processes each: the reply's busy price is there."""
     own, shared = ("--call-code", "own"), ("--call-code", "shared")
     second = ["--gaps-ms", "1000", "--calls", "10"]
+    twenty = ["--gaps-ms", "20000", "--calls", "4"]
     return [args for k in range(1, processes + 1)
             for args in [as_states_thread("1", "", code) + ["--repeat", str(k)]
                          for code in ((), own, shared)]
             + [run for companion in (BUSY_COMPANION, "") for mode in ("vdso", "syscall")
                for code in ((), own)
-               for run in repeated_runs(second, (mode,), [k], companion, code)]]
+               for run in repeated_runs(second, (mode,), [k], companion, code)]] \
+        + [run for k in range(1, CODE_LONG_REPEATS + 1) for mode in ("vdso", "syscall")
+           for code in ((), own)
+           for run in repeated_runs(twenty, (mode,), [k], BUSY_COMPANION, code)]
 
 
 def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:

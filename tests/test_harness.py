@@ -1188,9 +1188,12 @@ def test_full_plan_code_test_takes_turns_inline_and_in_a_function():
     """idlecall_code: in each of CODE_REPEATS processes, taking turns, the
     busy process's created thread timed as the states threads are, inline,
     own and shared; then the busy main thread and the lone thread each way
-    after 1 s, inline and own; into idlecall_code.csv, not idlecall's
-    curves."""
+    after 1 s, inline and own; then the busy main thread each way after
+    20 s, inline and own, CODE_LONG_REPEATS processes each, taking turns;
+    into idlecall_code.csv, not idlecall's curves."""
     runs = host.full_plan().runs["idlecall_code"]
+    first = len(runs) - 4 * host.CODE_LONG_REPEATS
+    runs, later = runs[:first], runs[first:]
     assert "idlecall_code" in host.TIMING and host.SUBCOMMAND["idlecall_code"] == "idlecall"
 
     def arm(args):
@@ -1207,6 +1210,10 @@ def test_full_plan_code_test_takes_turns_inline_and_in_a_function():
                for a in runs if "--thread" in a)
     assert all(a[a.index("--gaps-ms") + 1] == "1000" and a[a.index("--calls") + 1] == "10"
                for a in runs if "--thread" not in a)
+    assert [arm(a) for a in later] == [("busy", m, c) for m in ("vdso", "syscall")
+                                       for c in ("none", "own")] * host.CODE_LONG_REPEATS
+    assert all(a[a.index("--gaps-ms") + 1] == "20000" and a[a.index("--calls") + 1] == "4"
+               for a in later)
     assert not any("--call-code" in a for a in host.full_plan().runs["idlecall"])
 
 
