@@ -53,10 +53,11 @@ import pandas as pd
 from scipy.stats import fisher_exact, wilcoxon
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CALL_CODES, CREATED, DEAR_NS,
-                          IDLE_MODES, IDLE_SETTINGS, LONE, MATES, PARAMETERS, READ_FIRST, TAKING_TURNS,
-                          CalibrationError, Estimate, between, dear_call, each_alone, gap_curve,
-                          idle_setting, load_costs, lone_thread, measured, own_calls,
-                          process_means, read_table, taking_turns)
+                          IDLE_MODES, IDLE_SETTINGS, IN_FUNCTION, LONE, MATES, PARAMETERS,
+                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, between,
+                          dear_call, each_alone, gap_curve, idle_setting, load_costs,
+                          lone_thread, measured, own_calls, process_means, read_table,
+                          taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -245,6 +246,15 @@ def busy_by_gap(calls: pd.DataFrame) -> tuple:
         if {"vdso", "syscall"} <= set(mode):
             out.append((int(gap), *(over_processes(mode[m]) for m in ("vdso", "syscall"))))
     return tuple(out)
+
+
+def busy_in_function(rows: pd.DataFrame, gap_ms: int) -> tuple | None:
+    """(gap_ms, vdso Mean, syscall Mean) of the busy process's main thread
+    timed in a function of its own (idlecall_code.csv's BUSY + IN_FUNCTION
+    rows, busy_by_gap()) at gap_ms; None where not timed so."""
+    found = [b for b in busy_by_gap(rows[idle_setting(rows) == BUSY + IN_FUNCTION])
+             if b[0] == gap_ms]
+    return found[0] if found else None
 
 
 def longest_sleep(rows, name: str) -> Idle | None:
@@ -658,11 +668,12 @@ def inline_against_function(rows: pd.DataFrame) -> pd.DataFrame | None:
 def inline_text(where: Path, code: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         "the call timed inline and in a function of its own "
-        f"({rel_path(where / 'host' / IDLE_CODE)}, --call-code own; shared: the companions calling through it too): inline, as "
-        "idlecall.csv's calls, a vDSO call's arguments are loaded between the clock reads, the "
-        "state's address from a heap line no other thread touches; a syscall takes no "
-        "state.  The mean of the processes' means (ns, reseeds included), the arms taking "
-        "turns process by process; p: Wilcoxon signed-rank over the pairs", 100)
+        f"({rel_path(where / 'host' / IDLE_CODE)}, --call-code own; shared: the companions "
+        "calling through it too): inline, as idlecall.csv's calls, a vDSO call's arguments "
+        "are loaded between the clock reads, the state's address from a heap line no other "
+        "thread touches; a syscall takes no state.  The mean of the processes' means over "
+        "their calls under 10 us (ns, reseeds included), the arms taking turns process by "
+        "process; p: Wilcoxon signed-rank over the pairs", 100)
     cells = [("setting", "mode", "gap", "procs", "inline", "function", "shared", "p")]
     for _, r in code.iterrows():
         cells.append((r["setting"], r["mode"], gap_text(r["gap_ms"]), str(r["processes"]),
@@ -701,9 +712,9 @@ def probe_against_loop(rows: pd.DataFrame) -> pd.DataFrame | None:
 def probe_text(where: Path, probe: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         "idlecall's timed thread in the states loop's process "
-        f"({rel_path(where / 'host' / STATES_PROBE)}, --probe 1: one 1 Hz thread beside the 1,000 Hz class, no pressure, and two more "
-        "threads timed as idlecall times its own, once a second each): each run's mean a "
-        "call, reseeds included, ns", 100)
+        f"({rel_path(where / 'host' / STATES_PROBE)}, --probe 1: one 1 Hz thread beside the "
+        "1,000 Hz class, no pressure, and two more threads timed as idlecall times its own, "
+        "once a second each): each run's mean a call, reseeds included, ns", 100)
     cells = [("seed", "states thread", "probe inline", "probe in a function")]
     for _, r in probe.iterrows():
         cells.append((str(int(r["seed"])), f"{r['loop_ns']:.0f}", f"{r['inline_ns']:.0f}",

@@ -99,9 +99,12 @@ class Reply:
 
 def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | None:
     """A thread calling alone once every longest sleep, the same thread in a
-    busy process ((gap_ms, vdso Mean, syscall Mean) of Idle.busy_by_gap at
-    that gap; None where not timed so), and their file, from the first
-    machine under data/ that measured it (hostcosts.measured_dirs)."""
+    busy process ((gap_ms, vdso Mean, syscall Mean) at that gap: timed in a
+    function of its own where the machine's idlecall_code.csv has it,
+    hostcosts.busy_in_function(), as idlecall.csv's inline timing made the
+    vDSO's busy price the harness build's; else Idle.busy_by_gap; None
+    where not timed so), and their files, from the first machine under
+    data/ that measured it (hostcosts.measured_dirs)."""
     for where in hostcosts.measured_dirs(sources.data_dir):
         path = hostcosts.idle_path(where)
         if path.exists():
@@ -109,7 +112,13 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | 
                                 calibration.COLUMNS["idlecall.csv"])
             idle = hostcosts.longest_sleep(rows, rel_path(path))
             if idle is not None and idle.alone is not None:
-                busy = [b for b in idle.busy_by_gap if b[0] == idle.alone.gap_ms]
+                gap = idle.alone.gap_ms
+                coded = where / "host" / hostcosts.IDLE_CODE
+                if coded.exists() and (busy := hostcosts.busy_in_function(
+                        sources.read(str(coded.relative_to(sources.data_dir)),
+                                     calibration.COLUMNS["idlecall.csv"]), gap)):
+                    return idle.alone, busy, f"{rel_path(path)}, {hostcosts.IDLE_CODE}"
+                busy = [b for b in idle.busy_by_gap if b[0] == gap]
                 return idle.alone, (busy[0] if busy else None), rel_path(path)
     return None
 

@@ -557,14 +557,16 @@ static ssize_t sys_getrandom(void *buf, size_t len)
 
 /*
  * The call between two clock reads, in a function of its own, so that its
- * arguments are in registers before the clock starts: timed inline, the
+ * arguments are in registers before the clock starts.  Timed inline, the
  * compiler loads them between the reads (idlecall's state address from its
- * heap array, after a second asleep a cold line), and that load is timed
- * with a vDSO call and not with a syscall, which takes no state.  idlecall
- * --call-code own|shared and the states probe's PROBE_FUNCTION time calls
- * here; with shared, idlecall's companions call through it too (and drop
- * its time), its code run as often as the states loop's, which every
- * thread there runs.
+ * heap array), a load timed with a vDSO call and not with a syscall, which
+ * takes no state; so timed, a busy process's vDSO call after a second
+ * asleep paid 2.2-2.6 times as much in one build of this file as in a
+ * later one, and in a function about the same in three layouts
+ * (data/host/idlecall_builds.csv).  idlecall --call-code own|shared and
+ * the states probe's PROBE_FUNCTION time calls here; with shared,
+ * idlecall's companions call through it too (and drop its time), its code
+ * run as often as the states loop's, which every thread there runs.
  */
 static __attribute__((noinline)) int64_t timed_call(bool syscall, unsigned char *buf, long size,
 						    void *state, ssize_t *ret)
@@ -576,7 +578,6 @@ static __attribute__((noinline)) int64_t timed_call(bool syscall, unsigned char 
 }
 
 /* The last line of a state must not cross a page, as glibc arranges it. */
-
 static size_t states_per_page(void)
 {
 	return page_bytes / vdso.params.size_of_opaque_state;
