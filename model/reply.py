@@ -544,7 +544,7 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None,
                          for v, end in ((vdso[column].min(), "min"), (vdso[column].max(), "max")))
             return low if low == high else f"{low}-{high}"
         saved = (f"The vDSO designs save {pct('cpu_saved_fraction', 'cpu_saved_pct')}% of "
-                 "the syscall's CPU in the model at measured prices "
+                 "the syscall's CPU in the model "
                  f"({pct('cpu_saved_fraction_b2b', 'cpu_saved_b2b_pct')}% back to back).")
         if lone:
             alone, busy, where = lone
