@@ -619,16 +619,22 @@ def between_text(where: Path, spread: pd.DataFrame) -> str:
                       f"[{r['low_ns']:.0f}, {r['high_ns']:.0f}]",
                       f"{r['min_ns']:.0f}-{r['max_ns']:.0f}",
                       f"[{r['pooled_low_ns']:.0f}, {r['pooled_high_ns']:.0f}]"))
-    lines += aligned(cells)
+    return "\n".join(lines + aligned(cells) + per_syscall(spread, {"": "mean_ns"}))
+
+
+def per_syscall(frame: pd.DataFrame, columns: dict) -> list[str]:
+    """Lines of the vDSO's price per the syscall's at each setting and gap
+    of `frame` (rows by setting, mode and gap_ms) timed both ways, one
+    ratio for each {label: column}; none where no point was."""
     ratios = []
-    for (name, gap), ways in spread.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
+    for (name, gap), ways in frame.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
         if {"vdso", "syscall"} <= set(ways.index):
-            ratios.append(f"{name} after {gap_text(gap)} "
-                          f"{ways.loc['vdso', 'mean_ns'] / ways.loc['syscall', 'mean_ns']:.2f}x")
-    if ratios:
-        lines.append("the vDSO's price per the syscall's, over processes:")
-        lines += ["  " + r for r in ratios]
-    return "\n".join(lines)
+            each = [f"{label} {ways.loc['vdso', c] / ways.loc['syscall', c]:.2f}x".strip()
+                    for label, c in columns.items()]
+            ratios.append(f"{name} after {gap_text(gap)}"
+                          + (f" {each[0]}" if list(columns) == [""] else ": " + ", ".join(each)))
+    return ["the vDSO's price per the syscall's, over processes:"] + ["  " + r for r in ratios] \
+        if ratios else []
 
 
 IDLE_CODE = "idlecall_code.csv"     # idlecall's calls timed inline and in a function
@@ -680,18 +686,8 @@ def inline_text(where: Path, code: pd.DataFrame) -> str:
                       f"{r['inline_ns']:.0f}", f"{r['function_ns']:.0f}",
                       "" if pd.isna(r["shared_ns"]) else f"{r['shared_ns']:.0f}",
                       "" if pd.isna(r["p"]) else f"{r['p']:.3f}"))
-    lines += aligned(cells)
-    ratios = []
-    for (name, gap), ways in code.set_index("mode").groupby(["setting", "gap_ms"], sort=False):
-        if {"vdso", "syscall"} <= set(ways.index):
-            inline, function = (ways.loc["vdso", c] / ways.loc["syscall", c]
-                                for c in ("inline_ns", "function_ns"))
-            ratios.append(f"{name} after {gap_text(gap)}: inline {inline:.2f}x, "
-                          f"in a function {function:.2f}x")
-    if ratios:
-        lines.append("the vDSO's price per the syscall's, over processes:")
-        lines += ["  " + r for r in ratios]
-    return "\n".join(lines)
+    return "\n".join(lines + aligned(cells) + per_syscall(
+        code, {"inline": "inline_ns", "in a function": "function_ns"}))
 
 
 def probe_against_loop(rows: pd.DataFrame) -> pd.DataFrame | None:
