@@ -829,8 +829,8 @@ def code_runs(processes: int = CODE_REPEATS) -> list[list[str]]:
     `processes` processes, taking turns, rows of their own
     (idlecall_code.csv).  Timed inline (idlecall's default), the compiler
     loads a vDSO call's arguments between the clock reads, the state's
-    address among them from a heap array no other thread touches, after a
-    second asleep a cold line; a syscall takes no state.  --call-code own
+    address among them from a heap array no other thread touches; a
+    syscall takes no state.  --call-code own
     times the call in a function whose arguments are in registers before
     the clock starts; shared makes the companions call through it too, as
     every states thread runs one loop.  The states loop's 1 Hz thread
@@ -1203,14 +1203,15 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             lines.append(f"oomtouch victims={victims} hogs={hogs} ({how}): "
                          + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items())))
     elif exp == "idlecall_code":
-        for companion, thread, mode, code in dict.fromkeys(
-                (r["companion"], r["thread"], r["mode"], r["call_code"]) for r in rows):
+        for companion, thread, mode, code, gap in dict.fromkeys(
+                (r["companion"], r["thread"], r["mode"], r["call_code"], r["gap_ms"])
+                for r in rows if r["gap_ms"]):
             ns = median(rows, "ns_per_call", companion=companion, thread=thread, mode=mode,
-                        call_code=code, gap_ms=1000)
+                        call_code=code, gap_ms=gap)
             where = ("busy created thread" if thread else "busy" if companion != "none"
                      else "lone")
             lines.append(f"idlecall_code {where:>19} {mode:>7} call code {code:>6}: "
-                         f"{fmt(ns, ' ns', 0)} after 1 s (median over processes' calls)")
+                         f"{fmt(ns, ' ns', 0)} after {gap / 1000:g} s (median of the calls)")
     elif exp == "states_probe":
         for r in rows:
             lines.append(f"states_probe seed={r['seed']} {r['rate_hz']:>6} Hz: warm call "
