@@ -53,13 +53,14 @@ TERM_GRACE_S = 10
 TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
           "states_tlbflush", "states_quiet", "pressure_walk", "idlecall_clock", "idlecall_code",
-          "states_probe")
+          "states_probe", "idlecall_curves")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
               "states_mobility": "states", "states_hop": "states", "states_churn": "states",
               "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states",
-              "idlecall_clock": "idlecall", "idlecall_code": "idlecall", "states_probe": "states"}
+              "idlecall_clock": "idlecall", "idlecall_code": "idlecall", "states_probe": "states",
+              "idlecall_curves": "idlecall"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -127,6 +128,8 @@ SWITCH_REPEATS = 4
 CLOCK_REPEATS = 2
 # idlecall_code's processes per arm, after 1 s and after 20 s
 CODE_REPEATS, CODE_LONG_REPEATS = 8, 4
+# idlecall_curves' processes per setting, mode and gaps
+CURVE_REPEATS = 3
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
 CHURN = ["--churn-mib", "512"]      # twice the limit, on /tmp (ext4 here, not tmpfs)
@@ -869,6 +872,30 @@ def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:
             for seed in seeds]
 
 
+def curve_runs(processes: int = CURVE_REPEATS) -> list[list[str]]:
+    """The model's after_gap curves again, each call timed in a function of
+    its own (--call-code own), rows of their own (idlecall_curves.csv):
+    idlecall.csv's calls were timed inline, and its busy vDSO price after
+    1 s was 2.2-2.6 times as much in the builds that took it as in a later
+    one, where a call timed in a function paid about the same in three
+    layouts (idlecall_builds.csv).  The settings the scenarios are priced
+    at: the lone thread (every mode), the busy process (28,000 calls a
+    second) and the one of 14,000 (NEAR_BUSY_COMPANION, fork-server's), each
+    mode alone at the short gaps (20 calls a gap), after 1 s (10) and
+    after 20 s (4), in `processes` processes each, the settings taking
+    turns process by process.  Not the processes of 28 to 2,800 calls a
+    second, which no scenario calls at, nor the 40 s reseed point."""
+    short, second, twenty = (["--gaps-ms", "0,1,10,100", "--calls", "20"],
+                             ["--gaps-ms", "1000", "--calls", "10"],
+                             ["--gaps-ms", "20000", "--calls", "4"])
+    own = ("--call-code", "own")
+    return [run for k in range(1, processes + 1) for gaps in (short, second, twenty)
+            for companion, modes in (("", ("vdso", "syscall", "dropped")),
+                                     (BUSY_COMPANION, ("vdso", "syscall")),
+                                     (NEAR_BUSY_COMPANION, ("vdso", "syscall")))
+            for run in repeated_runs(gaps, modes, [k], companion, own)]
+
+
 def run_timeout_s(exp: str, args: list[str], plan: Plan) -> float:
     """The plan's timeout; an idlecall run's sleeps (a call of each of its
     modes a gap) and half again, where they are longer."""
@@ -916,6 +943,7 @@ def full_plan() -> Plan:
         "idlecall_clock": clock_runs(),
         "idlecall_code": code_runs(),
         "states_probe": probe_runs(),
+        "idlecall_curves": curve_runs(),
     })
 
 
