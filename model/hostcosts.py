@@ -37,7 +37,9 @@ twin's, the same threads calling getrandom(2) in the same loop.  Where it
 has idlecall's calls timed inline and in a function of their own, taking
 turns (idlecall_code.csv), both prices; where it has idlecall's timed
 thread run inside the states loop's process (states_probe.csv), each run's
-prices side by side.
+prices side by side; where it has the model's curve settings timed in a
+function (idlecall_curves.csv), each point over processes, as for
+idlecall.csv.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
@@ -605,9 +607,10 @@ def aligned(cells: list[tuple], left: int = 2) -> list[str]:
                       for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
 
 
-def between_text(where: Path, spread: pd.DataFrame) -> str:
+def between_text(path: Path, spread: pd.DataFrame) -> str:
+    """between_processes() of the idlecall rows of `path` as lines."""
     lines = textwrap.wrap(
-        f"each setting, mode and gap timed in several processes ({rel_path(idle_path(where))}"
+        f"each setting, mode and gap timed in several processes ({rel_path(path)}"
         ", each mode alone; ns, reseeds included): the mean of the processes' means, as the "
         "model's curves take it, with its 95% t-interval over processes, their range, and "
         "the t-interval of the same calls taken as one process's", 100)
@@ -638,6 +641,7 @@ def per_syscall(frame: pd.DataFrame, columns: dict) -> list[str]:
 
 
 IDLE_CODE = "idlecall_code.csv"     # idlecall's calls timed inline and in a function
+IDLE_CURVES = "idlecall_curves.csv"     # the model's curve settings timed in a function
 STATES_PROBE = "states_probe.csv"   # idlecall's timed thread in the states loop's process
 
 
@@ -925,7 +929,10 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
-            parts.append(between_text(d, spread))
+            parts.append(between_text(idle_path(d), spread))
+        if (curves := d / "host" / IDLE_CURVES).exists() \
+                and (spread := between_processes(read_table(curves))) is not None:
+            parts.append(between_text(curves, spread))
         if (coded := d / "host" / IDLE_CODE).exists() \
                 and (code := inline_against_function(read_table(coded))) is not None:
             parts.append(inline_text(d, code))

@@ -1342,6 +1342,28 @@ def test_costs_command_sets_calls_timed_inline_against_calls_timed_in_a_function
     assert "busy after 1 s: inline 1.27x, in a function 0.32x" in out
 
 
+def test_costs_command_gives_the_curves_timed_in_a_function_over_processes(tmp_path, capsys):
+    """Where idlecall_curves.csv timed the model's settings in a function of
+    their own, `model costs` gives each point's mean over processes, named
+    as timed so; the model's own curves still come from idlecall.csv."""
+    data = synthetic(tmp_path / "curves")
+    before = load_costs(data_dir=data).after_gap
+    rows = [{**r, "modes": mode, "companion": companion, "call_code": "own", "repeat": k,
+             "command": f"idlecall {mode} {companion} own {k}", "ns_per_call": ns + k}
+            for k in (1, 2) for mode, companion, ns in (("vdso", "none", 300),
+                                                        ("syscall", "none", 900),
+                                                        ("vdso", "vdso:500:28", 250),
+                                                        ("syscall", "syscall:500:28", 800))
+            for r in _idle_rows(0, 1000, {mode: 0}, 3)]
+    _write(data, "idlecall_curves.csv", rows)
+    assert hostcosts.main([str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "idlecall_curves.csv, each mode alone" in " ".join(out.split())
+    assert "lone, timed in a function after 1 s 0.33x" in out
+    assert "14000 calls/s, timed in a function after 1 s 0.31x" in out
+    assert load_costs(data_dir=data).after_gap == before
+
+
 def test_costs_command_sets_the_probes_against_the_states_thread_in_one_process(tmp_path,
                                                                                capsys):
     """Where states_probe.csv ran idlecall's timed thread in the states
