@@ -110,7 +110,7 @@ def main(argv=None) -> int:
         return 2
     try:
         chosen = [named[n] for n in args.builds.split(",")]
-        binaries = {b.name: build(b) for b in chosen}
+        binaries = {b.name: build(b, BUILD_DIR) for b in chosen}
         done = {(r["build"], command): kept
                 for command, kept in host.rows_by_command(args.out).items()
                 for r in kept[:1]} if args.resume else {}
