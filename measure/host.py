@@ -1230,15 +1230,15 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                 outcomes[key] = outcomes.get(key, 0) + 1
             lines.append(f"oomtouch victims={victims} hogs={hogs} ({how}): "
                          + ", ".join(f"{n}x {k}" for k, n in sorted(outcomes.items())))
-    elif exp == "idlecall_code":
+    elif exp in ("idlecall_code", "idlecall_curves"):
+        # each setting, mode, call code and gap timed, one line (the gap 0 ms apart)
         for companion, thread, mode, code, gap in dict.fromkeys(
                 (r["companion"], r["thread"], r["mode"], r["call_code"], r["gap_ms"])
                 for r in rows if r["gap_ms"]):
             ns = median(rows, "ns_per_call", companion=companion, thread=thread, mode=mode,
                         call_code=code, gap_ms=gap)
-            where = ("busy created thread" if thread else "busy" if companion != "none"
-                     else "lone")
-            lines.append(f"idlecall_code {where:>19} {mode:>7} call code {code:>6}: "
+            where = "lone" if companion == "none" else companion + (", created" if thread else "")
+            lines.append(f"{exp} {where:>22} {mode:>7} call code {code:>6}: "
                          f"{fmt(ns, ' ns', 0)} after {gap / 1000:g} s (median of the calls)")
     elif exp == "states_probe":
         for r in rows:

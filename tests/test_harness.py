@@ -1242,6 +1242,19 @@ def test_full_plan_times_the_model_s_curves_again_in_a_function():
                for a in runs if "--companion" in a)
 
 
+def test_idlecall_files_of_their_own_are_summarized_by_point_not_by_row():
+    """idlecall_code and idlecall_curves print one line per setting, mode,
+    call code and gap after 0 ms (the median of its calls), not every row."""
+    rows = [{"companion": c, "thread": 0, "mode": "vdso", "call_code": "own", "gap_ms": g,
+             "ns_per_call": ns} for c in ("none", "vdso:500:28") for g in (0, 1000, 20000)
+            for ns in (100, 300, 200)]
+    for exp in ("idlecall_code", "idlecall_curves"):
+        lines = host.summarize(exp, rows)
+        assert len(lines) == 4 and all(line.startswith(exp) for line in lines)
+        assert "lone" in lines[0] and "200 ns after 1 s" in lines[0]
+        assert "vdso:500:28" in lines[3] and "after 20 s" in lines[3]
+
+
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
     """The fast-churn test's runs are the campaign's churn Poisson run
     churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take
