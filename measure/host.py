@@ -128,7 +128,9 @@ SWITCH_REPEATS = 4
 CLOCK_REPEATS = 2
 # idlecall_code's processes per arm, after 1 s and after 20 s
 CODE_REPEATS, CODE_LONG_REPEATS = 8, 4
-# idlecall_curves' processes per setting, mode and gaps
+# idlecall_curves' processes per setting, mode and gaps, a sitting; the
+# first sitting timed the settings the scenarios are priced at, the second
+# those again and the processes between
 CURVE_REPEATS = 3
 STATE_COMMON = ["--run-s", "120", "--key-life-s", "60", "--settle-s", "10", "--limit-mib", "256",
                 "--size-bytes", "16"]
@@ -878,21 +880,28 @@ def curve_runs(processes: int = CURVE_REPEATS) -> list[list[str]]:
     idlecall.csv's calls were timed inline, and its busy vDSO price after
     1 s was 2.2-2.6 times as much in the builds that took it as in a later
     one, where a call timed in a function paid about the same in three
-    layouts (idlecall_builds.csv).  The settings the scenarios are priced
-    at: the lone thread (every mode), the busy process (28,000 calls a
-    second) and the one of 14,000 (NEAR_BUSY_COMPANION, fork-server's), each
-    mode alone at the short gaps (20 calls a gap), after 1 s (10) and
-    after 20 s (4), in `processes` processes each, the settings taking
-    turns process by process.  Not the processes of 28 to 2,800 calls a
-    second, which no scenario calls at, nor the 40 s reseed point."""
+    layouts (idlecall_builds.csv).  Each mode alone at the short gaps (20
+    calls a gap), after 1 s (10) and after 20 s (4), the settings taking
+    turns process by process, in two sittings of `processes` processes a
+    setting.  The first: the settings the scenarios are priced at, the lone
+    thread (every mode), the busy process (28,000 calls a second) and the
+    one of 14,000 (NEAR_BUSY_COMPANION, fork-server's).  The second, after
+    it (its processes labelled on from the first's): those again, to see
+    one sitting's level against the other's, and the processes between
+    (BETWEEN_COMPANIONS, 28 to 2,800 calls a second), so that the model's
+    every process curve is timed one way.  Not the 40 s reseed point."""
     short, second, twenty = (["--gaps-ms", "0,1,10,100", "--calls", "20"],
                              ["--gaps-ms", "1000", "--calls", "10"],
                              ["--gaps-ms", "20000", "--calls", "4"])
     own = ("--call-code", "own")
-    return [run for k in range(1, processes + 1) for gaps in (short, second, twenty)
-            for companion, modes in (("", ("vdso", "syscall", "dropped")),
-                                     (BUSY_COMPANION, ("vdso", "syscall")),
-                                     (NEAR_BUSY_COMPANION, ("vdso", "syscall")))
+    priced = [("", ("vdso", "syscall", "dropped")), (BUSY_COMPANION, ("vdso", "syscall")),
+              (NEAR_BUSY_COMPANION, ("vdso", "syscall"))]
+    between = [(companion, ("vdso", "syscall")) for companion in BETWEEN_COMPANIONS]
+    return [run for labels, settings in ((range(1, processes + 1), priced),
+                                         (range(processes + 1, 2 * processes + 1),
+                                          priced + between))
+            for k in labels for gaps in (short, second, twenty)
+            for companion, modes in settings
             for run in repeated_runs(gaps, modes, [k], companion, own)]
 
 

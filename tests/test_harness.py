@@ -1222,21 +1222,26 @@ def test_full_plan_times_the_model_s_curves_again_in_a_function():
     the one of 14,000 calls a second (each way), each mode alone at the
     short gaps, after 1 s and after 20 s, timed in a function of its own
     (--call-code own), CURVE_REPEATS processes each, the settings taking
-    turns; into idlecall_curves.csv, not idlecall's curves."""
+    turns; then a second sitting of as many processes more, those settings
+    and the processes between taking turns; into idlecall_curves.csv, not
+    idlecall's curves."""
     runs = host.full_plan().runs["idlecall_curves"]
     assert "idlecall_curves" in host.TIMING and host.SUBCOMMAND["idlecall_curves"] == "idlecall"
     assert all(a[a.index("--call-code") + 1] == "own" for a in runs)
     settings = [(a[a.index("--companion") + 1].split(":", 1)[1] if "--companion" in a else "",
                  a[a.index("--modes") + 1]) for a in runs]
-    turn = [("", m) for m in ("vdso", "syscall", "dropped")] \
+    first = [("", m) for m in ("vdso", "syscall", "dropped")] \
         + [(c, m) for c in (host.BUSY_COMPANION, host.NEAR_BUSY_COMPANION)
            for m in ("vdso", "syscall")]
-    assert settings == turn * 3 * host.CURVE_REPEATS
+    second = first + [(c, m) for c in host.BETWEEN_COMPANIONS for m in ("vdso", "syscall")]
+    n = host.CURVE_REPEATS
+    assert settings == first * 3 * n + second * 3 * n
     gaps = [a[a.index("--gaps-ms") + 1] for a in runs]
-    assert gaps == [g for _ in range(host.CURVE_REPEATS)
+    assert gaps == [g for turn in (first, second) for _ in range(n)
                     for g in ("0,1,10,100", "1000", "20000") for _ in turn]
     assert [a[a.index("--repeat") + 1] for a in runs] == [
-        str(k) for k in range(1, host.CURVE_REPEATS + 1) for _ in range(3 * len(turn))]
+        str(k) for k, turn in [(k, first) for k in range(1, n + 1)]
+        + [(k, second) for k in range(n + 1, 2 * n + 1)] for _ in range(3 * len(turn))]
     # the companions call the timed mode's way, as idlecall.csv's did
     assert all(a[a.index("--companion") + 1].startswith(a[a.index("--modes") + 1] + ":")
                for a in runs if "--companion" in a)
