@@ -48,9 +48,14 @@ on the host only: a TCG guest's timings are never costs):
                       refaulted state page between its fault and its joining
                       the LRU (python -m measure.lru_trace, 10 ms
                       resolution); the model draws one per state fault.
-  after_gap           idlecall.csv, each mode timed alone (a thread calling
-                      once a gap: idlecall --modes vdso, syscall, dropped),
-                      no spinners, no companion threads: per mode, the
+  after_gap           idlecall_curves.csv (or, without it, idlecall.csv),
+                      each mode timed alone (a thread calling once a gap:
+                      idlecall --modes vdso, syscall, dropped), each call
+                      timed in a function of its own (--call-code own;
+                      idlecall.csv's were timed inline, and dearer after
+                      a gap in the builds that took them: README, the
+                      bullet on idlecall's prices), no spinners, no
+                      companion threads: per mode, the
                       mean at each gap less the mean at gap 0, each the
                       mean of the processes' means (process_means(); a
                       vDSO or syscall call of DEAR_NS or more left out as
@@ -58,9 +63,10 @@ on the host only: a TCG guest's timings are never costs):
                       a call after its thread slept costs more than back
                       to back (GapCurve): vdso (its key current), syscall, zeroed
                       (mode dropped) and reseed
-                      (the vDSO's calls that reseeded less those whose key
-                      was current, at the same gap, less reseed_ns; at
-                      shorter gaps the syscall's extra, scaled to meet it).
+                      (idlecall.csv's, inline: the vDSO's calls that
+                      reseeded less those whose key was current, at the
+                      same gap, less reseed_ns; at shorter gaps the
+                      syscall's extra, scaled to meet it).
                       Means, not medians: a thread pays the sum of its calls.
                       Measured at 16 B alone; the extra is taken to be the
                       same at every size (added, not scaled).  Where
@@ -103,7 +109,12 @@ COLUMNS = {
     "pressure_walk_reclaim.csv": ("where", "command", "nr_scanned", "duration_ns"),
     "idlecall.csv": ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call",
                      "rng_moved"),
+    "idlecall_curves.csv": ("where", "mode", "gap_ms", "spin", "size_bytes", "ns_per_call",
+                            "rng_moved", "call_code"),
 }
+# The model's after_gap settings timed again, each call in a function of
+# its own (measure_after_gap()).
+CURVES_FILE = "idlecall_curves.csv"
 NUMERIC = {"size_bytes", "threads", "ns_per_call", "ns_per_page", "limit_mib", "droppable_mib",
            "hog_mib", "pages", "dropped_pages", "drop_fraction", "hog_fill_ns", "pgscan_file",
            "off_lru_s", "nr_scanned", "duration_ns", "gap_ms", "spin", "rng_moved"}
@@ -760,14 +771,31 @@ def gap_curve(rows: pd.DataFrame, mode: str) -> tuple[float, GapCurve] | None:
 def measure_after_gap(data_dir: Path) -> dict:
     """Each mode's mean alone by gap (GapCurve), and the reseed's own cost
     at the gaps where enough of the vDSO's calls reseeded (a tuple of
-    (gap_s, ns), made a curve by after_gap_curves())."""
+    (gap_s, ns), made a curve by after_gap_curves()).
+
+    The curves from CURVES_FILE where it is there: its calls were timed in
+    a function of their own, the call's arguments in registers before the
+    clock starts.  idlecall.csv's were timed inline, the compiler loading
+    the state's address between the clock reads, and in a busy process the
+    builds that took them paid up to about three times the call's own cost
+    after a gap (README, the bullet on idlecall's prices).  The reseed's
+    cost stays idlecall.csv's, a difference between the calls of one
+    setting and build (those that reseeded less those whose key was
+    current), at its gaps of 20 and 40 s, which CURVES_FILE times too few
+    calls at to find."""
     path = data_dir / "host" / "idlecall.csv"
     if not path.exists():
         return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
                              f"--only idlecall writes it)"}
     frame = read_table(path)
-    setting = idle_setting(frame)
-    rows = frame[setting == LONE]
+    timed_path, timed, setting = path, frame, idle_setting(frame)
+    if (data_dir / "host" / CURVES_FILE).exists():
+        timed_path = data_dir / "host" / CURVES_FILE
+        timed = read_table(timed_path)
+        setting = idle_setting(timed)
+        timed, setting = (timed[setting.str.endswith(IN_FUNCTION)],
+                          setting[setting.str.endswith(IN_FUNCTION)].str.removesuffix(IN_FUNCTION))
+    rows = timed[setting == LONE]
     curves, said = {}, []
 
     def say(kind: str, base: float, curve: GapCurve) -> None:
@@ -776,15 +804,15 @@ def measure_after_gap(data_dir: Path) -> dict:
     for kind, mode in (("vdso", "vdso"), ("syscall", "syscall"), ("zeroed", "dropped")):
         measured_so = gap_curve(rows, mode)
         if measured_so is None:
-            return {"after_gap": f"{rel_path(path)}: mode {mode} not timed alone at gap 0 "
-                                 f"and another gap, {IDLE_MIN_CALLS} calls each"}
+            return {"after_gap": f"{rel_path(timed_path)}: mode {mode} not timed alone at "
+                                 f"gap 0 and another gap, {IDLE_MIN_CALLS} calls each"}
         say(kind, *measured_so)
         curves[kind] = measured_so[1]
     # In a process whose other threads called (the busy one, those
     # between), where measured: its own curves, by the companions' calls a
     # second (the busy setting's slowest companions where they differ).
     by_process, used = [], [rows]
-    for name, rows_there in frame[setting.isin(companion_settings(setting))].groupby(
+    for name, rows_there in timed[setting.isin(companion_settings(setting))].groupby(
             setting, sort=False):
         measured_there = {mode: curve for mode in ("vdso", "syscall")
                           if (curve := gap_curve(rows_there, mode)) is not None}
@@ -797,8 +825,8 @@ def measure_after_gap(data_dir: Path) -> dict:
         for mode, (base, curve) in measured_there.items():
             say(f"{mode} beside {label}", base, curve)
     curves["by_process"] = tuple(sorted(by_process, key=lambda item: item[0]))
-    rows = each_alone(rows)
-    vdso = own_calls(rows[rows["mode"] == "vdso"])
+    lone = each_alone(frame[idle_setting(frame) == LONE])
+    vdso = own_calls(lone[lone["mode"] == "vdso"])
     by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
     n, mean = by.size().unstack(fill_value=0), by.mean().unstack()
     both = n.index[(n.get(0, 0) >= IDLE_MIN_CALLS) & (n.get(1, 0) >= IDLE_MIN_CALLS)] \
@@ -806,11 +834,14 @@ def measure_after_gap(data_dir: Path) -> dict:
     # The reseed's own cost after a gap; less reseed_ns in build_costs.  A
     # difference between the calls of the same processes, so over calls.
     curves["reseed"] = tuple((g / 1000, float(mean.loc[g, 1] - mean.loc[g, 0])) for g in both)
-    said.append("reseeded less key current " + (", ".join(
-        f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"]) or "at no gap"))
+    said.append(f"reseeded less key current ({rel_path(path)}, timed inline, each mode alone) "
+                + (", ".join(f"{g * 1000:g} ms {v:.0f}" for g, v in curves["reseed"])
+                   or "at no gap"))
     used = each_alone(pd.concat(used))
     cpus = ", ".join(sorted(set(map(str, used.get("cpu_model", [])))))
-    source = (f"{rel_path(path)} each mode alone, spin 0, means in ns by gap "
+    timing = ", each call timed in a function of its own (--call-code own)" \
+        if timed_path != path else ", timed inline"
+    source = (f"{rel_path(timed_path)}{timing}, each mode alone, spin 0, means in ns by gap "
               f"(>= {IDLE_MIN_CALLS} calls; the mean of the processes' means, vDSO and "
               f"syscall calls of {DEAR_NS / 1000:g} us or more left out): " + "; ".join(said)
               + f" ({_describe_rows(used)}, {cpus})")

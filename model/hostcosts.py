@@ -54,9 +54,9 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import fisher_exact, wilcoxon
 
-from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CALL_CODES, CREATED, DEAR_NS,
-                          IDLE_MODES, IDLE_SETTINGS, IN_FUNCTION, LONE, MATES, PARAMETERS,
-                          READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, between,
+from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CALL_CODES, CREATED, CURVES_FILE,
+                          DEAR_NS, IDLE_MODES, IDLE_SETTINGS, IN_FUNCTION, LONE, MATES,
+                          PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, between,
                           dear_call, each_alone, gap_curve, idle_setting, load_costs,
                           lone_thread, measured, own_calls, process_means, read_table,
                           taking_turns)
@@ -408,11 +408,15 @@ def price_against_states(data_dir: Path, rows: pd.DataFrame | None = None
     (calibration.IDLE_SETTINGS; the model prices the states runs' process
     at busy where busy was timed, else at lone); how the other threads of
     each setting's process called in attrs["companions"].  The idle calls
-    from `rows` where given (idlecall.csv read), else from the file."""
+    from `rows` where given (idlecall.csv read), else from the file, and
+    the model's settings timed in a function of their own (IDLE_CURVES)
+    where the machine has them: the model's prices since they were."""
     states_path, idle = data_dir / "host" / "states.csv", idle_path(data_dir)
     if not states_path.exists() or not idle.exists():
         return None
     rows = read_table(idle) if rows is None else rows
+    if (curves_path := data_dir / "host" / IDLE_CURVES).exists():
+        rows = pd.concat([rows, read_table(curves_path)], ignore_index=True)
     setting = idle_setting(rows)
     timed = set(setting)
     curves = {s: at for s in IDLE_SETTINGS
@@ -439,10 +443,11 @@ def price_against_states(data_dir: Path, rows: pd.DataFrame | None = None
 def prices_text(where: Path, prices: pd.DataFrame) -> str:
     settings = [s for s in IDLE_SETTINGS if s in prices]
     companions = prices.attrs.get("companions", {})
-    said = {LONE: "a thread alone, the model's for a process calling less often than any "
-                  "timed beside other callers",
+    said = {LONE: "a thread alone, the model's (timed in a function where so timed) for a "
+                  "process calling less often than any timed beside other callers",
             BUSY: "its process's other threads calling on states of their own pages, the "
-                  "model's for a process calling as often or more, as the states runs' did",
+                  "model's (timed in a function where so timed) for a process calling as "
+                  "often or more, as the states runs' did",
             MATES: "its process's other threads calling on its own state's page",
             BUSY_MATES: "its process's busy threads calling on its own state's page"}
     lines = textwrap.wrap(
@@ -460,7 +465,11 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
         + ("; read first, timed after the states threads' zeroed check (--read-first 1)"
            if any(READ_FIRST in s for s in settings) else "")
         + ("; abs sleep, waking as the states threads wake (--abs-sleep 1)"
-           if any(ABS_SLEEP in s for s in settings) else "") + "; price / measured", 100)
+           if any(ABS_SLEEP in s for s in settings) else "")
+        + (f"; timed in a function, each call in a function of its own (--call-code own, "
+           f"{IDLE_CURVES}), the others inline (idlecall.csv)"
+           if any(s.endswith(IN_FUNCTION) for s in settings) else "")
+        + "; price / measured", 100)
     # As many settings a table as keep a line within 100 characters, after
     # the pattern, rate, runs and measured columns.
     fixed = 10 + 10 + 6 + 11
@@ -641,7 +650,7 @@ def per_syscall(frame: pd.DataFrame, columns: dict) -> list[str]:
 
 
 IDLE_CODE = "idlecall_code.csv"     # idlecall's calls timed inline and in a function
-IDLE_CURVES = "idlecall_curves.csv"     # the model's curve settings timed in a function
+IDLE_CURVES = CURVES_FILE     # the model's curve settings timed in a function
 STATES_PROBE = "states_probe.csv"   # idlecall's timed thread in the states loop's process
 
 

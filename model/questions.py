@@ -576,10 +576,9 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
             a.notes.append("states loop: the harness's states threads with no pressure, "
                            "each class set calling the vDSO and, in its syscall twin, "
                            "getrandom(2) (README, the busy-process bullet); the model prices "
-                           "rare callers at idlecall's prices, not these: idlecall.csv's, "
-                           "timed inline, which the same call timed in a function finds too "
-                           "dear in a busy process (idlecall_code.csv, idlecall_curves.csv; "
-                           "README, the bullet on idlecall's prices).")
+                           "rare callers at idlecall's prices, not these: "
+                           "idlecall_curves.csv's, each call timed in a function of its own "
+                           "(README, the bullet on idlecall's prices).")
     a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
     a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
                    + f"), {effort.replications} replications each; CPU saved: of the "

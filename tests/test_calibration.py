@@ -179,6 +179,46 @@ def test_a_call_after_a_gap_costs_what_the_thread_timed_alone_paid_more(tmp_path
         load_costs(data_dir=data)
 
 
+def _curve_rows(ns: dict, code: str = "own", companion: str = "none", calls: int = 5):
+    """idlecall_curves.csv's rows: each mode alone at each gap of `ns`
+    (gap_ms -> {mode: mean less 1}), timed with --call-code `code`."""
+    return [{**r, "modes": r["mode"], "call_code": code,
+             "companion": companion if companion == "none" else f"{r['mode']}:{companion}"}
+            for gap, by_mode in ns.items() for r in _idle_rows(0, gap, by_mode, calls)]
+
+
+def test_the_model_s_curves_are_those_timed_in_a_function_where_measured(tmp_path):
+    """Where idlecall_curves.csv timed them in a function of their own
+    (--call-code own), the model's after_gap curves, the lone thread's and
+    each process's, are its, and its rows timed otherwise are not read; the
+    reseed's stays idlecall.csv's (inline, a difference within its runs)."""
+    data = synthetic(tmp_path)
+    inline = load_costs(data_dir=data)
+    lone = {0: {"vdso": 100, "syscall": 600, "dropped": 5000},
+            200: {"vdso": 400, "syscall": 3000, "dropped": 24000}}
+    busy = {0: {"vdso": 90, "syscall": 500}, 200: {"vdso": 190, "syscall": 800}}
+    _write(data, "idlecall_curves.csv",
+           _curve_rows(lone) + _curve_rows(busy, companion="1000:28")
+           + _curve_rows({g: {"vdso": 9 * v["vdso"]} for g, v in lone.items()}, code="none"))
+    costs = load_costs(data_dir=data)
+    g = costs.after_gap
+    assert g["vdso"].gaps_s == (0.0, 0.2) and g["vdso"].extra_ns == pytest.approx((0, 300))
+    assert g["syscall"].extra_ns == pytest.approx((0, 2400))
+    assert g["zeroed"].extra_ns == pytest.approx((0, 19000))
+    assert g["reseed"](5.0) == inline.after_gap["reseed"](5.0) == pytest.approx(3000 - 600)
+    [(calls_per_s, there)] = costs.process_after_gap
+    assert calls_per_s == 28_000 and there["vdso"].extra_ns == pytest.approx((0, 100))
+    source = " ".join(costs.sources["after_gap"].split())
+    assert "idlecall_curves.csv, each call timed in a function" in source
+    assert "reseeded less key current (" in source and "idlecall.csv, timed inline" in source
+    # A mode the file did not time alone: refused by name, not taken from idlecall.csv.
+    _write(data, "idlecall_curves.csv", _curve_rows({g: {m: v[m] for m in ("vdso", "syscall")}
+                                                     for g, v in lone.items()}))
+    with pytest.raises(CalibrationError,
+                       match="idlecall_curves.csv: mode dropped not timed alone at gap 0"):
+        load_costs(data_dir=data)
+
+
 def test_the_walk_is_measured_on_the_limits_asked_for(tmp_path):
     data = synthetic(tmp_path)
     found, _ = calibration.measured(data, skip=[p for p in calibration.PARAMETERS
@@ -1077,6 +1117,28 @@ def test_costs_command_sets_the_models_price_after_a_gap_against_the_states_runs
     assert "busy, created thread" in out
 
 
+def test_costs_command_sets_the_curves_timed_in_a_function_against_the_states_runs(tmp_path,
+                                                                                   capsys):
+    """Where the machine has idlecall_curves.csv, its settings are columns of
+    the states price table beside idlecall.csv's, named as timed."""
+    data = synthetic(tmp_path / "states")
+    _write(data, "states.csv", [{"pattern": "periodic", "rate_hz": 5.0, "warm_call_ns_mean": 400}])
+    lone = {0: {"vdso": 100, "syscall": 600, "dropped": 5000},
+            200: {"vdso": 300, "syscall": 3000, "dropped": 24000}}
+    _write(data, "idlecall_curves.csv",
+           _curve_rows(lone) + _curve_rows({0: {"vdso": 50}, 200: {"vdso": 150}},
+                                           companion="1000:28"))
+    prices = hostcosts.price_against_states(data).set_index(["pattern", "rate_hz"])
+    row = prices.loc[("periodic", 5.0)]
+    assert row["lone"] == pytest.approx(101 + 1000)     # idlecall.csv's, inline
+    assert row["lone" + calibration.IN_FUNCTION] == pytest.approx(101 + 200)
+    assert row["busy" + calibration.IN_FUNCTION] == pytest.approx(51 + 100)
+    assert hostcosts.main([str(data)]) == 0
+    words = " ".join(capsys.readouterr().out.split())
+    assert "timed in a function, each call in a function of its own (--call-code own, " \
+           "idlecall_curves.csv)" in words and "busy, timed in a function" in words
+
+
 def test_processes_between_have_curves_of_their_own(tmp_path):
     """A process whose other threads call less often than the busy class's
     (between) has its main thread's vDSO and syscall curves, keyed by the
@@ -1345,23 +1407,26 @@ def test_costs_command_sets_calls_timed_inline_against_calls_timed_in_a_function
 def test_costs_command_gives_the_curves_timed_in_a_function_over_processes(tmp_path, capsys):
     """Where idlecall_curves.csv timed the model's settings in a function of
     their own, `model costs` gives each point's mean over processes, named
-    as timed so; the model's own curves still come from idlecall.csv."""
+    as timed so; the model's own curves are its too."""
     data = synthetic(tmp_path / "curves")
     before = load_costs(data_dir=data).after_gap
     rows = [{**r, "modes": mode, "companion": companion, "call_code": "own", "repeat": k,
-             "command": f"idlecall {mode} {companion} own {k}", "ns_per_call": ns + k}
+             "command": f"idlecall {mode} {companion} own {k}",
+             "ns_per_call": (ns if gap else ns / 2) + k}
             for k in (1, 2) for mode, companion, ns in (("vdso", "none", 300),
                                                         ("syscall", "none", 900),
+                                                        ("dropped", "none", 9000),
                                                         ("vdso", "vdso:500:28", 250),
                                                         ("syscall", "syscall:500:28", 800))
-            for r in _idle_rows(0, 1000, {mode: 0}, 3)]
+            for gap in (0, 1000) for r in _idle_rows(0, gap, {mode: 0}, 3)]
     _write(data, "idlecall_curves.csv", rows)
     assert hostcosts.main([str(data)]) == 0
     out = capsys.readouterr().out
     assert "idlecall_curves.csv, each mode alone" in " ".join(out.split())
     assert "lone, timed in a function after 1 s 0.33x" in out
     assert "14000 calls/s, timed in a function after 1 s 0.31x" in out
-    assert load_costs(data_dir=data).after_gap == before
+    after = load_costs(data_dir=data).after_gap
+    assert after != before and after["vdso"].extra_ns == pytest.approx((0, 150))
 
 
 def test_costs_command_sets_the_probes_against_the_states_thread_in_one_process(tmp_path,

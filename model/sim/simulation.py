@@ -89,12 +89,11 @@ class Simulation:
         # which a page-mate may be) pays the rest, refault_gap_s.  Both over
         # the gaps a drop falls in.  A process that calls as often as
         # idlecall's busy one (28,000 calls a second) pays the vDSO's and
-        # the syscall's curves timed there: there a syscall after a
-        # second's gap cost a fifth of a lone thread's, a vDSO call half of
-        # it or more (data/host/idlecall.csv, means over processes, the
-        # process's main thread: a thread it created paid less, and the
-        # states loop's threads several times less, states_quiet.csv;
-        # README's busy-process bullet says how much of that is known).  A
+        # the syscall's curves timed there, in the process's main thread,
+        # each call timed in a function of its own (data/host/
+        # idlecall_curves.csv, means over processes; README, the bullet on
+        # idlecall's prices): there a syscall after a second's gap costs
+        # far less than a lone thread's.  A
         # busy process's reseeds and refaults were not timed: the lone
         # curves (the refault's share of a dropped state's call is taken
         # from the lone calls it was measured beside).  A process that
