@@ -252,8 +252,9 @@ def busy_by_gap(calls: pd.DataFrame) -> tuple:
 
 def busy_in_function(rows: pd.DataFrame, gap_ms: int) -> tuple | None:
     """(gap_ms, vdso Mean, syscall Mean) of the busy process's main thread
-    timed in a function of its own (idlecall_code.csv's BUSY + IN_FUNCTION
-    rows, busy_by_gap()) at gap_ms; None where not timed so."""
+    timed in a function of its own (BUSY + IN_FUNCTION rows, as
+    idlecall_code.csv and idlecall_curves.csv have them; busy_by_gap()) at
+    gap_ms; None where not timed so."""
     found = [b for b in busy_by_gap(rows[idle_setting(rows) == BUSY + IN_FUNCTION])
              if b[0] == gap_ms]
     return found[0] if found else None

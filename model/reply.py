@@ -100,7 +100,8 @@ class Reply:
 def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | None:
     """A thread calling alone once every longest sleep, the same thread in a
     busy process ((gap_ms, vdso Mean, syscall Mean) at that gap: timed in a
-    function of its own where the machine's idlecall_code.csv has it,
+    function of its own where the machine's idlecall_code.csv or
+    idlecall_curves.csv has it, their processes together,
     hostcosts.busy_in_function(), as idlecall.csv's inline timing made the
     vDSO's busy price the harness build's; else Idle.busy_by_gap; None
     where not timed so), and their files, from the first machine under
@@ -113,11 +114,15 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | 
             idle = hostcosts.longest_sleep(rows, rel_path(path))
             if idle is not None and idle.alone is not None:
                 gap = idle.alone.gap_ms
-                coded = where / "host" / hostcosts.IDLE_CODE
-                if coded.exists() and (busy := hostcosts.busy_in_function(
-                        sources.read(str(coded.relative_to(sources.data_dir)),
-                                     calibration.COLUMNS["idlecall.csv"]), gap)):
-                    return idle.alone, busy, f"{rel_path(path)}, {hostcosts.IDLE_CODE}"
+                coded = [where / "host" / name for name in (hostcosts.IDLE_CODE,
+                                                            hostcosts.IDLE_CURVES)
+                         if (where / "host" / name).exists()]
+                if coded and (busy := hostcosts.busy_in_function(pd.concat(
+                        [sources.read(str(p.relative_to(sources.data_dir)),
+                                      calibration.COLUMNS["idlecall.csv"]) for p in coded],
+                        ignore_index=True), gap)):
+                    return idle.alone, busy, ", ".join([rel_path(path)]
+                                                       + [p.name for p in coded])
                 busy = [b for b in idle.busy_by_gap if b[0] == gap]
                 return idle.alone, (busy[0] if busy else None), rel_path(path)
     return None
@@ -570,8 +575,8 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None,
                     "trades the drop for charged or pinned memory.")
     idle_lost = not states.empty and states[states["rate_hz"] < 10]["key_lives_dropped"].sum() > 0
     if idle_lost:
-        text.append("The drop path is not rarely run: idle states on a memcg at its "
-                    "limit lose their state.")
+        text.append("The drop path is not rarely run: a memcg at its limit drops "
+                    "idle states.")
     proactive = states[(states["reclaim_mib"] > 0) & (states["rate_hz"] >= 10)] \
         if not states.empty else states
     if len(proactive) and proactive["key_lives_dropped"].sum() > 0:

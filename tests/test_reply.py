@@ -203,12 +203,14 @@ def test_idle_call_numbers_against_the_csv(built):
     assert str(path.relative_to(REPO)) in text
     # The same gap in a busy process (idlecall --companion, each way's own
     # companions): the vDSO's mean against the syscall's, where timed; timed
-    # in a function of its own where idlecall_code.csv beside it has that
-    # (--call-code own: idlecall.csv's inline timing made the vDSO's price
-    # the harness build's), else as idlecall.csv timed it.
+    # in a function of its own where idlecall_code.csv or idlecall_curves.csv
+    # beside it has that, their processes together (--call-code own:
+    # idlecall.csv's inline timing made the vDSO's price the harness
+    # build's), else as idlecall.csv timed it.
     every = pd.read_csv(path)
-    coded = path.parent / "idlecall_code.csv"
-    in_function = pd.read_csv(coded) if coded.exists() else every.iloc[:0]
+    coded = [pd.read_csv(p) for p in (path.parent / "idlecall_code.csv",
+                                      path.parent / "idlecall_curves.csv") if p.exists()]
+    in_function = pd.concat(coded, ignore_index=True) if coded else every.iloc[:0]
     in_function = in_function[in_function.get("call_code", pd.Series(dtype=str)) == "own"]
     if "companion" in every:
         def busy_at(calls):
@@ -222,7 +224,7 @@ def test_idle_call_numbers_against_the_csv(built):
         if set(busy["mode"]) != {"vdso", "syscall"}:
             busy = busy_at(every)
         else:
-            assert "idlecall_code.csv" in text
+            assert "idlecall_code.csv" in text or "idlecall_curves.csv" in text
         if set(busy["mode"]) == {"vdso", "syscall"}:
             mean = over_processes(busy)
             assert facts(r, "idle.busy_vdso_per_syscall") == [
