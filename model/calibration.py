@@ -781,8 +781,8 @@ def measure_after_gap(data_dir: Path) -> dict:
     after a gap (README, the bullet on idlecall's prices).  The reseed's
     cost stays idlecall.csv's, a difference between the calls of one
     setting and build (those that reseeded less those whose key was
-    current), at its gaps of 20 and 40 s, which CURVES_FILE times too few
-    calls at to find."""
+    current), at its gaps of 1 s or more, where CURVES_FILE times too few
+    calls to find it."""
     path = data_dir / "host" / "idlecall.csv"
     if not path.exists():
         return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
@@ -793,8 +793,8 @@ def measure_after_gap(data_dir: Path) -> dict:
         timed_path = data_dir / "host" / CURVES_FILE
         timed = read_table(timed_path)
         setting = idle_setting(timed)
-        timed, setting = (timed[setting.str.endswith(IN_FUNCTION)],
-                          setting[setting.str.endswith(IN_FUNCTION)].str.removesuffix(IN_FUNCTION))
+        in_function = setting.str.endswith(IN_FUNCTION)
+        timed, setting = timed[in_function], setting[in_function].str.removesuffix(IN_FUNCTION)
     rows = timed[setting == LONE]
     curves, said = {}, []
 
