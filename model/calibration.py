@@ -931,6 +931,10 @@ def after_gap_curves(value, reseed_ns: float) -> tuple[dict, tuple]:
     by_process = value.pop("by_process", ())
     syscall, reseed = value["syscall"], [(g, ns - reseed_ns) for g, ns in value["reseed"]]
     first = reseed[0][0] if reseed else math.inf
+    if reseed and float(syscall(first)) <= 0:
+        raise CalibrationError(f"after_gap: the syscall costs nothing more after {first:g} s "
+                               f"than back to back, so the reseed's curve cannot be scaled "
+                               f"to meet its point there")
     scale = reseed[0][1] / float(syscall(first)) if reseed else 1.0
     below = [(g, scale * e) for g, e in zip(syscall.gaps_s, syscall.extra_ns) if g < first]
     points = below + reseed

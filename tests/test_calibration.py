@@ -211,6 +211,12 @@ def test_the_model_s_curves_are_those_timed_in_a_function_where_measured(tmp_pat
     source = " ".join(costs.sources["after_gap"].split())
     assert "idlecall_curves.csv, each call timed in a function" in source
     assert "reseeded less key current (" in source and "idlecall.csv, timed inline" in source
+    # A syscall no dearer after the reseed's first gap than back to back:
+    # the reseed's curve has nothing to be scaled to, refused in one line.
+    _write(data, "idlecall_curves.csv", _curve_rows({g: {**v, "syscall": 600}
+                                                     for g, v in lone.items()}))
+    with pytest.raises(CalibrationError, match="after_gap: the syscall costs nothing more"):
+        load_costs(data_dir=data)
     # A mode the file did not time alone: refused by name, not taken from idlecall.csv.
     _write(data, "idlecall_curves.csv", _curve_rows({g: {m: v[m] for m in ("vdso", "syscall")}
                                                      for g, v in lone.items()}))
