@@ -208,9 +208,10 @@ def test_idle_call_numbers_against_the_csv(built):
     # idlecall.csv's inline timing made the vDSO's price the harness
     # build's), else as idlecall.csv timed it.
     every = pd.read_csv(path)
-    coded = [pd.read_csv(p) for p in (path.parent / "idlecall_code.csv",
-                                      path.parent / "idlecall_curves.csv") if p.exists()]
-    in_function = pd.concat(coded, ignore_index=True) if coded else every.iloc[:0]
+    coded = [p for p in (path.parent / "idlecall_code.csv",
+                         path.parent / "idlecall_curves.csv") if p.exists()]
+    in_function = pd.concat(map(pd.read_csv, coded), ignore_index=True) if coded \
+        else every.iloc[:0]
     in_function = in_function[in_function.get("call_code", pd.Series(dtype=str)) == "own"]
     if "companion" in every:
         def busy_at(calls):
@@ -224,7 +225,7 @@ def test_idle_call_numbers_against_the_csv(built):
         if set(busy["mode"]) != {"vdso", "syscall"}:
             busy = busy_at(every)
         else:
-            assert "idlecall_code.csv" in text or "idlecall_curves.csv" in text
+            assert all(p.name in text for p in coded)
         if set(busy["mode"]) == {"vdso", "syscall"}:
             mean = over_processes(busy)
             assert facts(r, "idle.busy_vdso_per_syscall") == [
