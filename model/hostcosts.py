@@ -410,13 +410,13 @@ def price_against_states(data_dir: Path, rows: pd.DataFrame | None = None
     at busy where busy was timed, else at lone); how the other threads of
     each setting's process called in attrs["companions"].  The idle calls
     from `rows` where given (idlecall.csv read), else from the file, and
-    the model's settings timed in a function of their own (IDLE_CURVES)
+    the model's settings timed in a function of their own (CURVES_FILE)
     where the machine has them: the model's prices since they were."""
     states_path, idle = data_dir / "host" / "states.csv", idle_path(data_dir)
     if not states_path.exists() or not idle.exists():
         return None
     rows = read_table(idle) if rows is None else rows
-    if (curves_path := data_dir / "host" / IDLE_CURVES).exists():
+    if (curves_path := data_dir / "host" / CURVES_FILE).exists():
         rows = pd.concat([rows, read_table(curves_path)], ignore_index=True)
     setting = idle_setting(rows)
     timed = set(setting)
@@ -468,7 +468,7 @@ def prices_text(where: Path, prices: pd.DataFrame) -> str:
         + ("; abs sleep, waking as the states threads wake (--abs-sleep 1)"
            if any(ABS_SLEEP in s for s in settings) else "")
         + (f"; timed in a function, each call in a function of its own (--call-code own, "
-           f"{IDLE_CURVES}), the others inline (idlecall.csv)"
+           f"{CURVES_FILE}), the others inline (idlecall.csv)"
            if any(s.endswith(IN_FUNCTION) for s in settings) else "")
         + "; price / measured", 100)
     # As many settings a table as keep a line within 100 characters, after
@@ -651,7 +651,6 @@ def per_syscall(frame: pd.DataFrame, columns: dict) -> list[str]:
 
 
 IDLE_CODE = "idlecall_code.csv"     # idlecall's calls timed inline and in a function
-IDLE_CURVES = CURVES_FILE     # the model's curve settings timed in a function
 STATES_PROBE = "states_probe.csv"   # idlecall's timed thread in the states loop's process
 
 
@@ -940,7 +939,7 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(idle_path(d), spread))
-        if (curves := d / "host" / IDLE_CURVES).exists() \
+        if (curves := d / "host" / CURVES_FILE).exists() \
                 and (spread := between_processes(read_table(curves))) is not None:
             parts.append(between_text(curves, spread))
         if (coded := d / "host" / IDLE_CODE).exists() \

@@ -115,7 +115,7 @@ def idle_costs(sources: Sources) -> tuple[hostcosts.Alone, tuple | None, str] | 
             if idle is not None and idle.alone is not None:
                 gap = idle.alone.gap_ms
                 coded = [where / "host" / name for name in (hostcosts.IDLE_CODE,
-                                                            hostcosts.IDLE_CURVES)
+                                                            calibration.CURVES_FILE)
                          if (where / "host" / name).exists()]
                 if coded and (busy := hostcosts.busy_in_function(pd.concat(
                         [sources.read(str(p.relative_to(sources.data_dir)),
