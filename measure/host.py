@@ -53,14 +53,14 @@ TERM_GRACE_S = 10
 TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
           "states_tlbflush", "states_quiet", "pressure_walk", "idlecall_clock", "idlecall_code",
-          "states_probe", "idlecall_curves")
+          "states_probe", "idlecall_curves", "states_prices")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
               "states_mobility": "states", "states_hop": "states", "states_churn": "states",
               "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states",
               "idlecall_clock": "idlecall", "idlecall_code": "idlecall", "states_probe": "states",
-              "idlecall_curves": "idlecall"}
+              "idlecall_curves": "idlecall", "states_prices": "states"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -874,6 +874,30 @@ def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:
             for seed in seeds]
 
 
+# The split-prices test (split_price_runs()): why timer-locked states
+# threads paid 2-3 times less than the model's busy price at 1-10 Hz, and
+# Poisson ones under churn more.  A quick look (--split-prices 1, 20 s
+# under churn, not kept) had the Poisson 1 Hz class's calls made 50-500 ms
+# after their page's last call at twice those made 0.5-50 ms after.  So
+# the campaign's classes and their syscall twin, under the campaign's
+# churn and with none, each call pattern: every arm taking turns, a seed
+# of its own a run.
+SPLIT_PRICE_ARMS = tuple((regime, pattern, classes) for regime in ("churn", "control")
+                         for pattern in ("poisson", "periodic")
+                         for classes in (STATE_CLASSES, syscall_twin(STATE_CLASSES)))
+SPLIT_PRICE_SITTINGS = ((SPLIT_PRICE_ARMS, range(921, 945)),)
+
+
+def split_price_runs(sittings=SPLIT_PRICE_SITTINGS) -> list[tuple[dict, list[str]]]:
+    """(extra columns, harness options) per run of the split-prices test:
+    the states loop, 60 s, with --split-prices 1 (each class's warm calls
+    by the gap since their page's last call, and beside the reader)."""
+    return [({"regime": regime},
+             state_args(regime, pattern, seed, "--run-s", "60", "--split-prices", "1",
+                        classes=classes))
+            for (regime, pattern, classes), seed in in_turn(sittings)]
+
+
 def curve_runs(processes: int = CURVE_REPEATS) -> list[list[str]]:
     """The model's after_gap curves again, each call timed in a function of
     its own (--call-code own), rows of their own (idlecall_curves.csv):
@@ -953,6 +977,7 @@ def full_plan() -> Plan:
         "idlecall_code": code_runs(),
         "states_probe": probe_runs(),
         "idlecall_curves": curve_runs(),
+        "states_prices": split_price_runs(),
     })
 
 
@@ -1249,6 +1274,17 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             where = "lone" if companion == "none" else companion + (", created" if thread else "")
             lines.append(f"{exp} {where:>22} {mode:>7} call code {code:>6}: "
                          f"{fmt(ns, ' ns', 0)} after {gap / 1000:g} s (median of the calls)")
+    elif exp == "states_prices":
+        # each class's warm calls' mean, then by the gap since its page's last call
+        bins = [c[len("warm_mate_"):-len("_calls")] for c in (rows[0] if rows else {})
+                if c.startswith("warm_mate_") and c.endswith("_calls")]
+        for r in rows:
+            lines.append(f"states_prices {r['regime']:>7} {r['pattern']:>8} seed={r['seed']} "
+                         f"{r['rate_hz']:>6} Hz {r['call']:>7}: {r['warm_call_ns_mean']} ns; "
+                         "after the page's last call " + ", ".join(
+                             f"<{b} {r[f'warm_mate_{b}_ns_mean']} ns ({r[f'warm_mate_{b}_calls']})"
+                             for b in bins)
+                         + f"; beside the reader {r['warm_beside_reader_ns_mean']} ns")
     elif exp == "states_probe":
         for r in rows:
             lines.append(f"states_probe seed={r['seed']} {r['rate_hz']:>6} Hz: warm call "

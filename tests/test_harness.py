@@ -511,6 +511,48 @@ def test_states_probe_times_idlecall_s_thread_both_ways_beside_the_classes(harne
 
 
 @needs_cc
+def test_states_split_prices_bins_every_warm_call_once(harness):
+    """--split-prices 1: each class's warm calls, binned by the gap since
+    their page's last call, add up to its warm calls (here every call: no
+    pressure, so none finds its state zeroed, and over 2 s the kernel's
+    RNG may move on, a reseed, for a few), the means positive where a bin
+    has calls; timer-locked threads of one page call microseconds apart,
+    so most of a 4-thread page's calls come within 50 us of a page-mate's;
+    with no reader no call is beside it; without the option no such field."""
+    rows = run_states(harness, "--classes", "20:4,5:2:syscall", "--run-s", "2",
+                      "--key-life-s", "1", "--settle-s", "1", "--limit-mib", "0",
+                      "--pattern", "periodic", "--split-prices", "1")
+    bins = ("50us", "500us", "50ms", "500ms", "inf")
+    for r in rows:
+        binned = sum(r[f"warm_mate_{b}_calls"] for b in bins)
+        assert binned == r["calls"] - r["calls_zeroed"] - r["kernel_reseeds"] > 0
+        assert all((r[f"warm_mate_{b}_ns_mean"] is None) == (r[f"warm_mate_{b}_calls"] == 0)
+                   for b in bins)
+        assert r["warm_beside_reader_calls"] is None and r["warm_beside_reader_ns_mean"] is None
+    assert rows[0]["warm_mate_50us_calls"] > rows[0]["calls"] / 2
+    plain = run_states(harness, "--classes", "10:4", "--run-s", "1", "--key-life-s", "1",
+                       "--settle-s", "0", "--limit-mib", "0")
+    assert not any(k.startswith("warm_mate") or k.startswith("warm_beside") for k in plain[0])
+
+
+@needs_cc
+def test_states_split_prices_lets_a_syscall_class_run_under_pressure(harness):
+    """A syscall class is refused under pressure (its price is the loop's
+    without any), but taken with --split-prices 1, which prices it under
+    the same pressure as the vDSO's classes: the memcg reached its limit,
+    and its calls beside the reader are counted as the vDSO's are."""
+    rows = run_states(harness, "--classes", "50:2,50:2:syscall", "--run-s", "2",
+                      "--key-life-s", "1", "--settle-s", "1", "--limit-mib", "64",
+                      "--churn-mib", "96", "--split-prices", "1", timeout=60)
+    assert [r["call"] for r in rows] == ["vdso", "syscall"]
+    for r in rows:
+        assert r["calls"] > 0 and r["call_errors"] == 0 and r["failcnt"] > 0
+    vdso, syscall = rows
+    assert 0 < vdso["warm_beside_reader_calls"] <= vdso["calls_on_reader_cpu"]
+    assert 0 < syscall["warm_beside_reader_calls"] == syscall["calls_on_reader_cpu"]
+
+
+@needs_cc
 def test_states_without_a_reader_counts_no_call_beside_it(harness):
     rows = run_states(harness, "--classes", "20:2", "--run-s", "1", "--key-life-s", "1",
                       "--settle-s", "0", "--limit-mib", "0")
@@ -1170,6 +1212,26 @@ def test_full_plan_quiet_test_runs_the_states_loop_without_pressure():
     assert "states_quiet" in host.TIMING and host.SUBCOMMAND["states_quiet"] == "states"
 
 
+def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
+    """The split-prices test: the campaign's classes and their syscall
+    twin, Poisson and timer-locked, under the campaign's churn and with no
+    pressure, 60 s, --split-prices 1; the eight arms take turns, every seed
+    once and none of an earlier states test's."""
+    runs = host.full_plan().runs["states_prices"]
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    arms = [(c["regime"], o["--pattern"], o["--classes"]) for (c, _), o in zip(runs, opts)]
+    assert len(set(host.SPLIT_PRICE_ARMS)) == 8
+    assert_sittings_take_turns(arms, host.SPLIT_PRICE_SITTINGS)
+    seeds = [int(o["--seed"]) for o in opts]
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_prices") & set(seeds)
+    for (regime, pattern, classes), (columns, args), seed in zip(arms, runs, seeds):
+        assert columns == {"regime": regime} and classes.split(",")[0].startswith("1000:28")
+        assert args == host.state_args(regime, pattern, seed, "--run-s", "60",
+                                       "--split-prices", "1", classes=classes)
+    assert {c for _, _, c in arms} == {host.STATE_CLASSES, host.syscall_twin(host.STATE_CLASSES)}
+    assert "states_prices" in host.TIMING and host.SUBCOMMAND["states_prices"] == "states"
+
+
 def test_full_plan_probe_test_runs_the_quiet_loop_with_idlecall_s_thread_in_it():
     """The probe test's runs are the quiet test's later runs (one 1 Hz
     thread beside the 1000 Hz class, control regime, in the memcg, 60 s)
@@ -1258,6 +1320,18 @@ def test_idlecall_files_of_their_own_are_summarized_by_point_not_by_row():
         assert len(lines) == 4 and all(line.startswith(exp) for line in lines)
         assert "lone" in lines[0] and "200 ns after 1 s" in lines[0]
         assert "vdso:500:28" in lines[3] and "after 20 s" in lines[3]
+
+
+def test_states_prices_summary_prints_each_class_by_page_gap():
+    """states_prices prints a line per class row: its warm mean, each page
+    gap's mean and calls, and its mean beside the reader."""
+    row = {"regime": "churn", "pattern": "periodic", "seed": 921, "rate_hz": 1, "call": "vdso",
+           "warm_call_ns_mean": 120, "warm_mate_50us_calls": 27, "warm_mate_50us_ns_mean": 110,
+           "warm_mate_inf_calls": 1, "warm_mate_inf_ns_mean": 400,
+           "warm_beside_reader_ns_mean": 130}
+    [line] = host.summarize("states_prices", [row])
+    assert line.startswith("states_prices") and "<50us 110 ns (27)" in line
+    assert "<inf 400 ns (1)" in line and "beside the reader 130 ns" in line
 
 
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():

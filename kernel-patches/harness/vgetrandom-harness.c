@@ -153,6 +153,16 @@
  *              --read-first 1 --abs-sleep 1): one inline, as idlecall's
  *              default, one in a function of its own (--call-code own);
  *              their calls' means and medians printed apart.
+ *              --split-prices 1: each call also notes how long before it
+ *              the last call on its state's page began (any thread's, its
+ *              own too), and each class prints its warm calls' count and
+ *              mean by that gap (warm_mate_LT_calls, warm_mate_LT_ns_mean:
+ *              the gap under LT; inf: the rest) and those of its warm calls
+ *              made on the CPU the reader last read on (warm_beside_reader_*):
+ *              is a call cheaper when a page-mate has just called, as
+ *              timer-locked threads do, or dearer beside the reader?
+ *              A syscall class may run under pressure with it: the same
+ *              loop's price for getrandom(2) under the same pressure.
  *              In guests (issue 13): --churn-dev DEV churns through a
  *              block device's page cache instead of a file (a guest has
  *              only tmpfs), --swap on lets the memcg swap, --reclaim-mib M
@@ -2782,6 +2792,7 @@ struct states_cfg {
 	long reader_hop_ms;		/* 0: the scheduler moves the reader; else it hops every MS */
 	long tlb_flush_ms;		/* 0: none; else the caller's TLB is flushed every MS */
 	bool probe;			/* --probe 1: idlecall's timed thread, both ways, beside the classes */
+	bool split_prices;		/* --split-prices 1: warm calls by page gap and reader's CPU */
 	struct states_guest_cfg guest;
 };
 
@@ -2798,6 +2809,16 @@ enum { PLACE_ANY, PLACE_SAME, PLACE_SPLIT };
 static const char *const placement_names[] = { "any", "same", "split" };
 
 enum { ZEROED_LOG = 256 };		/* --trace-ms: zeroed calls kept per thread */
+/*
+ * --split-prices: a warm call's bin by the gap since its page's last call.
+ * The edges fall between the periods the study calls at (1 ms, 100 ms,
+ * 1 s, 20 s), so a timer-locked class's first caller of a wake-up, whose
+ * gap is its period less the wake-up's span, and the page-mates after it,
+ * microseconds apart, land in bins of their own.
+ */
+enum { MATE_BINS = 5 };
+static const int64_t mate_edge_ns[MATE_BINS - 1] = { 50000, 500000, 50000000, 500000000 };
+static const char *const mate_bin_names[MATE_BINS] = { "50us", "500us", "50ms", "500ms", "inf" };
 /*
  * The churn reader's CPU moves kept per run.  A folio faulted in waits in
  * its CPU's lru_add batch until that CPU adds a batch's worth of folios
@@ -2820,6 +2841,10 @@ struct state_thread {
 	long lives, lives_dropped;	/* key lives (windows of key_life_s) with a call; with a drop */
 	int64_t first_zeroed_ns, last_zeroed_ns;	/* since t0; -1: none */
 	struct hist warm_call, zeroed_call, zeroed_check, natural_call;
+	long mate_calls[MATE_BINS];	/* --split-prices: warm calls by the page's gap */
+	double mate_sum_ns[MATE_BINS];
+	long beside_calls;		/* --split-prices: warm calls on the reader's last CPU */
+	double beside_sum_ns;
 };
 
 struct states_shared {
@@ -2836,6 +2861,7 @@ struct states_shared {
 	int reader_moves;		/* reader_log entries written (at most READER_LOG) */
 	struct { int64_t t_ns; int cpu; } reader_log[READER_LOG];	/* each change of reader_cpu */
 	int64_t refault_ns[MAX_STATE_THREADS];	/* per page: its last refault's zeroed call */
+	int64_t page_call_ns[MAX_STATE_THREADS];	/* --split-prices, per page: its last call's start */
 	int64_t spike_fill_ns;		/* summed over spikes */
 	long tlb_flushes;		/* --tlb-flush-ms: flushes made from t0 to t_end */
 	struct hist probe_call[2];	/* --probe: each probe's calls from t0 to t_end */
@@ -2965,6 +2991,27 @@ static ssize_t state_call(const struct state_class *cls, void *buf, size_t len, 
 	return cls->syscall ? sys_getrandom(buf, len) : vdso_getrandom(buf, len, state);
 }
 
+/*
+ * A warm call (key current, or a syscall class's) of ns, made gap after
+ * its page's last call (the page's first: huge), beside: on the reader's
+ * last CPU.
+ */
+static void warm_add(const struct states_cfg *cfg, struct state_thread *st, int64_t gap, bool beside,
+		     int64_t ns)
+{
+	int b = 0;
+
+	hist_add(&st->warm_call, ns);
+	if (!cfg->split_prices)
+		return;
+	while (b < MATE_BINS - 1 && gap >= mate_edge_ns[b])
+		b++;
+	st->mate_calls[b]++;
+	st->mate_sum_ns[b] += ns;
+	st->beside_calls += beside;
+	st->beside_sum_ns += beside ? ns : 0;
+}
+
 static void *state_thread_main(void *arg)
 {
 	struct state_arg *a = arg;
@@ -2993,7 +3040,7 @@ static void *state_thread_main(void *arg)
 	/* periodic: every thread of a class on the same deadlines, t_start + k period */
 	next = t_start + (cfg->poisson ? exp_gap_ns(&a->rng, cls->rate_hz) : 0);
 	while (next < t_end && load(&a->sh->base.stage) < STAGE_EXIT) {
-		int64_t start, t1, t2, t3;
+		int64_t start, t1, t2, t3, mate_gap;
 		unsigned char vec = 0;
 		bool resident, beside;
 		uint64_t gen;
@@ -3022,19 +3069,22 @@ static void *state_thread_main(void *arg)
 		}
 		/* Absent: reclaim dropped the page and no page-mate has faulted it back. */
 		resident = !mincore(a->page, page_bytes, &vec) && (vec & 1);
+		/* Outside the timed span: the shared word's cache line moves between CPUs. */
+		mate_gap = cfg->split_prices ? start - __atomic_exchange_n(&a->sh->page_call_ns[st->page],
+									start, __ATOMIC_ACQ_REL) : 0;
 		t1 = now_ns();
 		gen = *generation;
 		t2 = now_ns();
 		st->errors += state_call(cls, buf, cfg->size_bytes, a->state) != cfg->size_bytes;
 		t3 = now_ns();
 		st->calls++;
-		if (cls->syscall) {	/* its state idles: no drop or reseed of it is the call's */
-			hist_add(&st->warm_call, t3 - t2);
-			goto schedule;
-		}
 		cpu = sched_getcpu();
 		beside = cpu >= 0 && cpu == load(&a->sh->reader_cpu);	/* -1: no reader yet */
 		st->calls_reader_cpu += beside;
+		if (cls->syscall) {	/* its state idles: no drop or reseed of it is the call's */
+			warm_add(cfg, st, mate_gap, beside, t3 - t2);
+			goto schedule;
+		}
 		st->zeroed_reader_cpu += beside && !gen;
 		if (!gen && !resident && refault_claim(&a->sh->refault_ns[st->page], start)) {
 			st->refaults++;
@@ -3065,7 +3115,7 @@ static void *state_thread_main(void *arg)
 			st->natural_reseeds++;
 			hist_add(&st->natural_call, t3 - t2);
 		} else {
-			hist_add(&st->warm_call, t3 - t2);
+			warm_add(cfg, st, mate_gap, beside, t3 - t2);
 		}
 schedule:
 		if (cfg->poisson) {
@@ -4063,7 +4113,9 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		long lives = 0, lives_dropped = 0, with_drop = 0, on_reader = 0, zeroed_on_reader = 0;
 		long refaults = 0, refaults_on_reader = 0;
 		int64_t first = -1, last = -1;
-		char q[9][32], p_drop[32], more[64], nr[3][24];
+		long mate_calls[MATE_BINS] = { 0 }, beside_calls = 0;
+		double mate_sum[MATE_BINS] = { 0 }, beside_sum = 0;
+		char q[9][32], p_drop[32], more[64], nr[3][24], mates[(MATE_BINS + 1) * 96] = "", mean[32], count[24];
 
 		for (int t = 0; t < cfg->nthreads; t++) {
 			const struct state_thread *st = &sh->th[t];
@@ -4092,8 +4144,25 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 			hist_merge(&zeroed, &st->zeroed_call);
 			hist_merge(&check, &st->zeroed_check);
 			hist_merge(&natural, &st->natural_call);
+			for (int b = 0; b < MATE_BINS; b++) {
+				mate_calls[b] += st->mate_calls[b];
+				mate_sum[b] += st->mate_sum_ns[b];
+			}
+			beside_calls += st->beside_calls;
+			beside_sum += st->beside_sum_ns;
 		}
-		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s reseed_call_ns_mean=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s\n",
+		for (int b = 0, at = 0; cfg->split_prices && b <= MATE_BINS; b++) {
+			bool reader = b == MATE_BINS;	/* last: the calls beside the reader */
+			long n = reader ? beside_calls : mate_calls[b];
+
+			at += snprintf(mates + at, sizeof(mates) - at, " warm_%s%s_calls=%s warm_%s%s_ns_mean=%s",
+				       reader ? "beside_reader" : "mate_", reader ? "" : mate_bin_names[b],
+				       num_or_na(count, sizeof(count), !reader || cfg->churn_mib, n),
+				       reader ? "beside_reader" : "mate_", reader ? "" : mate_bin_names[b],
+				       n && (!reader || cfg->churn_mib) ? (snprintf(mean, sizeof(mean), "%.0f",
+						(reader ? beside_sum : mate_sum[b]) / n), mean) : "na");
+		}
+		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s reseed_call_ns_mean=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s%s\n",
 		       sample, c, cls->rate_hz, cls->syscall ? "syscall" : "vdso", cls->threads, cls->pages,
 		       cls->pages_shared, calls, zc, za,
 		       late, skipped, (double)calls / cls->threads / cfg->run_s, lives, lives_dropped,
@@ -4113,7 +4182,7 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		       cfg->poisson ? "poisson" : "periodic", cfg->interleaved ? "interleaved" : "grouped",
 		       cfg->per_page, states_per_page(), pages, vdso.params.size_of_opaque_state,
 		       cfg->size_bytes, cfg->classes, cfg->nthreads, cfg->run_s, cfg->key_life_s,
-		       cfg->settle_s, cfg->seed, states_guest_class(more, sizeof(more), cfg, c), run);
+		       cfg->settle_s, cfg->seed, mates, states_guest_class(more, sizeof(more), cfg, c), run);
 	}
 	fflush(stdout);
 }
@@ -4313,7 +4382,7 @@ static int cmd_states(int argc, char **argv)
 		{ "--churn-dev", "" }, { "--swap", "off" }, { "--reclaim-mib", "0" },
 		{ "--reclaim-period-s", "5" }, { "--damon", "none" }, { "--damon-min-age-s", "10" },
 		{ "--placement", "any" }, { "--reader-hop-ms", "0" }, { "--tlb-flush-ms", "0" },
-		{ "--probe", "0" }, { NULL, NULL },
+		{ "--probe", "0" }, { "--split-prices", "0" }, { NULL, NULL },
 	};
 	static struct states_cfg cfg;
 	const char *pattern, *layout, *reason;
@@ -4355,15 +4424,17 @@ static int cmd_states(int argc, char **argv)
 	cfg.trace_ms = opt_long(opts, "--trace-ms", 0, 60000);
 	cfg.tlb_flush_ms = opt_long(opts, "--tlb-flush-ms", 0, 60000);
 	cfg.probe = opt_long(opts, "--probe", 0, 1);
+	cfg.split_prices = opt_long(opts, "--split-prices", 0, 1);
 	if (cfg.spike_mib && cfg.spike_hold_ms >= cfg.spike_period_s * 1000)
 		usage_error("--spike-hold-ms not shorter than --spike-period-s",
 			    opt_get(opts, "--spike-hold-ms"));
 	states_guest_parse(opts, &cfg);
 	for (int c = 0; c < cfg.nclasses; c++)
-		if (cfg.cls[c].syscall && (cfg.churn_mib || cfg.hog_mib || cfg.spike_mib ||
+		if (cfg.cls[c].syscall && !cfg.split_prices && (cfg.churn_mib || cfg.hog_mib || cfg.spike_mib ||
 					   cfg.guest.reclaim_mib || cfg.guest.damon))
 			usage_error("--classes: a syscall class times the call, with no pressure "
-				    "(--churn-mib, --hog-mib, --spike-mib, --reclaim-mib 0, --damon none)",
+				    "(--churn-mib, --hog-mib, --spike-mib, --reclaim-mib 0, --damon none) "
+				    "or with --split-prices 1",
 				    cfg.classes);
 	if (vdso.missing) {
 		printf("skip exp=states reason=%s\n", vdso.missing);
