@@ -39,7 +39,10 @@ turns (idlecall_code.csv), both prices; where it has idlecall's timed
 thread run inside the states loop's process (states_probe.csv), each run's
 prices side by side; where it has the model's curve settings timed in a
 function (idlecall_curves.csv), each point over processes, as for
-idlecall.csv.
+idlecall.csv.  Where it has the states loop under the campaign's churn and
+with none, both ways, taking turns (states_prices.csv), each class's price
+each way, drops included and not, beside the model's, and its calls by the
+gap since their page's last call.
 
 Only the per-call parameters: reclaim's (scan, walk, lru_add waits) are
 not per-call costs and are measured only in data/host/.
@@ -572,6 +575,176 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
         + twins_table(twins))
 
 
+STATES_PRICES = "states_prices.csv"    # the loop under churn and with none, both ways, split
+PRICE_COLUMNS = ("regime", "pattern", "seed", "class", "rate_hz", "call", "threads", "calls",
+                 "calls_zeroed", "kernel_reseeds", "warm_call_ns_mean", "zeroed_call_ns_mean",
+                 "reseed_call_ns_mean")
+LOOP_BYTES = 16         # measure/host.py STATE_COMMON --size-bytes
+# --split-prices' bins of the gap since a call's page's last call (the
+# harness's mate_bin_names, upper edges), as the tables name them
+PAGE_GAPS = {"50us": "<50 us", "500us": "50-500 us", "50ms": "0.5-50 ms", "500ms": "50-500 ms",
+             "inf": ">=0.5 s"}
+
+
+def every_call_ns(rows: pd.DataFrame) -> pd.Series:
+    """Each states row's mean over every call it counted: those with the key
+    current, those that reseeded as the kernel's RNG moved on, and those
+    that found the state zeroed (a drop: the reseed and, for the first of
+    the page's threads, the write fault; the read fault that maps the zero
+    page is the harness's check's, before the clock starts, so a dropped
+    call's price here is a floor by one fault).  A syscall class's, every
+    call."""
+    number = {c: pd.to_numeric(rows.get(c), errors="coerce")
+              for c in ("calls", "calls_zeroed", "zeroed_call_ns_mean")}
+    zeroed = number["calls_zeroed"].fillna(0)
+    zeroed_ns = (zeroed * number["zeroed_call_ns_mean"]).where(zeroed > 0, 0.0)
+    intact = call_mean_ns(rows) * (number["calls"] - zeroed)
+    return (intact.where(number["calls"] > zeroed, 0.0) + zeroed_ns) / number["calls"]
+
+
+def loop_calls_per_s(run: pd.DataFrame) -> float:
+    """The calls a second the loop's process made in a run (its rows, a
+    class each): each class's rate times its threads."""
+    return float((run["rate_hz"] * run["threads"]).sum())
+
+
+def model_loop_price(costs, pattern: str, rate: float, calls_per_s: float) -> dict:
+    """The model's price of a call with its key current each way for a
+    thread calling at `rate` by `pattern` in a process making calls_per_s
+    calls a second: back to back at LOOP_BYTES plus its after_gap curve's
+    mean over the thread's gaps, as the simulation charges it."""
+    curves = costs.after_gap_for(calls_per_s)
+    vdso, syscall = (getattr(costs, way)(LOOP_BYTES) + curves[way].mean_over(pattern, rate)
+                     for way in ("vdso", "syscall"))
+    return {"model_vdso_ns": vdso, "model_syscall_ns": syscall,
+            "model_saved": saved_share(vdso, syscall)}
+
+
+def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
+    """What the vDSO saves in the states loop under each regime (the
+    split-prices test's rows, STATES_PRICES: the campaign's classes and their
+    syscall twin, every arm taking turns in one sitting, a seed of its own a
+    run, so runs are paired by turn, not by seed): per regime, call pattern
+    and class, medians over runs of the vDSO's call with its key current
+    (warm_call_ns_mean), of its every call (every_call_ns(): drops
+    included), the share of its calls that found the state zeroed, and the
+    syscall twin's call; the saved share each way.  With `costs` (a
+    calibration Costs), the model's price of the same class's call with its
+    key current each way, as the simulation charges a thread of a process
+    making the loop's calls a second (back to back at LOOP_BYTES plus the
+    after_gap curve over the class's gaps, by its pattern).  None without
+    both ways of a class."""
+    rows = rows.assign(every_ns=every_call_ns(rows),
+                       warm_ns=pd.to_numeric(rows["warm_call_ns_mean"], errors="coerce"))
+    out = []
+    for (regime, pattern, cls), runs in rows.groupby(["regime", "pattern", "class"], sort=False):
+        ways = dict(tuple(runs.groupby("call")))
+        if set(ways) != {"vdso", "syscall"}:
+            continue
+        vdso, syscall = ways["vdso"], ways["syscall"]
+        rate = float(vdso["rate_hz"].iloc[0])
+        row = {"regime": regime, "pattern": pattern, "rate_hz": rate,
+               "runs_vdso": len(vdso), "runs_syscall": len(syscall),
+               "vdso_ns": float(vdso["warm_ns"].median()),
+               "vdso_every_ns": float(vdso["every_ns"].median()),
+               "zeroed": float(vdso["calls_zeroed"].sum() / vdso["calls"].sum()),
+               "syscall_ns": float(syscall["every_ns"].median())}
+        row["saved"] = saved_share(row["vdso_ns"], row["syscall_ns"])
+        row["saved_every"] = saved_share(row["vdso_every_ns"], row["syscall_ns"])
+        if costs is not None:
+            run = rows[rows["seed"] == vdso["seed"].iloc[0]]     # every class of one run
+            row.update(model_loop_price(costs, pattern, rate, loop_calls_per_s(run)))
+        out.append(row)
+    return pd.DataFrame(out) if out else None
+
+
+def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
+    """data_dir/host/STATES_PRICES's rows, checked; None without it."""
+    path = data_dir / "host" / STATES_PRICES
+    if not path.exists():
+        return None
+    split = tuple(f"warm_mate_{b}_{x}" for b in PAGE_GAPS for x in ("calls", "ns_mean")) \
+        + ("warm_beside_reader_calls", "warm_beside_reader_ns_mean")
+    return read_table(path, ("where",) + PRICE_COLUMNS + split)
+
+
+def pressure_text(where: Path, twins: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"the states loop under the campaign's churn and with none, both ways, taking turns "
+        f"({rel_path(where / 'host' / STATES_PRICES)}): each class's call with its key "
+        "current calling the vDSO (each run's mean, median over runs) and its syscall twin's "
+        "(the same classes calling getrandom(2) under the same pressure), and what the vDSO "
+        "saves; the model's price of the same calls, where given (a thread of a process "
+        f"making the loop's calls a second, {LOOP_BYTES} B); the vDSO's calls that found "
+        "the state zeroed, and its mean over every call, those and the reseeds on key expiry "
+        "included (a floor for a drop: the harness's check takes the zero-page fault of the "
+        "first of a dropped page's threads before the clock starts), and what it saves then",
+        100)
+    model = "model_vdso_ns" in twins
+    cells = [("regime", "pattern", "rate", "runs", "vdso", "syscall", "saved")
+             + (("model vdso", "syscall", "saved") if model else ())
+             + ("zeroed", "every call", "saved")]
+
+    def ns(v):
+        return "-" if pd.isna(v) else f"{v:.0f} ns"
+
+    def share(v):
+        return "-" if pd.isna(v) else saved_or_more(v)
+    for _, t in twins.iterrows():
+        cells.append((t["regime"], t["pattern"], f"{t['rate_hz']:g} Hz",
+                      f"{t['runs_vdso']}+{t['runs_syscall']}", ns(t["vdso_ns"]),
+                      ns(t["syscall_ns"]), share(t["saved"]))
+                     + ((ns(t["model_vdso_ns"]), ns(t["model_syscall_ns"]),
+                         share(t["model_saved"])) if model else ())
+                     + (f"{t['zeroed']:.3f}", ns(t["vdso_every_ns"]), share(t["saved_every"])))
+    return "\n".join(lines + aligned(cells, left=2))
+
+
+def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
+    """The split-prices test's warm calls (key current, or a syscall
+    class's) by the gap since their page's last call, and beside the
+    reader or not: per regime, pattern, rate and way, the median over runs
+    of each bin's mean (NaN where no run had a call there) and the calls
+    in it over all runs; the rows of a class whose page saw no warm call
+    in every run are left out."""
+    number = rows.apply(pd.to_numeric, errors="coerce")
+    out = []
+    for (regime, pattern, rate, call), runs in rows.groupby(
+            ["regime", "pattern", "rate_hz", "call"], sort=False):
+        n = number.loc[runs.index]
+        row = {"regime": regime, "pattern": pattern, "rate_hz": rate, "call": call,
+               "runs": len(runs)}
+        warm = sum(n[f"warm_mate_{b}_calls"] for b in PAGE_GAPS)
+        for b in PAGE_GAPS:
+            row[f"{b}_calls"] = int(n[f"warm_mate_{b}_calls"].sum())
+            row[f"{b}_ns"] = float(n[f"warm_mate_{b}_ns_mean"].median())
+        beside, beside_ns = n["warm_beside_reader_calls"], n["warm_beside_reader_ns_mean"]
+        elsewhere = (n["warm_call_ns_mean"] * warm - (beside * beside_ns).fillna(0)) / (warm - beside)
+        row.update(beside_calls=beside.sum(), beside_ns=float(beside_ns.median()),
+                   elsewhere_ns=float(elsewhere.median()))
+        if warm.sum():
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def page_gap_text(where: Path, split: pd.DataFrame) -> str:
+    lines = textwrap.wrap(
+        f"the same runs' calls with the key current (or the syscall's) by how long before "
+        f"each its page's last call began, any thread's ({rel_path(where / 'host' / STATES_PRICES)}, "
+        "--split-prices 1: each run's mean in a bin, median over runs, and the calls in it), "
+        "and those made on the CPU the reader last read on against the rest (churn only)", 100)
+    cells = [("regime", "pattern", "rate", "call", *PAGE_GAPS.values(), "beside reader",
+              "elsewhere")]
+
+    def cell(ns, calls=None):
+        return "-" if pd.isna(ns) else f"{ns:.0f}" + (f" ({calls})" if calls is not None else "")
+    for _, t in split.iterrows():
+        cells.append((t["regime"], t["pattern"], f"{t['rate_hz']:g} Hz", t["call"],
+                      *(cell(t[f"{b}_ns"], t[f"{b}_calls"]) for b in PAGE_GAPS),
+                      cell(t["beside_ns"]), cell(t["elsewhere_ns"])))
+    return "\n".join(lines + aligned(cells, left=4))
+
+
 def between_processes(rows: pd.DataFrame) -> pd.DataFrame | None:
     """Where idlecall timed one setting (idle_setting()), mode alone and gap
     in several processes: each process's mean over its own calls (reseeds
@@ -930,6 +1103,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         raise ValueError(f"--bytes {nbytes}: must be > 0")
     dirs = [Path(d) for d in data_dirs or measured_dirs()]
     idle = {d: read_table(idle_path(d)) if idle_path(d).exists() else None for d in dirs}
+    # the model's prices, for data/ (what the model reads) only
+    costs = load_costs() if DATA.resolve() in {d.resolve() for d in dirs} else None
     parts = [table([machine(d, nbytes, idle[d]) for d in dirs], nbytes)]
     for d in dirs:
         prices = price_against_states(d, idle[d])
@@ -937,6 +1112,11 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(prices_text(d, prices))
         if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
+        if (split := split_price_rows(d)) is not None:
+            model = costs if d.resolve() == DATA.resolve() else None
+            if (twins := pressure_twins(split, model)) is not None:
+                parts.append(pressure_text(d, twins))
+            parts.append(page_gap_text(d, page_gap_prices(split)))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(idle_path(d), spread))
         if (curves := d / "host" / CURVES_FILE).exists() \
@@ -958,8 +1138,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         for path, rows, span in clocked:
             if rows is not None and (dear := dear_calls(rows)) is not None:
                 parts.append(dear_text(path, span, dear))
-    if DATA.resolve() in {d.resolve() for d in dirs}:
-        parts.append(model_prices_text(model_prices(load_costs(), nbytes), nbytes))
+    if costs is not None:
+        parts.append(model_prices_text(model_prices(costs, nbytes), nbytes))
     return "\n\n".join(parts)
 
 

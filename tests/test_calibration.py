@@ -1373,6 +1373,67 @@ def test_costs_command_sets_the_vdso_against_its_syscall_twin_in_the_states_loop
     assert "75.0%" in out
 
 
+def split_price_row(**fields) -> dict:
+    """A states_prices.csv row: every warm call in one page-gap bin unless
+    fields say otherwise, none beside the reader (no reader: na)."""
+    row = {"regime": "churn", "pattern": "poisson", "seed": 1, "class": 0, "rate_hz": 1.0,
+           "call": "vdso", "threads": 28, "calls": 100, "calls_zeroed": 0, "kernel_reseeds": 0,
+           "warm_call_ns_mean": 200, "zeroed_call_ns_mean": None, "reseed_call_ns_mean": None,
+           "warm_beside_reader_calls": None, "warm_beside_reader_ns_mean": None}
+    for b in hostcosts.PAGE_GAPS:
+        row |= {f"warm_mate_{b}_calls": 0, f"warm_mate_{b}_ns_mean": None}
+    row |= {"warm_mate_50ms_calls": 100, "warm_mate_50ms_ns_mean": 200}
+    return row | fields
+
+
+def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path, capsys):
+    """`model costs` sets the split-prices test's vDSO classes against their
+    syscall twins per regime, pattern and rate, runs paired by turn (each a
+    seed of its own): the key-current price, the mean over every call with
+    the zeroed ones' price weighted in, the share zeroed; a class with no
+    twin prints nothing; the model's price where costs are given, for a
+    thread of a process making the run's calls a second."""
+    data = synthetic(tmp_path / "pressure")
+    assert hostcosts.split_price_rows(data) is None
+    _write(data, "states_prices.csv", [
+        # two vDSO runs: 10 of 100 calls zeroed at 3,200 ns in the first
+        split_price_row(seed=1, calls_zeroed=10, zeroed_call_ns_mean=3200,
+                        warm_mate_50ms_calls=90),
+        split_price_row(seed=3, warm_call_ns_mean=300, warm_mate_50ms_ns_mean=300),
+        split_price_row(seed=2, call="syscall", warm_call_ns_mean=1000,
+                        warm_mate_50ms_ns_mean=1000),
+        # a timer-locked class run one way only
+        split_price_row(seed=5, pattern="periodic", warm_call_ns_mean=100),
+        # the first run's busy class: its process made 28,028 calls a second
+        split_price_row(seed=1, **{"class": 1}, rate_hz=1000.0, calls=100_000,
+                        warm_call_ns_mean=100)])
+    rows = hostcosts.split_price_rows(data)
+    assert list(hostcosts.every_call_ns(rows)[:2]) == [0.9 * 200 + 0.1 * 3200, 300]
+    [twin] = hostcosts.pressure_twins(rows).to_dict("records")      # the 1000 Hz: no twin
+    assert (twin["regime"], twin["pattern"], twin["runs_vdso"], twin["runs_syscall"]) \
+        == ("churn", "poisson", 2, 1)
+    assert twin["vdso_ns"] == 250 and twin["syscall_ns"] == 1000 and twin["saved"] == 0.75
+    assert twin["vdso_every_ns"] == pytest.approx((500 + 300) / 2)
+    assert twin["zeroed"] == pytest.approx(10 / 200)
+    costs = load_costs(data_dir=data)
+    priced = hostcosts.pressure_twins(rows, costs).to_dict("records")[0]
+    calls_per_s = 28 * 1.0 + 28 * 1000.0    # the vDSO's first run: both its classes
+    assert hostcosts.loop_calls_per_s(rows[rows["seed"] == 1]) == calls_per_s
+    curves = costs.after_gap_for(calls_per_s)
+    assert priced["model_vdso_ns"] == pytest.approx(
+        costs.vdso(hostcosts.LOOP_BYTES) + curves["vdso"].mean_over("poisson", 1.0))
+    assert priced["model_saved"] == pytest.approx(
+        1 - priced["model_vdso_ns"] / priced["model_syscall_ns"])
+    split = hostcosts.page_gap_prices(rows)
+    assert list(split["call"]) == ["vdso", "syscall", "vdso", "vdso"]
+    assert split.iloc[0]["50ms_calls"] == 190 and split.iloc[0]["50ms_ns"] == 250
+    assert pd.isna(split.iloc[0]["inf_ns"]) and pd.isna(split.iloc[0]["beside_ns"])
+    assert hostcosts.main([str(data)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the states loop under the campaign's churn" in out and "75.0%" in out
+    assert "by how long before each its page's last call began" in out
+
+
 def test_costs_command_sets_calls_timed_inline_against_calls_timed_in_a_function(tmp_path,
                                                                                 capsys):
     """Where idlecall_code.csv timed a setting's calls inline and in a
