@@ -719,7 +719,8 @@ def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
             row[f"{b}_calls"] = int(n[f"warm_mate_{b}_calls"].sum())
             row[f"{b}_ns"] = float(n[f"warm_mate_{b}_ns_mean"].median())
         beside, beside_ns = n["warm_beside_reader_calls"], n["warm_beside_reader_ns_mean"]
-        elsewhere = (n["warm_call_ns_mean"] * warm - (beside * beside_ns).fillna(0)) / (warm - beside)
+        elsewhere = (n["warm_call_ns_mean"] * warm
+                     - (beside * beside_ns).fillna(0)) / (warm - beside)
         row.update(beside_calls=beside.sum(), beside_ns=float(beside_ns.median()),
                    elsewhere_ns=float(elsewhere.median()))
         if warm.sum():
@@ -729,8 +730,9 @@ def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
 
 def page_gap_text(where: Path, split: pd.DataFrame) -> str:
     lines = textwrap.wrap(
-        f"the same runs' calls with the key current (or the syscall's) by how long before "
-        f"each its page's last call began, any thread's ({rel_path(where / 'host' / STATES_PRICES)}, "
+        "the same runs' calls with the key current (or the syscall's) by how long before "
+        "each its page's last call began, any thread's "
+        f"({rel_path(where / 'host' / STATES_PRICES)}, "
         "--split-prices 1: each run's mean in a bin, median over runs, and the calls in it), "
         "and those made on the CPU the reader last read on against the rest (churn only)", 100)
     cells = [("regime", "pattern", "rate", "call", *PAGE_GAPS.values(), "beside reader",
