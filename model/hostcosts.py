@@ -668,6 +668,29 @@ def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
     return read_table(path, ("where",) + PRICE_COLUMNS + split)
 
 
+def pressure_table(twins: pd.DataFrame) -> list[str]:
+    """pressure_twins() as aligned lines, the model's columns where it has
+    them; a saved share below 0 is what the vDSO costs more."""
+    model = "model_vdso_ns" in twins
+    cells = [("regime", "pattern", "rate", "runs", "vdso", "syscall", "saved")
+             + (("model vdso", "syscall", "saved") if model else ())
+             + ("zeroed", "every", "saved")]
+
+    def ns(v):
+        return "-" if pd.isna(v) else f"{v:.0f} ns"
+
+    def share(v):
+        return "-" if pd.isna(v) else f"{v:.1%}"
+    for _, t in twins.iterrows():
+        cells.append((t["regime"], t["pattern"], f"{t['rate_hz']:g} Hz",
+                      f"{t['runs_vdso']}+{t['runs_syscall']}", ns(t["vdso_ns"]),
+                      ns(t["syscall_ns"]), share(t["saved"]))
+                     + ((ns(t["model_vdso_ns"]), ns(t["model_syscall_ns"]),
+                         share(t["model_saved"])) if model else ())
+                     + (f"{t['zeroed']:.3f}", ns(t["vdso_every_ns"]), share(t["saved_every"])))
+    return aligned(cells, left=2)
+
+
 def pressure_text(where: Path, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
@@ -678,26 +701,9 @@ def pressure_text(where: Path, twins: pd.DataFrame) -> str:
         f"making the loop's calls a second, {LOOP_BYTES} B); the vDSO's calls that found "
         "the state zeroed, and its mean over every call, those and the reseeds on key expiry "
         "included (a floor for a drop: the harness's check takes the zero-page fault of the "
-        "first of a dropped page's threads before the clock starts), and what it saves then",
-        100)
-    model = "model_vdso_ns" in twins
-    cells = [("regime", "pattern", "rate", "runs", "vdso", "syscall", "saved")
-             + (("model vdso", "syscall", "saved") if model else ())
-             + ("zeroed", "every call", "saved")]
-
-    def ns(v):
-        return "-" if pd.isna(v) else f"{v:.0f} ns"
-
-    def share(v):
-        return "-" if pd.isna(v) else saved_or_more(v)
-    for _, t in twins.iterrows():
-        cells.append((t["regime"], t["pattern"], f"{t['rate_hz']:g} Hz",
-                      f"{t['runs_vdso']}+{t['runs_syscall']}", ns(t["vdso_ns"]),
-                      ns(t["syscall_ns"]), share(t["saved"]))
-                     + ((ns(t["model_vdso_ns"]), ns(t["model_syscall_ns"]),
-                         share(t["model_saved"])) if model else ())
-                     + (f"{t['zeroed']:.3f}", ns(t["vdso_every_ns"]), share(t["saved_every"])))
-    return "\n".join(lines + aligned(cells, left=2))
+        "first of a dropped page's threads before the clock starts), and what it saves then "
+        "(below 0: what it costs more)", 100)
+    return "\n".join(lines + pressure_table(twins))
 
 
 def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:

@@ -557,6 +557,7 @@ def benefit_table(scenarios: pd.DataFrame, effort: Effort) -> pd.DataFrame:
 
 
 STATES_LOOP = f"host/{hostcosts.STATES_QUIET}"
+STATES_PRESSURE = f"host/{hostcosts.STATES_PRICES}"
 
 
 def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Answer:
@@ -579,6 +580,16 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
                            "rare callers at idlecall's prices, not these: "
                            "idlecall_curves.csv's, each call timed in a function of its own "
                            "(README, the bullet on idlecall's prices).")
+    if (a.sources.data_dir / STATES_PRESSURE).exists():
+        twins = hostcosts.pressure_twins(a.sources.read(STATES_PRESSURE,
+                                                        hostcosts.PRICE_COLUMNS))
+        if twins is not None:
+            a.measured["states_pressure"] = twins
+            a.notes.append("states loop under pressure: the same loop, the campaign's four "
+                           "classes each way under the campaign's churn (its memcg at its "
+                           "limit) and with none, taking turns; every call: the vDSO's "
+                           "reseeds on key expiry and the calls that found their state "
+                           "dropped included (README, Q5).")
     a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
     a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
                    + f"), {effort.replications} replications each; CPU saved: of the "

@@ -630,6 +630,12 @@ def section_q5(r: Report, a: Answer) -> None:
         r.table(["Measured: the vDSO against the syscall in the states loop, no pressure",
                  f"(data/{questions.STATES_LOOP}; a class's mean a call, median over runs)", "",
                  *hostcosts.twins_table(loop)])
+    pressure = a.measured.get("states_pressure")
+    if pressure is not None:
+        r.table(["Measured: the vDSO against the syscall in the states loop, churn and none",
+                 f"(data/{questions.STATES_PRESSURE}; a class's mean a call, median over runs;",
+                 "every: over every call, drops and reseeds included; saved below 0: costs more)",
+                 "", *hostcosts.pressure_table(pressure)])
     notes(r, a)
 
 

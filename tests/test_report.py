@@ -355,3 +355,35 @@ def test_q5_shows_the_states_loop_both_ways_where_measured(study, tmp_path):
     assert re.search(r"^1:1 periodic +1 Hz", text, re.M)
     assert re.search(r"^1:1 periodic, no memcg +1 Hz +1\+1 ", text, re.M)
     assert "the model prices rare callers at idlecall's prices" in " ".join(text.split())
+
+
+def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path):
+    """Where data/host/states_prices.csv has the loop both ways, Q5 reads
+    it (hostcosts.pressure_twins) and prints each class's price both ways,
+    key current and over every call, a dropped state's calls weighing in:
+    here a class whose state was found zeroed at half its calls costs more
+    than the syscall over every call, printed as a saving below 0; every
+    line within the report's table width."""
+    import dataclasses
+    from model import hostcosts
+    from model.datafiles import Sources
+    st, _ = study
+    (tmp_path / "host").mkdir()
+    row = {"where": "host", "regime": "churn", "pattern": "periodic", "class": 0,
+           "rate_hz": 1.0, "threads": 28, "calls": 100, "kernel_reseeds": 0,
+           "reseed_call_ns_mean": None}
+    pd.DataFrame([{**row, "seed": 1, "call": "vdso", "calls_zeroed": 50,
+                   "warm_call_ns_mean": 200, "zeroed_call_ns_mean": 3000},
+                  {**row, "seed": 2, "call": "syscall", "calls_zeroed": 0,
+                   "warm_call_ns_mean": 800, "zeroed_call_ns_mean": None}]).to_csv(
+        tmp_path / "host" / "states_prices.csv", index=False)
+    q5 = questions.q5(TINY, st.answers["Q3"], Sources(tmp_path))
+    twins = q5.measured["states_pressure"]
+    assert twins.iloc[0]["vdso_every_ns"] == 1600 and twins.iloc[0]["saved_every"] == -1.0
+    r = report.Report()
+    report.section_q5(r, dataclasses.replace(q5, simulated=st.answers["Q5"].simulated))
+    text = r.render()
+    assert "in the states loop, churn and none" in text
+    assert re.search(r"^churn +periodic +1 Hz +1\+1 +200 ns +800 ns +75\.0% +0\.500 +1600 ns "
+                     r"+-100\.0%$", text, re.M)
+    assert max(len(line) for line in text.splitlines()) <= report.TABLE_COLUMNS
