@@ -881,11 +881,14 @@ def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:
 # after their page's last call at twice those made 0.5-50 ms after.  So
 # the campaign's classes and their syscall twin, under the campaign's
 # churn and with none, each call pattern: every arm taking turns, a seed
-# of its own a run.
+# of its own a run.  Three runs an arm in the first sitting; three more in
+# a second, taken right after it, as three runs say little of the spread
+# between runs.
 SPLIT_PRICE_ARMS = tuple((regime, pattern, classes) for regime in ("churn", "control")
                          for pattern in ("poisson", "periodic")
                          for classes in (STATE_CLASSES, syscall_twin(STATE_CLASSES)))
-SPLIT_PRICE_SITTINGS = ((SPLIT_PRICE_ARMS, range(921, 945)),)
+SPLIT_PRICE_SITTINGS = ((SPLIT_PRICE_ARMS, range(921, 945)),
+                        (SPLIT_PRICE_ARMS, range(945, 969)))
 
 
 def split_price_runs(sittings=SPLIT_PRICE_SITTINGS) -> list[tuple[dict, list[str]]]:
