@@ -2996,8 +2996,8 @@ static ssize_t state_call(const struct state_class *cls, void *buf, size_t len, 
  * its page's last call (the page's first: huge), beside: on the reader's
  * last CPU.
  */
-static void warm_add(const struct states_cfg *cfg, struct state_thread *st, int64_t gap, bool beside,
-		     int64_t ns)
+static void warm_add(const struct states_cfg *cfg, struct state_thread *st, int64_t gap,
+		     bool beside, int64_t ns)
 {
 	int b = 0;
 
@@ -4115,7 +4115,8 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		int64_t first = -1, last = -1;
 		long mate_calls[MATE_BINS] = { 0 }, beside_calls = 0;
 		double mate_sum[MATE_BINS] = { 0 }, beside_sum = 0;
-		char q[9][32], p_drop[32], more[64], nr[3][24], mates[(MATE_BINS + 1) * 96] = "", mean[32], count[24];
+		char q[9][32], p_drop[32], more[64], nr[3][24];
+		char mates[(MATE_BINS + 1) * 96] = "", mean[32], count[24];
 
 		for (int t = 0; t < cfg->nthreads; t++) {
 			const struct state_thread *st = &sh->th[t];
@@ -4154,13 +4155,16 @@ static void states_print(const struct states_cfg *cfg, const struct states_share
 		for (int b = 0, at = 0; cfg->split_prices && b <= MATE_BINS; b++) {
 			bool reader = b == MATE_BINS;	/* last: the calls beside the reader */
 			long n = reader ? beside_calls : mate_calls[b];
+			const char *name = reader ? "beside_reader" : "mate_";
+			const char *bin = reader ? "" : mate_bin_names[b];
+			bool have = !reader || cfg->churn_mib;	/* no reader: na */
 
-			at += snprintf(mates + at, sizeof(mates) - at, " warm_%s%s_calls=%s warm_%s%s_ns_mean=%s",
-				       reader ? "beside_reader" : "mate_", reader ? "" : mate_bin_names[b],
-				       num_or_na(count, sizeof(count), !reader || cfg->churn_mib, n),
-				       reader ? "beside_reader" : "mate_", reader ? "" : mate_bin_names[b],
-				       n && (!reader || cfg->churn_mib) ? (snprintf(mean, sizeof(mean), "%.0f",
-						(reader ? beside_sum : mate_sum[b]) / n), mean) : "na");
+			if (n && have)
+				snprintf(mean, sizeof(mean), "%.0f", (reader ? beside_sum : mate_sum[b]) / n);
+			at += snprintf(mates + at, sizeof(mates) - at,
+				       " warm_%s%s_calls=%s warm_%s%s_ns_mean=%s", name, bin,
+				       num_or_na(count, sizeof(count), have, n), name, bin,
+				       n && have ? mean : "na");
 		}
 		printf("sample exp=states sample=%ld class=%d rate_hz=%g call=%s threads=%d class_pages=%d class_pages_shared=%d calls=%ld calls_zeroed=%ld calls_zeroed_absent=%ld calls_late=%ld deadlines_skipped=%ld call_rate_hz=%.4f key_lives=%ld key_lives_dropped=%ld p_drop_key_life=%s threads_with_drop=%ld first_zeroed_s=%s last_zeroed_s=%s kernel_reseeds=%ld call_errors=%ld warm_call_ns_p50=%s warm_call_ns_mean=%s zeroed_call_ns_p50=%s zeroed_call_ns_mean=%s zeroed_check_ns_p50=%s reseed_call_ns_p50=%s reseed_call_ns_mean=%s calls_on_reader_cpu=%s calls_zeroed_on_reader_cpu=%s refaults=%ld refaults_on_reader_cpu=%s pattern=%s layout=%s per_page=%d states_per_page=%zu pages=%d state_bytes=%u size_bytes=%ld classes=%s threads_total=%d run_s=%ld key_life_s=%ld settle_s=%ld seed=%ld%s%s%s\n",
 		       sample, c, cls->rate_hz, cls->syscall ? "syscall" : "vdso", cls->threads, cls->pages,
