@@ -702,7 +702,7 @@ def pressure_text(where: Path, twins: pd.DataFrame) -> str:
         "the state zeroed, and its mean over every call, those and the reseeds on key expiry "
         "included (a floor for a drop: the harness's check takes the zero-page fault of the "
         "first of a dropped page's threads before the clock starts), and what it saves then "
-        "(below 0: what it costs more)", 100)
+        "(below 0: what it costs more)", 100, break_on_hyphens=False)
     return "\n".join(lines + pressure_table(twins))
 
 
@@ -740,7 +740,8 @@ def page_gap_text(where: Path, split: pd.DataFrame) -> str:
         "each its page's last call began, any thread's "
         f"({rel_path(where / 'host' / STATES_PRICES)}, "
         "--split-prices 1: each run's mean in a bin, median over runs, and the calls in it), "
-        "and those made on the CPU the reader last read on against the rest (churn only)", 100)
+        "and those made on the CPU the reader last read on against the rest (churn only)", 100,
+        break_on_hyphens=False)
     cells = [("regime", "pattern", "rate", "call", *PAGE_GAPS.values(), "beside reader",
               "elsewhere")]
 
