@@ -634,6 +634,7 @@ def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
     making the loop's calls a second (back to back at LOOP_BYTES plus the
     after_gap curve over the class's gaps, by its pattern).  None without
     both ways of a class."""
+    rows = rows[list(PRICE_COLUMNS)]      # its columns only: a harness row has 130-odd
     rows = rows.assign(every_ns=every_call_ns(rows),
                        warm_ns=pd.to_numeric(rows["warm_call_ns_mean"], errors="coerce"))
     out = []
