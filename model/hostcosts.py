@@ -670,15 +670,15 @@ def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
 
 
 def pressure_table(twins: pd.DataFrame) -> list[str]:
-    """pressure_twins() as aligned lines, the model's columns where it has
-    them; a saved share below 0 is what the vDSO costs more."""
+    """pressure_twins() as aligned lines, prices in ns, the model's columns
+    where it has them; a saved share below 0 is what the vDSO costs more."""
     model = "model_vdso_ns" in twins
     cells = [("regime", "pattern", "rate", "runs", "vdso", "syscall", "saved")
              + (("model vdso", "syscall", "saved") if model else ())
              + ("zeroed", "every", "saved")]
 
     def ns(v):
-        return "-" if pd.isna(v) else f"{v:.0f} ns"
+        return "-" if pd.isna(v) else f"{v:.0f}"
 
     def share(v):
         return "-" if pd.isna(v) else f"{v:.1%}"
@@ -696,7 +696,7 @@ def pressure_text(where: Path, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
         f"({rel_path(where / 'host' / STATES_PRICES)}): each class's call with its key "
-        "current calling the vDSO (each run's mean, median over runs) and its syscall twin's "
+        "current calling the vDSO (ns, each run's mean, median over runs) and its syscall twin's "
         "(the same classes calling getrandom(2) under the same pressure), and what the vDSO "
         "saves; the model's price of the same calls, where given (a thread of a process "
         f"making the loop's calls a second, {LOOP_BYTES} B); the vDSO's calls that found "

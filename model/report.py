@@ -633,8 +633,9 @@ def section_q5(r: Report, a: Answer) -> None:
     pressure = a.measured.get("states_pressure")
     if pressure is not None:
         r.table(["Measured: the vDSO against the syscall in the states loop, churn and none",
-                 f"(data/{questions.STATES_PRESSURE}; a class's mean a call, median over runs;",
-                 "every: over every call, drops and reseeds included; saved below 0: costs more)",
+                 f"(data/{questions.STATES_PRESSURE}; a class's mean a call in ns, median",
+                 "over runs; every: over every call, drops and reseeds included; saved below 0:",
+                 "what the vDSO costs more)",
                  "", *hostcosts.pressure_table(pressure)])
     notes(r, a)
 
