@@ -608,16 +608,17 @@ def loop_calls_per_s(run: pd.DataFrame) -> float:
     return float((run["rate_hz"] * run["threads"]).sum())
 
 
-def model_loop_price(costs, pattern: str, rate: float, calls_per_s: float) -> dict:
-    """The model's price of a call with its key current each way for a
-    thread calling at `rate` by `pattern` in a process making calls_per_s
-    calls a second: back to back at LOOP_BYTES plus its after_gap curve's
-    mean over the thread's gaps, as the simulation charges it."""
+def model_price(costs, pattern: str, rate: float, calls_per_s: float,
+                nbytes: int) -> tuple[float, float]:
+    """The model's price of a call of nbytes with its key current, the
+    vDSO's and the syscall's, for a thread calling at `rate` by `pattern`
+    in a process making calls_per_s calls a second, as the simulation
+    charges it: back to back plus the mean of its after_gap curve over the
+    thread's gaps (reseeds and drops are charged apart)."""
     curves = costs.after_gap_for(calls_per_s)
-    vdso, syscall = (getattr(costs, way)(LOOP_BYTES) + curves[way].mean_over(pattern, rate)
+    vdso, syscall = (getattr(costs, way)(nbytes) + curves[way].mean_over(pattern, rate)
                      for way in ("vdso", "syscall"))
-    return {"model_vdso_ns": vdso, "model_syscall_ns": syscall,
-            "model_saved": saved_share(vdso, syscall)}
+    return vdso, syscall
 
 
 def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
@@ -654,7 +655,10 @@ def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
         row["saved_every"] = saved_share(row["vdso_every_ns"], row["syscall_ns"])
         if costs is not None:
             run = rows[rows["seed"] == vdso["seed"].iloc[0]]     # every class of one run
-            row.update(model_loop_price(costs, pattern, rate, loop_calls_per_s(run)))
+            vdso_ns, syscall_ns = model_price(costs, pattern, rate, loop_calls_per_s(run),
+                                              LOOP_BYTES)
+            row |= {"model_vdso_ns": vdso_ns, "model_syscall_ns": syscall_ns,
+                    "model_saved": saved_share(vdso_ns, syscall_ns)}
         out.append(row)
     return pd.DataFrame(out) if out else None
 
@@ -1082,11 +1086,8 @@ def model_prices(costs, nbytes: int) -> pd.DataFrame:
     out = []
     processes = [(LONE, 0.0)] + [(between(r), r) for r, _ in costs.process_after_gap]
     for where, calls_per_s in processes:
-        curves = costs.after_gap_for(calls_per_s)
         for rate in CLASS_RATES:
-            vdso, syscall = (getattr(costs, way)(nbytes)
-                             + curves[way].mean_over("poisson", rate)
-                             for way in ("vdso", "syscall"))
+            vdso, syscall = model_price(costs, "poisson", rate, calls_per_s, nbytes)
             out.append({"process": where, "rate_hz": rate, "vdso_ns": vdso,
                         "syscall_ns": syscall, "saved": saved_share(vdso, syscall)})
     return pd.DataFrame(out)
