@@ -788,7 +788,8 @@ def measure_after_gap(data_dir: Path) -> dict:
         return {"after_gap": f"{rel_path(path)}: no such file (python -m measure.host "
                              f"--only idlecall writes it)"}
     frame = read_table(path)
-    timed_path, timed, setting = path, frame, idle_setting(frame)
+    inline_setting = idle_setting(frame)
+    timed_path, timed, setting = path, frame, inline_setting
     if (data_dir / "host" / CURVES_FILE).exists():
         timed_path = data_dir / "host" / CURVES_FILE
         timed = read_table(timed_path)
@@ -825,7 +826,7 @@ def measure_after_gap(data_dir: Path) -> dict:
         for mode, (base, curve) in measured_there.items():
             say(f"{mode} beside {label}", base, curve)
     curves["by_process"] = tuple(sorted(by_process, key=lambda item: item[0]))
-    lone = each_alone(frame[idle_setting(frame) == LONE])
+    lone = each_alone(frame[inline_setting == LONE])
     vdso = own_calls(lone[lone["mode"] == "vdso"])
     by = vdso.groupby(["gap_ms", "rng_moved"])["ns_per_call"]
     n, mean = by.size().unstack(fill_value=0), by.mean().unstack()
