@@ -560,6 +560,16 @@ STATES_LOOP = f"host/{hostcosts.STATES_QUIET}"
 STATES_PRESSURE = f"host/{hostcosts.STATES_PRICES}"
 
 
+def loop_both_ways(a: Answer, key: str, name: str, columns: tuple, tabulate, note: str) -> None:
+    """The states loop timed both ways, data/<name>, where the machine has
+    it (not a missing file otherwise: an optional measurement): tabulate()
+    of its rows into a.measured[key], with its note, where it pairs any."""
+    if (a.sources.data_dir / name).exists():
+        if (twins := tabulate(a.sources.read(name, columns))) is not None:
+            a.measured[key] = twins
+            a.notes.append(note)
+
+
 def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Answer:
     a = Answer("Q5", "Complexity against benefit", sources=sources or Sources())
     a.values["what_if_costs"] = q3_answer.values["what_if_costs"]
@@ -570,26 +580,18 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
     else:
         a.measured["complexity"] = complexity_table(frame)
         a.measured["complexity_rows"] = frame
-    if (a.sources.data_dir / STATES_LOOP).exists():
-        twins = hostcosts.loop_twins(a.sources.read(STATES_LOOP, hostcosts.TWIN_COLUMNS))
-        if twins is not None:
-            a.measured["states_loop"] = twins
-            a.notes.append("states loop: the harness's states threads with no pressure, "
-                           "each class set calling the vDSO and, in its syscall twin, "
-                           "getrandom(2) (README, the busy-process bullet); the model prices "
-                           "rare callers at idlecall's prices, not these: "
-                           "idlecall_curves.csv's, each call timed in a function of its own "
-                           "(README, the bullet on idlecall's prices).")
-    if (a.sources.data_dir / STATES_PRESSURE).exists():
-        twins = hostcosts.pressure_twins(a.sources.read(STATES_PRESSURE,
-                                                        hostcosts.PRICE_COLUMNS))
-        if twins is not None:
-            a.measured["states_pressure"] = twins
-            a.notes.append("states loop under pressure: the same loop, the campaign's four "
-                           "classes each way under the campaign's churn (its memcg at its "
-                           "limit) and with none, taking turns; every call: the vDSO's "
-                           "reseeds on key expiry and the calls that found their state "
-                           "dropped included (README, Q5).")
+    loop_both_ways(a, "states_loop", STATES_LOOP, hostcosts.TWIN_COLUMNS, hostcosts.loop_twins,
+                   "states loop: the harness's states threads with no pressure, each class "
+                   "set calling the vDSO and, in its syscall twin, getrandom(2) (README, the "
+                   "busy-process bullet); the model prices rare callers at idlecall's "
+                   "prices, not these: idlecall_curves.csv's, each call timed in a function "
+                   "of its own (README, the bullet on idlecall's prices).")
+    loop_both_ways(a, "states_pressure", STATES_PRESSURE, hostcosts.PRICE_COLUMNS,
+                   hostcosts.pressure_twins,
+                   "states loop under pressure: the same loop, the campaign's four classes "
+                   "each way under the campaign's churn (its memcg at its limit) and with "
+                   "none, taking turns; every call: the vDSO's reseeds on key expiry and the "
+                   "calls that found their state dropped included (README, Q5).")
     a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
     a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
                    + f"), {effort.replications} replications each; CPU saved: of the "
