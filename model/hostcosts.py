@@ -584,6 +584,8 @@ LOOP_BYTES = 16         # measure/host.py STATE_COMMON --size-bytes
 # harness's mate_bin_names, upper edges), as the tables name them
 PAGE_GAPS = {"50us": "<50 us", "500us": "50-500 us", "50ms": "0.5-50 ms", "500ms": "50-500 ms",
              "inf": ">=0.5 s"}
+SPLIT_COLUMNS = tuple(f"warm_mate_{b}_{x}" for b in PAGE_GAPS for x in ("calls", "ns_mean")) \
+    + ("warm_beside_reader_calls", "warm_beside_reader_ns_mean")
 
 
 def every_call_ns(rows: pd.DataFrame) -> pd.Series:
@@ -668,9 +670,7 @@ def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
     path = data_dir / "host" / STATES_PRICES
     if not path.exists():
         return None
-    split = tuple(f"warm_mate_{b}_{x}" for b in PAGE_GAPS for x in ("calls", "ns_mean")) \
-        + ("warm_beside_reader_calls", "warm_beside_reader_ns_mean")
-    return read_table(path, ("where",) + PRICE_COLUMNS + split)
+    return read_table(path, ("where",) + PRICE_COLUMNS + SPLIT_COLUMNS)
 
 
 def pressure_table(twins: pd.DataFrame) -> list[str]:
@@ -718,7 +718,8 @@ def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
     of each bin's mean (NaN where no run had a call there) and the calls
     in it over all runs; the rows of a class whose page saw no warm call
     in every run are left out."""
-    number = rows.apply(pd.to_numeric, errors="coerce")
+    # the split's columns only, as numbers: a harness row has 130-odd
+    number = rows[["warm_call_ns_mean", *SPLIT_COLUMNS]].apply(pd.to_numeric, errors="coerce")
     out = []
     for (regime, pattern, rate, call), runs in rows.groupby(
             ["regime", "pattern", "rate_hz", "call"], sort=False):
