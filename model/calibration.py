@@ -454,6 +454,21 @@ def measure_lru_add_wait(data_dir: Path) -> dict:
 ARM_DEFAULTS = {"placement": "any", "burn_duty": 0.0, "reader_hop_ms": 0, "tlb_flush_ms": 0}
 
 
+# A states class calling getrandom(2) instead of the vDSO (the harness's
+# `states --classes RATE:THREADS:syscall`): the twin that prices the
+# syscall in the same loop.  It has no state to find zeroed.
+SYSCALL_CLASS = ":syscall"
+
+
+def vdso_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the states runs whose every class calls the vDSO: a run
+    of syscall classes (states_quiet.csv's, states_prices.csv's twins) has
+    no state for reclaim to drop, so no drop fraction to predict."""
+    twin = frame["classes"].str.contains(SYSCALL_CLASS, regex=False)
+    # copy(): a frame of its own, one block per dtype, cheap to add columns to.
+    return frame[~frame["run"].isin(frame.loc[twin, "run"])].copy()
+
+
 def arm_of(frame: pd.DataFrame, column: str) -> pd.Series:
     """Each row's `column` of ARM_DEFAULTS, its default where not recorded."""
     default = ARM_DEFAULTS[column]

@@ -59,7 +59,7 @@ from scipy.stats import fisher_exact, wilcoxon
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CALL_CODES, CREATED, CURVES_FILE,
                           DEAR_NS, IDLE_MODES, IDLE_SETTINGS, IN_FUNCTION, LONE, MATES,
-                          PARAMETERS, READ_FIRST, TAKING_TURNS, CalibrationError, Estimate, between,
+                          PARAMETERS, READ_FIRST, SYSCALL_CLASS, TAKING_TURNS, CalibrationError, Estimate, between,
                           dear_call, each_alone, gap_curve, idle_setting, load_costs,
                           lone_thread, measured, own_calls, process_means, read_table,
                           taking_turns)
@@ -527,7 +527,7 @@ def loop_twins(rows: pd.DataFrame) -> pd.DataFrame | None:
     day); None without a twin."""
     rows = rows.assign(call=rows.get("call", pd.Series(index=rows.index, dtype=object))
                        .fillna("vdso"),    # rows from before syscall classes were all vDSO
-                       classes_vdso=rows["classes"].str.replace(":syscall", "", regex=False),
+                       classes_vdso=rows["classes"].str.replace(SYSCALL_CLASS, "", regex=False),
                        ns=call_mean_ns(rows)).dropna(subset=["ns"])
     out = []
     for (pattern, scope, classes, cls), runs in rows.groupby(

@@ -51,12 +51,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calibration import ARM_DEFAULTS, DATA_DIR, arm_of, read_table
+from .calibration import ARM_DEFAULTS, DATA_DIR, arm_of, read_table, vdso_runs
 
-ONSET_COLUMNS = ("where", "regime", "run", "pattern", "layout", "per_page", "states_per_page",
-                 "class_pages", "rate_hz", "threads", "calls_zeroed", "hog_mib", "spike_mib",
-                 "churn_bytes_per_s", "inactive_file_mean_kib", "settle_s", "limit_bytes",
-                 "caller_usage_bytes")
+ONSET_COLUMNS = ("where", "regime", "run", "pattern", "classes", "layout", "per_page",
+                 "states_per_page", "class_pages", "rate_hz", "threads", "calls_zeroed",
+                 "hog_mib", "spike_mib", "churn_bytes_per_s", "inactive_file_mean_kib",
+                 "settle_s", "limit_bytes", "caller_usage_bytes")
 # Pages whose onset loss the formula puts below this, seen, are left out:
 # a page the formula says is never lost, or never seen lost, says nothing
 # about the factor.
@@ -98,7 +98,8 @@ def read_onset_pages(files, data_dir: Path = DATA_DIR) -> pd.DataFrame:
     for name in files:
         path = data_dir / "host" / name
         if path.exists():
-            frames.append(onset_pages(read_table(path, ONSET_COLUMNS)).assign(file=name))
+            frames.append(onset_pages(vdso_runs(read_table(path, ONSET_COLUMNS)))
+                          .assign(file=name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

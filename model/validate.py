@@ -57,8 +57,10 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          pgscan over the window: nothing else reclaims there).
   states Every run of data/host/states.csv, states_placement.csv,
          states_reader.csv, states_mobility.csv, states_hop.csv,
-         states_churn.csv and states_fastchurn.csv (real __vdso_getrandom
-         states under memcg pressure; nothing there is ever fitted) is
+         states_churn.csv, states_fastchurn.csv, states_tlbflush.csv and
+         states_prices.csv (real __vdso_getrandom states under memcg
+         pressure, or none; nothing there is ever fitted; a run of
+         syscall classes, with no state, left out) is
          predicted by model/scenarios/states.toml with that run's
          classes, call pattern, layout and measured pressure inputs
          (churn_bytes_per_s, hog_mib, spikes, caller_usage_bytes), --seeds
@@ -142,7 +144,7 @@ from .calibration import (DATA_DIR, CalibrationError, Estimate, load_costs,
                           ARM_DEFAULTS, LRU_TRACE, arm_of, lru_add_waits_by_regime, measured,
                           moves_file, provenance_table, read_lru_trace,
                           read_reader_moves, read_table, reader_back_s, reader_moves_per_s,
-                          wait_quantiles, waits_from_moves)
+                          vdso_runs, wait_quantiles, waits_from_moves)
 from .datafiles import rel_path
 from .hostcosts import measured_dirs
 from .onset import onset_note
@@ -326,13 +328,15 @@ STATES_ABSOLUTE_TARGET = 0.01
 # fast-churn test's (the same run churning a tmpfs-backed disk, paced at
 # 2304 and 1472 MiB/s, regimes of their own), then the TLB-flush test's
 # (the 384 MiB/s run with thirteen 0.05 Hz pages, without and with the
-# caller's TLB flushed every 10 ms).  A later
+# caller's TLB flushed every 10 ms), then the split-prices test's (the
+# campaign's churn and control runs, both patterns, in 60 s windows; its
+# syscall twins, which have no state, left out by vdso_runs).  A later
 # file's runs are numbered after the earlier's, so that a run's id, and the
 # model seeds keyed by it (states_sim_seed), stay what they were when runs
 # are added to any file.
 STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
                 "states_mobility.csv", "states_hop.csv", "states_churn.csv",
-                "states_fastchurn.csv", "states_tlbflush.csv")
+                "states_fastchurn.csv", "states_tlbflush.csv", "states_prices.csv")
 RUNS_PER_FILE = 100_000
 
 
@@ -345,7 +349,7 @@ def read_states(data_dir: Path) -> pd.DataFrame:
         path = data_dir / "host" / name
         if not path.exists():
             continue
-        frame = read_table(path, STATES_COLUMNS)
+        frame = vdso_runs(read_table(path, STATES_COLUMNS))
         if (frame["run"] >= RUNS_PER_FILE).any():
             raise CalibrationError(f"{rel_path(path)}: a run number of {RUNS_PER_FILE} or more")
         for column in ARM_DEFAULTS:
@@ -400,7 +404,10 @@ def matching_runs(frame: pd.DataFrame, where: dict[str, str]) -> set[int]:
 # What makes a states case: the runs it pools are alike in all of these
 # (waits: where their lru_add waits come from, states_cases()).
 STATES_CASE_KEYS = ("regime", "placement", "waits", "burn_duty", "reader_hop_ms", "tlb_flush_ms",
-                    "pattern", "layout", "per_page", "classes", "rate_hz")
+                    "run_s", "pattern", "layout", "per_page", "classes", "rate_hz")
+# Every states file before states_prices.csv counted 120 s windows; a case
+# of other windows says its length.
+WINDOW_S = 120
 
 
 def case_runs(frame: pd.DataFrame, where: dict[str, str], keys: list[str]) -> set[int]:
@@ -762,8 +769,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         extra, extra_trace = _states_runs(tasks(more), workers, store)
         model = pd.concat([model, pd.DataFrame(extra)], ignore_index=True)
         trace += extra_trace
-    for (regime, placement, source, burn, hop, tlb, pattern, layout, per_page, classes, rate), g \
-            in frame.groupby(keys, sort=False):
+    for (regime, placement, source, burn, hop, tlb, window, pattern, layout, per_page, classes,
+         rate), g in frame.groupby(keys, sort=False):
         g = by_run(g)
         meas = float(g["calls_zeroed"].sum() / g["calls"].sum())
         mine = case_model(model, g)
@@ -783,7 +790,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                + ([f"burner {burn:g}"] if burn else [])
                + ([f"reader hops every {hop} ms"] if hop else [])
                + ([f"{len(rates)} classes"] if len(rates) > len(set(rates)) else [])
-               + ([f"TLB flushed every {tlb:g} ms"] if tlb else []))
+               + ([f"TLB flushed every {tlb:g} ms"] if tlb else [])
+               + ([f"{window:g} s windows"] if window != WINDOW_S else []))
         pinned += f" ({', '.join(how)})" if how else ""
         rows.append({**_row("states", f"{regime} {pattern}{where}{pinned} {rate:g} Hz", meas,
                             pred,

@@ -668,6 +668,18 @@ def test_the_report_names_the_misses_the_model_s_own_noise_could_make():
     assert "churn periodic 1 Hz: +-" not in text
 
 
+def test_a_run_with_a_syscall_class_is_no_states_case_and_no_onset_page():
+    """vdso_runs(): a run with any class calling getrandom(2) ("RATE:N:syscall",
+    the twin that prices the syscall) goes whole, its vDSO classes too; the
+    runs of vDSO classes stay as they were."""
+    frame = pd.DataFrame({"run": [1, 1, 2, 2, 3],
+                          "classes": ["1:28,0.05:28"] * 2 + ["1:28:syscall,0.05:28:syscall"] * 2
+                          + ["1:28,0.05:28:syscall"],
+                          "calls": [60, 3, 60, 3, 60]})
+    kept = calibration.vdso_runs(frame)
+    assert list(kept["run"]) == [1, 1] and list(kept["calls"]) == [60, 3]
+
+
 def test_a_run_with_several_pages_of_a_rate_is_one_run_of_its_case():
     """by_run(): the TLB-flush test's thirteen 0.05 Hz pages a run are one
     run's calls, as the model counts them; a case of one page a run is
@@ -859,6 +871,7 @@ def test_validate_runs_predicts_the_picked_runs_alone(tmp_path, capsys):
     """--runs KEY=VALUE: only the matching states runs, every class of each,
     and a last line that says whose error it is; no full validation.csv."""
     status = validate.main(["--runs", "regime=control", "--runs", "pattern=poisson",
+                            "--runs", "file=states.csv",
                             "--seeds", "1", "--max-seeds", "1", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert status == 0
@@ -866,7 +879,7 @@ def test_validate_runs_predicts_the_picked_runs_alone(tmp_path, capsys):
     assert set(cases["group"]) == {"states"}
     assert list(cases["case"]) == [f"control poisson {r} Hz" for r in ("1000", "10", "1", "0.05")]
     assert out.rstrip("\n").split("\n")[-1].startswith(
-        "max relative error of the runs with regime=control pattern=poisson alone: ")
+        "max relative error of the runs with regime=control pattern=poisson file=states.csv alone: ")
     assert not (tmp_path / "validation.csv").exists()
 
 

@@ -31,7 +31,7 @@ def test_tail_is_the_binomial_tail_when_every_page_has_one_p():
 
 def _run(**over):
     row = {**PROVENANCE, "regime": "churn_384", "run": 0, "pattern": "poisson",
-           "layout": "grouped", "per_page": 28, "states_per_page": 28, "class_pages": 1,
+           "classes": "0.05:28", "layout": "grouped", "per_page": 28, "states_per_page": 28, "class_pages": 1,
            "rate_hz": 0.05, "threads": 28, "calls_zeroed": 0, "hog_mib": 0, "spike_mib": 0,
            "churn_bytes_per_s": 384 << 20, "inactive_file_mean_kib": 256 << 10,
            "settle_s": 10, "limit_bytes": 256 << 20, "caller_usage_bytes": 4 << 20}
@@ -86,6 +86,8 @@ def test_onset_note_compares_each_test_and_the_tlb_flush_arms(tmp_path):
     host = tmp_path / "host"
     host.mkdir()
     rows = [_run(run=r, calls_zeroed=14 * (r % 2)) for r in range(10)]
+    # a syscall twin's page, never found zeroed (it has no state): no onset page
+    rows += [_run(run=10, classes="0.05:28:syscall")]
     pd.DataFrame(rows).to_csv(host / "states_churn.csv", index=False)
     tlb = [_run(run=r, tlb_flush_ms=10 * (r % 2), calls_zeroed=14 * (r % 3 == 0))
            for r in range(8) for _ in range(3)]
