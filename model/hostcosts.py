@@ -576,9 +576,9 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
 
 
 STATES_PRICES = "states_prices.csv"    # the loop under churn and with none, both ways, split
-PRICE_COLUMNS = ("regime", "pattern", "seed", "class", "rate_hz", "call", "threads", "calls",
-                 "calls_zeroed", "kernel_reseeds", "warm_call_ns_mean", "zeroed_call_ns_mean",
-                 "reseed_call_ns_mean")
+PRICE_COLUMNS = ("cpu_model", "regime", "pattern", "seed", "class", "rate_hz", "call", "threads",
+                 "calls", "calls_zeroed", "kernel_reseeds", "warm_call_ns_mean",
+                 "zeroed_call_ns_mean", "reseed_call_ns_mean")
 LOOP_BYTES = 16         # measure/host.py STATE_COMMON --size-bytes
 # --split-prices' bins of the gap since a call's page's last call (the
 # harness's mate_bin_names, upper edges), as the tables name them
@@ -665,6 +665,19 @@ def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
     return pd.DataFrame(out) if out else None
 
 
+def costs_cpu(calls: pd.DataFrame) -> str:
+    """The CPU of a data directory's per-call costs (its callcost.csv's
+    rows' cpu_model): the machine the model's prices are of."""
+    return listed(map(str, calls["cpu_model"]))
+
+
+def by_machine(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """A states file's rows per CPU they ran on (cpu_model), in the order
+    first met: a price is one machine's (a later sitting of
+    states_prices.csv ran on another)."""
+    return list(rows.groupby("cpu_model", sort=False))
+
+
 def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
     """data_dir/host/STATES_PRICES's rows, checked; None without it."""
     path = data_dir / "host" / STATES_PRICES
@@ -696,10 +709,11 @@ def pressure_table(twins: pd.DataFrame) -> list[str]:
     return aligned(cells, left=2)
 
 
-def pressure_text(where: Path, twins: pd.DataFrame) -> str:
+def pressure_text(where: Path, cpu: str, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
-        f"({rel_path(where / 'host' / STATES_PRICES)}): each class's call with its key "
+        f"({rel_path(where / 'host' / STATES_PRICES)}, its runs on the {cpu}): each class's "
+        "call with its key "
         "current calling the vDSO (ns, each run's mean, median over runs) and its syscall twin's "
         "(the same classes calling getrandom(2) under the same pressure), and what the vDSO "
         "saves; the model's price of the same calls, where given (a thread of a process "
@@ -740,9 +754,10 @@ def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def page_gap_text(where: Path, split: pd.DataFrame) -> str:
+def page_gap_text(where: Path, cpu: str, split: pd.DataFrame) -> str:
     lines = textwrap.wrap(
-        "the same runs' calls with the key current (or the syscall's) by how long before "
+        f"the same runs' calls (on the {cpu}) with the key current (or the syscall's) by how "
+        "long before "
         "each its page's last call began, any thread's "
         f"({rel_path(where / 'host' / STATES_PRICES)}, "
         "--split-prices 1: each run's mean in a bin, median over runs, and the calls in it), "
@@ -1125,10 +1140,13 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
         if (split := split_price_rows(d)) is not None:
-            model = costs if d.resolve() == DATA.resolve() else None
-            if (twins := pressure_twins(split, model)) is not None:
-                parts.append(pressure_text(d, twins))
-            parts.append(page_gap_text(d, page_gap_prices(split)))
+            for cpu, rows in by_machine(split):
+                # the model's prices are of one machine: beside its runs alone
+                model = (costs if d.resolve() == DATA.resolve()
+                         and cpu == costs_cpu(read_table(d / "host" / "callcost.csv")) else None)
+                if (twins := pressure_twins(rows, model)) is not None:
+                    parts.append(pressure_text(d, cpu, twins))
+                parts.append(page_gap_text(d, cpu, page_gap_prices(rows)))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(idle_path(d), spread))
         if (curves := d / "host" / CURVES_FILE).exists() \

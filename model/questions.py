@@ -586,12 +586,16 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
                    "busy-process bullet); the model prices rare callers at idlecall's "
                    "prices, not these: idlecall_curves.csv's, each call timed in a function "
                    "of its own (README, the bullet on idlecall's prices).")
+    calls = a.sources.read("host/callcost.csv", ("cpu_model",))
+    cpu = hostcosts.costs_cpu(calls) if calls is not None else None
     loop_both_ways(a, "states_pressure", STATES_PRESSURE, hostcosts.PRICE_COLUMNS,
-                   hostcosts.pressure_twins,
+                   lambda rows: hostcosts.pressure_twins(rows[rows["cpu_model"] == cpu]),
                    "states loop under pressure: the same loop, the campaign's four classes "
                    "each way under the campaign's churn (its memcg at its limit) and with "
-                   "none, taking turns; every call: the vDSO's reseeds on key expiry and the "
-                   "calls that found their state dropped included (README, Q5).")
+                   f"none, taking turns, the runs on the {cpu} (the machine of the model's "
+                   "costs; python -m model costs tables the others); every call: the vDSO's "
+                   "reseeds on key expiry and the calls that found their state dropped "
+                   "included (README, Q5).")
     a.simulated["benefit"] = benefit_table(q3_answer.simulated["scenarios"], effort)
     a.notes.append("benefit: means over the Q3 scenarios (" + ", ".join(effort.scenarios)
                    + f"), {effort.replications} replications each; CPU saved: of the "

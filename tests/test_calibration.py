@@ -1405,7 +1405,8 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
     seed of its own): the key-current price, the mean over every call with
     the zeroed ones' price weighted in, the share zeroed; a class with no
     twin prints nothing; the model's price where costs are given, for a
-    thread of a process making the run's calls a second."""
+    thread of a process making the run's calls a second; each machine's
+    runs apart, the model's price beside those of its costs' machine alone."""
     data = synthetic(tmp_path / "pressure")
     assert hostcosts.split_price_rows(data) is None
     _write(data, "states_prices.csv", [
@@ -1419,8 +1420,15 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
         split_price_row(seed=5, pattern="periodic", warm_call_ns_mean=100),
         # the first run's busy class: its process made 28,028 calls a second
         split_price_row(seed=1, **{"class": 1}, rate_hz=1000.0, calls=100_000,
-                        warm_call_ns_mean=100)])
-    rows = hostcosts.split_price_rows(data)
+                        warm_call_ns_mean=100),
+        # a later sitting on another machine, both ways
+        split_price_row(seed=7, cpu_model="other cpu", warm_call_ns_mean=150),
+        split_price_row(seed=8, cpu_model="other cpu", call="syscall", warm_call_ns_mean=600)])
+    [(cpu, rows), (other, theirs)] = hostcosts.by_machine(hostcosts.split_price_rows(data))
+    assert (cpu, other) == ("test cpu", "other cpu")
+    assert hostcosts.costs_cpu(pd.read_csv(data / "host" / "callcost.csv")) == cpu
+    [their] = hostcosts.pressure_twins(theirs).to_dict("records")
+    assert their["vdso_ns"] == 150 and their["syscall_ns"] == 600 and their["saved"] == 0.75
     assert list(hostcosts.every_call_ns(rows)[:2]) == [0.9 * 200 + 0.1 * 3200, 300]
     [twin] = hostcosts.pressure_twins(rows).to_dict("records")      # the 1000 Hz: no twin
     assert (twin["regime"], twin["pattern"], twin["runs_vdso"], twin["runs_syscall"]) \
@@ -1442,9 +1450,13 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
     assert split.iloc[0]["50ms_calls"] == 190 and split.iloc[0]["50ms_ns"] == 250
     assert pd.isna(split.iloc[0]["inf_ns"]) and pd.isna(split.iloc[0]["beside_ns"])
     assert hostcosts.main([str(data)]) == 0
-    out = " ".join(capsys.readouterr().out.split())
-    assert "the states loop under the campaign's churn" in out and "75.0%" in out
-    assert "by how long before each its page's last call began" in out
+    out = capsys.readouterr().out
+    flat = " ".join(out.split())
+    assert "the states loop under the campaign's churn" in flat and "75.0%" in flat
+    assert "by how long before each its page's last call began" in flat
+    assert "its runs on the test cpu" in flat and "its runs on the other cpu" in flat
+    # each machine's two tables (the model's columns: for data/ alone)
+    assert flat.count("by how long before each its page's last call began") == 2
 
 
 def test_costs_command_sets_calls_timed_inline_against_calls_timed_in_a_function(tmp_path,

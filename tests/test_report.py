@@ -363,13 +363,17 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
     key current and over every call, a dropped state's calls weighing in:
     here a class whose state was found zeroed at half its calls costs more
     than the syscall over every call, printed as a saving below 0; every
-    line within the report's table width."""
+    line within the report's table width; the runs of the machine whose
+    costs data/host holds alone (callcost.csv's cpu_model)."""
     import dataclasses
     from model import hostcosts
     from model.datafiles import Sources
     st, _ = study
     (tmp_path / "host").mkdir()
-    row = {"where": "host", "regime": "churn", "pattern": "periodic", "class": 0,
+    pd.DataFrame([{"cpu_model": "test cpu"}]).to_csv(tmp_path / "host" / "callcost.csv",
+                                                     index=False)
+    row = {"where": "host", "cpu_model": "test cpu", "regime": "churn", "pattern": "periodic",
+           "class": 0,
            "rate_hz": 1.0, "threads": 28, "calls": 100, "kernel_reseeds": 0,
            "reseed_call_ns_mean": None}
     pd.DataFrame([{**row, "seed": 1, "call": "vdso", "calls_zeroed": 50,
@@ -380,7 +384,10 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
                   {**row, "seed": 3, "regime": "control", "rate_hz": 1000.0, "call": "vdso",
                    "calls_zeroed": 100, "warm_call_ns_mean": None, "zeroed_call_ns_mean": 16140},
                   {**row, "seed": 4, "regime": "control", "rate_hz": 1000.0, "call": "syscall",
-                   "calls_zeroed": 0, "warm_call_ns_mean": 614, "zeroed_call_ns_mean": None}]).to_csv(
+                   "calls_zeroed": 0, "warm_call_ns_mean": 614, "zeroed_call_ns_mean": None},
+                  # another machine's run: not in the medians
+                  {**row, "cpu_model": "other cpu", "seed": 5, "call": "vdso", "calls_zeroed": 0,
+                   "warm_call_ns_mean": 9000, "zeroed_call_ns_mean": None}]).to_csv(
         tmp_path / "host" / "states_prices.csv", index=False)
     q5 = questions.q5(TINY, st.answers["Q3"], Sources(tmp_path))
     twins = q5.measured["states_pressure"]
