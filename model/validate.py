@@ -1555,7 +1555,7 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                   "reclaim happens to find it young at two scans in a row and activates it",
                   "(folio_check_references()); after that it stays on the active list.",
                   "When that happens is random in the kernel as in the model, so a few",
-                  "runs of 120 s measure it roughly: the ranges say what the model gives",
+                  "runs measure it roughly: the ranges say what the model gives",
                   "for the same runs over its seeds, and how far the runs themselves",
                   "spread.",
                   *lru_trace_note(data_dir), *placement_note(data_dir),
@@ -1586,9 +1586,9 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                       " calls" for r in lost]
         need = [r for r in states_misses if np.isfinite(r.get("runs_for_target", np.nan))]
         if need:
-            lines += ["  runs of 120 s that would measure these to +-15% (95%), at the",
-                      "  spread their runs show (each run is one draw of when the page is",
-                      "  activated, and a slow class sees only a few drops a run):"]
+            lines += ["  runs (of the case's windows) that would measure these to +-15%",
+                      "  (95%), at the spread their runs show (each run is one draw of when",
+                      "  the page is activated, and a slow class sees only a few drops a run):"]
             for r in need:
                 runs = (f"{int(r['runs_for_target'])} runs (measured {r['runs']})"
                         if r["runs_for_target"]
