@@ -59,10 +59,10 @@ from scipy.stats import fisher_exact, wilcoxon
 
 from .calibration import (ABS_SLEEP, BUSY, BUSY_MATES, CALL_CODES, CREATED, CURVES_FILE,
                           DEAR_NS, IDLE_MODES, IDLE_SETTINGS, IN_FUNCTION, LONE, MATES,
-                          PARAMETERS, READ_FIRST, SYSCALL_CLASS, TAKING_TURNS, CalibrationError, Estimate, between,
-                          dear_call, each_alone, gap_curve, idle_setting, load_costs,
-                          lone_thread, measured, own_calls, process_means, read_table,
-                          taking_turns)
+                          PARAMETERS, READ_FIRST, SYSCALL_CLASS, TAKING_TURNS, CalibrationError,
+                          Estimate, between, dear_call, each_alone, gap_curve, idle_setting,
+                          load_costs, lone_thread, measured, own_calls, process_means,
+                          read_table, taking_turns)
 from .fits import Median, median_ci
 from .cliexit import exit_status
 from .datafiles import DATA, rel_path
@@ -713,8 +713,7 @@ def pressure_text(where: Path, cpu: str, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
         f"({rel_path(where / 'host' / STATES_PRICES)}, its runs on the {cpu}): each class's "
-        "call with its key "
-        "current calling the vDSO (ns, each run's mean, median over runs) and its syscall twin's "
+        "call with its key current calling the vDSO (ns, each run's mean, median over runs) and its syscall twin's "
         "(the same classes calling getrandom(2) under the same pressure), and what the vDSO "
         "saves; the model's price of the same calls, where given (a thread of a process "
         f"making the loop's calls a second, {LOOP_BYTES} B); the vDSO's calls that found "
@@ -757,8 +756,7 @@ def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
 def page_gap_text(where: Path, cpu: str, split: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the same runs' calls (on the {cpu}) with the key current (or the syscall's) by how "
-        "long before "
-        "each its page's last call began, any thread's "
+        "long before each its page's last call began, any thread's "
         f"({rel_path(where / 'host' / STATES_PRICES)}, "
         "--split-prices 1: each run's mean in a bin, median over runs, and the calls in it), "
         "and those made on the CPU the reader last read on against the rest (churn only)", 100,
@@ -1140,10 +1138,11 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         if (twins := states_loop(d)) is not None:
             parts.append(twins_text(d, twins))
         if (split := split_price_rows(d)) is not None:
+            # the model's prices are of one machine: beside its runs alone
+            priced = (costs_cpu(read_table(d / "host" / "callcost.csv"))
+                      if d.resolve() == DATA.resolve() else None)
             for cpu, rows in by_machine(split):
-                # the model's prices are of one machine: beside its runs alone
-                model = (costs if d.resolve() == DATA.resolve()
-                         and cpu == costs_cpu(read_table(d / "host" / "callcost.csv")) else None)
+                model = costs if cpu == priced else None
                 if (twins := pressure_twins(rows, model)) is not None:
                     parts.append(pressure_text(d, cpu, twins))
                 parts.append(page_gap_text(d, cpu, page_gap_prices(rows)))
