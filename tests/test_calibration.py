@@ -879,7 +879,8 @@ def test_validate_runs_predicts_the_picked_runs_alone(tmp_path, capsys):
     assert set(cases["group"]) == {"states"}
     assert list(cases["case"]) == [f"control poisson {r} Hz" for r in ("1000", "10", "1", "0.05")]
     assert out.rstrip("\n").split("\n")[-1].startswith(
-        "max relative error of the runs with regime=control pattern=poisson file=states.csv alone: ")
+        "max relative error of the runs with regime=control pattern=poisson file=states.csv "
+        "alone: ")
     assert not (tmp_path / "validation.csv").exists()
 
 

@@ -31,9 +31,9 @@ def test_tail_is_the_binomial_tail_when_every_page_has_one_p():
 
 def _run(**over):
     row = {**PROVENANCE, "regime": "churn_384", "run": 0, "pattern": "poisson",
-           "classes": "0.05:28", "layout": "grouped", "per_page": 28, "states_per_page": 28, "class_pages": 1,
-           "rate_hz": 0.05, "threads": 28, "calls_zeroed": 0, "hog_mib": 0, "spike_mib": 0,
-           "churn_bytes_per_s": 384 << 20, "inactive_file_mean_kib": 256 << 10,
+           "classes": "0.05:28", "layout": "grouped", "per_page": 28, "states_per_page": 28,
+           "class_pages": 1, "rate_hz": 0.05, "threads": 28, "calls_zeroed": 0, "hog_mib": 0,
+           "spike_mib": 0, "churn_bytes_per_s": 384 << 20, "inactive_file_mean_kib": 256 << 10,
            "settle_s": 10, "limit_bytes": 256 << 20, "caller_usage_bytes": 4 << 20}
     return row | over
 
