@@ -194,7 +194,7 @@ class Idle(ThreeWays):
 class Machine:
     """One data directory's per-call costs at one request size, in ns."""
     where: str          # its host/ directory, as the repository names it
-    cpus: str           # cpu_model of its callcost.csv rows
+    cpus: str           # cpu_model of its callcost.csv rows (costs_cpu)
     kernels: str        # kernel_release of those rows
     vdso: float
     syscall: float
@@ -315,7 +315,7 @@ def machine(data_dir: Path, nbytes: int, idle_rows: pd.DataFrame | None = None) 
 
     def said(column: str) -> str:
         return listed(map(str, rows[column]))
-    return Machine(where=rel_path(data_dir / "host"), cpus=said("cpu_model"),
+    return Machine(where=rel_path(data_dir / "host"), cpus=costs_cpu(rows),
                    kernels=said("kernel_release"),
                    vdso=found["vdso"].value(nbytes), syscall=found["syscall"].value(nbytes),
                    reseed=found["reseed_ns"].value,
@@ -713,10 +713,11 @@ def pressure_text(where: Path, cpu: str, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
         f"({rel_path(where / 'host' / STATES_PRICES)}, its runs on the {cpu}): each class's "
-        "call with its key current calling the vDSO (ns, each run's mean, median over runs) and its syscall twin's "
-        "(the same classes calling getrandom(2) under the same pressure), and what the vDSO "
-        "saves; the model's price of the same calls, where given (a thread of a process "
-        f"making the loop's calls a second, {LOOP_BYTES} B); the vDSO's calls that found "
+        "call with its key current calling the vDSO (ns, each run's mean, median over runs) "
+        "and its syscall twin's (the same classes calling getrandom(2) under the same "
+        "pressure), and what the vDSO saves; the model's price of the same calls, where "
+        f"given (a thread of a process making the loop's calls a second, {LOOP_BYTES} B); "
+        "the vDSO's calls that found "
         "the state zeroed, and its mean over every call, those and the reseeds on key expiry "
         "included (a floor for a drop: the harness's check takes the zero-page fault of the "
         "first of a dropped page's threads before the clock starts), and what it saves then "
@@ -1130,7 +1131,8 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
     idle = {d: read_table(idle_path(d)) if idle_path(d).exists() else None for d in dirs}
     # the model's prices, for data/ (what the model reads) only
     costs = load_costs() if DATA.resolve() in {d.resolve() for d in dirs} else None
-    parts = [table([machine(d, nbytes, idle[d]) for d in dirs], nbytes)]
+    machines = {d: machine(d, nbytes, idle[d]) for d in dirs}
+    parts = [table(list(machines.values()), nbytes)]
     for d in dirs:
         prices = price_against_states(d, idle[d])
         if prices is not None and len(prices):
@@ -1139,8 +1141,7 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if (split := split_price_rows(d)) is not None:
             # the model's prices are of one machine: beside its runs alone
-            priced = (costs_cpu(read_table(d / "host" / "callcost.csv"))
-                      if d.resolve() == DATA.resolve() else None)
+            priced = machines[d].cpus if d.resolve() == DATA.resolve() else None
             for cpu, rows in by_machine(split):
                 model = costs if cpu == priced else None
                 if (twins := pressure_twins(rows, model)) is not None:
