@@ -1219,8 +1219,8 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     """The split-prices test: the campaign's classes and their syscall
     twin, Poisson and timer-locked, under the campaign's churn and with no
     pressure, 60 s, --split-prices 1; the eight arms take turns (the third
-    sitting's two, churn Poisson both ways), every seed once and none of an
-    earlier states test's."""
+    sitting's two, churn Poisson both ways; the fourth's churn Poisson
+    vDSO alone), every seed once and none of an earlier states test's."""
     runs = host.full_plan().runs["states_prices"]
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     arms = [(c["regime"], o["--pattern"], o["--classes"]) for (c, _), o in zip(runs, opts)]
