@@ -576,8 +576,8 @@ def twins_text(where: Path, twins: pd.DataFrame) -> str:
 
 
 STATES_PRICES = "states_prices.csv"    # the loop under churn and with none, both ways, split
-PRICE_COLUMNS = ("cpu_model", "regime", "pattern", "seed", "class", "rate_hz", "call", "threads",
-                 "calls", "calls_zeroed", "kernel_reseeds", "warm_call_ns_mean",
+PRICE_COLUMNS = ("cpu_model", "kernel_release", "regime", "pattern", "seed", "class", "rate_hz",
+                 "call", "threads", "calls", "calls_zeroed", "kernel_reseeds", "warm_call_ns_mean",
                  "zeroed_call_ns_mean", "reseed_call_ns_mean")
 LOOP_BYTES = 16         # measure/host.py STATE_COMMON --size-bytes
 # --split-prices' bins of the gap since a call's page's last call (the
@@ -671,11 +671,21 @@ def costs_cpu(calls: pd.DataFrame) -> str:
     return listed(map(str, calls["cpu_model"]))
 
 
-def by_machine(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """A states file's rows per CPU they ran on (cpu_model), in the order
-    first met: a price is one machine's (a later sitting of
-    states_prices.csv ran on another)."""
-    return list(rows.groupby("cpu_model", sort=False))
+def by_machine(rows: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:
+    """A states file's rows per machine they ran on, its CPU and kernel
+    build ((cpu_model, kernel_release)), in the order first met: a price is
+    one machine's, and a vDSO price is set against the syscall's of runs
+    that took turns with it.  The CPU alone is not enough: two Intel Xeon
+    VMs of two builds had states_prices.csv's churn Poisson 1000 Hz vDSO
+    call at 107 and 184 ns (medians over 18 and 60 runs)."""
+    return list(rows.groupby(["cpu_model", "kernel_release"], sort=False))
+
+
+def machine_of_cpu(rows: pd.DataFrame, cpu: str) -> pd.DataFrame:
+    """The rows of the first machine (by_machine()) with CPU `cpu`, none if
+    no run had it: the runs priced beside the model's costs, whose
+    callcost.csv names their CPU but not a build the states runs share."""
+    return next((theirs for (c, _), theirs in by_machine(rows) if c == cpu), rows.iloc[:0])
 
 
 def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
@@ -709,10 +719,10 @@ def pressure_table(twins: pd.DataFrame) -> list[str]:
     return aligned(cells, left=2)
 
 
-def pressure_text(where: Path, cpu: str, twins: pd.DataFrame) -> str:
+def pressure_text(where: Path, machine: str, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
-        f"({rel_path(where / 'host' / STATES_PRICES)}, its runs on the {cpu}): each class's "
+        f"({rel_path(where / 'host' / STATES_PRICES)}, its runs on the {machine}): each class's "
         "call with its key current calling the vDSO (ns, each run's mean, median over runs) "
         "and its syscall twin's (the same classes calling getrandom(2) under the same "
         "pressure), and what the vDSO saves; the model's price of the same calls, where "
@@ -754,9 +764,9 @@ def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def page_gap_text(where: Path, cpu: str, split: pd.DataFrame) -> str:
+def page_gap_text(where: Path, machine: str, split: pd.DataFrame) -> str:
     lines = textwrap.wrap(
-        f"the same runs' calls (on the {cpu}) with the key current (or the syscall's) by how "
+        f"the runs' calls on the {machine}, with the key current (or the syscall's) by how "
         "long before each its page's last call began, any thread's "
         f"({rel_path(where / 'host' / STATES_PRICES)}, "
         "--split-prices 1: each run's mean in a bin, median over runs, and the calls in it), "
@@ -1142,11 +1152,12 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
         if (split := split_price_rows(d)) is not None:
             # the model's prices are of one machine: beside its runs alone
             priced = machines[d].cpus if d.resolve() == DATA.resolve() else None
-            for cpu, rows in by_machine(split):
+            for (cpu, kernel), rows in by_machine(split):
                 model = costs if cpu == priced else None
+                on = f"{cpu}, kernel {kernel}"
                 if (twins := pressure_twins(rows, model)) is not None:
-                    parts.append(pressure_text(d, cpu, twins))
-                parts.append(page_gap_text(d, cpu, page_gap_prices(rows)))
+                    parts.append(pressure_text(d, on, twins))
+                parts.append(page_gap_text(d, on, page_gap_prices(rows)))
         if idle[d] is not None and (spread := between_processes(idle[d])) is not None:
             parts.append(between_text(idle_path(d), spread))
         if (curves := d / "host" / CURVES_FILE).exists() \

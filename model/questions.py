@@ -589,7 +589,7 @@ def q5(effort: Effort, q3_answer: Answer, sources: Sources | None = None) -> Ans
     calls = a.sources.read("host/callcost.csv", ("cpu_model",))
     cpu = hostcosts.costs_cpu(calls) if calls is not None else None
     loop_both_ways(a, "states_pressure", STATES_PRESSURE, hostcosts.PRICE_COLUMNS,
-                   lambda rows: hostcosts.pressure_twins(rows[rows["cpu_model"] == cpu]),
+                   lambda rows: hostcosts.pressure_twins(hostcosts.machine_of_cpu(rows, cpu)),
                    "states loop under pressure: the same loop, the campaign's four classes "
                    "each way under the campaign's churn (its memcg at its limit) and with "
                    f"none, taking turns, the runs on the {cpu} (the machine of the model's "

@@ -1407,7 +1407,9 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
     the zeroed ones' price weighted in, the share zeroed; a class with no
     twin prints nothing; the model's price where costs are given, for a
     thread of a process making the run's calls a second; each machine's
-    runs apart, the model's price beside those of its costs' machine alone."""
+    runs apart (its CPU and kernel build: a sitting on the same CPU under
+    another build is another machine), the model's price beside those of
+    its costs' machine alone."""
     data = synthetic(tmp_path / "pressure")
     assert hostcosts.split_price_rows(data) is None
     _write(data, "states_prices.csv", [
@@ -1424,9 +1426,14 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
                         warm_call_ns_mean=100),
         # a later sitting on another machine, both ways
         split_price_row(seed=7, cpu_model="other cpu", warm_call_ns_mean=150),
-        split_price_row(seed=8, cpu_model="other cpu", call="syscall", warm_call_ns_mean=600)])
-    [(cpu, rows), (other, theirs)] = hostcosts.by_machine(hostcosts.split_price_rows(data))
-    assert (cpu, other) == ("test cpu", "other cpu")
+        split_price_row(seed=8, cpu_model="other cpu", call="syscall", warm_call_ns_mean=600),
+        # a sitting on that CPU under another build, the vDSO alone
+        split_price_row(seed=9, cpu_model="other cpu", kernel_release="6.18.1-other",
+                        warm_call_ns_mean=900)])
+    [((cpu, _), rows), ((other, _), theirs), (later, alone)] = hostcosts.by_machine(
+        hostcosts.split_price_rows(data))
+    assert (cpu, other, later) == ("test cpu", "other cpu", ("other cpu", "6.18.1-other"))
+    assert hostcosts.pressure_twins(alone) is None      # no twin took turns with it
     assert hostcosts.costs_cpu(pd.read_csv(data / "host" / "callcost.csv")) == cpu
     [their] = hostcosts.pressure_twins(theirs).to_dict("records")
     assert their["vdso_ns"] == 150 and their["syscall_ns"] == 600 and their["saved"] == 0.75
@@ -1455,9 +1462,13 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
     flat = " ".join(out.split())
     assert "the states loop under the campaign's churn" in flat and "75.0%" in flat
     assert "by how long before each its page's last call began" in flat
-    assert "its runs on the test cpu" in flat and "its runs on the other cpu" in flat
-    # each machine's two tables (the model's columns: for data/ alone)
-    assert flat.count("by how long before each its page's last call began") == 2
+    assert "its runs on the test cpu, kernel 6.18.0-test" in flat
+    assert "its runs on the other cpu, kernel 6.18.0-test" in flat
+    assert "its runs on the other cpu, kernel 6.18.1-other" not in flat
+    # each machine's tables, the price table where both ways took turns
+    # (the model's columns: for data/ alone)
+    assert flat.count("by how long before each its page's last call began") == 3
+    assert "calls on the other cpu, kernel 6.18.1-other, with the key current" in flat
 
 
 def test_costs_command_sets_calls_timed_inline_against_calls_timed_in_a_function(tmp_path,

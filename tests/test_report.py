@@ -364,7 +364,8 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
     here a class whose state was found zeroed at half its calls costs more
     than the syscall over every call, printed as a saving below 0; every
     line within the report's table width; the runs of the machine whose
-    costs data/host holds alone (callcost.csv's cpu_model)."""
+    costs data/host holds alone (callcost.csv's cpu_model, the first build
+    met with it)."""
     import dataclasses
     from model import hostcosts
     from model.datafiles import Sources
@@ -372,7 +373,8 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
     (tmp_path / "host").mkdir()
     pd.DataFrame([{"cpu_model": "test cpu"}]).to_csv(tmp_path / "host" / "callcost.csv",
                                                      index=False)
-    row = {"where": "host", "cpu_model": "test cpu", "regime": "churn", "pattern": "periodic",
+    row = {"where": "host", "cpu_model": "test cpu", "kernel_release": "6.18.0-test",
+           "regime": "churn", "pattern": "periodic",
            "class": 0,
            "rate_hz": 1.0, "threads": 28, "calls": 100, "kernel_reseeds": 0,
            "reseed_call_ns_mean": None}
@@ -387,7 +389,11 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
                    "calls_zeroed": 0, "warm_call_ns_mean": 614, "zeroed_call_ns_mean": None},
                   # another machine's run: not in the medians
                   {**row, "cpu_model": "other cpu", "seed": 5, "call": "vdso", "calls_zeroed": 0,
-                   "warm_call_ns_mean": 9000, "zeroed_call_ns_mean": None}]).to_csv(
+                   "warm_call_ns_mean": 9000, "zeroed_call_ns_mean": None},
+                  # a later sitting on the same CPU under another build: nor that
+                  {**row, "kernel_release": "6.18.1-other", "seed": 6, "call": "vdso",
+                   "calls_zeroed": 0, "warm_call_ns_mean": 9000,
+                   "zeroed_call_ns_mean": None}]).to_csv(
         tmp_path / "host" / "states_prices.csv", index=False)
     q5 = questions.q5(TINY, st.answers["Q3"], Sources(tmp_path))
     twins = q5.measured["states_pressure"]
