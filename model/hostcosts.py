@@ -681,11 +681,18 @@ def by_machine(rows: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]
     return list(rows.groupby(["cpu_model", "kernel_release"], sort=False))
 
 
+def priced_machine(machines: list, cpu: str | None) -> tuple[str, str] | None:
+    """Of by_machine()'s machines, the first with CPU `cpu` (callcost.csv's),
+    None if no run had it: the one whose runs the model's prices stand
+    beside, as callcost.csv names its CPU but not a build the states runs
+    share."""
+    return next((key for key, _ in machines if key[0] == cpu), None)
+
+
 def machine_of_cpu(rows: pd.DataFrame, cpu: str) -> pd.DataFrame:
-    """The rows of the first machine (by_machine()) with CPU `cpu`, none if
-    no run had it: the runs priced beside the model's costs, whose
-    callcost.csv names their CPU but not a build the states runs share."""
-    return next((theirs for (c, _), theirs in by_machine(rows) if c == cpu), rows.iloc[:0])
+    """The rows of priced_machine(), none if no run had its CPU."""
+    machines = by_machine(rows)
+    return dict(machines).get(priced_machine(machines, cpu), rows.iloc[:0])
 
 
 def split_price_rows(data_dir: Path) -> pd.DataFrame | None:
@@ -1151,9 +1158,11 @@ def side_by_side(data_dirs=(), nbytes: int = DEFAULT_BYTES) -> str:
             parts.append(twins_text(d, twins))
         if (split := split_price_rows(d)) is not None:
             # the model's prices are of one machine: beside its runs alone
-            priced = machines[d].cpus if d.resolve() == DATA.resolve() else None
-            for (cpu, kernel), rows in by_machine(split):
-                model = costs if cpu == priced else None
+            ran_on = by_machine(split)
+            priced = (priced_machine(ran_on, machines[d].cpus)
+                      if d.resolve() == DATA.resolve() else None)
+            for (cpu, kernel), rows in ran_on:
+                model = costs if (cpu, kernel) == priced else None
                 on = f"{cpu}, kernel {kernel}"
                 if (twins := pressure_twins(rows, model)) is not None:
                     parts.append(pressure_text(d, on, twins))

@@ -374,10 +374,8 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
     pd.DataFrame([{"cpu_model": "test cpu"}]).to_csv(tmp_path / "host" / "callcost.csv",
                                                      index=False)
     row = {"where": "host", "cpu_model": "test cpu", "kernel_release": "6.18.0-test",
-           "regime": "churn", "pattern": "periodic",
-           "class": 0,
-           "rate_hz": 1.0, "threads": 28, "calls": 100, "kernel_reseeds": 0,
-           "reseed_call_ns_mean": None}
+           "regime": "churn", "pattern": "periodic", "class": 0, "rate_hz": 1.0, "threads": 28,
+           "calls": 100, "kernel_reseeds": 0, "reseed_call_ns_mean": None}
     pd.DataFrame([{**row, "seed": 1, "call": "vdso", "calls_zeroed": 50,
                    "warm_call_ns_mean": 200, "zeroed_call_ns_mean": 3000},
                   {**row, "seed": 2, "call": "syscall", "calls_zeroed": 0,
