@@ -892,14 +892,21 @@ def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:
 # over 24 runs against the model's 0.203, the kernel losing it at all in
 # 15 where the onset check's exp(-R T) expects 19.2, and 126 runs would
 # measure it to 15%.  Its twin is left out: the price needs no more runs
-# to be told from the syscall's, the drop fraction does.
+# to be told from the syscall's, the drop fraction does.  A fifth of the
+# churn periodic arm and its twin alone, taking turns, 18 runs each: the
+# timer-locked pages whose drops make the vDSO dearer than the syscall
+# (1 Hz found zeroed at 0.714 of calls, 0.05 Hz at 1.000) rested on 6 runs
+# of one AMD EPYC build, and the Intel Xeon build of the fourth sitting,
+# whose vDSO calls took 1.4-1.7 times the v1252 Xeon's, had no syscall
+# twin to price them against.
 SPLIT_PRICE_ARMS = tuple((regime, pattern, classes) for regime in ("churn", "control")
                          for pattern in ("poisson", "periodic")
                          for classes in (STATE_CLASSES, syscall_twin(STATE_CLASSES)))
 SPLIT_PRICE_SITTINGS = ((SPLIT_PRICE_ARMS, range(921, 945)),
                         (SPLIT_PRICE_ARMS, range(945, 969)),
                         (SPLIT_PRICE_ARMS[:2], range(969, 1005)),
-                        (SPLIT_PRICE_ARMS[:1], range(1005, 1065)))
+                        (SPLIT_PRICE_ARMS[:1], range(1005, 1065)),
+                        (SPLIT_PRICE_ARMS[2:4], range(1065, 1101)))
 
 
 def split_price_runs(sittings=SPLIT_PRICE_SITTINGS) -> list[tuple[dict, list[str]]]:

@@ -1220,7 +1220,8 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     twin, Poisson and timer-locked, under the campaign's churn and with no
     pressure, 60 s, --split-prices 1; the eight arms take turns (the third
     sitting's two, churn Poisson both ways; the fourth's churn Poisson
-    vDSO alone), every seed once and none of an earlier states test's."""
+    vDSO alone; the fifth's two, churn periodic both ways), every seed
+    once and none of an earlier states test's."""
     runs = host.full_plan().runs["states_prices"]
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     arms = [(c["regime"], o["--pattern"], o["--classes"]) for (c, _), o in zip(runs, opts)]
@@ -1233,8 +1234,10 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
         assert args == host.state_args(regime, pattern, seed, "--run-s", "60",
                                        "--split-prices", "1", classes=classes)
     assert {c for _, _, c in arms} == {host.STATE_CLASSES, host.syscall_twin(host.STATE_CLASSES)}
-    assert set(arms[48:]) == {("churn", "poisson", host.STATE_CLASSES),
-                              ("churn", "poisson", host.syscall_twin(host.STATE_CLASSES))}
+    assert set(arms[48:144]) == {("churn", "poisson", host.STATE_CLASSES),
+                                 ("churn", "poisson", host.syscall_twin(host.STATE_CLASSES))}
+    assert set(arms[144:]) == {("churn", "periodic", host.STATE_CLASSES),
+                               ("churn", "periodic", host.syscall_twin(host.STATE_CLASSES))}
     assert "states_prices" in host.TIMING and host.SUBCOMMAND["states_prices"] == "states"
 
 
