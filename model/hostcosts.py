@@ -631,7 +631,11 @@ def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
     and class, medians over runs of the vDSO's call with its key current
     (warm_call_ns_mean), of its every call (every_call_ns(): drops
     included), the share of its calls that found the state zeroed, and the
-    syscall twin's call; the saved share each way.  With `costs` (a
+    syscall twin's call; the saved share each way; and in how many of its
+    runs the vDSO class's every call cost more than the twin's median
+    (dearer_runs: a page dropped in some runs and kept in others, as
+    timer-locked pages are, can cost more in those runs where the median
+    run saves).  With `costs` (a
     calibration Costs), the model's price of the same class's call with its
     key current each way, as the simulation charges a thread of a process
     making the loop's calls a second (back to back at LOOP_BYTES plus the
@@ -655,6 +659,7 @@ def pressure_twins(rows: pd.DataFrame, costs=None) -> pd.DataFrame | None:
                "syscall_ns": float(syscall["every_ns"].median())}
         row["saved"] = saved_share(row["vdso_ns"], row["syscall_ns"])
         row["saved_every"] = saved_share(row["vdso_every_ns"], row["syscall_ns"])
+        row["dearer_runs"] = int((vdso["every_ns"] > row["syscall_ns"]).sum())
         if costs is not None:
             run = rows[rows["seed"] == vdso["seed"].iloc[0]]     # every class of one run
             vdso_ns, syscall_ns = model_price(costs, pattern, rate, loop_calls_per_s(run),
@@ -726,6 +731,16 @@ def pressure_table(twins: pd.DataFrame) -> list[str]:
     return aligned(cells, left=2)
 
 
+def dearer_lines(twins: pd.DataFrame, width: int) -> list[str]:
+    """pressure_twins()'s dearer_runs as a sentence in lines of `width`."""
+    dearer = [f"{t.regime} {t.pattern} {t.rate_hz:g} Hz {t.dearer_runs} of {t.runs_vdso}"
+              for t in twins.itertuples() if t.dearer_runs]
+    return textwrap.wrap(
+        "runs whose vDSO class cost more than its syscall twin over every call (the run's "
+        "mean against the twin's median over runs): " + ("; ".join(dearer) or "none"),
+        width, break_on_hyphens=False)
+
+
 def pressure_text(where: Path, machine: str, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
@@ -739,7 +754,7 @@ def pressure_text(where: Path, machine: str, twins: pd.DataFrame) -> str:
         "included (a floor for a drop: the harness's check takes the zero-page fault of the "
         "first of a dropped page's threads before the clock starts), and what it saves then "
         "(below 0: what it costs more)", 100, break_on_hyphens=False)
-    return "\n".join(lines + pressure_table(twins))
+    return "\n".join(lines + pressure_table(twins) + [""] + dearer_lines(twins, 100))
 
 
 def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:

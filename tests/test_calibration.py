@@ -1444,6 +1444,9 @@ def test_costs_command_prices_the_states_loop_under_pressure_both_ways(tmp_path,
     assert twin["vdso_ns"] == 250 and twin["syscall_ns"] == 1000 and twin["saved"] == 0.75
     assert twin["vdso_every_ns"] == pytest.approx((500 + 300) / 2)
     assert twin["zeroed"] == pytest.approx(10 / 200)
+    assert twin["dearer_runs"] == 0     # 500 and 300 ns a call, the syscall 1,000
+    dear = rows.assign(zeroed_call_ns_mean=rows["zeroed_call_ns_mean"] * 10)
+    assert hostcosts.pressure_twins(dear).iloc[0]["dearer_runs"] == 1   # 0.9 * 200 + 3,200
     costs = load_costs(data_dir=data)
     priced = hostcosts.pressure_twins(rows, costs).to_dict("records")[0]
     calls_per_s = 28 * 1.0 + 28 * 1000.0    # the vDSO's first run: both its classes

@@ -362,7 +362,8 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
     it (hostcosts.pressure_twins) and prints each class's price both ways,
     key current and over every call, a dropped state's calls weighing in:
     here a class whose state was found zeroed at half its calls costs more
-    than the syscall over every call, printed as a saving below 0; every
+    than the syscall over every call, printed as a saving below 0, and the
+    runs in which it did are counted; every
     line within the report's table width; the runs of the machine whose
     costs data/host holds alone (callcost.csv's cpu_model, the first build
     met with it)."""
@@ -402,4 +403,7 @@ def test_q5_shows_the_states_loop_under_pressure_where_measured(study, tmp_path)
     assert "in the states loop, churn and none" in text
     assert re.search(r"^churn +periodic +1 Hz +1\+1 +200 +800 +75\.0% +0\.500 +1600 +-100\.0%$",
                      text, re.M)
+    # both classes lost their state in their one run and cost more in it
+    assert "median over runs): churn periodic 1 Hz 1 of 1; control periodic 1000 Hz 1 of 1" \
+        in " ".join(text.split())
     assert max(len(line) for line in text.splitlines()) <= report.TABLE_COLUMNS
