@@ -445,17 +445,24 @@ def sittings(g: pd.DataFrame) -> pd.Series:
     return (order.diff().dt.total_seconds() > SITTING_GAP_S).cumsum().reindex(g.index)
 
 
-def sitting_fractions(g: pd.DataFrame) -> str:
+def sitting_fractions(g: pd.DataFrame, model: pd.DataFrame | None = None) -> str:
     """A case's zeroed fraction per sitting, labelled by its first run's
-    start: runs of the same case taken hours apart can differ more than
-    runs of one sitting."""
+    start, and with `model` (the case's model runs) the model's for the
+    same runs over every seed: runs of the same case taken hours apart,
+    on other machines, can differ more than runs of one sitting, and
+    whether the model follows them says whether its inputs (the churn
+    rate, the reader's moves) carry the difference."""
     start = pd.to_datetime(g["date_utc"])
     parts = []
     for _, runs in g.groupby(sittings(g), sort=True):
         first = start[runs.index].min().strftime("%Y-%m-%d %H:%M")
         n = len(runs)
-        parts.append(f"{first} {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f} "
-                     f"({n} run{'s' if n > 1 else ''})")
+        said = (f"{first} {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f} "
+                f"({n} run{'s' if n > 1 else ''}")
+        if model is not None:
+            mine = model[model["run"].isin(runs["run"])]
+            said += f"; model {mine['zeroed_model'].sum() / mine['calls_model'].sum():.3f}"
+        parts.append(said + ")")
     return ", ".join(parts)
 
 
@@ -808,7 +815,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                      "seeds_for_target": seeds_for_target(pooled, meas),
                      # the input an unpinned run's outcome hangs on, recorded
                      "placement_known": placement != "any" or source == "moves",
-                     "sittings": sitting_fractions(g), "sittings_p": sittings_differ(g),
+                     "sittings": sitting_fractions(g, mine),
+                     "sittings_p": sittings_differ(g),
                      **losses(g, mine)})
     runs = frame.drop_duplicates("run").set_index("run")
     trace = pd.DataFrame(trace, columns=["run", "seed", *TRACE_COLUMNS])

@@ -552,13 +552,20 @@ def test_a_case_the_seeds_cannot_judge_gets_more_for_each_of_its_runs():
 def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
     """Runs with no gap of over an hour between them are one sitting; each
     sitting's fraction pools its calls, so a sitting of two runs is not the
-    mean of its runs' fractions."""
+    mean of its runs' fractions; and so is the model's, over its seeds."""
     from model import validate
     g = pd.DataFrame({"date_utc": ["2026-11-30T02:20:00Z", "2026-11-30T11:00:00Z",
                                    "2026-11-30T02:40:00Z"],
                       "calls_zeroed": [0, 90, 30], "calls": [100, 100, 20]})
     assert validate.sitting_fractions(g) == ("2026-11-30 02:20 0.250 (2 runs), "
                                              "2026-11-30 11:00 0.900 (1 run)")
+    # the model's, for the same runs over its seeds, pooled the same way
+    g["run"] = [1, 2, 3]
+    model = pd.DataFrame({"run": [1, 1, 2, 3, 2], "seed": [1, 2, 1, 1, 2],
+                          "zeroed_model": [10, 0, 50, 20, 100], "calls_model": 100})
+    assert validate.sitting_fractions(g, model) == (
+        "2026-11-30 02:20 0.250 (2 runs; model 0.100), "
+        "2026-11-30 11:00 0.900 (1 run; model 0.750)")
 
 
 def test_sittings_differ_only_when_runs_of_a_sitting_agree_more_than_sittings():
