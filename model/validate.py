@@ -78,7 +78,8 @@ The hold-out rule, fixed here so nobody can pick it after seeing the errors:
          timer-locked: refault_instants); one that kept none, from the moves
          of its regime's runs that kept theirs with nothing set beside the
          reader, those of its call pattern where any did
-         (regime_moves_waits), since where its reader ran is an input it
+         (regime_lenders; the table's note names their machines, which
+         need not be its own), since where its reader ran is an input it
          did not record.  Per regime, placement, source of the
          waits, burner, reader hop, pattern, layout and class:
          the fraction of calls that found the state zeroed, pooled over
@@ -746,7 +747,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     moves = read_states_moves(data_dir, frame)
     own = {run_id: moves_waits(run, moves.get(run_id), traced)
            for run_id, run in frame.groupby("run", sort=True)}
-    others = regime_moves_waits(frame, moves, traced, own)
+    lenders = regime_lenders(frame, moves, traced, own)
+    others = regime_moves_waits(lenders)
     run_costs, source = {}, {}
     for run_id, run in frame.groupby("run", sort=True):
         regime, placement = run["regime"].iloc[0], run["placement"].iloc[0]
@@ -760,6 +762,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                              else replace(costs, lru_add_wait_s=waits))
     frame["waits"] = frame["run"].map(source)
     keys = list(STATES_CASE_KEYS)
+    frame_all = frame       # the lenders of a case picked by --runs need not be picked
     if where:
         frame = frame[frame["run"].isin(case_runs(frame, where, keys))]
     first = frame.groupby("run", sort=True).head(1).set_index("run")
@@ -791,7 +794,9 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         pinned = "" if placement == "any" else f" pinned {placement}"
         arm = (regime, placement)
         waits = ("waits from each run's reader moves" if source == "moves"
-                 else f"waits from {regime}'s runs' reader moves" if source == "others' moves"
+                 else (f"waits from {regime}'s runs' reader moves ("
+                       + lenders_said(frame_all, lenders[(regime, pattern)]) + ")")
+                 if source == "others' moves"
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
         how = ((["reader's moves"] if source == "moves" else [])
                + ([f"burner {burn:g}"] if burn else [])
@@ -924,12 +929,19 @@ def pinned_waits(traced: dict, regime: str, placement: str) -> tuple:
                  for w in waits)
 
 
-def regime_moves_waits(frame: pd.DataFrame, moves: dict, traced: dict,
-                       own: dict) -> dict[tuple[str, str], tuple]:
-    """Per regime and call pattern, the waits of the regime's unpinned runs
-    that kept their reader's moves with nothing set beside the reader (no
-    burner, no hop), each run's mixture (moves_waits) pooled as MIXED_WAITS
-    quantiles.  An unpinned run that kept no moves is predicted with them:
+def regime_moves_waits(lenders: dict) -> dict[tuple[str, str], tuple]:
+    """Per regime and call pattern, the waits of regime_lenders()' runs,
+    each run's mixture pooled as MIXED_WAITS quantiles."""
+    return {key: tuple(float(w) for w in wait_quantiles(np.concatenate(list(lent.values()))))
+            for key, lent in lenders.items()}
+
+
+def regime_lenders(frame: pd.DataFrame, moves: dict, traced: dict,
+                   own: dict) -> dict[tuple[str, str], dict]:
+    """Per regime and call pattern, {run: its waits} of the regime's unpinned
+    runs that kept their reader's moves with nothing set beside the reader
+    (no burner, no hop), each run's mixture (moves_waits), in run order.
+    An unpinned run that kept no moves is predicted with them:
     where its reader ran is an input it did not record, and the regime's
     runs that recorded it say how the scheduler moves the reader there.
     The callers' pattern is part of what moves the reader (churn's reader
@@ -942,22 +954,30 @@ def regime_moves_waits(frame: pd.DataFrame, moves: dict, traced: dict,
     meets them, already drawn (states_cases)."""
     plain = frame[(frame["burn_duty"] == 0) & (frame["reader_hop_ms"] == 0)
                   & frame["run"].isin(moves)]
-    pooled = {}
+    lenders = {}
     for regime, runs in plain.groupby("regime"):
         for pattern in ("poisson", "periodic"):
             same = runs["pattern"] == pattern
-            waits = [own[r] for r in sorted(runs.loc[same, "run"].unique())
-                     if own[r] is not None]
-            if not waits:
+            lent = {r: own[r] for r in sorted(runs.loc[same, "run"].unique())
+                    if own[r] is not None}
+            if not lent:
                 # None of this pattern's runs drew waits: the other
                 # pattern's runs, met as this one would meet their moves.
-                waits = [moves_waits(run.assign(pattern=pattern), moves[r], traced)
-                         for r, run in runs[~same].groupby("run", sort=True)]
-                waits = [w for w in waits if w is not None]
-            if waits:
-                pooled[(regime, pattern)] = tuple(float(w) for w in
-                                                  wait_quantiles(np.concatenate(waits)))
-    return pooled
+                lent = {r: w for r, run in runs[~same].groupby("run", sort=True)
+                        if (w := moves_waits(run.assign(pattern=pattern), moves[r], traced))
+                        is not None}
+            if lent:
+                lenders[(regime, pattern)] = lent
+    return lenders
+
+
+def lenders_said(frame: pd.DataFrame, runs) -> str:
+    """Whose moves a run that kept none borrows: the lending runs by the
+    machine they ran on (CPU and kernel build), which need not be its own."""
+    first = frame[frame["run"].isin(list(runs))].drop_duplicates("run")
+    counts = first.groupby(["cpu_model", "kernel_release"], sort=False).size()
+    return f"{len(first)} runs: " + ", ".join(f"{n} on {cpu}, {kernel}"
+                                               for (cpu, kernel), n in counts.items())
 
 
 def moves_waits(run: pd.DataFrame, moves: pd.DataFrame | None, traced: dict) -> tuple | None:

@@ -816,7 +816,7 @@ TRACED = {(regime, arm): (wait,) for regime in ("churn", "spike_churn")
 def regime_pools(frame: pd.DataFrame, moves: dict) -> dict:
     """regime_moves_waits() as states_cases calls it: each run's own waits first."""
     own = {r: validate.moves_waits(run, moves[r], TRACED) for r, run in frame.groupby("run")}
-    return validate.regime_moves_waits(frame, moves, TRACED, own)
+    return validate.regime_moves_waits(validate.regime_lenders(frame, moves, TRACED, own))
 
 
 def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
@@ -835,6 +835,19 @@ def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
     # a reader that never comes back: the drains traced away from it, or the run's end
     assert max(pooled["spike_churn", "periodic"]) == 60.0
     assert np.median(pooled["spike_churn", "periodic"]) == 60.0
+
+
+def test_a_run_without_moves_names_the_machines_it_borrows_from():
+    """validate's note for a run that kept no moves says whose runs lent
+    theirs, by CPU and kernel build: a lender may be another machine."""
+    frame = pd.DataFrame([{**MOVES_RUN, "run": r, "cpu_model": cpu, "kernel_release": "6.18.0"}
+                          for r, cpu in ((1, "cpu a"), (2, "cpu b"), (3, "cpu b"))])
+    moves = {1: HOPPING, 2: HOPPING, 3: HOPPING}
+    own = {r: validate.moves_waits(run, moves[r], TRACED) for r, run in frame.groupby("run")}
+    lenders = validate.regime_lenders(frame, moves, TRACED, own)
+    assert list(lenders["churn", "periodic"]) == [1, 2, 3]
+    assert validate.lenders_said(frame, lenders["churn", "periodic"]) \
+        == "3 runs: 1 on cpu a, 6.18.0, 2 on cpu b, 6.18.0"
 
 
 def test_a_run_without_moves_takes_the_moves_of_its_own_call_pattern_where_kept():
