@@ -749,6 +749,8 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
            for run_id, run in frame.groupby("run", sort=True)}
     lenders = regime_lenders(frame, moves, traced, own)
     others = regime_moves_waits(lenders)
+    # before --runs picks its cases: their lenders need not be picked
+    lent_by = {key: lenders_said(frame, runs) for key, runs in lenders.items()}
     run_costs, source = {}, {}
     for run_id, run in frame.groupby("run", sort=True):
         regime, placement = run["regime"].iloc[0], run["placement"].iloc[0]
@@ -762,7 +764,6 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                              else replace(costs, lru_add_wait_s=waits))
     frame["waits"] = frame["run"].map(source)
     keys = list(STATES_CASE_KEYS)
-    frame_all = frame       # the lenders of a case picked by --runs need not be picked
     if where:
         frame = frame[frame["run"].isin(case_runs(frame, where, keys))]
     first = frame.groupby("run", sort=True).head(1).set_index("run")
@@ -794,8 +795,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
         pinned = "" if placement == "any" else f" pinned {placement}"
         arm = (regime, placement)
         waits = ("waits from each run's reader moves" if source == "moves"
-                 else (f"waits from {regime}'s runs' reader moves ("
-                       + lenders_said(frame_all, lenders[(regime, pattern)]) + ")")
+                 else f"waits from {regime}'s runs' reader moves ({lent_by[(regime, pattern)]})"
                  if source == "others' moves"
                  else f"{regime}{pinned}'s waits" if arm in traced else "all waits")
         how = ((["reader's moves"] if source == "moves" else [])

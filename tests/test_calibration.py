@@ -813,10 +813,15 @@ TRACED = {(regime, arm): (wait,) for regime in ("churn", "spike_churn")
           for arm, wait in (("same", 0.0), ("split", 60.0))}
 
 
-def regime_pools(frame: pd.DataFrame, moves: dict) -> dict:
-    """regime_moves_waits() as states_cases calls it: each run's own waits first."""
+def regime_lenders(frame: pd.DataFrame, moves: dict) -> dict:
+    """regime_lenders() as states_cases calls it: each run's own waits first."""
     own = {r: validate.moves_waits(run, moves[r], TRACED) for r, run in frame.groupby("run")}
-    return validate.regime_moves_waits(validate.regime_lenders(frame, moves, TRACED, own))
+    return validate.regime_lenders(frame, moves, TRACED, own)
+
+
+def regime_pools(frame: pd.DataFrame, moves: dict) -> dict:
+    """regime_moves_waits() as states_cases calls it."""
+    return validate.regime_moves_waits(regime_lenders(frame, moves))
 
 
 def test_a_run_without_moves_is_given_its_regime_s_measured_moves():
@@ -842,9 +847,7 @@ def test_a_run_without_moves_names_the_machines_it_borrows_from():
     theirs, by CPU and kernel build: a lender may be another machine."""
     frame = pd.DataFrame([{**MOVES_RUN, "run": r, "cpu_model": cpu, "kernel_release": "6.18.0"}
                           for r, cpu in ((1, "cpu a"), (2, "cpu b"), (3, "cpu b"))])
-    moves = {1: HOPPING, 2: HOPPING, 3: HOPPING}
-    own = {r: validate.moves_waits(run, moves[r], TRACED) for r, run in frame.groupby("run")}
-    lenders = validate.regime_lenders(frame, moves, TRACED, own)
+    lenders = regime_lenders(frame, {1: HOPPING, 2: HOPPING, 3: HOPPING})
     assert list(lenders["churn", "periodic"]) == [1, 2, 3]
     assert validate.lenders_said(frame, lenders["churn", "periodic"]) \
         == "3 runs: 1 on cpu a, 6.18.0, 2 on cpu b, 6.18.0"
