@@ -741,6 +741,11 @@ def dearer_lines(twins: pd.DataFrame, width: int) -> list[str]:
         width, break_on_hyphens=False)
 
 
+def pressure_lines(twins: pd.DataFrame, width: int) -> list[str]:
+    """pressure_table(), then dearer_lines() in lines of `width`."""
+    return pressure_table(twins) + [""] + dearer_lines(twins, width)
+
+
 def pressure_text(where: Path, machine: str, twins: pd.DataFrame) -> str:
     lines = textwrap.wrap(
         f"the states loop under the campaign's churn and with none, both ways, taking turns "
@@ -754,7 +759,7 @@ def pressure_text(where: Path, machine: str, twins: pd.DataFrame) -> str:
         "included (a floor for a drop: the harness's check takes the zero-page fault of the "
         "first of a dropped page's threads before the clock starts), and what it saves then "
         "(below 0: what it costs more)", 100, break_on_hyphens=False)
-    return "\n".join(lines + pressure_table(twins) + [""] + dearer_lines(twins, 100))
+    return "\n".join(lines + pressure_lines(twins, 100))
 
 
 def page_gap_prices(rows: pd.DataFrame) -> pd.DataFrame:

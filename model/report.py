@@ -636,8 +636,7 @@ def section_q5(r: Report, a: Answer) -> None:
                  f"(data/{questions.STATES_PRESSURE}; a class's mean a call in ns, median",
                  "over runs; every: over every call, drops and reseeds included; saved below 0:",
                  "what the vDSO costs more)",
-                 "", *hostcosts.pressure_table(pressure),
-                 "", *hostcosts.dearer_lines(pressure, TABLE_COLUMNS)])
+                 "", *hostcosts.pressure_lines(pressure, TABLE_COLUMNS)])
     notes(r, a)
 
 
