@@ -29,6 +29,7 @@ from . import atomic, calibration, hostcosts, replicate, replicated
 from .datafiles import REPO, Sources, rel_path
 from .guestdata import guest_frames, guest_wide, partly_over, pressure, release, sweep
 from .questions import KEY_LIFE_CLAIM, X86_SKIP
+from .validate import STATES_FILES
 
 REPLY = Path("results") / "reply.txt"
 MESSAGE_ID = "Y7QIg/hAIk7eZE42@gmail.com"
@@ -248,7 +249,7 @@ def host_table(r: Reply, host: pd.DataFrame) -> None:
     """The host's regimes: P per rate, mean and t-interval over runs."""
     mine = host[(host["pattern"] == "poisson") & (host["layout"] == "grouped")]
     rates = sorted(mine["rate_hz"].unique(), reverse=True)[:4]
-    r.para("P(a key life sees its vDSO state dropped), mean +- t-interval over runs:")
+    r.para("P(state dropped in a key life), Poisson callers, mean +- t over runs:")
     groups = list(mine.groupby("regime", sort=False))
     width = max(map(len, [g for g, _ in groups] + ["regime"])) + 1
     cell = min(13, (COLUMNS - 2 - width - 5) // max(len(rates), 1))
@@ -318,13 +319,11 @@ def swap_answer(r: Reply, q4, guests: dict, states: pd.DataFrame) -> None:
     lost = zram[zram["rate_hz"] < 0.1] if len(zram) else zram
     swap = (f"with zram swap, idle droppable states were still dropped "
             f"({r.n(lost['key_lives_dropped'].sum(), 'zram.idle.lost')} of "
-            f"{r.n(lost['key_lives'].sum(), 'zram.idle.lives')} key lives, the zram "
-            "row above)" if len(lost) else "what swap changes for them is not "
-            "measured yet")
+            f"{r.n(lost['key_lives'].sum(), 'zram.idle.lives')} key lives)"
+            if len(lost) else "what swap changes for them is not measured yet")
     text = [f"{name}'s, since {name} {r.src(release_)}: swap on zram by default "
             f"[{r.src(url)}].  Droppable and locked pages never go to swap; "
-            f"{swap}; swap exposes plain mlock, whose lock a fork child does not "
-            "inherit."]
+            f"{swap}; a fork child does not inherit plain mlock's lock."]
     fork = q4.simulated.get("fork")
     if fork is not None:
         m = fork[fork["metric"] == "key_bytes_swappable_max"]
@@ -352,7 +351,9 @@ def swap_answer(r: Reply, q4, guests: dict, states: pd.DataFrame) -> None:
 
 
 def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
-                 placement: str = "") -> None:
+                 elsewhere: str = "") -> None:
+    """Ingo's 99.999%: the model's sweep, states.csv's Poisson callers and
+    what the other states tests found (`elsewhere`), and a drop's price."""
     r.quote("a quirky type that in 99.999% of cases won't ever be 'dropped'")
     claim = q3.simulated.get("claim")
     if claim is not None and len(claim):
@@ -403,7 +404,7 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
                f" runs, every pressure regime).  So \"{r.n((1 - KEY_LIFE_CLAIM) * 100, 'claim.pct', '{:g}')}%\""
                " is untested for busy "
                "states at this length and false for idle ones on a memcg at its "
-               "limit.", placement)
+               "limit.", elsewhere)
         dropped = (pd.to_numeric(host["zeroed_call_ns_p50"], errors="coerce").dropna()
                    if "zeroed_call_ns_p50" in host else [])
         if len(dropped) and "syscall_4b_ns" in q1.values:
@@ -415,6 +416,44 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
                    "a warm call "
                    f"{r.n(q1.values['vdso_4b_ns'], 'q1.vdso_4b_ns', '{:.1f}')} ns "
                    f"[{r.src('data/host/states.csv, callcost.csv')}].")
+
+
+# The host's states tests, each a file of data/host/: validate's and the
+# tracer test's, which validate does not predict.
+HOST_STATES_TESTS = (*STATES_FILES, "states_tracer.csv")
+# Regimes whose memcg did not stay at its limit (README, "What holds").
+UNPRESSED = ("control", "hog_alone")
+BUSY_HZ = 10
+
+
+def busy_drop_sentence(r: Reply, sources: Sources) -> str:
+    """The runs under pressure of every host states test, and those in
+    which a page of threads calling BUSY_HZ times a second or more found a
+    state zeroed, with their call patterns and regimes and their files;
+    "" where no test has such runs.  The reply's table is states.csv's
+    Poisson callers: this says what the other tests found."""
+    runs, hit, files = 0, [], []
+    for name in HOST_STATES_TESTS:
+        if not (sources.data_dir / "host" / name).exists():
+            continue
+        frame = calibration.vdso_runs(sources.read(
+            f"host/{name}", ("run", "regime", "pattern", "rate_hz", "calls_zeroed", "classes")))
+        busy = frame[(frame["rate_hz"] >= BUSY_HZ) & ~frame["regime"].isin(UNPRESSED)]
+        zeroed = busy.groupby(["run", "pattern", "regime"])["calls_zeroed"].sum()
+        runs += zeroed.index.get_level_values("run").nunique()
+        mine = zeroed[zeroed > 0].index
+        hit += list(mine)
+        files += [name] if len(mine) else []
+    if not runs:
+        return ""
+    said = f"All states tests: {r.n(len(hit), 'busy.dropped_runs')} of " \
+           f"{r.n(runs, 'busy.pressure_runs')} pressure runs dropped a busy page"
+    if not hit:
+        return said + "."
+    how = sorted({("timer-locked" if pattern == "periodic" else pattern) + f" under {regime}"
+                  for _, pattern, regime in hit})
+    return (said + f" ({', '.join(how)}) "
+            f"[{r.src('data/host/' + ', '.join(sorted(files)))}].")
 
 
 def placement_sentence(r: Reply, sources: Sources) -> str:
@@ -565,27 +604,25 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None,
                 saved += f" but pays {times}x the syscall in a busy process"
             saved += f" [{r.src(where)}]."
         text.append(saved)
-    comp = q5.measured.get("complexity")
-    if comp is not None:
-        c = comp.set_index("design")
-        lines = {d: r.n(c.loc[d, "lines_added_kernel"], f"{d}.lines_added_kernel")
-                 for d in ("droppable", "mlock-inherit", "exempt")}
-        text.append(f"Against droppable's {lines['droppable']} kernel lines, MLOCK_INHERIT "
-                    f"has {lines['mlock-inherit']} and exempt {lines['exempt']}; each "
-                    "trades the drop for charged or pinned memory.")
+    # The designs' lines are counted in the first answer.
+    text.append("Each alternative trades the drop for charged or pinned memory.")
     idle_lost = not states.empty and states[states["rate_hz"] < 10]["key_lives_dropped"].sum() > 0
-    if idle_lost:
-        text.append("The drop path is not rarely run: a memcg at its limit drops "
-                    "idle states.")
     proactive = states[(states["reclaim_mib"] > 0) & (states["rate_hz"] >= 10)] \
         if not states.empty else states
-    if len(proactive) and proactive["key_lives_dropped"].sum() > 0:
-        text.append("Proactive reclaim (memory.reclaim) with little else to take "
-                    "drops busy states too.")
+    busy_lost = bool(len(proactive)) and proactive["key_lives_dropped"].sum() > 0
+    if idle_lost:
+        text.append("The drop path is not rarely run: a memcg at its limit drops idle "
+                    "states" + (", and proactive reclaim, with nothing else to take, "
+                                "busy ones." if busy_lost else "."))
+    elif busy_lost:
+        text.append("Proactive reclaim (memory.reclaim) with nothing else to take "
+                    "drops busy states.")
     if bug_seen(guests):
-        fix = (f", fixed in {r.n(c.loc['droppable-fixed', 'lines_added_kernel'], 'droppable-fixed.lines_added_kernel')}"
-               " kernel lines" if comp is not None else "")
-        text.append(f"As merged, reclaim drops every droppable page it reaches{fix}.")
+        comp, fix = q5.measured.get("complexity"), ""
+        if comp is not None:
+            lines = comp.set_index("design").loc["droppable-fixed", "lines_added_kernel"]
+            fix = f", fixed in {r.n(lines, 'droppable-fixed.lines_added_kernel')} kernel lines"
+        text.append(f"As merged, reclaim drops every cold droppable page it reaches{fix}.")
     if idle_lost and bug_seen(guests):
         text.append("On these data the next step is to fix droppable's accounting and "
                     "test it under pressure; they show neither alternative better for "
@@ -609,7 +646,8 @@ def build(study) -> Reply:
     tested_answer(r, states, guests)
     swap_answer(r, a["Q4"], guests, states)
     claim_answer(r, a["Q3"], a["Q1"], states, study.effort.name,
-                 placement_sentence(r, sources))
+                 " ".join(filter(None, (busy_drop_sentence(r, sources),
+                                        placement_sentence(r, sources)))))
     bitrot_answer(r, a["Q5"], guests)
     mlock_answer(r, a["Q2"], a["Q5"], guests, sources)
     tradeoff_answer(r, a["Q5"], states, guests, idle_costs(sources),

@@ -128,6 +128,29 @@ def test_states_against_the_csv(built):
         assert math.isclose(bound, 1 - 0.05 ** (1 / len(runs)), rel_tol=1e-9)
 
 
+def test_busy_drops_over_every_states_test(built):
+    """Runs under pressure of every data/host/states*.csv with calls, and
+    those whose classes of 10 Hz or more found a state zeroed; a run of
+    syscall classes (a twin) has no state and no place in either."""
+    r, text = built
+    runs = dropped = 0
+    for path in sorted((DATA / "host").glob("states*.csv")):
+        frame = pd.read_csv(path)
+        if "calls_zeroed" not in frame:
+            continue        # the LRU traces
+        twins = frame.loc[frame["classes"].str.contains(":syscall"), "run"]
+        frame = frame[~frame["run"].isin(twins)
+                      & ~frame["regime"].isin(["control", "hog_alone"])]
+        zeroed = frame[frame["rate_hz"] >= 10].groupby("run")["calls_zeroed"].sum()
+        runs += len(zeroed)
+        dropped += int((zeroed > 0).sum())
+    assert runs > 0
+    assert facts(r, "busy.pressure_runs") == [float(runs)]
+    assert facts(r, "busy.dropped_runs") == [float(dropped)]
+    flat = " ".join(text.split())
+    assert f"{dropped} of {runs:,} pressure runs dropped a busy page" in flat
+
+
 def test_placement_numbers_against_the_csv(built):
     """The timer-locked 1 Hz page's zeroed calls per pinned arm."""
     r, _ = built
