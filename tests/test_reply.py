@@ -117,11 +117,20 @@ def test_states_against_the_csv(built):
         for value in facts(r, f"states.{regime}.{rate:g}.ci"):
             assert math.isclose(value, half, abs_tol=1e-9)
     assert checked >= 4
-    busy = states[(states["rate_hz"] >= 10) & (states["regime"] != "control")]
+    # Pressure runs only: a hog alone (hog_alone) never reached the limit.
+    busy = states[(states["rate_hz"] >= 10) & ~states["regime"].isin(["control", "hog_alone"])]
     assert facts(r, "states.busy.key_lives") == [float(busy["key_lives"].sum())]
     assert facts(r, "states.busy.lost") == [float(busy["key_lives_dropped"].sum())]
     runs = busy.groupby("run")["key_lives_dropped"].sum()
     assert facts(r, "states.busy.runs") == [float(len(runs))]
+    # The idle class over the same pressure runs: each run's dropped / lives.
+    idle = states[(states["rate_hz"] == states["rate_hz"].min())
+                  & ~states["regime"].isin(["control", "hog_alone"])]
+    per_run = idle.groupby("run")[["key_lives", "key_lives_dropped"]].sum()
+    p = per_run["key_lives_dropped"] / per_run["key_lives"]
+    assert facts(r, "states.idle.runs") == [float(len(p))]
+    [mean] = facts(r, "states.idle.p")
+    assert math.isclose(mean, p.mean(), abs_tol=1e-9)
     # Nothing dropped in any run: the bound is Clopper-Pearson's 0 of n.
     if not (runs > 0).any():
         [bound] = facts(r, "states.busy.upper95")
