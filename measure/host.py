@@ -898,25 +898,37 @@ def probe_runs(seeds=PROBE_SEEDS) -> list[tuple[dict, list[str]]]:
 # (1 Hz found zeroed at 0.714 of calls, 0.05 Hz at 1.000) rested on 6 runs
 # of one AMD EPYC build, and the Intel Xeon build of the fourth sitting,
 # whose vDSO calls took 1.4-1.7 times the v1252 Xeon's, had no syscall
-# twin to price them against.
+# twin to price them against.  A sixth, the reader's pace against the
+# machine: the fifth's timer-locked 1 Hz page was found zeroed at 0.306 of
+# calls on the Xeon (build v1272, the reader at 1.33-1.69 GB/s) against
+# 0.714 on the EPYC (2.16-2.26 GB/s), with as many of its calls beside the
+# reader (0.48 of them, median, on each); so the timer-locked vDSO arm
+# alone, its reader on the fast disk paced at the EPYC's pace (2304 MiB/s,
+# the fast-churn test's arm) and at the Xeon's (1472 MiB/s), the two
+# taking turns on one machine, 18 runs each.
 SPLIT_PRICE_ARMS = tuple((regime, pattern, classes) for regime in ("churn", "control")
                          for pattern in ("poisson", "periodic")
                          for classes in (STATE_CLASSES, syscall_twin(STATE_CLASSES)))
+PACE_ARMS = tuple((regime, "periodic", STATE_CLASSES) for regime in FAST_CHURN_ARMS)
 SPLIT_PRICE_SITTINGS = ((SPLIT_PRICE_ARMS, range(921, 945)),
                         (SPLIT_PRICE_ARMS, range(945, 969)),
                         (SPLIT_PRICE_ARMS[:2], range(969, 1005)),
                         (SPLIT_PRICE_ARMS[:1], range(1005, 1065)),
-                        (SPLIT_PRICE_ARMS[2:4], range(1065, 1101)))
+                        (SPLIT_PRICE_ARMS[2:4], range(1065, 1101)),
+                        (PACE_ARMS, range(1101, 1137)))
 
 
 def split_price_runs(sittings=SPLIT_PRICE_SITTINGS) -> list[tuple[dict, list[str]]]:
     """(extra columns, harness options) per run of the split-prices test:
     the states loop, 60 s, with --split-prices 1 (each class's warm calls
-    by the gap since their page's last call, and beside the reader)."""
-    return [({"regime": regime},
+    by the gap since their page's last call, and beside the reader); a run
+    on the fast disk says so, as the fast-churn test's do."""
+    runs = [({"regime": regime},
              state_args(regime, pattern, seed, "--run-s", "60", "--split-prices", "1",
                         classes=classes))
             for (regime, pattern, classes), seed in in_turn(sittings)]
+    return [(columns | {"churn_disk": FAST_DISK} if reads_fast_disk(args) else columns, args)
+            for columns, args in runs]
 
 
 def curve_runs(processes: int = CURVE_REPEATS) -> list[list[str]]:

@@ -1220,8 +1220,9 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     twin, Poisson and timer-locked, under the campaign's churn and with no
     pressure, 60 s, --split-prices 1; the eight arms take turns (the third
     sitting's two, churn Poisson both ways; the fourth's churn Poisson
-    vDSO alone; the fifth's two, churn periodic both ways), every seed
-    once and none of an earlier states test's."""
+    vDSO alone; the fifth's two, churn periodic both ways; the sixth's two,
+    periodic vDSO with the reader paced on the fast disk at 2304 and 1472
+    MiB/s), every seed once and none of an earlier states test's."""
     runs = host.full_plan().runs["states_prices"]
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     arms = [(c["regime"], o["--pattern"], o["--classes"]) for (c, _), o in zip(runs, opts)]
@@ -1230,14 +1231,20 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     seeds = [int(o["--seed"]) for o in opts]
     assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_prices") & set(seeds)
     for (regime, pattern, classes), (columns, args), seed in zip(arms, runs, seeds):
-        assert columns == {"regime": regime} and classes.split(",")[0].startswith("1000:28")
+        fast = {"churn_disk": host.FAST_DISK} if regime.startswith("churn_fast") else {}
+        assert columns == {"regime": regime, **fast}
+        assert classes.split(",")[0].startswith("1000:28")
         assert args == host.state_args(regime, pattern, seed, "--run-s", "60",
                                        "--split-prices", "1", classes=classes)
     assert {c for _, _, c in arms} == {host.STATE_CLASSES, host.syscall_twin(host.STATE_CLASSES)}
     assert set(arms[48:144]) == {("churn", "poisson", host.STATE_CLASSES),
                                  ("churn", "poisson", host.syscall_twin(host.STATE_CLASSES))}
-    assert set(arms[144:]) == {("churn", "periodic", host.STATE_CLASSES),
-                               ("churn", "periodic", host.syscall_twin(host.STATE_CLASSES))}
+    assert set(arms[144:180]) == {("churn", "periodic", host.STATE_CLASSES),
+                                  ("churn", "periodic", host.syscall_twin(host.STATE_CLASSES))}
+    assert arms[180:] == [("churn_fast_2304", "periodic", host.STATE_CLASSES),
+                          ("churn_fast_1472", "periodic", host.STATE_CLASSES)] * 18
+    assert all(host.reads_fast_disk(args) == regime.startswith("churn_fast")
+               for (regime, _, _), (_, args) in zip(arms, runs))
     assert "states_prices" in host.TIMING and host.SUBCOMMAND["states_prices"] == "states"
 
 
