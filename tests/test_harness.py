@@ -1367,11 +1367,18 @@ def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_
 
 def test_only_the_fast_churn_runs_mount_the_fast_disk():
     """run_experiment() mounts the fast disk for a run whose options churn
-    it, and for no other run of the full plan."""
+    it, and for no other run of the full plan: the runs of a fast-disk
+    regime (the fast-churn test's, the split-prices test's sixth sitting),
+    whose rows say so (churn_disk)."""
+    fast_tests = set()
     for test, runs in host.full_plan().runs.items():
         for entry in runs:
-            args = entry[1] if isinstance(entry, tuple) else entry
-            assert host.reads_fast_disk(args) == (test == "states_fastchurn"), (test, args)
+            columns, args = entry if isinstance(entry, tuple) else ({}, entry)
+            fast = columns.get("regime") in host.FAST_CHURN_ARMS
+            assert host.reads_fast_disk(args) == fast, (test, args)
+            assert (columns.get("churn_disk") == host.FAST_DISK) == fast, (test, columns)
+            fast_tests |= {test} if fast else set()
+    assert fast_tests == {"states_fastchurn", "states_prices"}
     assert not host.reads_fast_disk(["--churn-dir", "/tmp"])
 
 
