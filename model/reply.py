@@ -45,6 +45,9 @@ FEDORA_ZRAM = ("Fedora", "33", "https://fedoraproject.org/wiki/Changes/SwapOnZRA
 # The host's regimes whose memcg did not reach its limit: no pressure (the
 # hog alone, 240 MiB, never did: failcnt 0; README, "Real vDSO states").
 UNPRESSED = ("control", "hog_alone")
+# A busy state's threads call this often or more (the README's busy pages);
+# not calibration.BUSY_HZ, the 1,000 Hz class whose calls the prices take.
+BUSY_STATE_HZ = 10
 # The regimes the argument turns on, by how their rows show in data/.
 REGIMES = (("proactive reclaim", lambda r: r["regime"].str.contains("proactive|reclaim|damon")
              | (r["reclaim_mib"] > 0) | (r["damon"] != "none")),
@@ -290,12 +293,12 @@ def guest_label(row) -> str:
 
 def guest_table(r: Reply, guest: pd.DataFrame) -> None:
     """The guests' campaigns: key lives dropped of key lives, one run a
-    setting (no interval), busy (>= 10 Hz) and idle classes, both patterns."""
+    setting (no interval), busy (>= BUSY_STATE_HZ) and idle classes, both patterns."""
     guest = guest.copy()
     guest["label"] = guest.apply(guest_label, axis=1)
-    cols = (("poisson", lambda g: g["rate_hz"] >= 10, ">=10Hz"),
+    cols = (("poisson", lambda g: g["rate_hz"] >= BUSY_STATE_HZ, ">=10Hz"),
             ("poisson", lambda g: g["rate_hz"] < 0.1, "0.05Hz"),
-            ("periodic", lambda g: g["rate_hz"] >= 10, "timer>=10"),
+            ("periodic", lambda g: g["rate_hz"] >= BUSY_STATE_HZ, "timer>=10"),
             ("periodic", lambda g: g["rate_hz"] < 0.1, "timer0.05"))
     width = max(map(len, list(guest["label"]) + ["guest setting"])) + 1
     table = ["", f"  {'guest setting':<{width}}" + "".join(f"{c[2]:>10}" for c in cols)]
@@ -387,7 +390,7 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
     if not host.empty:
         mine = host[(host["pattern"] == "poisson") & (host["layout"] == "grouped")
                     & ~host["regime"].isin(UNPRESSED)]
-        busy = mine[mine["rate_hz"] >= 10]
+        busy = mine[mine["rate_hz"] >= BUSY_STATE_HZ]
         lives, lost = busy["key_lives"].sum(), busy["key_lives_dropped"].sum()
         # The independent unit is the run: key lives within one share its
         # reclaim passes (model.replicate.rare_event).
@@ -424,12 +427,11 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
 # The host's states tests, each a file of data/host/: validate's and the
 # tracer test's, which validate does not predict.
 HOST_STATES_TESTS = (*STATES_FILES, "states_tracer.csv")
-BUSY_HZ = 10
 
 
 def busy_drop_sentence(r: Reply, sources: Sources) -> str:
     """The runs under pressure of every host states test, and those in
-    which a page of threads calling BUSY_HZ times a second or more found a
+    which a page of threads calling BUSY_STATE_HZ times a second or more found a
     state zeroed, with their call patterns and regimes and their files;
     "" where no test has such runs.  The reply's table is states.csv's
     Poisson callers: this says what the other tests found."""
@@ -439,7 +441,7 @@ def busy_drop_sentence(r: Reply, sources: Sources) -> str:
             continue
         frame = calibration.vdso_runs(sources.read(
             f"host/{name}", ("run", "regime", "pattern", "rate_hz", "calls_zeroed", "classes")))
-        busy = frame[(frame["rate_hz"] >= BUSY_HZ) & ~frame["regime"].isin(UNPRESSED)]
+        busy = frame[(frame["rate_hz"] >= BUSY_STATE_HZ) & ~frame["regime"].isin(UNPRESSED)]
         zeroed = busy.groupby(["run", "pattern", "regime"])["calls_zeroed"].sum()
         runs += zeroed.index.get_level_values("run").nunique()
         mine = zeroed[zeroed > 0].index
@@ -607,8 +609,9 @@ def tradeoff_answer(r: Reply, q5, states: pd.DataFrame, guests: dict, lone=None,
         text.append(saved)
     # The designs' lines are counted in the first answer.
     text.append("Each alternative trades the drop for charged or pinned memory.")
-    idle_lost = not states.empty and states[states["rate_hz"] < 10]["key_lives_dropped"].sum() > 0
-    proactive = states[(states["reclaim_mib"] > 0) & (states["rate_hz"] >= 10)] \
+    idle_lost = (not states.empty
+                 and states[states["rate_hz"] < BUSY_STATE_HZ]["key_lives_dropped"].sum() > 0)
+    proactive = states[(states["reclaim_mib"] > 0) & (states["rate_hz"] >= BUSY_STATE_HZ)] \
         if not states.empty else states
     busy_lost = bool(len(proactive)) and proactive["key_lives_dropped"].sum() > 0
     if idle_lost:
