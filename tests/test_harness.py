@@ -1222,7 +1222,8 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     sitting's two, churn Poisson both ways; the fourth's churn Poisson
     vDSO alone; the fifth's two, churn periodic both ways; the sixth's two,
     periodic vDSO with the reader paced on the fast disk at 2304 and 1472
-    MiB/s), every seed once and none of an earlier states test's."""
+    MiB/s; the seventh's, the 2304 MiB/s arm alone), every seed once and
+    none of an earlier states test's."""
     runs = host.full_plan().runs["states_prices"]
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     arms = [(c["regime"], o["--pattern"], o["--classes"]) for (c, _), o in zip(runs, opts)]
@@ -1241,8 +1242,9 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
                                  ("churn", "poisson", host.syscall_twin(host.STATE_CLASSES))}
     assert set(arms[144:180]) == {("churn", "periodic", host.STATE_CLASSES),
                                   ("churn", "periodic", host.syscall_twin(host.STATE_CLASSES))}
-    assert arms[180:] == [("churn_fast_2304", "periodic", host.STATE_CLASSES),
-                          ("churn_fast_1472", "periodic", host.STATE_CLASSES)] * 18
+    assert arms[180:216] == [("churn_fast_2304", "periodic", host.STATE_CLASSES),
+                             ("churn_fast_1472", "periodic", host.STATE_CLASSES)] * 18
+    assert arms[216:] == [("churn_fast_2304", "periodic", host.STATE_CLASSES)] * 64
     assert "states_prices" in host.TIMING and host.SUBCOMMAND["states_prices"] == "states"
 
 
