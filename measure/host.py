@@ -416,6 +416,12 @@ def reads_fast_disk(args: list[str]) -> bool:
     return option_pairs(args).get("--churn-dir") == str(FAST_DISK_MOUNT)
 
 
+def disk_columns(args: list[str]) -> dict[str, str]:
+    """What a run's rows say of the disk its reader churns: the fast disk
+    by name (churn_disk), nothing for the VM's own disk."""
+    return {"churn_disk": FAST_DISK} if reads_fast_disk(args) else {}
+
+
 # Does x86's accessed bit hide calls from reclaim?  An idle page is lost at
 # the pressure's onset if no call falls in the pass it then makes down the
 # inactive list, found young once: exp(-R T), R its callers' summed rate
@@ -500,13 +506,6 @@ def quiet_runs(classes=QUIET_CLASSES, seeds=QUIET_SEEDS):
              state_args("control", pattern, seed, "--run-s", "60", *extra, classes=c))
             for seeds_, turn_ in ((seeds, turn), (QUIET_AGAIN_SEEDS, again))
             for seed in seeds_ for pattern, c, extra in turn_]
-
-
-def fast_churn_runs(sittings=FAST_CHURN_SITTINGS):
-    """(extra columns, harness options) per run of the fast-churn test: the
-    churn-rate test's runs, on the fast disk."""
-    return [(columns | {"churn_disk": FAST_DISK}, args)
-            for columns, args in churn_rate_runs(sittings)]
 
 
 def option_pairs(opts: list[str]) -> dict[str, str]:
@@ -926,14 +925,11 @@ SPLIT_PRICE_SITTINGS = ((SPLIT_PRICE_ARMS, range(921, 945)),
 def split_price_runs(sittings=SPLIT_PRICE_SITTINGS) -> list[tuple[dict, list[str]]]:
     """(extra columns, harness options) per run of the split-prices test:
     the states loop, 60 s, with --split-prices 1 (each class's warm calls
-    by the gap since their page's last call, and beside the reader); a run
-    on the fast disk says so, as the fast-churn test's do."""
-    runs = [({"regime": regime},
+    by the gap since their page's last call, and beside the reader)."""
+    return [({"regime": regime},
              state_args(regime, pattern, seed, "--run-s", "60", "--split-prices", "1",
                         classes=classes))
             for (regime, pattern, classes), seed in in_turn(sittings)]
-    return [(columns | {"churn_disk": FAST_DISK} if reads_fast_disk(args) else columns, args)
-            for columns, args in runs]
 
 
 def curve_runs(processes: int = CURVE_REPEATS) -> list[list[str]]:
@@ -1007,7 +1003,8 @@ def full_plan() -> Plan:
         "states_mobility": mobility_runs(),
         "states_hop": hop_runs(),
         "states_churn": churn_rate_runs(),
-        "states_fastchurn": fast_churn_runs(),
+        # the churn-rate test's runs on the fast disk (their regimes say so)
+        "states_fastchurn": churn_rate_runs(FAST_CHURN_SITTINGS),
         "states_tlbflush": tlb_flush_runs(),
         "states_quiet": quiet_runs(),
         "pressure_walk": walk_runs(),
@@ -1413,7 +1410,7 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
                 vmscan_trace(exp in TRACED) as trace:
             records, _, command, _, run_moves = run_harness(binary, argv,
                                                             run_timeout_s(exp, args, plan))
-        prov = provenance(command=command) | memory_setup() | columns
+        prov = provenance(command=command) | memory_setup() | columns | disk_columns(args)
         if "burn_duty" in columns:
             prov["burn_cpu"] = burn["burn_cpu"]
         if exp in TRACED:

@@ -1232,8 +1232,9 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     seeds = [int(o["--seed"]) for o in opts]
     assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_prices") & set(seeds)
     for (regime, pattern, classes), (columns, args), seed in zip(arms, runs, seeds):
-        fast = {"churn_disk": host.FAST_DISK} if regime in host.FAST_CHURN_ARMS else {}
-        assert columns == {"regime": regime, **fast}
+        assert columns == {"regime": regime}
+        assert host.disk_columns(args) == ({"churn_disk": host.FAST_DISK}
+                                           if regime in host.FAST_CHURN_ARMS else {})
         assert classes.split(",")[0].startswith("1000:28")
         assert args == host.state_args(regime, pattern, seed, "--run-s", "60",
                                        "--split-prices", "1", classes=classes)
@@ -1360,7 +1361,7 @@ def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_
     assert [o["--churn-mib-s"] for o in opts[:2]] == ["2304", "1472"]
     assert later_sittings_rates(opts, host.FAST_CHURN_SITTINGS) == [{"2304"}, {"1472"}]
     for (columns, args), o in zip(runs, opts):
-        assert columns["churn_disk"] == host.FAST_DISK
+        assert host.disk_columns(args) == {"churn_disk": host.FAST_DISK}
         assert o["--churn-dir"] == str(fastdisk.MOUNT)
         assert host.reads_fast_disk(args)
 
@@ -1368,15 +1369,17 @@ def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_
 def test_only_the_fast_churn_runs_mount_the_fast_disk():
     """run_experiment() mounts the fast disk for a run whose options churn
     it, and for no other run of the full plan: the runs of a fast-disk
-    regime (the fast-churn test's, the split-prices test's sixth sitting),
-    whose rows say so (churn_disk)."""
+    regime (the fast-churn test's, the split-prices test's sixth and
+    seventh sittings), whose rows say so (disk_columns(), churn_disk) and
+    no other's do."""
     fast_tests = set()
     for test, runs in host.full_plan().runs.items():
         for entry in runs:
             columns, args = entry if isinstance(entry, tuple) else ({}, entry)
             fast = columns.get("regime") in host.FAST_CHURN_ARMS
             assert host.reads_fast_disk(args) == fast, (test, args)
-            assert (columns.get("churn_disk") == host.FAST_DISK) == fast, (test, columns)
+            assert host.disk_columns(args) == ({"churn_disk": host.FAST_DISK} if fast else {})
+            assert "churn_disk" not in columns, (test, columns)
             fast_tests |= {test} if fast else set()
     assert fast_tests == {"states_fastchurn", "states_prices"}
     assert not host.reads_fast_disk(["--churn-dir", "/tmp"])
