@@ -446,13 +446,17 @@ def sittings(g: pd.DataFrame) -> pd.Series:
     return (order.diff().dt.total_seconds() > SITTING_GAP_S).cumsum().reindex(g.index)
 
 
-def sitting_fractions(g: pd.DataFrame, model: pd.DataFrame | None = None) -> str:
+def sitting_fractions(g: pd.DataFrame, model: pd.DataFrame | None = None,
+                      moves: dict[int, pd.DataFrame] | None = None) -> str:
     """A case's zeroed fraction per sitting, labelled by its first run's
     start, and with `model` (the case's model runs) the model's for the
     same runs over every seed: runs of the same case taken hours apart,
     on other machines, can differ more than runs of one sitting, and
     whether the model follows them says whether its inputs (the churn
-    rate, the reader's moves) carry the difference."""
+    rate, the reader's moves) carry the difference.  With `moves`
+    (read_states_moves()), the inputs too, their median over the
+    sitting's runs: the reader's pace and, where its runs kept them, its
+    moves a second."""
     start = pd.to_datetime(g["date_utc"])
     parts = []
     for _, runs in g.groupby(sittings(g), sort=True):
@@ -463,6 +467,12 @@ def sitting_fractions(g: pd.DataFrame, model: pd.DataFrame | None = None) -> str
         if model is not None:
             mine = model[model["run"].isin(runs["run"])]
             said += f"; model {mine['zeroed_model'].sum() / mine['calls_model'].sum():.3f}"
+        if moves is not None and runs["churn_bytes_per_s"].gt(0).all():
+            said += f"; reader {runs['churn_bytes_per_s'].median() / 1e9:.2f} GB/s"
+            rates = [reader_moves_per_s(moves[r], s)
+                     for r, s in zip(runs["run"], runs["run_s"]) if r in moves]
+            if len(rates) == n:
+                said += f", {np.median(rates):.1f} moves/s"
         parts.append(said + ")")
     return ", ".join(parts)
 
@@ -820,7 +830,7 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
                      "seeds_for_target": seeds_for_target(pooled, meas),
                      # the input an unpinned run's outcome hangs on, recorded
                      "placement_known": placement != "any" or source == "moves",
-                     "sittings": sitting_fractions(g, mine),
+                     "sittings": sitting_fractions(g, mine, moves),
                      "sittings_p": sittings_differ(g),
                      **losses(g, mine)})
     runs = frame.drop_duplicates("run").set_index("run")
@@ -1076,14 +1086,17 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     kept its moves?  Per timer-locked class that was activated in some of
     them: the rank correlation of the reader's moves a second with the
     run's zeroed fraction, the kernel's and the model's (its mean over
-    seeds, given the run's moves), and the runs whose reader moved least."""
+    seeds, given the run's moves), and the runs whose reader moved least;
+    beside them the kernel's with the reader's pace, the other input a
+    sitting's runs can differ in.  Over the runs the model ran (all of
+    them, or those --runs picked)."""
     frame = read_states(data_dir)
     moves = read_states_moves(data_dir, frame)
     if not moves or model_counts.empty:
         return []
     # The scheduler's moves only: a hopping reader's are set (arms_note).
-    runs = frame[frame["run"].isin(moves) & (frame["pattern"] == "periodic")
-                 & (frame["reader_hop_ms"] == 0)].copy()
+    runs = frame[frame["run"].isin(moves) & frame["run"].isin(model_counts["run"])
+                 & (frame["pattern"] == "periodic") & (frame["reader_hop_ms"] == 0)].copy()
     runs["activated"] = kernel_activations(runs)[1]
     mine = runs.groupby(["regime", "rate_hz"])["activated"].transform("any")
     runs = runs[mine]
@@ -1096,6 +1109,7 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     runs["kernel"] = runs["calls_zeroed"] / runs["calls"]
     runs["model"] = [model.get((r, rate), np.nan) for r, rate in zip(runs["run"], runs["rate_hz"])]
     kernel, model_rho = (stats.spearmanr(runs["moves_per_s"], runs[c]) for c in ("kernel", "model"))
+    pace = stats.spearmanr(runs["churn_bytes_per_s"], runs["kernel"])
     slow = runs.nsmallest(3, "moves_per_s")
     what = ", ".join(sorted(f"{reg} {rate:g} Hz" for reg, rate in
                             runs[["regime", "rate_hz"]].drop_duplicates().itertuples(index=False)))
@@ -1104,7 +1118,9 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
             f"a second and the zeroed fraction {kernel.statistic:.2f} in the kernel "
             f"(p {kernel.pvalue:.2g}),",
             f"{model_rho.statistic:.2f} in the model given each run's moves "
-            f"(p {model_rho.pvalue:.2g}).  Its slowest readers:",
+            f"(p {model_rho.pvalue:.2g});",
+            f"between its pace (bytes read a second) and the kernel's fraction "
+            f"{pace.statistic:.2f} (p {pace.pvalue:.2g}).  Its slowest readers:",
             *(f"  {r.regime} seed {r.seed}: {r.moves_per_s:.1f} moves/s, zeroed "
               f"{r.kernel:.3f}, model {r.model:.3f}" for r in slow.itertuples())]
 
@@ -1649,19 +1665,21 @@ def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> 
     """--runs: the states cases of the matching runs alone, as a full run
     predicts them (the same seeds, waits and extra seeds), for a rerun after
     new runs of one test; the other groups and the diagnostics that pool
-    every run (trace, refault, the notes) are left out, and the last line
+    every run (trace, refault, the notes) are left out, but for the
+    reader-moves note over its own runs (mobility_note()); the last line
     says which runs its error is of."""
     costs = load_costs(data_dir=args.data)
     picked = " ".join(f"{k}={v}" for k, v in where.items())
     with Progress(1, f"validate: the states runs with {picked}, each x {len(seeds)} seeds "
                      f"(up to {args.max_seeds}) on {os.cpu_count() or 1} processes",
                   "steps") as bar:
-        rows, _, _ = states_cases(args.data, costs, seeds, workers=os.cpu_count() or 1,
-                                  store=states_store(args),
-                                  max_seeds=args.max_seeds, where=where)
+        rows, _, model_counts = states_cases(args.data, costs, seeds,
+                                             workers=os.cpu_count() or 1,
+                                             store=states_store(args),
+                                             max_seeds=args.max_seeds, where=where)
         bar.update()
-    publish(rows, [], costs, (), args.data, args.out / "validation-runs.csv", started,
-            scope=f" of the runs with {picked} alone")
+    publish(rows, [], costs, mobility_note(args.data, model_counts), args.data,
+            args.out / "validation-runs.csv", started, scope=f" of the runs with {picked} alone")
 
 
 CACHE = "validate-cache"

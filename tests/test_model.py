@@ -566,6 +566,17 @@ def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
     assert validate.sitting_fractions(g, model) == (
         "2026-11-30 02:20 0.250 (2 runs; model 0.100), "
         "2026-11-30 11:00 0.900 (1 run; model 0.750)")
+    # and, given the reader's moves, its inputs: the median pace of a
+    # sitting's runs, and their moves a second where all of them kept them
+    g["run_s"], g["churn_bytes_per_s"] = 10.0, [2.0e9, 1.5e9, 2.2e9]
+    moves = {1: pd.DataFrame({"t_s": [-1.0, 1.0, 2.0], "cpu": [0, 1, 0]}),
+             3: pd.DataFrame({"t_s": [-1.0, 1.0, 2.0, 3.0, 4.0], "cpu": [0, 1, 0, 1, 0]})}
+    assert validate.sitting_fractions(g, model, moves) == (
+        "2026-11-30 02:20 0.250 (2 runs; model 0.100; reader 2.10 GB/s, 0.3 moves/s), "
+        "2026-11-30 11:00 0.900 (1 run; model 0.750; reader 1.50 GB/s)")
+    # a sitting with no reader (no churn) says nothing of one
+    g["churn_bytes_per_s"] = [2.0e9, 0.0, 2.2e9]
+    assert validate.sitting_fractions(g, model, moves).endswith("(1 run; model 0.750)")
 
 
 def test_sittings_differ_only_when_runs_of_a_sitting_agree_more_than_sittings():
@@ -632,6 +643,14 @@ def test_the_mobility_note_ranks_the_runs_that_kept_the_reader_s_moves():
     assert "0.05 Hz" not in note.split("Its slowest")[0]
     speeds = [float(x) for x in re.findall(r"([\d.]+) moves/s", note)]
     assert speeds == sorted(speeds) and len(speeds) == 3
+    assert -1 <= float(re.search(r"kernel's fraction (-?[\d.]+) \(p", note).group(1)) <= 1
+    # over the runs the model ran (--runs): the split-prices test's alone
+    prices = copy[validate.from_file(kept, "states_prices.csv")]
+    mine = "\n".join(validate.mobility_note(data, prices))
+    named = re.search(r"\(([^;]*); (\d+) runs\)", mine.replace("\n", " "))
+    regimes = set(kept.loc[prices.index, "regime"])
+    assert {c.rsplit(" ", 2)[0] for c in named.group(1).split(", ")} <= regimes
+    assert int(named.group(2)) < int(re.search(r"; (\d+) runs\)", note).group(1))
 
 
 def test_a_call_that_counts_nothing_walks_again_over_what_it_activated():
