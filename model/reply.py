@@ -296,9 +296,9 @@ def guest_table(r: Reply, guest: pd.DataFrame) -> None:
     setting (no interval), busy (>= BUSY_STATE_HZ) and idle classes, both patterns."""
     guest = guest.copy()
     guest["label"] = guest.apply(guest_label, axis=1)
-    cols = (("poisson", lambda g: g["rate_hz"] >= BUSY_STATE_HZ, ">=10Hz"),
+    cols = (("poisson", lambda g: g["rate_hz"] >= BUSY_STATE_HZ, f">={BUSY_STATE_HZ}Hz"),
             ("poisson", lambda g: g["rate_hz"] < 0.1, "0.05Hz"),
-            ("periodic", lambda g: g["rate_hz"] >= BUSY_STATE_HZ, "timer>=10"),
+            ("periodic", lambda g: g["rate_hz"] >= BUSY_STATE_HZ, f"timer>={BUSY_STATE_HZ}"),
             ("periodic", lambda g: g["rate_hz"] < 0.1, "timer0.05"))
     width = max(map(len, list(guest["label"]) + ["guest setting"])) + 1
     table = ["", f"  {'guest setting':<{width}}" + "".join(f"{c[2]:>10}" for c in cols)]
