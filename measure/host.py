@@ -42,6 +42,7 @@ from measure.harness_output import HarnessOutputError, parse, reader_moves
 from measure.provenance import (COLUMNS, REPO, SIDE_SUFFIX, memory_setup, open_csv, provenance,
                                 side_file, write_csv_atomic)
 from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
+from measure.sched_trace import cpu_use, reader_trace
 from model.calibration import DEAR_NS
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -53,14 +54,14 @@ TERM_GRACE_S = 10
 TIMING = ("callcost", "reseed", "idlecall", "fault", "states", "states_tracer", "states_placement",
           "states_reader", "states_mobility", "states_hop", "states_churn", "states_fastchurn",
           "states_tlbflush", "states_quiet", "pressure_walk", "idlecall_clock", "idlecall_code",
-          "states_probe", "idlecall_curves", "states_prices")
+          "states_probe", "idlecall_curves", "states_prices", "states_sched")
 # Plan entries that run another harness subcommand than their name.
 SUBCOMMAND = {"pressure_tlb": "pressure", "pressure_walk": "pressure",
               "states_tracer": "states", "states_placement": "states", "states_reader": "states",
               "states_mobility": "states", "states_hop": "states", "states_churn": "states",
               "states_fastchurn": "states", "states_tlbflush": "states", "states_quiet": "states",
               "idlecall_clock": "idlecall", "idlecall_code": "idlecall", "states_probe": "states",
-              "idlecall_curves": "idlecall", "states_prices": "states"}
+              "idlecall_curves": "idlecall", "states_prices": "states", "states_sched": "states"}
 # Experiments whose runs are traced (measure.reclaim_walk): their memcg
 # reclaim calls go to <exp>_reclaim.csv.
 TRACED = ("pressure_walk",)
@@ -926,10 +927,39 @@ def split_price_runs(sittings=SPLIT_PRICE_SITTINGS) -> list[tuple[dict, list[str
     """(extra columns, harness options) per run of the split-prices test:
     the states loop, 60 s, with --split-prices 1 (each class's warm calls
     by the gap since their page's last call, and beside the reader)."""
-    return [({"regime": regime},
-             state_args(regime, pattern, seed, "--run-s", "60", "--split-prices", "1",
-                        classes=classes))
+    return [({"regime": regime}, split_price_args(regime, pattern, seed, classes))
             for (regime, pattern, classes), seed in in_turn(sittings)]
+
+
+def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list[str]:
+    """A split-prices run's harness options."""
+    return state_args(regime, pattern, seed, "--run-s", "60", "--split-prices", "1",
+                      classes=classes)
+
+
+# What moves the reader?  The split-prices test's 2304 MiB/s arm moved its
+# reader 5.6 times a second (median) in its sixth sitting and 37.4 in its
+# seventh, same machine, build and pace, and its timer-locked 1 Hz page
+# went with the moves (0.423 and 0.697 of calls zeroed), as the model,
+# given each run's moves, predicts (0.356 and 0.754).  The moves are the
+# model's input, not its output; here they are taken apart: the same arm,
+# the scheduler's tracepoints on the reader in one arm of two
+# (measure.sched_trace: each move at a wakeup, and what ran where the
+# wakeup came, or a balancer's), off in the other, so that the two arms
+# say whether tracing changed the moves; every run counts what each kind
+# of task did with the CPUs (the "others' CPU" of every states row).
+# Arms taking turns, seeds of their own, the moves kept.  Not a validation
+# case (model/validate.py's STATES_FILES): a test of the model's input.
+SCHED_ARMS = (1, 0)         # sched_trace: on, off
+SCHED_SEEDS = range(1201, 1233)
+
+
+def sched_runs(arms=SCHED_ARMS, seeds=SCHED_SEEDS) -> list[tuple[dict, list[str]]]:
+    """(extra columns, harness options) per run of the scheduler test."""
+    regime, pattern, classes = PACE_ARMS[0]
+    return [({"regime": regime, "sched_trace": on},
+             split_price_args(regime, pattern, seed, classes))
+            for on, seed in in_turn([(arms, seeds)])]
 
 
 def curve_runs(processes: int = CURVE_REPEATS) -> list[list[str]]:
@@ -1013,6 +1043,7 @@ def full_plan() -> Plan:
         "states_probe": probe_runs(),
         "idlecall_curves": curve_runs(),
         "states_prices": split_price_runs(),
+        "states_sched": sched_runs(),
     })
 
 
@@ -1282,6 +1313,15 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
             lines.append(f"{exp} {regime} {arm}={value:>5} {rate:>7} Hz: zeroed fraction "
                          f"mean {statistics.fmean(fracs):.3f} over {len(fracs)} runs ("
                          + " ".join(f"{f:.2f}" for f in fracs) + ")")
+        traced = [r for r in rows if r.get("sched_moves") not in (None, "") and r["rate_hz"] == 1]
+        if traced:
+            # one row a run (its 1 Hz class); the moves' kinds summed over runs
+            kinds = ("wakeup", "softirq", "task", "idle", "stopper")
+            total = sum(r["sched_moves"] for r in traced)
+            lines.append(f"{exp}: {total} reader moves traced in {len(traced)} runs: "
+                         + ", ".join(f"{k} {sum(r[f'sched_moves_{k}'] for r in traced)}"
+                                     for k in kinds)
+                         + f"; trace lost {sum(r['sched_trace_lost'] for r in traced)} events")
     elif exp == "states_reader":
         for r in rows:
             if r["rate_hz"] <= 1 and r["calls"]:
@@ -1343,7 +1383,7 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
 ARMS = {"states_tracer": "trace_ms", "states_placement": "placement",
         "states_mobility": "burn_duty", "states_hop": "reader_hop_ms",
         "states_churn": "churn_mib_s", "states_fastchurn": "churn_mib_s",
-        "states_tlbflush": "tlb_flush_ms"}
+        "states_tlbflush": "tlb_flush_ms", "states_sched": "sched_trace"}
 
 INTEGER = re.compile(r"-?[0-9]+")
 REAL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|nan|-?inf")
@@ -1405,9 +1445,11 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
         busy = wait_for_quiet_cpu(plan.quiet_wait_s) if exp in TIMING else None
         # The burner stops (and is reaped) before others_busy() counts: its
         # CPU is ours, recorded as burn_cpu, not a disturbance.
-        with others_busy() as others, burning(columns.get("burn_duty", 0.0)) as burn, \
+        with others_busy() as others, cpu_use("sched_trace" in columns) as use, \
+                burning(columns.get("burn_duty", 0.0)) as burn, \
                 fast_disk(reads_fast_disk(args)), \
-                vmscan_trace(exp in TRACED) as trace:
+                vmscan_trace(exp in TRACED) as trace, \
+                reader_trace(bool(columns.get("sched_trace"))) as sched:
             records, _, command, _, run_moves = run_harness(binary, argv,
                                                             run_timeout_s(exp, args, plan))
         prov = provenance(command=command) | memory_setup() | columns | disk_columns(args)
@@ -1415,6 +1457,7 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
             prov["burn_cpu"] = burn["burn_cpu"]
         if exp in TRACED:
             prov["trace_lost"] = trace["trace_lost"]
+        prov |= use | sched
         if busy is not None:
             # run: which harness invocation, so repeated ones stay apart.
             prov |= {"cpu_busy_before": busy, **others, "run": run}

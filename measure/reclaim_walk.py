@@ -59,39 +59,50 @@ def vmscan_trace(enabled: bool = True, tracefs: Path = TRACEFS):
     if not enabled:
         yield result
         return
-    mounted = False
-    if not (tracefs / "events" / "vmscan").is_dir():
-        done = subprocess.run(["mount", "-t", "tracefs", "nodev", str(tracefs)],
-                              capture_output=True, text=True)
-        if done.returncode or not (tracefs / "events" / "vmscan").is_dir():
-            raise TraceError(f"no vmscan tracepoints under {tracefs} (tracefs: "
-                             f"{done.stderr.strip() or 'mounted, but no events/vmscan'})")
-        mounted = True
-    enables = {e: tracefs / "events" / "vmscan" / e / "enable" for e in EVENTS}
-    saved = {p: p.read_text().strip() for p in enables.values()}
-    saved_on = (tracefs / "tracing_on").read_text().strip()
-    saved_kb = (tracefs / "buffer_size_kb").read_text().split()[0]
-    try:
-        _write(tracefs / "tracing_on", "0")
-        _write(tracefs / "buffer_size_kb", str(BUFFER_KB))
-        _write(tracefs / "trace", "")
-        for path in enables.values():
-            _write(path, "1")
-        _write(tracefs / "tracing_on", "1")
-        yield result
-        _write(tracefs / "tracing_on", "0")
-        text = (tracefs / "trace").read_text()
-        result["calls"] = reclaim_calls(text)
-        result["trace_lost"] = lost_events(text)
-    finally:
-        _write(tracefs / "tracing_on", "0")
-        for path, value in saved.items():
-            _write(path, value)
-        _write(tracefs / "trace", "")
-        _write(tracefs / "buffer_size_kb", saved_kb)
-        _write(tracefs / "tracing_on", saved_on)
-        if mounted:
+    with mounted(tracefs, tracefs / "events" / "vmscan"):
+        enables = {e: tracefs / "events" / "vmscan" / e / "enable" for e in EVENTS}
+        saved = {p: p.read_text().strip() for p in enables.values()}
+        saved_on = (tracefs / "tracing_on").read_text().strip()
+        saved_kb = (tracefs / "buffer_size_kb").read_text().split()[0]
+        try:
+            _write(tracefs / "tracing_on", "0")
+            _write(tracefs / "buffer_size_kb", str(BUFFER_KB))
+            _write(tracefs / "trace", "")
+            for path in enables.values():
+                _write(path, "1")
+            _write(tracefs / "tracing_on", "1")
+            yield result
+            _write(tracefs / "tracing_on", "0")
+            text = (tracefs / "trace").read_text()
+            result["calls"] = reclaim_calls(text)
+            result["trace_lost"] = lost_events(text)
+        finally:
+            _write(tracefs / "tracing_on", "0")
+            for path, value in saved.items():
+                _write(path, value)
+            _write(tracefs / "trace", "")
+            _write(tracefs / "buffer_size_kb", saved_kb)
+            _write(tracefs / "tracing_on", saved_on)
+
+
+@contextlib.contextmanager
+def mounted(tracefs: Path, needed: Path):
+    """tracefs at `tracefs` while the block runs, with `needed` under it:
+    mounted for the block if it is not, unmounted after on every way out."""
+    if needed.is_dir():
+        yield
+        return
+    done = subprocess.run(["mount", "-t", "tracefs", "nodev", str(tracefs)],
+                          capture_output=True, text=True)
+    if done.returncode or not needed.is_dir():
+        if not done.returncode:
             subprocess.run(["umount", str(tracefs)], capture_output=True)
+        raise TraceError(f"no {needed.relative_to(tracefs)} under {tracefs} (tracefs: "
+                         f"{done.stderr.strip() or 'mounted, but not there'})")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(tracefs)], capture_output=True)
 
 
 def lost_events(text: str) -> int:

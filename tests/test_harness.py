@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from measure import fastdisk, host
+from measure import fastdisk, host, sched_trace
 from measure.burner import burning
 from measure.harness_output import (HarnessOutputError, Record, TapResult, parse, parse_line,
                                     reader_moves)
@@ -475,6 +475,31 @@ def test_states_reader_hop_sets_how_often_the_reader_moves(harness):
     # 3 s from the reader's start to the end of the window: 30 hops, give or take
     # the reads in flight at each deadline.
     assert 20 <= len(moves) <= 40
+
+
+@needs_cc
+@pytest.mark.skipif(os.geteuid() != 0 or not Path(sched_trace.TRACEFS).is_dir(),
+                    reason="needs root and tracefs")
+def test_sched_trace_counts_the_moves_a_hopping_reader_makes(harness):
+    """The reader hopping every 100 ms (about 30 moves, as above), traced:
+    the trace counts about as many moves as the harness saw, nearly all
+    made by the migration stopper (each hop is the reader's own
+    sched_setaffinity(), kernel/sched/core.c: affine_move_task());
+    the trace's instance is gone after, and tracefs is mounted as before."""
+    if os.cpu_count() < 2:
+        pytest.skip("one CPU: nowhere to hop to")
+    was_mounted = Path(sched_trace.TRACEFS, "instances").is_dir()
+    with sched_trace.reader_trace() as counts:
+        out = states_stdout(harness, "--classes", "10:4", "--run-s", "2", "--key-life-s", "1",
+                            "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96",
+                            "--reader-hop-ms", "100")
+    seen = len(reader_moves(out))
+    assert counts["sched_trace_lost"] == 0 and counts["sched_wakeups"] > 0
+    assert seen - 3 <= counts["sched_moves"] <= seen + 10
+    assert counts["sched_moves_stopper"] >= counts["sched_moves"] - 3
+    assert Path(sched_trace.TRACEFS, "instances").is_dir() == was_mounted
+    if was_mounted:
+        assert not list(Path(sched_trace.TRACEFS, "instances").glob("vgetrandom-study-*"))
 
 
 @needs_cc
@@ -1249,6 +1274,27 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
     assert "states_prices" in host.TIMING and host.SUBCOMMAND["states_prices"] == "states"
 
 
+def test_full_plan_sched_test_traces_the_2304_arm_in_one_arm_of_two():
+    """The scheduler test: the split-prices test's 2304 MiB/s timer-locked
+    vDSO arm (its options as that test's), the reader's scheduler trace on
+    and off taking turns, every seed once and none of an earlier states
+    test's; its runs name their arm in sched_trace."""
+    runs = host.full_plan().runs["states_sched"]
+    assert len(runs) == 32
+    assert_sittings_take_turns([c["sched_trace"] for c, _ in runs],
+                               [(host.SCHED_ARMS, host.SCHED_SEEDS)])
+    opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
+    seeds = [int(o["--seed"]) for o in opts]
+    assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_sched") & set(seeds)
+    for (columns, args), seed in zip(runs, seeds):
+        assert columns["regime"] == "churn_fast_2304"
+        assert host.disk_columns(args) == {"churn_disk": host.FAST_DISK}
+        assert args == host.split_price_args("churn_fast_2304", "periodic", seed,
+                                             host.STATE_CLASSES)
+    assert "states_sched" in host.TIMING and host.SUBCOMMAND["states_sched"] == "states"
+    assert host.ARMS["states_sched"] == "sched_trace"
+
+
 def test_full_plan_probe_test_runs_the_quiet_loop_with_idlecall_s_thread_in_it():
     """The probe test's runs are the quiet test's later runs (one 1 Hz
     thread beside the 1000 Hz class, control regime, in the memcg, 60 s)
@@ -1370,7 +1416,7 @@ def test_only_the_fast_churn_runs_mount_the_fast_disk():
     """run_experiment() mounts the fast disk for a run whose options churn
     it, and for no other run of the full plan: the runs of a fast-disk
     regime (the fast-churn test's, the split-prices test's sixth and
-    seventh sittings), whose rows say so (disk_columns(), churn_disk) and
+    seventh sittings, the scheduler test's), whose rows say so (disk_columns(), churn_disk) and
     no other's do."""
     fast_tests = set()
     for test, runs in host.full_plan().runs.items():
@@ -1381,7 +1427,7 @@ def test_only_the_fast_churn_runs_mount_the_fast_disk():
             assert host.disk_columns(args) == ({"churn_disk": host.FAST_DISK} if fast else {})
             assert "churn_disk" not in columns, (test, columns)
             fast_tests |= {test} if fast else set()
-    assert fast_tests == {"states_fastchurn", "states_prices"}
+    assert fast_tests == {"states_fastchurn", "states_prices", "states_sched"}
     assert not host.reads_fast_disk(["--churn-dir", "/tmp"])
 
 

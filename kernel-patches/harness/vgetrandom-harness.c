@@ -208,6 +208,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -238,6 +239,7 @@ enum {
 };
 
 #define NS_PER_S	1000000000LL
+#define READER_COMM	"vgr-reader"	/* the churn reader's comm, prctl(PR_SET_NAME) */
 #define POLL_NS		1000000LL	/* 1 ms between looks at a shared flag */
 #define REAP_NS		(2 * NS_PER_S)	/* a SIGKILL'd child is gone by then */
 #define CHILD_NS	(30 * NS_PER_S)	/* a short-lived check child is done by then */
@@ -3405,6 +3407,9 @@ static void __attribute__((noreturn)) reader_main(struct states_shared *sh, cons
 	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), hop_cpu = 0;
 	char *buf;
 
+	/* A name of its own, so that a scheduler trace (measure.sched_trace) can
+	 * follow the reader alone among the harness's processes. */
+	prctl(PR_SET_NAME, READER_COMM);
 	if (cg->path[0])
 		memcg_enter(cg);
 	pin_to_cpu(hop_ms ? hop_cpu : cpu);

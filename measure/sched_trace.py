@@ -1,0 +1,183 @@
+"""What moves the churn reader between CPUs, from the scheduler's own tracepoints.
+
+The model predicts a timer-locked page from the reader's moves, taken as
+measured, and those moves are the input that differs most between sittings
+of one arm (the split-prices test's 2304 MiB/s arm: 5.6 moves a second,
+median, in one sitting and 37.4 in the next, same machine, build and pace).
+While a harness run goes on, this traces the reader alone (the harness
+names it READER_COMM) at two points of kernel/sched/core.c:
+
+- sched_waking, at the start of try_to_wake_up(), in the waker's context:
+  the line's task is what ran on that CPU, its flags whether in a hardirq
+  or a softirq (a timer, an I/O completion);
+- sched_migrate_task, in set_task_cpu(): a wakeup's placement
+  (select_task_rq() in the same try_to_wake_up(), right after its
+  sched_waking), or a balancer pulling the task with no wakeup before it:
+  the load balancer's softirq (sched_balance_softirq(), kernel/sched/
+  fair.c), a newly idle CPU's balancing or the migration stopper.
+
+A move is counted "at wakeup" when the same context's sched_waking of the
+reader came just before it on that CPU (reader_moves()).  Where the
+CPUs' time went is counted apart (cpu_by_task()): every task's utime +
+stime from /proc before and after, grouped by kind, so that the "others'
+CPU" of the states rows can be named.
+
+The trace runs in a tracefs instance of its own (nothing of the top-level
+buffer or anyone else's instance is touched), removed on every exit path;
+tracefs is mounted for the run if it is not.  A trace that lost events says
+so (sched_trace_lost).  Scope: the running kernel (here 6.18, two CPUs, a
+VM); what the scheduler does with two CPUs need not be what it does with
+more.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+
+from .reclaim_walk import TRACEFS, TraceError, _fields, _write, lost_events, mounted
+
+READER_COMM = "vgr-reader"      # kernel-patches/harness: the reader's prctl(PR_SET_NAME)
+EVENTS = ("sched_waking", "sched_migrate_task")
+BUFFER_KB = 65536       # per CPU: ~40 bytes an event, a few thousand reader wakeups a second
+# try_to_wake_up(): its sched_waking, then select_task_rq() and set_task_cpu();
+# microseconds apart, traced (a bound, not a measured gap)
+WAKE_TO_MOVE_S = 100e-6
+LINE = re.compile(r"\s*(.+?)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+([\d.]+): (\w+): (.*)")
+HARNESS_COMM = "vgetrandom-harn"    # the harness's processes (comm is 15 bytes at most)
+PF_KTHREAD = 0x00200000             # include/linux/sched.h
+
+
+def interrupt(flags: str) -> str:
+    """The trace line's hardirq/softirq column (the third of its flags):
+    hardirq ('h', 'H': in a softirq), softirq ('s'), or task context."""
+    mark = flags[2] if len(flags) > 2 else "."
+    return "hardirq" if mark in "hH" else "softirq" if mark == "s" else "task"
+
+
+def reader_moves(text: str, comm: str = READER_COMM) -> dict:
+    """A trace's reader wakeups and moves, counted (columns of a row).
+
+    sched_wakeups, and of them those in a softirq or a hardirq; sched_moves,
+    and of them: _wakeup, placed at a wakeup (its sched_migrate_task on the
+    same CPU, in the same context, within WAKE_TO_MOVE_S of the reader's
+    sched_waking); _softirq, not at a wakeup, in a softirq (the load
+    balancer's SCHED_SOFTIRQ, kernel/sched/fair.c: sched_balance_softirq());
+    _task, not at a wakeup, in task context (a newly idle CPU's balancing,
+    the migration stopper, fork).  Whichever way: sched_moves_idle, moves
+    made in an idle CPU's context; sched_moves_stopper, in the migration
+    stopper's (migration/N: sched_setaffinity(), an active balance).
+    """
+    counts = dict.fromkeys(("sched_wakeups", "sched_wakeups_softirq", "sched_wakeups_hardirq",
+                            "sched_moves", "sched_moves_wakeup", "sched_moves_softirq",
+                            "sched_moves_task", "sched_moves_idle", "sched_moves_stopper"), 0)
+    waking: dict[int, tuple[float, int]] = {}   # trace CPU -> (t, context pid) of a waking
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m or _fields(m[7]).get("comm") != comm:
+            continue
+        ctx_comm, ctx_pid, cpu, t, event = m[1], int(m[2]), int(m[3]), float(m[5]), m[6]
+        where = interrupt(m[4])
+        if event == "sched_waking":
+            counts["sched_wakeups"] += 1
+            if where != "task":
+                counts[f"sched_wakeups_{where}"] += 1
+            waking[cpu] = (t, ctx_pid)
+        elif event == "sched_migrate_task":
+            counts["sched_moves"] += 1
+            counts["sched_moves_idle"] += ctx_pid == 0
+            counts["sched_moves_stopper"] += ctx_comm.startswith("migration/")
+            at = waking.pop(cpu, None)
+            woken = at is not None and at[1] == ctx_pid and t - at[0] <= WAKE_TO_MOVE_S
+            how = "wakeup" if woken else "softirq" if where == "softirq" else "task"
+            counts[f"sched_moves_{how}"] += 1
+    return counts
+
+
+@contextlib.contextmanager
+def reader_trace(enabled: bool = True, tracefs: Path = TRACEFS, comm: str = READER_COMM):
+    """Trace the reader's wakeups and moves while the block runs, in an
+    instance of its own.  Yields a dict filled at the end with
+    reader_moves()'s counts and sched_trace_lost."""
+    result: dict = {}
+    if not enabled:
+        yield result
+        return
+    with mounted(tracefs, tracefs / "instances"):
+        instance = tracefs / "instances" / f"vgetrandom-study-{os.getpid()}"
+        try:
+            instance.mkdir()
+        except OSError as e:
+            raise TraceError(f"cannot make the tracefs instance {instance}: {e}") from e
+        try:
+            _write(instance / "tracing_on", "0")
+            _write(instance / "trace_clock", "mono")
+            _write(instance / "buffer_size_kb", str(BUFFER_KB))
+            for event in EVENTS:
+                sched = instance / "events" / "sched" / event
+                _write(sched / "filter", f'comm == "{comm}"')
+                _write(sched / "enable", "1")
+            _write(instance / "tracing_on", "1")
+            yield result
+            _write(instance / "tracing_on", "0")
+            text = (instance / "trace").read_text()
+            result |= reader_moves(text, comm) | {"sched_trace_lost": lost_events(text)}
+        finally:
+            with contextlib.suppress(OSError):
+                _write(instance / "tracing_on", "0")
+            # rmdir of an instance frees its buffers and turns its events off.
+            instance.rmdir()
+
+
+def task_times(proc: Path = Path("/proc")) -> dict[tuple[int, int], tuple[str, bool, int]]:
+    """Every task's (comm, kernel thread?, utime + stime in ticks), by (pid, tid)."""
+    times = {}
+    for stat in proc.glob("[0-9]*/task/[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue            # gone since the listing
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        f = text[text.rindex(")") + 2:].split()
+        # fields 3.. of proc(5) from f[0]: flags is field 9, utime 14, stime 15
+        times[(int(stat.parts[-4]), int(stat.parts[-2]))] = (
+            comm, bool(int(f[6]) & PF_KTHREAD), int(f[11]) + int(f[12]))
+    return times
+
+
+def task_kind(comm: str, kthread: bool) -> str:
+    """A task's kind for cpu_by_task(): kworker, ksoftirqd, kswapd, other
+    kernel threads, the harness's own processes, other processes."""
+    for name in ("kworker", "ksoftirqd", "kswapd"):
+        if kthread and comm.startswith(name):
+            return name
+    if kthread:
+        return "kthread_other"
+    return "harness" if comm in (HARNESS_COMM, READER_COMM) else "user_other"
+
+
+def cpu_by_task(before: dict, after: dict, ticks_per_s: int) -> dict:
+    """CPU seconds each kind of task used between two task_times(), as
+    columns cpu_s_KIND.  Tasks that ended between the two are missed (the
+    harness's own are, being gone by the end: the rows' own columns count
+    them); tasks begun between them count from zero."""
+    used: dict[str, float] = {}
+    for key, (comm, kthread, ticks) in after.items():
+        delta = ticks - before.get(key, (comm, kthread, 0))[2]
+        kind = task_kind(comm, kthread)
+        used[kind] = used.get(kind, 0) + max(delta, 0)
+    kinds = ("kworker", "ksoftirqd", "kswapd", "kthread_other", "user_other")
+    return {f"cpu_s_{k}": round(used.get(k, 0) / ticks_per_s, 2) for k in kinds}
+
+
+@contextlib.contextmanager
+def cpu_use(enabled: bool = True):
+    """cpu_by_task() over the block: yields a dict filled at the end."""
+    result: dict = {}
+    if not enabled:
+        yield result
+        return
+    before = task_times()
+    yield result
+    result |= cpu_by_task(before, task_times(), os.sysconf("SC_CLK_TCK"))

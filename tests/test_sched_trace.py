@@ -1,0 +1,102 @@
+"""measure.sched_trace: the reader's wakeups and moves from a scheduler trace,
+and where the CPUs' time went."""
+from measure import sched_trace
+from measure.sched_trace import cpu_by_task, interrupt, reader_moves, task_kind, task_times
+
+HEADER = """# tracer: nop
+#
+# entries-in-buffer/entries-written: 9/9   #P:2
+#
+"""
+
+
+def line(ctx, cpu, flags, t, event, comm="vgr-reader", pid=2286, rest=None):
+    if rest is None:
+        rest = ("target_cpu=000" if event == "sched_waking"
+                else "orig_cpu=0 dest_cpu=1")
+    return (f"{ctx:>20} [{cpu:03d}] {flags} {t:.6f}: {event}: comm={comm} pid={pid} "
+            f"prio=120 {rest}")
+
+
+def test_interrupt_reads_the_hardirq_softirq_column_of_the_flags():
+    assert interrupt("d.h2.") == "hardirq"
+    assert interrupt("d.H2.") == "hardirq"
+    assert interrupt("d.s3.") == "softirq"
+    assert interrupt("dNs1.") == "softirq"
+    assert interrupt("d..2.") == "task"
+
+
+def test_reader_moves_tells_a_wakeup_s_placement_from_a_balancer_s_pull():
+    text = HEADER + "\n".join([
+        # woken in ksoftirqd and placed elsewhere in the same call: at wakeup
+        line("ksoftirqd/0-14", 0, "d.s3.", 100.000000, "sched_waking"),
+        line("ksoftirqd/0-14", 0, "d.s3.", 100.000010, "sched_migrate_task"),
+        # an idle CPU's balancing softirq pulls it, no wakeup before
+        line("<idle>-0", 1, "d.s2.", 100.100000, "sched_migrate_task"),
+        # a wakeup that did not move it, then, long after, a pull in task
+        # context by the same task on that CPU: not the wakeup's
+        line("kworker/u8:3-1800", 0, "d..2.", 100.200000, "sched_waking"),
+        line("kworker/u8:3-1800", 0, "d..2.", 100.300000, "sched_migrate_task"),
+        # a timer's wakeup (hardirq) placed by another context: not at wakeup
+        line("python-730", 1, "d.h2.", 100.400000, "sched_waking"),
+        line("vgetrandom-harn-2195", 1, "d..2.", 100.400005, "sched_migrate_task"),
+        # the stopper (sched_setaffinity) wakes it onto its new CPU
+        line("migration/1-23", 1, "d..4.", 100.450000, "sched_waking"),
+        line("migration/1-23", 1, "d..4.", 100.450003, "sched_migrate_task"),
+        # another task's events are not the reader's
+        line("<idle>-0", 1, "d.s2.", 100.500000, "sched_migrate_task", comm="vgetrandom-harn"),
+        line("<idle>-0", 1, "d.h2.", 100.500000, "sched_waking", comm="vgetrandom-harn"),
+    ]) + "\n"
+    assert reader_moves(text) == {
+        "sched_wakeups": 4, "sched_wakeups_softirq": 1, "sched_wakeups_hardirq": 1,
+        "sched_moves": 5, "sched_moves_wakeup": 2, "sched_moves_softirq": 1,
+        "sched_moves_task": 2, "sched_moves_idle": 1, "sched_moves_stopper": 1}
+
+
+def test_reader_moves_of_an_empty_trace_are_zero():
+    counts = reader_moves(HEADER)
+    assert set(counts.values()) == {0} and "sched_moves" in counts
+
+
+def test_task_kind_names_kernel_threads_and_the_harness():
+    assert task_kind("kworker/u8:1-loop0", True) == "kworker"
+    assert task_kind("ksoftirqd/1", True) == "ksoftirqd"
+    assert task_kind("kswapd0", True) == "kswapd"
+    assert task_kind("rcu_preempt", True) == "kthread_other"
+    assert task_kind("vgr-reader", False) == "harness"
+    assert task_kind("python", False) == "user_other"
+    # a user process may call itself kworker; the flag decides
+    assert task_kind("kworker", False) == "user_other"
+
+
+def test_cpu_by_task_counts_what_each_kind_used_between_two_snapshots():
+    before = {(10, 10): ("kworker/u8:1-loop0", True, 100), (20, 21): ("python", False, 50),
+              (30, 30): ("gone", False, 999)}
+    after = {(10, 10): ("kworker/u8:1-loop0", True, 350), (20, 21): ("python", False, 60),
+             (40, 40): ("ksoftirqd/0", True, 20), (50, 50): ("vgr-reader", False, 900)}
+    assert cpu_by_task(before, after, ticks_per_s=100) == {
+        "cpu_s_kworker": 2.5, "cpu_s_ksoftirqd": 0.2, "cpu_s_kswapd": 0.0,
+        "cpu_s_kthread_other": 0.0, "cpu_s_user_other": 0.1}
+
+
+def test_task_times_reads_comm_kernel_flag_and_ticks_from_proc(tmp_path):
+    # proc(5): pid (comm) state ppid ... flags(9) ... utime(14) stime(15)
+    def stat(pid, tid, comm, flags, utime, stime):
+        path = tmp_path / str(pid) / "task" / str(tid) / "stat"
+        path.parent.mkdir(parents=True)
+        fields = ["S", "1", "0", "0", "0", "-1", str(flags), "0", "0", "0", "0",
+                  str(utime), str(stime), "0", "0", "20", "0", "1", "0", "5"]
+        path.write_text(f"{pid} ({comm}) " + " ".join(fields) + "\n")
+    stat(14, 14, "ksoftirqd/0", sched_trace.PF_KTHREAD | 0x40, 3, 30)
+    stat(700, 701, "a (b) c", 0x400000, 11, 4)       # a comm with spaces and parens
+    assert task_times(tmp_path) == {(14, 14): ("ksoftirqd/0", True, 33),
+                                    (700, 701): ("a (b) c", False, 15)}
+
+
+def test_untraced_blocks_yield_nothing_and_touch_nothing(tmp_path):
+    with sched_trace.reader_trace(False, tracefs=tmp_path) as result:
+        pass
+    assert result == {} and list(tmp_path.iterdir()) == []
+    with sched_trace.cpu_use(False) as used:
+        pass
+    assert used == {}
