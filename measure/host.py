@@ -948,8 +948,7 @@ def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list
 # wakeup came, or a balancer's), off in the other, so that the two arms
 # say whether tracing changed the moves; every run counts what each kind
 # of task did with the CPUs (the "others' CPU" of every states row).
-# Arms taking turns, seeds of their own, the moves kept.  Not a validation
-# case (model/validate.py's STATES_FILES): a test of the model's input.
+# Arms taking turns, seeds of their own, the moves kept.
 SCHED_ARMS = (1, 0)         # sched_trace: on, off
 SCHED_SEEDS = range(1201, 1233)
 

@@ -426,7 +426,7 @@ def claim_answer(r: Reply, q3, q1, states: pd.DataFrame, effort: str,
 
 # The host's states tests, each a file of data/host/: validate's and the
 # tracer test's, which validate does not predict.
-HOST_STATES_TESTS = (*STATES_FILES, "states_tracer.csv", "states_sched.csv")
+HOST_STATES_TESTS = (*STATES_FILES, "states_tracer.csv")
 
 
 def busy_drop_sentence(r: Reply, sources: Sources) -> str:

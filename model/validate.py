@@ -331,13 +331,17 @@ STATES_ABSOLUTE_TARGET = 0.01
 # (the 384 MiB/s run with thirteen 0.05 Hz pages, without and with the
 # caller's TLB flushed every 10 ms), then the split-prices test's (the
 # campaign's churn and control runs, both patterns, in 60 s windows; its
-# syscall twins, which have no state, left out by vdso_runs).  A later
+# syscall twins, which have no state, left out by vdso_runs), then the
+# scheduler test's (the split-prices test's 2304 MiB/s timer-locked arm,
+# its reader's scheduler trace on in one arm of two; its runs pool with
+# that arm's, the model given each run's moves either way).  A later
 # file's runs are numbered after the earlier's, so that a run's id, and the
 # model seeds keyed by it (states_sim_seed), stay what they were when runs
 # are added to any file.
 STATES_FILES = ("states.csv", "states_placement.csv", "states_reader.csv",
                 "states_mobility.csv", "states_hop.csv", "states_churn.csv",
-                "states_fastchurn.csv", "states_tlbflush.csv", "states_prices.csv")
+                "states_fastchurn.csv", "states_tlbflush.csv", "states_prices.csv",
+                "states_sched.csv")
 RUNS_PER_FILE = 100_000
 
 
@@ -640,11 +644,69 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
                   f"{slack * 1000:.0f} ms),",
                   f"{int(before.sum())} sooner (another drain), "
                   f"{len(away) - int(at.sum()) - int(before.sum())} later."]
+    lines += sched_note(data_dir)
     lines += ["So each of these runs is predicted with waits drawn from its own",
               "moves (calibration.waits_from_moves()): its refaults' measured share",
               "away from the reader wait for its return (or the drains traced with",
               "the reader pinned elsewhere), the rest join as traced beside it."]
     return lines
+
+
+SCHED_TEST = Path("host") / "states_sched.csv"
+# CPU time by kind of task (measure.sched_trace.cpu_by_task()), the harness's own left out
+CPU_KINDS = ("kworker", "ksoftirqd", "kswapd", "kthread_other", "user_other")
+
+
+def sched_note(data_dir: Path = DATA_DIR) -> list[str]:
+    """What the scheduler test (measure.sched_trace) shows of the reader's
+    moves and of the others' CPU: lines for validate's explanation, none
+    without its file.  (Its runs are cases too, as the 2304 MiB/s arm's.)"""
+    path = data_dir / SCHED_TEST
+    if not path.exists():
+        return []
+    rows = read_table(path, ("where", "run", "run_s", "rate_hz", "calls", "calls_zeroed",
+                             "sched_trace", "sched_moves", *(f"cpu_s_{k}" for k in CPU_KINDS)))
+    page = rows[rows["rate_hz"] == 1].set_index("run").copy()     # one row a run
+    moves = read_reader_moves(moves_file(path))
+    page["moves_per_s"] = [reader_moves_per_s(moves[run], s) if run in moves else np.nan
+                           for run, s in page["run_s"].items()]
+    page["zeroed"] = page["calls_zeroed"] / page["calls"]
+    traced, plain = page[page["sched_trace"] == 1], page[page["sched_trace"] == 0]
+    total = int(traced["sched_moves"].sum())
+
+    def share(column: str, of: str = "sched_moves") -> str:
+        return f"{traced[column].sum() / traced[of].sum():.1%}"
+
+    cpu = page[[f"cpu_s_{k}" for k in CPU_KINDS]]
+    kworker = (cpu["cpu_s_kworker"] / cpu.sum(axis=1)).median()
+    p_arms = stats.mannwhitneyu(traced["moves_per_s"], plain["moves_per_s"]).pvalue
+    moved = traced["sched_moves_wakeup"] / traced["sched_wakeups"]
+    rho_moved = stats.spearmanr(moved, traced["moves_per_s"])[0]
+    rho_woken = stats.spearmanr(traced["sched_wakeups"], traced["moves_per_s"])[0]
+    rho, p_rho = stats.spearmanr(page["moves_per_s"], page["zeroed"])
+    return [f"Traced at the scheduler ({rel_path(path)}, {len(traced)} of its "
+            f"{len(page)} runs,",
+            "the split-prices test's 2304 MiB/s timer-locked arm): of the reader's",
+            f"{total:,} moves, {share('sched_moves_wakeup')} were placements at a wakeup "
+            f"(select_task_rq()),",
+            f"{share('sched_moves_softirq')} the load balancer's softirq pulls, "
+            f"{share('sched_moves_task')} in task context;",
+            f"{1 - traced['sched_moves_idle'].sum() / total:.1%} came in a busy CPU's "
+            f"context.  Of its wakeups",
+            f"{share('sched_wakeups_hardirq', 'sched_wakeups')} were in a hardirq "
+            f"(its pacing timer), and a median",
+            f"{moved.median():.1%} of them moved it: a run's moves a second follow "
+            f"that share",
+            f"(Spearman {rho_moved:.2f}), not how often it woke ({rho_woken:.2f}).  "
+            f"Traced and untraced it",
+            f"moved {traced['moves_per_s'].median():.1f} and "
+            f"{plain['moves_per_s'].median():.1f} times a second (medians; "
+            f"Mann-Whitney p {p_arms:.2f}).",
+            f"Of the CPU time other tasks used in a run, kworkers took {kworker:.0%} "
+            f"(median).",
+            f"Over its {len(page)} runs, Spearman of the moves a second with the 1 Hz "
+            f"page's",
+            f"zeroed fraction {rho:.2f} (p {p_rho:.1g})."]
 
 
 def _states_run(task) -> tuple[list[dict], list[dict]]:

@@ -1,5 +1,7 @@
 """measure.sched_trace: the reader's wakeups and moves from a scheduler trace,
 and where the CPUs' time went."""
+import re
+
 from measure import sched_trace
 from measure.sched_trace import cpu_by_task, interrupt, reader_moves, task_kind, task_times
 
@@ -100,3 +102,22 @@ def test_untraced_blocks_yield_nothing_and_touch_nothing(tmp_path):
     with sched_trace.cpu_use(False) as used:
         pass
     assert used == {}
+
+
+def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(tmp_path):
+    """validate's note on the scheduler test: its traced runs' moves summed
+    from the CSV (one row a run, its 1 Hz class), and the three ways a move
+    is made sharing them; nothing without the file."""
+    import pandas as pd
+    from model import validate
+    assert validate.sched_note(tmp_path) == []
+    path = validate.DATA_DIR / validate.SCHED_TEST
+    rows = pd.read_csv(path, low_memory=False)
+    traced = rows[(rows["rate_hz"] == 1) & (rows["sched_trace"] == 1)]
+    text = " ".join(validate.sched_note())
+    assert f"{len(traced)} of its {rows['run'].nunique()} runs" in text
+    assert f"reader's {int(traced['sched_moves'].sum()):,} moves" in text
+    shares = [float(x) for x in
+              re.findall(r"([\d.]+)% (?:were placements|the load balancer|in task context)",
+                         text)]
+    assert len(shares) == 3 and abs(sum(shares) - 100) <= 0.2
