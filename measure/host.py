@@ -944,8 +944,8 @@ def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list
 # given each run's moves, predicts (0.356 and 0.754).  The moves are the
 # model's input, not its output; here they are taken apart: the same arm,
 # the scheduler's tracepoints on the reader in one arm of two
-# (measure.sched_trace: each move at a wakeup, and what ran where the
-# wakeup came, or a balancer's), off in the other, so that the two arms
+# (measure.sched_trace: each move a wakeup's placement or a balancer's,
+# and whether a task ran where it was made), off in the other, so that the two arms
 # say whether tracing changed the moves; every run counts what each kind
 # of task did with the CPUs (the "others' CPU" of every states row).
 # Arms taking turns, seeds of their own, the moves kept.
