@@ -46,7 +46,23 @@ BUFFER_KB = 65536       # per CPU: ~40 bytes an event, a few thousand reader wak
 WAKE_TO_MOVE_S = 100e-6
 LINE = re.compile(r"\s*(.+?)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+([\d.]+): (\w+): (.*)")
 HARNESS_COMM = "vgetrandom-harn"    # the harness's processes (comm is 15 bytes at most)
+KINDS = ("idle", "kworker", "harness", "stopper", "other")     # context_kind()
 PF_KTHREAD = 0x00200000             # include/linux/sched.h
+
+
+def context_kind(comm: str) -> str:
+    """What ran on the CPU where a traced event fired (the line's task):
+    idle, a kworker, the harness's own processes (the callers), the
+    migration stopper, or other."""
+    if comm in ("<idle>", "swapper") or comm.startswith("swapper/"):
+        return "idle"
+    if comm.startswith("kworker/"):
+        return "kworker"
+    if comm == HARNESS_COMM:
+        return "harness"
+    if comm.startswith("migration/"):
+        return "stopper"
+    return "other"
 
 
 def interrupt(flags: str) -> str:
@@ -65,13 +81,17 @@ def reader_moves(text: str, comm: str = READER_COMM) -> dict:
     sched_waking); _softirq, not at a wakeup, in a softirq (the load
     balancer's SCHED_SOFTIRQ, kernel/sched/fair.c: sched_balance_softirq());
     _task, not at a wakeup, in task context (a newly idle CPU's balancing,
-    the migration stopper, fork).  Whichever way: sched_moves_idle, moves
-    made in an idle CPU's context; sched_moves_stopper, in the migration
-    stopper's (migration/N: sched_setaffinity(), an active balance).
+    the migration stopper, fork).  Whichever way, by what ran on the CPU
+    where it was made (context_kind()): sched_moves_idle, _kworker,
+    _harness, _stopper (migration/N: sched_setaffinity(), an active
+    balance) and _other; and the wakeups so, sched_wakeups_idle etc.  For
+    a wakeup in a hardirq (the reader's timer) that is the task the
+    interrupt found on the reader's CPU.
     """
     counts = dict.fromkeys(("sched_wakeups", "sched_wakeups_softirq", "sched_wakeups_hardirq",
                             "sched_moves", "sched_moves_wakeup", "sched_moves_softirq",
-                            "sched_moves_task", "sched_moves_idle", "sched_moves_stopper"), 0)
+                            "sched_moves_task"), 0)
+    counts |= {f"sched_{what}_{kind}": 0 for what in ("moves", "wakeups") for kind in KINDS}
     waking: dict[int, tuple[float, int]] = {}   # trace CPU -> (t, context pid) of a waking
     for line in text.splitlines():
         m = LINE.match(line)
@@ -79,15 +99,16 @@ def reader_moves(text: str, comm: str = READER_COMM) -> dict:
             continue
         ctx_comm, ctx_pid, cpu, t, event = m[1], int(m[2]), int(m[3]), float(m[5]), m[6]
         where = interrupt(m[4])
+        kind = context_kind(ctx_comm)
         if event == "sched_waking":
             counts["sched_wakeups"] += 1
+            counts[f"sched_wakeups_{kind}"] += 1
             if where != "task":
                 counts[f"sched_wakeups_{where}"] += 1
             waking[cpu] = (t, ctx_pid)
         elif event == "sched_migrate_task":
             counts["sched_moves"] += 1
-            counts["sched_moves_idle"] += ctx_pid == 0
-            counts["sched_moves_stopper"] += ctx_comm.startswith("migration/")
+            counts[f"sched_moves_{kind}"] += 1
             at = waking.pop(cpu, None)
             woken = at is not None and at[1] == ctx_pid and t - at[0] <= WAKE_TO_MOVE_S
             how = "wakeup" if woken else "softirq" if where == "softirq" else "task"

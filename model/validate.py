@@ -706,7 +706,30 @@ def sched_note(data_dir: Path = DATA_DIR) -> list[str]:
             f"(median).",
             f"Over its {len(page)} runs, Spearman of the moves a second with the 1 Hz "
             f"page's",
-            f"zeroed fraction {rho:.2f} (p {p_rho:.1g})."]
+            f"zeroed fraction {rho:.2f} (p {p_rho:.1g}).", *sched_contexts(traced)]
+
+
+def sched_contexts(traced: pd.DataFrame) -> list[str]:
+    """What ran on the CPU where the reader was woken and moved, over the
+    traced runs that recorded it (its second sitting on): lines for sched_note."""
+    if "sched_wakeups_kworker" not in traced:
+        return []
+    runs = traced.dropna(subset=["sched_wakeups_kworker"])
+    if runs.empty:
+        return []
+
+    def shares(what: str) -> str:
+        total = runs[f"sched_{what}"].sum()
+        return ", ".join(f"{kind} {runs[f'sched_{what}_{kind}'].sum() / total:.1%}"
+                         for kind in ("kworker", "harness", "idle", "stopper", "other"))
+
+    with_kworker = runs["sched_wakeups_kworker"] / runs["sched_wakeups"]
+    rho = stats.spearmanr(with_kworker, runs["moves_per_s"])[0]
+    return [f"In the {len(runs)} traced runs that say what ran on the CPU where it",
+            f"happened (a caller being the harness's): its wakeups {shares('wakeups')};",
+            f"its moves {shares('moves')}.",
+            f"A run's moves a second against its wakeups' share with a kworker on the",
+            f"CPU: Spearman {rho:.2f}."]
 
 
 def _states_run(task) -> tuple[list[dict], list[dict]]:

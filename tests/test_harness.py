@@ -1277,12 +1277,11 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
 def test_full_plan_sched_test_traces_the_2304_arm_in_one_arm_of_two():
     """The scheduler test: the split-prices test's 2304 MiB/s timer-locked
     vDSO arm (its options as that test's), the reader's scheduler trace on
-    and off taking turns, every seed once and none of an earlier states
-    test's; its runs name their arm in sched_trace."""
+    and off taking turns in each of two sittings, every seed once and none
+    of an earlier states test's; its runs name their arm in sched_trace."""
     runs = host.full_plan().runs["states_sched"]
-    assert len(runs) == 32
-    assert_sittings_take_turns([c["sched_trace"] for c, _ in runs],
-                               [(host.SCHED_ARMS, host.SCHED_SEEDS)])
+    assert len(runs) == 64
+    assert_sittings_take_turns([c["sched_trace"] for c, _ in runs], host.SCHED_SITTINGS)
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     seeds = [int(o["--seed"]) for o in opts]
     assert len(set(seeds)) == len(runs) and not earlier_states_seeds("states_sched") & set(seeds)

@@ -20,6 +20,15 @@ def line(ctx, cpu, flags, t, event, comm="vgr-reader", pid=2286, rest=None):
             f"prio=120 {rest}")
 
 
+def test_context_kind_names_what_ran_where_an_event_fired():
+    assert sched_trace.context_kind("<idle>") == "idle"
+    assert sched_trace.context_kind("swapper/1") == "idle"
+    assert sched_trace.context_kind("kworker/u8:3") == "kworker"
+    assert sched_trace.context_kind("vgetrandom-harn") == "harness"
+    assert sched_trace.context_kind("migration/0") == "stopper"
+    assert sched_trace.context_kind("ksoftirqd/0") == "other"
+
+
 def test_interrupt_reads_the_hardirq_softirq_column_of_the_flags():
     assert interrupt("d.h2.") == "hardirq"
     assert interrupt("d.H2.") == "hardirq"
@@ -52,7 +61,12 @@ def test_reader_moves_tells_a_wakeup_s_placement_from_a_balancer_s_pull():
     assert reader_moves(text) == {
         "sched_wakeups": 4, "sched_wakeups_softirq": 1, "sched_wakeups_hardirq": 1,
         "sched_moves": 5, "sched_moves_wakeup": 2, "sched_moves_softirq": 1,
-        "sched_moves_task": 2, "sched_moves_idle": 1, "sched_moves_stopper": 1}
+        "sched_moves_task": 2,
+        # what ran where each was made (python-730, the timer's interrupted task: other)
+        "sched_moves_idle": 1, "sched_moves_kworker": 1, "sched_moves_harness": 1,
+        "sched_moves_stopper": 1, "sched_moves_other": 1,
+        "sched_wakeups_idle": 0, "sched_wakeups_kworker": 1, "sched_wakeups_harness": 0,
+        "sched_wakeups_stopper": 1, "sched_wakeups_other": 2}
 
 
 def test_reader_moves_of_an_empty_trace_are_zero():
@@ -121,3 +135,22 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
               re.findall(r"([\d.]+)% (?:were placements|the load balancer|in task context)",
                          text)]
     assert len(shares) == 3 and abs(sum(shares) - 100) <= 0.2
+
+
+def test_sched_contexts_share_the_wakeups_and_moves_by_what_ran_there():
+    """Over the traced runs that recorded it (a first sitting's rows lack
+    the columns), each kind's share of the wakeups and of the moves."""
+    import pandas as pd
+    from model.validate import sched_contexts
+    kinds = ("idle", "kworker", "harness", "stopper", "other")
+    old = {"sched_wakeups": 100, "sched_moves": 10, "moves_per_s": 1.0}
+    new = [{"sched_wakeups": 100, "sched_moves": 10, "moves_per_s": m,
+            **{f"sched_wakeups_{k}": w for k, w in zip(kinds, (50, kw, 50 - kw, 0, 0))},
+            **{f"sched_moves_{k}": v for k, v in zip(kinds, (1, 6, 3, 0, 0))}}
+           for m, kw in ((5.0, 10), (9.0, 30))]
+    assert sched_contexts(pd.DataFrame([old])) == []
+    text = " ".join(sched_contexts(pd.DataFrame([old, *new])))
+    assert "In the 2 traced runs" in text
+    assert "wakeups kworker 20.0%, harness 30.0%, idle 50.0%, stopper 0.0%" in text
+    assert "moves kworker 60.0%, harness 30.0%, idle 10.0%" in text
+    assert "Spearman 1.00" in text
