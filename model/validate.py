@@ -718,18 +718,35 @@ def sched_contexts(traced: pd.DataFrame) -> list[str]:
     if runs.empty:
         return []
 
-    def shares(what: str) -> str:
-        total = runs[f"sched_{what}"].sum()
-        return ", ".join(f"{kind} {runs[f'sched_{what}_{kind}'].sum() / total:.1%}"
-                         for kind in ("kworker", "harness", "idle", "stopper", "other"))
+    def share(what: str, kind: str) -> float:
+        return runs[f"sched_{what}_{kind}"].sum() / runs[f"sched_{what}"].sum()
 
-    with_kworker = runs["sched_wakeups_kworker"] / runs["sched_wakeups"]
-    rho = stats.spearmanr(with_kworker, runs["moves_per_s"])[0]
-    return [f"In the {len(runs)} traced runs that say what ran on the CPU where it",
-            f"happened (a caller being the harness's): its wakeups {shares('wakeups')};",
-            f"its moves {shares('moves')}.",
-            f"A run's moves a second against its wakeups' share with a kworker on the",
-            f"CPU: Spearman {rho:.2f}."]
+    def shares(what: str) -> str:
+        return ", ".join(f"{name} {share(what, kind):.1%}" for kind, name in KIND_NAMES)
+
+    def moved_at(kind: str) -> float:   # of the wakeups with `kind` there, those that moved it
+        return runs[f"sched_moves_{kind}"].sum() / runs[f"sched_wakeups_{kind}"].sum()
+
+    moved = ", ".join(f"{moved_at(kind):.1%} {name}" for kind, name in KIND_NAMES[:3])
+    over_caller = runs["sched_wakeups_harness"] / runs["sched_wakeups"]
+    moved_over_caller = runs["sched_moves_harness"] / runs["sched_wakeups_harness"]
+    rho_there = stats.spearmanr(over_caller, runs["moves_per_s"])[0]
+    rho_moved = stats.spearmanr(moved_over_caller, runs["moves_per_s"])[0]
+    return [f"In the {len(runs)} traced runs that say what ran on the CPU where it "
+            f"happened,",
+            f"its wakeups found there {shares('wakeups')};",
+            f"its moves were made over {shares('moves')}.",
+            f"A wakeup moved it at {moved} (moves over wakeups).",
+            f"Run by run, a caller was there at {over_caller.min():.1%}-"
+            f"{over_caller.max():.1%} of its wakeups and such a",
+            f"wakeup moved it at {moved_over_caller.min():.1%}-"
+            f"{moved_over_caller.max():.1%}: its moves a second follow the second",
+            f"(Spearman {rho_moved:.2f}), not the first ({rho_there:.2f})."]
+
+
+# context_kind()'s kinds (measure.sched_trace) as sched_contexts() names them
+KIND_NAMES = (("harness", "a caller"), ("kworker", "a kworker"), ("idle", "idle"),
+              ("other", "other"), ("stopper", "the stopper"))
 
 
 def _states_run(task) -> tuple[list[dict], list[dict]]:
