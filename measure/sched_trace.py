@@ -52,8 +52,9 @@ PF_KTHREAD = 0x00200000             # include/linux/sched.h
 
 def context_kind(comm: str) -> str:
     """What ran on the CPU where a traced event fired (the line's task):
-    idle, a kworker, the harness's own processes (the callers), the
-    migration stopper, or other."""
+    idle, a kworker, the harness's own tasks (its states threads, or its
+    main process, which polls every millisecond: one comm, not told
+    apart), the migration stopper, or other."""
     if comm in ("<idle>", "swapper") or comm.startswith("swapper/"):
         return "idle"
     if comm.startswith("kworker/"):

@@ -737,15 +737,15 @@ def sched_contexts(traced: pd.DataFrame) -> list[str]:
             f"its wakeups found there {shares('wakeups')};",
             f"its moves were made over {shares('moves')}.",
             f"A wakeup moved it at {moved} (moves over wakeups).",
-            f"Run by run, a caller was there at {over_caller.min():.1%}-"
-            f"{over_caller.max():.1%} of its wakeups and such a",
+            f"Run by run, a harness task was there at {over_caller.min():.1%}-"
+            f"{over_caller.max():.1%} of its wakeups, and such a",
             f"wakeup moved it at {moved_over_caller.min():.1%}-"
             f"{moved_over_caller.max():.1%}: its moves a second follow the second",
             f"(Spearman {rho_moved:.2f}), not the first ({rho_there:.2f})."]
 
 
 # context_kind()'s kinds (measure.sched_trace) as sched_contexts() names them
-KIND_NAMES = (("harness", "a caller"), ("kworker", "a kworker"), ("idle", "idle"),
+KIND_NAMES = (("harness", "a harness task"), ("kworker", "a kworker"), ("idle", "idle"),
               ("other", "other"), ("stopper", "the stopper"))
 
 

@@ -151,10 +151,10 @@ def test_sched_contexts_share_the_wakeups_and_moves_by_what_ran_there():
     assert sched_contexts(pd.DataFrame([old])) == []
     text = " ".join(sched_contexts(pd.DataFrame([old, *new])))
     assert "In the 2 traced runs" in text
-    assert "wakeups found there a caller 30.0%, a kworker 20.0%, idle 50.0%, other 0.0%" in text
-    assert "moves were made over a caller 30.0%, a kworker 60.0%, idle 10.0%" in text
+    assert "wakeups found there a harness task 30.0%, a kworker 20.0%, idle 50.0%, other 0.0%" in text
+    assert "moves were made over a harness task 30.0%, a kworker 60.0%, idle 10.0%" in text
     # of the 60 wakeups with a caller there 6 moved it; of the 40 with a kworker, 12
-    assert "moved it at 10.0% a caller, 30.0% a kworker, 2.0% idle" in text
+    assert "moved it at 10.0% a harness task, 30.0% a kworker, 2.0% idle" in text
     # run by run: a caller at 40% and 20% of the wakeups, moving it at 7.5% and 15%
-    assert "a caller was there at 20.0%-40.0%" in text and "moved it at 7.5%-15.0%" in text
+    assert "a harness task was there at 20.0%-40.0%" in text and "moved it at 7.5%-15.0%" in text
     assert "(Spearman 1.00), not the first (-1.00)" in text
