@@ -728,19 +728,19 @@ def sched_contexts(traced: pd.DataFrame) -> list[str]:
         return runs[f"sched_moves_{kind}"].sum() / runs[f"sched_wakeups_{kind}"].sum()
 
     moved = ", ".join(f"{moved_at(kind):.1%} {name}" for kind, name in KIND_NAMES[:3])
-    over_caller = runs["sched_wakeups_harness"] / runs["sched_wakeups"]
-    moved_over_caller = runs["sched_moves_harness"] / runs["sched_wakeups_harness"]
-    rho_there = stats.spearmanr(over_caller, runs["moves_per_s"])[0]
-    rho_moved = stats.spearmanr(moved_over_caller, runs["moves_per_s"])[0]
+    harness_there = runs["sched_wakeups_harness"] / runs["sched_wakeups"]
+    moved_there = runs["sched_moves_harness"] / runs["sched_wakeups_harness"]
+    rho_there = stats.spearmanr(harness_there, runs["moves_per_s"])[0]
+    rho_moved = stats.spearmanr(moved_there, runs["moves_per_s"])[0]
     return [f"In the {len(runs)} traced runs that say what ran on the CPU where it "
             f"happened,",
             f"its wakeups found there {shares('wakeups')};",
             f"its moves were made over {shares('moves')}.",
             f"A wakeup moved it at {moved} (moves over wakeups).",
-            f"Run by run, a harness task was there at {over_caller.min():.1%}-"
-            f"{over_caller.max():.1%} of its wakeups, and such a",
-            f"wakeup moved it at {moved_over_caller.min():.1%}-"
-            f"{moved_over_caller.max():.1%}: its moves a second follow the second",
+            f"Run by run, a harness task was there at {harness_there.min():.1%}-"
+            f"{harness_there.max():.1%} of its wakeups, and such a",
+            f"wakeup moved it at {moved_there.min():.1%}-"
+            f"{moved_there.max():.1%}: its moves a second follow the second",
             f"(Spearman {rho_moved:.2f}), not the first ({rho_there:.2f})."]
 
 
