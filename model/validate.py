@@ -130,7 +130,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -439,6 +439,26 @@ def read_states_moves(data_dir: Path, frame: pd.DataFrame) -> dict[int, pd.DataF
     return {run: m for run, m in moves.items() if run in unpinned}
 
 
+@dataclass(frozen=True)
+class StatesRuns:
+    """Every states run (read_states()) and the reader moves of the ones
+    that kept them (read_states_moves()): read once, the moves take seconds,
+    and handed to every case and note that looks at the runs."""
+    frame: pd.DataFrame
+    moves: dict[int, pd.DataFrame]
+
+    def file_moves(self, name: str) -> dict[int, pd.DataFrame]:
+        """The moves of STATES_FILES' `name`, by each run's number in its file."""
+        i = STATES_FILES.index(name)
+        return {run % RUNS_PER_FILE: m for run, m in self.moves.items()
+                if run // RUNS_PER_FILE == i}
+
+
+def read_states_runs(data_dir: Path) -> StatesRuns:
+    frame = read_states(data_dir)
+    return StatesRuns(frame, read_states_moves(data_dir, frame))
+
+
 # Runs more than an hour apart belong to different sittings.
 SITTING_GAP_S = 3600
 
@@ -581,10 +601,10 @@ def lru_trace_note(data_dir: Path = DATA_DIR) -> list[str]:
             "around a call."]
 
 
-def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
+def placement_note(states: StatesRuns) -> list[str]:
     """What the placement test (states_placement.csv) shows of the CPU the
     callers share: lines for validate's explanation of the missed cases."""
-    frame = read_states(data_dir)
+    frame = states.frame
     if frame.empty or not frame["placement"].isin(("same", "split")).any():
         return []
     test = from_file(frame, "states_placement.csv")
@@ -609,12 +629,11 @@ def placement_note(data_dir: Path = DATA_DIR) -> list[str]:
 READER_TRACE = Path("host") / "states_trace_reader.csv"
 
 
-def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
+def reader_note(data_dir: Path, states: StatesRuns) -> list[str]:
     """What the runs that kept the reader's moves (states_*_moves.csv.gz) and
     the reader test's traces show of unpinned runs: lines for validate's
     explanation."""
-    frame = read_states(data_dir)
-    moves = read_states_moves(data_dir, frame)
+    frame, moves = states.frame, states.moves
     if not moves:
         return []
     runs = frame.drop_duplicates("run").set_index("run")
@@ -644,7 +663,7 @@ def reader_note(data_dir: Path = DATA_DIR) -> list[str]:
                   f"{slack * 1000:.0f} ms),",
                   f"{int(before.sum())} sooner (another drain), "
                   f"{len(away) - int(at.sum()) - int(before.sum())} later."]
-    lines += sched_note(data_dir)
+    lines += sched_note(data_dir, states)
     lines += ["So each of these runs is predicted with waits drawn from its own",
               "moves (calibration.waits_from_moves()): its refaults' measured share",
               "away from the reader wait for its return (or the drains traced with",
@@ -657,7 +676,7 @@ SCHED_TEST = Path("host") / "states_sched.csv"
 CPU_KINDS = ("kworker", "ksoftirqd", "kswapd", "kthread_other", "user_other")
 
 
-def sched_note(data_dir: Path = DATA_DIR) -> list[str]:
+def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
     """What the scheduler test (measure.sched_trace) shows of the reader's
     moves and of the others' CPU: lines for validate's explanation, none
     without its file.  (Its runs are cases too, as the 2304 MiB/s arm's.)"""
@@ -667,7 +686,7 @@ def sched_note(data_dir: Path = DATA_DIR) -> list[str]:
     rows = read_table(path, ("where", "run", "run_s", "rate_hz", "calls", "calls_zeroed",
                              "sched_trace", "sched_moves", *(f"cpu_s_{k}" for k in CPU_KINDS)))
     page = rows[rows["rate_hz"] == 1].set_index("run").copy()     # one row a run
-    moves = read_reader_moves(moves_file(path))
+    moves = states.file_moves(SCHED_TEST.name)
     page["moves_per_s"] = [reader_moves_per_s(moves[run], s) if run in moves else np.nan
                            for run, s in page["run_s"].items()]
     page["zeroed"] = page["calls_zeroed"] / page["calls"]
@@ -824,7 +843,7 @@ def _states_runs(tasks: list, workers: int,
             [row for rows in done for row in rows["trace"]])
 
 
-def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
+def states_cases(data_dir: Path, states: StatesRuns, costs, seeds=(1,), workers: int = 1,
                  max_seeds: int = 0, where: dict[str, str] | None = None,
                  store: runcache.RunCache | None = None,
                  ) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
@@ -848,15 +867,15 @@ def states_cases(data_dir: Path, costs, seeds=(1,), workers: int = 1,
     and what other runs lend them (their regime's reader moves) is taken
     from every run as before: their rows are the ones a full run gives.
     Model runs `store` holds are taken from it (_states_runs)."""
-    frame = read_states(data_dir)
-    if frame.empty:
+    if states.frame.empty:
         return [], pd.DataFrame(), pd.DataFrame()
-    frame["class_pages_total"] = frame.groupby("run")["class_pages"].transform("sum")
+    frame = states.frame.assign(
+        class_pages_total=states.frame.groupby("run")["class_pages"].transform("sum"))
     traced = lru_add_waits_by_regime(data_dir)
     arms = frame[["regime", "placement"]].drop_duplicates().itertuples(index=False)
     arm_costs = {arm: replace(costs, lru_add_wait_s=traced[arm]) if arm in traced else costs
                  for arm in map(tuple, arms)}
-    moves = read_states_moves(data_dir, frame)
+    moves = states.moves
     own = {run_id: moves_waits(run, moves.get(run_id), traced)
            for run_id, run in frame.groupby("run", sort=True)}
     lenders = regime_lenders(frame, moves, traced, own)
@@ -1183,7 +1202,7 @@ def trace_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
+def mobility_note(states: StatesRuns, model_counts: pd.DataFrame) -> list[str]:
     """Does how often the scheduler moved the reader order the runs that
     kept its moves?  Per timer-locked class that was activated in some of
     them: the rank correlation of the reader's moves a second with the
@@ -1192,8 +1211,7 @@ def mobility_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
     beside them the kernel's with the reader's pace, the other input a
     sitting's runs can differ in.  Over the runs the model ran (all of
     them, or those --runs picked)."""
-    frame = read_states(data_dir)
-    moves = read_states_moves(data_dir, frame)
+    frame, moves = states.frame, states.moves
     if not moves or model_counts.empty:
         return []
     # The scheduler's moves only: a hopping reader's are set (arms_note).
@@ -1235,14 +1253,13 @@ ARM_TESTS = (("states_mobility.csv", "burn_duty",
               lambda g, hop: f"reader hops every {hop} ms" if hop else "scheduler moves the reader"))
 
 
-def arms_note(data_dir: Path, model_counts: pd.DataFrame) -> list[str]:
+def arms_note(states: StatesRuns, model_counts: pd.DataFrame) -> list[str]:
     """The mobility and hop tests (ARM_TESTS): per arm, how often the
     reader moved and the timer-locked 1 Hz page's zeroed fraction, the
     kernel's and the model's (given each run's moves, every seed pooled)."""
-    frame = read_states(data_dir)
+    frame, moves = states.frame, states.moves
     if frame.empty or model_counts.empty:
         return []
-    moves = read_states_moves(data_dir, frame)
     model = model_counts[model_counts["rate_hz"] == 1.0].groupby("run")[
         ["zeroed_model", "calls_model"]].sum()
     lines = []
@@ -1286,7 +1303,7 @@ def kernel_activations(runs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return refaults, activated
 
 
-def refault_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
+def refault_cases(states: StatesRuns, model_trace: pd.DataFrame) -> list[dict]:
     """Activations per refault of the timer-locked pages, over every unpinned
     periodic run of a regime (campaign, placement test, reader test: all
     sittings), the kernel's from the harness's own counts, the model's from
@@ -1295,7 +1312,7 @@ def refault_cases(data_dir: Path, model_trace: pd.DataFrame) -> list[dict]:
     quantity behind it, counted over thousands of refaults instead of a few
     runs.  A diagnostic (no target): the interval says how well the kernel's
     count pins it down."""
-    frame = read_states(data_dir)
+    frame = states.frame
     if frame.empty or model_trace.empty:
         return []
     mine = frame[(frame["placement"] == "any") & (frame["pattern"] == "periodic")].copy()
@@ -1595,9 +1612,11 @@ def format_parameters(costs) -> list[str]:
 
 
 def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
-                  data_dir: Path = DATA_DIR, scope: str = "") -> str:
+                  data_dir: Path = DATA_DIR, scope: str = "",
+                  states: StatesRuns | None = None) -> str:
     """The table, each group's verdict and the notes; the last line is
-    `max relative error{scope}: X%`."""
+    `max relative error{scope}: X%`.  The states runs explain a states miss
+    (read from `data_dir` if not given)."""
     lines = ["Validation: the model against measurements it was not fitted on",
              "(hold-out rule: python -m model validate --help, or model/validate.py)", ""]
     lines += format_parameters(costs)
@@ -1704,8 +1723,10 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
                   "runs measure it roughly: the ranges say what the model gives",
                   "for the same runs over its seeds, and how far the runs themselves",
                   "spread.",
-                  *lru_trace_note(data_dir), *placement_note(data_dir),
-                  *reader_note(data_dir)]
+                  *lru_trace_note(data_dir)]
+        if states is None:
+            states = read_states_runs(data_dir)
+        lines += placement_note(states) + reader_note(data_dir, states)
         lines += [f"  outside the range: {r['case']}: measured {r['measured']:.3f}, model "
                   f"{r['model_low']:.3f}-{r['model_high']:.3f}" for r in outside]
         noisy = [r for r in states_misses if noisy_model(r)]
@@ -1753,12 +1774,12 @@ def format_report(rows: list[dict], fates: list[dict], costs, notes=(),
     return "\n".join(lines)
 
 
-def publish(rows: list[dict], fates: list[dict], costs, notes, data_dir: Path, path: Path,
-            started: float, scope: str = "") -> None:
+def publish(rows: list[dict], fates: list[dict], costs, notes, data_dir: Path,
+            states: StatesRuns, path: Path, started: float, scope: str = "") -> None:
     """Every case to `path` (atomically), and the report on stdout, the
     time taken and where the cases went just above its last line."""
     atomic.write_csv(path, pd.DataFrame(rows))
-    report = format_report(rows, fates, costs, notes, data_dir, scope).split("\n")
+    report = format_report(rows, fates, costs, notes, data_dir, scope, states).split("\n")
     report.insert(-3, f"({time.perf_counter() - started:.0f} s; every case in {path})")
     print("\n".join(report))
 
@@ -1771,16 +1792,17 @@ def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> 
     reader-moves note over its own runs (mobility_note()); the last line
     says which runs its error is of."""
     costs = load_costs(data_dir=args.data)
+    states = read_states_runs(args.data)
     picked = " ".join(f"{k}={v}" for k, v in where.items())
     with Progress(1, f"validate: the states runs with {picked}, each x {len(seeds)} seeds "
                      f"(up to {args.max_seeds}) on {os.cpu_count() or 1} processes",
                   "steps") as bar:
-        rows, _, model_counts = states_cases(args.data, costs, seeds,
+        rows, _, model_counts = states_cases(args.data, states, costs, seeds,
                                              workers=os.cpu_count() or 1,
                                              store=states_store(args),
                                              max_seeds=args.max_seeds, where=where)
         bar.update()
-    publish(rows, [], costs, mobility_note(args.data, model_counts), args.data,
+    publish(rows, [], costs, mobility_note(states, model_counts), args.data, states,
             args.out / "validation-runs.csv", started, scope=f" of the runs with {picked} alone")
 
 
@@ -1848,19 +1870,21 @@ def main(argv: list[str]) -> int:
             bar.update()
             bar.doing(f"validate: real vDSO states (states.csv), each run x {len(seeds)} "
                       f"seeds (up to {args.max_seeds}) on {os.cpu_count() or 1} processes")
-            states, model_trace, model_counts = states_cases(args.data, costs, seeds,
-                                                             store=states_store(args),
-                                                             workers=os.cpu_count() or 1,
-                                                             max_seeds=args.max_seeds)
-            notes += (mobility_note(args.data, model_counts) + arms_note(args.data, model_counts)
+            states = read_states_runs(args.data)
+            cases, model_trace, model_counts = states_cases(args.data, states, costs, seeds,
+                                                            store=states_store(args),
+                                                            workers=os.cpu_count() or 1,
+                                                            max_seeds=args.max_seeds)
+            notes += (mobility_note(states, model_counts) + arms_note(states, model_counts)
                       + onset_note(STATES_FILES, args.data))
-            guests += (states + trace_cases(args.data, model_trace)
-                       + refault_cases(args.data, model_trace))
+            guests += (cases + trace_cases(args.data, model_trace)
+                       + refault_cases(states, model_trace))
             bar.update()
         rows += guests
         fates += guest_fates
         if not rows:
             raise CalibrationError("no held-out measurement to predict in "
                                    + rel_path(args.data))
-        publish(rows, fates, costs, notes, args.data, args.out / "validation.csv", started)
+        publish(rows, fates, costs, notes, args.data, states, args.out / "validation.csv",
+                started)
     return exit_status(validate, (CalibrationError, ScenarioError))

@@ -733,7 +733,7 @@ def test_the_placement_note_reads_the_placement_test_s_unpinned_arm_only():
     test = pd.read_csv(REPO / "data" / "host" / "states_placement.csv")
     arm = test[(test["placement"] == "any") & (test["pattern"] == "periodic")
                & (test["rate_hz"] == 1.0)]
-    text = " ".join(validate.placement_note(REPO / "data"))
+    text = " ".join(validate.placement_note(validate.read_states_runs(REPO / "data")))
     assert f"unpinned {arm['calls_zeroed'].sum() / arm['calls'].sum():.3f}" in text
 
 
@@ -750,11 +750,11 @@ def test_the_arms_note_gives_each_arm_its_own_runs(name, arm, label):
     not simulated here, say so."""
     one = pd.read_csv(REPO / "data" / "host" / name)
     one = one[one["rate_hz"] == 1.0]
-    frame = validate.read_states(REPO / "data")
-    mine = frame[validate.from_file(frame, name) & (frame["rate_hz"] == 1.0)]
+    states = validate.read_states_runs(REPO / "data")
+    mine = states.frame[validate.from_file(states.frame, name) & (states.frame["rate_hz"] == 1.0)]
     counts = pd.DataFrame({"run": mine["run"], "rate_hz": 1.0, "seed": 1,
                            "zeroed_model": mine["calls_zeroed"], "calls_model": mine["calls"]})
-    text = "\n".join(validate.arms_note(REPO / "data", counts))
+    text = "\n".join(validate.arms_note(states, counts))
     for value, g in one.groupby(arm):
         frac = g["calls_zeroed"].sum() / g["calls"].sum()
         assert f"{label(g, value)}: {len(g)} runs, reader " in text

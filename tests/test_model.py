@@ -629,15 +629,14 @@ def test_the_mobility_note_ranks_the_runs_that_kept_the_reader_s_moves():
     correlation is the kernel's; the slowest readers are listed slowest
     first, and a class never activated (the 0.05 Hz page) is left out."""
     from model import validate
-    data = validate.DATA_DIR
-    frame = validate.read_states(data)
-    moves = validate.read_states_moves(data, frame)
+    states = validate.read_states_runs(validate.DATA_DIR)
+    frame, moves = states.frame, states.moves
     if not moves:
         pytest.skip("no reader moves in data/host")
     kept = frame[frame["run"].isin(moves)]
     copy = pd.DataFrame({"run": kept["run"], "seed": 1, "rate_hz": kept["rate_hz"],
                          "calls_model": kept["calls"], "zeroed_model": kept["calls_zeroed"]})
-    note = "\n".join(validate.mobility_note(data, copy))
+    note = "\n".join(validate.mobility_note(states, copy))
     kernel = re.search(r"fraction (-?[\d.]+) in the kernel", note).group(1)
     assert re.search(rf"\n{re.escape(kernel)} in the model", note)
     assert "0.05 Hz" not in note.split("Its slowest")[0]
@@ -646,7 +645,7 @@ def test_the_mobility_note_ranks_the_runs_that_kept_the_reader_s_moves():
     assert -1 <= float(re.search(r"kernel's fraction (-?[\d.]+) \(p", note).group(1)) <= 1
     # over the runs the model ran (--runs): the split-prices test's alone
     prices = copy[validate.from_file(kept, "states_prices.csv")]
-    mine = "\n".join(validate.mobility_note(data, prices))
+    mine = "\n".join(validate.mobility_note(states, prices))
     named = re.search(r"\(([^;]*); (\d+) runs\)", mine.replace("\n", " "))
     regimes = set(kept.loc[prices.index, "regime"])
     assert {c.rsplit(" ", 2)[0] for c in named.group(1).split(", ")} <= regimes

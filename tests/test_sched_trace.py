@@ -124,11 +124,12 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
     is made sharing them; nothing without the file."""
     import pandas as pd
     from model import validate
-    assert validate.sched_note(tmp_path) == []
+    assert validate.sched_note(tmp_path, validate.read_states_runs(tmp_path)) == []
     path = validate.DATA_DIR / validate.SCHED_TEST
     rows = pd.read_csv(path, low_memory=False)
     traced = rows[(rows["rate_hz"] == 1) & (rows["sched_trace"] == 1)]
-    text = " ".join(validate.sched_note())
+    data = validate.DATA_DIR
+    text = " ".join(validate.sched_note(data, validate.read_states_runs(data)))
     assert f"{len(traced)} of its {rows['run'].nunique()} runs" in text
     assert f"reader's {int(traced['sched_moves'].sum()):,} moves" in text
     shares = [float(x) for x in
