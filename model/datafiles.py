@@ -60,26 +60,32 @@ class Sources:
     data_dir: Path = DATA
     used: dict = field(default_factory=dict)      # path relative to repo -> sha256
     missing: list = field(default_factory=list)   # paths relative to repo
+    # Each file parsed once: several sentences of one reply read the same file.
+    frames: dict = field(default_factory=dict, repr=False)    # path -> frame
 
     def read(self, name: str, required: tuple = ()) -> pd.DataFrame | None:
-        """data/<name> as a frame, or None (and noted as missing) if absent."""
+        """data/<name> as a frame of the caller's own, or None (and noted as
+        missing) if absent."""
         path = self.data_dir / name
         if not path.exists():
             if rel_path(path) not in self.missing:
                 self.missing.append(rel_path(path))
             return None
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise DataError(f"{rel_path(path)}: cannot parse: "
-                            f"{str(e).splitlines()[0]}") from None
+        if path not in self.frames:
+            try:
+                self.frames[path] = pd.read_csv(path)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+                raise DataError(f"{rel_path(path)}: cannot parse: "
+                                f"{str(e).splitlines()[0]}") from None
+        frame = self.frames[path]
         for column in required:
             if column not in frame.columns:
                 raise DataError(f"{rel_path(path)}: missing column '{column}'")
         if frame.empty:
             raise DataError(f"{rel_path(path)}: no rows")
-        self.used[rel_path(path)] = sha256(path)
-        return frame
+        if rel_path(path) not in self.used:
+            self.used[rel_path(path)] = sha256(path)
+        return frame.copy()
 
     def merge(self, other: "Sources") -> "Sources":
         self.used.update(other.used)
