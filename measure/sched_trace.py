@@ -17,7 +17,11 @@ names it READER_COMM) at two points of kernel/sched/core.c:
   fair.c), a newly idle CPU's balancing or the migration stopper.
 
 A move is counted "at wakeup" when the same context's sched_waking of the
-reader came just before it on that CPU (reader_moves()).  Where the
+reader came just before it on that CPU (reader_moves()).  At level 2 the
+trace also records every CPU's idle transitions (sched_switch to or from
+the idle task, all tasks): whether another CPU was idle when the reader
+was woken, which is what select_idle_sibling() (kernel/sched/fair.c) looks
+for when the CPU the reader last ran on is busy.  Where the
 CPUs' time went is counted apart (cpu_by_task()): every task's utime +
 stime from /proc before and after, grouped by kind, so that the "others'
 CPU" of the states rows can be named.
@@ -40,7 +44,12 @@ from .reclaim_walk import TRACEFS, TraceError, _fields, _write, lost_events, mou
 
 READER_COMM = "vgr-reader"      # kernel-patches/harness: the reader's prctl(PR_SET_NAME)
 EVENTS = ("sched_waking", "sched_migrate_task")
-BUFFER_KB = 65536       # per CPU: ~40 bytes an event, a few thousand reader wakeups a second
+# Level 2: the idle task's switches on every CPU, in and out
+IDLE_EVENT, IDLE_FILTER = "sched_switch", "prev_pid == 0 || next_pid == 0"
+# per CPU: ~40 bytes an event, a few thousand reader wakeups a second; at
+# level 2 each CPU's idle periods too, two events each, thousands a second
+BUFFER_KB = {1: 65536, 2: 262144}
+OTHER = ("otheridle", "otherbusy")      # other_cpus()
 # try_to_wake_up(): its sched_waking, then select_task_rq() and set_task_cpu();
 # microseconds apart, traced (a bound, not a measured gap)
 WAKE_TO_MOVE_S = 100e-6
@@ -73,7 +82,17 @@ def interrupt(flags: str) -> str:
     return "hardirq" if mark in "hH" else "softirq" if mark == "s" else "task"
 
 
-def reader_moves(text: str, comm: str = READER_COMM) -> dict:
+def other_cpus(idle: dict[int, bool], cpu: int, cpus: int) -> str | None:
+    """"otheridle" if a CPU other than `cpu` was idle, "otherbusy" if none
+    was, None while some other CPU has had no idle transition traced yet
+    (`idle`: each CPU's state after its last one)."""
+    others = [idle.get(c) for c in range(cpus) if c != cpu]
+    if any(others):
+        return "otheridle"
+    return "otherbusy" if all(o is False for o in others) else None
+
+
+def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) -> dict:
     """A trace's reader wakeups and moves, counted (columns of a row).
 
     sched_wakeups, and of them those in a softirq or a hardirq; sched_moves,
@@ -88,15 +107,34 @@ def reader_moves(text: str, comm: str = READER_COMM) -> dict:
     balance) and _other; and the wakeups so, sched_wakeups_idle etc.  For
     a wakeup in a hardirq (the reader's timer) that is the task the
     interrupt found on the reader's CPU.
+
+    With `cpus` (a level-2 trace, its idle transitions in it), each wakeup
+    by what ran there and whether another CPU was idle (other_cpus()):
+    sched_wakeups_KIND_otheridle / _otherbusy, and of them those that
+    moved the reader, sched_placed_KIND_otheridle / _otherbusy; and
+    sched_idle_switches, the idle transitions traced (none on CPUs kept
+    busy throughout).
     """
     counts = dict.fromkeys(("sched_wakeups", "sched_wakeups_softirq", "sched_wakeups_hardirq",
                             "sched_moves", "sched_moves_wakeup", "sched_moves_softirq",
                             "sched_moves_task"), 0)
     counts |= {f"sched_{what}_{kind}": 0 for what in ("moves", "wakeups") for kind in KINDS}
-    waking: dict[int, tuple[float, int]] = {}   # trace CPU -> (t, context pid) of a waking
+    if cpus:
+        counts |= {f"sched_{what}_{kind}_{other}": 0 for what in ("wakeups", "placed")
+                   for kind in KINDS for other in OTHER} | {"sched_idle_switches": 0}
+    waking: dict[int, tuple] = {}   # trace CPU -> (t, context pid, kind, other) of a waking
+    idle: dict[int, bool] = {}      # trace CPU -> idle after its last idle transition
     for line in text.splitlines():
         m = LINE.match(line)
-        if not m or _fields(m[7]).get("comm") != comm:
+        if not m:
+            continue
+        fields = _fields(m[7])
+        if m[6] == IDLE_EVENT:
+            if cpus:
+                idle[int(m[3])] = fields.get("next_pid") == "0"
+                counts["sched_idle_switches"] += 1
+            continue
+        if fields.get("comm") != comm:
             continue
         ctx_comm, ctx_pid, cpu, t, event = m[1], int(m[2]), int(m[3]), float(m[5]), m[6]
         where = interrupt(m[4])
@@ -106,7 +144,10 @@ def reader_moves(text: str, comm: str = READER_COMM) -> dict:
             counts[f"sched_wakeups_{kind}"] += 1
             if where != "task":
                 counts[f"sched_wakeups_{where}"] += 1
-            waking[cpu] = (t, ctx_pid)
+            other = other_cpus(idle, cpu, cpus) if cpus else None
+            if other:
+                counts[f"sched_wakeups_{kind}_{other}"] += 1
+            waking[cpu] = (t, ctx_pid, kind, other)
         elif event == "sched_migrate_task":
             counts["sched_moves"] += 1
             counts[f"sched_moves_{kind}"] += 1
@@ -114,16 +155,19 @@ def reader_moves(text: str, comm: str = READER_COMM) -> dict:
             woken = at is not None and at[1] == ctx_pid and t - at[0] <= WAKE_TO_MOVE_S
             how = "wakeup" if woken else "softirq" if where == "softirq" else "task"
             counts[f"sched_moves_{how}"] += 1
+            if woken and at[3]:
+                counts[f"sched_placed_{at[2]}_{at[3]}"] += 1
     return counts
 
 
 @contextlib.contextmanager
-def reader_trace(enabled: bool = True, tracefs: Path = TRACEFS, comm: str = READER_COMM):
+def reader_trace(level: int = 1, tracefs: Path = TRACEFS, comm: str = READER_COMM):
     """Trace the reader's wakeups and moves while the block runs, in an
-    instance of its own.  Yields a dict filled at the end with
-    reader_moves()'s counts and sched_trace_lost."""
+    instance of its own; at level 2 every CPU's idle transitions too, none
+    at 0.  Yields a dict filled at the end with reader_moves()'s counts and
+    sched_trace_lost."""
     result: dict = {}
-    if not enabled:
+    if not level:
         yield result
         return
     with mounted(tracefs, tracefs / "instances"):
@@ -135,16 +179,20 @@ def reader_trace(enabled: bool = True, tracefs: Path = TRACEFS, comm: str = READ
         try:
             _write(instance / "tracing_on", "0")
             _write(instance / "trace_clock", "mono")
-            _write(instance / "buffer_size_kb", str(BUFFER_KB))
-            for event in EVENTS:
+            _write(instance / "buffer_size_kb", str(BUFFER_KB[level]))
+            filters = {event: f'comm == "{comm}"' for event in EVENTS}
+            if level >= 2:
+                filters[IDLE_EVENT] = IDLE_FILTER
+            for event, where in filters.items():
                 sched = instance / "events" / "sched" / event
-                _write(sched / "filter", f'comm == "{comm}"')
+                _write(sched / "filter", where)
                 _write(sched / "enable", "1")
             _write(instance / "tracing_on", "1")
             yield result
             _write(instance / "tracing_on", "0")
             text = (instance / "trace").read_text()
-            result |= reader_moves(text, comm) | {"sched_trace_lost": lost_events(text)}
+            cpus = os.cpu_count() if level >= 2 else None
+            result |= reader_moves(text, comm, cpus) | {"sched_trace_lost": lost_events(text)}
         finally:
             with contextlib.suppress(OSError):
                 _write(instance / "tracing_on", "0")

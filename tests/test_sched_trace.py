@@ -69,6 +69,61 @@ def test_reader_moves_tells_a_wakeup_s_placement_from_a_balancer_s_pull():
         "sched_wakeups_stopper": 1, "sched_wakeups_other": 2}
 
 
+def switch(cpu, t, prev, next_):
+    """A sched_switch line on `cpu` from task (comm, pid) `prev` to `next_`."""
+    return (f"{prev[0]:>16}-{prev[1]} [{cpu:03d}] d..2. {t:.6f}: sched_switch: "
+            f"prev_comm={prev[0]} prev_pid={prev[1]} prev_prio=120 prev_state=R ==> "
+            f"next_comm={next_[0]} next_pid={next_[1]} next_prio=120")
+
+
+IDLE0, IDLE1, KWORKER, HARN = ("swapper/0", 0), ("swapper/1", 0), ("kworker/u8:3", 1800), \
+    ("vgetrandom-harn", 2195)
+
+
+def test_reader_moves_at_level_2_says_whether_the_other_cpu_was_idle_at_each_wakeup():
+    """Each CPU's idle transitions set its state; a reader wakeup counts by
+    what ran on its CPU and whether the other was idle, and so does its
+    placement when it moved the reader; before the other CPU's first
+    transition it counts in neither."""
+    text = HEADER + "\n".join([
+        # CPU 1 not seen yet: a harness wakeup on CPU 0 that moves the reader, unknown
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.000000, "sched_waking"),
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.000010, "sched_migrate_task"),
+        switch(1, 100.100000, KWORKER, IDLE1),           # CPU 1 goes idle
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.200000, "sched_waking"),
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.200010, "sched_migrate_task"),
+        switch(1, 100.300000, IDLE1, KWORKER),           # CPU 1 busy again
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.400000, "sched_waking"),   # stays
+        switch(0, 100.500000, HARN, IDLE0),              # CPU 0 idle: an idle wakeup
+        line("<idle>-0", 0, "d.h2.", 100.600000, "sched_waking"),
+        # another task's switch, neither side idle: changes nothing
+        switch(1, 100.700000, KWORKER, HARN),
+        line("vgetrandom-harn-2195", 1, "d.h2.", 100.800000, "sched_waking"),
+    ]) + "\n"
+    counts = reader_moves(text, cpus=2)
+    assert counts["sched_wakeups"] == 5 and counts["sched_moves_wakeup"] == 2
+    crossed = {k: v for k, v in counts.items()
+               if k.endswith(sched_trace.OTHER) and v}
+    # the second wakeup (CPU 1 idle) moved it, the third (busy) not, the
+    # last (on CPU 1, CPU 0 idle since 100.5) not
+    assert crossed == {"sched_wakeups_harness_otheridle": 2, "sched_placed_harness_otheridle": 1,
+                       "sched_wakeups_harness_otherbusy": 1, "sched_wakeups_idle_otherbusy": 1}
+    assert counts["sched_idle_switches"] == 4
+    # level 1 (no cpus): the same counts, no columns of the other CPU
+    plain = reader_moves(text)
+    assert plain == {k: v for k, v in counts.items()
+                     if not k.endswith(sched_trace.OTHER) and k != "sched_idle_switches"}
+
+
+def test_other_cpus_needs_every_other_cpu_known_to_say_busy():
+    assert sched_trace.other_cpus({}, 0, 2) is None
+    assert sched_trace.other_cpus({1: True}, 0, 2) == "otheridle"
+    assert sched_trace.other_cpus({1: False}, 0, 2) == "otherbusy"
+    assert sched_trace.other_cpus({0: True}, 0, 2) is None        # its own CPU is not other
+    assert sched_trace.other_cpus({1: False}, 0, 3) is None       # CPU 2 unknown
+    assert sched_trace.other_cpus({2: True}, 0, 3) == "otheridle"
+
+
 def test_reader_moves_of_an_empty_trace_are_zero():
     counts = reader_moves(HEADER)
     assert set(counts.values()) == {0} and "sched_moves" in counts
