@@ -955,8 +955,16 @@ def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list
 # its trace now says what ran there at each wakeup and move (context_kind()),
 # and the traced and untraced arms' moves a second (50.5 and 38.9, medians
 # of 16 runs each, Mann-Whitney p 0.18) get as many runs again.
-SCHED_ARMS = (1, 0)         # sched_trace: on, off
-SCHED_SITTINGS = ((SCHED_ARMS, range(1201, 1233)), (SCHED_ARMS, range(1233, 1265)))
+# Then a third, seeds 1265-1288: the second's traces had a wakeup over a
+# harness task move the reader at 0.2% in one run and 63% in another, and
+# the moves a second follow that share; the candidate is whether the other
+# CPU was idle (select_idle_sibling() looks for one when the reader's own
+# CPU is busy), so the traced arm records every CPU's idle transitions too
+# (level 2), the untraced arm beside it saying whether that changes the moves.
+SCHED_ARMS = (1, 0)         # sched_trace: the reader's events, off
+IDLE_ARMS = (2, 0)          # sched_trace: those and every CPU's idle transitions, off
+SCHED_SITTINGS = ((SCHED_ARMS, range(1201, 1233)), (SCHED_ARMS, range(1233, 1265)),
+                  (IDLE_ARMS, range(1265, 1289)))
 
 
 def sched_runs(sittings=SCHED_SITTINGS) -> list[tuple[dict, list[str]]]:
@@ -1327,6 +1335,13 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          + ", ".join(f"{k} {sum(r[f'sched_moves_{k}'] for r in traced)}"
                                      for k in kinds)
                          + f"; trace lost {sum(r['sched_trace_lost'] for r in traced)} events")
+        idle = [r for r in traced if r.get("sched_wakeups_harness_otheridle") not in (None, "")]
+        for other in ("otheridle", "otherbusy") if idle else ():
+            # level 2: did a wakeup over a harness task move the reader, by the other CPU?
+            woken = sum(r[f"sched_wakeups_harness_{other}"] for r in idle)
+            placed = sum(r[f"sched_placed_harness_{other}"] for r in idle)
+            lines.append(f"{exp}: wakeups over a harness task, {other}: {placed} of "
+                         f"{woken} moved the reader ({len(idle)} runs)")
     elif exp == "states_reader":
         for r in rows:
             if r["rate_hz"] <= 1 and r["calls"]:
@@ -1454,7 +1469,7 @@ def run_experiment(binary: Path, exp: str, arg_lists, plan: Plan, out: Path,
                 burning(columns.get("burn_duty", 0.0)) as burn, \
                 fast_disk(reads_fast_disk(args)), \
                 vmscan_trace(exp in TRACED) as trace, \
-                reader_trace(bool(columns.get("sched_trace"))) as sched:
+                reader_trace(columns.get("sched_trace", 0)) as sched:
             records, _, command, _, run_moves = run_harness(binary, argv,
                                                             run_timeout_s(exp, args, plan))
         prov = provenance(command=command) | memory_setup() | columns | disk_columns(args)

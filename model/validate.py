@@ -690,7 +690,7 @@ def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
     page["moves_per_s"] = [reader_moves_per_s(moves[run], s) if run in moves else np.nan
                            for run, s in page["run_s"].items()]
     page["zeroed"] = page["calls_zeroed"] / page["calls"]
-    traced, plain = page[page["sched_trace"] == 1], page[page["sched_trace"] == 0]
+    traced, plain = page[page["sched_trace"] > 0], page[page["sched_trace"] == 0]
     total = int(traced["sched_moves"].sum())
 
     def share(column: str, of: str = "sched_moves") -> str:
@@ -725,7 +725,8 @@ def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
             f"(median).",
             f"Over its {len(page)} runs, Spearman of the moves a second with the 1 Hz "
             f"page's",
-            f"zeroed fraction {rho:.2f} (p {p_rho:.1g}).", *sched_contexts(traced)]
+            f"zeroed fraction {rho:.2f} (p {p_rho:.1g}).", *sched_contexts(traced),
+            *sched_other_cpu(traced)]
 
 
 def sched_contexts(traced: pd.DataFrame) -> list[str]:
@@ -761,6 +762,34 @@ def sched_contexts(traced: pd.DataFrame) -> list[str]:
             f"wakeup moved it at {moved_there.min():.1%}-"
             f"{moved_there.max():.1%}: its moves a second follow the second",
             f"(Spearman {rho_moved:.2f}), not the first ({rho_there:.2f})."]
+
+
+def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
+    """Whether the other CPU was idle when the reader was woken over a
+    harness task, and whether such a wakeup moved it, over the runs that
+    traced every CPU's idle transitions (sched_trace 2): lines for
+    sched_note.  select_idle_sibling() (kernel/sched/fair.c) looks for an
+    idle CPU when the one the reader last ran on is busy."""
+    if "sched_wakeups_harness_otheridle" not in traced:
+        return []
+    runs = traced.dropna(subset=["sched_wakeups_harness_otheridle"])
+    if runs.empty:
+        return []
+    woken = {o: runs[f"sched_wakeups_harness_{o}"] for o in ("otheridle", "otherbusy")}
+    placed = {o: runs[f"sched_placed_harness_{o}"] for o in woken}
+    idle_share = woken["otheridle"] / (woken["otheridle"] + woken["otherbusy"])
+    moved = {o: placed[o].sum() / woken[o].sum() for o in woken}
+    moved_there = (placed["otheridle"] + placed["otherbusy"]) / (woken["otheridle"]
+                                                                + woken["otherbusy"])
+    rho = stats.spearmanr(idle_share, moved_there)[0]
+    return [f"With every CPU's idle transitions traced ({len(runs)} runs), at a wakeup "
+            f"over a harness task",
+            f"the other CPU was idle at {idle_share.min():.1%}-{idle_share.max():.1%} "
+            f"(run by run); such a wakeup",
+            f"moved the reader at {moved['otheridle']:.1%} with the other CPU idle, "
+            f"{moved['otherbusy']:.1%} with it busy;",
+            f"run by run the share moved follows the other CPU's idle share "
+            f"(Spearman {rho:.2f})."]
 
 
 # context_kind()'s kinds (measure.sched_trace) as sched_contexts() names them

@@ -1,6 +1,7 @@
 """The C harness, its output parser and a reduced host measurement."""
 import csv
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -480,16 +481,27 @@ def test_states_reader_hop_sets_how_often_the_reader_moves(harness):
 @needs_cc
 @pytest.mark.skipif(os.geteuid() != 0 or not Path(sched_trace.TRACEFS).is_dir(),
                     reason="needs root and tracefs")
-def test_sched_trace_counts_the_moves_a_hopping_reader_makes(harness):
+def idle_ticks() -> list[int]:
+    """Each CPU's idle time so far, in USER_HZ ticks (proc(5): /proc/stat)."""
+    return [int(line.split()[4]) for line in Path("/proc/stat").read_text().splitlines()
+            if re.match(r"cpu\d", line)]
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_sched_trace_counts_the_moves_a_hopping_reader_makes(harness, level):
     """The reader hopping every 100 ms (about 30 moves, as above), traced:
     the trace counts about as many moves as the harness saw, nearly all
     made by the migration stopper (each hop is the reader's own
     sched_setaffinity(), kernel/sched/core.c: affine_move_task());
-    the trace's instance is gone after, and tracefs is mounted as before."""
+    at level 2 a wakeup says whether the other CPU was idle once both have
+    had an idle transition, which every CPU has that was idle a while
+    (/proc/stat; CPUs kept busy by other work have none); the trace's
+    instance is gone after, and tracefs is mounted as before."""
     if os.cpu_count() < 2:
         pytest.skip("one CPU: nowhere to hop to")
     was_mounted = Path(sched_trace.TRACEFS, "instances").is_dir()
-    with sched_trace.reader_trace() as counts:
+    before = idle_ticks()
+    with sched_trace.reader_trace(level) as counts:
         out = states_stdout(harness, "--classes", "10:4", "--run-s", "2", "--key-life-s", "1",
                             "--settle-s", "1", "--limit-mib", "64", "--churn-mib", "96",
                             "--reader-hop-ms", "100")
@@ -497,6 +509,15 @@ def test_sched_trace_counts_the_moves_a_hopping_reader_makes(harness):
     assert counts["sched_trace_lost"] == 0 and counts["sched_wakeups"] > 0
     assert seen - 3 <= counts["sched_moves"] <= seen + 10
     assert counts["sched_moves_stopper"] >= counts["sched_moves"] - 3
+    crossed = {k: v for k, v in counts.items() if k.endswith(sched_trace.OTHER)}
+    if level == 1:
+        assert not crossed and "sched_idle_switches" not in counts
+    else:
+        woken = sum(v for k, v in crossed.items() if k.startswith("sched_wakeups_"))
+        placed = sum(v for k, v in crossed.items() if k.startswith("sched_placed_"))
+        assert woken <= counts["sched_wakeups"] and placed <= counts["sched_moves_wakeup"]
+        if min(a - b for a, b in zip(idle_ticks(), before)) >= 10:     # 100 ms each
+            assert counts["sched_idle_switches"] > 0 and woken > 0
     assert Path(sched_trace.TRACEFS, "instances").is_dir() == was_mounted
     if was_mounted:
         assert not list(Path(sched_trace.TRACEFS, "instances").glob("vgetrandom-study-*"))
@@ -1277,10 +1298,12 @@ def test_full_plan_split_prices_test_takes_turns_under_churn_and_with_none():
 def test_full_plan_sched_test_traces_the_2304_arm_in_one_arm_of_two():
     """The scheduler test: the split-prices test's 2304 MiB/s timer-locked
     vDSO arm (its options as that test's), the reader's scheduler trace on
-    and off taking turns in each of two sittings, every seed once and none
+    and off taking turns in each of two sittings, then with every CPU's
+    idle transitions (level 2) and off in a third, every seed once and none
     of an earlier states test's; its runs name their arm in sched_trace."""
     runs = host.full_plan().runs["states_sched"]
-    assert len(runs) == 64
+    assert len(runs) == 88
+    assert [c["sched_trace"] for c, _ in runs[64:]] == [2, 0] * 12
     assert_sittings_take_turns([c["sched_trace"] for c, _ in runs], host.SCHED_SITTINGS)
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     seeds = [int(o["--seed"]) for o in opts]
