@@ -455,6 +455,7 @@ class StatesRuns:
 
 
 def read_states_runs(data_dir: Path) -> StatesRuns:
+    """StatesRuns of data_dir/host's states files."""
     frame = read_states(data_dir)
     return StatesRuns(frame, read_states_moves(data_dir, frame))
 

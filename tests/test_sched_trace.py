@@ -174,15 +174,17 @@ def test_untraced_blocks_yield_nothing_and_touch_nothing(tmp_path):
 
 
 def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(tmp_path):
-    """validate's note on the scheduler test: its traced runs' moves summed
-    from the CSV (one row a run, its 1 Hz class), and the three ways a move
-    is made sharing them; nothing without the file."""
+    """validate's note on the scheduler test: its traced runs' moves (either
+    level) summed from the CSV (one row a run, its 1 Hz class), and the
+    three ways a move is made sharing them; over the level-2 runs, a
+    harness-task wakeup's moves by the other CPU, as the CSV sums them;
+    nothing without the file."""
     import pandas as pd
     from model import validate
     assert validate.sched_note(tmp_path, validate.read_states_runs(tmp_path)) == []
     path = validate.DATA_DIR / validate.SCHED_TEST
     rows = pd.read_csv(path, low_memory=False)
-    traced = rows[(rows["rate_hz"] == 1) & (rows["sched_trace"] == 1)]
+    traced = rows[(rows["rate_hz"] == 1) & (rows["sched_trace"] > 0)]
     data = validate.DATA_DIR
     text = " ".join(validate.sched_note(data, validate.read_states_runs(data)))
     assert f"{len(traced)} of its {rows['run'].nunique()} runs" in text
@@ -191,6 +193,12 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
               re.findall(r"([\d.]+)% (?:were placements|the load balancer|in task context)",
                          text)]
     assert len(shares) == 3 and abs(sum(shares) - 100) <= 0.2
+    idle = traced[traced["sched_trace"] == 2]
+    if not idle.empty:
+        moved = [idle[f"sched_placed_harness_{o}"].sum() / idle[f"sched_wakeups_harness_{o}"].sum()
+                 for o in ("otheridle", "otherbusy")]
+        assert (f"({len(idle)} runs)" in text and f"at {moved[0]:.1%} with the other CPU idle, "
+                f"{moved[1]:.1%} with it busy" in text)
 
 
 def test_sched_contexts_share_the_wakeups_and_moves_by_what_ran_there():
