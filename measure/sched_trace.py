@@ -21,7 +21,9 @@ reader came just before it on that CPU (reader_moves()).  At level 2 the
 trace also records every CPU's idle transitions (sched_switch to or from
 the idle task, all tasks): whether another CPU was idle when the reader
 was woken, which is what select_idle_sibling() (kernel/sched/fair.c) looks
-for when the CPU the reader last ran on is busy.  Where the
+for when the CPU the reader last ran on is busy; and each line's tgid
+(record-tgid), which tells a harness task that is its process's first
+thread (the polling main process) from the states threads.  Where the
 CPUs' time went is counted apart (cpu_by_task()): every task's utime +
 stime from /proc before and after, grouped by kind, so that the "others'
 CPU" of the states rows can be named.
@@ -50,10 +52,14 @@ IDLE_EVENT, IDLE_FILTER = "sched_switch", "prev_pid == 0 || next_pid == 0"
 # level 2 each CPU's idle periods too, two events each, thousands a second
 BUFFER_KB = {1: 65536, 2: 262144}
 OTHER = ("otheridle", "otherbusy")      # other_cpus()
+WHO = ("leader", "thread")              # a harness task: its process's first thread or not
 # try_to_wake_up(): its sched_waking, then select_task_rq() and set_task_cpu();
 # microseconds apart, traced (a bound, not a measured gap)
 WAKE_TO_MOVE_S = 100e-6
-LINE = re.compile(r"\s*(.+?)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+([\d.]+): (\w+): (.*)")
+# comm-pid, at level 2 "(tgid)" ("(-------)" where unknown), [cpu], flags, time
+LINE = re.compile(r"\s*(?P<comm>.+?)-(?P<pid>\d+)\s+(?:\(\s*(?P<tgid>[\d-]+)\)\s+)?"
+                  r"\[(?P<cpu>\d+)\]\s+(?P<flags>\S+)\s+(?P<t>[\d.]+): "
+                  r"(?P<event>\w+): (?P<rest>.*)")
 HARNESS_COMM = "vgetrandom-harn"    # the harness's processes (comm is 15 bytes at most)
 KINDS = ("idle", "kworker", "harness", "stopper", "other")     # context_kind()
 PF_KTHREAD = 0x00200000             # include/linux/sched.h
@@ -111,9 +117,15 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
     With `cpus` (a level-2 trace, its idle transitions in it), each wakeup
     by what ran there and whether another CPU was idle (other_cpus()):
     sched_wakeups_KIND_otheridle / _otherbusy, and of them those that
-    moved the reader, sched_placed_KIND_otheridle / _otherbusy; and
+    moved the reader, sched_placed_KIND_otheridle / _otherbusy;
     sched_idle_switches, the idle transitions traced (none on CPUs kept
-    busy throughout).
+    busy throughout); and the harness's wakeups by which of its tasks ran
+    there, from the line's tgid (record-tgid): sched_wakeups_harness_leader
+    (a process's first thread: the harness's main process, which polls its
+    children every millisecond, or the caller process's, which waits for
+    its threads) or _thread (the caller process's other threads, the
+    states threads), and of them those that moved it, sched_placed_...;
+    neither where the tgid is unknown.
     """
     counts = dict.fromkeys(("sched_wakeups", "sched_wakeups_softirq", "sched_wakeups_hardirq",
                             "sched_moves", "sched_moves_wakeup", "sched_moves_softirq",
@@ -122,22 +134,25 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
     if cpus:
         counts |= {f"sched_{what}_{kind}_{other}": 0 for what in ("wakeups", "placed")
                    for kind in KINDS for other in OTHER} | {"sched_idle_switches": 0}
-    waking: dict[int, tuple] = {}   # trace CPU -> (t, context pid, kind, other) of a waking
+        counts |= {f"sched_{what}_harness_{who}": 0 for what in ("wakeups", "placed")
+                   for who in WHO}
+    waking: dict[int, tuple] = {}   # trace CPU -> (t, context pid, kind, other, who)
     idle: dict[int, bool] = {}      # trace CPU -> idle after its last idle transition
     for line in text.splitlines():
         m = LINE.match(line)
         if not m:
             continue
-        fields = _fields(m[7])
-        if m[6] == IDLE_EVENT:
+        fields = _fields(m["rest"])
+        if m["event"] == IDLE_EVENT:
             if cpus:
-                idle[int(m[3])] = fields.get("next_pid") == "0"
+                idle[int(m["cpu"])] = fields.get("next_pid") == "0"
                 counts["sched_idle_switches"] += 1
             continue
         if fields.get("comm") != comm:
             continue
-        ctx_comm, ctx_pid, cpu, t, event = m[1], int(m[2]), int(m[3]), float(m[5]), m[6]
-        where = interrupt(m[4])
+        ctx_comm, ctx_pid, cpu, t, event = (m["comm"], int(m["pid"]), int(m["cpu"]),
+                                             float(m["t"]), m["event"])
+        where = interrupt(m["flags"])
         kind = context_kind(ctx_comm)
         if event == "sched_waking":
             counts["sched_wakeups"] += 1
@@ -147,7 +162,12 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
             other = other_cpus(idle, cpu, cpus) if cpus else None
             if other:
                 counts[f"sched_wakeups_{kind}_{other}"] += 1
-            waking[cpu] = (t, ctx_pid, kind, other)
+            tgid = m["tgid"]
+            who = (WHO[int(tgid) != ctx_pid] if cpus and kind == "harness" and tgid
+                   and tgid.isdigit() else None)
+            if who:
+                counts[f"sched_wakeups_harness_{who}"] += 1
+            waking[cpu] = (t, ctx_pid, kind, other, who)
         elif event == "sched_migrate_task":
             counts["sched_moves"] += 1
             counts[f"sched_moves_{kind}"] += 1
@@ -157,14 +177,16 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
             counts[f"sched_moves_{how}"] += 1
             if woken and at[3]:
                 counts[f"sched_placed_{at[2]}_{at[3]}"] += 1
+            if woken and at[4]:
+                counts[f"sched_placed_harness_{at[4]}"] += 1
     return counts
 
 
 @contextlib.contextmanager
 def reader_trace(level: int = 1, tracefs: Path = TRACEFS, comm: str = READER_COMM):
     """Trace the reader's wakeups and moves while the block runs, in an
-    instance of its own; at level 2 every CPU's idle transitions too, none
-    at 0.  Yields a dict filled at the end with reader_moves()'s counts and
+    instance of its own; at level 2 every CPU's idle transitions too, and
+    each line's tgid (to tell the harness's tasks apart), none at 0.  Yields a dict filled at the end with reader_moves()'s counts and
     sched_trace_lost."""
     result: dict = {}
     if not level:
@@ -183,6 +205,7 @@ def reader_trace(level: int = 1, tracefs: Path = TRACEFS, comm: str = READER_COM
             filters = {event: f'comm == "{comm}"' for event in EVENTS}
             if level >= 2:
                 filters[IDLE_EVENT] = IDLE_FILTER
+                _write(instance / "options" / "record-tgid", "1")
             for event, where in filters.items():
                 sched = instance / "events" / "sched" / event
                 _write(sched / "filter", where)

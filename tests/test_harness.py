@@ -516,6 +516,8 @@ def test_sched_trace_counts_the_moves_a_hopping_reader_makes(harness, level):
         woken = sum(v for k, v in crossed.items() if k.startswith("sched_wakeups_"))
         placed = sum(v for k, v in crossed.items() if k.startswith("sched_placed_"))
         assert woken <= counts["sched_wakeups"] and placed <= counts["sched_moves_wakeup"]
+        told = [counts[f"sched_wakeups_harness_{who}"] for who in sched_trace.WHO]
+        assert sum(told) <= counts["sched_wakeups_harness"]
         if min(a - b for a, b in zip(idle_ticks(), before)) >= 10:     # 100 ms each
             assert counts["sched_idle_switches"] > 0 and woken > 0
     assert Path(sched_trace.TRACEFS, "instances").is_dir() == was_mounted

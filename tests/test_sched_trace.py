@@ -109,10 +109,38 @@ def test_reader_moves_at_level_2_says_whether_the_other_cpu_was_idle_at_each_wak
     assert crossed == {"sched_wakeups_harness_otheridle": 2, "sched_placed_harness_otheridle": 1,
                        "sched_wakeups_harness_otherbusy": 1, "sched_wakeups_idle_otherbusy": 1}
     assert counts["sched_idle_switches"] == 4
+    # no tgid on the lines: no harness task told apart
+    assert all(counts[f"sched_{what}_harness_{who}"] == 0 for what in ("wakeups", "placed")
+               for who in sched_trace.WHO)
     # level 1 (no cpus): the same counts, no columns of the other CPU
     plain = reader_moves(text)
     assert plain == {k: v for k, v in counts.items()
-                     if not k.endswith(sched_trace.OTHER) and k != "sched_idle_switches"}
+                     if not k.endswith((*sched_trace.OTHER, *sched_trace.WHO))
+                     and k != "sched_idle_switches"}
+
+
+def test_reader_moves_at_level_2_tells_the_harness_s_threads_from_its_leaders_by_tgid():
+    """With record-tgid each line names its task's process: a harness task
+    whose pid is its tgid is a process's first thread (the polling main
+    process), another is a states thread; an unknown tgid counts as neither."""
+    def tgid_line(ctx, tgid, cpu, t, event):
+        with_tgid = line(ctx, cpu, "d.h2.", t, event)
+        return with_tgid.replace(f" [{cpu:03d}]", f" ({tgid:>7}) [{cpu:03d}]", 1)
+    text = HEADER + "\n".join([
+        switch(1, 99.0, KWORKER, IDLE1),
+        tgid_line("vgetrandom-harn-2195", "2195", 0, 100.000000, "sched_waking"),  # leader
+        tgid_line("vgetrandom-harn-2195", "2195", 0, 100.000010, "sched_migrate_task"),
+        tgid_line("vgetrandom-harn-2301", "2290", 0, 100.100000, "sched_waking"),  # a thread
+        tgid_line("vgetrandom-harn-2301", "2290", 0, 100.100010, "sched_migrate_task"),
+        tgid_line("vgetrandom-harn-2302", "2290", 0, 100.200000, "sched_waking"),  # stays
+        tgid_line("vgetrandom-harn-2303", "-------", 0, 100.300000, "sched_waking"),
+        tgid_line("kworker/u8:3-1800", "1800", 0, 100.400000, "sched_waking"),      # not harness
+    ]) + "\n"
+    counts = reader_moves(text, cpus=2)
+    assert counts["sched_wakeups"] == 5 and counts["sched_wakeups_harness"] == 4
+    assert {k: v for k, v in counts.items() if k.endswith(sched_trace.WHO)} == {
+        "sched_wakeups_harness_leader": 1, "sched_wakeups_harness_thread": 2,
+        "sched_placed_harness_leader": 1, "sched_placed_harness_thread": 1}
 
 
 def test_other_cpus_needs_every_other_cpu_known_to_say_busy():
