@@ -23,7 +23,7 @@ the idle task, all tasks): whether another CPU was idle when the reader
 was woken, which is what select_idle_sibling() (kernel/sched/fair.c) looks
 for when the CPU the reader last ran on is busy; and each line's tgid
 (record-tgid), which tells a harness task that is its process's first
-thread (the polling main process) from the states threads.  Where the
+thread (the main process) from the states threads.  Where the
 CPUs' time went is counted apart (cpu_by_task()): every task's utime +
 stime from /proc before and after, grouped by kind, so that the "others'
 CPU" of the states rows can be named.
@@ -68,8 +68,9 @@ PF_KTHREAD = 0x00200000             # include/linux/sched.h
 def context_kind(comm: str) -> str:
     """What ran on the CPU where a traced event fired (the line's task):
     idle, a kworker, the harness's own tasks (its states threads, or its
-    main process, which polls every millisecond: one comm, not told
-    apart), the migration stopper, or other."""
+    main process, which in a states window looks at the memcg ten times a
+    second, MONITOR_NS in the harness: one comm, told apart only by tgid
+    at level 2), the migration stopper, or other."""
     if comm in ("<idle>", "swapper") or comm.startswith("swapper/"):
         return "idle"
     if comm.startswith("kworker/"):
@@ -121,8 +122,8 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
     sched_idle_switches, the idle transitions traced (none on CPUs kept
     busy throughout); and the harness's wakeups by which of its tasks ran
     there, from the line's tgid (record-tgid): sched_wakeups_harness_leader
-    (a process's first thread: the harness's main process, which polls its
-    children every millisecond, or the caller process's, which waits for
+    (a process's first thread: the harness's main process, which looks at
+    the memcg ten times a second, or the caller process's, which waits for
     its threads) or _thread (the caller process's other threads, the
     states threads), and of them those that moved it, sched_placed_...;
     neither where the tgid is unknown.

@@ -121,7 +121,7 @@ def test_reader_moves_at_level_2_says_whether_the_other_cpu_was_idle_at_each_wak
 
 def test_reader_moves_at_level_2_tells_the_harness_s_threads_from_its_leaders_by_tgid():
     """With record-tgid each line names its task's process: a harness task
-    whose pid is its tgid is a process's first thread (the polling main
+    whose pid is its tgid is a process's first thread (the main
     process), another is a states thread; an unknown tgid counts as neither."""
     def tgid_line(ctx, tgid, cpu, t, event):
         with_tgid = line(ctx, cpu, "d.h2.", t, event)
