@@ -163,9 +163,9 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
             other = other_cpus(idle, cpu, cpus) if cpus else None
             if other:
                 counts[f"sched_wakeups_{kind}_{other}"] += 1
-            tgid = m["tgid"]
-            who = (WHO[int(tgid) != ctx_pid] if cpus and kind == "harness" and tgid
-                   and tgid.isdigit() else None)
+            tgid = m["tgid"] or ""        # "" without record-tgid, dashes where unknown
+            who = (WHO[int(tgid) != ctx_pid] if cpus and kind == "harness" and tgid.isdigit()
+                   else None)
             if who:
                 counts[f"sched_wakeups_harness_{who}"] += 1
             waking[cpu] = (t, ctx_pid, kind, other, who)
