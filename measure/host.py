@@ -961,10 +961,15 @@ def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list
 # CPU was idle (select_idle_sibling() looks for one when the reader's own
 # CPU is busy), so the traced arm records every CPU's idle transitions too
 # (level 2), the untraced arm beside it saying whether that changes the moves.
+# Then a fourth, seeds 1289-1312, as the third: the third's moves were the
+# reader placed on the idle other CPU when a harness task held its own, and
+# level 2 now names each harness task's thread group (record-tgid), so its
+# trace says whether that task was a states thread or a leader (the main
+# process polling the memcg, or a caller process's first thread).
 SCHED_ARMS = (1, 0)         # sched_trace: the reader's events, off
 IDLE_ARMS = (2, 0)          # sched_trace: those and every CPU's idle transitions, off
 SCHED_SITTINGS = ((SCHED_ARMS, range(1201, 1233)), (SCHED_ARMS, range(1233, 1265)),
-                  (IDLE_ARMS, range(1265, 1289)))
+                  (IDLE_ARMS, range(1265, 1289)), (IDLE_ARMS, range(1289, 1313)))
 
 
 def sched_runs(sittings=SCHED_SITTINGS) -> list[tuple[dict, list[str]]]:
