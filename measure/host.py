@@ -1340,13 +1340,15 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          + ", ".join(f"{k} {sum(r[f'sched_moves_{k}'] for r in traced)}"
                                      for k in kinds)
                          + f"; trace lost {sum(r['sched_trace_lost'] for r in traced)} events")
-        idle = [r for r in traced if r.get("sched_wakeups_harness_otheridle") not in (None, "")]
-        for other in ("otheridle", "otherbusy") if idle else ():
-            # level 2: did a wakeup over a harness task move the reader, by the other CPU?
-            woken = sum(r[f"sched_wakeups_harness_{other}"] for r in idle)
-            placed = sum(r[f"sched_placed_harness_{other}"] for r in idle)
-            lines.append(f"{exp}: wakeups over a harness task, {other}: {placed} of "
-                         f"{woken} moved the reader ({len(idle)} runs)")
+        for which in ("otheridle", "otherbusy", "leader", "thread"):
+            # level 2: did a wakeup over a harness task move the reader, by
+            # the other CPU, and by which harness task held the reader's?
+            runs = [r for r in traced if r.get(f"sched_wakeups_harness_{which}") not in (None, "")]
+            if runs:
+                woken = sum(r[f"sched_wakeups_harness_{which}"] for r in runs)
+                placed = sum(r[f"sched_placed_harness_{which}"] for r in runs)
+                lines.append(f"{exp}: wakeups over a harness task, {which}: {placed} of "
+                             f"{woken} moved the reader ({len(runs)} runs)")
     elif exp == "states_reader":
         for r in rows:
             if r["rate_hz"] <= 1 and r["calls"]:

@@ -727,7 +727,7 @@ def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
             f"Over its {len(page)} runs, Spearman of the moves a second with the 1 Hz "
             f"page's",
             f"zeroed fraction {rho:.2f} (p {p_rho:.1g}).", *sched_contexts(traced),
-            *sched_other_cpu(traced)]
+            *sched_other_cpu(traced), *sched_harness_tasks(traced)]
 
 
 def sched_contexts(traced: pd.DataFrame) -> list[str]:
@@ -791,6 +791,31 @@ def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
             f"{moved['otherbusy']:.1%} with it busy;",
             f"run by run the share moved follows the other CPU's idle share "
             f"(Spearman {rho:.2f})."]
+
+
+def sched_harness_tasks(traced: pd.DataFrame) -> list[str]:
+    """Which harness task held the reader's CPU when it was woken over one,
+    and whether such a wakeup moved it, over the runs whose trace names each
+    task's thread group (record-tgid, measure.sched_trace): a states thread,
+    or a leader (the harness's main process, looking at the memcg ten times
+    a second, or the caller process's first thread): lines for sched_note."""
+    if "sched_wakeups_harness_leader" not in traced:
+        return []
+    runs = traced.dropna(subset=["sched_wakeups_harness_leader"])
+    if runs.empty:
+        return []
+    woken = {w: runs[f"sched_wakeups_harness_{w}"].sum() for w in ("thread", "leader")}
+    moved = {w: runs[f"sched_placed_harness_{w}"].sum() / woken[w] for w in woken}
+    thread = runs["sched_wakeups_harness_thread"] / runs["sched_wakeups_harness"]
+    return [f"Naming each harness task's thread group ({len(runs)} runs), of "
+            f"{int(runs['sched_wakeups_harness'].sum()):,} wakeups over a",
+            f"harness task a states thread held the reader's CPU at "
+            f"{woken['thread'] / runs['sched_wakeups_harness'].sum():.1%} "
+            f"({thread.min():.1%}-{thread.max():.1%} run by run),",
+            f"a process's first thread at "
+            f"{woken['leader'] / runs['sched_wakeups_harness'].sum():.1%}; such a wakeup "
+            f"moved the reader at {moved['thread']:.1%}",
+            f"over a states thread, {moved['leader']:.1%} over a first thread."]
 
 
 # context_kind()'s kinds (measure.sched_trace) as sched_contexts() names them

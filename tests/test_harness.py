@@ -1422,6 +1422,35 @@ def test_states_prices_summary_prints_each_class_by_page_gap():
     assert "<inf 400 ns (1)" in line and "beside the reader 130 ns" in line
 
 
+def test_sched_summary_splits_harness_wakeups_by_other_cpu_and_task_where_traced():
+    """The scheduler test's summary sums, over the runs whose trace has
+    them, the wakeups over a harness task and those that moved the reader,
+    by the other CPU (level 2) and by the harness task's thread group (level
+    2 with record-tgid); a run without a split counts in neither."""
+    kinds = ("wakeup", "softirq", "task", "idle", "stopper")
+    base = {"regime": "churn_fast_2304", "rate_hz": 1, "calls": 10, "calls_zeroed": 5,
+            "sched_moves": 3, "sched_trace_lost": 0} | {f"sched_moves_{k}": 0 for k in kinds}
+    split = {f"sched_{w}_harness_{o}": n for w, o, n in
+             (("wakeups", "otheridle", 10), ("placed", "otheridle", 9),
+              ("wakeups", "otherbusy", 20), ("placed", "otherbusy", 1))}
+    tgid = {f"sched_{w}_harness_{o}": n for w, o, n in
+            (("wakeups", "leader", 4), ("placed", "leader", 2),
+             ("wakeups", "thread", 26), ("placed", "thread", 8))}
+    rows = [base | {"sched_trace": 1}, base | {"sched_trace": 2} | split,
+            base | {"sched_trace": 2} | split | tgid, base | {"sched_trace": 0, "sched_moves": ""}]
+    lines = host.summarize("states_sched", rows)
+    harness = [line for line in lines if "wakeups over a harness task" in line]
+    assert harness == ["states_sched: wakeups over a harness task, otheridle: 18 of 20 moved "
+                       "the reader (2 runs)",
+                       "states_sched: wakeups over a harness task, otherbusy: 2 of 40 moved "
+                       "the reader (2 runs)",
+                       "states_sched: wakeups over a harness task, leader: 2 of 4 moved "
+                       "the reader (1 runs)",
+                       "states_sched: wakeups over a harness task, thread: 8 of 26 moved "
+                       "the reader (1 runs)"]
+    assert "9 reader moves traced in 3 runs" in " ".join(lines)
+
+
 def test_full_plan_fast_churn_test_takes_turns_on_a_fast_disk_with_seeds_of_its_own():
     """The fast-churn test's runs are the campaign's churn Poisson run
     churning a tmpfs-backed disk, paced at 2304 or 1472 MiB/s: arms take

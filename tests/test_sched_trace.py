@@ -205,8 +205,9 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
     """validate's note on the scheduler test: its traced runs' moves (either
     level) summed from the CSV (one row a run, its 1 Hz class), and the
     three ways a move is made sharing them; over the level-2 runs, a
-    harness-task wakeup's moves by the other CPU, as the CSV sums them;
-    nothing without the file."""
+    harness-task wakeup's moves by the other CPU, as the CSV sums them,
+    and over those naming thread groups, by harness task; nothing without
+    the file."""
     import pandas as pd
     from model import validate
     assert validate.sched_note(tmp_path, validate.read_states_runs(tmp_path)) == []
@@ -227,6 +228,31 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
                  for o in ("otheridle", "otherbusy")]
         assert (f"({len(idle)} runs)" in text and f"at {moved[0]:.1%} with the other CPU idle, "
                 f"{moved[1]:.1%} with it busy" in text)
+    if "sched_wakeups_harness_leader" in traced:
+        named = traced.dropna(subset=["sched_wakeups_harness_leader"])
+        assert named.empty or f"thread group ({len(named)} runs)" in text
+
+
+def test_sched_harness_tasks_share_the_harness_wakeups_by_thread_group_where_named():
+    """Over the runs whose trace named the thread group (earlier rows lack
+    the columns or leave them empty), each harness task's share of the
+    wakeups over a harness task and how often such a wakeup moved the
+    reader; a wakeup whose tgid was unknown counts in the total only."""
+    import pandas as pd
+    from model.validate import sched_harness_tasks
+    old = {"sched_wakeups_harness": 100}
+    assert sched_harness_tasks(pd.DataFrame([old])) == []
+    assert sched_harness_tasks(pd.DataFrame([old | {"sched_wakeups_harness_leader": None}])) == []
+    new = [{"sched_wakeups_harness": w, "sched_wakeups_harness_thread": t,
+            "sched_wakeups_harness_leader": w - t - 1, "sched_placed_harness_thread": pt,
+            "sched_placed_harness_leader": pl} for w, t, pt, pl in ((100, 80, 40, 1),
+                                                                    (100, 60, 20, 18))]
+    text = " ".join(sched_harness_tasks(pd.DataFrame([old, *new])))
+    assert "(2 runs), of 200 wakeups" in text
+    assert "states thread held the reader's CPU at 70.0% (60.0%-80.0% run by run)" in text
+    # first threads: 19 + 39 of 200 wakeups, moving it at 1 + 18 of them
+    assert "first thread at 29.0%;" in text
+    assert "moved the reader at 42.9% over a states thread, 32.8% over a first thread" in text
 
 
 def test_sched_contexts_share_the_wakeups_and_moves_by_what_ran_there():
