@@ -745,7 +745,9 @@ def sched_contexts(traced: pd.DataFrame) -> list[str]:
     def shares(what: str) -> str:
         return ", ".join(f"{name} {share(what, kind):.1%}" for kind, name in KIND_NAMES)
 
-    def moved_at(kind: str) -> float:   # of the wakeups with `kind` there, those that moved it
+    # of the wakeups with `kind` there, those that moved it: the moves made
+    # over `kind` (most are made at a wakeup; the others count too)
+    def moved_at(kind: str) -> float:
         return runs[f"sched_moves_{kind}"].sum() / runs[f"sched_wakeups_{kind}"].sum()
 
     moved = ", ".join(f"{moved_at(kind):.1%} {name}" for kind, name in KIND_NAMES[:3])
@@ -759,10 +761,11 @@ def sched_contexts(traced: pd.DataFrame) -> list[str]:
             f"its moves were made over {shares('moves')}.",
             f"A wakeup moved it at {moved} (moves over wakeups).",
             f"Run by run, a harness task was there at {harness_there.min():.1%}-"
-            f"{harness_there.max():.1%} of its wakeups, and such a",
-            f"wakeup moved it at {moved_there.min():.1%}-"
-            f"{moved_there.max():.1%}: its moves a second follow the second",
-            f"(Spearman {rho_moved:.2f}), not the first ({rho_there:.2f})."]
+            f"{harness_there.max():.1%} of its wakeups, and the moves made",
+            f"over one were {moved_there.min():.1%}-{moved_there.max():.1%} of those "
+            f"wakeups (any way made, so over 100% where",
+            "few wakeups found one): its moves a second follow the second",
+            f"(Spearman {rho_moved:.2f}) more than the first ({rho_there:.2f})."]
 
 
 def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
@@ -789,8 +792,8 @@ def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
             f"(run by run); such a wakeup",
             f"moved the reader at {moved['otheridle']:.1%} with the other CPU idle, "
             f"{moved['otherbusy']:.1%} with it busy;",
-            f"run by run the share moved follows the other CPU's idle share "
-            f"(Spearman {rho:.2f})."]
+            f"run by run, Spearman of the share moved with the other CPU's idle share "
+            f"{rho:.2f}."]
 
 
 def sched_harness_tasks(traced: pd.DataFrame) -> list[str]:
