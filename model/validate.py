@@ -727,7 +727,7 @@ def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
             f"Over its {len(page)} runs, Spearman of the moves a second with the 1 Hz "
             f"page's",
             f"zeroed fraction {rho:.2f} (p {p_rho:.1g}).", *sched_contexts(traced),
-            *sched_other_cpu(traced), *sched_harness_tasks(traced)]
+            *sched_other_cpu(traced), *sched_harness_tasks(traced), *sched_sittings(page)]
 
 
 def sched_contexts(traced: pd.DataFrame) -> list[str]:
@@ -786,6 +786,7 @@ def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
     moved_there = (placed["otheridle"] + placed["otherbusy"]) / (woken["otheridle"]
                                                                 + woken["otherbusy"])
     rho = stats.spearmanr(idle_share, moved_there)[0]
+    still = runs["moves_per_s"].idxmin()
     return [f"With every CPU's idle transitions traced ({len(runs)} runs), at a wakeup "
             f"over a harness task",
             f"the other CPU was idle at {idle_share.min():.1%}-{idle_share.max():.1%} "
@@ -793,7 +794,43 @@ def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
             f"moved the reader at {moved['otheridle']:.1%} with the other CPU idle, "
             f"{moved['otherbusy']:.1%} with it busy;",
             f"run by run, Spearman of the share moved with the other CPU's idle share "
-            f"{rho:.2f}."]
+            f"{rho:.2f}.",
+            f"Its least-moving run (seed {int(runs.loc[still, 'seed'])}, "
+            f"{runs.loc[still, 'moves_per_s']:.1f} moves a second, zeroed "
+            f"{runs.loc[still, 'zeroed']:.3f}): the other CPU idle",
+            f"at {idle_share[still]:.1%} of its wakeups over a harness task, "
+            f"{placed['otheridle'][still] / woken['otheridle'][still]:.1%} of those "
+            f"moving it."]
+
+
+STOLEN = 0.1    # steal: a run whose CPUs' host took this share of their time or more
+
+
+def sched_sittings(page: pd.DataFrame) -> list[str]:
+    """The scheduler test sitting by sitting (by its rows' git_commit: each
+    sitting ran from a clean worktree of its own), one row a run (its 1 Hz
+    class): the reader's moves a second, the page's zeroed fraction and,
+    within the sitting, their Spearman; the runs whose host stole STOLEN
+    or more of the CPUs' time; and over the others, Spearman of the other
+    tasks' CPU with the moves (select_idle_cpu() scans less of the LLC for
+    an idle CPU the busier it is, SIS_UTIL in kernel/sched/fair.c): lines
+    for sched_note."""
+    lines = ["By sitting (its rows' git_commit; each from a worktree of its own):"]
+    for commit, runs in page.groupby("git_commit", sort=False):
+        rho, p = stats.spearmanr(runs["moves_per_s"], runs["zeroed"])
+        moves = runs["moves_per_s"]
+        lines.append(f"  {commit[:7]} from {runs['date_utc'].min()[:16]}: {len(runs)} runs, "
+                     f"moves {moves.median():.1f}/s ({moves.min():.1f}-{moves.max():.1f}), "
+                     f"zeroed {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f}, "
+                     f"Spearman {rho:.2f} (p {p:.2g}), "
+                     f"{int((runs['cpu_steal_during'] >= STOLEN).sum())} stolen from")
+    calm = page[page["cpu_steal_during"] < STOLEN]
+    rho, p = stats.spearmanr(calm["cpu_busy_others_during"], calm["moves_per_s"])
+    kw = stats.kruskal(*(runs["zeroed"] for _, runs in page.groupby("git_commit"))).pvalue
+    return lines + [f"Between sittings, Kruskal-Wallis p {kw:.1g} on the runs' zeroed "
+                    f"fractions.  Over the {len(calm)} runs",
+                    f"with steal under {STOLEN}, Spearman of the others' CPU share "
+                    f"with the moves a second {rho:.2f} (p {p:.2g})."]
 
 
 def sched_harness_tasks(traced: pd.DataFrame) -> list[str]:

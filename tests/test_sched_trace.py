@@ -206,8 +206,8 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
     level) summed from the CSV (one row a run, its 1 Hz class), and the
     three ways a move is made sharing them; over the level-2 runs, a
     harness-task wakeup's moves by the other CPU, as the CSV sums them,
-    and over those naming thread groups, by harness task; nothing without
-    the file."""
+    and over those naming thread groups, by harness task; a line a
+    sitting; nothing without the file."""
     import pandas as pd
     from model import validate
     assert validate.sched_note(tmp_path, validate.read_states_runs(tmp_path)) == []
@@ -215,8 +215,10 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
     rows = pd.read_csv(path, low_memory=False)
     traced = rows[(rows["rate_hz"] == 1) & (rows["sched_trace"] > 0)]
     data = validate.DATA_DIR
-    text = " ".join(validate.sched_note(data, validate.read_states_runs(data)))
+    lines = validate.sched_note(data, validate.read_states_runs(data))
+    text = " ".join(lines)
     assert f"{len(traced)} of its {rows['run'].nunique()} runs" in text
+    assert sum(line.endswith(" stolen from") for line in lines) == rows["git_commit"].nunique()
     assert f"reader's {int(traced['sched_moves'].sum()):,} moves" in text
     shares = [float(x) for x in
               re.findall(r"([\d.]+)% (?:were placements|the load balancer|in task context)",
@@ -253,6 +255,32 @@ def test_sched_harness_tasks_share_the_harness_wakeups_by_thread_group_where_nam
     # first threads: 19 + 39 of 200 wakeups, moving it at 1 + 18 of them
     assert "first thread at 29.0%;" in text
     assert "moved the reader at 42.9% over a states thread, 32.8% over a first thread" in text
+
+
+def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
+    """One line a sitting (its rows' git_commit, in the order they came):
+    its runs, median moves, pooled zeroed fraction, the moves' Spearman
+    with the fraction within it and the runs the host stole from; the
+    sittings' Kruskal-Wallis; the others' CPU against the moves over the
+    runs not stolen from alone."""
+    import pandas as pd
+    from model.validate import sched_sittings
+    runs = [{"git_commit": c * 40, "date_utc": f"2026-12-0{d}T1{i}:00:00Z",
+             "moves_per_s": m, "zeroed": z, "calls": 100, "calls_zeroed": 100 * z,
+             "cpu_steal_during": st, "cpu_busy_others_during": o}
+            for c, d, rows in (("b", 7, ((1, 0.1, 0.0, 0.5), (2, 0.2, 0.0, 0.4),
+                                         (3, 0.3, 0.3, 0.1))),
+                               ("a", 6, ((10, 0.9, 0.0, 0.3), (20, 0.8, 0.0, 0.2),
+                                         (30, 1.0, 0.0, 0.1))))
+            for i, (m, z, st, o) in enumerate(rows)]
+    lines = sched_sittings(pd.DataFrame(runs))
+    assert lines[1].startswith("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
+                               "zeroed 0.200, Spearman 1.00")
+    assert lines[1].endswith("1 stolen from") and lines[2].endswith("0 stolen from")
+    assert "zeroed 0.900, Spearman 0.50" in lines[2]
+    text = " ".join(lines)
+    # the stolen run (others 0.1, 3 moves) left out: others' CPU falls as the moves rise
+    assert "Over the 5 runs" in text and "with the moves a second -1.00" in text
 
 
 def test_sched_contexts_share_the_wakeups_and_moves_by_what_ran_there():
