@@ -1340,9 +1340,11 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          + ", ".join(f"{k} {sum(r[f'sched_moves_{k}'] for r in traced)}"
                                      for k in kinds)
                          + f"; trace lost {sum(r['sched_trace_lost'] for r in traced)} events")
-        for which in ("otheridle", "otherbusy", "leader", "thread"):
+        for which in ("otheridle", "otherbusy", "leader", "thread", "otheridle_busylow",
+                      "otheridle_busyhigh"):
             # level 2: did a wakeup over a harness task move the reader, by
-            # the other CPU, and by which harness task held the reader's?
+            # the other CPU, by which harness task held the reader's, and
+            # with the other idle, by the CPUs' recent busy share?
             runs = [r for r in traced if r.get(f"sched_wakeups_harness_{which}") not in (None, "")]
             if runs:
                 woken = sum(r[f"sched_wakeups_harness_{which}"] for r in runs)

@@ -53,6 +53,15 @@ IDLE_EVENT, IDLE_FILTER = "sched_switch", "prev_pid == 0 || next_pid == 0"
 BUFFER_KB = {1: 65536, 2: 262144}
 OTHER = ("otheridle", "otherbusy")      # other_cpus()
 WHO = ("leader", "thread")              # a harness task: its process's first thread or not
+# The CPUs' recent busy share at a wakeup (llc_busy()), a stand-in for the
+# LLC utilization by which update_idle_cpu_scan() (kernel/sched/fair.c,
+# SIS_UTIL) stops select_idle_cpu()'s scan for an idle CPU: PELT's
+# half-life (kernel/sched/pelt.c, y^32 = 1/2 over 1 ms periods), and the
+# mean busy share above which two CPUs of one LLC (imbalance_pct 117) are
+# scanned for none (x > 1024 * 100 / 117 / sqrt(2), as a share: 0.604).
+BUSY_HALF_LIFE_S = 0.032
+BUSY_CUTOFF = 0.604
+BUSY = ("busylow", "busyhigh")          # llc_busy()
 # try_to_wake_up(): its sched_waking, then select_task_rq() and set_task_cpu();
 # microseconds apart, traced (a bound, not a measured gap)
 WAKE_TO_MOVE_S = 100e-6
@@ -99,6 +108,27 @@ def other_cpus(idle: dict[int, bool], cpu: int, cpus: int) -> str | None:
     return "otherbusy" if all(o is False for o in others) else None
 
 
+def decayed(share: float, busy: bool, dt: float) -> float:
+    """A CPU's recent busy share after `dt` seconds busy or idle: the old
+    share decays with BUSY_HALF_LIFE_S, as PELT's averages do."""
+    keep = 0.5 ** (dt / BUSY_HALF_LIFE_S)
+    return share * keep + (1 - keep) * busy
+
+
+def llc_busy(recent: dict[int, tuple[float, bool, float, float]], t: float,
+             cpus: int) -> str | None:
+    """"busyhigh" if the CPUs' mean recent busy share at `t` is BUSY_CUTOFF
+    or more, "busylow" if less; None until every CPU has had ten half-lives
+    since its first idle transition (`recent`: each CPU's (time of its
+    last transition, busy since, share then, time of its first))."""
+    if len(recent) < cpus or any(t - first < 10 * BUSY_HALF_LIFE_S
+                                 for _, _, _, first in recent.values()):
+        return None
+    mean = sum(decayed(share, busy, t - since)
+               for since, busy, share, _ in recent.values()) / cpus
+    return BUSY[mean >= BUSY_CUTOFF]
+
+
 def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) -> dict:
     """A trace's reader wakeups and moves, counted (columns of a row).
 
@@ -126,7 +156,10 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
     the memcg ten times a second, or the caller process's, which waits for
     its threads) or _thread (the caller process's other threads, the
     states threads), and of them those that moved it, sched_placed_...;
-    neither where the tgid is unknown.
+    neither where the tgid is unknown.  And the wakeups over a harness task
+    with another CPU idle, by the CPUs' recent busy share (llc_busy()):
+    sched_wakeups_harness_otheridle_busylow / _busyhigh, and of them those
+    that moved it, sched_placed_harness_otheridle_...
     """
     counts = dict.fromkeys(("sched_wakeups", "sched_wakeups_softirq", "sched_wakeups_hardirq",
                             "sched_moves", "sched_moves_wakeup", "sched_moves_softirq",
@@ -136,9 +169,10 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
         counts |= {f"sched_{what}_{kind}_{other}": 0 for what in ("wakeups", "placed")
                    for kind in KINDS for other in OTHER} | {"sched_idle_switches": 0}
         counts |= {f"sched_{what}_harness_{who}": 0 for what in ("wakeups", "placed")
-                   for who in WHO}
-    waking: dict[int, tuple] = {}   # trace CPU -> (t, context pid, kind, other, who)
+                   for who in (*WHO, *(f"otheridle_{busy}" for busy in BUSY))}
+    waking: dict[int, tuple] = {}   # trace CPU -> (t, context pid, kind, other, who, busy)
     idle: dict[int, bool] = {}      # trace CPU -> idle after its last idle transition
+    recent: dict[int, tuple] = {}   # trace CPU -> llc_busy()'s (since, busy, share, first)
     for line in text.splitlines():
         m = LINE.match(line)
         if not m:
@@ -146,7 +180,10 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
         fields = _fields(m["rest"])
         if m["event"] == IDLE_EVENT:
             if cpus:
-                idle[int(m["cpu"])] = fields.get("next_pid") == "0"
+                cpu, t = int(m["cpu"]), float(m["t"])
+                idle[cpu] = fields.get("next_pid") == "0"
+                since, busy, share, first = recent.get(cpu, (t, False, 0.5, t))
+                recent[cpu] = (t, not idle[cpu], decayed(share, busy, t - since), first)
                 counts["sched_idle_switches"] += 1
             continue
         if fields.get("comm") != comm:
@@ -168,7 +205,11 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
                    else None)
             if who:
                 counts[f"sched_wakeups_harness_{who}"] += 1
-            waking[cpu] = (t, ctx_pid, kind, other, who)
+            busy = (llc_busy(recent, t, cpus)
+                    if kind == "harness" and other == "otheridle" else None)
+            if busy:
+                counts[f"sched_wakeups_harness_otheridle_{busy}"] += 1
+            waking[cpu] = (t, ctx_pid, kind, other, who, busy)
         elif event == "sched_migrate_task":
             counts["sched_moves"] += 1
             counts[f"sched_moves_{kind}"] += 1
@@ -180,6 +221,8 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
                 counts[f"sched_placed_{at[2]}_{at[3]}"] += 1
             if woken and at[4]:
                 counts[f"sched_placed_harness_{at[4]}"] += 1
+            if woken and at[5]:
+                counts[f"sched_placed_harness_otheridle_{at[5]}"] += 1
     return counts
 
 

@@ -727,7 +727,8 @@ def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
             f"Over its {len(page)} runs, Spearman of the moves a second with the 1 Hz "
             f"page's",
             f"zeroed fraction {rho:.2f} (p {p_rho:.1g}).", *sched_contexts(traced),
-            *sched_other_cpu(traced), *sched_harness_tasks(traced), *sched_sittings(page)]
+            *sched_other_cpu(traced), *sched_idle_busy(traced), *sched_harness_tasks(traced),
+            *sched_sittings(page)]
 
 
 def sched_contexts(traced: pd.DataFrame) -> list[str]:
@@ -831,6 +832,28 @@ def sched_sittings(page: pd.DataFrame) -> list[str]:
                     f"fractions.  Over the {len(calm)} runs",
                     f"with steal under {STOLEN}, Spearman of the others' CPU share "
                     f"with the moves a second {rho:.2f} (p {p:.2g})."]
+
+
+def sched_idle_busy(traced: pd.DataFrame) -> list[str]:
+    """Whether a wakeup over a harness task with the other CPU idle moved
+    the reader, by the CPUs' recent busy share: under or over the share
+    past which SIS_UTIL's update_idle_cpu_scan() (kernel/sched/fair.c) has
+    select_idle_cpu() scan no CPU of two (measure.sched_trace llc_busy(),
+    BUSY_CUTOFF), over the runs whose trace split them: lines for
+    sched_note."""
+    column = "sched_wakeups_harness_otheridle_busylow"
+    runs = traced.dropna(subset=[column]) if column in traced else traced.iloc[:0]
+    if runs.empty:
+        return []
+
+    def moved(busy: str) -> str:
+        woken = int(runs[f"sched_wakeups_harness_otheridle_{busy}"].sum())
+        placed = int(runs[f"sched_placed_harness_otheridle_{busy}"].sum())
+        return f"{placed / woken:.1%} of {woken:,}" if woken else "none of 0"
+
+    return [f"By the CPUs' recent busy share ({len(runs)} runs), such a wakeup with the "
+            f"other CPU idle moved it",
+            f"at {moved('busylow')} under SIS_UTIL's cutoff, {moved('busyhigh')} over it."]
 
 
 def sched_harness_tasks(traced: pd.DataFrame) -> list[str]:

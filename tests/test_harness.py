@@ -1425,8 +1425,9 @@ def test_states_prices_summary_prints_each_class_by_page_gap():
 def test_sched_summary_splits_harness_wakeups_by_other_cpu_and_task_where_traced():
     """The scheduler test's summary sums, over the runs whose trace has
     them, the wakeups over a harness task and those that moved the reader,
-    by the other CPU (level 2) and by the harness task's thread group (level
-    2 with record-tgid); a run without a split counts in neither."""
+    by the other CPU (level 2), by the harness task's thread group (level
+    2 with record-tgid) and, with the other CPU idle, by the CPUs' recent
+    busy share; a run without a split counts in neither."""
     kinds = ("wakeup", "softirq", "task", "idle", "stopper")
     base = {"regime": "churn_fast_2304", "rate_hz": 1, "calls": 10, "calls_zeroed": 5,
             "sched_moves": 3, "sched_trace_lost": 0} | {f"sched_moves_{k}": 0 for k in kinds}
@@ -1436,8 +1437,12 @@ def test_sched_summary_splits_harness_wakeups_by_other_cpu_and_task_where_traced
     tgid = {f"sched_{w}_harness_{o}": n for w, o, n in
             (("wakeups", "leader", 4), ("placed", "leader", 2),
              ("wakeups", "thread", 26), ("placed", "thread", 8))}
+    busy = {f"sched_{w}_harness_otheridle_{b}": n for w, b, n in
+            (("wakeups", "busylow", 6), ("placed", "busylow", 5),
+             ("wakeups", "busyhigh", 4), ("placed", "busyhigh", 1))}
     rows = [base | {"sched_trace": 1}, base | {"sched_trace": 2} | split,
-            base | {"sched_trace": 2} | split | tgid, base | {"sched_trace": 0, "sched_moves": ""}]
+            base | {"sched_trace": 2} | split | tgid | busy,
+            base | {"sched_trace": 0, "sched_moves": ""}]
     lines = host.summarize("states_sched", rows)
     harness = [line for line in lines if "wakeups over a harness task" in line]
     assert harness == ["states_sched: wakeups over a harness task, otheridle: 18 of 20 moved "
@@ -1447,7 +1452,11 @@ def test_sched_summary_splits_harness_wakeups_by_other_cpu_and_task_where_traced
                        "states_sched: wakeups over a harness task, leader: 2 of 4 moved "
                        "the reader (1 runs)",
                        "states_sched: wakeups over a harness task, thread: 8 of 26 moved "
-                       "the reader (1 runs)"]
+                       "the reader (1 runs)",
+                       "states_sched: wakeups over a harness task, otheridle_busylow: 5 of 6 "
+                       "moved the reader (1 runs)",
+                       "states_sched: wakeups over a harness task, otheridle_busyhigh: 1 of 4 "
+                       "moved the reader (1 runs)"]
     assert "9 reader moves traced in 3 runs" in " ".join(lines)
 
 

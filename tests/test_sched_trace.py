@@ -115,8 +115,51 @@ def test_reader_moves_at_level_2_says_whether_the_other_cpu_was_idle_at_each_wak
     # level 1 (no cpus): the same counts, no columns of the other CPU
     plain = reader_moves(text)
     assert plain == {k: v for k, v in counts.items()
-                     if not k.endswith((*sched_trace.OTHER, *sched_trace.WHO))
+                     if not k.endswith((*sched_trace.OTHER, *sched_trace.WHO, *sched_trace.BUSY))
                      and k != "sched_idle_switches"}
+    # no CPU traced for ten half-lives before a wakeup with the other idle: no busy share
+    assert all(counts[f"sched_{what}_harness_otheridle_{busy}"] == 0
+               for what in ("wakeups", "placed") for busy in sched_trace.BUSY)
+
+
+def test_llc_busy_decays_each_cpu_s_busy_share_with_pelt_s_half_life():
+    """A CPU's share moves halfway to busy (1) or idle (0) every half-life;
+    the mean over the CPUs against the cutoff names the bucket, none until
+    every CPU has been traced ten half-lives."""
+    h = sched_trace.BUSY_HALF_LIFE_S
+    assert sched_trace.decayed(0.0, True, h) == 0.5
+    assert sched_trace.decayed(1.0, False, 2 * h) == 0.25
+    # CPU 0 busy and CPU 1 idle since 20 half-lives: mean 0.5, low
+    recent = {0: (0.0, True, 0.0, 0.0), 1: (0.0, False, 1.0, 0.0)}
+    assert sched_trace.llc_busy(recent, 20 * h, 2) == "busylow"
+    # both busy: high; one CPU missing or traced too briefly: unknown
+    recent[1] = (0.0, True, 0.0, 0.0)
+    assert sched_trace.llc_busy(recent, 20 * h, 2) == "busyhigh"
+    assert sched_trace.llc_busy({0: recent[0]}, 20 * h, 2) is None
+    assert sched_trace.llc_busy(recent, 5 * h, 2) is None
+
+
+def test_reader_moves_at_level_2_counts_idle_placements_by_the_cpus_recent_busy_share():
+    """A wakeup over a harness task with the other CPU idle counts by the
+    CPUs' recent busy share (llc_busy()), and so does its placement."""
+    h = sched_trace.BUSY_HALF_LIFE_S
+    text = HEADER + "\n".join([
+        switch(0, 100.0, IDLE0, HARN),                   # CPU 0 busy from 100 s
+        switch(1, 100.0, IDLE1, KWORKER),                # CPU 1 busy too
+        switch(1, 100.0 + 20 * h, KWORKER, IDLE1),       # CPU 1 idle after 20 half-lives
+        # at once: both CPUs' shares near 1, so high; it moves the reader
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.0 + 20 * h + 1e-4, "sched_waking"),
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.0 + 20 * h + 1.1e-4,
+             "sched_migrate_task"),
+        # 20 half-lives later CPU 1's share is near 0: mean near 0.5, low; it stays
+        line("vgetrandom-harn-2195", 0, "d.h2.", 100.0 + 40 * h, "sched_waking"),
+    ]) + "\n"
+    counts = reader_moves(text, cpus=2)
+    assert {k: v for k, v in counts.items() if k.endswith(sched_trace.BUSY)} == {
+        "sched_wakeups_harness_otheridle_busyhigh": 1,
+        "sched_placed_harness_otheridle_busyhigh": 1,
+        "sched_wakeups_harness_otheridle_busylow": 1,
+        "sched_placed_harness_otheridle_busylow": 0}
 
 
 def test_reader_moves_at_level_2_tells_the_harness_s_threads_from_its_leaders_by_tgid():
@@ -255,6 +298,25 @@ def test_sched_harness_tasks_share_the_harness_wakeups_by_thread_group_where_nam
     # first threads: 19 + 39 of 200 wakeups, moving it at 1 + 18 of them
     assert "first thread at 29.0%;" in text
     assert "moved the reader at 42.9% over a states thread, 32.8% over a first thread" in text
+
+
+def test_sched_idle_busy_splits_the_idle_placements_by_busy_share_where_traced():
+    """Over the runs whose trace split them (earlier rows lack the columns
+    or leave them empty), the wakeups over a harness task with the other
+    CPU idle and the share that moved the reader, under and over the cutoff."""
+    import pandas as pd
+    from model.validate import sched_idle_busy
+    old = {"sched_wakeups_harness": 100}
+    assert sched_idle_busy(pd.DataFrame([old])) == []
+    split = [{"sched_wakeups_harness_otheridle_busylow": wl,
+              "sched_placed_harness_otheridle_busylow": pl,
+              "sched_wakeups_harness_otheridle_busyhigh": wh,
+              "sched_placed_harness_otheridle_busyhigh": ph}
+             for wl, pl, wh, ph in ((600, 540, 0, 0), (400, 360, 1000, 10))]
+    text = " ".join(sched_idle_busy(pd.DataFrame([old, *split])))
+    assert "(2 runs)" in text
+    assert "at 90.0% of 1,000 under SIS_UTIL's cutoff, 1.0% of 1,000 over it" in text
+    assert "none of 0 over it" in " ".join(sched_idle_busy(pd.DataFrame(split[:1])))
 
 
 def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
