@@ -230,7 +230,8 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
 def reader_trace(level: int = 1, tracefs: Path = TRACEFS, comm: str = READER_COMM):
     """Trace the reader's wakeups and moves while the block runs, in an
     instance of its own; at level 2 every CPU's idle transitions too, and
-    each line's tgid (to tell the harness's tasks apart), none at 0.  Yields a dict filled at the end with reader_moves()'s counts and
+    each line's tgid (to tell the harness's tasks apart), none at 0.
+    Yields a dict filled at the end with reader_moves()'s counts and
     sched_trace_lost."""
     result: dict = {}
     if not level:
