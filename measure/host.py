@@ -966,10 +966,17 @@ def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list
 # level 2 now names each harness task's thread group (record-tgid), so its
 # trace says whether that task was a states thread or a leader (the main
 # process polling the memcg, or a caller process's first thread).
+# Then a fifth, seeds 1313-1336, as the fourth: the fourth's reader moved
+# far less than the third's (14.0 against 49.6 a second), an idle other
+# CPU taking it at 35% of its wakeups over a states thread against 89%;
+# level 2 now also splits those wakeups by the CPUs' recent busy share
+# (sched_trace.llc_busy()), to see whether SIS_UTIL's cutoff, past which
+# select_idle_cpu() scans no CPU of two, is what keeps it in place.
 SCHED_ARMS = (1, 0)         # sched_trace: the reader's events, off
 IDLE_ARMS = (2, 0)          # sched_trace: those and every CPU's idle transitions, off
 SCHED_SITTINGS = ((SCHED_ARMS, range(1201, 1233)), (SCHED_ARMS, range(1233, 1265)),
-                  (IDLE_ARMS, range(1265, 1289)), (IDLE_ARMS, range(1289, 1313)))
+                  (IDLE_ARMS, range(1265, 1289)), (IDLE_ARMS, range(1289, 1313)),
+                  (IDLE_ARMS, range(1313, 1337)))
 
 
 def sched_runs(sittings=SCHED_SITTINGS) -> list[tuple[dict, list[str]]]:
