@@ -816,14 +816,19 @@ def sched_sittings(page: pd.DataFrame) -> list[str]:
     tasks' CPU with the moves (select_idle_cpu() scans less of the LLC for
     an idle CPU the busier it is, SIS_UTIL in kernel/sched/fair.c): lines
     for sched_note."""
-    lines = ["By sitting (its rows' git_commit; each from a worktree of its own):"]
+    lines = ["By sitting (its rows' git_commit; each from a worktree of its own; where "
+             "traced so, the share",
+             "of its wakeups over a harness task with the other CPU idle that moved it):"]
     for commit, runs in page.groupby("git_commit", sort=False):
         rho, p = stats.spearmanr(runs["moves_per_s"], runs["zeroed"])
         moves = runs["moves_per_s"]
+        woken = runs.get("sched_wakeups_harness_otheridle", pd.Series(dtype=float)).sum()
+        idle = (f", idle {runs['sched_placed_harness_otheridle'].sum() / woken:.1%}"
+                if woken else "")
         lines.append(f"  {commit[:7]} from {runs['date_utc'].min()[:16]}: {len(runs)} runs, "
                      f"moves {moves.median():.1f}/s ({moves.min():.1f}-{moves.max():.1f}), "
                      f"zeroed {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f}, "
-                     f"Spearman {rho:.2f} (p {p:.2g}), "
+                     f"Spearman {rho:.2f} (p {p:.2g}){idle}, "
                      f"{int((runs['cpu_steal_during'] >= STOLEN).sum())} stolen from")
     calm = page[page["cpu_steal_during"] < STOLEN]
     rho, p = stats.spearmanr(calm["cpu_busy_others_during"], calm["moves_per_s"])

@@ -336,10 +336,14 @@ def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
                                          (30, 1.0, 0.0, 0.1))))
             for i, (m, z, st, o) in enumerate(rows)]
     lines = sched_sittings(pd.DataFrame(runs))
-    assert lines[1].startswith("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
+    assert lines[2].startswith("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
                                "zeroed 0.200, Spearman 1.00")
-    assert lines[1].endswith("1 stolen from") and lines[2].endswith("0 stolen from")
-    assert "zeroed 0.900, Spearman 0.50" in lines[2]
+    assert lines[2].endswith("1 stolen from") and lines[3].endswith("0 stolen from")
+    # a sitting traced at level 2: its idle-other wakeups' share that moved the reader
+    level2 = [r | {"sched_wakeups_harness_otheridle": 10, "sched_placed_harness_otheridle": 4}
+              if r["git_commit"].startswith("b") else r for r in runs]
+    assert ", idle 40.0%, 1 stolen from" in sched_sittings(pd.DataFrame(level2))[2]
+    assert "zeroed 0.900, Spearman 0.50" in lines[3] and ", idle" not in lines[3]
     text = " ".join(lines)
     # the stolen run (others 0.1, 3 moves) left out: others' CPU falls as the moves rise
     assert "Over the 5 runs" in text and "with the moves a second -1.00" in text
