@@ -42,7 +42,7 @@ from measure.harness_output import HarnessOutputError, parse, reader_moves
 from measure.provenance import (COLUMNS, REPO, SIDE_SUFFIX, memory_setup, open_csv, provenance,
                                 side_file, write_csv_atomic)
 from measure.reclaim_walk import TraceError, unavailable, vmscan_trace
-from measure.sched_trace import cpu_use, reader_trace
+from measure.sched_trace import HARNESS_SPLITS, OTHER, cpu_use, reader_trace
 from model.calibration import DEAR_NS
 
 HARNESS_SRC = REPO / "kernel-patches" / "harness"
@@ -1347,8 +1347,7 @@ def summarize(exp: str, rows: list[dict]) -> list[str]:
                          + ", ".join(f"{k} {sum(r[f'sched_moves_{k}'] for r in traced)}"
                                      for k in kinds)
                          + f"; trace lost {sum(r['sched_trace_lost'] for r in traced)} events")
-        for which in ("otheridle", "otherbusy", "leader", "thread", "otheridle_busylow",
-                      "otheridle_busyhigh"):
+        for which in (*OTHER, *HARNESS_SPLITS):
             # level 2: did a wakeup over a harness task move the reader, by
             # the other CPU, by which harness task held the reader's, and
             # with the other idle, by the CPUs' recent busy share?

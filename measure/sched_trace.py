@@ -62,6 +62,8 @@ WHO = ("leader", "thread")              # a harness task: its process's first th
 BUSY_HALF_LIFE_S = 0.032
 BUSY_CUTOFF = 0.604
 BUSY = ("busylow", "busyhigh")          # llc_busy()
+# the harness wakeups' own splits: by thread group, and the idle-other ones by busy share
+HARNESS_SPLITS = (*WHO, *(f"otheridle_{busy}" for busy in BUSY))
 # try_to_wake_up(): its sched_waking, then select_task_rq() and set_task_cpu();
 # microseconds apart, traced (a bound, not a measured gap)
 WAKE_TO_MOVE_S = 100e-6
@@ -115,17 +117,18 @@ def decayed(share: float, busy: bool, dt: float) -> float:
     return share * keep + (1 - keep) * busy
 
 
-def llc_busy(recent: dict[int, tuple[float, bool, float, float]], t: float,
-             cpus: int) -> str | None:
+def llc_busy(recent: dict[int, tuple[float, float, float]], idle: dict[int, bool],
+             t: float, cpus: int) -> str | None:
     """"busyhigh" if the CPUs' mean recent busy share at `t` is BUSY_CUTOFF
     or more, "busylow" if less; None until every CPU has had ten half-lives
     since its first idle transition (`recent`: each CPU's (time of its
-    last transition, busy since, share then, time of its first))."""
+    last transition, share then, time of its first); `idle`: whether it
+    has been idle since, as other_cpus() reads it)."""
     if len(recent) < cpus or any(t - first < 10 * BUSY_HALF_LIFE_S
-                                 for _, _, _, first in recent.values()):
+                                 for _, _, first in recent.values()):
         return None
-    mean = sum(decayed(share, busy, t - since)
-               for since, busy, share, _ in recent.values()) / cpus
+    mean = sum(decayed(share, not idle[cpu], t - since)
+               for cpu, (since, share, _) in recent.items()) / cpus
     return BUSY[mean >= BUSY_CUTOFF]
 
 
@@ -169,10 +172,10 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
         counts |= {f"sched_{what}_{kind}_{other}": 0 for what in ("wakeups", "placed")
                    for kind in KINDS for other in OTHER} | {"sched_idle_switches": 0}
         counts |= {f"sched_{what}_harness_{who}": 0 for what in ("wakeups", "placed")
-                   for who in (*WHO, *(f"otheridle_{busy}" for busy in BUSY))}
+                   for who in HARNESS_SPLITS}
     waking: dict[int, tuple] = {}   # trace CPU -> (t, context pid, kind, other, who, busy)
     idle: dict[int, bool] = {}      # trace CPU -> idle after its last idle transition
-    recent: dict[int, tuple] = {}   # trace CPU -> llc_busy()'s (since, busy, share, first)
+    recent: dict[int, tuple] = {}   # trace CPU -> llc_busy()'s (since, share, first)
     for line in text.splitlines():
         m = LINE.match(line)
         if not m:
@@ -181,9 +184,9 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
         if m["event"] == IDLE_EVENT:
             if cpus:
                 cpu, t = int(m["cpu"]), float(m["t"])
+                since, share, first = recent.get(cpu, (t, 0.5, t))
+                recent[cpu] = (t, decayed(share, not idle.get(cpu), t - since), first)
                 idle[cpu] = fields.get("next_pid") == "0"
-                since, busy, share, first = recent.get(cpu, (t, False, 0.5, t))
-                recent[cpu] = (t, not idle[cpu], decayed(share, busy, t - since), first)
                 counts["sched_idle_switches"] += 1
             continue
         if fields.get("comm") != comm:
@@ -205,7 +208,7 @@ def reader_moves(text: str, comm: str = READER_COMM, cpus: int | None = None) ->
                    else None)
             if who:
                 counts[f"sched_wakeups_harness_{who}"] += 1
-            busy = (llc_busy(recent, t, cpus)
+            busy = (llc_busy(recent, idle, t, cpus)
                     if kind == "harness" and other == "otheridle" else None)
             if busy:
                 counts[f"sched_wakeups_harness_otheridle_{busy}"] += 1

@@ -130,13 +130,13 @@ def test_llc_busy_decays_each_cpu_s_busy_share_with_pelt_s_half_life():
     assert sched_trace.decayed(0.0, True, h) == 0.5
     assert sched_trace.decayed(1.0, False, 2 * h) == 0.25
     # CPU 0 busy and CPU 1 idle since 20 half-lives: mean 0.5, low
-    recent = {0: (0.0, True, 0.0, 0.0), 1: (0.0, False, 1.0, 0.0)}
-    assert sched_trace.llc_busy(recent, 20 * h, 2) == "busylow"
+    recent, idle = {0: (0.0, 0.0, 0.0), 1: (0.0, 1.0, 0.0)}, {0: False, 1: True}
+    assert sched_trace.llc_busy(recent, idle, 20 * h, 2) == "busylow"
     # both busy: high; one CPU missing or traced too briefly: unknown
-    recent[1] = (0.0, True, 0.0, 0.0)
-    assert sched_trace.llc_busy(recent, 20 * h, 2) == "busyhigh"
-    assert sched_trace.llc_busy({0: recent[0]}, 20 * h, 2) is None
-    assert sched_trace.llc_busy(recent, 5 * h, 2) is None
+    recent[1], idle[1] = (0.0, 0.0, 0.0), False
+    assert sched_trace.llc_busy(recent, idle, 20 * h, 2) == "busyhigh"
+    assert sched_trace.llc_busy({0: recent[0]}, idle, 20 * h, 2) is None
+    assert sched_trace.llc_busy(recent, idle, 5 * h, 2) is None
 
 
 def test_reader_moves_at_level_2_counts_idle_placements_by_the_cpus_recent_busy_share():
