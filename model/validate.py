@@ -731,12 +731,16 @@ def sched_note(data_dir: Path, states: StatesRuns) -> list[str]:
             *sched_sittings(page)]
 
 
+def recorded(traced: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The traced runs whose trace recorded `column` (a later sitting's
+    column: earlier rows lack it or leave it empty); none without it."""
+    return traced.dropna(subset=[column]) if column in traced else traced.iloc[:0]
+
+
 def sched_contexts(traced: pd.DataFrame) -> list[str]:
     """What ran on the CPU where the reader was woken and moved, over the
     traced runs that recorded it (its second sitting on): lines for sched_note."""
-    if "sched_wakeups_kworker" not in traced:
-        return []
-    runs = traced.dropna(subset=["sched_wakeups_kworker"])
+    runs = recorded(traced, "sched_wakeups_kworker")
     if runs.empty:
         return []
 
@@ -775,9 +779,7 @@ def sched_other_cpu(traced: pd.DataFrame) -> list[str]:
     traced every CPU's idle transitions (sched_trace 2): lines for
     sched_note.  select_idle_sibling() (kernel/sched/fair.c) looks for an
     idle CPU when the one the reader last ran on is busy."""
-    if "sched_wakeups_harness_otheridle" not in traced:
-        return []
-    runs = traced.dropna(subset=["sched_wakeups_harness_otheridle"])
+    runs = recorded(traced, "sched_wakeups_harness_otheridle")
     if runs.empty:
         return []
     woken = {o: runs[f"sched_wakeups_harness_{o}"] for o in ("otheridle", "otherbusy")}
@@ -846,8 +848,7 @@ def sched_idle_busy(traced: pd.DataFrame) -> list[str]:
     select_idle_cpu() scan no CPU of two (measure.sched_trace llc_busy(),
     BUSY_CUTOFF), over the runs whose trace split them: lines for
     sched_note."""
-    column = "sched_wakeups_harness_otheridle_busylow"
-    runs = traced.dropna(subset=[column]) if column in traced else traced.iloc[:0]
+    runs = recorded(traced, "sched_wakeups_harness_otheridle_busylow")
     if runs.empty:
         return []
 
@@ -867,21 +868,20 @@ def sched_harness_tasks(traced: pd.DataFrame) -> list[str]:
     task's thread group (record-tgid, measure.sched_trace): a states thread,
     or a leader (the harness's main process, looking at the memcg ten times
     a second, or the caller process's first thread): lines for sched_note."""
-    if "sched_wakeups_harness_leader" not in traced:
-        return []
-    runs = traced.dropna(subset=["sched_wakeups_harness_leader"])
+    runs = recorded(traced, "sched_wakeups_harness_leader")
     if runs.empty:
         return []
+    total = runs["sched_wakeups_harness"].sum()     # leaders, threads and tgid unknown
     woken = {w: runs[f"sched_wakeups_harness_{w}"].sum() for w in ("thread", "leader")}
     moved = {w: runs[f"sched_placed_harness_{w}"].sum() / woken[w] for w in woken}
     thread = runs["sched_wakeups_harness_thread"] / runs["sched_wakeups_harness"]
     return [f"Naming each harness task's thread group ({len(runs)} runs), of "
-            f"{int(runs['sched_wakeups_harness'].sum()):,} wakeups over a",
+            f"{int(total):,} wakeups over a",
             f"harness task a states thread held the reader's CPU at "
-            f"{woken['thread'] / runs['sched_wakeups_harness'].sum():.1%} "
+            f"{woken['thread'] / total:.1%} "
             f"({thread.min():.1%}-{thread.max():.1%} run by run),",
             f"a process's first thread at "
-            f"{woken['leader'] / runs['sched_wakeups_harness'].sum():.1%}; such a wakeup "
+            f"{woken['leader'] / total:.1%}; such a wakeup "
             f"moved the reader at {moved['thread']:.1%}",
             f"over a states thread, {moved['leader']:.1%} over a first thread."]
 
