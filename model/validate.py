@@ -460,15 +460,20 @@ def read_states_runs(data_dir: Path) -> StatesRuns:
     return StatesRuns(frame, read_states_moves(data_dir, frame))
 
 
-# Runs more than an hour apart belong to different sittings.
+# Runs more than an hour apart, or on another machine, belong to different sittings.
 SITTING_GAP_S = 3600
+MACHINE = ("cpu_model", "kernel_release")
 
 
 def sittings(g: pd.DataFrame) -> pd.Series:
     """Each run's sitting (0, 1, ... in time order): runs with no gap of
-    over an hour between them."""
-    order = pd.to_datetime(g["date_utc"]).sort_values()
-    return (order.diff().dt.total_seconds() > SITTING_GAP_S).cumsum().reindex(g.index)
+    over an hour between them, on one machine (MACHINE, where the rows
+    name it: a sitting on another machine can begin within the hour)."""
+    start = pd.to_datetime(g["date_utc"]).sort_values(kind="stable")
+    new = start.diff().dt.total_seconds() > SITTING_GAP_S
+    machine = g.loc[start.index, [c for c in MACHINE if c in g]]
+    new |= (machine != machine.shift()).any(axis=1) & (machine.index != start.index[0])
+    return new.cumsum().reindex(g.index)
 
 
 def sitting_fractions(g: pd.DataFrame, model: pd.DataFrame | None = None,
@@ -810,28 +815,25 @@ STOLEN = 0.1    # steal: a run whose CPUs' host took this share of their time or
 
 
 def sched_sittings(page: pd.DataFrame) -> list[str]:
-    """The scheduler test sitting by sitting (by its rows' git_commit: each
-    sitting ran from a clean worktree of its own), one row a run (its 1 Hz
-    class): the reader's moves a second, the page's zeroed fraction and,
-    within the sitting, their Spearman; the runs whose host stole STOLEN
-    or more of the CPUs' time; and over the others, Spearman of the other
-    tasks' CPU with the moves (select_idle_cpu() scans less of the LLC for
-    an idle CPU the busier it is, SIS_UTIL in kernel/sched/fair.c): lines
-    for sched_note."""
+    """The scheduler test machine by machine and sitting by sitting (by its
+    rows' git_commit: each sitting ran from a clean worktree of its own),
+    one row a run (its 1 Hz class): the reader's moves a second, the page's
+    zeroed fraction and, within the sitting, their Spearman; where traced
+    so, the share of its wakeups over a harness task with the other CPU
+    idle that moved it, and of those the share over SIS_UTIL's cutoff
+    (sched_idle_busy()); the runs whose host stole STOLEN or more of the
+    CPUs' time; and over the others, Spearman of the other tasks' CPU with
+    the moves (select_idle_cpu() scans less of the LLC for an idle CPU the
+    busier it is, SIS_UTIL in kernel/sched/fair.c): lines for sched_note."""
     lines = ["By sitting (its rows' git_commit; each from a worktree of its own; where "
              "traced so, the share",
-             "of its wakeups over a harness task with the other CPU idle that moved it):"]
-    for commit, runs in page.groupby("git_commit", sort=False):
-        rho, p = stats.spearmanr(runs["moves_per_s"], runs["zeroed"])
-        moves = runs["moves_per_s"]
-        woken = runs.get("sched_wakeups_harness_otheridle", pd.Series(dtype=float)).sum()
-        idle = (f", idle {runs['sched_placed_harness_otheridle'].sum() / woken:.1%}"
-                if woken else "")
-        lines.append(f"  {commit[:7]} from {runs['date_utc'].min()[:16]}: {len(runs)} runs, "
-                     f"moves {moves.median():.1f}/s ({moves.min():.1f}-{moves.max():.1f}), "
-                     f"zeroed {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f}, "
-                     f"Spearman {rho:.2f} (p {p:.2g}){idle}, "
-                     f"{int((runs['cpu_steal_during'] >= STOLEN).sum())} stolen from")
+             "of its wakeups over a harness task with the other CPU idle that moved it, "
+             "and the share",
+             "of those over SIS_UTIL's cutoff):"]
+    for (cpu, kernel), machine in page.groupby(list(MACHINE), sort=False):
+        lines.append(f" on {cpu}, {kernel}:")
+        lines += [sitting_line(commit, runs)
+                  for commit, runs in machine.groupby("git_commit", sort=False)]
     calm = page[page["cpu_steal_during"] < STOLEN]
     rho, p = stats.spearmanr(calm["cpu_busy_others_during"], calm["moves_per_s"])
     kw = stats.kruskal(*(runs["zeroed"] for _, runs in page.groupby("git_commit"))).pvalue
@@ -841,25 +843,56 @@ def sched_sittings(page: pd.DataFrame) -> list[str]:
                     f"with the moves a second {rho:.2f} (p {p:.2g})."]
 
 
+def sitting_line(commit: str, runs: pd.DataFrame) -> str:
+    """One sitting's line of sched_sittings()."""
+    def total(column: str) -> float:
+        return runs[column].sum() if column in runs else 0.0
+
+    rho, p = stats.spearmanr(runs["moves_per_s"], runs["zeroed"])
+    moves = runs["moves_per_s"]
+    woken = total("sched_wakeups_harness_otheridle")
+    idle = (f", idle {total('sched_placed_harness_otheridle') / woken:.1%}"
+            if woken else "")
+    high = total("sched_wakeups_harness_otheridle_busyhigh")
+    split = total("sched_wakeups_harness_otheridle_busylow") + high
+    over = f" ({high / split:.0%} over)" if split else ""
+    return (f"  {commit[:7]} from {runs['date_utc'].min()[:16]}: {len(runs)} runs, "
+            f"moves {moves.median():.1f}/s ({moves.min():.1f}-{moves.max():.1f}), "
+            f"zeroed {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f}, "
+            f"Spearman {rho:.2f} (p {p:.2g}){idle}{over}, "
+            f"{int((runs['cpu_steal_during'] >= STOLEN).sum())} stolen from")
+
+
 def sched_idle_busy(traced: pd.DataFrame) -> list[str]:
     """Whether a wakeup over a harness task with the other CPU idle moved
     the reader, by the CPUs' recent busy share: under or over the share
     past which SIS_UTIL's update_idle_cpu_scan() (kernel/sched/fair.c) has
     select_idle_cpu() scan no CPU of two (measure.sched_trace llc_busy(),
-    BUSY_CUTOFF), over the runs whose trace split them: lines for
-    sched_note."""
+    BUSY_CUTOFF), over the runs whose trace split them, machine by
+    machine; and run by run, the share of them over the cutoff against
+    the moves a second: lines for sched_note."""
     runs = recorded(traced, "sched_wakeups_harness_otheridle_busylow")
     if runs.empty:
         return []
+    lines = ["By the CPUs' recent busy share, such a wakeup with the other CPU idle "
+             "moved the reader"]
+    for (cpu, kernel), machine in runs.groupby(list(MACHINE), sort=False):
+        def moved(busy: str) -> str:
+            woken = int(machine[f"sched_wakeups_harness_otheridle_{busy}"].sum())
+            placed = int(machine[f"sched_placed_harness_otheridle_{busy}"].sum())
+            return f"{placed / woken:.1%} of {woken:,}" if woken else "none of 0"
 
-    def moved(busy: str) -> str:
-        woken = int(runs[f"sched_wakeups_harness_otheridle_{busy}"].sum())
-        placed = int(runs[f"sched_placed_harness_otheridle_{busy}"].sum())
-        return f"{placed / woken:.1%} of {woken:,}" if woken else "none of 0"
-
-    return [f"By the CPUs' recent busy share ({len(runs)} runs), such a wakeup with the "
-            f"other CPU idle moved it",
-            f"at {moved('busylow')} under SIS_UTIL's cutoff, {moved('busyhigh')} over it."]
+        n = len(machine)
+        lines.append(f" on {cpu}, {kernel} ({n} run{'s' if n > 1 else ''}): at {moved('busylow')} "
+                     f"under SIS_UTIL's cutoff, {moved('busyhigh')} over it.")
+    if len(runs) < 2:
+        return lines
+    high = runs["sched_wakeups_harness_otheridle_busyhigh"]
+    over = high / (runs["sched_wakeups_harness_otheridle_busylow"] + high)
+    rho, p = stats.spearmanr(over, runs["moves_per_s"])
+    return lines + [f"Run by run ({len(runs)} runs), the share of them over the cutoff "
+                    f"was {over.min():.0%}-{over.max():.0%},",
+                    f"its Spearman with the moves a second {rho:.2f} (p {p:.2g})."]
 
 
 def sched_harness_tasks(traced: pd.DataFrame) -> list[str]:

@@ -550,8 +550,8 @@ def test_a_case_the_seeds_cannot_judge_gets_more_for_each_of_its_runs():
 
 
 def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
-    """Runs with no gap of over an hour between them are one sitting; each
-    sitting's fraction pools its calls, so a sitting of two runs is not the
+    """Runs with no gap of over an hour between them, on one machine, are
+    one sitting; each sitting's fraction pools its calls, so a sitting of two runs is not the
     mean of its runs' fractions; and so is the model's, over its seeds."""
     from model import validate
     g = pd.DataFrame({"date_utc": ["2026-11-30T02:20:00Z", "2026-11-30T11:00:00Z",
@@ -577,6 +577,14 @@ def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
     # a sitting with no reader (no churn) says nothing of one
     g["churn_bytes_per_s"] = [2.0e9, 0.0, 2.2e9]
     assert validate.sitting_fractions(g, model, moves).endswith("(1 run; model 0.750)")
+    # runs within the hour on another machine (cpu_model or kernel) are a sitting of their own
+    g["cpu_model"], g["kernel_release"] = ["Xeon", "Xeon", "EPYC"], "6.18"
+    assert validate.sitting_fractions(g) == ("2026-11-30 02:20 0.000 (1 run), "
+                                             "2026-11-30 02:40 1.500 (1 run), "
+                                             "2026-11-30 11:00 0.900 (1 run)")
+    g["cpu_model"], g["kernel_release"] = "Xeon", ["6.18", "6.18", "6.19"]
+    assert validate.sitting_fractions(g).startswith("2026-11-30 02:20 0.000 (1 run), "
+                                                    "2026-11-30 02:40 1.500 (1 run)")
 
 
 def test_sittings_differ_only_when_runs_of_a_sitting_agree_more_than_sittings():

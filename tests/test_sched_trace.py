@@ -302,8 +302,10 @@ def test_sched_harness_tasks_share_the_harness_wakeups_by_thread_group_where_nam
 
 def test_sched_idle_busy_splits_the_idle_placements_by_busy_share_where_traced():
     """Over the runs whose trace split them (earlier rows lack the columns
-    or leave them empty), the wakeups over a harness task with the other
-    CPU idle and the share that moved the reader, under and over the cutoff."""
+    or leave them empty), machine by machine, the wakeups over a harness
+    task with the other CPU idle and the share that moved the reader,
+    under and over the cutoff; run by run, the share over it and its
+    Spearman with the moves."""
     import pandas as pd
     from model.validate import sched_idle_busy
     old = {"sched_wakeups_harness": 100}
@@ -313,21 +315,31 @@ def test_sched_idle_busy_splits_the_idle_placements_by_busy_share_where_traced()
               "sched_wakeups_harness_otheridle_busyhigh": wh,
               "sched_placed_harness_otheridle_busyhigh": ph}
              for wl, pl, wh, ph in ((600, 540, 0, 0), (400, 360, 1000, 10))]
+    split = [run | {"moves_per_s": m, "cpu_model": "Xeon", "kernel_release": "6.18"}
+             for run, m in zip(split, (40.0, 2.0))]
     text = " ".join(sched_idle_busy(pd.DataFrame([old, *split])))
-    assert "(2 runs)" in text
-    assert "at 90.0% of 1,000 under SIS_UTIL's cutoff, 1.0% of 1,000 over it" in text
+    assert "on Xeon, 6.18 (2 runs): at 90.0% of 1,000 under SIS_UTIL's cutoff, 1.0% of 1,000 "\
+        "over it." in text
+    # the share over the cutoff 0 and 1000/1400 (71%), the moves falling as it rises
+    assert "over the cutoff was 0%-71%, its Spearman with the moves a second -1.00" in text
     assert "none of 0 over it" in " ".join(sched_idle_busy(pd.DataFrame(split[:1])))
+    # on two machines, a line each, the run-by-run share over all of them
+    lines = sched_idle_busy(pd.DataFrame([split[0], split[1] | {"cpu_model": "EPYC"}]))
+    assert [line.split(":")[0] for line in lines[1:3]] == [" on Xeon, 6.18 (1 run)",
+                                                          " on EPYC, 6.18 (1 run)"]
+    assert lines[3].startswith("Run by run (2 runs)")
 
 
 def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
-    """One line a sitting (its rows' git_commit, in the order they came):
-    its runs, median moves, pooled zeroed fraction, the moves' Spearman
-    with the fraction within it and the runs the host stole from; the
-    sittings' Kruskal-Wallis; the others' CPU against the moves over the
-    runs not stolen from alone."""
+    """One line a sitting (its rows' git_commit, in the order they came)
+    under its machine's (cpu_model and kernel): its runs, median moves,
+    pooled zeroed fraction, the moves' Spearman with the fraction within it
+    and the runs the host stole from; the sittings' Kruskal-Wallis; the
+    others' CPU against the moves over the runs not stolen from alone."""
     import pandas as pd
     from model.validate import sched_sittings
     runs = [{"git_commit": c * 40, "date_utc": f"2026-12-0{d}T1{i}:00:00Z",
+             "cpu_model": "Xeon", "kernel_release": "6.18",
              "moves_per_s": m, "zeroed": z, "calls": 100, "calls_zeroed": 100 * z,
              "cpu_steal_during": st, "cpu_busy_others_during": o}
             for c, d, rows in (("b", 7, ((1, 0.1, 0.0, 0.5), (2, 0.2, 0.0, 0.4),
@@ -336,14 +348,23 @@ def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
                                          (30, 1.0, 0.0, 0.1))))
             for i, (m, z, st, o) in enumerate(rows)]
     lines = sched_sittings(pd.DataFrame(runs))
-    assert lines[2].startswith("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
+    assert lines[3] == " on Xeon, 6.18:"
+    assert lines[4].startswith("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
                                "zeroed 0.200, Spearman 1.00")
-    assert lines[2].endswith("1 stolen from") and lines[3].endswith("0 stolen from")
-    # a sitting traced at level 2: its idle-other wakeups' share that moved the reader
+    assert lines[4].endswith("1 stolen from") and lines[5].endswith("0 stolen from")
+    # a sitting traced at level 2: its idle-other wakeups' share that moved the reader,
+    # and where split by busy share, the share of them over the cutoff
     level2 = [r | {"sched_wakeups_harness_otheridle": 10, "sched_placed_harness_otheridle": 4}
               if r["git_commit"].startswith("b") else r for r in runs]
-    assert ", idle 40.0%, 1 stolen from" in sched_sittings(pd.DataFrame(level2))[2]
-    assert "zeroed 0.900, Spearman 0.50" in lines[3] and ", idle" not in lines[3]
+    assert ", idle 40.0%, 1 stolen from" in sched_sittings(pd.DataFrame(level2))[4]
+    split = [r | {"sched_wakeups_harness_otheridle_busylow": 3,
+                  "sched_wakeups_harness_otheridle_busyhigh": 1} for r in level2]
+    assert ", idle 40.0% (25% over), 1 stolen from" in sched_sittings(pd.DataFrame(split))[4]
+    assert "zeroed 0.900, Spearman 0.50" in lines[5] and ", idle" not in lines[5]
+    # another machine's sitting: under a line of its own
+    other = [r | {"cpu_model": "EPYC"} if r["git_commit"].startswith("a") else r for r in runs]
+    assert [line for line in sched_sittings(pd.DataFrame(other)) if line.startswith(" on")] == \
+        [" on Xeon, 6.18:", " on EPYC, 6.18:"]
     text = " ".join(lines)
     # the stolen run (others 0.1, 3 moves) left out: others' CPU falls as the moves rise
     assert "Over the 5 runs" in text and "with the moves a second -1.00" in text
