@@ -1944,9 +1944,8 @@ def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> 
     """--runs: the states cases of the matching runs alone, as a full run
     predicts them (the same seeds, waits and extra seeds), for a rerun after
     new runs of one test; the other groups and the diagnostics that pool
-    every run (trace, refault, the notes) are left out, but for the
-    reader-moves note over its own runs (mobility_note()); the last line
-    says which runs its error is of."""
+    every run (trace, refault, the notes) are left out, but for
+    picked_notes(); the last line says which runs its error is of."""
     costs = load_costs(data_dir=args.data)
     states = read_states_runs(args.data)
     picked = " ".join(f"{k}={v}" for k, v in where.items())
@@ -1958,8 +1957,21 @@ def validate_runs(args, where: dict[str, str], seeds: tuple, started: float) -> 
                                              store=states_store(args),
                                              max_seeds=args.max_seeds, where=where)
         bar.update()
-    publish(rows, [], costs, mobility_note(states, model_counts), args.data, states,
-            args.out / "validation-runs.csv", started, scope=f" of the runs with {picked} alone")
+    publish(rows, [], costs, picked_notes(args.data, states, where, model_counts), args.data,
+            states, args.out / "validation-runs.csv", started,
+            scope=f" of the runs with {picked} alone")
+
+
+def picked_notes(data_dir: Path, states: StatesRuns, where: dict[str, str],
+                 model_counts: pd.DataFrame) -> list[str]:
+    """--runs' notes: the reader-moves note over the runs the model ran
+    (mobility_note()) and, where `where` picks any of the scheduler test's
+    runs, that test's note over all of them (sched_note(): it needs no
+    model run, and a rerun after a sitting of it is what reports it)."""
+    frame = states.frame
+    sched = frame["run"].isin(matching_runs(frame, where)) & from_file(frame, SCHED_TEST.name)
+    return (mobility_note(states, model_counts)
+            + (sched_note(data_dir, states) if sched.any() else []))
 
 
 CACHE = "validate-cache"

@@ -900,6 +900,16 @@ def test_validate_runs_predicts_the_picked_runs_alone(tmp_path, capsys):
     assert not (tmp_path / "validation.csv").exists()
 
 
+def test_validate_runs_notes_the_scheduler_test_where_it_picks_its_runs():
+    """--runs prints the scheduler test's note (no model run in it) when it
+    picks any of that test's runs, and not otherwise."""
+    states = validate.read_states_runs(REPO / "data")
+    none = pd.DataFrame()
+    sched = validate.picked_notes(REPO / "data", states, {"file": "states_sched.csv"}, none)
+    assert sched == validate.sched_note(REPO / "data", states) and sched
+    assert validate.picked_notes(REPO / "data", states, {"file": "states.csv"}, none) == []
+
+
 def test_validate_runs_picks_whole_runs_by_file_and_number():
     frame = validate.read_states(REPO / "data")
     picked = validate.matching_runs(frame, {"file": "states_placement.csv", "run": "0"})
