@@ -822,7 +822,8 @@ def sched_sittings(page: pd.DataFrame) -> list[str]:
     so, the share of its wakeups over a harness task with the other CPU
     idle that moved it, and of those the share over SIS_UTIL's cutoff
     (sched_idle_busy()); the runs whose host stole STOLEN or more of the
-    CPUs' time; and over the others, Spearman of the other tasks' CPU with
+    CPUs' time; its traced runs against its untraced (sitting_lines());
+    and over the runs not stolen from, Spearman of the other tasks' CPU with
     the moves (select_idle_cpu() scans less of the LLC for an idle CPU the
     busier it is, SIS_UTIL in kernel/sched/fair.c): lines for sched_note."""
     lines = ["By sitting (its rows' git_commit; each from a worktree of its own; where "
@@ -832,8 +833,8 @@ def sched_sittings(page: pd.DataFrame) -> list[str]:
              "of those over SIS_UTIL's cutoff):"]
     for (cpu, kernel), machine in page.groupby(list(MACHINE), sort=False):
         lines.append(f" on {cpu}, {kernel}:")
-        lines += [sitting_line(commit, runs)
-                  for commit, runs in machine.groupby("git_commit", sort=False)]
+        for commit, runs in machine.groupby("git_commit", sort=False):
+            lines += sitting_lines(commit, runs)
     calm = page[page["cpu_steal_during"] < STOLEN]
     rho, p = stats.spearmanr(calm["cpu_busy_others_during"], calm["moves_per_s"])
     kw = stats.kruskal(*(runs["zeroed"] for _, runs in page.groupby("git_commit"))).pvalue
@@ -843,24 +844,38 @@ def sched_sittings(page: pd.DataFrame) -> list[str]:
                     f"with the moves a second {rho:.2f} (p {p:.2g})."]
 
 
-def sitting_line(commit: str, runs: pd.DataFrame) -> str:
-    """One sitting's line of sched_sittings()."""
+def sitting_lines(commit: str, runs: pd.DataFrame) -> list[str]:
+    """One sitting's two lines of sched_sittings(), the second with its
+    traced runs against its untraced (the arms took turns, so a trace that
+    changed the runs shows there): their median moves and pooled zeroed
+    fractions, each with its Mann-Whitney p over the runs."""
     def total(column: str) -> float:
         return runs[column].sum() if column in runs else 0.0
+
+    def zeroed(arm: pd.DataFrame) -> float:
+        return arm["calls_zeroed"].sum() / arm["calls"].sum()
 
     rho, p = stats.spearmanr(runs["moves_per_s"], runs["zeroed"])
     moves = runs["moves_per_s"]
     woken = total("sched_wakeups_harness_otheridle")
-    idle = (f", idle {total('sched_placed_harness_otheridle') / woken:.1%}"
+    idle = (f"; idle {total('sched_placed_harness_otheridle') / woken:.1%}"
             if woken else "")
     high = total("sched_wakeups_harness_otheridle_busyhigh")
     split = total("sched_wakeups_harness_otheridle_busylow") + high
     over = f" ({high / split:.0%} over)" if split else ""
-    return (f"  {commit[:7]} from {runs['date_utc'].min()[:16]}: {len(runs)} runs, "
+    traced, plain = runs[runs["sched_trace"] > 0], runs[runs["sched_trace"] == 0]
+    arms = ""
+    if len(traced) and len(plain):
+        p_moves, p_zeroed = (stats.mannwhitneyu(traced[c], plain[c]).pvalue
+                             for c in ("moves_per_s", "zeroed"))
+        arms = (f"; traced and untraced moves {traced['moves_per_s'].median():.1f} and "
+                f"{plain['moves_per_s'].median():.1f}/s (p {p_moves:.2f}), zeroed "
+                f"{zeroed(traced):.3f} and {zeroed(plain):.3f} (p {p_zeroed:.2f})")
+    return [f"  {commit[:7]} from {runs['date_utc'].min()[:16]}: {len(runs)} runs, "
             f"moves {moves.median():.1f}/s ({moves.min():.1f}-{moves.max():.1f}), "
-            f"zeroed {runs['calls_zeroed'].sum() / runs['calls'].sum():.3f}, "
-            f"Spearman {rho:.2f} (p {p:.2g}){idle}{over}, "
-            f"{int((runs['cpu_steal_during'] >= STOLEN).sum())} stolen from")
+            f"zeroed {zeroed(runs):.3f}, Spearman {rho:.2f} (p {p:.2g});",
+            f"    {int((runs['cpu_steal_during'] >= STOLEN).sum())} stolen from"
+            f"{idle}{over}{arms}"]
 
 
 def sched_idle_busy(traced: pd.DataFrame) -> list[str]:

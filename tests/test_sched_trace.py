@@ -261,7 +261,7 @@ def test_validate_s_sched_note_counts_the_traced_runs_moves_as_the_csv_has_them(
     lines = validate.sched_note(data, validate.read_states_runs(data))
     text = " ".join(lines)
     assert f"{len(traced)} of its {rows['run'].nunique()} runs" in text
-    assert sum(line.endswith(" stolen from") for line in lines) == rows["git_commit"].nunique()
+    assert sum(" stolen from" in line for line in lines) == rows["git_commit"].nunique()
     assert f"reader's {int(traced['sched_moves'].sum()):,} moves" in text
     shares = [float(x) for x in
               re.findall(r"([\d.]+)% (?:were placements|the load balancer|in task context)",
@@ -331,36 +331,40 @@ def test_sched_idle_busy_splits_the_idle_placements_by_busy_share_where_traced()
 
 
 def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
-    """One line a sitting (its rows' git_commit, in the order they came)
+    """Two lines a sitting (its rows' git_commit, in the order they came)
     under its machine's (cpu_model and kernel): its runs, median moves,
-    pooled zeroed fraction, the moves' Spearman with the fraction within it
-    and the runs the host stole from; the sittings' Kruskal-Wallis; the
+    pooled zeroed fraction, the moves' Spearman with the fraction within
+    it; the runs the host stole from and, where it has both arms, its
+    traced runs against its untraced; the sittings' Kruskal-Wallis; the
     others' CPU against the moves over the runs not stolen from alone."""
     import pandas as pd
     from model.validate import sched_sittings
     runs = [{"git_commit": c * 40, "date_utc": f"2026-12-0{d}T1{i}:00:00Z",
-             "cpu_model": "Xeon", "kernel_release": "6.18",
+             "cpu_model": "Xeon", "kernel_release": "6.18", "sched_trace": tr,
              "moves_per_s": m, "zeroed": z, "calls": 100, "calls_zeroed": 100 * z,
              "cpu_steal_during": st, "cpu_busy_others_during": o}
-            for c, d, rows in (("b", 7, ((1, 0.1, 0.0, 0.5), (2, 0.2, 0.0, 0.4),
-                                         (3, 0.3, 0.3, 0.1))),
-                               ("a", 6, ((10, 0.9, 0.0, 0.3), (20, 0.8, 0.0, 0.2),
-                                         (30, 1.0, 0.0, 0.1))))
-            for i, (m, z, st, o) in enumerate(rows)]
+            for c, d, rows in (("b", 7, ((1, 0.1, 0.0, 0.5, 2), (2, 0.2, 0.0, 0.4, 0),
+                                         (3, 0.3, 0.3, 0.1, 2))),
+                               ("a", 6, ((10, 0.9, 0.0, 0.3, 0), (20, 0.8, 0.0, 0.2, 0),
+                                         (30, 1.0, 0.0, 0.1, 0))))
+            for i, (m, z, st, o, tr) in enumerate(rows)]
     lines = sched_sittings(pd.DataFrame(runs))
     assert lines[3] == " on Xeon, 6.18:"
-    assert lines[4].startswith("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
-                               "zeroed 0.200, Spearman 1.00")
-    assert lines[4].endswith("1 stolen from") and lines[5].endswith("0 stolen from")
+    assert lines[4] == ("  bbbbbbb from 2026-12-07T10:00: 3 runs, moves 2.0/s (1.0-3.0), "
+                        "zeroed 0.200, Spearman 1.00 (p 0);")
+    # its traced runs (1 and 3 moves, 0.1 and 0.3 zeroed) against its untraced (2, 0.2)
+    assert lines[5] == ("    1 stolen from; traced and untraced moves 2.0 and 2.0/s (p 1.00), "
+                        "zeroed 0.200 and 0.200 (p 1.00)")
+    assert "zeroed 0.900, Spearman 0.50" in lines[6] and lines[7] == "    0 stolen from"
     # a sitting traced at level 2: its idle-other wakeups' share that moved the reader,
     # and where split by busy share, the share of them over the cutoff
     level2 = [r | {"sched_wakeups_harness_otheridle": 10, "sched_placed_harness_otheridle": 4}
               if r["git_commit"].startswith("b") else r for r in runs]
-    assert ", idle 40.0%, 1 stolen from" in sched_sittings(pd.DataFrame(level2))[4]
+    assert sched_sittings(pd.DataFrame(level2))[5].startswith("    1 stolen from; idle 40.0%; ")
     split = [r | {"sched_wakeups_harness_otheridle_busylow": 3,
                   "sched_wakeups_harness_otheridle_busyhigh": 1} for r in level2]
-    assert ", idle 40.0% (25% over), 1 stolen from" in sched_sittings(pd.DataFrame(split))[4]
-    assert "zeroed 0.900, Spearman 0.50" in lines[5] and ", idle" not in lines[5]
+    assert sched_sittings(pd.DataFrame(split))[5].startswith(
+        "    1 stolen from; idle 40.0% (25% over); traced")
     # another machine's sitting: under a line of its own
     other = [r | {"cpu_model": "EPYC"} if r["git_commit"].startswith("a") else r for r in runs]
     assert [line for line in sched_sittings(pd.DataFrame(other)) if line.startswith(" on")] == \
@@ -368,7 +372,6 @@ def test_sched_sittings_split_the_runs_by_commit_and_set_stolen_runs_apart():
     text = " ".join(lines)
     # the stolen run (others 0.1, 3 moves) left out: others' CPU falls as the moves rise
     assert "Over the 5 runs" in text and "with the moves a second -1.00" in text
-
 
 def test_sched_contexts_share_the_wakeups_and_moves_by_what_ran_there():
     """Over the traced runs that recorded it (a first sitting's rows lack
