@@ -1301,13 +1301,13 @@ def test_full_plan_sched_test_traces_the_2304_arm_in_one_arm_of_two():
     """The scheduler test: the split-prices test's 2304 MiB/s timer-locked
     vDSO arm (its options as that test's), the reader's scheduler trace on
     and off taking turns in each of two sittings, then with every CPU's
-    idle transitions (level 2, the fourth to sixth also naming each
-    harness task's thread group) and off in a third to a sixth,
+    idle transitions (level 2, the fourth to seventh also naming each
+    harness task's thread group) and off in a third to a seventh,
     every seed once and none of an earlier states test's; its runs name
     their arm in sched_trace."""
     runs = host.full_plan().runs["states_sched"]
-    assert len(runs) == 160
-    assert [c["sched_trace"] for c, _ in runs[64:]] == [2, 0] * 48
+    assert len(runs) == 176
+    assert [c["sched_trace"] for c, _ in runs[64:]] == [2, 0] * 56
     assert_sittings_take_turns([c["sched_trace"] for c, _ in runs], host.SCHED_SITTINGS)
     opts = [dict(zip(args[::2], args[1::2])) for _, args in runs]
     seeds = [int(o["--seed"]) for o in opts]
