@@ -889,17 +889,18 @@ def sched_idle_busy(traced: pd.DataFrame) -> list[str]:
     runs = recorded(traced, "sched_wakeups_harness_otheridle_busylow")
     if runs.empty:
         return []
+    def moved(machine: pd.DataFrame, busy: str) -> str:
+        woken = int(machine[f"sched_wakeups_harness_otheridle_{busy}"].sum())
+        placed = int(machine[f"sched_placed_harness_otheridle_{busy}"].sum())
+        return f"{placed / woken:.1%} of {woken:,}" if woken else "none of 0"
+
     lines = ["By the CPUs' recent busy share, such a wakeup with the other CPU idle "
              "moved the reader"]
     for (cpu, kernel), machine in runs.groupby(list(MACHINE), sort=False):
-        def moved(busy: str) -> str:
-            woken = int(machine[f"sched_wakeups_harness_otheridle_{busy}"].sum())
-            placed = int(machine[f"sched_placed_harness_otheridle_{busy}"].sum())
-            return f"{placed / woken:.1%} of {woken:,}" if woken else "none of 0"
-
         n = len(machine)
-        lines.append(f" on {cpu}, {kernel} ({n} run{'s' if n > 1 else ''}): at {moved('busylow')} "
-                     f"under SIS_UTIL's cutoff, {moved('busyhigh')} over it.")
+        lines.append(f" on {cpu}, {kernel} ({n} run{'s' if n > 1 else ''}): "
+                     f"at {moved(machine, 'busylow')} under SIS_UTIL's cutoff, "
+                     f"{moved(machine, 'busyhigh')} over it.")
     if len(runs) < 2:
         return lines
     high = runs["sched_wakeups_harness_otheridle_busyhigh"]

@@ -551,8 +551,9 @@ def test_a_case_the_seeds_cannot_judge_gets_more_for_each_of_its_runs():
 
 def test_a_states_case_shows_each_sitting_of_its_runs_pooled():
     """Runs with no gap of over an hour between them, on one machine, are
-    one sitting; each sitting's fraction pools its calls, so a sitting of two runs is not the
-    mean of its runs' fractions; and so is the model's, over its seeds."""
+    one sitting; each sitting's fraction pools its calls, so a sitting of
+    two runs is not the mean of its runs' fractions; and so is the model's,
+    over its seeds."""
     from model import validate
     g = pd.DataFrame({"date_utc": ["2026-11-30T02:20:00Z", "2026-11-30T11:00:00Z",
                                    "2026-11-30T02:40:00Z"],
