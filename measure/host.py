@@ -974,8 +974,9 @@ def split_price_args(regime: str, pattern: str, seed: int, classes: str) -> list
 # select_idle_cpu() scans no CPU of two, is what keeps it in place.
 # Then a sixth, seeds 1337-1360, as the fifth on another machine (an AMD
 # EPYC VM, build v1272, as the split-prices test's first two sittings): the
-# five were taken on one Intel Xeon VM, and whether what they found of the reader's moves, and the
-# model's following them, holds on another CPU was not measured.
+# five were taken on one Intel Xeon VM, and whether what they found of the
+# reader's moves, and the model's following them, holds on another CPU was
+# not measured.
 # Then a seventh, seeds 1361-1376, as the sixth on the same EPYC VM: its
 # traced runs found the 1 Hz page zeroed at 0.544 and its untraced at 0.815
 # (Mann-Whitney p 0.03, 12 runs an arm), where no Xeon sitting's arms had

@@ -472,8 +472,9 @@ def sittings(g: pd.DataFrame) -> pd.Series:
     start = pd.to_datetime(g["date_utc"]).sort_values(kind="stable")
     new = start.diff().dt.total_seconds() > SITTING_GAP_S
     machine = g.loc[start.index, [c for c in MACHINE if c in g]]
-    new |= (machine != machine.shift()).any(axis=1) & (machine.index != start.index[0])
-    return new.cumsum().reindex(g.index)
+    moved = (machine != machine.shift()).any(axis=1)
+    moved.iloc[0] = False           # the first run begins the first sitting
+    return (new | moved).cumsum().reindex(g.index)
 
 
 def sitting_fractions(g: pd.DataFrame, model: pd.DataFrame | None = None,
@@ -889,6 +890,7 @@ def sched_idle_busy(traced: pd.DataFrame) -> list[str]:
     runs = recorded(traced, "sched_wakeups_harness_otheridle_busylow")
     if runs.empty:
         return []
+
     def moved(machine: pd.DataFrame, busy: str) -> str:
         woken = int(machine[f"sched_wakeups_harness_otheridle_{busy}"].sum())
         placed = int(machine[f"sched_placed_harness_otheridle_{busy}"].sum())
